@@ -1,0 +1,69 @@
+import { IMAGE_SOURCES } from '../images/image-source.js';
+import { PHASES, PORT_MODES, STACK_ENV, stackDefaults } from '../config/options.js';
+import { TRACES_BACKENDS } from '../stack/phase1.js';
+
+const d = stackDefaults();
+
+const EXIT_CODES = `Exit codes:
+  0    pass (for up: stopped with Ctrl-C after the stack was ready)
+  1    internal error (a bug: please report it)
+  2    usage or configuration error
+  3    thresholds failed
+  4    verification failed
+  5    stack or image build failed (engine unreachable, container not ready, build error)
+  130  interrupted (Ctrl-C or SIGTERM before the work finished)`;
+
+const UP = `otel-harness up — boot a stack and keep it up until Ctrl-C
+
+Usage: otel-harness up [options]
+
+Options:
+  --phase <n>        stack phase: ${PHASES.join(', ')} (default: ${d.phase}; env ${STACK_ENV.phase})
+  --traces <name>    trace backend: ${TRACES_BACKENDS.join(', ')} (default: ${d.traces}; env ${STACK_ENV.traces})
+  --source <source>  images: ${IMAGE_SOURCES.join(', ')} (default: ${d.source}; env ${STACK_ENV.source})
+                       local     images built here (built now when missing: minutes per component)
+                       upstream  published images, pulled by the engine
+                       auto      local image when present, else upstream
+  --ports <mode>     host ports on 127.0.0.1: ${PORT_MODES.join(', ')} (default: ${d.ports}; env ${STACK_ENV.ports})
+                       standard  the seed's ports (4317, 4318, 9090, 3100, 16686 or 3200, ...)
+                       random    free ports chosen by the engine
+  --json             print the endpoints as JSON on stdout
+
+Ctrl-C (or SIGTERM) removes every container, network and volume of the run.`;
+
+const DOWN = `otel-harness down — remove what the harness left running
+
+Usage: otel-harness down [--run <run id>]
+
+Removes every container, network and volume labelled io.otel-harness.run (of one run with --run).`;
+
+const IMAGES = `otel-harness images — images of the real components, built here
+
+Usage:
+  otel-harness images build [component...] [--force] [--verbose]
+  otel-harness images list [--json]
+
+build   builds local images from the pinned catalog (stacks/catalog.yaml) with Go, the Collector
+        Builder and Debian packages; no registry needed. Cached by recipe hash: a second run takes
+        seconds. --force rebuilds, --verbose shows the build tools' output. No component: all.
+list    shows each component's version, local image, whether it is current, and its upstream image.`;
+
+const MAIN = `otel-harness — load-testing and validation harness for self-hosted OpenTelemetry stacks
+
+Usage: otel-harness <command> [options]
+
+Commands:
+  up       boot a stack (Phase 1: collector, Jaeger or Tempo, Prometheus, Loki) until Ctrl-C
+  down     remove every container, network and volume the harness left
+  images   build or list the images of the real components
+  help     this text, or \`help <command>\`
+
+Run \`otel-harness <command> --help\` for the options of a command.
+
+${EXIT_CODES}`;
+
+const TOPICS: Record<string, string> = { up: UP, down: DOWN, images: IMAGES };
+
+export function helpText(topic?: string): string {
+  return (topic === undefined ? MAIN : (TOPICS[topic] ?? MAIN)) + '\n';
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { disableReaperUnlessSet } from '../docker/docker-engine.js';
+import { ExitCode, HarnessError } from '../harness-error.js';
+import { packageRoot } from '../paths.js';
+import { runDown } from './commands/down.js';
+import { runImagesBuild, runImagesList } from './commands/images.js';
+import { processSignals, type SignalSource } from './commands/signals.js';
+import { runUp } from './commands/up.js';
+import { helpText } from './help.js';
+import { processIo, Reporter, type CliIo } from './output.js';
+import { parseArgs } from './parse-args.js';
+
+/**
+ * The CLI entry point. The one place where errors become exit codes: HarnessError → its code,
+ * anything else → 1 (a bug), with the message, hint and details on stderr.
+ */
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+  signals: SignalSource = processSignals,
+): Promise<number> {
+  disableReaperUnlessSet(env);
+  const reporter = new Reporter(io, argv.includes('--verbose'));
+  try {
+    const command = parseArgs(argv, env);
+    switch (command.name) {
+      case 'help':
+        io.stdout.write(helpText(command.topic));
+        return ExitCode.pass;
+      case 'version':
+        io.stdout.write(version() + '\n');
+        return ExitCode.pass;
+      case 'up':
+        return await runUp(command, reporter, signals);
+      case 'down':
+        return await runDown(command, reporter);
+      case 'images-build':
+        return await runImagesBuild(command, reporter);
+      case 'images-list':
+        return await runImagesList(command, reporter);
+    }
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+export function reportError(err: unknown, io: CliIo): number {
+  if (err instanceof HarnessError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    if (err.hint !== undefined) io.stderr.write(`hint: ${err.hint}\n`);
+    if (err.details !== undefined && err.details.trim() !== '') io.stderr.write(`${err.details.trimEnd()}\n`);
+    return err.exitCode;
+  }
+  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  io.stderr.write(`internal error (please report it): ${stack}\n`);
+  return ExitCode.internal;
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -1,0 +1,108 @@
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { configurationError } from '../harness-error.js';
+import { resolveStackOptions, type StackOptions } from '../config/options.js';
+
+export type Command =
+  | { name: 'help'; topic?: string }
+  | { name: 'version' }
+  | { name: 'up'; options: StackOptions; json: boolean }
+  | { name: 'down'; runId: string | undefined }
+  | { name: 'images-build'; components: string[]; force: boolean; verbose: boolean }
+  | { name: 'images-list'; json: boolean };
+
+export const COMMANDS = ['up', 'down', 'images', 'help'] as const;
+export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+function parse(
+  args: string[],
+  options: OptionSpec,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const parsed = parseNodeArgs({
+      args,
+      options: { ...options, help: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: parsed.values, positionals: parsed.positionals };
+  } catch (err) {
+    // node:util reports unknown options and missing values as TypeErrors with a code.
+    const message = err instanceof Error ? err.message : String(err);
+    const option = /'([^']+)'/.exec(message)?.[1] ?? message;
+    const known = Object.keys(options).map((o) => `--${o}`);
+    throw configurationError('option', known.length > 0 ? `one of ${known.join(', ')}` : 'no options', option);
+  }
+}
+
+function str(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Parses the command line (without `node` and the script). Pure: the environment is passed in, nothing
+ * starts. Invalid input throws a configuration error (exit 2) naming the valid values.
+ */
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Command {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    return first === 'help' && rest[0] !== undefined ? { name: 'help', topic: rest[0] } : { name: 'help' };
+  }
+  if (first === '--version' || first === '-v') return { name: 'version' };
+
+  switch (first) {
+    case 'up': {
+      const { values, positionals } = parse(rest, {
+        phase: { type: 'string' },
+        traces: { type: 'string' },
+        source: { type: 'string' },
+        ports: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (values.help === true) return { name: 'help', topic: 'up' };
+      if (positionals.length > 0)
+        throw configurationError('argument', 'no positional arguments for up', positionals[0]);
+      const options = resolveStackOptions(
+        { phase: str(values.phase), traces: str(values.traces), source: str(values.source), ports: str(values.ports) },
+        env,
+      );
+      return { name: 'up', options, json: values.json === true };
+    }
+    case 'down': {
+      const { values, positionals } = parse(rest, { run: { type: 'string' } });
+      if (values.help === true) return { name: 'help', topic: 'down' };
+      if (positionals.length > 0)
+        throw configurationError('argument', 'no positional arguments for down', positionals[0]);
+      const runId = str(values.run);
+      if (runId !== undefined && !/^oh-\d{8}-\d{6}-[0-9a-f]{4}$/.test(runId)) {
+        throw configurationError('--run', 'a run id like oh-20260101-120000-ab12', runId);
+      }
+      return { name: 'down', runId };
+    }
+    case 'images': {
+      const [sub, ...subArgs] = rest;
+      if (sub === '--help' || sub === undefined) return { name: 'help', topic: 'images' };
+      if (sub === 'build') {
+        const { values, positionals } = parse(subArgs, { force: { type: 'boolean' }, verbose: { type: 'boolean' } });
+        if (values.help === true) return { name: 'help', topic: 'images' };
+        return {
+          name: 'images-build',
+          components: positionals,
+          force: values.force === true,
+          verbose: values.verbose === true,
+        };
+      }
+      if (sub === 'list') {
+        const { values, positionals } = parse(subArgs, { json: { type: 'boolean' } });
+        if (values.help === true) return { name: 'help', topic: 'images' };
+        if (positionals.length > 0)
+          throw configurationError('argument', 'no positional arguments for images list', positionals[0]);
+        return { name: 'images-list', json: values.json === true };
+      }
+      throw configurationError('images subcommand', `one of ${IMAGES_SUBCOMMANDS.join(', ')}`, sub);
+    }
+    default:
+      throw configurationError('command', `one of ${COMMANDS.join(', ')}`, first);
+  }
+}

@@ -1,0 +1,100 @@
+/** Types of stacks/catalog.yaml. Field meanings are documented at the top of that file. */
+
+export interface OcbRecipe {
+  kind: 'ocb';
+  /** `module@version` of the Collector Builder. */
+  builder: string;
+  /** OCB manifest, relative to stacks/. */
+  manifest: string;
+  /** Binary name the manifest produces (dist.name). */
+  binary: string;
+}
+
+export interface GoBuild {
+  package: string;
+  output: string;
+  tags: string[];
+}
+
+export interface GoModuleRecipe {
+  kind: 'go-module';
+  module: string;
+  moduleVersion: string;
+  /** Expected `h1:` sum of the module zip; verified after download when set. */
+  sum: string | undefined;
+  /** false: the checksum database has no record of this version (GONOSUMDB); `sum` is then required. */
+  checksumDatabase: boolean;
+  /** replace directives to drop after copying (nested modules left out of module zips). */
+  dropReplaces: string[];
+  builds: GoBuild[];
+}
+
+export interface DebianRecipe {
+  kind: 'debian';
+  packages: string[];
+  /** Files taken from the unpacked packages: `from` is a path inside them, `to` a build output name. */
+  files: { from: string; to: string }[];
+}
+
+export type Recipe = OcbRecipe | GoModuleRecipe | DebianRecipe;
+
+export interface ImageFile {
+  /** `build:<output>` (a recipe output), `source:<path>` (inside the module source) or `file:<path>` (under stacks/). */
+  from: string;
+  to: string;
+  owner: string | undefined;
+  mode: string | undefined;
+}
+
+export interface ImageDir {
+  path: string;
+  owner: string | undefined;
+  mode: string | undefined;
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+export interface ImageSpec {
+  files: ImageFile[];
+  dirs: ImageDir[];
+  accounts: Account[];
+  /** Include a static busybox with its applets in /bin (as the upstream image's base does). */
+  busybox: boolean;
+  /** Include /etc/ssl/certs/ca-certificates.crt. */
+  certificates: boolean;
+  user: string | undefined;
+  workdir: string | undefined;
+  env: Record<string, string>;
+  expose: number[];
+  volumes: string[];
+  entrypoint: string[] | undefined;
+  cmd: string[] | undefined;
+}
+
+/** What stack definitions rely on; the same for the upstream and the local image. */
+export interface Layout {
+  binary: string;
+  config: string | undefined;
+  dataDir: string | undefined;
+  user: string;
+  ports: number[];
+}
+
+export interface ComponentSpec {
+  name: string;
+  description: string;
+  version: string;
+  upstream: string;
+  recipe: Recipe;
+  image: ImageSpec;
+  layout: Layout;
+}
+
+export interface Catalog {
+  path: string;
+  components: ReadonlyMap<string, ComponentSpec>;
+}

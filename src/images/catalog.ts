@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { configurationError } from '../harness-error.js';
+import { stacksDir } from '../paths.js';
+import type {
+  Account,
+  Catalog,
+  ComponentSpec,
+  GoBuild,
+  ImageDir,
+  ImageFile,
+  ImageSpec,
+  Layout,
+  Recipe,
+} from './catalog-types.js';
+import { Fields } from '../config/fields.js';
+
+export const CATALOG_FILE = 'catalog.yaml';
+
+/** Loads and validates stacks/catalog.yaml (or `path`). Any malformed field is a configuration error (exit 2). */
+export function loadCatalog(path: string = join(stacksDir(), CATALOG_FILE)): Catalog {
+  return parseCatalog(readFileSync(path, 'utf8'), path);
+}
+
+export function parseCatalog(text: string, path: string): Catalog {
+  const root = new Fields(parse(text) as unknown, path);
+  const schemaVersion = root.number('schemaVersion');
+  if (schemaVersion !== 1) throw configurationError(`${path} schemaVersion`, '1', schemaVersion);
+  const componentsField = root.object('components');
+  const components = new Map<string, ComponentSpec>();
+  for (const name of componentsField.keys()) {
+    if (!/^[a-z][a-z0-9-]*$/.test(name)) throw configurationError(`${path} components`, 'lower-case names', name);
+    components.set(name, parseComponent(name, componentsField.object(name)));
+  }
+  return { path, components };
+}
+
+function parseComponent(name: string, f: Fields): ComponentSpec {
+  const spec: ComponentSpec = {
+    name,
+    description: f.string('description'),
+    version: f.string('version'),
+    upstream: f.string('upstream'),
+    recipe: parseRecipe(f.object('recipe')),
+    image: parseImage(f.object('image')),
+    layout: parseLayout(f.object('layout')),
+  };
+  checkConsistency(spec, f);
+  return spec;
+}
+
+function parseRecipe(f: Fields): Recipe {
+  const kind = f.oneOf('kind', ['ocb', 'go-module', 'debian'] as const);
+  switch (kind) {
+    case 'ocb':
+      return { kind, builder: f.string('builder'), manifest: f.string('manifest'), binary: f.string('binary') };
+    case 'go-module': {
+      const checksumDatabase = f.optionalBoolean('checksumDatabase') ?? true;
+      const sum = f.optionalString('sum');
+      if (!checksumDatabase && sum === undefined) {
+        throw configurationError(f.at('sum'), 'an h1: sum when checksumDatabase is false', 'missing');
+      }
+      return {
+        kind,
+        module: f.string('module'),
+        moduleVersion: f.string('moduleVersion'),
+        sum,
+        checksumDatabase,
+        dropReplaces: f.optionalStringList('dropReplaces') ?? [],
+        builds: f.list('builds').map(parseGoBuild),
+      };
+    }
+    case 'debian':
+      return {
+        kind,
+        packages: f.stringList('packages'),
+        files: f.list('files').map((file) => ({ from: file.string('from'), to: file.string('to') })),
+      };
+  }
+}
+
+function parseGoBuild(f: Fields): GoBuild {
+  return { package: f.string('package'), output: f.string('output'), tags: f.optionalStringList('tags') ?? [] };
+}
+
+function parseImage(f: Fields): ImageSpec {
+  return {
+    files: f.list('files').map(parseImageFile),
+    dirs: (f.optionalList('dirs') ?? []).map(parseImageDir),
+    accounts: (f.optionalList('accounts') ?? []).map(parseAccount),
+    busybox: f.optionalBoolean('busybox') ?? false,
+    certificates: f.optionalBoolean('certificates') ?? false,
+    user: f.optionalString('user'),
+    workdir: f.optionalString('workdir'),
+    env: f.optionalStringMap('env') ?? {},
+    expose: f.optionalNumberList('expose') ?? [],
+    volumes: f.optionalStringList('volumes') ?? [],
+    entrypoint: f.optionalStringList('entrypoint'),
+    cmd: f.optionalStringList('cmd'),
+  };
+}
+
+function parseImageFile(f: Fields): ImageFile {
+  const from = f.string('from');
+  if (!/^(build|source|file):.+/.test(from)) {
+    throw configurationError(f.at('from'), "'build:<output>', 'source:<path>' or 'file:<path>'", from);
+  }
+  return { from, to: absolute(f, 'to'), owner: f.optionalString('owner'), mode: f.optionalString('mode') };
+}
+
+function parseImageDir(f: Fields): ImageDir {
+  return { path: absolute(f, 'path'), owner: f.optionalString('owner'), mode: f.optionalString('mode') };
+}
+
+function parseAccount(f: Fields): Account {
+  return { name: f.string('name'), uid: f.number('uid'), gid: f.number('gid') };
+}
+
+function parseLayout(f: Fields): Layout {
+  return {
+    binary: absolute(f, 'binary'),
+    config: f.optionalString('config'),
+    dataDir: f.optionalString('dataDir'),
+    user: f.string('user'),
+    ports: f.numberList('ports'),
+  };
+}
+
+function absolute(f: Fields, key: string): string {
+  const value = f.string(key);
+  if (!value.startsWith('/')) throw configurationError(f.at(key), 'an absolute path', value);
+  return value;
+}
+
+/** The local image must put the binary where the layout (and the upstream image) says, and run as the same user. */
+function checkConsistency(spec: ComponentSpec, f: Fields): void {
+  if (!spec.image.files.some((file) => file.to === spec.layout.binary)) {
+    throw configurationError(f.at('layout.binary'), 'a path the image puts a file at', spec.layout.binary);
+  }
+  if (spec.image.user !== spec.layout.user) {
+    throw configurationError(f.at('image.user'), `the layout's user '${spec.layout.user}'`, spec.image.user);
+  }
+  const outputs = recipeOutputs(spec.recipe);
+  for (const file of spec.image.files) {
+    if (file.from.startsWith('build:') && !outputs.includes(file.from.slice('build:'.length))) {
+      throw configurationError(f.at('image.files'), `one of the recipe outputs (${outputs.join(', ')})`, file.from);
+    }
+  }
+}
+
+/** Names of the files a recipe produces. */
+export function recipeOutputs(recipe: Recipe): string[] {
+  switch (recipe.kind) {
+    case 'ocb':
+      return [recipe.binary];
+    case 'go-module':
+      return recipe.builds.map((b) => b.output);
+    case 'debian':
+      return recipe.files.map((file) => file.to);
+  }
+}
+
+/** Local image reference of a component, e.g. `otel-harness/loki:3.7.8`. */
+export function localImageRef(spec: ComponentSpec): string {
+  return `otel-harness/${spec.name}:${spec.version}`;
+}
+
+/** Looks up components by name; an unknown name is a usage error listing the valid ones. */
+export function selectComponents(catalog: Catalog, names: readonly string[]): ComponentSpec[] {
+  if (names.length === 0) return [...catalog.components.values()];
+  const valid = [...catalog.components.keys()];
+  return names.map((name) => {
+    const spec = catalog.components.get(name);
+    if (spec === undefined) throw configurationError('component', `one of ${valid.join(', ')}`, name);
+    return spec;
+  });
+}

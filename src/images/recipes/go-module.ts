@@ -1,0 +1,99 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExitCode, HarnessError } from '../../harness-error.js';
+import type { GoModuleRecipe } from '../catalog-types.js';
+import { runCommand } from '../run-command.js';
+import type { RecipeContext, RecipeResult } from './recipe-context.js';
+
+interface ModuleDownload {
+  Dir?: string;
+  Sum?: string;
+  Error?: string;
+}
+
+/** Environment for module downloads and builds: static binaries, module mode, no workspace files. */
+export function goBuildEnv(recipe: GoModuleRecipe, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '-mod=mod' };
+  if (!recipe.checksumDatabase) {
+    env.GONOSUMDB = [base.GONOSUMDB, recipe.module].filter((s) => s !== undefined && s !== '').join(',');
+  }
+  return env;
+}
+
+/** `go build` arguments for one binary. */
+export function goBuildArgs(build: { package: string; tags: string[] }, outputPath: string): string[] {
+  const args = ['build', '-trimpath', '-ldflags=-s -w'];
+  if (build.tags.length > 0) args.push('-tags', build.tags.join(','));
+  args.push('-o', outputPath, build.package);
+  return args;
+}
+
+/**
+ * Download-copy-build: `go install mod@version` refuses modules whose go.mod has replace directives,
+ * so the module is downloaded, copied out of the read-only module cache and built in place.
+ */
+export async function buildGoModule(recipe: GoModuleRecipe, ctx: RecipeContext): Promise<RecipeResult> {
+  const env = goBuildEnv(recipe, ctx.env);
+  const ref = `${recipe.module}@${recipe.moduleVersion}`;
+  const sourceDir = join(ctx.workDir, 'src');
+  const marker = join(ctx.workDir, 'src.ready');
+  const expected = JSON.stringify({ ref, drop: recipe.dropReplaces });
+
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== expected) {
+    ctx.step(`downloading ${ref}`);
+    const json = await runCommand('go', ['mod', 'download', '-json', ref], {
+      env,
+      captureStdout: true,
+      onLine: ctx.line,
+      cwd: ctx.workDir,
+    }).catch((err: unknown) => {
+      throw withHint(err, `the Go module proxy (${env.GOPROXY ?? 'GOPROXY'}) must serve ${ref}`);
+    });
+    const download = JSON.parse(json) as ModuleDownload;
+    if (download.Error !== undefined || download.Dir === undefined) {
+      throw new HarnessError(`go mod download ${ref} failed: ${download.Error ?? 'no directory'}`, {
+        code: 'MODULE_DOWNLOAD_FAILED',
+        exitCode: ExitCode.stackFailed,
+      });
+    }
+    if (recipe.sum !== undefined && download.Sum !== recipe.sum) {
+      throw new HarnessError(`${ref} has sum ${String(download.Sum)}, the catalog pins ${recipe.sum}`, {
+        code: 'MODULE_SUM_MISMATCH',
+        exitCode: ExitCode.stackFailed,
+        hint: 'the module content differs from what was pinned; check the proxy before trusting this build',
+      });
+    }
+    ctx.step('copying module source');
+    await rm(sourceDir, { recursive: true, force: true });
+    await cp(download.Dir, sourceDir, { recursive: true });
+    await runCommand('chmod', ['-R', 'u+w', sourceDir]);
+    for (const module of recipe.dropReplaces) {
+      await runCommand('go', ['mod', 'edit', `-dropreplace=${module}`], { cwd: sourceDir, env });
+    }
+    writeFileSync(marker, expected);
+  }
+
+  const outDir = join(ctx.workDir, 'out');
+  await mkdir(outDir, { recursive: true });
+  const outputs = new Map<string, string>();
+  for (const build of recipe.builds) {
+    const output = join(outDir, build.output);
+    ctx.step(`compiling ${build.package}`);
+    await runCommand('go', goBuildArgs(build, output), { cwd: sourceDir, env, onLine: ctx.line });
+    outputs.set(build.output, output);
+  }
+  return { outputs, sourceDir };
+}
+
+function withHint(err: unknown, hint: string): unknown {
+  if (err instanceof HarnessError && err.hint === undefined) {
+    return new HarnessError(err.message, {
+      code: err.code,
+      exitCode: err.exitCode,
+      hint,
+      ...(err.details === undefined ? {} : { details: err.details }),
+    });
+  }
+  return err;
+}

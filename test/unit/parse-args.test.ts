@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/parse-args.js';
+import { HarnessError } from '../../src/harness-error.js';
+
+function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): HarnessError {
+  try {
+    parseArgs(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(HarnessError);
+    expect((err as HarnessError).exitCode).toBe(2);
+    return err as HarnessError;
+  }
+  throw new Error(`expected ${argv.join(' ')} to be rejected`);
+}
+
+describe('parseArgs', () => {
+  it('defaults up to phase 1, jaeger, local images, the seed ports', () => {
+    expect(parseArgs(['up'])).toEqual({
+      name: 'up',
+      json: false,
+      options: { phase: 1, traces: 'jaeger', source: 'local', ports: 'standard' },
+    });
+  });
+
+  it('takes flags over environment over defaults', () => {
+    const env = { OTEL_HARNESS_TRACES: 'tempo', OTEL_HARNESS_PORTS: 'random' };
+    expect(parseArgs(['up'], env)).toMatchObject({ options: { traces: 'tempo', ports: 'random', source: 'local' } });
+    expect(parseArgs(['up', '--traces', 'jaeger'], env)).toMatchObject({
+      options: { traces: 'jaeger', ports: 'random' },
+    });
+    expect(parseArgs(['up', '--phase=1', '--source', 'auto', '--json'])).toMatchObject({
+      json: true,
+      options: { source: 'auto' },
+    });
+  });
+
+  it('rejects an unknown phase, backend or source with the valid values (exit 2)', () => {
+    expect(usageError(['up', '--phase', '4']).message).toBe(
+      "Configuration: --phase is invalid, expected one of 1 (actual: '4')",
+    );
+    expect(usageError(['up', '--traces', 'zipkin']).message).toBe(
+      "Configuration: --traces is invalid, expected one of jaeger, tempo (actual: 'zipkin')",
+    );
+    expect(usageError(['up', '--source', 'registry']).message).toMatch(/expected one of local, upstream, auto/);
+    expect(usageError(['up'], { OTEL_HARNESS_SOURCE: 'nope' }).message).toMatch(/OTEL_HARNESS_SOURCE is invalid/);
+  });
+
+  it('rejects unknown commands, options and arguments', () => {
+    expect(usageError(['soakk']).message).toMatch(/command is invalid, expected one of up, down, images, help/);
+    expect(usageError(['up', '--rate', '5']).message).toMatch(/option is invalid.*actual: '--rate'/);
+    expect(usageError(['up', 'now']).message).toMatch(/no positional arguments/);
+    expect(usageError(['images', 'push']).message).toMatch(/expected one of build, list/);
+    expect(usageError(['down', '--run', 'abc']).message).toMatch(/--run is invalid/);
+  });
+
+  it('parses images and down', () => {
+    expect(parseArgs(['images', 'build', 'loki', 'tempo', '--force'])).toEqual({
+      name: 'images-build',
+      components: ['loki', 'tempo'],
+      force: true,
+      verbose: false,
+    });
+    expect(parseArgs(['images', 'list', '--json'])).toEqual({ name: 'images-list', json: true });
+    expect(parseArgs(['down'])).toEqual({ name: 'down', runId: undefined });
+    expect(parseArgs(['down', '--run', 'oh-20261121-120000-ab12'])).toEqual({
+      name: 'down',
+      runId: 'oh-20261121-120000-ab12',
+    });
+  });
+
+  it('answers help and version', () => {
+    expect(parseArgs([])).toEqual({ name: 'help' });
+    expect(parseArgs(['up', '--help'])).toEqual({ name: 'help', topic: 'up' });
+    expect(parseArgs(['help', 'images'])).toEqual({ name: 'help', topic: 'images' });
+    expect(parseArgs(['--version'])).toEqual({ name: 'version' });
+  });
+});
