@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/support/global-setup.ts'],
           // Real containers: boots take tens of seconds, image builds minutes (done before the suite).
           testTimeout: 15 * 60_000,
           hookTimeout: 15 * 60_000,

@@ -14,6 +14,8 @@ export interface GoBuild {
   package: string;
   output: string;
   tags: string[];
+  /** Extra linker flags, e.g. `-X <pkg>.Version=<v>` as the upstream build sets them. */
+  ldflags: string[];
 }
 
 export interface GoModuleRecipe {

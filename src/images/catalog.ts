@@ -81,7 +81,12 @@ function parseRecipe(f: Fields): Recipe {
 }
 
 function parseGoBuild(f: Fields): GoBuild {
-  return { package: f.string('package'), output: f.string('output'), tags: f.optionalStringList('tags') ?? [] };
+  return {
+    package: f.string('package'),
+    output: f.string('output'),
+    tags: f.optionalStringList('tags') ?? [],
+    ldflags: f.optionalStringList('ldflags') ?? [],
+  };
 }
 
 function parseImage(f: Fields): ImageSpec {

@@ -31,3 +31,32 @@ describe('recipeHash', () => {
     expect(recipeHash(loki, files('a'))).not.toBe(recipeHash(otelcol, files('a')));
   });
 });
+
+describe('go-module recipe', () => {
+  it('builds static, trimmed binaries with the upstream version flags', async () => {
+    const { goBuildArgs, goBuildEnv } = await import('../../src/images/recipes/go-module.js');
+    const prometheus = catalog.components.get('prometheus')!;
+    if (prometheus.recipe.kind !== 'go-module') throw new Error('prometheus is a go-module recipe');
+    expect(goBuildArgs(prometheus.recipe.builds[0]!, '/out/prometheus')).toEqual([
+      'build',
+      '-trimpath',
+      '-ldflags=-s -w -X github.com/prometheus/common/version.Version=3.15.0',
+      '-tags',
+      'netgo',
+      '-o',
+      '/out/prometheus',
+      './cmd/prometheus',
+    ]);
+    expect(goBuildEnv(prometheus.recipe, { GOPROXY: 'p' })).toMatchObject({
+      CGO_ENABLED: '0',
+      GOWORK: 'off',
+      GOFLAGS: '-mod=mod',
+    });
+    expect(goBuildEnv(prometheus.recipe, {}).GONOSUMDB).toBeUndefined();
+    const tempo = catalog.components.get('tempo')!;
+    if (tempo.recipe.kind !== 'go-module') throw new Error('tempo is a go-module recipe');
+    expect(goBuildEnv(tempo.recipe, { GONOSUMDB: 'example.com' }).GONOSUMDB).toBe(
+      'example.com,github.com/grafana/tempo',
+    );
+  });
+});

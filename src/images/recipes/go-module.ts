@@ -22,8 +22,11 @@ export function goBuildEnv(recipe: GoModuleRecipe, base: NodeJS.ProcessEnv): Nod
 }
 
 /** `go build` arguments for one binary. */
-export function goBuildArgs(build: { package: string; tags: string[] }, outputPath: string): string[] {
-  const args = ['build', '-trimpath', '-ldflags=-s -w'];
+export function goBuildArgs(
+  build: { package: string; tags: string[]; ldflags: string[] },
+  outputPath: string,
+): string[] {
+  const args = ['build', '-trimpath', `-ldflags=${['-s', '-w', ...build.ldflags].join(' ')}`];
   if (build.tags.length > 0) args.push('-tags', build.tags.join(','));
   args.push('-o', outputPath, build.package);
   return args;
