@@ -42,7 +42,7 @@ export async function lokiLines(baseUrl: string, query: string): Promise<string[
     direction: 'forward',
     limit: '1000',
   });
-  const { status, body } = await getJson(`${baseUrl}/loki/api/v1/query_range?${params}`);
+  const { status, body } = await getJson(`${baseUrl}/loki/api/v1/query_range?${params.toString()}`);
   if (status !== 200) throw new Error(`Loki query failed: HTTP ${status} ${JSON.stringify(body)}`);
   const result = (body as { data: { result: { values: [string, string][] }[] } }).data.result;
   return result.flatMap((stream) => stream.values.map(([, line]) => line));
@@ -51,7 +51,7 @@ export async function lokiLines(baseUrl: string, query: string): Promise<string[
 /** Value of a LogQL or PromQL instant query returning one number (undefined when empty). */
 export async function instantScalar(baseUrl: string, path: string, query: string): Promise<number | undefined> {
   const params = new URLSearchParams({ query });
-  const { status, body } = await getJson(`${baseUrl}${path}?${params}`);
+  const { status, body } = await getJson(`${baseUrl}${path}?${params.toString()}`);
   if (status !== 200) throw new Error(`query ${query} failed: HTTP ${status} ${JSON.stringify(body)}`);
   const result = (body as { data: { result: { value: [number, string] }[] } }).data.result;
   if (result.length === 0) return undefined;
