@@ -47,6 +47,12 @@ export class StartedStack implements AsyncDisposable {
     return `http://127.0.0.1:${this.hostPort(service, containerPort)}`;
   }
 
+  /** Whether a service's container is running, and its exit code when it is not. */
+  async containerState(name: string): Promise<{ running: boolean; exitCode: number }> {
+    const info = await this.engine.dockerode.getContainer(this.service(name).container.getId()).inspect();
+    return { running: info.State.Running, exitCode: info.State.ExitCode };
+  }
+
   endpoints(): Endpoint[] {
     const list: Endpoint[] = [];
     for (const [name, service] of this.services) {

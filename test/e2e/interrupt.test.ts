@@ -36,11 +36,13 @@ function runIdOf(stderr: string): string {
 }
 
 describe('interrupting otel-harness up', () => {
-  it('SIGINT mid-boot removes every container, network and volume of the run and exits 130', async () => {
-    // Interrupt as soon as the first service container is being started.
-    const { code, stderr } = await upAndInterrupt(['--phase', '1', '--ports', 'random'], /: starting \(/, 'SIGINT');
+  it.each([
+    ['as the first containers are created', /: starting \(/],
+    ['with the backends running and the collector starting', /otelcol: starting \(/],
+  ])('SIGINT mid-boot (%s) removes every container, network and volume of the run and exits 130', async (_when, at) => {
+    const { code, stderr } = await upAndInterrupt(['--phase', '1', '--ports', 'random'], at, 'SIGINT');
     expect(stderr).toMatch(/SIGINT received: stopping and removing run/);
-    expect(stderr).not.toMatch(/ready in .* \(traces/);
+    expect(stderr).not.toMatch(/Phase 1 \(traces: jaeger\) ready in/);
     expect(code).toBe(130);
     expect(await harnessLeftovers(runIdOf(stderr))).toEqual(NOTHING_LEFT);
   });

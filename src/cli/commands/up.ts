@@ -10,6 +10,7 @@ import type { SignalSource } from './signals.js';
 
 /** How long an interrupted boot may take to unwind before the final sweep. */
 const ABORT_GRACE_MS = 15_000;
+const WATCH_INTERVAL_MS = 5_000;
 
 /**
  * `up`: builds missing images, boots the stack, prints its endpoints and stays up until SIGINT/SIGTERM.
@@ -59,16 +60,39 @@ export async function runUp(
     reporter.progress(`${stack.definition.title} ready in ${formatSeconds(stack.bootSeconds)}`);
     printEndpoints(stack, reporter, command.json);
     reporter.err('Press Ctrl-C to stop and remove everything.');
+    // Watching the containers also keeps the process alive until a signal arrives.
+    const watch = watchServices(stack, reporter);
     await new Promise<void>((resolve) => {
       wake = resolve;
       if (interrupted !== undefined) resolve();
     });
+    clearInterval(watch);
     const removed = await stack.stop();
     reporter.progress(`removed run ${runId} (${summary(removed)})`);
     return ExitCode.pass;
   } finally {
     stopListening();
   }
+}
+
+/** Reports, once each, services whose container stops while the stack is up. */
+function watchServices(stack: StartedStack, reporter: Reporter): NodeJS.Timeout {
+  const reported = new Set<string>();
+  return setInterval(() => {
+    for (const [name, service] of stack.services) {
+      if (reported.has(name)) continue;
+      stack
+        .containerState(name)
+        .then((state) => {
+          if (state.running || reported.has(name)) return;
+          reported.add(name);
+          reporter.progress(
+            `warning: ${name} stopped (exit code ${state.exitCode}); its logs: docker logs ${service.container.getName().replace(/^\//, '')}`,
+          );
+        })
+        .catch(() => undefined);
+    }
+  }, WATCH_INTERVAL_MS);
 }
 
 function printEndpoints(stack: StartedStack, reporter: Reporter, json: boolean): void {
