@@ -1,0 +1,13 @@
+export { decodeSpanId, decodeTraceId, fnv1a32, fromHex, runTag, spanId, toHex, traceId, unitHash } from './ids.js';
+export { ATTR, HARNESS_SCOPE, type RunIdentity } from './otlp-common.js';
+export { nanosFromMillis, ProtoWriter, uint64ToString, type Uint64 } from './protobuf-writer.js';
+export {
+  traceShapeDefaults,
+  traceTraits,
+  TraceBatchBuilder,
+  type Batch,
+  type TraceShape,
+  type TraceTraits,
+} from './traces.js';
+export { logLine, logShapeDefaults, LogBatchBuilder, seqOfLogLine, type LogShape } from './logs.js';
+export { METRIC_NAME, MetricBatchBuilder, pointOf, sampleTimeMs, type MetricShape } from './metrics.js';

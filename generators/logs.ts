@@ -1,0 +1,74 @@
+import { ATTR, encodeResource, encodeScope, filler, type RunIdentity } from './otlp-common.js';
+import { nanosFromMillis, ProtoWriter } from './protobuf-writer.js';
+import type { Batch } from './traces.js';
+
+export interface LogShape {
+  /** Bytes of each log line (the body), at least the identity prefix. */
+  bodyBytes: number;
+  severityText: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Items per `otel_harness.seq_block` attribute value (verifiers count per block, then find gaps). */
+  seqBlockSize: number;
+}
+
+export function logShapeDefaults(): LogShape {
+  return { bodyBytes: 200, severityText: 'INFO', seqBlockSize: 1000 };
+}
+
+const SEVERITY_NUMBER: Record<LogShape['severityText'], number> = { DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17 };
+
+/** The log line of record `seq`: unique per run and seq (Loki drops identical lines in a stream). */
+export function logLine(runId: string, seq: number, bodyBytes: number): string {
+  const head = `otel-harness run=${runId} seq=${seq}`;
+  return head.length >= bodyBytes ? head : `${head} ${filler(bodyBytes - head.length - 1, seq)}`;
+}
+
+/** Parses the seq out of a line made by `logLine` (undefined for any other line). */
+export function seqOfLogLine(line: string, runId: string): number | undefined {
+  const match = /^otel-harness run=(\S+) seq=(\d+)(?: |$)/.exec(line);
+  return match !== null && match[1] === runId ? Number(match[2]) : undefined;
+}
+
+/** Builds ExportLogsServiceRequest payloads of consecutive log records. */
+export class LogBatchBuilder {
+  private readonly resource: Uint8Array;
+  private readonly scope: Uint8Array;
+  private readonly writer = new ProtoWriter(64 * 1024);
+
+  constructor(
+    private readonly identity: RunIdentity,
+    readonly shape: LogShape,
+  ) {
+    this.resource = encodeResource(identity);
+    this.scope = encodeScope();
+  }
+
+  build(firstSeq: number, count: number, nowMs: number): Batch {
+    const w = this.writer.reset();
+    const time = nanosFromMillis(nowMs);
+    w.fork(); // resource_logs (1)
+    w.raw(this.resource);
+    w.fork(); // scope_logs (2)
+    w.raw(this.scope);
+    for (let seq = firstSeq; seq < firstSeq + count; seq++) {
+      w.fork(); // log_records (2)
+      w.fixed64(1, time);
+      w.varint(2, SEVERITY_NUMBER[this.shape.severityText]);
+      w.string(3, this.shape.severityText);
+      w.fork()
+        .string(1, logLine(this.identity.runId, seq, this.shape.bodyBytes))
+        .join(5);
+      w.fork().string(1, ATTR.seq).fork().string(1, String(seq)).join(2).join(6);
+      w.fork()
+        .string(1, ATTR.seqBlock)
+        .fork()
+        .string(1, String(Math.floor(seq / this.shape.seqBlockSize)))
+        .join(2)
+        .join(6);
+      w.fixed64(11, time);
+      w.join(2);
+    }
+    w.join(2);
+    w.join(1);
+    return { body: w.finish(), items: count };
+  }
+}
