@@ -1,5 +1,5 @@
 export { decodeSpanId, decodeTraceId, fnv1a32, fromHex, runTag, spanId, toHex, traceId, unitHash } from './ids.js';
-export { ATTR, HARNESS_SCOPE, type RunIdentity } from './otlp-common.js';
+export { ATTR, filler, HARNESS_SCOPE, type RunIdentity } from './otlp-common.js';
 export { nanosFromMillis, ProtoWriter, uint64ToString, type Uint64 } from './protobuf-writer.js';
 export {
   traceShapeDefaults,

@@ -1,6 +1,7 @@
 import { IMAGE_SOURCES } from '../images/image-source.js';
 import { PHASES, PORT_MODES, STACK_ENV, stackDefaults } from '../config/options.js';
 import { TRACES_BACKENDS } from '../stack/phase1.js';
+import { envName, SOAK_OPTIONS } from '../config/soak-options.js';
 
 const d = stackDefaults();
 
@@ -31,6 +32,27 @@ Options:
 
 Ctrl-C (or SIGTERM) removes every container, network and volume of the run.`;
 
+function soakHelp(): string {
+  const rows = SOAK_OPTIONS.map((o) => {
+    const flag = `--${o.flag}${'boolean' in o && o.boolean ? '' : ' <v>'}`;
+    const def = o.default === undefined ? 'none' : o.default;
+    return `  ${flag.padEnd(26)}${o.help} (default: ${def})`;
+  });
+  return `otel-harness soak — hold a rate against a stack and prove what was and was not lost
+
+Usage: otel-harness soak [options]        (npm run soak -- [options])
+
+Boots the Phase 1 stack (or drives --target), offers --rate items/s on the open-model schedule for
+--duration, drains, then verifies every acknowledged item in the backends: Tempo or Jaeger by trace id,
+Loki with LogQL counts, Prometheus with PromQL counts. Writes reports/<run id>/result.json and summary.md.
+
+Options (each also read from OTEL_HARNESS_<NAME>, e.g. ${envName('drain-timeout')}):
+${rows.join('\n')}
+
+Exit: 0 pass, 2 bad option, 3 a rate or latency threshold failed, 4 loss above --max-loss or a verifier
+could not conclude, 5 the stack did not start, 130 interrupted (partial result written).`;
+}
+
 const DOWN = `otel-harness down — remove what the harness left running
 
 Usage: otel-harness down [--run <run id>]
@@ -53,6 +75,7 @@ const MAIN = `otel-harness — load-testing and validation harness for self-host
 Usage: otel-harness <command> [options]
 
 Commands:
+  soak     hold a rate against a stack, drain, verify every acknowledged item, report
   up       boot a stack (Phase 1: collector, Jaeger or Tempo, Prometheus, Loki) until Ctrl-C
   down     remove every container, network and volume the harness left
   images   build or list the images of the real components
@@ -62,8 +85,9 @@ Run \`otel-harness <command> --help\` for the options of a command.
 
 ${EXIT_CODES}`;
 
-const TOPICS: Record<string, string> = { up: UP, down: DOWN, images: IMAGES };
+const TOPICS: Record<string, () => string> = { up: () => UP, down: () => DOWN, images: () => IMAGES, soak: soakHelp };
 
 export function helpText(topic?: string): string {
-  return (topic === undefined ? MAIN : (TOPICS[topic] ?? MAIN)) + '\n';
+  const render = topic === undefined ? undefined : TOPICS[topic];
+  return (render === undefined ? MAIN : render()) + '\n';
 }

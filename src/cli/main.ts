@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { disableReaperUnlessSet } from '../docker/docker-engine.js';
-import { ExitCode, HarnessError } from '../harness-error.js';
+import { ExitCode } from '../harness-error.js';
 import { packageRoot } from '../paths.js';
 import { runDown } from './commands/down.js';
 import { runImagesBuild, runImagesList } from './commands/images.js';
 import { processSignals, type SignalSource } from './commands/signals.js';
+import { runSoakCommand } from './commands/soak.js';
 import { runUp } from './commands/up.js';
 import { helpText } from './help.js';
-import { processIo, Reporter, type CliIo } from './output.js';
+import { processIo, reportError, Reporter, type CliIo } from './output.js';
 import { parseArgs } from './parse-args.js';
 
 /**
@@ -34,6 +35,8 @@ export async function main(
         return ExitCode.pass;
       case 'up':
         return await runUp(command, reporter, signals);
+      case 'soak':
+        return await runSoakCommand(command, reporter, signals, version());
       case 'down':
         return await runDown(command, reporter);
       case 'images-build':
@@ -46,17 +49,7 @@ export async function main(
   }
 }
 
-export function reportError(err: unknown, io: CliIo): number {
-  if (err instanceof HarnessError) {
-    io.stderr.write(`error: ${err.message}\n`);
-    if (err.hint !== undefined) io.stderr.write(`hint: ${err.hint}\n`);
-    if (err.details !== undefined && err.details.trim() !== '') io.stderr.write(`${err.details.trimEnd()}\n`);
-    return err.exitCode;
-  }
-  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  io.stderr.write(`internal error (please report it): ${stack}\n`);
-  return ExitCode.internal;
-}
+export { reportError };
 
 function version(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;

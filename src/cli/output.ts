@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { ExitCode, HarnessError } from '../harness-error.js';
 import type { ImageProgress } from '../images/image-builder.js';
 
 /** Where the CLI writes: human progress to stderr, results (tables, JSON) to stdout. */
@@ -14,7 +15,7 @@ export class Reporter {
   private readonly started = Date.now();
 
   constructor(
-    private readonly io: CliIo,
+    readonly io: CliIo,
     private readonly verbose = false,
   ) {}
 
@@ -62,4 +63,17 @@ export function formatSeconds(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   const m = Math.floor(seconds / 60);
   return `${m} min ${Math.round(seconds - m * 60)} s`;
+}
+
+/** Prints an error (message, hint, details) and returns its exit code: HarnessError → its code, else 1. */
+export function reportError(err: unknown, io: CliIo): number {
+  if (err instanceof HarnessError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    if (err.hint !== undefined) io.stderr.write(`hint: ${err.hint}\n`);
+    if (err.details !== undefined && err.details.trim() !== '') io.stderr.write(`${err.details.trimEnd()}\n`);
+    return err.exitCode;
+  }
+  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  io.stderr.write(`internal error (please report it): ${stack}\n`);
+  return ExitCode.internal;
 }

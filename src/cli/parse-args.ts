@@ -1,16 +1,18 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { configurationError } from '../harness-error.js';
 import { resolveStackOptions, type StackOptions } from '../config/options.js';
+import { resolveSoakOptions, SOAK_OPTIONS, type SoakOptions } from '../config/soak-options.js';
 
 export type Command =
   | { name: 'help'; topic?: string }
   | { name: 'version' }
   | { name: 'up'; options: StackOptions; json: boolean }
+  | { name: 'soak'; options: SoakOptions }
   | { name: 'down'; runId: string | undefined }
   | { name: 'images-build'; components: string[]; force: boolean; verbose: boolean }
   | { name: 'images-list'; json: boolean };
 
-export const COMMANDS = ['up', 'down', 'images', 'help'] as const;
+export const COMMANDS = ['soak', 'up', 'down', 'images', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
@@ -68,6 +70,19 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
         env,
       );
       return { name: 'up', options, json: values.json === true };
+    }
+    case 'soak': {
+      const spec: OptionSpec = Object.fromEntries(
+        SOAK_OPTIONS.map((o) => [o.flag, { type: 'boolean' in o && o.boolean ? 'boolean' : 'string' }] as const),
+      );
+      const { values, positionals } = parse(rest, spec);
+      if (values.help === true) return { name: 'help', topic: 'soak' };
+      if (positionals.length > 0)
+        throw configurationError('argument', 'no positional arguments for soak', positionals[0]);
+      const flags = Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v]),
+      );
+      return { name: 'soak', options: resolveSoakOptions(flags, env) };
     }
     case 'down': {
       const { values, positionals } = parse(rest, { run: { type: 'string' } });

@@ -16,6 +16,7 @@ const silentImages: ImageProgress = { step: () => undefined, line: () => undefin
  */
 export class Phase1Stack {
   private traces: TracesBackend = 'jaeger';
+  private variant = 'seed';
   private source: ImageSource = 'local';
   private ports: PortMode = 'random';
   private runId: string | undefined;
@@ -25,6 +26,12 @@ export class Phase1Stack {
 
   withTraces(traces: TracesBackend): this {
     this.traces = traces;
+    return this;
+  }
+
+  /** Collector variant: `seed` or an overlay in stacks/phase1/variants (e.g. `planted-loss`). */
+  withVariant(variant: string): this {
+    this.variant = variant;
     return this;
   }
 
@@ -57,7 +64,7 @@ export class Phase1Stack {
   async start(): Promise<StartedStack> {
     const engine = await connectDockerEngine();
     const catalog = loadCatalog();
-    const definition = phase1Definition(catalog, { traces: this.traces });
+    const definition = phase1Definition(catalog, { traces: this.traces, variant: this.variant });
     const components = [...new Set(['toolbox', ...definition.services.map((s) => s.component)])];
     const builder = new ImageBuilder(engine, {
       cacheDir: cacheDir(),

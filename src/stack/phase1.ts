@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog, ComponentSpec } from '../images/catalog-types.js';
 import { stacksDir } from '../paths.js';
+import { applyVariant, loadVariant, SEED_VARIANT } from './collector-variant.js';
 import { renderTemplate } from './render-config.js';
 import type { ServiceDefinition, StackDefinition } from './stack-definition.js';
 
@@ -10,6 +11,12 @@ export type TracesBackend = (typeof TRACES_BACKENDS)[number];
 
 export interface Phase1Options {
   traces: TracesBackend;
+  /** Collector variant: `seed` (the seeds' configuration) or an overlay in stacks/phase1/variants. */
+  variant?: string;
+}
+
+export function phase1Dir(): string {
+  return join(stacksDir(), 'phase1');
 }
 
 /** Phase 1 readiness budgets; Loki and Tempo wait out their ingester's ring join. */
@@ -48,8 +55,9 @@ function dataDir(spec: ComponentSpec): string {
  * catalog's layouts, so the same definition runs with upstream or local images.
  */
 export function phase1Definition(catalog: Catalog, options: Phase1Options): StackDefinition {
-  const dir = join(stacksDir(), 'phase1');
+  const dir = phase1Dir();
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  const variant = loadVariant(dir, options.variant ?? SEED_VARIANT);
   const values = tracesTemplateValues(options.traces);
 
   const otelcol = component(catalog, 'otelcol');
@@ -64,10 +72,13 @@ export function phase1Definition(catalog: Catalog, options: Phase1Options): Stac
     files: [
       {
         target: configPath(otelcol),
-        content: renderTemplate(
-          read('otelcol.yaml'),
-          pick(values, ['traces.backend', 'traces.otlpGrpcEndpoint']),
-          'stacks/phase1/otelcol.yaml',
+        content: applyVariant(
+          renderTemplate(
+            read('otelcol.yaml'),
+            pick(values, ['traces.backend', 'traces.otlpGrpcEndpoint']),
+            'stacks/phase1/otelcol.yaml',
+          ),
+          variant,
         ),
       },
     ],
@@ -128,7 +139,7 @@ export function phase1Definition(catalog: Catalog, options: Phase1Options): Stac
 
   return {
     phase: 1,
-    title: `Phase 1 (traces: ${options.traces})`,
+    title: `Phase 1 (traces: ${options.traces}${variant === undefined ? '' : `, collector variant: ${variant.name}`})`,
     services: [tracesService(catalog, options.traces, read), prometheusService, lokiService, collector],
   };
 }
@@ -168,6 +179,7 @@ function tracesService(catalog: Catalog, traces: TracesBackend, read: (file: str
     ports: [
       { container: 16686, label: 'Jaeger query', scheme: 'http', standardHostPort: 16686 },
       { container: 13133, label: 'Jaeger health', scheme: 'http', path: '/status' },
+      { container: 8888, label: 'Jaeger metrics', scheme: 'http', path: '/metrics' },
     ],
     readiness: { port: 13133, path: '/status', timeoutMs: READY_TIMEOUT_MS.backend },
     resources: { memoryGiB: 4, cpu: 2 },

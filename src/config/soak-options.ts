@@ -1,0 +1,327 @@
+import { configurationError } from '../harness-error.js';
+import { IMAGE_SOURCES, type ImageSource } from '../images/image-source.js';
+import { SIGNALS, type Signal } from '../load/ledger.js';
+import { parseProfile, type RateProfile } from '../load/rate-profile.js';
+import { planSignalRates } from '../load/signal-plan.js';
+import { TRACES_BACKENDS, type TracesBackend } from '../stack/phase1.js';
+import { parseDurationMs } from './duration.js';
+import { PHASES, type Phase } from './options.js';
+
+export const DRIVERS = ['native', 'sdk'] as const;
+export type Driver = (typeof DRIVERS)[number];
+
+/** A loss budget: an item count, or a percentage of the acknowledged items. */
+export type LossBudget = { kind: 'items'; value: number } | { kind: 'percent'; value: number };
+
+export interface SoakOptions {
+  phase: Phase;
+  traces: TracesBackend;
+  source: ImageSource;
+  variant: string;
+  /** JSON file written by `otel-harness up --json`: drive that stack instead of booting one. */
+  target: string | undefined;
+  driver: Driver;
+  rateRps: number | undefined;
+  signals: string;
+  durationMs: number;
+  profile: RateProfile;
+  batchItems: number;
+  maxInFlight: number;
+  requestTimeoutMs: number;
+  spansPerTrace: number;
+  spanAttributes: number;
+  attributeBytes: number;
+  errorFraction: number;
+  slowFraction: number;
+  logBodyBytes: number;
+  logSeverity: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  metricIntervalMs: number;
+  metricSeries: number | undefined;
+  drainTimeoutMs: number;
+  verifyTracesMax: number;
+  canaryIntervalMs: number;
+  canaryTimeoutMs: number;
+  maxLoss: LossBudget;
+  minAchievedRatio: number;
+  maxLatencyP99Ms: number | undefined;
+  reportDir: string;
+  json: boolean;
+}
+
+type Parse<T> = (raw: string, name: string) => T;
+
+interface OptionDef<K extends keyof SoakOptions> {
+  key: K;
+  flag: string;
+  /** Default as typed on the command line (shown by --help), or undefined for none. */
+  default: string | undefined;
+  parse: Parse<SoakOptions[K]>;
+  help: string;
+  boolean?: true;
+}
+
+const number =
+  (rule: string, ok: (n: number) => boolean): Parse<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || !ok(n)) throw configurationError(name, rule, raw);
+    return n;
+  };
+const positive = number('a number > 0', (n) => n > 0);
+const positiveInt = number('a whole number > 0', (n) => Number.isInteger(n) && n > 0);
+const nonNegativeInt = number('a whole number ≥ 0', (n) => Number.isInteger(n) && n >= 0);
+const fraction = number('a fraction between 0 and 1', (n) => n >= 0 && n <= 1);
+const duration: Parse<number> = (raw, name) => {
+  const ms = parseDurationMs(raw, name);
+  if (ms <= 0) throw configurationError(name, 'a duration > 0', raw);
+  return ms;
+};
+const oneOf =
+  <T extends string | number>(values: readonly T[]): Parse<T> =>
+  (raw, name) => {
+    const v = values.find((x) => String(x) === raw);
+    if (v === undefined) throw configurationError(name, `one of ${values.join(', ')}`, raw);
+    return v;
+  };
+const text: Parse<string> = (raw, name) => {
+  if (raw.trim() === '') throw configurationError(name, 'a value', raw);
+  return raw;
+};
+const bool: Parse<boolean> = (raw, name) => {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw configurationError(name, 'true or false', raw);
+};
+const lossBudget: Parse<LossBudget> = (raw, name) => {
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(raw);
+  if (pct) return { kind: 'percent', value: Number(pct[1]) };
+  if (/^\d+$/.test(raw)) return { kind: 'items', value: Number(raw) };
+  throw configurationError(name, 'an item count (e.g. 0) or a percentage (e.g. 0.1%)', raw);
+};
+
+/** Every soak option: flag, default (once), parser and help. Env: OTEL_HARNESS_<FLAG IN UPPER SNAKE>. */
+export const SOAK_OPTIONS = [
+  {
+    key: 'phase',
+    flag: 'phase',
+    default: '1',
+    parse: (r, n) => oneOf(PHASES)(r, n),
+    help: `stack phase: ${PHASES.join(', ')}`,
+  },
+  {
+    key: 'traces',
+    flag: 'traces',
+    default: 'jaeger',
+    parse: oneOf(TRACES_BACKENDS),
+    help: `trace backend: ${TRACES_BACKENDS.join(', ')}`,
+  },
+  {
+    key: 'source',
+    flag: 'source',
+    default: 'local',
+    parse: oneOf(IMAGE_SOURCES),
+    help: `images: ${IMAGE_SOURCES.join(', ')}`,
+  },
+  {
+    key: 'variant',
+    flag: 'variant',
+    default: 'seed',
+    parse: text,
+    help: 'collector variant: seed, or a file of stacks/phase1/variants',
+  },
+  {
+    key: 'target',
+    flag: 'target',
+    default: undefined,
+    parse: text,
+    help: 'drive an existing stack: the JSON file of `otel-harness up --json`',
+  },
+  {
+    key: 'driver',
+    flag: 'driver',
+    default: 'native',
+    parse: oneOf(DRIVERS),
+    help: 'native (OTLP/HTTP protobuf) or sdk (OpenTelemetry JS SDK, OTLP gRPC; traces only)',
+  },
+  {
+    key: 'rateRps',
+    flag: 'rate',
+    default: '1000',
+    parse: positive,
+    help: 'total offered items/s (spans, data points, log records)',
+  },
+  {
+    key: 'signals',
+    flag: 'signals',
+    default: 'traces,metrics,logs',
+    parse: text,
+    help: 'signals sharing --rate evenly; name=rate gives one its own rate',
+  },
+  { key: 'durationMs', flag: 'duration', default: '1m', parse: duration, help: 'load duration (30s, 10m, 1h)' },
+  {
+    key: 'profile',
+    flag: 'profile',
+    default: 'constant',
+    parse: (r) => parseProfile(r),
+    help: 'constant, ramp:<duration> or steps:<n>',
+  },
+  { key: 'batchItems', flag: 'batch', default: '200', parse: positiveInt, help: 'items per request' },
+  {
+    key: 'maxInFlight',
+    flag: 'max-in-flight',
+    default: '32',
+    parse: positiveInt,
+    help: 'requests in flight per signal before batches are dropped at the generator',
+  },
+  { key: 'requestTimeoutMs', flag: 'request-timeout', default: '10s', parse: duration, help: 'per-request timeout' },
+  { key: 'spansPerTrace', flag: 'spans-per-trace', default: '5', parse: positiveInt, help: 'spans per trace' },
+  {
+    key: 'spanAttributes',
+    flag: 'span-attributes',
+    default: '8',
+    parse: nonNegativeInt,
+    help: 'filler attributes per span',
+  },
+  {
+    key: 'attributeBytes',
+    flag: 'attribute-bytes',
+    default: '16',
+    parse: nonNegativeInt,
+    help: 'bytes per filler attribute value',
+  },
+  {
+    key: 'errorFraction',
+    flag: 'error-fraction',
+    default: '0.01',
+    parse: fraction,
+    help: 'fraction of traces with an ERROR root span',
+  },
+  {
+    key: 'slowFraction',
+    flag: 'slow-fraction',
+    default: '0.01',
+    parse: fraction,
+    help: 'fraction of slow (1 s) traces',
+  },
+  { key: 'logBodyBytes', flag: 'log-body-bytes', default: '200', parse: positiveInt, help: 'bytes per log line' },
+  {
+    key: 'logSeverity',
+    flag: 'log-severity',
+    default: 'INFO',
+    parse: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'] as const),
+    help: 'log severity',
+  },
+  {
+    key: 'metricIntervalMs',
+    flag: 'metric-interval',
+    default: '5s',
+    parse: duration,
+    help: 'sample interval of each metric series',
+  },
+  {
+    key: 'metricSeries',
+    flag: 'metric-series',
+    default: undefined,
+    parse: positiveInt,
+    help: 'series count (default: metrics rate × interval)',
+  },
+  {
+    key: 'drainTimeoutMs',
+    flag: 'drain-timeout',
+    default: '2m',
+    parse: duration,
+    help: 'longest wait for queues to empty and counts to settle',
+  },
+  {
+    key: 'verifyTracesMax',
+    flag: 'verify-traces-max',
+    default: '5000',
+    parse: positiveInt,
+    help: 'traces checked by id; above it a uniform sample of this size',
+  },
+  {
+    key: 'canaryIntervalMs',
+    flag: 'canary-interval',
+    default: '2s',
+    parse: duration,
+    help: 'one latency canary per signal this often',
+  },
+  {
+    key: 'canaryTimeoutMs',
+    flag: 'canary-timeout',
+    default: '60s',
+    parse: duration,
+    help: 'a canary not queryable after this counts as timed out',
+  },
+  {
+    key: 'maxLoss',
+    flag: 'max-loss',
+    default: '0',
+    parse: lossBudget,
+    help: 'lost items allowed per signal (count or %); more → exit 4',
+  },
+  {
+    key: 'minAchievedRatio',
+    flag: 'min-achieved-ratio',
+    default: '0.95',
+    parse: fraction,
+    help: 'acknowledged/offered rate below this → exit 3',
+  },
+  {
+    key: 'maxLatencyP99Ms',
+    flag: 'max-latency-p99',
+    default: undefined,
+    parse: duration,
+    help: 'canary write→queryable p99 above this → exit 3',
+  },
+  { key: 'reportDir', flag: 'report-dir', default: 'reports', parse: text, help: 'where reports/<run id>/ goes' },
+  { key: 'json', flag: 'json', default: 'false', parse: bool, help: 'print result.json on stdout', boolean: true },
+] as const satisfies readonly OptionDef<keyof SoakOptions>[];
+
+export function envName(flag: string): string {
+  return `OTEL_HARNESS_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/** Flags (raw strings) → env → defaults, parsed and cross-checked. Throws a configuration error (exit 2). */
+export function resolveSoakOptions(
+  flags: Readonly<Record<string, string | undefined>>,
+  env: NodeJS.ProcessEnv,
+): SoakOptions {
+  const out: Record<string, unknown> = {};
+  for (const def of SOAK_OPTIONS) {
+    const flag = flags[def.flag];
+    const fromEnv = env[envName(def.flag)];
+    const [raw, name] =
+      flag !== undefined
+        ? [flag, `--${def.flag}`]
+        : fromEnv !== undefined && fromEnv !== ''
+          ? [fromEnv, envName(def.flag)]
+          : [def.default, `--${def.flag}`];
+    out[def.key] = raw === undefined ? undefined : (def.parse as Parse<unknown>)(raw, name);
+  }
+  const options = out as unknown as SoakOptions;
+  const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
+  if (options.driver === 'sdk' && Object.keys(rates).some((s) => s !== 'traces')) {
+    throw configurationError(
+      '--signals',
+      "only 'traces' with --driver sdk (the SDK driver exports traces over OTLP gRPC)",
+      options.signals,
+    );
+  }
+  if (options.spansPerTrace > 65535)
+    throw configurationError('--spans-per-trace', 'at most 65535', options.spansPerTrace);
+  if (options.profile.kind === 'ramp' && options.profile.rampMs > options.durationMs) {
+    throw configurationError(
+      '--profile',
+      `a ramp no longer than --duration (${options.durationMs / 1000}s)`,
+      `ramp:${options.profile.rampMs / 1000}s`,
+    );
+  }
+  return options;
+}
+
+/** Per-signal item rates of a resolved plan (only the signals that run). */
+export function signalRates(options: SoakOptions): Partial<Record<Signal, number>> {
+  const rates = planSignalRates(options.rateRps, options.signals);
+  return Object.fromEntries(SIGNALS.filter((s) => rates[s] !== undefined).map((s) => [s, rates[s]]));
+}

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import type Dockerode from 'dockerode';
+
+export interface UsageSummary {
+  samples: number;
+  /** % of one core. */
+  cpuMeanPct: number;
+  cpuMaxPct: number;
+  memoryMeanMiB: number;
+  memoryMaxMiB: number;
+}
+
+export interface ResourceReport {
+  containers: Record<string, UsageSummary>;
+  /** The whole machine: busy share of all cores, % (100 = every core busy). */
+  host: { cores: number; cpuMeanPct: number; cpuMaxPct: number; samples: number };
+  /** This process (the load generator): % of one core, and CPU seconds used. */
+  generator: { cpuMeanPct: number; cpuMaxPct: number; cpuSeconds: number; memoryMaxMiB: number };
+}
+
+interface DockerStats {
+  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
+  memory_stats: { usage?: number; stats?: Record<string, number> };
+}
+
+/** CPU % of one core and working-set memory from one Docker stats reading. */
+export function usageFromStats(s: DockerStats): { cpuPct: number; memoryMiB: number } {
+  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+  const systemDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+  const cores = s.cpu_stats.online_cpus ?? 1;
+  const cpuPct = systemDelta > 0 && cpuDelta >= 0 ? (cpuDelta / systemDelta) * cores * 100 : 0;
+  const inactive = s.memory_stats.stats?.total_inactive_file ?? s.memory_stats.stats?.inactive_file ?? 0;
+  const memoryMiB = Math.max(0, (s.memory_stats.usage ?? 0) - inactive) / (1024 * 1024);
+  return { cpuPct, memoryMiB };
+}
+
+/** Busy and total jiffies of all cores from /proc/stat's first line. */
+export function parseProcStat(text: string): { busy: number; total: number; cores: number } {
+  const lines = text.split('\n');
+  const fields = (lines[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const cores = lines.filter((l) => /^cpu\d+ /.test(l)).length;
+  return { busy: total - idle, total, cores };
+}
+
+class Series {
+  private sum = 0;
+  private n = 0;
+  max = 0;
+  add(v: number): void {
+    this.sum += v;
+    this.n++;
+    if (v > this.max) this.max = v;
+  }
+  get mean(): number {
+    return this.n === 0 ? 0 : this.sum / this.n;
+  }
+  get count(): number {
+    return this.n;
+  }
+}
+
+const round = (v: number) => Math.round(v * 10) / 10;
+
+/** Samples container, host and generator usage every `intervalMs` until stopped. */
+export class ResourceSampler {
+  private readonly cpu = new Map<string, Series>();
+  private readonly memory = new Map<string, Series>();
+  private readonly hostCpu = new Series();
+  private readonly genCpu = new Series();
+  private genMemMax = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastProc = parseProcStat(readProcStat());
+  private lastGen = process.cpuUsage();
+  private lastGenAt = Date.now();
+  private readonly startUsage = process.cpuUsage();
+  private inFlight = false;
+
+  constructor(
+    private readonly dockerode: Dockerode,
+    /** service name → container id */
+    private readonly containers: ReadonlyMap<string, string>,
+    private readonly intervalMs = 5_000,
+  ) {}
+
+  start(): this {
+    this.timer = setInterval(() => void this.sample(), this.intervalMs);
+    return this;
+  }
+
+  /** The latest sample of each container (for live progress). */
+  latest(): Record<string, number> {
+    return Object.fromEntries([...this.cpu].map(([k, s]) => [k, s.max]));
+  }
+
+  private async sample(): Promise<void> {
+    if (this.inFlight) return;
+    this.inFlight = true;
+    try {
+      const proc = parseProcStat(readProcStat());
+      const total = proc.total - this.lastProc.total;
+      if (total > 0) this.hostCpu.add(((proc.busy - this.lastProc.busy) / total) * 100);
+      this.lastProc = proc;
+      const now = Date.now();
+      const gen = process.cpuUsage(this.lastGen);
+      this.genCpu.add(((gen.user + gen.system) / 1000 / Math.max(1, now - this.lastGenAt)) * 100);
+      this.lastGen = process.cpuUsage();
+      this.lastGenAt = now;
+      this.genMemMax = Math.max(this.genMemMax, process.memoryUsage().rss / (1024 * 1024));
+      await Promise.all(
+        [...this.containers].map(async ([name, id]) => {
+          try {
+            const stats = (await this.dockerode.getContainer(id).stats({ stream: false })) as unknown as DockerStats;
+            const u = usageFromStats(stats);
+            this.series(this.cpu, name).add(u.cpuPct);
+            this.series(this.memory, name).add(u.memoryMiB);
+          } catch {
+            // container gone (e.g. killed by a chaos action): skip this sample
+          }
+        }),
+      );
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private series(map: Map<string, Series>, name: string): Series {
+    let s = map.get(name);
+    if (s === undefined) map.set(name, (s = new Series()));
+    return s;
+  }
+
+  stop(): ResourceReport {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    const used = process.cpuUsage(this.startUsage);
+    const containers: Record<string, UsageSummary> = {};
+    for (const [name, cpu] of this.cpu) {
+      const mem = this.memory.get(name) ?? new Series();
+      containers[name] = {
+        samples: cpu.count,
+        cpuMeanPct: round(cpu.mean),
+        cpuMaxPct: round(cpu.max),
+        memoryMeanMiB: round(mem.mean),
+        memoryMaxMiB: round(mem.max),
+      };
+    }
+    return {
+      containers,
+      host: {
+        cores: this.lastProc.cores,
+        cpuMeanPct: round(this.hostCpu.mean),
+        cpuMaxPct: round(this.hostCpu.max),
+        samples: this.hostCpu.count,
+      },
+      generator: {
+        cpuMeanPct: round(this.genCpu.mean),
+        cpuMaxPct: round(this.genCpu.max),
+        cpuSeconds: round((used.user + used.system) / 1e6),
+        memoryMaxMiB: round(this.genMemMax),
+      },
+    };
+  }
+}
+
+function readProcStat(): string {
+  try {
+    return readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return 'cpu 0 0 0 0 0 0 0 0';
+  }
+}

@@ -1,0 +1,200 @@
+import type { Signal } from '../load/ledger.js';
+import type { SoakResult } from './result.js';
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+/** summary.md: the verdict first, then the evidence. Pure. */
+export function renderSummary(r: SoakResult): string {
+  const out: string[] = [];
+  const status = r.verdict.status.toUpperCase();
+  out.push(`# otel-harness soak ${r.runId}: ${status} (exit ${r.verdict.exitCode})`, '');
+  if (r.partial) out.push('> **Partial result**: the run was interrupted or failed before verification finished.', '');
+  for (const reason of r.verdict.reasons) out.push(`- ${reason}`);
+  if (r.verdict.reasons.length > 0) out.push('');
+  out.push(
+    `${r.stack.title}; ${r.plan.driver} driver, ${r.plan.profile} profile, ${fmt(r.plan.rateRps)} items/s offered for ${fmt(r.plan.durationMs / 1000)} s ` +
+      `(${Object.entries(r.plan.signals)
+        .map(([s, v]) => `${s} ${fmt(v)}/s`)
+        .join(', ')}). Started ${r.startedAt}, ended ${r.endedAt}.`,
+    '',
+  );
+  out.push(
+    `**Limited by: ${r.limits.limitedBy}.**${r.limits.reasons.length > 0 ? ' ' + r.limits.reasons.join('; ') + '.' : ''}`,
+    '',
+  );
+
+  const signals = Object.keys(r.load.signals) as Signal[];
+  out.push('## Load and loss', '');
+  out.push(
+    table(
+      [
+        'signal',
+        'offered/s',
+        'achieved/s',
+        'acknowledged',
+        'refused',
+        'failed',
+        'dropped at generator',
+        'backend',
+        'found',
+        'lost',
+        'duplicates',
+        'unacked but found',
+      ],
+      signals.map((s) => {
+        const l = r.load.signals[s]!;
+        const v = r.verification.signals[s];
+        return [
+          s,
+          fmt(l.offeredRps),
+          fmt(l.achievedRps),
+          fmt(l.counts.acknowledged),
+          fmt(l.counts.refused),
+          fmt(l.counts.failed),
+          fmt(l.counts.dropped),
+          v?.backend ?? '-',
+          v === undefined ? '-' : fmt(v.found),
+          v === undefined ? '-' : `**${fmt(v.lost)}**${v.sample === undefined ? '' : ' (est.)'}`,
+          v === undefined ? '-' : fmt(v.duplicates),
+          v === undefined ? '-' : fmt(v.unacknowledgedFound),
+        ];
+      }),
+    ),
+    '',
+  );
+  for (const s of signals) {
+    const v = r.verification.signals[s];
+    if (v === undefined) continue;
+    out.push(`### ${s} in ${v.backend}: ${v.outcome.status}`, '', `Method: ${v.method}.`);
+    if (v.outcome.status !== 'pass')
+      out.push('', `Outcome: ${v.outcome.status === 'fail' ? v.outcome.reason : v.outcome.reason}.`);
+    for (const note of v.notes) out.push('', note + '.');
+    if (v.lostExamples.length > 0) {
+      out.push(
+        '',
+        `Lost (first ${v.lostExamples.length}${v.lostRanges.length > 0 ? `, ${v.lostRanges.length} seq ranges in result.json` : ''}):`,
+        '',
+      );
+      for (const e of v.lostExamples) out.push(`- ${e}`);
+    }
+    const figures = Object.entries(v.figures);
+    if (figures.length > 0) out.push('', figures.map(([k, n]) => `${k} ${fmt(n)}`).join(', ') + '.');
+    out.push('');
+  }
+
+  const latency = Object.entries(r.latency);
+  if (latency.length > 0) {
+    out.push('## Write → queryable latency (canaries)', '');
+    out.push(
+      table(
+        ['signal', 'backend', 'sent', 'found', 'timed out', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        latency.map(([s, c]) => [
+          s,
+          c.backend,
+          fmt(c.sent),
+          fmt(c.found),
+          fmt(c.timedOut),
+          fmt(c.latencyMs.p50),
+          fmt(c.latencyMs.p90),
+          fmt(c.latencyMs.p99),
+          fmt(c.latencyMs.max),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  out.push('## Thresholds', '');
+  out.push(
+    r.thresholds.length === 0
+      ? 'Not evaluated (partial run).'
+      : table(
+          ['threshold', 'limit', 'actual', 'result'],
+          r.thresholds.map((t) => [t.name, t.limit, t.actual, t.pass ? 'pass' : `**fail** (exit ${t.exitCode})`]),
+        ),
+    '',
+  );
+
+  if (r.resources !== undefined) {
+    out.push('## Resources', '');
+    out.push(
+      table(
+        ['container', 'CPU mean % of a core', 'CPU max %', 'memory mean MiB', 'memory max MiB'],
+        Object.entries(r.resources.containers).map(([c, u]) => [
+          c,
+          fmt(u.cpuMeanPct, 1),
+          fmt(u.cpuMaxPct, 1),
+          fmt(u.memoryMeanMiB),
+          fmt(u.memoryMaxMiB),
+        ]),
+      ),
+      '',
+      `Machine: ${r.resources.host.cores} cores, ${fmt(r.resources.host.cpuMeanPct, 1)} % busy on average (max ${fmt(r.resources.host.cpuMaxPct, 1)} %). ` +
+        `Generator: ${fmt(r.resources.generator.cpuMeanPct, 1)} % of a core on average (max ${fmt(r.resources.generator.cpuMaxPct, 1)} %), ${fmt(r.resources.generator.cpuSeconds, 1)} CPU s, ${fmt(r.resources.generator.memoryMaxMiB)} MiB.`,
+      '',
+    );
+  }
+
+  if (r.drain !== undefined) {
+    out.push(
+      '## Drain',
+      '',
+      r.drain.drained
+        ? `Drained in ${fmt(r.drain.elapsedMs / 1000, 1)} s (collector idle at ${fmt((r.drain.collectorIdleAtMs ?? 0) / 1000, 1)} s, backends stable at ${fmt((r.drain.backendsStableAtMs ?? 0) / 1000, 1)} s).`
+        : `Incomplete after ${fmt(r.drain.elapsedMs / 1000, 1)} s: ${r.drain.reason ?? ''}.`,
+      '',
+    );
+  }
+  const collector = r.verification.collector;
+  if (collector !== undefined) {
+    out.push('## Collector self-metrics (deltas over the run, canaries included)', '');
+    out.push(
+      table(
+        [
+          'signal',
+          'receiver accepted',
+          'receiver refused',
+          'memory_limiter refused',
+          'exporter sent',
+          'send failed',
+          'enqueue failed',
+          'queue at end',
+        ],
+        Object.entries(collector).map(([s, c]) => [
+          s,
+          fmt(c.receiverAccepted),
+          fmt(c.receiverRefused),
+          fmt(c.memoryLimiterRefused),
+          fmt(c.exporterSent),
+          fmt(c.exporterSendFailed),
+          fmt(c.exporterEnqueueFailed),
+          fmt(c.queueSize),
+        ]),
+      ),
+      '',
+      `Largest sending-queue size seen: ${fmt(r.verification.collectorQueuePeak)}.`,
+      '',
+    );
+  }
+  const counters = Object.entries(r.verification.backendCounters).filter(([, v]) => v !== undefined);
+  if (counters.length > 0) {
+    out.push('## Silent-drop and ingest counters (deltas over the run)', '');
+    for (const [component, values] of counters) {
+      // Totals always; per-label breakdowns only where something happened.
+      const shown = Object.entries(values!).filter(([k, n]) => !k.includes('{') || n !== 0);
+      out.push(`- **${component}**: ${shown.map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`);
+    }
+    out.push('');
+  }
+  out.push(`Every figure is in result.json (schema ${r.schemaVersion}, fields documented in docs/result.md).`, '');
+  return out.join('\n');
+}

@@ -1,0 +1,371 @@
+import { LogBatchBuilder, MetricBatchBuilder, TraceBatchBuilder } from '../../generators/index.js';
+import { connectDockerEngine } from '../docker/docker-engine.js';
+import { HarnessError } from '../harness-error.js';
+import { drain } from '../drain/drain.js';
+import { Ledger, type Signal } from '../load/ledger.js';
+import { driveNative, LiveCounters, type SignalLoad } from '../load/native-driver.js';
+import { OtlpHttpClient } from '../load/otlp-http-client.js';
+import { describeProfile } from '../load/rate-profile.js';
+import type { SchedulerReport } from '../load/open-model-scheduler.js';
+import { BACKEND_COUNTERS, deltas, readBackendCounters } from '../observe/backend-counters.js';
+import { collectorCounters, counterDelta, type CollectorCounters } from '../observe/collector-metrics.js';
+import { scrape } from '../observe/prometheus-text.js';
+import { ResourceSampler } from '../observe/resource-sampler.js';
+import type { SoakResult, SignalLoadResult } from '../report/result.js';
+import { RESULT_SCHEMA_VERSION } from '../report/result.js';
+import { phase1 } from '../stack/phase1-stack.js';
+import type { StartedStack } from '../stack/started-stack.js';
+import { runCanaries } from '../verify/latency-canary.js';
+import type { ImageProgress } from '../images/image-builder.js';
+import { assessLimits, describeBudget, thresholds, verdict } from './assess.js';
+import { checkReachable, endpointsFromList, type StackEndpoints } from './endpoints.js';
+import { SOAK_SERVICE_NAME, type SoakPlan } from './soak-plan.js';
+import { backendCount, traceStoreOf, verifySignals } from './verify-signals.js';
+import { driveSdk } from '../load/sdk-driver.js';
+
+export interface SoakIo {
+  progress(message: string): void;
+  images: ImageProgress;
+}
+
+const RANGE_LIMIT = 1_000;
+const PROGRESS_MS = 5_000;
+/** The seeds' batch processor flushes after 5 s; drain scrapes must be further apart to see it. */
+const COLLECTOR_DRAIN_POLL_MS = 6_000;
+
+/**
+ * One soak run: boot (or attach to) a stack, hold the offered rate, drain, verify every acknowledged item
+ * against the backends, and assess. Always returns a result (partial when interrupted); the stack it
+ * booted is removed before returning.
+ */
+export async function runSoak(
+  plan: SoakPlan,
+  runId: string,
+  io: SoakIo,
+  abort: AbortSignal,
+  version: string,
+): Promise<{ result: SoakResult; error: unknown }> {
+  const { options } = plan;
+  const startedAt = new Date();
+  const result: SoakResult = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'otel-harness', version },
+    command: 'soak',
+    runId,
+    partial: true,
+    startedAt: startedAt.toISOString(),
+    endedAt: startedAt.toISOString(),
+    plan: {
+      phase: options.phase,
+      traces: options.traces,
+      variant: options.variant,
+      source: options.source,
+      target: options.target,
+      driver: options.driver,
+      profile: describeProfile(options.profile),
+      durationMs: options.durationMs,
+      rateRps: plan.signals.reduce((n, s) => n + s.rateRps, 0),
+      signals: Object.fromEntries(plan.signals.map((s) => [s.signal, s.rateRps])),
+      maxLoss: describeBudget(options.maxLoss),
+      minAchievedRatio: options.minAchievedRatio,
+      maxLatencyP99Ms: options.maxLatencyP99Ms,
+    },
+    stack: { title: '', images: {}, bootSeconds: undefined, endpoints: [] },
+    load: { elapsedMs: 0, interrupted: false, signals: {} },
+    drain: undefined,
+    verification: { signals: {}, collector: undefined, collectorQueuePeak: undefined, backendCounters: {} },
+    latency: {},
+    resources: undefined,
+    limits: { limitedBy: 'nothing', reasons: [] },
+    thresholds: [],
+    verdict: { status: 'error', exitCode: 1, reasons: ['the run did not finish'] },
+  };
+  const ledger = new Ledger({ traces: plan.traceShape.spansPerTrace, metrics: 1, logs: 1 });
+  let stack: StartedStack | undefined;
+  let sampler: ResourceSampler | undefined;
+  let watcher: NodeJS.Timeout | undefined;
+  const signals = plan.signals.map((s) => s.signal);
+  let metricStartMs = Date.now();
+  let error: unknown;
+  try {
+    // ── stack ───────────────────────────────────────────────────────────────
+    let endpoints: StackEndpoints;
+    if (plan.target !== undefined) {
+      endpoints = plan.target.stack;
+      result.stack = { title: plan.target.title, images: {}, bootSeconds: undefined, endpoints: plan.target.endpoints };
+      io.progress(`target: ${plan.target.title}`);
+      await checkReachable(endpoints);
+    } else {
+      stack = await phase1()
+        .withTraces(options.traces)
+        .withVariant(options.variant)
+        .withImageSource(options.source)
+        .withPorts('random')
+        .withRunId(runId)
+        .withAbortSignal(abort)
+        .withProgress((m) => io.progress(m), io.images)
+        .start();
+      result.stack = {
+        title: stack.definition.title,
+        images: Object.fromEntries([...stack.services].map(([name, s]) => [name, s.image])),
+        bootSeconds: stack.bootSeconds,
+        endpoints: stack.endpoints(),
+      };
+      endpoints = endpointsFromList(stack.endpoints(), 'stack');
+      io.progress(`${stack.definition.title} ready in ${stack.bootSeconds.toFixed(1)} s`);
+    }
+    abort.throwIfAborted();
+
+    // ── baseline ────────────────────────────────────────────────────────────
+    const metricsUrls = componentMetricsUrls(endpoints);
+    const countersBefore = await readBackendCounters(metricsUrls);
+    const collectorBefore = await collectorScrape(endpoints, signals);
+    let queuePeak = 0;
+    let queueNow = 0;
+    if (endpoints.collectorMetrics !== undefined) {
+      const url = endpoints.collectorMetrics;
+      watcher = setInterval(() => {
+        scrape(url)
+          .then((samples) => {
+            queueNow = signals.reduce((n, s) => n + collectorCounters(samples, s).queueSize, 0);
+            queuePeak = Math.max(queuePeak, queueNow);
+          })
+          .catch(() => undefined);
+      }, 2_500);
+    }
+    if (stack !== undefined) {
+      const engine = await connectDockerEngine();
+      sampler = new ResourceSampler(
+        engine.dockerode,
+        new Map([...stack.services].map(([name, s]) => [name, s.container.getId()])),
+      ).start();
+    }
+
+    // ── load, with canaries and progress ───────────────────────────────────
+    const canaryStop = new AbortController();
+    const canaryClient = new OtlpHttpClient(endpoints.otlpHttp, {
+      connections: 2,
+      timeoutMs: options.requestTimeoutMs,
+    });
+    const canaries = runCanaries(
+      runId,
+      {
+        client: canaryClient,
+        ...(endpoints.traces === undefined || !signals.includes('traces') ? {} : { traces: traceStoreOf(endpoints) }),
+        ...(endpoints.loki === undefined || !signals.includes('logs') ? {} : { lokiUrl: endpoints.loki.query }),
+        ...(endpoints.prometheus === undefined || !signals.includes('metrics')
+          ? {}
+          : { prometheusUrl: endpoints.prometheus.query }),
+      },
+      {
+        intervalMs: options.canaryIntervalMs,
+        pollMs: 250,
+        timeoutMs: options.canaryTimeoutMs,
+        stop: canaryStop.signal,
+      },
+    );
+    const live = new LiveCounters();
+    const loadStart = Date.now();
+    metricStartMs = loadStart;
+    let lastAcked = 0;
+    let lastAt = loadStart;
+    const ticker = setInterval(() => {
+      const now = Date.now();
+      const acked = live.total('acknowledged');
+      const elapsed = (now - loadStart) / 1000;
+      const achieved = ((acked - lastAcked) / Math.max(1, now - lastAt)) * 1000;
+      lastAcked = acked;
+      lastAt = now;
+      io.progress(
+        `load ${elapsed.toFixed(0)}/${(options.durationMs / 1000).toFixed(0)} s (ETA ${Math.max(0, options.durationMs / 1000 - elapsed).toFixed(0)} s) | ` +
+          `offered ${result.plan.rateRps.toFixed(0)}/s achieved ${achieved.toFixed(0)}/s | acked ${acked} refused ${live.total('refused')} ` +
+          `failed ${live.total('failed')} dropped ${live.total('dropped')} | collector queue ${queueNow}`,
+      );
+    }, PROGRESS_MS);
+    let reports: Map<Signal, SchedulerReport>;
+    try {
+      reports =
+        options.driver === 'sdk'
+          ? await driveSdk(plan, runId, ledger, live, endpoints.otlpGrpc, abort)
+          : await driveNative(loadsOf(plan, runId, loadStart), ledger, live, {
+              endpoint: endpoints.otlpHttp,
+              profile: options.profile,
+              durationMs: options.durationMs,
+              maxInFlight: options.maxInFlight,
+              timeoutMs: options.requestTimeoutMs,
+              signal: abort,
+            });
+    } finally {
+      clearInterval(ticker);
+      canaryStop.abort();
+      // Resource figures describe the load window only (verification queries would distort them).
+      result.resources = sampler?.stop();
+      sampler = undefined;
+    }
+    result.load = {
+      elapsedMs: Math.max(...[...reports.values()].map((r) => r.issueElapsedMs), 0),
+      interrupted: abort.aborted,
+      signals: loadResults(plan, ledger, reports, metricStartMs),
+    };
+    io.progress(
+      `load done: ${live.total('acknowledged')} items acknowledged, ${live.total('refused')} refused, ${live.total('failed')} failed, ${live.total('dropped')} dropped`,
+    );
+    abort.throwIfAborted();
+
+    // ── drain ──────────────────────────────────────────────────────────────
+    io.progress('draining: waiting for collector queues to empty and backend counts to settle');
+    result.drain = await drain({
+      collectorMetricsUrl: endpoints.collectorMetrics,
+      signals,
+      backendCount: (s) => backendCount(s, endpoints, runId),
+      timeoutMs: options.drainTimeoutMs,
+      collectorPollMs: COLLECTOR_DRAIN_POLL_MS,
+      backendPollMs: 3_000,
+      signal: abort,
+      progress: (m) => io.progress(m),
+    });
+    io.progress(
+      result.drain.drained
+        ? `drained in ${(result.drain.elapsedMs / 1000).toFixed(1)} s`
+        : `drain incomplete: ${result.drain.reason ?? ''}`,
+    );
+
+    // ── verify ─────────────────────────────────────────────────────────────
+    result.verification.signals = await verifySignals(plan, runId, ledger, endpoints, metricStartMs, (m) => io.progress(m));
+    io.progress('waiting for outstanding latency canaries');
+    result.latency = await canaries;
+    await canaryClient.close();
+    const collectorAfter = await collectorScrape(endpoints, signals);
+    if (collectorBefore !== undefined && collectorAfter !== undefined) {
+      result.verification.collector = Object.fromEntries(
+        signals.map((s) => [s, counterDelta(collectorBefore[s]!, collectorAfter[s]!)]),
+      );
+    }
+    result.verification.collectorQueuePeak = endpoints.collectorMetrics === undefined ? undefined : queuePeak;
+    const countersAfter = await readBackendCounters(metricsUrls);
+    result.verification.backendCounters = Object.fromEntries(
+      Object.keys(metricsUrls).map((c) => [
+        c,
+        countersBefore[c] !== undefined && countersAfter[c] !== undefined
+          ? deltas(countersBefore[c], countersAfter[c])
+          : undefined,
+      ]),
+    );
+    result.partial = false;
+  } catch (err) {
+    error = err;
+  } finally {
+    if (watcher !== undefined) clearInterval(watcher);
+    result.resources ??= sampler?.stop();
+    result.limits = assessLimits(result.load.signals, result.resources, options.minAchievedRatio);
+    result.thresholds = result.partial
+      ? []
+      : thresholds({
+          verification: result.verification.signals,
+          load: result.load.signals,
+          latency: result.latency,
+          maxLoss: options.maxLoss,
+          minAchievedRatio: options.minAchievedRatio,
+          maxLatencyP99Ms: options.maxLatencyP99Ms,
+        });
+    result.verdict = verdict(result, abort.aborted);
+    if (error !== undefined && !abort.aborted) {
+      const exitCode = error instanceof HarnessError ? error.exitCode : 1;
+      result.verdict = { status: 'error', exitCode, reasons: [error instanceof Error ? error.message : JSON.stringify(error)] };
+    }
+    if (result.partial && Object.keys(result.load.signals).length === 0 && ledger.signals().length > 0) {
+      result.load.signals = loadResults(plan, ledger, new Map(), metricStartMs);
+    }
+    result.endedAt = new Date().toISOString();
+    if (stack !== undefined) {
+      io.progress(`removing run ${runId}`);
+      await stack.stop();
+    }
+  }
+  return { result, error };
+}
+
+function componentMetricsUrls(endpoints: StackEndpoints): Record<string, string> {
+  const urls: Record<string, string> = {};
+  if (endpoints.collectorMetrics !== undefined) urls.otelcol = endpoints.collectorMetrics;
+  if (endpoints.traces?.metrics !== undefined) urls[endpoints.traces.backend] = endpoints.traces.metrics;
+  if (endpoints.loki !== undefined) urls.loki = endpoints.loki.metrics;
+  if (endpoints.prometheus !== undefined) urls.prometheus = endpoints.prometheus.metrics;
+  return Object.fromEntries(Object.entries(urls).filter(([c]) => BACKEND_COUNTERS[c] !== undefined));
+}
+
+async function collectorScrape(
+  endpoints: StackEndpoints,
+  signals: Signal[],
+): Promise<Partial<Record<Signal, CollectorCounters>> | undefined> {
+  if (endpoints.collectorMetrics === undefined) return undefined;
+  try {
+    const samples = await scrape(endpoints.collectorMetrics);
+    return Object.fromEntries(signals.map((s) => [s, collectorCounters(samples, s)]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The native driver's per-signal loads: builders with the run's identity and shapes. */
+export function loadsOf(plan: SoakPlan, runId: string, metricStartMs: number): SignalLoad[] {
+  const identity = { runId, serviceName: SOAK_SERVICE_NAME };
+  return plan.signals.map((s): SignalLoad => {
+    if (s.signal === 'traces') {
+      const b = new TraceBatchBuilder(identity, plan.traceShape);
+      return { ...s, build: (first, count, now) => b.build(first, count, now) };
+    }
+    if (s.signal === 'logs') {
+      const b = new LogBatchBuilder(identity, plan.logShape);
+      return { ...s, build: (first, count, now) => b.build(first, count, now) };
+    }
+    const b = new MetricBatchBuilder(identity, plan.metricShape, metricStartMs);
+    return { ...s, build: (first, count) => b.build(first, count) };
+  });
+}
+
+function loadResults(
+  plan: SoakPlan,
+  ledger: Ledger,
+  reports: Map<Signal, SchedulerReport>,
+  metricStartMs: number,
+): Partial<Record<Signal, SignalLoadResult>> {
+  const out: Partial<Record<Signal, SignalLoadResult>> = {};
+  for (const s of plan.signals) {
+    const counts = ledger.counts(s.signal);
+    const report = reports.get(s.signal);
+    const elapsedS = Math.max(0.001, (report?.issueElapsedMs ?? plan.options.durationMs) / 1000);
+    const achievedRps = counts.acknowledged / elapsedS;
+    const ranges = (o: 'acknowledged' | 'refused' | 'failed' | 'dropped') => ledger.ranges(s.signal, o);
+    const all = {
+      acknowledged: ranges('acknowledged'),
+      refused: ranges('refused'),
+      failed: ranges('failed'),
+      dropped: ranges('dropped'),
+    };
+    const truncated = Object.values(all).some((r) => r.length > RANGE_LIMIT);
+    out[s.signal] = {
+      offeredRps: s.rateRps,
+      achievedRps,
+      achievedRatio: achievedRps / s.rateRps,
+      counts,
+      answers: ledger.answerCounts(s.signal),
+      scheduleLagMs: report?.scheduleLagMs ?? { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
+      idRanges: {
+        acknowledged: all.acknowledged.slice(0, RANGE_LIMIT),
+        refused: all.refused.slice(0, RANGE_LIMIT),
+        failed: all.failed.slice(0, RANGE_LIMIT),
+        dropped: all.dropped.slice(0, RANGE_LIMIT),
+      },
+      idRangesTruncated: truncated,
+      shape: shapeOf(plan, s.signal, metricStartMs),
+    };
+  }
+  return out;
+}
+
+function shapeOf(plan: SoakPlan, signal: Signal, metricStartMs: number): Record<string, number | string> {
+  if (signal === 'traces') return { ...plan.traceShape, unit: 'trace' };
+  if (signal === 'logs') return { ...plan.logShape, unit: 'log record' };
+  return { ...plan.metricShape, unit: 'data point', metricStartMs };
+}

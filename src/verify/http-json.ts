@@ -1,0 +1,28 @@
+/** GET a JSON API of a backend; non-JSON bodies are returned as text. */
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}
+
+export class BackendQueryError extends Error {
+  override readonly name = 'BackendQueryError';
+  constructor(
+    readonly backend: string,
+    readonly query: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(
+      `${backend} query failed (HTTP ${status}): ${query}: ${typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body).slice(0, 300)}`,
+    );
+  }
+}
