@@ -59,6 +59,16 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+function varintSize(value: number): number {
+  let n = 1;
+  let v = value;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
 /** Growable byte buffer with protobuf primitives. Nested messages: `fork()` … `join(field)`. */
 export class ProtoWriter {
   private buf: Uint8Array;
@@ -187,13 +197,15 @@ export class ProtoWriter {
   join(field: number): this {
     const start = this.stack.pop();
     if (start === undefined) throw new Error('join() without fork()');
-    const body = this.buf.slice(start, this.pos);
+    // Shift the body right in place to make room for its tag and length (no allocation).
+    const length = this.pos - start;
+    const head = varintSize(field * 8 + WIRE_LEN) + varintSize(length);
+    this.ensure(head);
+    this.buf.copyWithin(start + head, start, this.pos);
     this.pos = start;
     this.tag(field, WIRE_LEN);
-    this.rawVarint(body.length);
-    this.ensure(body.length);
-    this.buf.set(body, this.pos);
-    this.pos += body.length;
+    this.rawVarint(length);
+    this.pos += length;
     return this;
   }
 

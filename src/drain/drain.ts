@@ -1,6 +1,6 @@
 import type { Signal } from '../load/ledger.js';
 import { collectorCounters } from '../observe/collector-metrics.js';
-import { scrape } from '../observe/prometheus-text.js';
+import { scrape, type Sample } from '../observe/prometheus-text.js';
 import { systemClock, type Clock } from '../time/clock.js';
 
 export interface DrainOptions {
@@ -16,6 +16,8 @@ export interface DrainOptions {
   clock?: Clock;
   signal?: AbortSignal;
   progress?: (message: string) => void;
+  /** Reads the collector's metrics (default: scrape `collectorMetricsUrl`). */
+  readCollector?: () => Promise<Sample[]>;
 }
 
 export interface DrainReport {
@@ -45,11 +47,13 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   let reason: string | undefined;
 
   if (options.collectorMetricsUrl !== undefined) {
+    const url = options.collectorMetricsUrl;
+    const read = options.readCollector ?? (() => scrape(url));
     let previous: string | undefined;
     for (;;) {
       options.signal?.throwIfAborted();
       try {
-        const samples = await scrape(options.collectorMetricsUrl);
+        const samples = await read();
         const counters = options.signals.map((s) => collectorCounters(samples, s));
         const queued = counters.reduce((n, c) => n + c.queueSize, 0);
         const inFlight = counters.reduce((n, c) => n + c.inFlight, 0);

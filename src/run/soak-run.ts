@@ -231,7 +231,9 @@ export async function runSoak(
     );
 
     // ── verify ─────────────────────────────────────────────────────────────
-    result.verification.signals = await verifySignals(plan, runId, ledger, endpoints, metricStartMs, (m) => io.progress(m));
+    result.verification.signals = await verifySignals(plan, runId, ledger, endpoints, metricStartMs, (m) =>
+      io.progress(m),
+    );
     io.progress('waiting for outstanding latency canaries');
     result.latency = await canaries;
     await canaryClient.close();
@@ -271,7 +273,11 @@ export async function runSoak(
     result.verdict = verdict(result, abort.aborted);
     if (error !== undefined && !abort.aborted) {
       const exitCode = error instanceof HarnessError ? error.exitCode : 1;
-      result.verdict = { status: 'error', exitCode, reasons: [error instanceof Error ? error.message : JSON.stringify(error)] };
+      result.verdict = {
+        status: 'error',
+        exitCode,
+        reasons: [error instanceof Error ? error.message : JSON.stringify(error)],
+      };
     }
     if (result.partial && Object.keys(result.load.signals).length === 0 && ledger.signals().length > 0) {
       result.load.signals = loadResults(plan, ledger, new Map(), metricStartMs);

@@ -1,0 +1,187 @@
+/**
+ * Benchmark: spans per CPU-second of the load generators, side by side on the same discarding sink in one
+ * run — otel-harness's native driver (pre-built OTLP protobuf over HTTP), its SDK driver (OpenTelemetry JS
+ * SDK, OTLP gRPC) and telemetrygen (OpenTelemetry's own Go generator, built from the module proxy).
+ *
+ *   npm run bench -- [rates=5000,25000] [seconds=20]
+ *
+ * Each generator runs in its own process; its CPU time is the child's user+system time (bash `times`).
+ * Spans counted are the ones the sink's receiver accepted (its self-metrics), not the ones claimed.
+ * Prints a table and writes reports/bench/driver-cost-<date>.json.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir, packageRoot } from '../src/paths.js';
+import { runCommand } from '../src/images/run-command.js';
+import { scrape, sumOf } from '../src/observe/prometheus-text.js';
+import { startSink, type Sink } from './sink.js';
+
+const TELEMETRYGEN = 'github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@v0.161.0';
+const SPANS_PER_TRACE = 5;
+
+interface Measurement {
+  generator: string;
+  targetSpansPerSecond: number;
+  seconds: number;
+  acceptedSpans: number;
+  cpuSeconds: number;
+  spansPerCpuSecond: number;
+  /** CPU used, % of one core, over the run. */
+  cpuPctOfCore: number;
+  achievedSpansPerSecond: number;
+  note: string;
+}
+
+async function telemetrygen(): Promise<string> {
+  const gobin = join(cacheDir(), 'tools', 'telemetrygen-0.161.0');
+  const bin = join(gobin, 'telemetrygen');
+  if (!existsSync(bin)) {
+    process.stderr.write(`building telemetrygen (${TELEMETRYGEN}) …\n`);
+    await runCommand('go', ['install', TELEMETRYGEN], { env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' } });
+  }
+  return bin;
+}
+
+/** Runs a command through bash and returns its children's CPU seconds (user + system) and stdout. */
+function timed(command: string[]): Promise<{ cpuSeconds: number; stdout: string; stderr: string }> {
+  const quoted = command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', `${quoted}; status=$?; times >&2; exit $status`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = stderr.trim().split('\n');
+      const times = lines[lines.length - 1]!.match(/(\d+)m([\d.]+)s/g) ?? [];
+      const secs = times.map((t) => {
+        const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
+        return Number(m) * 60 + Number(s);
+      });
+      if (code !== 0 || secs.length < 2)
+        reject(new Error(`${command.join(' ')} failed (${String(code)}): ${stderr.slice(-500)}`));
+      else resolve({ cpuSeconds: secs[0]! + secs[1]!, stdout, stderr });
+    });
+  });
+}
+
+async function accepted(sink: Sink): Promise<number> {
+  return sumOf(await scrape(sink.metrics), /^otelcol_receiver_accepted_spans(_total)?$/);
+}
+
+async function measure(
+  sink: Sink,
+  generator: string,
+  rate: number,
+  seconds: number,
+  command: string[],
+  note: string,
+): Promise<Measurement> {
+  const before = await accepted(sink);
+  const { cpuSeconds } = await timed(command);
+  await new Promise((r) => setTimeout(r, 2_000)); // let the sink count the last batches
+  const acceptedSpans = (await accepted(sink)) - before;
+  const m: Measurement = {
+    generator,
+    targetSpansPerSecond: rate,
+    seconds,
+    acceptedSpans,
+    cpuSeconds: Math.round(cpuSeconds * 100) / 100,
+    spansPerCpuSecond: Math.round(acceptedSpans / cpuSeconds),
+    cpuPctOfCore: Math.round((cpuSeconds / seconds) * 1000) / 10,
+    achievedSpansPerSecond: Math.round(acceptedSpans / seconds),
+    note,
+  };
+  process.stderr.write(`${generator} @ ${rate} spans/s: ${JSON.stringify(m)}\n`);
+  return m;
+}
+
+async function main(): Promise<void> {
+  const rates = (process.argv[2] ?? '5000,25000').split(',').map(Number);
+  const seconds = Number(process.argv[3] ?? '20');
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  const tg = await telemetrygen();
+  const child = join(packageRoot(), 'dist', 'bench', 'load-child.js');
+  const sink = await startSink();
+  const results: Measurement[] = [];
+  try {
+    for (const rate of rates) {
+      results.push(
+        await measure(
+          sink,
+          'otel-harness native',
+          rate,
+          seconds,
+          [process.execPath, child, 'native', sink.http, sink.grpc, String(rate), String(seconds)],
+          'OTLP/HTTP protobuf, 200 spans/request',
+        ),
+      );
+      results.push(
+        await measure(
+          sink,
+          'otel-harness sdk',
+          rate,
+          seconds,
+          [process.execPath, child, 'sdk', sink.http, sink.grpc, String(rate), String(seconds)],
+          'JS SDK BatchSpanProcessor, OTLP gRPC',
+        ),
+      );
+      const attrs = Array.from({ length: 8 }, (_, i) => [
+        '--telemetry-attributes',
+        `attr.${i}="abcdefghijklmnop"`,
+      ]).flat();
+      for (const workers of [1, 4]) {
+        results.push(
+          await measure(
+            sink,
+            `telemetrygen (${workers} worker${workers > 1 ? 's' : ''})`,
+            rate,
+            seconds,
+            [
+              tg,
+              'traces',
+              '--otlp-endpoint',
+              sink.grpc,
+              '--otlp-insecure',
+              '--rate',
+              String(rate / workers),
+              '--workers',
+              String(workers),
+              '--duration',
+              `${seconds}s`,
+              '--child-spans',
+              String(SPANS_PER_TRACE - 1),
+              ...attrs,
+            ],
+            'Go SDK BatchSpanProcessor, OTLP gRPC, 8 span attributes of 16 bytes',
+          ),
+        );
+      }
+    }
+  } finally {
+    await sink.stop();
+  }
+  const header = ['generator', 'target spans/s', 'achieved spans/s', 'CPU s', '% of a core', 'spans per CPU-second'];
+  const rows = results.map((m) => [
+    m.generator,
+    String(m.targetSpansPerSecond),
+    String(m.achievedSpansPerSecond),
+    m.cpuSeconds.toFixed(2),
+    m.cpuPctOfCore.toFixed(1),
+    String(m.spansPerCpuSecond),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [header, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ') + '\n');
+  const dir = join(packageRoot(), 'reports', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `driver-cost-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ seconds, results }, null, 2) + '\n');
+  process.stdout.write(`\n${file}\n`);
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,89 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TracesBackend } from '../../src/stack/phase1.js';
+import { readResult, runCli, seqs, tempReportDir } from './support/cli.js';
+import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+
+/** 2,000 items/s for 30 s across traces, metrics and logs; every trace checked by id. */
+const RUN = ['--rate', '2000', '--duration', '30s', '--verify-traces-max', '10000'];
+const SPANS_PER_TRACE = 5;
+const everyHundredth = (s: number) => s > 0 && s % 100 === 0;
+
+describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (traces) => {
+  it('a clean run reports zero loss with exact counts (exit 0)', async () => {
+    const dir = tempReportDir();
+    const run = await runCli(['soak', '--traces', traces, ...RUN, '--report-dir', dir]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = readResult(dir);
+    expect(r.partial).toBe(false);
+    expect(r.verdict).toEqual({ status: 'pass', exitCode: 0, reasons: [] });
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const load = r.load.signals[signal]!;
+      const v = r.verification.signals[signal]!;
+      expect(load.counts.offered, signal).toBe(20_000);
+      expect(load.counts.acknowledged, signal).toBe(20_000);
+      expect(v.expected, signal).toBe(20_000);
+      expect(v.found, signal).toBe(20_000);
+      expect(v.lost, signal).toBe(0);
+      expect(v.sample, signal).toBeUndefined(); // every item checked, nothing estimated
+    }
+    expect(r.verification.signals.traces!.backend).toBe(traces);
+    expect(r.verification.signals.logs!.figures.lokiCount).toBe(20_000);
+    expect(r.drain?.drained).toBe(true);
+    for (const c of Object.values(r.latency)) expect(c.found).toBeGreaterThan(0);
+    expect(Object.keys(r.resources?.containers ?? {}).sort()).toEqual([traces, 'loki', 'otelcol', 'prometheus'].sort());
+    expect(run.stdout).toMatch(/verdict: PASS \(exit 0\)/);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('planted loss (a filter dropping every 100th span and log record) is reported exactly, named, exit 4', async () => {
+    const dir = tempReportDir();
+    const run = await runCli(['soak', '--traces', traces, '--variant', 'planted-loss', ...RUN, '--report-dir', dir]);
+    expect(run.code, run.stderr).toBe(4);
+    const r = readResult(dir);
+
+    // What the filter must have dropped, from what the pipeline acknowledged.
+    const ackedTraces = seqs(r.load.signals.traces!.idRanges.acknowledged);
+    const droppedSpans = ackedTraces
+      .flatMap((t) => Array.from({ length: SPANS_PER_TRACE }, (_, i) => t * SPANS_PER_TRACE + i))
+      .filter(everyHundredth);
+    const hitTraces = [...new Set(droppedSpans.map((s) => Math.floor(s / SPANS_PER_TRACE)))].sort((a, b) => a - b);
+    const droppedLogs = seqs(r.load.signals.logs!.idRanges.acknowledged).filter(everyHundredth);
+    expect(droppedSpans.length).toBeGreaterThan(100);
+
+    const t = r.verification.signals.traces!;
+    expect(t.lost).toBe(droppedSpans.length);
+    expect(seqs(t.lostRanges)).toEqual(hitTraces);
+    expect(t.lostExamples[0]).toMatch(/^trace [0-9a-f]{32} \(seq 20\): span 0 of 5 missing$/);
+    const l = r.verification.signals.logs!;
+    expect(l.lost).toBe(droppedLogs.length);
+    expect(seqs(l.lostRanges)).toEqual(droppedLogs);
+    expect(l.lostExamples.slice(0, 3)).toEqual(['log record seq 100', 'log record seq 200', 'log record seq 300']);
+    expect(r.verification.signals.metrics!.lost).toBe(0); // metrics are not filtered
+    expect(r.verdict.exitCode).toBe(4);
+    expect(r.verdict.reasons).toEqual([
+      `traces lost in ${traces}: ${droppedSpans.length} of 20000 (limit ≤ 0 (0 items))`,
+      `logs lost in loki: ${droppedLogs.length} of 20000 (limit ≤ 0 (0 items))`,
+    ]);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+});
+
+describe('soak interrupted', () => {
+  it('Ctrl-C during the load writes a partial result, removes everything and exits 130', async () => {
+    const dir = tempReportDir();
+    const run = await runCli(['soak', '--rate', '500', '--duration', '2m', '--report-dir', dir], {
+      when: /load 5\/120 s/,
+      signal: 'SIGINT',
+    });
+    expect(run.code, run.stderr).toBe(130);
+    const r = readResult(dir);
+    expect(r.partial).toBe(true);
+    expect(r.verdict.status).toBe('interrupted');
+    expect(r.load.signals.logs!.counts.acknowledged).toBeGreaterThan(0);
+    expect(r.load.signals.logs!.counts.offered).toBeLessThan((500 / 3) * 120);
+    expect(existsSync(join(dir, readdirSync(dir)[0]!, 'summary.md'))).toBe(true);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+});

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../../src/paths.js';
+import type { SoakResult } from '../../../src/report/result.js';
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the otel-harness CLI as a user would; optionally sends `signal` once stderr matches `when`. */
+export function runCli(args: string[], interrupt?: { when: RegExp; signal: NodeJS.Signals }): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'otel-harness.js'), ...args], {
+      env: { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (interrupt !== undefined && !sent && interrupt.when.test(stderr)) {
+        sent = true;
+        child.kill(interrupt.signal);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function tempReportDir(): string {
+  return mkdtempSync(join(tmpdir(), 'otel-harness-e2e-'));
+}
+
+/** The result.json of the single run written under `reportDir`. */
+export function readResult(reportDir: string): SoakResult {
+  const runs = readdirSync(reportDir);
+  if (runs.length !== 1) throw new Error(`expected one run in ${reportDir}, found ${runs.join(', ')}`);
+  return JSON.parse(readFileSync(join(reportDir, runs[0]!, 'result.json'), 'utf8')) as SoakResult;
+}
+
+export function seqs(ranges: { first: number; count: number }[]): number[] {
+  return ranges.flatMap((r) => Array.from({ length: r.count }, (_, i) => r.first + i));
+}

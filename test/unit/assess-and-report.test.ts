@@ -1,0 +1,310 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadCatalog } from '../../src/images/catalog.js';
+import { drain } from '../../src/drain/drain.js';
+import { parsePrometheusText } from '../../src/observe/prometheus-text.js';
+import { renderSummary } from '../../src/report/render-summary.js';
+import { renderTable } from '../../src/report/render-table.js';
+import type { SignalLoadResult, SoakResult } from '../../src/report/result.js';
+import { allowedLoss, assessLimits, thresholds, verdict } from '../../src/run/assess.js';
+import { applyVariant, listVariants, loadVariant, parseVariant } from '../../src/stack/collector-variant.js';
+import { phase1Definition, phase1Dir } from '../../src/stack/phase1.js';
+import type { SignalVerification } from '../../src/verify/verification.js';
+
+const lag = { count: 1, min: 0, p50: 1, p90: 2, p99: 3, p999: 3, max: 3, mean: 1 };
+function load(over: Partial<SignalLoadResult> = {}): SignalLoadResult {
+  return {
+    offeredRps: 1000,
+    achievedRps: 1000,
+    achievedRatio: 1,
+    counts: { acknowledged: 60000, refused: 0, failed: 0, dropped: 0, attempted: 60000, offered: 60000 },
+    answers: { '200': 60000 },
+    scheduleLagMs: lag,
+    idRanges: { acknowledged: [{ first: 0, count: 60000 }], refused: [], failed: [], dropped: [] },
+    idRangesTruncated: false,
+    shape: {},
+    ...over,
+  };
+}
+function verification(lost: number, over: Partial<SignalVerification> = {}): SignalVerification {
+  return {
+    signal: 'logs',
+    backend: 'loki',
+    method: 'm',
+    expected: 60000,
+    found: 60000 - lost,
+    lost,
+    duplicates: 0,
+    unacknowledgedFound: 0,
+    lostRanges: lost > 0 ? [{ first: 100, count: 1 }] : [],
+    lostExamples: lost > 0 ? ['log record seq 100'] : [],
+    figures: {},
+    outcome:
+      lost > 0
+        ? {
+            status: 'fail',
+            expected: 60000,
+            actual: 60000 - lost,
+            reason: `${lost} log records acknowledged and absent after drain`,
+          }
+        : { status: 'pass' },
+    notes: [],
+    ...over,
+  };
+}
+
+describe('thresholds and verdict', () => {
+  const base = { load: { logs: load() }, latency: {}, minAchievedRatio: 0.95, maxLatencyP99Ms: undefined };
+  it('passes a clean run (exit 0)', () => {
+    const t = thresholds({ ...base, verification: { logs: verification(0) }, maxLoss: { kind: 'items', value: 0 } });
+    expect(t.every((x) => x.pass)).toBe(true);
+    expect(verdict({ thresholds: t, partial: false }, false)).toEqual({ status: 'pass', exitCode: 0, reasons: [] });
+  });
+
+  it('fails with exit 4 on loss over the budget, 3 on a rate below the floor, 4 wins', () => {
+    const lossy = thresholds({
+      ...base,
+      verification: { logs: verification(5) },
+      maxLoss: { kind: 'items', value: 0 },
+    });
+    expect(verdict({ thresholds: lossy, partial: false }, false)).toMatchObject({ status: 'fail', exitCode: 4 });
+    const budget = thresholds({
+      ...base,
+      verification: { logs: verification(5) },
+      maxLoss: { kind: 'percent', value: 0.01 },
+    });
+    expect(verdict({ thresholds: budget, partial: false }, false).exitCode).toBe(0); // 0.01 % of 60000 = 6
+    const slow = thresholds({
+      ...base,
+      load: { logs: load({ achievedRps: 900, achievedRatio: 0.9 }) },
+      verification: { logs: verification(0) },
+      maxLoss: { kind: 'items', value: 0 },
+    });
+    expect(verdict({ thresholds: slow, partial: false }, false)).toMatchObject({
+      exitCode: 3,
+      reasons: ['logs achieved/offered rate: 0.900 (900/1000 items/s) (limit ≥ 0.95)'],
+    });
+    const both = thresholds({
+      ...base,
+      load: { logs: load({ achievedRatio: 0.5 }) },
+      verification: { logs: verification(1) },
+      maxLoss: { kind: 'items', value: 0 },
+    });
+    expect(verdict({ thresholds: both, partial: false }, false).exitCode).toBe(4);
+    expect(verdict({ thresholds: both, partial: true }, true)).toMatchObject({ status: 'interrupted', exitCode: 130 });
+  });
+
+  it('treats an inconclusive verifier as a failure (exit 4), and checks latency when asked', () => {
+    const t = thresholds({
+      ...base,
+      verification: { logs: verification(0, { outcome: { status: 'inconclusive', reason: 'Loki answered 500' } }) },
+      latency: {
+        logs: { backend: 'loki', sent: 10, acknowledged: 10, found: 9, timedOut: 1, latencyMs: { ...lag, p99: 7000 } },
+      },
+      maxLatencyP99Ms: 5000,
+      maxLoss: { kind: 'items', value: 0 },
+    });
+    expect(t.filter((x) => !x.pass).map((x) => [x.exitCode, x.actual])).toEqual([
+      [4, 'inconclusive: Loki answered 500'],
+      [3, '7000 ms, 1 timed out'],
+    ]);
+    expect(allowedLoss({ kind: 'percent', value: 1 }, 250)).toBe(2);
+  });
+});
+
+describe('limit assessment', () => {
+  const res = (genMax: number, hostMean: number) => ({
+    containers: {},
+    host: { cores: 2, cpuMeanPct: hostMean, cpuMaxPct: hostMean, samples: 5 },
+    generator: { cpuMeanPct: genMax / 2, cpuMaxPct: genMax, cpuSeconds: 3, memoryMaxMiB: 100 },
+  });
+  it('blames the machine, then the generator, then the stack', () => {
+    expect(assessLimits({ logs: load() }, res(20, 30), 0.95)).toEqual({ limitedBy: 'nothing', reasons: [] });
+    expect(
+      assessLimits({ logs: load({ counts: { ...load().counts, refused: 10 } }) }, res(20, 30), 0.95).limitedBy,
+    ).toBe('stack');
+    const gen = assessLimits({ logs: load({ counts: { ...load().counts, dropped: 400 } }) }, res(20, 30), 0.95);
+    expect(gen).toMatchObject({
+      limitedBy: 'generator',
+      reasons: ['logs: the generator dropped 400 items (requests in flight at the limit)'],
+    });
+    expect(assessLimits({ logs: load({ scheduleLagMs: { ...lag, p99: 2500 } }) }, res(20, 30), 0.95).limitedBy).toBe(
+      'generator',
+    );
+    expect(assessLimits({ logs: load() }, res(20, 97), 0.95)).toMatchObject({
+      limitedBy: 'machine',
+      reasons: [expect.stringMatching(/2 cores were 97% busy/) as unknown],
+    });
+  });
+});
+
+describe('collector variants', () => {
+  it('lists seed and the variants directory', () => {
+    expect(listVariants(phase1Dir())).toEqual(['seed', 'planted-loss']);
+  });
+
+  it('plants a filter right after memory_limiter in traces and logs only', () => {
+    const def = phase1Definition(loadCatalog(), { traces: 'tempo', variant: 'planted-loss' });
+    const config = parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
+      processors: Record<string, { traces?: { span: string[] }; logs?: { log_record: string[] } }>;
+      service: { pipelines: Record<string, { processors: string[] }> };
+    };
+    expect(config.service.pipelines.traces!.processors).toEqual([
+      'memory_limiter',
+      'filter/planted-loss',
+      'resource',
+      'batch',
+    ]);
+    expect(config.service.pipelines.logs!.processors).toEqual([
+      'memory_limiter',
+      'filter/planted-loss',
+      'resource',
+      'batch',
+    ]);
+    expect(config.service.pipelines.metrics!.processors).toEqual(['memory_limiter', 'resource', 'batch']);
+    expect(config.processors['filter/planted-loss']!.traces!.span).toEqual([
+      'IsMatch(attributes["otel_harness.span_seq"], "^[1-9][0-9]*00$")',
+    ]);
+    expect(def.title).toBe('Phase 1 (traces: tempo, collector variant: planted-loss)');
+  });
+
+  it('removes processors and rejects edits of unknown pipelines or anchors', () => {
+    const base = 'service:\n  pipelines:\n    traces:\n      processors: [a, batch, c]\n';
+    const v = parseVariant('x', 'description: d\npipelines:\n  traces:\n    remove: [batch]\n', 'x.yaml');
+    expect(parse(applyVariant(base, v))).toEqual({ service: { pipelines: { traces: { processors: ['a', 'c'] } } } });
+    expect(() =>
+      applyVariant(base, parseVariant('y', 'description: d\npipelines:\n  logs:\n    add: [z]\n', 'y.yaml')),
+    ).toThrow(/pipelines\.logs is invalid/);
+    expect(() =>
+      applyVariant(
+        base,
+        parseVariant('z', 'description: d\npipelines:\n  traces:\n    insertAfter: q\n    add: [z]\n', 'z.yaml'),
+      ),
+    ).toThrow(/insertAfter is invalid, expected one of a, batch, c/);
+    expect(loadVariant(phase1Dir(), 'seed')).toBeUndefined();
+  });
+});
+
+describe('drain (fake clock, recorded metric text)', () => {
+  const clock = () => {
+    let now = 0;
+    return { now: () => now, sleep: (ms: number) => ((now += ms), Promise.resolve()) };
+  };
+  const metrics = (queue: number, sent: number) =>
+    parsePrometheusText(
+      `otelcol_exporter_queue_size{data_type="logs",exporter="x"} ${queue}\notelcol_exporter_sent_log_records{exporter="x"} ${sent}\n`,
+    );
+
+  it('waits for an empty queue and still sent counters, then for stable backend counts', async () => {
+    const scrapes = [metrics(50, 100), metrics(0, 150), metrics(0, 160), metrics(0, 160)];
+    const counts = [100, 150, 160, 160];
+    const report = await drain({
+      collectorMetricsUrl: 'unused',
+      readCollector: () => Promise.resolve(scrapes.shift() ?? metrics(0, 160)),
+      signals: ['logs'],
+      backendCount: () => Promise.resolve(counts.shift() ?? 160),
+      timeoutMs: 120_000,
+      collectorPollMs: 6_000,
+      backendPollMs: 3_000,
+      clock: clock(),
+    });
+    expect(report).toMatchObject({
+      drained: true,
+      collectorIdleAtMs: 18_000,
+      backendsStableAtMs: 27_000,
+      finalCounts: { logs: 160 },
+      reason: undefined,
+    });
+  });
+
+  it('gives up at the timeout and says which condition failed', async () => {
+    let sent = 0;
+    const report = await drain({
+      collectorMetricsUrl: 'unused',
+      readCollector: () => Promise.resolve(metrics(5, (sent += 10))),
+      signals: ['logs'],
+      backendCount: () => Promise.resolve(0),
+      timeoutMs: 30_000,
+      collectorPollMs: 6_000,
+      backendPollMs: 3_000,
+      clock: clock(),
+    });
+    expect(report).toMatchObject({
+      drained: false,
+      reason: 'the collector did not become idle before the drain timeout',
+    });
+  });
+});
+
+describe('renderers', () => {
+  const result = {
+    schemaVersion: 1,
+    tool: { name: 'otel-harness', version: '0.1.0' },
+    command: 'soak',
+    runId: 'oh-20261121-120000-ab12',
+    partial: false,
+    startedAt: '2026-11-21T12:00:00.000Z',
+    endedAt: '2026-11-21T12:02:00.000Z',
+    plan: {
+      phase: 1,
+      traces: 'tempo',
+      variant: 'planted-loss',
+      source: 'local',
+      target: undefined,
+      driver: 'native',
+      profile: 'constant',
+      durationMs: 60000,
+      rateRps: 1000,
+      signals: { logs: 1000 },
+      maxLoss: '0 items',
+      minAchievedRatio: 0.95,
+      maxLatencyP99Ms: undefined,
+    },
+    stack: {
+      title: 'Phase 1 (traces: tempo, collector variant: planted-loss)',
+      images: {},
+      bootSeconds: 20,
+      endpoints: [],
+    },
+    load: { elapsedMs: 60000, interrupted: false, signals: { logs: load() } },
+    drain: {
+      drained: true,
+      elapsedMs: 12000,
+      collectorIdleAtMs: 6000,
+      backendsStableAtMs: 12000,
+      finalCounts: {},
+      reason: undefined,
+    },
+    verification: {
+      signals: { logs: verification(599) },
+      collector: undefined,
+      collectorQueuePeak: 0,
+      backendCounters: {
+        loki: { loki_discarded_samples_total: 0, 'loki_discarded_samples_total{reason=rate_limited}': 0 },
+      },
+    },
+    latency: {},
+    resources: undefined,
+    limits: { limitedBy: 'nothing', reasons: [] },
+    thresholds: [
+      { name: 'logs lost in loki', limit: '≤ 0 (0 items)', actual: '599 of 60000', pass: false, exitCode: 4 },
+    ],
+    verdict: { status: 'fail', exitCode: 4, reasons: ['logs lost in loki: 599 of 60000 (limit ≤ 0 (0 items))'] },
+  } as SoakResult;
+
+  it('puts the verdict first in summary.md and names what was lost', () => {
+    const md = renderSummary(result);
+    expect(md.split('\n')[0]).toBe('# otel-harness soak oh-20261121-120000-ab12: FAIL (exit 4)');
+    expect(md).toContain('- log records seq 100'.replace('records', 'record'));
+    expect(md).toContain('| logs | 1,000 | 1,000 | 60,000 | 0 | 0 | 0 | loki | 59,401 | **599** | 0 | 0 |');
+    expect(md).not.toContain('{reason=rate_limited}'); // zero breakdowns are left out
+  });
+
+  it('prints a compact table with the verdict', () => {
+    const text = renderTable(result);
+    expect(text).toMatch(
+      /^SIGNAL +OFFERED\/S +ACHIEVED\/S +ACKED +REFUSED +FAILED +DROPPED +LOST +DUPS +P99 LATENCY\nlogs +1000 +1000 +60000 +0 +0 +0 +599 +0 +-\n/,
+    );
+    expect(text).toContain('verdict: FAIL (exit 4); limited by: nothing');
+  });
+});
