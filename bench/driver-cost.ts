@@ -117,7 +117,7 @@ async function main(): Promise<void> {
           rate,
           seconds,
           [process.execPath, child, 'native', sink.http, sink.grpc, String(rate), String(seconds)],
-          'OTLP/HTTP protobuf, 200 spans/request',
+          'OTLP/HTTP protobuf, 510 spans/request (--batch 512)',
         ),
       );
       results.push(

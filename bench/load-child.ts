@@ -7,8 +7,8 @@ import { resolveSoakOptions } from '../src/config/soak-options.js';
 import { Ledger } from '../src/load/ledger.js';
 import { driveNative, LiveCounters } from '../src/load/native-driver.js';
 import { driveSdk } from '../src/load/sdk-driver.js';
-import { planSoak } from '../src/run/soak-plan.js';
-import { loadsOf } from '../src/run/soak-run.js';
+import { planSoak, sdkLoadOf } from '../src/run/soak-plan.js';
+import { loadsOf } from '../src/load/signal-loads.js';
 
 const [driver, http, grpc, rate, seconds] = process.argv.slice(2);
 const options = resolveSoakOptions({ driver, signals: 'traces', rate, duration: `${seconds}s` }, {});
@@ -19,7 +19,7 @@ const runId = `bench-${driver}-${Date.now()}`;
 const abort = new AbortController().signal;
 const reports =
   driver === 'sdk'
-    ? await driveSdk(plan, runId, ledger, live, grpc, abort)
+    ? await driveSdk(sdkLoadOf(plan)!, runId, ledger, live, grpc, abort)
     : await driveNative(loadsOf(plan, runId, Date.now()), ledger, live, {
         endpoint: http!,
         profile: options.profile,

@@ -41,20 +41,19 @@ function writeSeq(out: Uint8Array, offset: number, seq: number): void {
   writeU32(out, offset + 4, seq % TWO_32);
 }
 
-/** Trace id of item `seq` of a run: tag (8 bytes) ‖ seq (8 bytes). */
-export function traceId(tag: Uint8Array, seq: number): Uint8Array {
-  const id = new Uint8Array(16);
-  id.set(tag, 0);
-  writeSeq(id, 8, seq);
-  return id;
+/** Trace id of item `seq` of a run: tag (8 bytes) ‖ seq (8 bytes). Pass `into` to reuse a buffer. */
+export function traceId(tag: Uint8Array, seq: number, into: Uint8Array = new Uint8Array(16)): Uint8Array {
+  into.set(tag, 0);
+  writeSeq(into, 8, seq);
+  return into;
 }
 
 /** Maximum spans per trace (span index is 16 bits). */
 export const MAX_SPANS_PER_TRACE = 65535;
 
 /** Span id of span `index` of trace `seq`: 6 bytes of seq (+1, never zero) ‖ 2 bytes of index. */
-export function spanId(seq: number, index: number): Uint8Array {
-  const id = new Uint8Array(8);
+export function spanId(seq: number, index: number, into: Uint8Array = new Uint8Array(8)): Uint8Array {
+  const id = into;
   const v = seq + 1;
   const hi = Math.floor(v / TWO_32);
   const lo = v % TWO_32;

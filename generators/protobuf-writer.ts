@@ -121,6 +121,18 @@ export class ProtoWriter {
     return this;
   }
 
+  /** fixed64 nanoseconds of Unix epoch milliseconds, without allocating (hot path of span timestamps). */
+  fixed64Millis(field: number, ms: number): this {
+    const msHi = Math.floor(ms / TWO_32);
+    const low = (ms - msHi * TWO_32) * 1e6;
+    const carry = Math.floor(low / TWO_32);
+    this.tag(field, WIRE_FIXED64);
+    this.ensure(8);
+    this.u32(low % TWO_32);
+    this.u32((msHi * 1e6 + carry) % TWO_32);
+    return this;
+  }
+
   fixed32(field: number, value: number): this {
     this.tag(field, WIRE_FIXED32);
     this.ensure(4);

@@ -1,6 +1,6 @@
 import { MAX_SPANS_PER_TRACE, runTag, spanId, traceId, unitHash } from './ids.js';
 import { ATTR, encodeAttributes, encodeResource, encodeScope, filler, type RunIdentity } from './otlp-common.js';
-import { nanosFromMillis, ProtoWriter } from './protobuf-writer.js';
+import { ProtoWriter } from './protobuf-writer.js';
 
 /** Shape of generated traces. Every field has a default in `traceShapeDefaults()`. */
 export interface TraceShape {
@@ -64,6 +64,10 @@ export class TraceBatchBuilder {
   private readonly scope: Uint8Array;
   private readonly fillerAttributes: Uint8Array;
   private readonly writer = new ProtoWriter(64 * 1024);
+  /** Scratch buffers for ids (the writer copies them). */
+  private readonly tid = new Uint8Array(16);
+  private readonly rootId = new Uint8Array(8);
+  private readonly sid = new Uint8Array(8);
 
   constructor(
     private readonly identity: RunIdentity,
@@ -100,21 +104,21 @@ export class TraceBatchBuilder {
   private writeTrace(w: ProtoWriter, seq: number, nowMs: number): void {
     const { spansPerTrace } = this.shape;
     const traits = traceTraits(seq, this.shape);
-    const tid = traceId(this.tag, seq);
-    const rootId = spanId(seq, 0);
+    const tid = traceId(this.tag, seq, this.tid);
+    const rootId = spanId(seq, 0, this.rootId);
     const startMs = nowMs - traits.durationMs;
     const seqText = String(seq);
     for (let index = 0; index < spansPerTrace; index++) {
       w.fork(); // spans (2)
-      w.bytes(1, tid).bytes(2, index === 0 ? rootId : spanId(seq, index));
+      w.bytes(1, tid).bytes(2, index === 0 ? rootId : spanId(seq, index, this.sid));
       if (index > 0) w.bytes(4, rootId);
       w.string(5, index === 0 ? 'soak-root' : `soak-child-${index}`);
       w.varint(6, index === 0 ? SPAN_KIND_SERVER : SPAN_KIND_INTERNAL);
       // Children start after the root and end before it.
       const childStart = index === 0 ? 0 : (traits.durationMs * index) / (spansPerTrace + 1);
       const childLength = index === 0 ? traits.durationMs : traits.durationMs / (spansPerTrace + 1);
-      w.fixed64(7, nanosFromMillis(Math.floor(startMs + childStart)));
-      w.fixed64(8, nanosFromMillis(Math.floor(startMs + childStart + childLength)));
+      w.fixed64Millis(7, Math.floor(startMs + childStart));
+      w.fixed64Millis(8, Math.floor(startMs + childStart + childLength));
       w.fork().string(1, ATTR.seq).fork().string(1, seqText).join(2).join(9);
       w.fork()
         .string(1, ATTR.spanSeq)

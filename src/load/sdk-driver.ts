@@ -11,8 +11,9 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR, decodeSpanId, filler, runTag, spanId, toHex, traceId, traceTraits } from '../../generators/index.js';
 import { configurationError } from '../harness-error.js';
-import type { SoakPlan } from '../run/soak-plan.js';
-import { SOAK_SERVICE_NAME } from '../run/soak-plan.js';
+import type { TraceShape } from '../../generators/index.js';
+import type { RateProfile } from './rate-profile.js';
+import { SOAK_SERVICE_NAME } from './signal-loads.js';
 import { classifyGrpcCode } from './answer.js';
 import type { Ledger, Outcome, Signal } from './ledger.js';
 import type { LiveCounters } from './native-driver.js';
@@ -98,6 +99,18 @@ function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/** What the SDK driver needs: the traces load of a plan. */
+export interface SdkLoad {
+  traceShape: TraceShape;
+  rateRps: number;
+  unitRate: number;
+  batchUnits: number;
+  batchItems: number;
+  profile: RateProfile;
+  durationMs: number;
+  requestTimeoutMs: number;
+}
+
 /**
  * The SDK driver: traces created through @opentelemetry/sdk-node (BatchSpanProcessor, OTLP gRPC exporter)
  * as an instrumented application would, on the open-model schedule. Span ids are still derived from
@@ -105,7 +118,7 @@ function hexToBytes(hex: string): Uint8Array {
  * recorded as dropped at the generator.
  */
 export async function driveSdk(
-  plan: SoakPlan,
+  load: SdkLoad,
   runId: string,
   ledger: Ledger,
   live: LiveCounters,
@@ -114,20 +127,18 @@ export async function driveSdk(
 ): Promise<Map<Signal, SchedulerReport>> {
   if (otlpGrpc === undefined)
     throw configurationError('--driver', 'native for a stack without an OTLP gRPC endpoint', 'sdk');
-  const load = plan.signals.find((s) => s.signal === 'traces');
-  if (load === undefined) return new Map();
-  const { spansPerTrace } = plan.traceShape;
+  const { spansPerTrace } = load.traceShape;
   const start = Date.now();
   const ids = new DerivedIds();
   const exporter = new RecordingExporter(
-    new OTLPTraceExporter({ url: `http://${otlpGrpc}`, timeoutMillis: plan.options.requestTimeoutMs }),
+    new OTLPTraceExporter({ url: `http://${otlpGrpc}`, timeoutMillis: load.requestTimeoutMs }),
     (seq, outcome, answer) => {
       ledger.record('traces', { first: seq, count: 1, outcome, answer, atMs: Date.now() - start });
       live.add('traces', outcome, spansPerTrace);
     },
     spansPerTrace,
   );
-  const batchSpans = Math.max(spansPerTrace, Math.round(plan.options.batchItems / spansPerTrace) * spansPerTrace);
+  const batchSpans = Math.max(spansPerTrace, Math.round(load.batchItems / spansPerTrace) * spansPerTrace);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       'service.name': SOAK_SERVICE_NAME,
@@ -141,7 +152,7 @@ export async function driveSdk(
         maxExportBatchSize: batchSpans,
         maxQueueSize: Math.max(2048, Math.ceil(load.rateRps * 2)),
         scheduledDelayMillis: 200,
-        exportTimeoutMillis: plan.options.requestTimeoutMs,
+        exportTimeoutMillis: load.requestTimeoutMs,
       }),
     ],
     instrumentations: [],
@@ -151,16 +162,16 @@ export async function driveSdk(
   const tag = runTag(runId);
   const created = new Set<number>();
   const fillers: Record<string, string> = {};
-  for (let i = 0; i < plan.traceShape.attributesPerSpan; i++)
-    fillers[`attr.${i}`] = filler(plan.traceShape.attributeValueBytes, i);
+  for (let i = 0; i < load.traceShape.attributesPerSpan; i++)
+    fillers[`attr.${i}`] = filler(load.traceShape.attributeValueBytes, i);
 
   let report: SchedulerReport;
   try {
     report = await runOpenModel(
       {
         unitRate: load.unitRate,
-        profile: plan.options.profile,
-        durationMs: plan.options.durationMs,
+        profile: load.profile,
+        durationMs: load.durationMs,
         batchUnits: load.batchUnits,
         maxInFlight: Number.MAX_SAFE_INTEGER, // the SDK queues; its own drops are counted below
         signal: abort,
@@ -168,7 +179,7 @@ export async function driveSdk(
       {
         send: (ticket) => {
           for (let seq = ticket.firstSeq; seq < ticket.firstSeq + ticket.count; seq++) {
-            createTrace(tracer, ids, tag, seq, spansPerTrace, plan, fillers);
+            createTrace(tracer, ids, tag, seq, spansPerTrace, load.traceShape, fillers);
             created.add(seq);
           }
           return Promise.resolve();
@@ -199,10 +210,10 @@ function createTrace(
   tag: Uint8Array,
   seq: number,
   spansPerTrace: number,
-  plan: SoakPlan,
+  shape: TraceShape,
   fillers: Record<string, string>,
 ): void {
-  const traits = traceTraits(seq, plan.traceShape);
+  const traits = traceTraits(seq, shape);
   const spanIds = Array.from({ length: spansPerTrace }, (_, i) => toHex(spanId(seq, i)));
   ids.next(toHex(traceId(tag, seq)), spanIds);
   const now = Date.now();

@@ -7,6 +7,7 @@ import { phase1Dir } from '../stack/phase1.js';
 import type { LogShape, MetricShape, TraceShape } from '../../generators/index.js';
 import { readTargetFile, type StackEndpoints } from './endpoints.js';
 import type { Endpoint } from '../stack/started-stack.js';
+import type { SdkLoad } from '../load/sdk-driver.js';
 
 export interface SignalPlan {
   signal: Signal;
@@ -18,6 +19,23 @@ export interface SignalPlan {
   batchUnits: number;
 }
 
+/** The traces load for the SDK driver. */
+export function sdkLoadOf(plan: SoakPlan): SdkLoad | undefined {
+  const traces = plan.signals.find((s) => s.signal === 'traces');
+  if (traces === undefined) return undefined;
+  const { options } = plan;
+  return {
+    traceShape: plan.traceShape,
+    rateRps: traces.rateRps,
+    unitRate: traces.unitRate,
+    batchUnits: traces.batchUnits,
+    batchItems: options.batchItems,
+    profile: options.profile,
+    durationMs: options.durationMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
+}
+
 export interface SoakPlan {
   options: SoakOptions;
   signals: SignalPlan[];
@@ -27,7 +45,7 @@ export interface SoakPlan {
   target: { title: string; endpoints: Endpoint[]; stack: StackEndpoints } | undefined;
 }
 
-export const SOAK_SERVICE_NAME = 'otel-harness-soak';
+export { SOAK_SERVICE_NAME } from '../load/signal-loads.js';
 const MIN_METRIC_INTERVAL_MS = 100;
 
 /**

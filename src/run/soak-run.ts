@@ -1,9 +1,9 @@
-import { LogBatchBuilder, MetricBatchBuilder, TraceBatchBuilder } from '../../generators/index.js';
 import { connectDockerEngine } from '../docker/docker-engine.js';
 import { HarnessError } from '../harness-error.js';
 import { drain } from '../drain/drain.js';
 import { Ledger, type Signal } from '../load/ledger.js';
-import { driveNative, LiveCounters, type SignalLoad } from '../load/native-driver.js';
+import { driveNative, LiveCounters } from '../load/native-driver.js';
+import { loadsOf } from '../load/signal-loads.js';
 import { OtlpHttpClient } from '../load/otlp-http-client.js';
 import { describeProfile } from '../load/rate-profile.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
@@ -19,7 +19,7 @@ import { runCanaries } from '../verify/latency-canary.js';
 import type { ImageProgress } from '../images/image-builder.js';
 import { assessLimits, describeBudget, thresholds, verdict } from './assess.js';
 import { checkReachable, endpointsFromList, type StackEndpoints } from './endpoints.js';
-import { SOAK_SERVICE_NAME, type SoakPlan } from './soak-plan.js';
+import { sdkLoadOf, type SoakPlan } from './soak-plan.js';
 import { backendCount, traceStoreOf, verifySignals } from './verify-signals.js';
 import { driveSdk } from '../load/sdk-driver.js';
 
@@ -186,7 +186,7 @@ export async function runSoak(
     try {
       reports =
         options.driver === 'sdk'
-          ? await driveSdk(plan, runId, ledger, live, endpoints.otlpGrpc, abort)
+          ? await driveSdkPlan(plan, runId, ledger, live, endpoints.otlpGrpc, abort)
           : await driveNative(loadsOf(plan, runId, loadStart), ledger, live, {
               endpoint: endpoints.otlpHttp,
               profile: options.profile,
@@ -291,6 +291,11 @@ export async function runSoak(
   return { result, error };
 }
 
+async function driveSdkPlan(plan: SoakPlan, runId: string, ledger: Ledger, live: LiveCounters, otlpGrpc: string | undefined, abort: AbortSignal): Promise<Map<Signal, SchedulerReport>> {
+  const load = sdkLoadOf(plan);
+  return load === undefined ? new Map() : driveSdk(load, runId, ledger, live, otlpGrpc, abort);
+}
+
 function componentMetricsUrls(endpoints: StackEndpoints): Record<string, string> {
   const urls: Record<string, string> = {};
   if (endpoints.collectorMetrics !== undefined) urls.otelcol = endpoints.collectorMetrics;
@@ -311,23 +316,6 @@ async function collectorScrape(
   } catch {
     return undefined;
   }
-}
-
-/** The native driver's per-signal loads: builders with the run's identity and shapes. */
-export function loadsOf(plan: SoakPlan, runId: string, metricStartMs: number): SignalLoad[] {
-  const identity = { runId, serviceName: SOAK_SERVICE_NAME };
-  return plan.signals.map((s): SignalLoad => {
-    if (s.signal === 'traces') {
-      const b = new TraceBatchBuilder(identity, plan.traceShape);
-      return { ...s, build: (first, count, now) => b.build(first, count, now) };
-    }
-    if (s.signal === 'logs') {
-      const b = new LogBatchBuilder(identity, plan.logShape);
-      return { ...s, build: (first, count, now) => b.build(first, count, now) };
-    }
-    const b = new MetricBatchBuilder(identity, plan.metricShape, metricStartMs);
-    return { ...s, build: (first, count) => b.build(first, count) };
-  });
 }
 
 function loadResults(
