@@ -165,7 +165,13 @@ export const SOAK_OPTIONS = [
     parse: (r) => parseProfile(r),
     help: 'constant, ramp:<duration> or steps:<n>',
   },
-  { key: 'batchItems', flag: 'batch', default: '512', parse: positiveInt, help: 'items per request (512: the OpenTelemetry SDK export batch size)' },
+  {
+    key: 'batchItems',
+    flag: 'batch',
+    default: '512',
+    parse: positiveInt,
+    help: 'items per request (512: the OpenTelemetry SDK export batch size)',
+  },
   {
     key: 'maxInFlight',
     flag: 'max-in-flight',

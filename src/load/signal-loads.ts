@@ -1,4 +1,11 @@
-import { LogBatchBuilder, MetricBatchBuilder, TraceBatchBuilder, type LogShape, type MetricShape, type TraceShape } from '../../generators/index.js';
+import {
+  LogBatchBuilder,
+  MetricBatchBuilder,
+  TraceBatchBuilder,
+  type LogShape,
+  type MetricShape,
+  type TraceShape,
+} from '../../generators/index.js';
 import type { SignalLoad } from './native-driver.js';
 import type { Signal } from './ledger.js';
 
@@ -28,4 +35,3 @@ export function loadsOf(plan: LoadPlan, runId: string, metricStartMs: number): S
     return { ...s, build: (first, count) => b.build(first, count) };
   });
 }
-

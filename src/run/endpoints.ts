@@ -79,7 +79,8 @@ export async function checkReachable(stack: StackEndpoints): Promise<void> {
     try {
       await fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.body?.cancel());
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (err as Error).message;
       throw new HarnessError(`Target endpoint ${name} (${url}) is unreachable: ${cause}`, {
         code: 'TARGET_UNREACHABLE',
         exitCode: ExitCode.stackFailed,

@@ -291,7 +291,14 @@ export async function runSoak(
   return { result, error };
 }
 
-async function driveSdkPlan(plan: SoakPlan, runId: string, ledger: Ledger, live: LiveCounters, otlpGrpc: string | undefined, abort: AbortSignal): Promise<Map<Signal, SchedulerReport>> {
+async function driveSdkPlan(
+  plan: SoakPlan,
+  runId: string,
+  ledger: Ledger,
+  live: LiveCounters,
+  otlpGrpc: string | undefined,
+  abort: AbortSignal,
+): Promise<Map<Signal, SchedulerReport>> {
   const load = sdkLoadOf(plan);
   return load === undefined ? new Map() : driveSdk(load, runId, ledger, live, otlpGrpc, abort);
 }

@@ -1,0 +1,105 @@
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { phase1 } from '../../src/stack/phase1-stack.js';
+import type { StartedStack } from '../../src/stack/started-stack.js';
+import { readResult, runCli, tempReportDir } from './support/cli.js';
+import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+
+describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` describes it)', () => {
+  let stack: StartedStack;
+  let targetFile: string;
+
+  beforeAll(async () => {
+    stack = await phase1().withTraces('jaeger').withPorts('random').start();
+    targetFile = join(tempReportDir(), 'stack.json');
+    writeFileSync(
+      targetFile,
+      JSON.stringify({ runId: stack.runId, title: stack.definition.title, endpoints: stack.endpoints() }),
+    );
+  });
+
+  afterAll(async () => {
+    await stack.stop();
+    expect(await harnessLeftovers(stack.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('drives and verifies the existing stack with the native driver, and leaves it running', async () => {
+    const dir = tempReportDir();
+    const run = await runCli([
+      'soak',
+      '--target',
+      targetFile,
+      '--rate',
+      '900',
+      '--duration',
+      '15s',
+      '--report-dir',
+      dir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = readResult(dir);
+    expect(r.stack.title).toBe('Phase 1 (traces: jaeger)');
+    expect(r.plan.target).toBe(targetFile);
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      expect(r.verification.signals[signal]!.lost, signal).toBe(0);
+      expect(r.verification.signals[signal]!.found, signal).toBe(r.load.signals[signal]!.counts.acknowledged);
+    }
+    expect((await stack.containerState('otelcol')).running).toBe(true);
+  });
+
+  it('the SDK driver (OpenTelemetry JS SDK over OTLP gRPC) is verified the same way', async () => {
+    const dir = tempReportDir();
+    const run = await runCli([
+      'soak',
+      '--target',
+      targetFile,
+      '--driver',
+      'sdk',
+      '--signals',
+      'traces',
+      '--rate',
+      '1000',
+      '--duration',
+      '15s',
+      '--report-dir',
+      dir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = readResult(dir);
+    const traces = r.load.signals.traces!;
+    expect(traces.counts.acknowledged).toBe(15_000);
+    expect(traces.answers).toEqual({ OK: 15_000 });
+    expect(r.verification.signals.traces).toMatchObject({
+      backend: 'jaeger',
+      expected: 15_000,
+      found: 15_000,
+      lost: 0,
+    });
+  });
+
+  it('an unreachable target is named in one message (exit 5), with nothing started', async () => {
+    // A port that was just free: nothing listens on it.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const dead = join(tempReportDir(), 'dead.json');
+    writeFileSync(
+      dead,
+      JSON.stringify({
+        title: 'gone',
+        endpoints: [{ service: 'otelcol', label: 'OTLP HTTP', address: `http://127.0.0.1:${port}` }],
+      }),
+    );
+    const dir = tempReportDir();
+    const run = await runCli(['soak', '--target', dead, '--duration', '5s', '--report-dir', dir]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      `error: Target endpoint OTLP HTTP (http://127.0.0.1:${port}/v1/traces) is unreachable: ECONNREFUSED`,
+    );
+    expect(readResult(dir).verdict).toMatchObject({ status: 'error', exitCode: 5 });
+  });
+});
