@@ -185,6 +185,17 @@ export function renderSummary(r: SoakResult): string {
       '',
     );
   }
+  const digest = r.verification.collectorLog ?? [];
+  if (digest.length > 0) {
+    out.push('## Collector log: export failures and drops', '');
+    out.push(
+      table(
+        ['count', 'component', 'message', 'error (example)'],
+        digest.map((d) => [fmt(d.count), d.component, d.message, d.example.slice(0, 300).replaceAll('|', '\\|')]),
+      ),
+      '',
+    );
+  }
   const counters = Object.entries(r.verification.backendCounters).filter(([, v]) => v !== undefined);
   if (counters.length > 0) {
     out.push('## Silent-drop and ingest counters (deltas over the run)', '');

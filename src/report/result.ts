@@ -5,6 +5,7 @@ import type { SignalVerification } from '../verify/verification.js';
 import type { ResourceReport } from '../observe/resource-sampler.js';
 import type { CollectorCounters } from '../observe/collector-metrics.js';
 import type { Percentiles } from '../stats/histogram.js';
+import type { LogDigestEntry } from '../observe/collector-log.js';
 
 /**
  * reports/<runId>/result.json. Every field is documented in docs/result.md; bump RESULT_SCHEMA_VERSION on
@@ -91,6 +92,8 @@ export interface SoakResult {
     collectorQueuePeak: number | undefined;
     /** Silent-drop and ingest counters of each component, deltas over the run. */
     backendCounters: Record<string, Record<string, number> | undefined>;
+    /** The collector's trouble log lines (export failures, drops), grouped; only for a stack booted here. */
+    collectorLog: LogDigestEntry[] | undefined;
   };
   /** Write → queryable latency of the canaries, per signal. */
   latency: Partial<Record<Signal, CanaryReport>>;

@@ -11,6 +11,7 @@ import { BACKEND_COUNTERS, deltas, readBackendCounters } from '../observe/backen
 import { collectorCounters, counterDelta, type CollectorCounters } from '../observe/collector-metrics.js';
 import { scrape } from '../observe/prometheus-text.js';
 import { ResourceSampler } from '../observe/resource-sampler.js';
+import { containerLogLines, digestCollectorLog } from '../observe/collector-log.js';
 import type { SoakResult, SignalLoadResult } from '../report/result.js';
 import { RESULT_SCHEMA_VERSION } from '../report/result.js';
 import { phase1 } from '../stack/phase1-stack.js';
@@ -73,7 +74,13 @@ export async function runSoak(
     stack: { title: '', images: {}, bootSeconds: undefined, endpoints: [] },
     load: { elapsedMs: 0, interrupted: false, signals: {} },
     drain: undefined,
-    verification: { signals: {}, collector: undefined, collectorQueuePeak: undefined, backendCounters: {} },
+    verification: {
+      signals: {},
+      collector: undefined,
+      collectorQueuePeak: undefined,
+      backendCounters: {},
+      collectorLog: undefined,
+    },
     latency: {},
     resources: undefined,
     limits: { limitedBy: 'nothing', reasons: [] },
@@ -253,6 +260,13 @@ export async function runSoak(
           : undefined,
       ]),
     );
+    if (stack !== undefined) {
+      const engine = await connectDockerEngine();
+      const lines = await containerLogLines(engine.dockerode, stack.service('otelcol').container.getId()).catch(
+        () => [],
+      );
+      result.verification.collectorLog = digestCollectorLog(lines);
+    }
     result.partial = false;
   } catch (err) {
     error = err;

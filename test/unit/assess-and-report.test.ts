@@ -282,6 +282,14 @@ describe('renderers', () => {
       backendCounters: {
         loki: { loki_discarded_samples_total: 0, 'loki_discarded_samples_total{reason=rate_limited}': 0 },
       },
+      collectorLog: [
+        {
+          count: 12,
+          component: 'otlp_http/loki',
+          message: 'Exporting failed. Will retry the request after interval.',
+          example: 'HTTP Status Code 503, grpc: received message larger than max',
+        },
+      ],
     },
     latency: {},
     resources: undefined,
@@ -298,6 +306,12 @@ describe('renderers', () => {
     expect(md).toContain('- log records seq 100'.replace('records', 'record'));
     expect(md).toContain('| logs | 1,000 | 1,000 | 60,000 | 0 | 0 | 0 | loki | 59,401 | **599** | 0 | 0 |');
     expect(md).not.toContain('{reason=rate_limited}'); // zero breakdowns are left out
+    expect(md).toContain(
+      '| 12 | otlp_http/loki | Exporting failed. Will retry the request after interval. | HTTP Status Code 503, grpc: received message larger than max |',
+    );
+    expect(md).toContain(
+      '| 12 | otlp_http/loki | Exporting failed. Will retry the request after interval. | HTTP Status Code 503, grpc: received message larger than max |',
+    );
   });
 
   it('prints a compact table with the verdict', () => {

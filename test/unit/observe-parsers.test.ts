@@ -6,6 +6,7 @@ import { BACKEND_COUNTERS, deltas, readCounters } from '../../src/observe/backen
 import { collectorCounters, counterDelta } from '../../src/observe/collector-metrics.js';
 import { parsePrometheusText, sumOf } from '../../src/observe/prometheus-text.js';
 import { parseProcStat, usageFromStats } from '../../src/observe/resource-sampler.js';
+import { digestCollectorLog } from '../../src/observe/collector-log.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
 
@@ -124,5 +125,19 @@ describe('resource readings', () => {
     expect(
       parseProcStat('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0\ncpu1 50 0 25 400 25 0 0 0\n'),
     ).toEqual({ busy: 150, total: 1000, cores: 2 });
+  });
+});
+
+describe('collector log digest (a real log: Loki refusing pushes over its 4 MiB gRPC limit)', () => {
+  it('groups export failures by component and error, numbers masked', () => {
+    const lines = fixture('collector-0.158.0-loki-message-too-large.log').split('\n');
+    const digest = digestCollectorLog(lines);
+    expect(digest.length).toBeGreaterThan(0);
+    const top = digest[0]!;
+    expect(top.component).toBe('otlp_http/loki');
+    expect(top.message).toBe('Exporting failed. Will retry the request after interval.');
+    expect(top.example).toMatch(/grpc: received message larger than max \(\d+ vs\. 4194304\)/);
+    expect(top.count).toBe(lines.filter((l) => l.includes('Exporting failed') && l.includes('larger than max')).length);
+    expect(digest.some((d) => d.message.includes('num_consumers'))).toBe(false); // plain warnings are not trouble
   });
 });
