@@ -39,7 +39,7 @@ export function digestCollectorLog(lines: readonly string[], limit = 10): LogDig
 /** The container's log lines (stdout and stderr), demultiplexed. */
 export async function containerLogLines(dockerode: Dockerode, containerId: string, tail = 20_000): Promise<string[]> {
   const container = dockerode.getContainer(containerId);
-  const raw = (await container.logs({ stdout: true, stderr: true, tail })) as unknown as Buffer;
+  const raw = await container.logs({ stdout: true, stderr: true, tail });
   // Docker multiplexes stdout/stderr in 8-byte-framed chunks when the container has no TTY.
   const lines: string[] = [];
   let offset = 0;
