@@ -79,13 +79,36 @@ Commands:
   up       boot a stack (Phase 1: collector, Jaeger or Tempo, Prometheus, Loki) until Ctrl-C
   down     remove every container, network and volume the harness left
   images   build or list the images of the real components
+  k6       build k6, or render a k6-operator TestRun for distributed load
   help     this text, or \`help <command>\`
 
 Run \`otel-harness <command> --help\` for the options of a command.
 
 ${EXIT_CODES}`;
 
-const TOPICS: Record<string, () => string> = { up: () => UP, down: () => DOWN, images: () => IMAGES, soak: soakHelp };
+const K6 = `otel-harness k6 — k6, built here, and k6-operator manifests
+
+Usage:
+  otel-harness k6 build [--k6 <path>]
+  otel-harness k6 manifest --parallelism <n> [--scenario traces] [--rate 1000] [--duration 1m]
+                           [--endpoint http://otel-collector:4318] [--namespace default] [--name <name>]
+                           [--image docker.io/grafana/k6:2.2.0] [--k6 <path>]
+
+build     builds k6 with xk6 from the Go module proxy on first use (cached) and prints its path.
+manifest  prints a ConfigMap (the scenario as a k6 archive) and a k6-operator TestRun that runs it on
+          --parallelism runners against --endpoint (as the runners reach the collector in the cluster):
+            otel-harness k6 manifest --parallelism 4 --rate 20000 | kubectl apply -f -
+
+Scenarios (scenarios/): traces, traces-ramping, logs, metrics, mixed, steps. To run one locally against a
+stack: otel-harness soak --driver k6 --scenario <name>.`;
+
+const TOPICS: Record<string, () => string> = {
+  k6: () => K6,
+  up: () => UP,
+  down: () => DOWN,
+  images: () => IMAGES,
+  soak: soakHelp,
+};
 
 export function helpText(topic?: string): string {
   const render = topic === undefined ? undefined : TOPICS[topic];

@@ -4,6 +4,7 @@ import { disableReaperUnlessSet } from '../docker/docker-engine.js';
 import { ExitCode } from '../harness-error.js';
 import { packageRoot } from '../paths.js';
 import { runDown } from './commands/down.js';
+import { runK6Build, runK6Manifest } from './commands/k6.js';
 import { runImagesBuild, runImagesList } from './commands/images.js';
 import { processSignals, type SignalSource } from './commands/signals.js';
 import { runSoakCommand } from './commands/soak.js';
@@ -43,6 +44,10 @@ export async function main(
         return await runImagesBuild(command, reporter);
       case 'images-list':
         return await runImagesList(command, reporter);
+      case 'k6-build':
+        return await runK6Build(command, reporter);
+      case 'k6-manifest':
+        return await runK6Manifest(command, reporter);
     }
   } catch (err) {
     return reportError(err, io);

@@ -2,6 +2,9 @@ import { parseArgs as parseNodeArgs } from 'node:util';
 import { configurationError } from '../harness-error.js';
 import { resolveStackOptions, type StackOptions } from '../config/options.js';
 import { resolveSoakOptions, SOAK_OPTIONS, type SoakOptions } from '../config/soak-options.js';
+import { parseDurationMs } from '../config/duration.js';
+import { k6Scenario } from '../load/k6/k6-scenarios.js';
+import { isDnsLabel } from '../k8s/k6-testrun.js';
 
 export type Command =
   | { name: 'help'; topic?: string }
@@ -10,9 +13,25 @@ export type Command =
   | { name: 'soak'; options: SoakOptions }
   | { name: 'down'; runId: string | undefined }
   | { name: 'images-build'; components: string[]; force: boolean; verbose: boolean }
-  | { name: 'images-list'; json: boolean };
+  | { name: 'images-list'; json: boolean }
+  | { name: 'k6-build'; k6Path: string | undefined }
+  | { name: 'k6-manifest'; options: K6ManifestOptions };
 
-export const COMMANDS = ['soak', 'up', 'down', 'images', 'help'] as const;
+/** `otel-harness k6 manifest`: a k6-operator TestRun running a scenario on several runners. */
+export interface K6ManifestOptions {
+  scenario: string;
+  parallelism: number;
+  rateRps: number;
+  durationMs: number;
+  /** OTLP/HTTP endpoint as the runners reach it inside the cluster. */
+  endpoint: string;
+  namespace: string;
+  name: string;
+  image: string | undefined;
+  k6Path: string | undefined;
+}
+
+export const COMMANDS = ['soak', 'up', 'down', 'images', 'k6', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
@@ -36,6 +55,38 @@ function parse(
     const known = Object.keys(options).map((o) => `--${o}`);
     throw configurationError('option', known.length > 0 ? `one of ${known.join(', ')}` : 'no options', option);
   }
+}
+
+function resolveManifestOptions(values: Record<string, string | boolean | undefined>): K6ManifestOptions {
+  const scenario = k6Scenario(str(values.scenario) ?? 'traces').name;
+  const parallelismRaw = str(values.parallelism);
+  if (parallelismRaw === undefined)
+    throw configurationError('--parallelism', 'the number of k6 runners (a whole number ≥ 1)', 'missing');
+  const parallelism = Number(parallelismRaw);
+  if (!Number.isInteger(parallelism) || parallelism < 1)
+    throw configurationError('--parallelism', 'a whole number ≥ 1', parallelismRaw);
+  const rateRaw = str(values.rate) ?? '1000';
+  const rateRps = Number(rateRaw);
+  if (!Number.isFinite(rateRps) || rateRps <= 0) throw configurationError('--rate', 'a number > 0', rateRaw);
+  const name = str(values.name) ?? `otel-harness-${scenario}`;
+  if (!isDnsLabel(name))
+    throw configurationError('--name', 'a lower-case DNS label (a-z, 0-9, -), at most 63 characters', name);
+  const namespace = str(values.namespace) ?? 'default';
+  if (!isDnsLabel(namespace)) throw configurationError('--namespace', 'a lower-case DNS label', namespace);
+  const endpoint = str(values.endpoint) ?? 'http://otel-collector:4318';
+  if (!/^https?:\/\/[^/\s]+/.test(endpoint))
+    throw configurationError('--endpoint', "an http(s) URL of the collector's OTLP/HTTP receiver", endpoint);
+  return {
+    scenario,
+    parallelism,
+    rateRps,
+    durationMs: parseDurationMs(str(values.duration) ?? '1m', '--duration'),
+    endpoint,
+    namespace,
+    name,
+    image: str(values.image),
+    k6Path: str(values.k6),
+  };
 }
 
 function str(value: string | boolean | undefined): string | undefined {
@@ -116,6 +167,33 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
         return { name: 'images-list', json: values.json === true };
       }
       throw configurationError('images subcommand', `one of ${IMAGES_SUBCOMMANDS.join(', ')}`, sub);
+    }
+    case 'k6': {
+      const [sub, ...subArgs] = rest;
+      if (sub === undefined || sub === '--help') return { name: 'help', topic: 'k6' };
+      if (sub === 'build') {
+        const { values } = parse(subArgs, { k6: { type: 'string' } });
+        if (values.help === true) return { name: 'help', topic: 'k6' };
+        return { name: 'k6-build', k6Path: str(values.k6) };
+      }
+      if (sub === 'manifest') {
+        const { values, positionals } = parse(subArgs, {
+          scenario: { type: 'string' },
+          parallelism: { type: 'string' },
+          rate: { type: 'string' },
+          duration: { type: 'string' },
+          endpoint: { type: 'string' },
+          namespace: { type: 'string' },
+          name: { type: 'string' },
+          image: { type: 'string' },
+          k6: { type: 'string' },
+        });
+        if (values.help === true) return { name: 'help', topic: 'k6' };
+        if (positionals.length > 0)
+          throw configurationError('argument', 'no positional arguments for k6 manifest', positionals[0]);
+        return { name: 'k6-manifest', options: resolveManifestOptions(values) };
+      }
+      throw configurationError('k6 subcommand', 'one of build, manifest', sub);
     }
     default:
       throw configurationError('command', `one of ${COMMANDS.join(', ')}`, first);

@@ -5,9 +5,10 @@ import { parseProfile, type RateProfile } from '../load/rate-profile.js';
 import { planSignalRates } from '../load/signal-plan.js';
 import { TRACES_BACKENDS, type TracesBackend } from '../stack/phase1.js';
 import { parseDurationMs } from './duration.js';
+import { k6Scenario } from '../load/k6/k6-scenarios.js';
 import { PHASES, type Phase } from './options.js';
 
-export const DRIVERS = ['native', 'sdk'] as const;
+export const DRIVERS = ['native', 'sdk', 'k6'] as const;
 export type Driver = (typeof DRIVERS)[number];
 
 /** A loss budget: an item count, or a percentage of the acknowledged items. */
@@ -21,6 +22,10 @@ export interface SoakOptions {
   /** JSON file written by `otel-harness up --json`: drive that stack instead of booting one. */
   target: string | undefined;
   driver: Driver;
+  /** k6 scenario (scenarios/<name>.js) for --driver k6. */
+  scenario: string;
+  /** A k6 binary to use instead of the one built here. */
+  k6Path: string | undefined;
   rateRps: number | undefined;
   signals: string;
   durationMs: number;
@@ -141,7 +146,21 @@ export const SOAK_OPTIONS = [
     flag: 'driver',
     default: 'native',
     parse: oneOf(DRIVERS),
-    help: 'native (OTLP/HTTP protobuf) or sdk (OpenTelemetry JS SDK, OTLP gRPC; traces only)',
+    help: 'native (OTLP/HTTP protobuf), sdk (OpenTelemetry JS SDK, OTLP gRPC; traces only) or k6',
+  },
+  {
+    key: 'scenario',
+    flag: 'scenario',
+    default: 'traces',
+    parse: text,
+    help: 'k6 scenario with --driver k6: traces, traces-ramping, logs, metrics, mixed, steps',
+  },
+  {
+    key: 'k6Path',
+    flag: 'k6',
+    default: undefined,
+    parse: text,
+    help: 'a k6 binary to use instead of the one built here (first use builds it)',
   },
   {
     key: 'rateRps',
@@ -306,6 +325,20 @@ export function resolveSoakOptions(
     out[def.key] = raw === undefined ? undefined : (def.parse as Parse<unknown>)(raw, name);
   }
   const options = out as unknown as SoakOptions;
+  if (options.driver === 'k6') {
+    const scenario = k6Scenario(options.scenario);
+    const explicitSignals = flags.signals ?? env[envName('signals')];
+    if (explicitSignals === undefined || explicitSignals === '') options.signals = scenario.signals.join(',');
+    const asked = planSignalRates(options.rateRps, options.signals);
+    const names = Object.keys(asked).sort().join(',');
+    if (names !== [...scenario.signals].sort().join(',')) {
+      throw configurationError(
+        '--signals',
+        `the signals of k6 scenario ${scenario.name} (${scenario.signals.join(', ')})`,
+        options.signals,
+      );
+    }
+  }
   const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
   if (options.driver === 'sdk' && Object.keys(rates).some((s) => s !== 'traces')) {
     throw configurationError(

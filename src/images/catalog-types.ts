@@ -96,7 +96,23 @@ export interface ComponentSpec {
   layout: Layout;
 }
 
+/** A tool run as a subprocess (k6), built with a Go builder (xk6). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  version: string;
+  /** The published image of the tool (k6-operator runners use it). */
+  upstream: string;
+  /** `module@version` of the builder (xk6). */
+  builder: string;
+  /** `module@version` of the tool itself. */
+  module: string;
+  /** `module@version` of extensions to build in. */
+  extensions: string[];
+}
+
 export interface Catalog {
   path: string;
   components: ReadonlyMap<string, ComponentSpec>;
+  tools: ReadonlyMap<string, ToolSpec>;
 }

@@ -13,6 +13,7 @@ import type {
   ImageSpec,
   Layout,
   Recipe,
+  ToolSpec,
 } from './catalog-types.js';
 import { Fields } from '../config/fields.js';
 
@@ -33,7 +34,23 @@ export function parseCatalog(text: string, path: string): Catalog {
     if (!/^[a-z][a-z0-9-]*$/.test(name)) throw configurationError(`${path} components`, 'lower-case names', name);
     components.set(name, parseComponent(name, componentsField.object(name)));
   }
-  return { path, components };
+  const tools = new Map<string, ToolSpec>();
+  if (root.keys().includes('tools')) {
+    const toolsField = root.object('tools');
+    for (const name of toolsField.keys()) {
+      const t = toolsField.object(name);
+      tools.set(name, {
+        name,
+        description: t.string('description'),
+        version: t.string('version'),
+        upstream: t.string('upstream'),
+        builder: t.string('builder'),
+        module: t.string('module'),
+        extensions: t.optionalStringList('extensions') ?? [],
+      });
+    }
+  }
+  return { path, components, tools };
 }
 
 function parseComponent(name: string, f: Fields): ComponentSpec {

@@ -35,6 +35,8 @@ export type OutcomeCounts = Record<Outcome, number> & { attempted: number; offer
 export class Ledger {
   private readonly entries = new Map<Signal, LedgerEntry[]>();
   private readonly answers = new Map<Signal, Map<string, number>>();
+  /** Units with an outcome but no sequence numbers (e.g. k6 iterations that never started). */
+  private readonly unnumbered = new Map<Signal, Record<Outcome, number>>();
 
   constructor(private readonly itemsPerSeq: Readonly<Record<Signal, number>>) {}
 
@@ -49,6 +51,14 @@ export class Ledger {
     }
   }
 
+  /** Records units that have an outcome but no sequence numbers (only counted, never verified). */
+  recordUnnumbered(signal: Signal, outcome: Outcome, units: number): void {
+    let u = this.unnumbered.get(signal);
+    if (u === undefined) this.unnumbered.set(signal, (u = { acknowledged: 0, refused: 0, failed: 0, dropped: 0 }));
+    u[outcome] += units;
+    if (!this.entries.has(signal)) this.entries.set(signal, []);
+  }
+
   signals(): Signal[] {
     return SIGNALS.filter((s) => this.entries.has(s));
   }
@@ -58,6 +68,8 @@ export class Ledger {
     const counts: OutcomeCounts = { acknowledged: 0, refused: 0, failed: 0, dropped: 0, attempted: 0, offered: 0 };
     const factor = this.itemsPerSeq[signal];
     for (const e of this.entries.get(signal) ?? []) counts[e.outcome] += e.count * factor;
+    const u = this.unnumbered.get(signal);
+    if (u !== undefined) for (const o of OUTCOMES) counts[o] += Math.round(u[o] * factor);
     counts.attempted = counts.acknowledged + counts.refused + counts.failed;
     counts.offered = counts.attempted + counts.dropped;
     return counts;

@@ -6,6 +6,7 @@ import type { ResourceReport } from '../observe/resource-sampler.js';
 import type { CollectorCounters } from '../observe/collector-metrics.js';
 import type { Percentiles } from '../stats/histogram.js';
 import type { LogDigestEntry } from '../observe/collector-log.js';
+import type { K6Summary } from '../load/k6/k6-results.js';
 
 /**
  * reports/<runId>/result.json. Every field is documented in docs/result.md; bump RESULT_SCHEMA_VERSION on
@@ -95,6 +96,17 @@ export interface SoakResult {
     /** The collector's trouble log lines (export failures, drops), grouped; only for a stack booted here. */
     collectorLog: LogDigestEntry[] | undefined;
   };
+  /** The k6 run, with --driver k6. */
+  k6:
+    | {
+        scenario: string;
+        binary: string;
+        exitCode: number;
+        summary: K6Summary | undefined;
+        /** End of k6's own output. */
+        outputTail: string[];
+      }
+    | undefined;
   /** Write → queryable latency of the canaries, per signal. */
   latency: Partial<Record<Signal, CanaryReport>>;
   resources: ResourceReport | undefined;

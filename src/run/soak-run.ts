@@ -3,7 +3,15 @@ import { HarnessError } from '../harness-error.js';
 import { drain } from '../drain/drain.js';
 import { Ledger, type Signal } from '../load/ledger.js';
 import { driveNative, LiveCounters } from '../load/native-driver.js';
-import { loadsOf } from '../load/signal-loads.js';
+import { loadsOf, SOAK_SERVICE_NAME } from '../load/signal-loads.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCatalog } from '../images/catalog.js';
+import { cacheDir, packageRoot } from '../paths.js';
+import { ensureK6 } from '../load/k6/k6-binary.js';
+import { driveK6, inspectScenario } from '../load/k6/k6-driver.js';
+import { k6Env, k6Scenario, scenarioPath, type K6RunInput } from '../load/k6/k6-scenarios.js';
 import { OtlpHttpClient } from '../load/otlp-http-client.js';
 import { describeProfile } from '../load/rate-profile.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
@@ -82,6 +90,7 @@ export async function runSoak(
       collectorLog: undefined,
     },
     latency: {},
+    k6: undefined,
     resources: undefined,
     limits: { limitedBy: 'nothing', reasons: [] },
     thresholds: [],
@@ -94,7 +103,11 @@ export async function runSoak(
   const signals = plan.signals.map((s) => s.signal);
   let metricStartMs = Date.now();
   let error: unknown;
+  let k6: PreparedK6 | undefined;
   try {
+    // ── k6: built and the scenario loaded before anything starts (a bad scenario is exit 2) ─────────
+    if (options.driver === 'k6') k6 = await prepareK6(plan, runId, (m) => io.progress(m));
+
     // ── stack ───────────────────────────────────────────────────────────────
     let endpoints: StackEndpoints;
     if (plan.target !== undefined) {
@@ -192,16 +205,18 @@ export async function runSoak(
     let reports: Map<Signal, SchedulerReport>;
     try {
       reports =
-        options.driver === 'sdk'
-          ? await driveSdkPlan(plan, runId, ledger, live, endpoints.otlpGrpc, abort)
-          : await driveNative(loadsOf(plan, runId, loadStart), ledger, live, {
-              endpoint: endpoints.otlpHttp,
-              profile: options.profile,
-              durationMs: options.durationMs,
-              maxInFlight: options.maxInFlight,
-              timeoutMs: options.requestTimeoutMs,
-              signal: abort,
-            });
+        k6 !== undefined
+          ? await driveK6Plan(k6, plan, runId, loadStart, endpoints, ledger, live, abort, result)
+          : options.driver === 'sdk'
+            ? await driveSdkPlan(plan, runId, ledger, live, endpoints.otlpGrpc, abort)
+            : await driveNative(loadsOf(plan, runId, loadStart), ledger, live, {
+                endpoint: endpoints.otlpHttp,
+                profile: options.profile,
+                durationMs: options.durationMs,
+                maxInFlight: options.maxInFlight,
+                timeoutMs: options.requestTimeoutMs,
+                signal: abort,
+              });
     } finally {
       clearInterval(ticker);
       canaryStop.abort();
@@ -276,14 +291,17 @@ export async function runSoak(
     result.limits = assessLimits(result.load.signals, result.resources, options.minAchievedRatio);
     result.thresholds = result.partial
       ? []
-      : thresholds({
-          verification: result.verification.signals,
-          load: result.load.signals,
-          latency: result.latency,
-          maxLoss: options.maxLoss,
-          minAchievedRatio: options.minAchievedRatio,
-          maxLatencyP99Ms: options.maxLatencyP99Ms,
-        });
+      : [
+          ...k6Thresholds(result),
+          ...thresholds({
+            verification: result.verification.signals,
+            load: result.load.signals,
+            latency: result.latency,
+            maxLoss: options.maxLoss,
+            minAchievedRatio: options.minAchievedRatio,
+            maxLatencyP99Ms: options.maxLatencyP99Ms,
+          }),
+        ];
     result.verdict = verdict(result, abort.aborted);
     if (error !== undefined && !abort.aborted) {
       const exitCode = error instanceof HarnessError ? error.exitCode : 1;
@@ -303,6 +321,113 @@ export async function runSoak(
     }
   }
   return { result, error };
+}
+
+interface PreparedK6 {
+  binary: string;
+  script: string;
+  workDir: string;
+}
+
+/** Builds k6 on first use and loads the scenario with `k6 inspect` (a syntax error: exit 2, k6's message). */
+async function prepareK6(plan: SoakPlan, runId: string, progress: (m: string) => void): Promise<PreparedK6> {
+  const tool = loadCatalog().tools.get('k6');
+  if (tool === undefined) throw new Error('the catalog has no k6 tool');
+  const binary = await ensureK6(tool, {
+    cacheDir: cacheDir(),
+    ...(plan.options.k6Path === undefined ? {} : { explicit: plan.options.k6Path }),
+    progress,
+  });
+  const scenario = k6Scenario(plan.options.scenario);
+  const script = scenarioPath(packageRoot(), scenario.name);
+  const workDir = mkdtempSync(join(tmpdir(), `otel-harness-${runId}-`));
+  await inspectScenario(
+    binary,
+    script,
+    k6Env(k6Input(plan, runId, 'http://127.0.0.1:4318', Date.now(), join(workDir, 'summary.json'))),
+  );
+  progress(`k6: scenario ${scenario.name} loaded (${script})`);
+  return { binary, script, workDir };
+}
+
+function k6Input(
+  plan: SoakPlan,
+  runId: string,
+  otlpHttp: string,
+  metricStartMs: number,
+  summaryFile: string,
+): K6RunInput {
+  const { options } = plan;
+  return {
+    scenario: k6Scenario(options.scenario).name,
+    runId,
+    serviceName: SOAK_SERVICE_NAME,
+    otlpHttp,
+    durationMs: options.durationMs,
+    rates: Object.fromEntries(plan.signals.map((s) => [s.signal, s.rateRps])),
+    batchItems: options.batchItems,
+    spansPerTrace: options.spansPerTrace,
+    metricSeries: plan.metricShape.series,
+    metricIntervalMs: plan.metricShape.intervalMs,
+    metricStartMs,
+    logBodyBytes: options.logBodyBytes,
+    logSeverity: options.logSeverity,
+    ...(options.profile.kind === 'ramp' ? { rampMs: options.profile.rampMs } : {}),
+    ...(options.profile.kind === 'steps' ? { steps: options.profile.steps } : {}),
+    summaryFile,
+  };
+}
+
+async function driveK6Plan(
+  k6: PreparedK6,
+  plan: SoakPlan,
+  runId: string,
+  metricStartMs: number,
+  endpoints: StackEndpoints,
+  ledger: Ledger,
+  live: LiveCounters,
+  abort: AbortSignal,
+  result: SoakResult,
+): Promise<Map<Signal, SchedulerReport>> {
+  const summaryFile = join(k6.workDir, 'summary.json');
+  const input = k6Input(plan, runId, endpoints.otlpHttp, metricStartMs, summaryFile);
+  try {
+    const outcome = await driveK6(
+      {
+        k6: k6.binary,
+        script: k6.script,
+        env: k6Env(input),
+        ledgerFile: join(k6.workDir, 'points.jsonl'),
+        summaryFile,
+        itemsPerIteration: Object.fromEntries(plan.signals.map((s) => [s.signal, s.batchUnits * s.itemsPerUnit])),
+        signals: plan.signals.map((s) => s.signal),
+      },
+      ledger,
+      live,
+      abort,
+    );
+    result.k6 = {
+      scenario: input.scenario,
+      binary: k6.binary,
+      exitCode: outcome.exitCode,
+      summary: outcome.summary,
+      outputTail: outcome.outputTail,
+    };
+    return outcome.reports;
+  } finally {
+    rmSync(k6.workDir, { recursive: true, force: true });
+  }
+}
+
+/** k6's own thresholds (from the scenario's options): a failed one is exit 3. */
+function k6Thresholds(result: SoakResult): SoakResult['thresholds'] {
+  return (result.k6?.summary?.thresholds ?? []).map((t) => ({
+    name: `k6 threshold ${t.metric}`,
+    limit: t.expression,
+    actual: t.ok ? 'met' : 'not met',
+    pass: t.ok,
+    exitCode: 3 as const,
+  }));
 }
 
 async function driveSdkPlan(

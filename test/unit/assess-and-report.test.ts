@@ -292,6 +292,7 @@ describe('renderers', () => {
       ],
     },
     latency: {},
+    k6: undefined,
     resources: undefined,
     limits: { limitedBy: 'nothing', reasons: [] },
     thresholds: [

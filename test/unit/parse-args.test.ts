@@ -46,7 +46,9 @@ describe('parseArgs', () => {
   });
 
   it('rejects unknown commands, options and arguments', () => {
-    expect(usageError(['soakk']).message).toMatch(/command is invalid, expected one of soak, up, down, images, help/);
+    expect(usageError(['soakk']).message).toMatch(
+      /command is invalid, expected one of soak, up, down, images, k6, help/,
+    );
     expect(usageError(['up', '--rate', '5']).message).toMatch(/option is invalid.*actual: '--rate'/);
     expect(usageError(['up', 'now']).message).toMatch(/no positional arguments/);
     expect(usageError(['images', 'push']).message).toMatch(/expected one of build, list/);

@@ -1,0 +1,110 @@
+// Shared by every otel-harness k6 scenario: configuration from __ENV with defaults, OTLP/HTTP posting,
+// the per-batch ledger metric the harness reconciles exactly, and the summary JSON it reads.
+//
+// Items are built by otel-harness's generators (../../dist/generators: compiled by `npm install`), so
+// every span, data point and log record carries the run id and a sequence number derived from k6's
+// iteration number, and the harness's verifiers can find each one by id.
+import http from 'k6/http';
+import { Counter } from 'k6/metrics';
+
+export function env(name, fallback) {
+  const value = __ENV[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+export function numberEnv(name, fallback) {
+  const raw = env(name, String(fallback));
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number (got '${raw}')`);
+  return value;
+}
+
+export const config = {
+  endpoint: env('OTLP_HTTP', 'http://127.0.0.1:4318'),
+  runId: env('RUN_ID', `k6-${Date.now()}`),
+  serviceName: env('SERVICE_NAME', 'otel-harness-soak'),
+  duration: env('DURATION', '1m'),
+  /** Items per request. */
+  batch: numberEnv('BATCH', 512),
+  spansPerTrace: numberEnv('SPANS_PER_TRACE', 5),
+  maxVUs: numberEnv('MAX_VUS', 200),
+};
+
+/** The ledger: one point per batch, tagged with its first sequence number, size and outcome. */
+const items = new Counter('otel_harness_items');
+
+const RETRYABLE = [429, 502, 503, 504];
+
+export function outcomeOf(status) {
+  if (status >= 200 && status < 300) return 'acknowledged';
+  return RETRYABLE.indexOf(status) >= 0 ? 'refused' : 'failed';
+}
+
+/** POSTs one OTLP protobuf batch and records its outcome for the harness. */
+export function post(signal, first, units, itemsPerUnit, body) {
+  const res = http.post(`${config.endpoint}/v1/${signal}`, body.buffer, {
+    headers: { 'Content-Type': 'application/x-protobuf' },
+    tags: { signal },
+    responseType: 'none',
+  });
+  const transportError = res.status === 0;
+  items.add(units * itemsPerUnit, {
+    signal,
+    first: String(first),
+    units: String(units),
+    outcome: transportError ? 'failed' : outcomeOf(res.status),
+    answer: transportError ? `k6-${res.error_code || 'error'}` : String(res.status),
+  });
+  return res;
+}
+
+/**
+ * Arrival rate for `itemsPerSecond` with `itemsPerIteration` items per iteration: k6 wants a whole number
+ * of iterations per time unit, so slow rates use a longer time unit.
+ */
+export function arrivalRate(itemsPerSecond, itemsPerIteration) {
+  const perSecond = itemsPerSecond / itemsPerIteration;
+  const seconds = perSecond >= 10 ? 1 : Math.min(600, Math.ceil(10 / perSecond));
+  return { rate: Math.max(1, Math.round(perSecond * seconds)), timeUnit: `${seconds}s` };
+}
+
+/** Pre-allocated VUs for an arrival rate: enough for 100 ms answers, at least 2. */
+export function vusFor(iterationsPerSecond) {
+  return Math.max(2, Math.min(config.maxVUs, Math.ceil(iterationsPerSecond * 0.1) + 1));
+}
+
+/**
+ * The thresholds every scenario applies; a failing one makes k6 exit 99 (otel-harness: exit 3).
+ * `dropped_iterations{scenario:…}` always passes: declaring it makes k6 report drops per scenario.
+ */
+export const commonThresholds = {
+  http_req_failed: ['rate<0.01'],
+  'dropped_iterations{scenario:traces}': ['count>=0'],
+  'dropped_iterations{scenario:metrics}': ['count>=0'],
+  'dropped_iterations{scenario:logs}': ['count>=0'],
+};
+
+/** handleSummary for every scenario: the JSON otel-harness reads (to SUMMARY_FILE, else stdout). */
+export function summary(data, scenario) {
+  const metrics = data.metrics;
+  const value = (name, key) => (metrics[name] && metrics[name].values && metrics[name].values[key]) || 0;
+  const thresholds = [];
+  const droppedByScenario = {};
+  for (const name of Object.keys(metrics)) {
+    const t = metrics[name].thresholds || {};
+    for (const expression of Object.keys(t)) thresholds.push({ metric: name, expression, ok: t[expression].ok });
+    const sub = /^dropped_iterations\{scenario:(\w+)\}$/.exec(name);
+    if (sub) droppedByScenario[sub[1]] = value(name, 'count');
+  }
+  const out = {
+    scenario,
+    iterations: value('iterations', 'count'),
+    droppedIterations: value('dropped_iterations', 'count'),
+    droppedByScenario,
+    httpReqs: value('http_reqs', 'count'),
+    httpReqFailedRate: value('http_req_failed', 'rate'),
+    httpReqDurationP99Ms: value('http_req_duration', 'p(99)'),
+    thresholds,
+  };
+  return { [env('SUMMARY_FILE', 'stdout')]: JSON.stringify(out, null, 2) };
+}

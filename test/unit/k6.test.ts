@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseArgs } from '../../src/cli/parse-args.js';
+import { resolveSoakOptions } from '../../src/config/soak-options.js';
+import { HarnessError } from '../../src/harness-error.js';
+import { loadCatalog } from '../../src/images/catalog.js';
+import { renderTestRun, toYaml } from '../../src/k8s/k6-testrun.js';
+import { k6BinaryPath, xk6BuildArgs } from '../../src/load/k6/k6-binary.js';
+import { k6Env, k6Scenario, K6_SCENARIOS, type K6RunInput } from '../../src/load/k6/k6-scenarios.js';
+import { stacksDir } from '../../src/paths.js';
+
+const tool = loadCatalog().tools.get('k6')!;
+const input: K6RunInput = {
+  scenario: 'traces',
+  runId: 'oh-20261121-120000-ab12',
+  serviceName: 'otel-harness-soak',
+  otlpHttp: 'http://127.0.0.1:4318',
+  durationMs: 60_000,
+  rates: { traces: 5000 },
+  batchItems: 512,
+  spansPerTrace: 5,
+  metricSeries: 1,
+  metricIntervalMs: 5000,
+  metricStartMs: 1795000000000,
+  logBodyBytes: 200,
+  logSeverity: 'INFO',
+  summaryFile: '/tmp/s.json',
+};
+
+describe('k6 tool', () => {
+  it('is pinned in the catalog and built with xk6 against the k6 v2 module', () => {
+    expect(tool).toMatchObject({
+      version: '2.2.0',
+      builder: 'go.k6.io/xk6@v1.4.11',
+      module: 'go.k6.io/k6/v2@v2.2.0',
+      upstream: 'docker.io/grafana/k6:2.2.0',
+    });
+    expect(xk6BuildArgs(tool, '/out/k6')).toEqual([
+      'build',
+      'v2.2.0',
+      '--k6-repo',
+      'go.k6.io/k6/v2',
+      '--output',
+      '/out/k6',
+    ]);
+    expect(xk6BuildArgs({ ...tool, extensions: ['example.com/xk6-x@v1.0.0'] }, '/o')).toContain(
+      'example.com/xk6-x@v1.0.0',
+    );
+    expect(k6BinaryPath(tool, '/c')).toMatch(/^\/c\/tools\/k6-2\.2\.0-[0-9a-f]{12}\/k6$/);
+    expect(k6BinaryPath({ ...tool, extensions: ['x@v1'] }, '/c')).not.toBe(k6BinaryPath(tool, '/c'));
+  });
+});
+
+describe('k6 scenarios', () => {
+  it('name the signals each scenario sends; an unknown one is exit 2 with the list', () => {
+    expect(k6Scenario('mixed').signals).toEqual(['traces', 'metrics', 'logs']);
+    expect(Object.keys(K6_SCENARIOS)).toEqual(['traces', 'traces-ramping', 'logs', 'metrics', 'mixed', 'steps']);
+    expect(() => k6Scenario('spike')).toThrow(
+      /--scenario is invalid, expected one of traces, traces-ramping, logs, metrics, mixed, steps \(actual: 'spike'\)/,
+    );
+  });
+
+  it('renders the __ENV each scenario reads', () => {
+    expect(k6Env(input)).toMatchObject({
+      RATE: '5000',
+      DURATION: '60s',
+      BATCH: '512',
+      RUN_ID: input.runId,
+      OTLP_HTTP: input.otlpHttp,
+      SUMMARY_FILE: '/tmp/s.json',
+    });
+    const mixed = k6Env({ ...input, scenario: 'mixed', rates: { traces: 100, metrics: 50, logs: 25 } });
+    expect(mixed).toMatchObject({ RATE_TRACES: '100', RATE_METRICS: '50', RATE_LOGS: '25' });
+    expect(mixed.RATE).toBeUndefined();
+    expect(k6Env({ ...input, scenario: 'traces-ramping', rampMs: 20_000 })).toMatchObject({ RAMP: '20s', HOLD: '40s' });
+    expect(k6Env({ ...input, scenario: 'steps', steps: 4, durationMs: 240_000 })).toMatchObject({
+      STEPS: '4',
+      STEP_SECONDS: '55',
+      STEP_RAMP: '5s',
+    });
+  });
+
+  it('soak --driver k6 takes its signals from the scenario and rejects a mismatch', () => {
+    expect(resolveSoakOptions({ driver: 'k6', scenario: 'logs', rate: '300' }, {}).signals).toBe('logs');
+    expect(() => resolveSoakOptions({ driver: 'k6', scenario: 'logs', signals: 'traces' }, {})).toThrow(
+      /--signals is invalid, expected the signals of k6 scenario logs/,
+    );
+    expect(() => resolveSoakOptions({ driver: 'k6', scenario: 'nope' }, {})).toThrow(HarnessError);
+  });
+});
+
+describe('k6-operator TestRun', () => {
+  const schema = JSON.parse(
+    readFileSync(join(stacksDir(), 'k8s', 'k6-operator-testrun.schema.json'), 'utf8'),
+  ) as object;
+  const validate = new Ajv({ allErrors: true }).compile(schema);
+  const rendered = renderTestRun({
+    name: 'otel-harness-traces',
+    namespace: 'observability',
+    parallelism: 4,
+    archiveBase64: Buffer.from('tar bytes').toString('base64'),
+    env: k6Env(input),
+    runnerImage: tool.upstream,
+  });
+
+  it('validates against the CRD schema subset and references the archive in its ConfigMap', () => {
+    expect(validate(rendered.testRun), JSON.stringify(validate.errors)).toBe(true);
+    const spec = (
+      rendered.testRun as { spec: { script: { configMap: { name: string; file: string } }; parallelism: number } }
+    ).spec;
+    expect(spec.parallelism).toBe(4);
+    expect(spec.script.configMap).toEqual({ name: 'otel-harness-traces-script', file: 'archive.tar' });
+    expect((rendered.configMap as { metadata: { name: string } }).metadata.name).toBe(spec.script.configMap.name);
+    expect((rendered.configMap as { binaryData: Record<string, string> }).binaryData['archive.tar']).toBe(
+      Buffer.from('tar bytes').toString('base64'),
+    );
+  });
+
+  it('fails validation for what the CRD rejects', () => {
+    const bad = (mutate: (spec: Record<string, unknown>) => void) => {
+      const copy = JSON.parse(JSON.stringify(rendered.testRun)) as { spec: Record<string, unknown> };
+      mutate(copy.spec);
+      return validate(copy);
+    };
+    expect(bad((s) => (s.parallelism = 0))).toBe(false);
+    expect(bad((s) => (s.parallelism = 1.5))).toBe(false);
+    expect(bad((s) => (s.cleanup = 'always'))).toBe(false);
+    expect(bad((s) => delete s.script)).toBe(false);
+    expect(bad((s) => (s.paralelism = 3))).toBe(false);
+  });
+
+  it('prints both documents as YAML', () => {
+    const docs = toYaml([rendered.configMap, rendered.testRun])
+      .split('---\n')
+      .map((d) => parse(d) as { kind: string });
+    expect(docs.map((d) => d.kind)).toEqual(['ConfigMap', 'TestRun']);
+  });
+
+  it('checks manifest options before building anything (exit 2)', () => {
+    const reject = (argv: string[]) => {
+      try {
+        parseArgs(argv, {});
+      } catch (err) {
+        expect((err as HarnessError).exitCode).toBe(2);
+        return (err as HarnessError).message;
+      }
+      throw new Error('expected rejection');
+    };
+    expect(reject(['k6', 'manifest'])).toMatch(/--parallelism is invalid, expected the number of k6 runners/);
+    expect(reject(['k6', 'manifest', '--parallelism', '0'])).toMatch(/--parallelism is invalid/);
+    expect(reject(['k6', 'manifest', '--parallelism', '2', '--name', 'Bad_Name'])).toMatch(/--name is invalid/);
+    expect(reject(['k6', 'manifest', '--parallelism', '2', '--endpoint', 'otel:4318'])).toMatch(
+      /--endpoint is invalid/,
+    );
+    expect(reject(['k6', 'deploy'])).toMatch(/k6 subcommand is invalid, expected one of build, manifest/);
+    expect(parseArgs(['k6', 'manifest', '--parallelism', '3', '--scenario', 'mixed'], {})).toMatchObject({
+      name: 'k6-manifest',
+      options: { parallelism: 3, scenario: 'mixed', namespace: 'default' },
+    });
+  });
+});
