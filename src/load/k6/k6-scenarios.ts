@@ -68,7 +68,7 @@ export function k6Env(input: K6RunInput): Record<string, string> {
     for (const s of ['traces', 'metrics', 'logs'] as const)
       env[`RATE_${s.toUpperCase()}`] = String(input.rates[s] ?? 0);
   } else {
-    env.RATE = String(input.rates[signals[0]!] ?? 0);
+    env.RATE = String(input.rates[signals[0]] ?? 0);
   }
   if (input.scenario === 'traces-ramping') {
     const ramp = input.rampMs ?? Math.round(input.durationMs / 2);
