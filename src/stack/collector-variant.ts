@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseDocument, isMap, isSeq, type Document } from 'yaml';
 import { configurationError } from '../harness-error.js';
 import { Fields } from '../config/fields.js';
+import { renderTemplate } from './render-config.js';
 
 /** The seed configuration as written; every other variant is an overlay on it. */
 export const SEED_VARIANT = 'seed';
@@ -29,12 +30,20 @@ export function listVariants(phaseDir: string): string[] {
   return [SEED_VARIANT, ...files.map((f) => f.replace(/\.yaml$/, '')).sort()];
 }
 
-export function loadVariant(phaseDir: string, name: string): CollectorVariant | undefined {
+/** Loads a variant; `{{tokens}}` in it (e.g. the trace exporter's name) are filled from `values`. */
+export function loadVariant(
+  phaseDir: string,
+  name: string,
+  values: Readonly<Record<string, string>> = {},
+): CollectorVariant | undefined {
   if (name === SEED_VARIANT) return undefined;
   const valid = listVariants(phaseDir);
   if (!valid.includes(name)) throw configurationError('--variant', `one of ${valid.join(', ')}`, name);
   const file = join(phaseDir, 'variants', `${name}.yaml`);
-  return parseVariant(name, readFileSync(file, 'utf8'), file);
+  const text = renderTemplate(readFileSync(file, 'utf8'), values, `stacks/phase1/variants/${name}.yaml`, {
+    allowUnused: true,
+  });
+  return parseVariant(name, text, file);
 }
 
 export function parseVariant(name: string, text: string, file: string): CollectorVariant {

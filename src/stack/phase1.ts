@@ -57,8 +57,8 @@ function dataDir(spec: ComponentSpec): string {
 export function phase1Definition(catalog: Catalog, options: Phase1Options): StackDefinition {
   const dir = phase1Dir();
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
-  const variant = loadVariant(dir, options.variant ?? SEED_VARIANT);
   const values = tracesTemplateValues(options.traces);
+  const variant = loadVariant(dir, options.variant ?? SEED_VARIANT, values);
 
   const otelcol = component(catalog, 'otelcol');
   const prometheus = component(catalog, 'prometheus');

@@ -10,6 +10,7 @@ export function renderTemplate(
   template: string,
   values: Readonly<Record<string, string>>,
   templateName: string,
+  options: { allowUnused?: boolean } = {},
 ): string {
   const used = new Set<string>();
   const rendered = template.replace(TOKEN, (_match, name: string) => {
@@ -19,7 +20,7 @@ export function renderTemplate(
     return value;
   });
   const unused = Object.keys(values).filter((k) => !used.has(k));
-  if (unused.length > 0) {
+  if (unused.length > 0 && options.allowUnused !== true) {
     throw configurationError(`${templateName} values`, 'every value to be used by the template', unused.join(', '));
   }
   return rendered;

@@ -8,6 +8,7 @@ import { HttpReadiness, ReadinessError } from './http-readiness.js';
 import { bootLayers, type ServiceDefinition, type StackDefinition } from './stack-definition.js';
 import { StartedStack, type StartedService } from './started-stack.js';
 import { initVolumes } from './volume-init.js';
+import { freePorts } from './free-ports.js';
 
 const debug = createDebug('otel-harness:stack');
 
@@ -96,7 +97,8 @@ async function startService(
   const readiness = new HttpReadiness(service.readiness.port, service.readiness.path).withStartupTimeout(
     service.readiness.timeoutMs,
   );
-  const exposed = new Set([...service.ports.map((p) => p.container), service.readiness.port]);
+  const exposed = [...new Set([...service.ports.map((p) => p.container), service.readiness.port])];
+  const random = await freePorts(exposed.length);
   const container = new HarnessContainer(image)
     .withName(`${options.runId}-${service.name}`)
     .withLabels({ ...labels, [LABEL.component]: service.name })
@@ -105,9 +107,12 @@ async function startService(
     .withCopyContentToContainer(service.files.map((f) => ({ content: f.content, target: f.target, mode: 0o644 })))
     .withBindMounts(service.volumes.map((v) => ({ source: volumeNames.get(v.name) ?? v.name, target: v.target })))
     .withExposedPorts(
-      ...[...exposed].map((port) => {
+      ...exposed.map((port, i) => {
         const standard = service.ports.find((p) => p.container === port)?.standardHostPort;
-        return options.ports === 'standard' && standard !== undefined ? { container: port, host: standard } : port;
+        return {
+          container: port,
+          host: options.ports === 'standard' && standard !== undefined ? standard : random[i]!,
+        };
       }),
     )
     .withWaitStrategy(readiness)

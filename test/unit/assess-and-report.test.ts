@@ -140,7 +140,7 @@ describe('limit assessment', () => {
 
 describe('collector variants', () => {
   it('lists seed and the variants directory', () => {
-    expect(listVariants(phase1Dir())).toEqual(['seed', 'planted-loss']);
+    expect(listVariants(phase1Dir())).toEqual(['seed', 'hardened', 'planted-loss']);
   });
 
   it('plants a filter right after memory_limiter in traces and logs only', () => {
@@ -166,6 +166,25 @@ describe('collector variants', () => {
       'IsMatch(attributes["otel_harness.span_seq"], "^[1-9][0-9]*00$")',
     ]);
     expect(def.title).toBe('Phase 1 (traces: tempo, collector variant: planted-loss)');
+  });
+
+  it('hardens the collector: no batch processor, batching in the persistent queue, a WAL for metrics', () => {
+    const def = phase1Definition(loadCatalog(), { traces: 'tempo', variant: 'hardened' });
+    type Exporter = { sending_queue?: { storage?: string; batch?: { max_size: number } }; wal?: { directory: string } };
+    const config = parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
+      exporters: Record<string, Exporter>;
+      service: { pipelines: Record<string, { processors: string[] }> };
+    };
+    for (const p of Object.values(config.service.pipelines))
+      expect(p.processors).toEqual(['memory_limiter', 'resource']);
+    for (const name of ['otlp_grpc/tempo', 'otlp_http/loki']) {
+      expect(config.exporters[name]!.sending_queue).toMatchObject({
+        storage: 'file_storage',
+        batch: { max_size: 5000 },
+      });
+    }
+    expect(config.exporters.prometheus_remote_write!.wal).toEqual({ directory: '/var/lib/otelcol/prw-wal' });
+    expect(config.exporters['otlp_grpc/{{traces.backend}}']).toBeUndefined();
   });
 
   it('removes processors and rejects edits of unknown pipelines or anchors', () => {

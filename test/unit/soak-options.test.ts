@@ -69,7 +69,7 @@ describe('soak options', () => {
 
   it('checks the variant and the target file in the plan', () => {
     expect(rejects(() => planSoak(resolveSoakOptions({ variant: 'nope' }, {})))).toMatch(
-      /--variant is invalid, expected one of seed, planted-loss/,
+      /--variant is invalid, expected one of seed, hardened, planted-loss/,
     );
     expect(rejects(() => planSoak(resolveSoakOptions({ target: '/no/such/stack.json' }, {})))).toMatch(
       /--target is invalid/,
