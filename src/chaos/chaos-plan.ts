@@ -33,7 +33,11 @@ const ALIASES: Record<string, string> = { collector: 'otelcol', 'otel-collector'
 const DEFAULT_GRACE_S = 30;
 
 /** Parses `action:target@at[+duration][=value]`, e.g. `kill:collector@60s`, `pause:loki@30s+20s`. */
-export function parseFault(spec: string, services: readonly string[]): ChaosFault {
+export function parseFault(
+  spec: string,
+  services: readonly string[],
+  aliases: Readonly<Record<string, string>> = {},
+): ChaosFault {
   const m = /^([a-z]+):([a-z0-9-]+)@([0-9.]+[a-z]*)(?:\+([0-9.]+[a-z]*))?(?:=([0-9.]+))?$/.exec(spec.trim());
   if (m === null)
     throw configurationError(
@@ -46,7 +50,7 @@ export function parseFault(spec: string, services: readonly string[]): ChaosFaul
     throw configurationError('--chaos action', `one of ${CHAOS_ACTIONS.join(', ')}`, actionRaw);
   }
   const action = actionRaw as ChaosAction;
-  const target = ALIASES[targetRaw!] ?? targetRaw!;
+  const target = aliases[targetRaw!] ?? ALIASES[targetRaw!] ?? targetRaw!;
   if (!services.includes(target))
     throw configurationError(
       '--chaos target',
@@ -96,10 +100,11 @@ export function planFaults(
   specs: readonly string[],
   services: readonly string[],
   loadDurationMs: number,
+  aliases: Readonly<Record<string, string>> = {},
 ): ChaosFault[] {
   const faults = specs
     .filter((s) => s.trim() !== '')
-    .map((s) => parseFault(s, services))
+    .map((s) => parseFault(s, services, aliases))
     .sort((a, b) => a.atMs - b.atMs);
   for (const f of faults) {
     if (f.atMs >= loadDurationMs) {

@@ -76,6 +76,7 @@ Usage: otel-harness <command> [options]
 
 Commands:
   soak     hold a rate against a stack, drain, verify every acknowledged item, report
+  chaos    a soak with faults (kill, restart, pause, partition, outage, throttle) and loss attribution
   up       boot a stack (Phase 1: collector, Jaeger or Tempo, Prometheus, Loki) until Ctrl-C
   down     remove every container, network and volume the harness left
   images   build or list the images of the real components
@@ -102,7 +103,29 @@ manifest  prints a ConfigMap (the scenario as a k6 archive) and a k6-operator Te
 Scenarios (scenarios/): traces, traces-ramping, logs, metrics, mixed, steps. To run one locally against a
 stack: otel-harness soak --driver k6 --scenario <name>.`;
 
+const CHAOS = `otel-harness chaos — a soak with faults injected, and a no-data-loss verdict
+
+Usage: otel-harness chaos --scenario <preset> [soak options]     (npm run chaos -- --phase 1 --scenario collector-kill)
+
+Presets (stacks/chaos/): collector-kill, collector-restart, backend-outage, network-partition. A preset
+brings its faults and run defaults (duration, rate); soak options given on the command line win, e.g.
+--variant hardened, --traces tempo, --duration 2m. Exit codes as for soak.
+
+Faults can also be given to soak directly: --chaos 'kill:collector@60s,outage:loki@90s+20s' or
+--chaos-file faults.yaml. Grammar: action:target@start[+duration][=value]
+  kill       SIGKILL, then start again (+duration: wait before starting)
+  restart    SIGTERM with =<grace seconds> (default 30), then start
+  pause      freeze for +duration           partition  cut a backend off the network for +duration
+  outage     stop for +duration, then start throttle   =<cpus> for +duration
+Targets: collector, jaeger or tempo (or: traces), prometheus, loki. Faults on one container may not
+overlap, and each must start before the load ends (otherwise exit 2).
+
+The report lists each fault with when it started, was lifted and the service was ready again, the time
+until the acknowledged rate was back to 95 % of offered, the collector queue's peak and drain, and every
+lost or duplicated item attributed to a fault by its acknowledgement time, with a sentence on why.`;
+
 const TOPICS: Record<string, () => string> = {
+  chaos: () => CHAOS,
   k6: () => K6,
   up: () => UP,
   down: () => DOWN,

@@ -38,6 +38,8 @@ export async function main(
         return await runUp(command, reporter, signals);
       case 'soak':
         return await runSoakCommand(command, reporter, signals, version());
+      case 'chaos':
+        return await runSoakCommand({ name: 'soak', options: command.options }, reporter, signals, version());
       case 'down':
         return await runDown(command, reporter);
       case 'images-build':

@@ -5,12 +5,14 @@ import { resolveSoakOptions, SOAK_OPTIONS, type SoakOptions } from '../config/so
 import { parseDurationMs } from '../config/duration.js';
 import { k6Scenario } from '../load/k6/k6-scenarios.js';
 import { isDnsLabel } from '../k8s/k6-testrun.js';
+import { listChaosPresets, loadChaosPreset } from '../chaos/chaos-presets.js';
 
 export type Command =
   | { name: 'help'; topic?: string }
   | { name: 'version' }
   | { name: 'up'; options: StackOptions; json: boolean }
   | { name: 'soak'; options: SoakOptions }
+  | { name: 'chaos'; preset: string; options: SoakOptions }
   | { name: 'down'; runId: string | undefined }
   | { name: 'images-build'; components: string[]; force: boolean; verbose: boolean }
   | { name: 'images-list'; json: boolean }
@@ -31,7 +33,7 @@ export interface K6ManifestOptions {
   k6Path: string | undefined;
 }
 
-export const COMMANDS = ['soak', 'up', 'down', 'images', 'k6', 'help'] as const;
+export const COMMANDS = ['soak', 'chaos', 'up', 'down', 'images', 'k6', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
@@ -134,6 +136,29 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
         Object.entries(values).map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v]),
       );
       return { name: 'soak', options: resolveSoakOptions(flags, env) };
+    }
+    case 'chaos': {
+      // chaos = soak with a preset of faults (stacks/chaos/<name>.yaml); its --scenario names the preset.
+      const spec: OptionSpec = Object.fromEntries(
+        SOAK_OPTIONS.filter((o) => o.flag !== 'scenario').map(
+          (o) => [o.flag, { type: 'boolean' in o && o.boolean ? 'boolean' : 'string' }] as const,
+        ),
+      );
+      const { values, positionals } = parse(rest, { ...spec, scenario: { type: 'string' } });
+      if (values.help === true) return { name: 'help', topic: 'chaos' };
+      if (positionals.length > 0)
+        throw configurationError('argument', 'no positional arguments for chaos', positionals[0]);
+      const presetName = str(values.scenario);
+      if (presetName === undefined)
+        throw configurationError('--scenario', `a chaos preset: one of ${listChaosPresets().join(', ')}`, 'missing');
+      const preset = loadChaosPreset(presetName);
+      const user = Object.fromEntries(
+        Object.entries(values)
+          .filter(([k]) => k !== 'scenario')
+          .map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v]),
+      );
+      const flags = { ...preset.defaults, chaos: preset.faults.join(','), ...user };
+      return { name: 'chaos', preset: preset.name, options: resolveSoakOptions(flags, env) };
     }
     case 'down': {
       const { values, positionals } = parse(rest, { run: { type: 'string' } });

@@ -26,6 +26,10 @@ export interface SoakOptions {
   scenario: string;
   /** A k6 binary to use instead of the one built here. */
   k6Path: string | undefined;
+  /** Faults to inject during the load (comma-separated `action:target@at[+duration][=value]`). */
+  chaos: string | undefined;
+  /** A YAML file of faults. */
+  chaosFile: string | undefined;
   rateRps: number | undefined;
   signals: string;
   durationMs: number;
@@ -161,6 +165,20 @@ export const SOAK_OPTIONS = [
     default: undefined,
     parse: text,
     help: 'a k6 binary to use instead of the one built here (first use builds it)',
+  },
+  {
+    key: 'chaos',
+    flag: 'chaos',
+    default: undefined,
+    parse: text,
+    help: "faults during the load, e.g. 'kill:collector@60s,outage:loki@90s+20s' (actions: kill, restart, pause, partition, outage, throttle)",
+  },
+  {
+    key: 'chaosFile',
+    flag: 'chaos-file',
+    default: undefined,
+    parse: text,
+    help: 'a YAML list of faults',
   },
   {
     key: 'rateRps',

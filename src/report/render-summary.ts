@@ -91,6 +91,57 @@ export function renderSummary(r: SoakResult): string {
     out.push('');
   }
 
+  if (r.chaos !== undefined) {
+    const sec = (ms: number | undefined) => (ms === undefined ? '-' : `${fmt(ms / 1000, 1)} s`);
+    out.push(`## Chaos (collector variant: ${r.chaos.variant})`, '');
+    out.push(
+      table(
+        [
+          'fault',
+          'started',
+          'lifted',
+          'ready again',
+          'recovered (traces / metrics / logs)',
+          'queue peak',
+          'queue drained after',
+          'lost',
+          'duplicates',
+        ],
+        r.chaos.faults.map((f) => {
+          const rec = (['traces', 'metrics', 'logs'] as const).map((sig) => {
+            const x = f.recovery[sig];
+            return x === undefined ? '-' : x.seconds === undefined ? 'not recovered' : `${fmt(x.seconds, 0)} s`;
+          });
+          const lost = Object.entries(f.attributed)
+            .map(([sig, a]) => `${sig} ${fmt(a.lost)}`)
+            .join(', ');
+          const dups = Object.entries(f.attributed)
+            .map(([sig, a]) => `${sig} ${fmt(a.duplicates)}`)
+            .join(', ');
+          return [
+            `\`${f.spec}\`${f.error === undefined ? '' : ` (failed: ${f.error})`}`,
+            sec(f.startedAtMs),
+            sec(f.endedAtMs),
+            sec(f.readyAtMs),
+            rec.join(' / '),
+            fmt(f.queuePeak),
+            f.queueDrainSeconds === undefined ? '-' : `${fmt(f.queueDrainSeconds, 0)} s`,
+            lost === '' ? '0' : lost,
+            dups === '' ? '0' : dups,
+          ];
+        }),
+      ),
+      '',
+    );
+    for (const f of r.chaos.faults) for (const e of f.explanations) out.push(`- ${e}`);
+    const un = Object.entries(r.chaos.unattributed).filter(([, u]) => u.lost + u.duplicates > 0);
+    if (un.length > 0)
+      out.push(
+        `- Not near any fault: ${un.map(([sig, u]) => `${sig} ${u.lost} lost, ${u.duplicates} duplicates`).join('; ')}.`,
+      );
+    out.push('');
+  }
+
   const latency = Object.entries(r.latency);
   if (latency.length > 0) {
     out.push('## Write → queryable latency (canaries)', '');

@@ -7,6 +7,7 @@ import type { CollectorCounters } from '../observe/collector-metrics.js';
 import type { Percentiles } from '../stats/histogram.js';
 import type { LogDigestEntry } from '../observe/collector-log.js';
 import type { K6Summary } from '../load/k6/k6-results.js';
+import type { ChaosReport } from '../chaos/chaos-analysis.js';
 
 /**
  * reports/<runId>/result.json. Every field is documented in docs/result.md; bump RESULT_SCHEMA_VERSION on
@@ -107,6 +108,8 @@ export interface SoakResult {
         outputTail: string[];
       }
     | undefined;
+  /** Faults injected during the load, their recovery and the loss attributed to each (--chaos). */
+  chaos: ChaosReport | undefined;
   /** Write → queryable latency of the canaries, per signal. */
   latency: Partial<Record<Signal, CanaryReport>>;
   resources: ResourceReport | undefined;

@@ -8,6 +8,8 @@ import type { LogShape, MetricShape, TraceShape } from '../../generators/index.j
 import { readTargetFile, type StackEndpoints } from './endpoints.js';
 import type { Endpoint } from '../stack/started-stack.js';
 import type { SdkLoad } from '../load/sdk-driver.js';
+import { planFaults, type ChaosFault } from '../chaos/chaos-plan.js';
+import { readChaosFile } from '../chaos/chaos-presets.js';
 
 export interface SignalPlan {
   signal: Signal;
@@ -43,6 +45,8 @@ export interface SoakPlan {
   logShape: LogShape;
   metricShape: MetricShape;
   target: { title: string; endpoints: Endpoint[]; stack: StackEndpoints } | undefined;
+  /** Faults to inject (empty: none). */
+  faults: ChaosFault[];
 }
 
 export { SOAK_SERVICE_NAME } from '../load/signal-loads.js';
@@ -118,5 +122,18 @@ export function planSoak(options: SoakOptions): SoakPlan {
       batchUnits: Math.max(1, Math.round(options.batchItems / itemsPerUnit)),
     });
   }
-  return { options, signals, traceShape, logShape, metricShape, target };
+  const specs = [
+    ...(options.chaos === undefined ? [] : options.chaos.split(',')),
+    ...(options.chaosFile === undefined ? [] : readChaosFile(options.chaosFile)),
+  ];
+  if (specs.length > 0 && options.target !== undefined) {
+    throw configurationError(
+      '--chaos',
+      'a stack booted by this run (faults act on its containers), not --target',
+      options.chaos ?? options.chaosFile,
+    );
+  }
+  const services = ['otelcol', options.traces, 'prometheus', 'loki'];
+  const faults = planFaults(specs, services, options.durationMs, { traces: options.traces });
+  return { options, signals, traceShape, logShape, metricShape, target, faults };
 }

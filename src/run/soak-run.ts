@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { loadCatalog } from '../images/catalog.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { ensureK6 } from '../load/k6/k6-binary.js';
+import { ChaosRunner } from '../chaos/chaos-runner.js';
+import { analyseChaos } from '../chaos/chaos-analysis.js';
+import { stackFactsOf } from '../chaos/stack-facts.js';
 import { driveK6, inspectScenario } from '../load/k6/k6-driver.js';
 import { k6Env, k6Scenario, scenarioPath, type K6RunInput } from '../load/k6/k6-scenarios.js';
 import { OtlpHttpClient } from '../load/otlp-http-client.js';
@@ -91,6 +94,7 @@ export async function runSoak(
     },
     latency: {},
     k6: undefined,
+    chaos: undefined,
     resources: undefined,
     limits: { limitedBy: 'nothing', reasons: [] },
     thresholds: [],
@@ -104,6 +108,8 @@ export async function runSoak(
   let metricStartMs = Date.now();
   let error: unknown;
   let k6: PreparedK6 | undefined;
+  let chaos: ChaosRunner | undefined;
+  const queueSeries: { tMs: number; size: number }[] = [];
   try {
     // ── k6: built and the scenario loaded before anything starts (a bad scenario is exit 2) ─────────
     if (options.driver === 'k6') k6 = await prepareK6(plan, runId, (m) => io.progress(m));
@@ -142,6 +148,7 @@ export async function runSoak(
     const collectorBefore = await collectorScrape(endpoints, signals);
     let queuePeak = 0;
     let queueNow = 0;
+    let loadClockStart = Date.now();
     if (endpoints.collectorMetrics !== undefined) {
       const url = endpoints.collectorMetrics;
       watcher = setInterval(() => {
@@ -149,6 +156,7 @@ export async function runSoak(
           .then((samples) => {
             queueNow = signals.reduce((n, s) => n + collectorCounters(samples, s).queueSize, 0);
             queuePeak = Math.max(queuePeak, queueNow);
+            queueSeries.push({ tMs: Date.now() - loadClockStart, size: queueNow });
           })
           .catch(() => undefined);
       }, 2_500);
@@ -187,6 +195,13 @@ export async function runSoak(
     const live = new LiveCounters();
     const loadStart = Date.now();
     metricStartMs = loadStart;
+    loadClockStart = loadStart;
+    if (plan.faults.length > 0 && stack !== undefined) {
+      chaos = new ChaosRunner((await connectDockerEngine()).dockerode, stack, plan.faults, (m) => io.progress(m)).start(
+        loadStart,
+        abort,
+      );
+    }
     let lastAcked = 0;
     let lastAt = loadStart;
     const ticker = setInterval(() => {
@@ -233,6 +248,10 @@ export async function runSoak(
       `load done: ${live.total('acknowledged')} items acknowledged, ${live.total('refused')} refused, ${live.total('failed')} failed, ${live.total('dropped')} dropped`,
     );
     abort.throwIfAborted();
+    if (chaos !== undefined) {
+      io.progress('chaos: waiting for the last fault to be lifted');
+      await chaos.settled();
+    }
 
     // ── drain ──────────────────────────────────────────────────────────────
     io.progress('draining: waiting for collector queues to empty and backend counts to settle');
@@ -282,11 +301,39 @@ export async function runSoak(
       );
       result.verification.collectorLog = digestCollectorLog(lines);
     }
+    if (chaos !== undefined && stack !== undefined) {
+      const collectorConfig = stack.service('otelcol').definition.files[0]?.content ?? '';
+      result.chaos = analyseChaos({
+        events: chaos.events,
+        ledger: Object.fromEntries(
+          signals.map((sig) => [sig, { entries: ledger.entriesOf(sig), itemsPerSeq: ledger.itemsPer(sig) }]),
+        ),
+        verification: result.verification.signals,
+        queue: queueSeries,
+        facts: stackFactsOf(collectorConfig, options.variant),
+      });
+    }
     result.partial = false;
   } catch (err) {
     error = err;
   } finally {
     if (watcher !== undefined) clearInterval(watcher);
+    if (chaos !== undefined && result.chaos === undefined) {
+      // Interrupted or failed mid-fault: lift every fault (unpause, reconnect) before teardown.
+      await chaos.undo();
+      result.chaos = {
+        variant: options.variant,
+        faults: chaos.events.map((e) => ({
+          ...e,
+          recovery: {},
+          queuePeak: undefined,
+          queueDrainSeconds: undefined,
+          attributed: {},
+          explanations: [],
+        })),
+        unattributed: {},
+      };
+    }
     result.resources ??= sampler?.stop();
     result.limits = assessLimits(result.load.signals, result.resources, options.minAchievedRatio);
     result.thresholds = result.partial

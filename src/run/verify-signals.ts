@@ -27,6 +27,7 @@ function inconclusive(signal: Signal, backend: string, reason: string): SignalVe
     duplicates: 0,
     unacknowledgedFound: 0,
     lostRanges: [],
+    duplicateRanges: [],
     lostExamples: [],
     figures: {},
     outcome: { status: 'inconclusive', reason },

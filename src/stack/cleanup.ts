@@ -29,6 +29,12 @@ export async function removeHarnessResources(engine: DockerEngine, runId?: strin
   await Promise.all(
     containers.map(async (c) => {
       try {
+        // A paused container (chaos, interrupted mid-fault) must be unpaused before it can be removed.
+        if (c.State === 'paused')
+          await dockerode
+            .getContainer(c.Id)
+            .unpause()
+            .catch(() => undefined);
         await dockerode.getContainer(c.Id).remove({ force: true, v: true });
         removed.containers.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
       } catch (err) {

@@ -145,6 +145,7 @@ export async function verifyLogs(
     duplicates,
     unacknowledgedFound,
     lostRanges: toRanges(lostSeqs),
+    duplicateRanges: [],
     lostExamples: lostSeqs.slice(0, lostExampleLimit).map((s) => `log record seq ${s}`),
     figures: { lokiCount: total },
     outcome: verdict(expected, found, 'log records'),

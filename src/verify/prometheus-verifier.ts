@@ -103,6 +103,7 @@ export async function verifyMetrics(
     duplicates: 0,
     unacknowledgedFound,
     lostRanges: toRanges(lostSeqs),
+    duplicateRanges: [],
     lostExamples: lostSeqs.slice(0, lostExampleLimit).map((seq) => {
       const p = pointOf(seq, exp.shape);
       return `sample series=${p.series} tick=${p.tick} (t=${new Date(sampleTimeMs(p.tick, exp.startMs, exp.shape)).toISOString()})`;

@@ -35,6 +35,10 @@ export interface SignalVerification {
   unacknowledgedFound: number;
   /** Lost items by sequence range (traces: trace seqs; metrics: data point seqs; logs: record seqs). */
   lostRanges: SeqRange[];
+  /** Sequence ranges holding duplicated items (traces: trace seqs). */
+  duplicateRanges: SeqRange[];
+  /** Traces only: missing spans per lost trace seq, and extra spans per duplicated trace seq. */
+  itemsBySeq?: { lost: Record<string, number>; duplicates: Record<string, number> };
   /** Lost items named individually (up to a limit), e.g. `trace 89401d94…0007 span 3`. */
   lostExamples: string[];
   sample?: SampleBound;

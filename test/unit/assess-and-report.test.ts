@@ -37,6 +37,7 @@ function verification(lost: number, over: Partial<SignalVerification> = {}): Sig
     duplicates: 0,
     unacknowledgedFound: 0,
     lostRanges: lost > 0 ? [{ first: 100, count: 1 }] : [],
+    duplicateRanges: [],
     lostExamples: lost > 0 ? ['log record seq 100'] : [],
     figures: {},
     outcome:
@@ -312,6 +313,7 @@ describe('renderers', () => {
     },
     latency: {},
     k6: undefined,
+    chaos: undefined,
     resources: undefined,
     limits: { limitedBy: 'nothing', reasons: [] },
     thresholds: [

@@ -1,0 +1,253 @@
+import type { LedgerEntry, SeqRange, Signal } from '../load/ledger.js';
+import type { SignalVerification } from '../verify/verification.js';
+import type { ChaosEvent } from './chaos-runner.js';
+
+export interface Recovery {
+  /** Lowest acknowledged/offered ratio in a one-second bucket during the disruption. */
+  minRatio: number;
+  /** When the acknowledged rate was back to ≥ 95 % of offered for two seconds, ms into the load. */
+  recoveredAtMs: number | undefined;
+  /** recoveredAtMs − fault start, seconds; 0 when the rate never fell below 95 %. */
+  seconds: number | undefined;
+}
+
+export interface Attribution {
+  lost: number;
+  duplicates: number;
+  /** Acknowledgement times of the attributed lost items, ms relative to the fault's start. */
+  ackFromMs: number | undefined;
+  ackToMs: number | undefined;
+}
+
+export interface FaultAnalysis extends ChaosEvent {
+  recovery: Partial<Record<Signal, Recovery>>;
+  /** Largest collector sending-queue size from the fault's start to the next fault (or the end). */
+  queuePeak: number | undefined;
+  /** Queue back at its pre-fault size, seconds after the fault was lifted. */
+  queueDrainSeconds: number | undefined;
+  attributed: Partial<Record<Signal, Attribution>>;
+  /** Why loss or duplicates happened, one sentence each. */
+  explanations: string[];
+}
+
+export interface ChaosReport {
+  variant: string;
+  faults: FaultAnalysis[];
+  /** Lost or duplicated items acknowledged away from every fault window. */
+  unattributed: Partial<Record<Signal, { lost: number; duplicates: number }>>;
+}
+
+export interface StackFacts {
+  variant: string;
+  /** The collector's batch processor timeout, or undefined when there is none (hardened). */
+  batchTimeoutMs: number | undefined;
+  /** The exporters' retry_on_failure max_elapsed_time. */
+  retryMaxElapsedMs: number;
+}
+
+const BUCKET_MS = 1_000;
+const RECOVERED_RATIO = 0.95;
+/** Window around a fault in which an item's acknowledgement time ties its loss to the fault. */
+const LOOKBACK_MS = 15_000;
+const LOOKAHEAD_MS = 15_000;
+
+/** Items answered per one-second bucket, acknowledged and all (offered), from ledger answer times. */
+export function rateSeries(
+  entries: readonly LedgerEntry[],
+  itemsPerSeq: number,
+): { acked: number[]; offered: number[] } {
+  const acked: number[] = [];
+  const offered: number[] = [];
+  for (const e of entries) {
+    const b = Math.floor(e.atMs / BUCKET_MS);
+    while (offered.length <= b) {
+      offered.push(0);
+      acked.push(0);
+    }
+    offered[b]! += e.count * itemsPerSeq;
+    if (e.outcome === 'acknowledged') acked[b]! += e.count * itemsPerSeq;
+  }
+  return { acked, offered };
+}
+
+/** Time to recover after a fault: the acknowledged rate back to 95 % of what was offered. Pure. */
+export function recoveryOf(series: { acked: number[]; offered: number[] }, startMs: number, endMs: number): Recovery {
+  const first = Math.floor(startMs / BUCKET_MS);
+  const last = Math.min(series.offered.length - 1, Math.floor(endMs / BUCKET_MS) + 10);
+  const ratio = (b: number) => ((series.offered[b] ?? 0) === 0 ? 1 : (series.acked[b] ?? 0) / series.offered[b]!);
+  let disruption: number | undefined;
+  let minRatio = 1;
+  for (let b = first; b <= last; b++) {
+    minRatio = Math.min(minRatio, ratio(b));
+    if (disruption === undefined && ratio(b) < RECOVERED_RATIO) disruption = b;
+  }
+  if (disruption === undefined) return { minRatio, recoveredAtMs: startMs, seconds: 0 };
+  for (let b = disruption + 1; b + 1 < series.offered.length; b++) {
+    if (ratio(b) >= RECOVERED_RATIO && ratio(b + 1) >= RECOVERED_RATIO) {
+      const recoveredAtMs = b * BUCKET_MS;
+      return { minRatio, recoveredAtMs, seconds: (recoveredAtMs - startMs) / 1000 };
+    }
+  }
+  return { minRatio, recoveredAtMs: undefined, seconds: undefined };
+}
+
+/** Acknowledgement time of a sequence number (the entry holding it), or undefined. */
+export function ackTimeOf(sortedAcked: readonly LedgerEntry[], seq: number): number | undefined {
+  let lo = 0;
+  let hi = sortedAcked.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const e = sortedAcked[mid]!;
+    if (seq < e.first) hi = mid - 1;
+    else if (seq >= e.first + e.count) lo = mid + 1;
+    else return e.atMs;
+  }
+  return undefined;
+}
+
+function seqs(ranges: readonly SeqRange[]): number[] {
+  return ranges.flatMap((r) => Array.from({ length: r.count }, (_, i) => r.first + i));
+}
+
+/** The fault whose window holds `atMs` (nearest start when several do), or -1. */
+function faultAt(events: readonly ChaosEvent[], atMs: number): number {
+  let best = -1;
+  let bestDistance = Infinity;
+  events.forEach((e, i) => {
+    const start = e.startedAtMs ?? e.plannedAtMs;
+    const end = e.readyAtMs ?? e.endedAtMs ?? start;
+    if (atMs >= start - LOOKBACK_MS && atMs <= end + LOOKAHEAD_MS) {
+      const d = Math.abs(atMs - start);
+      if (d < bestDistance) {
+        best = i;
+        bestDistance = d;
+      }
+    }
+  });
+  return best;
+}
+
+const noun: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
+
+/** One sentence on why a fault cost what it cost. Pure. */
+export function explain(e: ChaosEvent, signal: Signal, a: Attribution, facts: StackFacts): string[] {
+  const out: string[] = [];
+  const window =
+    a.ackFromMs === undefined || a.ackToMs === undefined
+      ? ''
+      : ` (acknowledged ${(a.ackFromMs / 1000).toFixed(1)} s to ${(a.ackToMs / 1000).toFixed(1)} s relative to the fault)`;
+  const collector = e.target === 'otelcol';
+  if (a.lost > 0) {
+    if (
+      collector &&
+      (e.action === 'kill' || e.action === 'restart') &&
+      signal === 'metrics' &&
+      facts.variant !== 'hardened'
+    ) {
+      out.push(
+        `${a.lost} ${noun[signal]} lost at the ${e.action}${window}: the prometheus_remote_write exporter has no persistent sending queue, its remote_write_queue is in memory.`,
+      );
+    } else if (collector && e.action === 'kill' && facts.batchTimeoutMs !== undefined) {
+      out.push(
+        `${a.lost} ${noun[signal]} lost at the SIGKILL${window}: the batch processor acknowledges before the persistent queue sees the data and held it in memory (up to its ${facts.batchTimeoutMs / 1000} s timeout) when the process died.`,
+      );
+    } else if (
+      !collector &&
+      (e.action === 'outage' || e.action === 'partition' || e.action === 'pause') &&
+      (e.endedAtMs ?? 0) - (e.startedAtMs ?? 0) >= facts.retryMaxElapsedMs
+    ) {
+      out.push(
+        `${a.lost} ${noun[signal]} lost during the ${e.action} of ${e.target}${window}: it outlasted the exporter's retry max_elapsed_time (${facts.retryMaxElapsedMs / 1000} s), after which the collector drops the batch.`,
+      );
+    } else {
+      out.push(`${a.lost} ${noun[signal]} acknowledged around the ${e.action} of ${e.target} are missing${window}.`);
+    }
+  }
+  if (a.duplicates > 0) {
+    out.push(
+      `${a.duplicates} ${noun[signal]} stored twice after the ${e.action} of ${e.target}: ${collector ? 'the persistent queue re-sent batches whose export had completed but was not yet marked done (at-least-once delivery)' : 'the collector re-sent batches whose first attempt had reached the backend (retry after a timeout)'}.`,
+    );
+  }
+  return out;
+}
+
+/**
+ * Ties the run's outcome to its faults: per fault, recovery per signal, the collector queue's peak and
+ * drain, and every lost or duplicated item attributed by its acknowledgement time.
+ */
+export function analyseChaos(input: {
+  events: readonly ChaosEvent[];
+  ledger: Partial<Record<Signal, { entries: readonly LedgerEntry[]; itemsPerSeq: number }>>;
+  verification: Partial<Record<Signal, SignalVerification>>;
+  queue: readonly { tMs: number; size: number }[];
+  facts: StackFacts;
+}): ChaosReport {
+  const faults: FaultAnalysis[] = input.events.map((e) => ({
+    ...e,
+    recovery: {},
+    queuePeak: undefined,
+    queueDrainSeconds: undefined,
+    attributed: {},
+    explanations: [],
+  }));
+  const unattributed: ChaosReport['unattributed'] = {};
+  const starts = faults.map((f) => f.startedAtMs ?? f.plannedAtMs);
+  faults.forEach((f, i) => {
+    const start = starts[i]!;
+    const nextStart = starts[i + 1] ?? Infinity;
+    const window = input.queue.filter((q) => q.tMs >= start && q.tMs < nextStart);
+    if (window.length > 0) {
+      f.queuePeak = Math.max(...window.map((q) => q.size));
+      const baseline = input.queue.filter((q) => q.tMs < start).at(-1)?.size ?? 0;
+      const lifted = f.readyAtMs ?? f.endedAtMs ?? start;
+      const drained = input.queue.find((q) => q.tMs >= lifted && q.size <= baseline);
+      f.queueDrainSeconds = drained === undefined ? undefined : Math.max(0, (drained.tMs - lifted) / 1000);
+    }
+  });
+  for (const signal of ['traces', 'metrics', 'logs'] as const) {
+    const l = input.ledger[signal];
+    if (l === undefined) continue;
+    const series = rateSeries(l.entries, l.itemsPerSeq);
+    faults.forEach((f, i) => {
+      f.recovery[signal] = recoveryOf(series, starts[i]!, f.readyAtMs ?? f.endedAtMs ?? starts[i]!);
+    });
+    const acked = l.entries
+      .filter((e) => e.outcome === 'acknowledged')
+      .slice()
+      .sort((a, b) => a.first - b.first);
+    const v = input.verification[signal];
+    if (v === undefined) continue;
+    const tally = (ranges: readonly SeqRange[], key: 'lost' | 'duplicates') => {
+      const bySeq = key === 'lost' ? v.itemsBySeq?.lost : v.itemsBySeq?.duplicates;
+      for (const seq of seqs(ranges)) {
+        const amount = bySeq?.[String(seq)] ?? 1;
+        const at = ackTimeOf(acked, seq);
+        const idx = at === undefined ? -1 : faultAt(faults, at);
+        if (idx < 0) {
+          const u = (unattributed[signal] ??= { lost: 0, duplicates: 0 });
+          u[key] += amount;
+          continue;
+        }
+        const a = (faults[idx]!.attributed[signal] ??= {
+          lost: 0,
+          duplicates: 0,
+          ackFromMs: undefined,
+          ackToMs: undefined,
+        });
+        a[key] += amount;
+        if (key === 'lost' && at !== undefined) {
+          const rel = at - starts[idx]!;
+          a.ackFromMs = Math.min(a.ackFromMs ?? rel, rel);
+          a.ackToMs = Math.max(a.ackToMs ?? rel, rel);
+        }
+      }
+    };
+    tally(v.lostRanges, 'lost');
+    tally(v.duplicateRanges, 'duplicates');
+  }
+  for (const f of faults) {
+    for (const [signal, a] of Object.entries(f.attributed) as [Signal, Attribution][])
+      f.explanations.push(...explain(f, signal, a, input.facts));
+  }
+  return { variant: input.facts.variant, faults, unattributed };
+}

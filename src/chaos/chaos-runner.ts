@@ -1,0 +1,184 @@
+import type Dockerode from 'dockerode';
+import type { StartedStack } from '../stack/started-stack.js';
+import { retryUntil } from '../time/retry-until.js';
+import type { ChaosFault } from './chaos-plan.js';
+
+/** What happened when a fault was applied; times are ms into the load. */
+export interface ChaosEvent {
+  spec: string;
+  action: ChaosFault['action'];
+  target: string;
+  plannedAtMs: number;
+  startedAtMs: number | undefined;
+  /** When the fault was lifted (container started, unpaused, reconnected, unthrottled). */
+  endedAtMs: number | undefined;
+  /** When the target answered its readiness check again (after kill, restart, outage). */
+  readyAtMs: number | undefined;
+  error: string | undefined;
+}
+
+const READY_TIMEOUT_MS = 120_000;
+
+/**
+ * Applies a schedule of faults to a running stack, relative to `loadStartMs`. `undo()` lifts every active
+ * fault (unpause, reconnect, restore CPU, start stopped containers) — called when the run is interrupted.
+ */
+export class ChaosRunner {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly running: Promise<void>[] = [];
+  private readonly paused = new Set<string>();
+  private readonly disconnected = new Set<string>();
+  private readonly throttled = new Map<string, number>();
+  private readonly stopped = new Set<string>();
+  readonly events: ChaosEvent[];
+
+  constructor(
+    private readonly dockerode: Dockerode,
+    private readonly stack: StartedStack,
+    private readonly faults: readonly ChaosFault[],
+    private readonly progress: (message: string) => void,
+  ) {
+    this.events = faults.map((f) => ({
+      spec: f.spec,
+      action: f.action,
+      target: f.target,
+      plannedAtMs: f.atMs,
+      startedAtMs: undefined,
+      endedAtMs: undefined,
+      readyAtMs: undefined,
+      error: undefined,
+    }));
+  }
+
+  start(loadStartMs: number, abort: AbortSignal): this {
+    const now = () => Date.now() - loadStartMs;
+    this.faults.forEach((fault, i) => {
+      const timer = setTimeout(
+        () => {
+          if (abort.aborted) return;
+          this.running.push(this.apply(fault, this.events[i]!, now, abort));
+        },
+        Math.max(0, loadStartMs + fault.atMs - Date.now()),
+      );
+      this.timers.push(timer);
+    });
+    return this;
+  }
+
+  /** Waits for every started fault to finish (its container back). */
+  async settled(): Promise<void> {
+    await Promise.all(this.running);
+  }
+
+  private container(target: string): Dockerode.Container {
+    return this.dockerode.getContainer(this.stack.service(target).container.getId());
+  }
+
+  private async apply(fault: ChaosFault, event: ChaosEvent, now: () => number, abort: AbortSignal): Promise<void> {
+    const c = this.container(fault.target);
+    const id = fault.target;
+    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    event.startedAtMs = now();
+    this.progress(`chaos: ${fault.spec}`);
+    try {
+      switch (fault.action) {
+        case 'kill':
+          await c.kill({ signal: 'SIGKILL' });
+          await c.wait();
+          this.stopped.add(id);
+          if (fault.durationMs > 0) await pause(fault.durationMs);
+          await c.start();
+          this.stopped.delete(id);
+          event.endedAtMs = now();
+          event.readyAtMs = await this.waitReady(fault.target, now, abort);
+          break;
+        case 'restart':
+        case 'outage':
+          this.stopped.add(id);
+          await c.stop({ t: fault.action === 'restart' ? (fault.value ?? 30) : 10 });
+          if (fault.action === 'outage') await pause(fault.durationMs);
+          await c.start();
+          this.stopped.delete(id);
+          event.endedAtMs = now();
+          event.readyAtMs = await this.waitReady(fault.target, now, abort);
+          break;
+        case 'pause':
+          await c.pause();
+          this.paused.add(id);
+          await pause(fault.durationMs);
+          await c.unpause();
+          this.paused.delete(id);
+          event.endedAtMs = now();
+          break;
+        case 'partition': {
+          const network = this.dockerode.getNetwork(this.stack.network);
+          await network.disconnect({ Container: this.stack.service(fault.target).container.getId(), Force: true });
+          this.disconnected.add(id);
+          await pause(fault.durationMs);
+          await this.reconnect(fault.target);
+          event.endedAtMs = now();
+          event.readyAtMs = await this.waitReady(fault.target, now, abort);
+          break;
+        }
+        case 'throttle': {
+          const info = await c.inspect();
+          this.throttled.set(id, info.HostConfig.NanoCpus ?? 0);
+          await c.update({ NanoCpus: Math.round((fault.value ?? 1) * 1e9) });
+          await pause(fault.durationMs);
+          await c.update({ NanoCpus: this.throttled.get(id) ?? 0 });
+          this.throttled.delete(id);
+          event.endedAtMs = now();
+          break;
+        }
+      }
+      this.progress(
+        `chaos: ${fault.spec} done${event.readyAtMs === undefined ? '' : `, ${fault.target} ready again at ${(event.readyAtMs / 1000).toFixed(1)} s`}`,
+      );
+    } catch (err) {
+      event.error = err instanceof Error ? err.message : String(err);
+      this.progress(`chaos: ${fault.spec} failed: ${event.error}`);
+    }
+  }
+
+  private async reconnect(target: string): Promise<void> {
+    const service = this.stack.service(target);
+    await this.dockerode.getNetwork(this.stack.network).connect({
+      Container: service.container.getId(),
+      EndpointConfig: { Aliases: service.definition.aliases },
+    });
+    this.disconnected.delete(target);
+  }
+
+  /** Polls the target's readiness endpoint on its (stable) host port. */
+  private async waitReady(target: string, now: () => number, abort: AbortSignal): Promise<number | undefined> {
+    const { readiness } = this.stack.service(target).definition;
+    const url = `${this.stack.url(target, readiness.port)}${readiness.path}`;
+    const outcome = await retryUntil(
+      () => fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.body?.cancel(), r.status)),
+      (status) => status === 200,
+      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 250, signal: abort },
+    ).catch(() => undefined);
+    return outcome?.status === 'done' ? now() : undefined;
+  }
+
+  /** Lifts every active fault: cancels the rest of the schedule, unpauses, reconnects, restores, starts. */
+  async undo(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    const ops: Promise<unknown>[] = [];
+    for (const target of this.paused)
+      ops.push(
+        this.container(target)
+          .unpause()
+          .catch(() => undefined),
+      );
+    for (const target of this.disconnected) ops.push(this.reconnect(target).catch(() => undefined));
+    for (const [target, cpus] of this.throttled)
+      ops.push(
+        this.container(target)
+          .update({ NanoCpus: cpus })
+          .catch(() => undefined),
+      );
+    await Promise.all(ops);
+    this.paused.clear();
+  }
+}
