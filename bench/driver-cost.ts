@@ -1,7 +1,8 @@
 /**
  * Benchmark: spans per CPU-second of the load generators, side by side on the same discarding sink in one
  * run — otel-harness's native driver (pre-built OTLP protobuf over HTTP), its SDK driver (OpenTelemetry JS
- * SDK, OTLP gRPC) and telemetrygen (OpenTelemetry's own Go generator, built from the module proxy).
+ * SDK, OTLP gRPC), the k6 traces scenario (k6 built here) and telemetrygen (OpenTelemetry's own Go
+ * generator, built from the module proxy).
  *
  *   npm run bench -- [rates=5000,25000] [seconds=20]
  *
@@ -16,6 +17,9 @@ import { cacheDir, packageRoot } from '../src/paths.js';
 import { runCommand } from '../src/images/run-command.js';
 import { scrape, sumOf } from '../src/observe/prometheus-text.js';
 import { startSink, type Sink } from './sink.js';
+import { loadCatalog } from '../src/images/catalog.js';
+import { ensureK6 } from '../src/load/k6/k6-binary.js';
+import { scenarioPath } from '../src/load/k6/k6-scenarios.js';
 
 const TELEMETRYGEN = 'github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@v0.161.0';
 const SPANS_PER_TRACE = 5;
@@ -105,6 +109,8 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? '20');
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   const tg = await telemetrygen();
+  const k6 = await ensureK6(loadCatalog().tools.get('k6')!, { cacheDir: cacheDir(), progress: (m) => process.stderr.write(`${m}\n`) });
+  const k6Script = scenarioPath(packageRoot(), 'traces');
   const child = join(packageRoot(), 'dist', 'bench', 'load-child.js');
   const sink = await startSink();
   const results: Measurement[] = [];
