@@ -3,23 +3,12 @@
 // each acknowledged record with LogQL.
 import exec from 'k6/execution';
 import { LogBatchBuilder, logShapeDefaults } from '../dist/generators/index.js';
-import { arrivalRate, commonThresholds, config, env, numberEnv, post, summary, vusFor } from './lib/harness.js';
+import { commonThresholds, config, constantArrival, env, itemIteration, numberEnv, summary } from './lib/harness.js';
 
 const RATE = numberEnv('RATE', 1000);
-const arrival = arrivalRate(RATE, config.batch);
 
 export const options = {
-  scenarios: {
-    logs: {
-      executor: 'constant-arrival-rate',
-      exec: 'logs',
-      rate: arrival.rate,
-      timeUnit: arrival.timeUnit,
-      duration: config.duration,
-      preAllocatedVUs: vusFor(RATE / config.batch),
-      maxVUs: config.maxVUs,
-    },
-  },
+  scenarios: { logs: constantArrival('logs', RATE, config.batch) },
   thresholds: { ...commonThresholds },
 };
 
@@ -29,8 +18,7 @@ const builder = new LogBatchBuilder(
 );
 
 export function logs() {
-  const first = exec.scenario.iterationInTest * config.batch;
-  post('logs', first, config.batch, 1, builder.build(first, config.batch, Date.now()).body);
+  itemIteration('logs', (first, count) => builder.build(first, count, Date.now()).body, exec.scenario.iterationInTest);
 }
 
 export function teardown() {}

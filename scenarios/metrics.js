@@ -3,26 +3,15 @@
 // Prometheus should hold and counts them exactly with PromQL.
 import exec from 'k6/execution';
 import { MetricBatchBuilder } from '../dist/generators/index.js';
-import { arrivalRate, commonThresholds, config, numberEnv, post, summary, vusFor } from './lib/harness.js';
+import { commonThresholds, config, constantArrival, itemIteration, numberEnv, summary } from './lib/harness.js';
 
 const RATE = numberEnv('RATE', 1000);
 const INTERVAL_MS = numberEnv('METRIC_INTERVAL_MS', 5000);
 const SERIES = numberEnv('SERIES', Math.max(1, Math.round((RATE * INTERVAL_MS) / 1000)));
 const START_MS = numberEnv('METRIC_START_MS', Date.now());
-const arrival = arrivalRate(RATE, config.batch);
 
 export const options = {
-  scenarios: {
-    metrics: {
-      executor: 'constant-arrival-rate',
-      exec: 'metrics',
-      rate: arrival.rate,
-      timeUnit: arrival.timeUnit,
-      duration: config.duration,
-      preAllocatedVUs: vusFor(RATE / config.batch),
-      maxVUs: config.maxVUs,
-    },
-  },
+  scenarios: { metrics: constantArrival('metrics', RATE, config.batch) },
   thresholds: { ...commonThresholds },
 };
 
@@ -33,8 +22,7 @@ const builder = new MetricBatchBuilder(
 );
 
 export function metrics() {
-  const first = exec.scenario.iterationInTest * config.batch;
-  post('metrics', first, config.batch, 1, builder.build(first, config.batch).body);
+  itemIteration('metrics', (first, count) => builder.build(first, count).body, exec.scenario.iterationInTest);
 }
 
 export function teardown() {}

@@ -9,40 +9,32 @@ import {
   TraceBatchBuilder,
   traceShapeDefaults,
 } from '../dist/generators/index.js';
-import { arrivalRate, commonThresholds, config, numberEnv, post, summary, vusFor } from './lib/harness.js';
+import {
+  commonThresholds,
+  config,
+  constantArrival,
+  itemIteration,
+  numberEnv,
+  summary,
+  traceIteration,
+  tracesPerIteration,
+} from './lib/harness.js';
 
 const RATES = {
   traces: numberEnv('RATE_TRACES', 400),
   metrics: numberEnv('RATE_METRICS', 300),
   logs: numberEnv('RATE_LOGS', 300),
 };
-const TRACES_PER_ITERATION = Math.max(1, Math.round(config.batch / config.spansPerTrace));
 const INTERVAL_MS = numberEnv('METRIC_INTERVAL_MS', 5000);
 const SERIES = numberEnv('SERIES', Math.max(1, Math.round((RATES.metrics * INTERVAL_MS) / 1000)));
 const START_MS = numberEnv('METRIC_START_MS', Date.now());
-
-function scenario(signal, itemsPerIteration) {
-  const arrival = arrivalRate(RATES[signal], itemsPerIteration);
-  return {
-    executor: 'constant-arrival-rate',
-    exec: signal,
-    rate: arrival.rate,
-    timeUnit: arrival.timeUnit,
-    duration: config.duration,
-    preAllocatedVUs: vusFor(RATES[signal] / itemsPerIteration),
-    maxVUs: config.maxVUs,
-  };
-}
+const PER_ITERATION = { traces: tracesPerIteration * config.spansPerTrace, metrics: config.batch, logs: config.batch };
 
 export const options = {
   scenarios: Object.fromEntries(
-    [
-      ['traces', TRACES_PER_ITERATION * config.spansPerTrace],
-      ['metrics', config.batch],
-      ['logs', config.batch],
-    ]
-      .filter(([signal]) => RATES[signal] > 0)
-      .map(([signal, n]) => [signal, scenario(signal, n)]),
+    ['traces', 'metrics', 'logs']
+      .filter((s) => RATES[s] > 0)
+      .map((s) => [s, constantArrival(s, RATES[s], PER_ITERATION[s])]),
   ),
   thresholds: { ...commonThresholds },
 };
@@ -53,24 +45,19 @@ const logBuilder = new LogBatchBuilder(identity, logShapeDefaults());
 const metricBuilder = new MetricBatchBuilder(identity, { series: SERIES, intervalMs: INTERVAL_MS }, START_MS);
 
 export function traces() {
-  const first = exec.scenario.iterationInTest * TRACES_PER_ITERATION;
-  post(
-    'traces',
-    first,
-    TRACES_PER_ITERATION,
-    config.spansPerTrace,
-    traceBuilder.build(first, TRACES_PER_ITERATION, Date.now()).body,
-  );
+  traceIteration(traceBuilder, exec.scenario.iterationInTest);
 }
 
 export function metrics() {
-  const first = exec.scenario.iterationInTest * config.batch;
-  post('metrics', first, config.batch, 1, metricBuilder.build(first, config.batch).body);
+  itemIteration('metrics', (first, count) => metricBuilder.build(first, count).body, exec.scenario.iterationInTest);
 }
 
 export function logs() {
-  const first = exec.scenario.iterationInTest * config.batch;
-  post('logs', first, config.batch, 1, logBuilder.build(first, config.batch, Date.now()).body);
+  itemIteration(
+    'logs',
+    (first, count) => logBuilder.build(first, count, Date.now()).body,
+    exec.scenario.iterationInTest,
+  );
 }
 
 export function teardown() {}

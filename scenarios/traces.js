@@ -3,37 +3,29 @@
 // can fetch every acknowledged trace by id and report exactly what was lost.
 import exec from 'k6/execution';
 import { TraceBatchBuilder, traceShapeDefaults } from '../dist/generators/index.js';
-import { arrivalRate, commonThresholds, config, numberEnv, post, summary, vusFor } from './lib/harness.js';
+import {
+  commonThresholds,
+  config,
+  constantArrival,
+  newTraceBuilder,
+  numberEnv,
+  summary,
+  traceIteration,
+  tracesPerIteration,
+} from './lib/harness.js';
 
 const RATE = numberEnv('RATE', 1000); // spans per second
-const TRACES_PER_ITERATION = Math.max(1, Math.round(config.batch / config.spansPerTrace));
-const arrival = arrivalRate(RATE, TRACES_PER_ITERATION * config.spansPerTrace);
 
 export const options = {
-  scenarios: {
-    traces: {
-      executor: 'constant-arrival-rate',
-      exec: 'traces',
-      rate: arrival.rate,
-      timeUnit: arrival.timeUnit,
-      duration: config.duration,
-      preAllocatedVUs: vusFor(RATE / config.batch),
-      maxVUs: config.maxVUs,
-    },
-  },
+  scenarios: { traces: constantArrival('traces', RATE, tracesPerIteration * config.spansPerTrace) },
   thresholds: { ...commonThresholds, 'http_req_duration{signal:traces}': ['p(99)<5000'] },
 };
 
 // Init: one payload builder per VU (the "client" of this scenario; k6/http needs no connection object).
-const builder = new TraceBatchBuilder(
-  { runId: config.runId, serviceName: config.serviceName },
-  { ...traceShapeDefaults(), spansPerTrace: config.spansPerTrace },
-);
+const builder = newTraceBuilder(TraceBatchBuilder, traceShapeDefaults);
 
 export function traces() {
-  const first = exec.scenario.iterationInTest * TRACES_PER_ITERATION;
-  const batch = builder.build(first, TRACES_PER_ITERATION, Date.now());
-  post('traces', first, TRACES_PER_ITERATION, config.spansPerTrace, batch.body);
+  traceIteration(builder, exec.scenario.iterationInTest);
 }
 
 export function teardown() {

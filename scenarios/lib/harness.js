@@ -108,3 +108,60 @@ export function summary(data, scenario) {
   };
   return { [env('SUMMARY_FILE', 'stdout')]: JSON.stringify(out, null, 2) };
 }
+
+/** A constant-arrival-rate scenario running `exec` at `itemsPerSecond`, `itemsPerIteration` per iteration. */
+export function constantArrival(exec, itemsPerSecond, itemsPerIteration) {
+  const arrival = arrivalRate(itemsPerSecond, itemsPerIteration);
+  return {
+    executor: 'constant-arrival-rate',
+    exec,
+    rate: arrival.rate,
+    timeUnit: arrival.timeUnit,
+    duration: config.duration,
+    preAllocatedVUs: vusFor(itemsPerSecond / itemsPerIteration),
+    maxVUs: config.maxVUs,
+  };
+}
+
+/** Traces per iteration: one request of about `config.batch` spans. */
+export const tracesPerIteration = Math.max(1, Math.round(config.batch / config.spansPerTrace));
+
+/** One trace iteration: the next `tracesPerIteration` traces of this scenario, built and posted. */
+export function traceIteration(builder, iterationInTest) {
+  const first = iterationInTest * tracesPerIteration;
+  return post(
+    'traces',
+    first,
+    tracesPerIteration,
+    config.spansPerTrace,
+    builder.build(first, tracesPerIteration, Date.now()).body,
+  );
+}
+
+/** One iteration of `config.batch` consecutive log records or data points. */
+export function itemIteration(signal, build, iterationInTest) {
+  const first = iterationInTest * config.batch;
+  return post(signal, first, config.batch, 1, build(first, config.batch));
+}
+
+/** A ramping-arrival-rate scenario running `exec` through `stages` (targets in iterations/s). */
+export function rampingArrival(exec, stages) {
+  const top = Math.max(...stages.map((s) => s.target));
+  return {
+    executor: 'ramping-arrival-rate',
+    exec,
+    startRate: 0,
+    timeUnit: '1s',
+    stages,
+    preAllocatedVUs: vusFor(top),
+    maxVUs: config.maxVUs,
+  };
+}
+
+/** The trace payload builder of a scenario: the run's identity, SPANS_PER_TRACE spans per trace. */
+export function newTraceBuilder(TraceBatchBuilder, traceShapeDefaults) {
+  return new TraceBatchBuilder(
+    { runId: config.runId, serviceName: config.serviceName },
+    { ...traceShapeDefaults(), spansPerTrace: config.spansPerTrace },
+  );
+}

@@ -51,6 +51,11 @@ const RECOVERED_RATIO = 0.95;
 const LOOKBACK_MS = 15_000;
 const LOOKAHEAD_MS = 15_000;
 
+/** A fault's analysis before anything is known of its effect (also the shape of an interrupted run's). */
+export function unanalysed(e: ChaosEvent): FaultAnalysis {
+  return { ...e, recovery: {}, queuePeak: undefined, queueDrainSeconds: undefined, attributed: {}, explanations: [] };
+}
+
 /** Items answered per one-second bucket, acknowledged and all (offered), from ledger answer times. */
 export function rateSeries(
   entries: readonly LedgerEntry[],
@@ -182,14 +187,7 @@ export function analyseChaos(input: {
   queue: readonly { tMs: number; size: number }[];
   facts: StackFacts;
 }): ChaosReport {
-  const faults: FaultAnalysis[] = input.events.map((e) => ({
-    ...e,
-    recovery: {},
-    queuePeak: undefined,
-    queueDrainSeconds: undefined,
-    attributed: {},
-    explanations: [],
-  }));
+  const faults: FaultAnalysis[] = input.events.map(unanalysed);
   const unattributed: ChaosReport['unattributed'] = {};
   const starts = faults.map((f) => f.startedAtMs ?? f.plannedAtMs);
   faults.forEach((f, i) => {

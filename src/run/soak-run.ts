@@ -11,7 +11,7 @@ import { loadCatalog } from '../images/catalog.js';
 import { cacheDir, packageRoot } from '../paths.js';
 import { ensureK6 } from '../load/k6/k6-binary.js';
 import { ChaosRunner } from '../chaos/chaos-runner.js';
-import { analyseChaos } from '../chaos/chaos-analysis.js';
+import { analyseChaos, unanalysed } from '../chaos/chaos-analysis.js';
 import { stackFactsOf } from '../chaos/stack-facts.js';
 import { driveK6, inspectScenario } from '../load/k6/k6-driver.js';
 import { k6Env, k6Scenario, scenarioPath, type K6RunInput } from '../load/k6/k6-scenarios.js';
@@ -323,14 +323,7 @@ export async function runSoak(
       await chaos.undo();
       result.chaos = {
         variant: options.variant,
-        faults: chaos.events.map((e) => ({
-          ...e,
-          recovery: {},
-          queuePeak: undefined,
-          queueDrainSeconds: undefined,
-          attributed: {},
-          explanations: [],
-        })),
+        faults: chaos.events.map(unanalysed),
         unattributed: {},
       };
     }
