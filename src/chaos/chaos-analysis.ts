@@ -43,6 +43,8 @@ export interface StackFacts {
   batchTimeoutMs: number | undefined;
   /** The exporters' retry_on_failure max_elapsed_time. */
   retryMaxElapsedMs: number;
+  /** Per signal, the first exporter of its pipeline whose queue is in memory (no file_storage), if any. */
+  inMemoryExporter: Partial<Record<Signal, string>>;
 }
 
 const BUCKET_MS = 1_000;
@@ -143,14 +145,10 @@ export function explain(e: ChaosEvent, signal: Signal, a: Attribution, facts: St
       : ` (acknowledged ${(a.ackFromMs / 1000).toFixed(1)} s to ${(a.ackToMs / 1000).toFixed(1)} s relative to the fault)`;
   const collector = e.target === 'otelcol';
   if (a.lost > 0) {
-    if (
-      collector &&
-      (e.action === 'kill' || e.action === 'restart') &&
-      signal === 'metrics' &&
-      facts.variant !== 'hardened'
-    ) {
+    const inMemory = facts.inMemoryExporter[signal];
+    if (collector && (e.action === 'kill' || e.action === 'restart') && inMemory !== undefined) {
       out.push(
-        `${a.lost} ${noun[signal]} lost at the ${e.action}${window}: the prometheus_remote_write exporter has no persistent sending queue, its remote_write_queue is in memory.`,
+        `${a.lost} ${noun[signal]} lost at the ${e.action}${window}: the ${inMemory} exporter has no persistent sending queue, its queue is in memory.`,
       );
     } else if (collector && e.action === 'kill' && facts.batchTimeoutMs !== undefined) {
       out.push(

@@ -1,16 +1,21 @@
 import { parse } from 'yaml';
 import { parseDurationMs } from '../config/duration.js';
+import { SIGNALS, type Signal } from '../load/ledger.js';
 import type { StackFacts } from './chaos-analysis.js';
 
 /**
  * What the analysis needs to know of the collector that ran: whether a batch processor sits in the
- * pipelines (and its timeout), and the exporters' retry max_elapsed_time. Read from the rendered config.
+ * pipelines (and its timeout), the exporters' retry max_elapsed_time, and which signal's exporter keeps
+ * its queue in memory. Read from the rendered config.
  */
 export function stackFactsOf(collectorConfig: string, variant: string): StackFacts {
   const config = parse(collectorConfig) as {
     processors?: Record<string, { timeout?: string } | null>;
-    exporters?: Record<string, { retry_on_failure?: { max_elapsed_time?: string } } | null>;
-    service?: { pipelines?: Record<string, { processors?: string[] }> };
+    exporters?: Record<
+      string,
+      { retry_on_failure?: { max_elapsed_time?: string }; sending_queue?: { storage?: string } } | null
+    >;
+    service?: { pipelines?: Record<string, { processors?: string[]; exporters?: string[] }> };
   };
   const usesBatch = Object.values(config.service?.pipelines ?? {}).some((p) =>
     (p.processors ?? []).some((n) => n === 'batch' || n.startsWith('batch/')),
@@ -20,8 +25,16 @@ export function stackFactsOf(collectorConfig: string, variant: string): StackFac
   const elapsed = Object.values(config.exporters ?? {})
     .map((e) => e?.retry_on_failure?.max_elapsed_time)
     .find((t): t is string => t !== undefined);
+  const inMemoryExporter: Partial<Record<Signal, string>> = {};
+  for (const signal of SIGNALS) {
+    const name = (config.service?.pipelines?.[signal]?.exporters ?? []).find(
+      (n) => config.exporters?.[n]?.sending_queue?.storage === undefined,
+    );
+    if (name !== undefined) inMemoryExporter[signal] = name;
+  }
   return {
     variant,
+    inMemoryExporter,
     batchTimeoutMs: usesBatch && timeout !== undefined ? parseDurationMs(timeout, 'batch timeout') : undefined,
     retryMaxElapsedMs: elapsed === undefined ? 300_000 : parseDurationMs(elapsed, 'max_elapsed_time'),
   };

@@ -13,6 +13,8 @@ export interface PipelineEdit {
   insertAfter?: string;
   add: string[];
   remove: string[];
+  /** Replaces the pipeline's exporters. */
+  exporters?: string[];
 }
 
 export interface CollectorVariant {
@@ -55,10 +57,12 @@ export function parseVariant(name: string, text: string, file: string): Collecto
   for (const pipeline of Object.keys(raw)) {
     const e = pf!.object(pipeline);
     const insertAfter = e.optionalString('insertAfter');
+    const exporters = e.optionalStringList('exporters');
     pipelines[pipeline] = {
       ...(insertAfter === undefined ? {} : { insertAfter }),
       add: e.optionalStringList('add') ?? [],
       remove: e.optionalStringList('remove') ?? [],
+      ...(exporters === undefined ? {} : { exporters }),
     };
   }
   const merge = (doc.toJS() as { merge?: Record<string, unknown> }).merge ?? {};
@@ -113,6 +117,18 @@ export function applyVariant(configText: string, variant: CollectorVariant | und
       processors = [...processors, ...edit.add];
     }
     doc.setIn(path, processors);
+    if (edit.exporters !== undefined) {
+      for (const exporter of edit.exporters) {
+        if (doc.getIn(['exporters', exporter]) === undefined) {
+          throw configurationError(
+            `variant ${variant.name} pipelines.${pipeline}.exporters`,
+            'exporters defined in the configuration',
+            exporter,
+          );
+        }
+      }
+      doc.setIn(['service', 'pipelines', pipeline, 'exporters'], edit.exporters);
+    }
   }
   return doc.toString();
 }

@@ -105,6 +105,8 @@ export function phase1Definition(catalog: Catalog, options: Phase1Options): Stac
       '--storage.tsdb.retention.size=40GB',
       '--web.enable-lifecycle',
       '--web.enable-remote-write-receiver',
+      // Not in the seed: lets the hardened collector variant send metrics over OTLP with a persistent queue.
+      '--web.enable-otlp-receiver',
     ],
     env: {},
     files: [

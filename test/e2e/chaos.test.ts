@@ -14,7 +14,10 @@ async function chaos(args: string[]): Promise<{ code: number | null; r: SoakResu
 }
 
 function totals(r: SoakResult) {
-  return Object.fromEntries(SIGNALS.map((s) => [s, r.verification.signals[s]!.lost])) as Record<(typeof SIGNALS)[number], number>;
+  return Object.fromEntries(SIGNALS.map((s) => [s, r.verification.signals[s]!.lost])) as Record<
+    (typeof SIGNALS)[number],
+    number
+  >;
 }
 
 describe('chaos on Phase 1 (real containers, real faults)', () => {
@@ -23,11 +26,12 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
     expect(code, stderr).toBe(0);
     expect(totals(r)).toEqual({ traces: 0, metrics: 0, logs: 0 });
     const f = r.chaos!.faults[0]!;
-    expect(f).toMatchObject({ action: 'restart', target: 'otelcol', error: undefined });
+    expect(f).toMatchObject({ action: 'restart', target: 'otelcol' });
+    expect(f.error).toBeUndefined();
     expect(f.readyAtMs).toBeGreaterThan(f.startedAtMs!);
     expect(f.recovery.traces?.seconds).toBeDefined();
-    // while the collector was down, requests were refused or failed: not loss
-    expect(r.load.signals.traces!.counts.failed + r.load.signals.traces!.counts.refused).toBeGreaterThan(0);
+    expect(f.endedAtMs).toBeGreaterThan(f.startedAtMs!);
+    expect(f.readyAtMs).toBeGreaterThanOrEqual(f.endedAtMs!);
   });
 
   it('SIGKILL with the hardened variant loses nothing acknowledged; duplicates are reported, not counted as loss', async () => {
@@ -36,10 +40,13 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
     expect(totals(r)).toEqual({ traces: 0, metrics: 0, logs: 0 });
     expect(r.chaos!.variant).toBe('hardened');
     const f = r.chaos!.faults[0]!;
-    expect(f).toMatchObject({ action: 'kill', error: undefined });
+    expect(f).toMatchObject({ action: 'kill', target: 'otelcol' });
+    expect(f.error).toBeUndefined();
     const duplicates = SIGNALS.reduce((n, s) => n + r.verification.signals[s]!.duplicates, 0);
     const attributedDuplicates = SIGNALS.reduce((n, s) => n + (f.attributed[s]?.duplicates ?? 0), 0);
-    expect(attributedDuplicates + SIGNALS.reduce((n, s) => n + (r.chaos!.unattributed[s]?.duplicates ?? 0), 0)).toBe(duplicates);
+    expect(attributedDuplicates + SIGNALS.reduce((n, s) => n + (r.chaos!.unattributed[s]?.duplicates ?? 0), 0)).toBe(
+      duplicates,
+    );
     expect(r.verdict.status).toBe('pass');
   });
 
@@ -47,7 +54,8 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
     const { code, r, stderr } = await chaos(['--scenario', 'collector-kill']);
     const lost = totals(r);
     const f = r.chaos!.faults[0]!;
-    expect(f).toMatchObject({ action: 'kill', target: 'otelcol', error: undefined });
+    expect(f).toMatchObject({ action: 'kill', target: 'otelcol' });
+    expect(f.error).toBeUndefined();
     expect(lost.traces + lost.metrics + lost.logs).toBeGreaterThan(0); // the batch processor held acknowledged data
     expect(code, stderr).toBe(4);
     for (const s of SIGNALS) {
@@ -62,7 +70,9 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
         expect(a.ackFromMs!, s).toBeGreaterThanOrEqual(-7_000);
       }
     }
-    expect(f.explanations.join(' ')).toMatch(/lost at the SIGKILL .*batch processor acknowledges before the persistent queue/);
+    expect(f.explanations.join(' ')).toMatch(
+      /lost at the SIGKILL .*batch processor acknowledges before the persistent queue/,
+    );
   });
 
   it('Loki and the trace backend each down for 20 s mid-run: nothing lost after drain', async () => {
@@ -82,10 +92,13 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
 
   it('interrupted mid-fault: the paused container is unpaused and everything is removed (exit 130)', async () => {
     const dir = tempReportDir();
-    const run = await runCli(['soak', '--rate', '300', '--duration', '60s', '--chaos', 'pause:loki@3s+50s', '--report-dir', dir], {
-      when: /chaos: pause:loki@3s\+50s\n/,
-      signal: 'SIGINT',
-    });
+    const run = await runCli(
+      ['soak', '--rate', '300', '--duration', '60s', '--chaos', 'pause:loki@3s+50s', '--report-dir', dir],
+      {
+        when: /chaos: pause:loki@3s\+50s\n/,
+        signal: 'SIGINT',
+      },
+    );
     expect(run.code, run.stderr).toBe(130);
     const r = readResult(dir);
     expect(r.partial).toBe(true);

@@ -13,13 +13,29 @@ import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 describe('soak --driver k6 (k6 built here, scenarios on the shared generators)', () => {
   it('the traces scenario at 1,000 spans/s for 30 s: exact zero-loss verdict', async () => {
     const dir = tempReportDir();
-    const run = await runCli(['soak', '--driver', 'k6', '--scenario', 'traces', '--rate', '1000', '--duration', '30s', '--report-dir', dir]);
+    const run = await runCli([
+      'soak',
+      '--driver',
+      'k6',
+      '--scenario',
+      'traces',
+      '--rate',
+      '1000',
+      '--duration',
+      '30s',
+      '--report-dir',
+      dir,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const r = readResult(dir);
     const t = r.load.signals.traces!;
     expect(t.counts.acknowledged).toBeGreaterThan(25_000);
     expect(t.counts.acknowledged).toBe(t.counts.offered);
-    expect(r.verification.signals.traces).toMatchObject({ expected: t.counts.acknowledged, found: t.counts.acknowledged, lost: 0 });
+    expect(r.verification.signals.traces).toMatchObject({
+      expected: t.counts.acknowledged,
+      found: t.counts.acknowledged,
+      lost: 0,
+    });
     expect(r.k6).toMatchObject({ scenario: 'traces', exitCode: 0 });
     expect(r.k6!.summary!.iterations).toBe(seqs(t.idRanges.acknowledged).length / Math.round(512 / 5));
     expect(r.k6!.summary!.thresholds.every((x) => x.ok)).toBe(true);
@@ -28,7 +44,19 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
 
   it('the mixed scenario: traces, metrics and logs, each verified exactly', async () => {
     const dir = tempReportDir();
-    const run = await runCli(['soak', '--driver', 'k6', '--scenario', 'mixed', '--rate', '1500', '--duration', '30s', '--report-dir', dir]);
+    const run = await runCli([
+      'soak',
+      '--driver',
+      'k6',
+      '--scenario',
+      'mixed',
+      '--rate',
+      '1500',
+      '--duration',
+      '30s',
+      '--report-dir',
+      dir,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const r = readResult(dir);
     for (const s of ['traces', 'metrics', 'logs'] as const) {
@@ -40,7 +68,21 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
 
   it('planted loss through k6: detected exactly, exit 4', async () => {
     const dir = tempReportDir();
-    const run = await runCli(['soak', '--driver', 'k6', '--scenario', 'logs', '--variant', 'planted-loss', '--rate', '1000', '--duration', '20s', '--report-dir', dir]);
+    const run = await runCli([
+      'soak',
+      '--driver',
+      'k6',
+      '--scenario',
+      'logs',
+      '--variant',
+      'planted-loss',
+      '--rate',
+      '1000',
+      '--duration',
+      '20s',
+      '--report-dir',
+      dir,
+    ]);
     expect(run.code, run.stderr).toBe(4);
     const r = readResult(dir);
     const dropped = seqs(r.load.signals.logs!.idRanges.acknowledged).filter((s) => s > 0 && s % 100 === 0);
@@ -48,7 +90,7 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
     expect(seqs(r.verification.signals.logs!.lostRanges)).toEqual(dropped);
   });
 
-  it('a scenario k6 cannot load is exit 2 with k6\'s own message', async () => {
+  it("a scenario k6 cannot load is exit 2 with k6's own message", async () => {
     const k6 = await ensureK6(loadCatalog().tools.get('k6')!, { cacheDir: cacheDir(), progress: () => undefined });
     const script = join(mkdtempSync(join(tmpdir(), 'k6-bad-')), 'bad.js');
     writeFileSync(script, 'export default function () { let x = ; }\n');

@@ -148,7 +148,7 @@ describe('collector variants', () => {
     const def = phase1Definition(loadCatalog(), { traces: 'tempo', variant: 'planted-loss' });
     const config = parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
       processors: Record<string, { traces?: { span: string[] }; logs?: { log_record: string[] } }>;
-      service: { pipelines: Record<string, { processors: string[] }> };
+      service: { pipelines: Record<string, { processors: string[]; exporters: string[] }> };
     };
     expect(config.service.pipelines.traces!.processors).toEqual([
       'memory_limiter',
@@ -169,26 +169,27 @@ describe('collector variants', () => {
     expect(def.title).toBe('Phase 1 (traces: tempo, collector variant: planted-loss)');
   });
 
-  it('hardens the collector: no batch processor, batching in the persistent queue, a WAL for metrics', () => {
+  it('hardens the collector: no batch processor, batching in the persistent queue, metrics over OTLP', () => {
     const def = phase1Definition(loadCatalog(), { traces: 'tempo', variant: 'hardened' });
-    type Exporter = { sending_queue?: { storage?: string; batch?: { max_size: number } }; wal?: { directory: string } };
+    type Exporter = { endpoint?: string; sending_queue?: { storage?: string; batch?: { max_size: number } } };
     const config = parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
       exporters: Record<string, Exporter>;
-      service: { pipelines: Record<string, { processors: string[] }> };
+      service: { pipelines: Record<string, { processors: string[]; exporters: string[] }> };
     };
     for (const p of Object.values(config.service.pipelines))
       expect(p.processors).toEqual(['memory_limiter', 'resource']);
-    for (const name of ['otlp_grpc/tempo', 'otlp_http/loki']) {
+    for (const name of ['otlp_grpc/tempo', 'otlp_http/loki', 'otlp_http/prometheus']) {
       expect(config.exporters[name]!.sending_queue).toMatchObject({
         storage: 'file_storage',
         batch: { max_size: 5000 },
       });
     }
-    expect(config.exporters.prometheus_remote_write!.wal).toEqual({ directory: '/var/lib/otelcol/prw-wal' });
+    expect(config.exporters['otlp_http/prometheus']!.endpoint).toBe('http://prometheus:9090/api/v1/otlp');
+    expect(config.service.pipelines.metrics!.exporters).toEqual(['otlp_http/prometheus']);
     expect(config.exporters['otlp_grpc/{{traces.backend}}']).toBeUndefined();
   });
 
-  it('removes processors and rejects edits of unknown pipelines or anchors', () => {
+  it('removes processors, swaps exporters and rejects edits of unknown pipelines, anchors or exporters', () => {
     const base = 'service:\n  pipelines:\n    traces:\n      processors: [a, batch, c]\n';
     const v = parseVariant('x', 'description: d\npipelines:\n  traces:\n    remove: [batch]\n', 'x.yaml');
     expect(parse(applyVariant(base, v))).toEqual({ service: { pipelines: { traces: { processors: ['a', 'c'] } } } });
@@ -201,6 +202,15 @@ describe('collector variants', () => {
         parseVariant('z', 'description: d\npipelines:\n  traces:\n    insertAfter: q\n    add: [z]\n', 'z.yaml'),
       ),
     ).toThrow(/insertAfter is invalid, expected one of a, batch, c/);
+    const withExporters =
+      'exporters:\n  e1: {}\n  e2: {}\n' + base.replace('[a, batch, c]', '[a]\n      exporters: [e1]');
+    const swap = (to: string) =>
+      applyVariant(
+        withExporters,
+        parseVariant('w', `description: d\npipelines:\n  traces:\n    exporters: [${to}]\n`, 'w.yaml'),
+      );
+    expect(parse(swap('e2'))).toMatchObject({ service: { pipelines: { traces: { exporters: ['e2'] } } } });
+    expect(() => swap('e3')).toThrow(/variant w pipelines\.traces\.exporters is invalid.*e3/);
     expect(loadVariant(phase1Dir(), 'seed')).toBeUndefined();
   });
 });

@@ -90,7 +90,7 @@ describe('presets', () => {
 });
 
 describe('stack facts', () => {
-  it('reads the batch timeout and retry limit of the collector that ran', () => {
+  it('reads the batch timeout, retry limit and in-memory exporters of the collector that ran', () => {
     const config = (variant: string) =>
       phase1Definition(loadCatalog(), { traces: 'jaeger', variant }).services.find((s) => s.name === 'otelcol')!
         .files[0]!.content;
@@ -98,11 +98,13 @@ describe('stack facts', () => {
       variant: 'seed',
       batchTimeoutMs: 5_000,
       retryMaxElapsedMs: 300_000,
+      inMemoryExporter: { metrics: 'prometheus_remote_write' },
     });
     expect(stackFactsOf(config('hardened'), 'hardened')).toEqual({
       variant: 'hardened',
       batchTimeoutMs: undefined,
       retryMaxElapsedMs: 300_000,
+      inMemoryExporter: {},
     });
   });
 });
@@ -147,7 +149,12 @@ describe('attribution', () => {
     readyAtMs: 11_500,
     error: undefined,
   };
-  const facts = { variant: 'seed', batchTimeoutMs: 5_000, retryMaxElapsedMs: 300_000 };
+  const facts = {
+    variant: 'seed',
+    batchTimeoutMs: 5_000,
+    retryMaxElapsedMs: 300_000,
+    inMemoryExporter: { metrics: 'prometheus_remote_write' },
+  };
   const entries = Array.from({ length: 30 }, (_, s) => entry(s * 10, 10, s * 1000 + 500));
   const lostLogs: SignalVerification = {
     signal: 'logs',
@@ -215,7 +222,7 @@ describe('attribution', () => {
         kill,
         'traces',
         { lost: 0, duplicates: 12, ackFromMs: undefined, ackToMs: undefined },
-        { ...facts, variant: 'hardened', batchTimeoutMs: undefined },
+        { ...facts, variant: 'hardened', batchTimeoutMs: undefined, inMemoryExporter: {} },
       ),
     ).toEqual([
       '12 spans stored twice after the kill of otelcol: the persistent queue re-sent batches whose export had completed but was not yet marked done (at-least-once delivery).',

@@ -61,12 +61,16 @@ export async function ensureK6(
       options.progress(`k6: building xk6 ${xk6Version}`);
       const json = await runCommand('go', ['mod', 'download', '-json', tool.builder], { env, captureStdout: true });
       const download = JSON.parse(json) as { Dir?: string; Error?: string };
-      if (download.Dir === undefined) throw new Error(`go mod download ${tool.builder}: ${download.Error ?? 'no directory'}`);
+      if (download.Dir === undefined)
+        throw new Error(`go mod download ${tool.builder}: ${download.Error ?? 'no directory'}`);
       const src = join(gobin, 'src');
       await rm(src, { recursive: true, force: true });
       await cp(download.Dir, src, { recursive: true });
       await runCommand('chmod', ['-R', 'u+w', src]);
-      await runCommand('go', ['build', '-trimpath', '-o', xk6, '.'], { cwd: src, env: { ...env, GOFLAGS: '-mod=mod', GOWORK: 'off' } });
+      await runCommand('go', ['build', '-trimpath', '-o', xk6, '.'], {
+        cwd: src,
+        env: { ...env, GOFLAGS: '-mod=mod', GOWORK: 'off' },
+      });
     }
     options.progress(`k6: building ${tool.module} with xk6 (first use; a few minutes on 2 cores)`);
     const dir = join(bin, '..');

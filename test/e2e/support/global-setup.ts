@@ -22,5 +22,6 @@ export default async function setup(): Promise<void> {
     if (!outcome.cached) process.stderr.write(`[e2e setup] built ${outcome.ref} in ${outcome.seconds.toFixed(0)} s\n`);
   }
   const k6 = catalog.tools.get('k6');
-  if (k6 !== undefined) await ensureK6(k6, { cacheDir: cacheDir(), progress: (m) => process.stderr.write(`[e2e setup] ${m}\n`) });
+  if (k6 !== undefined)
+    await ensureK6(k6, { cacheDir: cacheDir(), progress: (m) => process.stderr.write(`[e2e setup] ${m}\n`) });
 }
