@@ -11,7 +11,8 @@
  * Prints a table and writes reports/bench/driver-cost-<date>.json.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, packageRoot } from '../src/paths.js';
 import { runCommand } from '../src/images/run-command.js';
@@ -109,9 +110,13 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? '20');
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   const tg = await telemetrygen();
-  const k6 = await ensureK6(loadCatalog().tools.get('k6')!, { cacheDir: cacheDir(), progress: (m) => process.stderr.write(`${m}\n`) });
+  const k6 = await ensureK6(loadCatalog().tools.get('k6')!, {
+    cacheDir: cacheDir(),
+    progress: (m) => process.stderr.write(`${m}\n`),
+  });
   const k6Script = scenarioPath(packageRoot(), 'traces');
   const child = join(packageRoot(), 'dist', 'bench', 'load-child.js');
+  const scratch = mkdtempSync(join(tmpdir(), 'otel-harness-bench-'));
   const sink = await startSink();
   const results: Measurement[] = [];
   try {
@@ -134,6 +139,32 @@ async function main(): Promise<void> {
           seconds,
           [process.execPath, child, 'sdk', sink.http, sink.grpc, String(rate), String(seconds)],
           'JS SDK BatchSpanProcessor, OTLP gRPC',
+        ),
+      );
+      results.push(
+        await measure(
+          sink,
+          'otel-harness k6',
+          rate,
+          seconds,
+          [
+            'env',
+            `OTLP_HTTP=${sink.http}`,
+            `RUN_ID=bench-k6-${rate}`,
+            `DURATION=${seconds}s`,
+            `RATE=${rate}`,
+            'BATCH=510',
+            `SPANS_PER_TRACE=${SPANS_PER_TRACE}`,
+            `SUMMARY_FILE=${join(scratch, 'k6-summary.json')}`,
+            'K6_NO_USAGE_REPORT=true',
+            k6,
+            'run',
+            '--quiet',
+            '--out',
+            `json=${join(scratch, 'k6-ledger.json')}`,
+            k6Script,
+          ],
+          'k6 traces scenario, OTLP/HTTP protobuf, 510 spans/request, per-batch ledger to JSON',
         ),
       );
       const attrs = Array.from({ length: 8 }, (_, i) => [
@@ -170,6 +201,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await sink.stop();
+    rmSync(scratch, { recursive: true, force: true });
   }
   const header = ['generator', 'target spans/s', 'achieved spans/s', 'CPU s', '% of a core', 'spans per CPU-second'];
   const rows = results.map((m) => [

@@ -19,17 +19,16 @@ const RATE = numberEnv('RATE', 1000);
 const STEPS = numberEnv('STEPS', 4);
 const STEP_SECONDS = numberEnv('STEP_SECONDS', 60);
 const STEP_RAMP = env('STEP_RAMP', '5s');
-const TOP = RATE / (tracesPerIteration * config.spansPerTrace); // iterations/s at the last step
 
 const STAGES = [];
 for (let step = 1; step <= STEPS; step++) {
-  const target = Math.max(1, Math.round((TOP * step) / STEPS));
+  const target = (RATE * step) / STEPS; // spans/s
   STAGES.push({ target, duration: STEP_RAMP }, { target, duration: `${STEP_SECONDS}s` });
 }
 
 export const options = {
   scenarios: {
-    traces: rampingArrival('traces', STAGES),
+    traces: rampingArrival('traces', STAGES, tracesPerIteration * config.spansPerTrace),
   },
   thresholds: { ...commonThresholds },
 };

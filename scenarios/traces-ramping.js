@@ -17,15 +17,14 @@ import {
 const RATE = numberEnv('RATE', 1000); // spans per second at the top
 const RAMP = env('RAMP', '30s');
 const HOLD = env('HOLD', '30s');
-const TOP = Math.max(1, Math.round(RATE / (tracesPerIteration * config.spansPerTrace))); // iterations/s
 const STAGES = [
-  { target: TOP, duration: RAMP }, // ramp up
-  { target: TOP, duration: HOLD }, // hold
+  { target: RATE, duration: RAMP }, // ramp up (spans/s)
+  { target: RATE, duration: HOLD }, // hold
 ];
 
 export const options = {
   scenarios: {
-    traces: rampingArrival('traces', STAGES),
+    traces: rampingArrival('traces', STAGES, tracesPerIteration * config.spansPerTrace),
   },
   thresholds: { ...commonThresholds },
 };

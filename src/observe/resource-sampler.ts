@@ -14,8 +14,19 @@ export interface ResourceReport {
   containers: Record<string, UsageSummary>;
   /** The whole machine: busy share of all cores, % (100 = every core busy). */
   host: { cores: number; cpuMeanPct: number; cpuMaxPct: number; samples: number };
-  /** This process (the load generator): % of one core, and CPU seconds used. */
-  generator: { cpuMeanPct: number; cpuMaxPct: number; cpuSeconds: number; memoryMaxMiB: number };
+  /**
+   * The load generator: this process plus any generator subprocess (k6), % of one core and CPU seconds
+   * used; `processes` names what was counted.
+   */
+  generator: {
+    cpuMeanPct: number;
+    cpuMaxPct: number;
+    cpuSeconds: number;
+    memoryMaxMiB: number;
+    processes: string[];
+    /** Cores the generator can use: 1 for the harness alone (one JavaScript thread), more with k6. */
+    cores: number;
+  };
 }
 
 interface DockerStats {
@@ -45,6 +56,53 @@ export function parseProcStat(text: string): { busy: number; total: number; core
   return { busy: total - idle, total, cores };
 }
 
+/** CPU ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on every Linux ABI). */
+const USER_HZ = 100;
+
+/** utime + stime (seconds) and the command name from /proc/<pid>/stat; the name may hold spaces. */
+export function parsePidStat(text: string): { cpuSeconds: number; name: string } | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
+  // fields[0] is field 3 (state): utime and stime are fields 14 and 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return { cpuSeconds: (utime + stime) / USER_HZ, name: text.slice(open + 1, close) };
+}
+
+/** Resident memory (MiB) from /proc/<pid>/status's VmRSS line. */
+export function parseVmRssMiB(text: string): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  return m === null ? 0 : Number(m[1]) / 1024;
+}
+
+/** A generator subprocess followed through /proc every second: its last CPU reading survives its exit. */
+class ChildProcessUsage {
+  cpuSeconds = 0;
+  memoryMaxMiB = 0;
+  alive = true;
+  constructor(
+    readonly pid: number,
+    readonly label: string,
+    readonly cores: number,
+  ) {}
+  read(): void {
+    if (!this.alive) return;
+    try {
+      const stat = parsePidStat(readFileSync(`/proc/${this.pid}/stat`, 'utf8'));
+      if (stat !== undefined) this.cpuSeconds = Math.max(this.cpuSeconds, stat.cpuSeconds);
+      this.memoryMaxMiB = Math.max(this.memoryMaxMiB, parseVmRssMiB(readFileSync(`/proc/${this.pid}/status`, 'utf8')));
+    } catch {
+      this.alive = false; // exited: keep the last reading (at most a second short)
+    }
+  }
+}
+
 class Series {
   private sum = 0;
   private n = 0;
@@ -72,6 +130,9 @@ export class ResourceSampler {
   private readonly genCpu = new Series();
   private genMemMax = 0;
   private timer: NodeJS.Timeout | undefined;
+  private childTimer: NodeJS.Timeout | undefined;
+  private readonly children: ChildProcessUsage[] = [];
+  private lastChildCpu = 0;
   private lastProc = parseProcStat(readProcStat());
   private lastGen = process.cpuUsage();
   private lastGenAt = Date.now();
@@ -90,6 +151,25 @@ export class ResourceSampler {
     return this;
   }
 
+  /**
+   * Counts a generator subprocess (k6) as part of the generator. Read every second, because its CPU time
+   * cannot be read once it has exited and been reaped.
+   */
+  watchGeneratorProcess(pid: number, label: string, cores: number): void {
+    const child = new ChildProcessUsage(pid, label, cores);
+    child.read();
+    this.children.push(child);
+    this.childTimer ??= setInterval(() => this.readChildren(), 1_000);
+  }
+
+  private readChildren(): void {
+    for (const c of this.children) c.read();
+  }
+
+  private childCpuSeconds(): number {
+    return this.children.reduce((n, c) => n + c.cpuSeconds, 0);
+  }
+
   /** The latest sample of each container (for live progress). */
   latest(): Record<string, number> {
     return Object.fromEntries([...this.cpu].map(([k, s]) => [k, s.max]));
@@ -105,10 +185,15 @@ export class ResourceSampler {
       this.lastProc = proc;
       const now = Date.now();
       const gen = process.cpuUsage(this.lastGen);
-      this.genCpu.add(((gen.user + gen.system) / 1000 / Math.max(1, now - this.lastGenAt)) * 100);
+      this.readChildren();
+      const childCpu = this.childCpuSeconds();
+      const genMs = (gen.user + gen.system) / 1000 + (childCpu - this.lastChildCpu) * 1000;
+      this.genCpu.add((genMs / Math.max(1, now - this.lastGenAt)) * 100);
       this.lastGen = process.cpuUsage();
+      this.lastChildCpu = childCpu;
       this.lastGenAt = now;
-      this.genMemMax = Math.max(this.genMemMax, process.memoryUsage().rss / (1024 * 1024));
+      const childMem = this.children.reduce((n, c) => n + (c.alive ? c.memoryMaxMiB : 0), 0);
+      this.genMemMax = Math.max(this.genMemMax, process.memoryUsage().rss / (1024 * 1024) + childMem);
       await Promise.all(
         [...this.containers].map(async ([name, id]) => {
           try {
@@ -134,6 +219,8 @@ export class ResourceSampler {
 
   stop(): ResourceReport {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.childTimer !== undefined) clearInterval(this.childTimer);
+    this.readChildren();
     const used = process.cpuUsage(this.startUsage);
     const containers: Record<string, UsageSummary> = {};
     for (const [name, cpu] of this.cpu) {
@@ -157,8 +244,10 @@ export class ResourceSampler {
       generator: {
         cpuMeanPct: round(this.genCpu.mean),
         cpuMaxPct: round(this.genCpu.max),
-        cpuSeconds: round((used.user + used.system) / 1e6),
+        cpuSeconds: round((used.user + used.system) / 1e6 + this.childCpuSeconds()),
         memoryMaxMiB: round(this.genMemMax),
+        processes: ['otel-harness', ...this.children.map((c) => c.label)],
+        cores: Math.max(1, ...this.children.map((c) => c.cores)),
       },
     };
   }

@@ -190,7 +190,7 @@ export function renderSummary(r: SoakResult): string {
       ),
       '',
       `Machine: ${r.resources.host.cores} cores, ${fmt(r.resources.host.cpuMeanPct, 1)} % busy on average (max ${fmt(r.resources.host.cpuMaxPct, 1)} %). ` +
-        `Generator: ${fmt(r.resources.generator.cpuMeanPct, 1)} % of a core on average (max ${fmt(r.resources.generator.cpuMaxPct, 1)} %), ${fmt(r.resources.generator.cpuSeconds, 1)} CPU s, ${fmt(r.resources.generator.memoryMaxMiB)} MiB.`,
+        `Generator (${r.resources.generator.processes.join(' + ')}): ${fmt(r.resources.generator.cpuMeanPct, 1)} % of a core on average (max ${fmt(r.resources.generator.cpuMaxPct, 1)} %), ${fmt(r.resources.generator.cpuSeconds, 1)} CPU s, ${fmt(r.resources.generator.memoryMaxMiB)} MiB.`,
       '',
     );
   }

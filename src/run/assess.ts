@@ -119,9 +119,14 @@ export function assessLimits(
     }
   }
   if (resources !== undefined) {
-    if (resources.generator.cpuMaxPct > GENERATOR_CPU_LIMIT) {
+    const generatorCores = resources.generator.cores;
+    if (resources.generator.cpuMaxPct > GENERATOR_CPU_LIMIT * generatorCores) {
       generator = true;
-      reasons.push(`the generator used up to ${resources.generator.cpuMaxPct}% of a core`);
+      reasons.push(
+        generatorCores === 1
+          ? `the generator used up to ${resources.generator.cpuMaxPct}% of a core`
+          : `the generator (${resources.generator.processes.join(' + ')}) used up to ${resources.generator.cpuMaxPct}% of a core, of ${generatorCores} cores it can use`,
+      );
     }
     if (resources.host.cpuMeanPct > MACHINE_CPU_LIMIT) {
       machine = true;

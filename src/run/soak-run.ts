@@ -5,7 +5,7 @@ import { Ledger, type Signal } from '../load/ledger.js';
 import { driveNative, LiveCounters } from '../load/native-driver.js';
 import { loadsOf, SOAK_SERVICE_NAME } from '../load/signal-loads.js';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalog } from '../images/catalog.js';
 import { cacheDir, packageRoot } from '../paths.js';
@@ -221,7 +221,9 @@ export async function runSoak(
     try {
       reports =
         k6 !== undefined
-          ? await driveK6Plan(k6, plan, runId, loadStart, endpoints, ledger, live, abort, result)
+          ? await driveK6Plan(k6, plan, runId, loadStart, endpoints, ledger, live, abort, result, (pid) =>
+              sampler?.watchGeneratorProcess(pid, 'k6', availableParallelism()),
+            )
           : options.driver === 'sdk'
             ? await driveSdkPlan(plan, runId, ledger, live, endpoints.otlpGrpc, abort)
             : await driveNative(loadsOf(plan, runId, loadStart), ledger, live, {
@@ -428,6 +430,7 @@ async function driveK6Plan(
   live: LiveCounters,
   abort: AbortSignal,
   result: SoakResult,
+  onStart: (pid: number) => void,
 ): Promise<Map<Signal, SchedulerReport>> {
   const summaryFile = join(k6.workDir, 'summary.json');
   const input = k6Input(plan, runId, endpoints.otlpHttp, metricStartMs, summaryFile);
@@ -441,6 +444,7 @@ async function driveK6Plan(
         summaryFile,
         itemsPerIteration: Object.fromEntries(plan.signals.map((s) => [s.signal, s.batchUnits * s.itemsPerUnit])),
         signals: plan.signals.map((s) => s.signal),
+        onStart,
       },
       ledger,
       live,

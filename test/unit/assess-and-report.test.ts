@@ -114,10 +114,21 @@ describe('thresholds and verdict', () => {
 });
 
 describe('limit assessment', () => {
-  const res = (genMax: number, hostMean: number) => ({
+  const res = (genMax: number, hostMean: number, processes = ['otel-harness'], cores = 1) => ({
     containers: {},
     host: { cores: 2, cpuMeanPct: hostMean, cpuMaxPct: hostMean, samples: 5 },
-    generator: { cpuMeanPct: genMax / 2, cpuMaxPct: genMax, cpuSeconds: 3, memoryMaxMiB: 100 },
+    generator: { cpuMeanPct: genMax / 2, cpuMaxPct: genMax, cpuSeconds: 3, memoryMaxMiB: 100, processes, cores },
+  });
+  it('holds a single-threaded generator to one core and k6 to every core it can use', () => {
+    expect(assessLimits({ logs: load() }, res(95, 50), 0.95)).toEqual({
+      limitedBy: 'generator',
+      reasons: ['the generator used up to 95% of a core'],
+    });
+    expect(assessLimits({ logs: load() }, res(120, 80, ['otel-harness', 'k6'], 2), 0.95).limitedBy).toBe('nothing');
+    expect(assessLimits({ logs: load() }, res(185, 80, ['otel-harness', 'k6'], 2), 0.95)).toEqual({
+      limitedBy: 'generator',
+      reasons: ['the generator (otel-harness + k6) used up to 185% of a core, of 2 cores it can use'],
+    });
   });
   it('blames the machine, then the generator, then the stack', () => {
     expect(assessLimits({ logs: load() }, res(20, 30), 0.95)).toEqual({ limitedBy: 'nothing', reasons: [] });

@@ -5,7 +5,7 @@ import { classifyGrpcCode, classifyHttpStatus, errorAnswer } from '../../src/loa
 import { BACKEND_COUNTERS, deltas, readCounters } from '../../src/observe/backend-counters.js';
 import { collectorCounters, counterDelta } from '../../src/observe/collector-metrics.js';
 import { parsePrometheusText, sumOf } from '../../src/observe/prometheus-text.js';
-import { parseProcStat, usageFromStats } from '../../src/observe/resource-sampler.js';
+import { parsePidStat, parseProcStat, parseVmRssMiB, usageFromStats } from '../../src/observe/resource-sampler.js';
 import { digestCollectorLog } from '../../src/observe/collector-log.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
@@ -125,6 +125,24 @@ describe('resource readings', () => {
     expect(
       parseProcStat('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0\ncpu1 50 0 25 400 25 0 0 0\n'),
     ).toEqual({ busy: 150, total: 1000, cores: 2 });
+  });
+
+  it('reads a process CPU time from /proc/<pid>/stat, even with spaces and parentheses in its name', () => {
+    expect(parsePidStat('4242 (k6 (run)) S 1 4242 4242 0 -1 4194560 1234 0 0 0 7192 310 0 0 20 0 12 0')).toEqual({
+      cpuSeconds: 75.02,
+      name: 'k6 (run)',
+    });
+    expect(parsePidStat('garbage')).toBeUndefined();
+    expect(parseVmRssMiB('Name:\tk6\nVmRSS:\t  204800 kB\n')).toBe(200);
+  });
+
+  it('agrees with Node on this process CPU time (USER_HZ is 100)', () => {
+    let x = 0;
+    for (let i = 0; i < 3e7; i++) x += i % 7;
+    expect(x).toBeGreaterThan(0);
+    const fromProc = parsePidStat(readFileSync('/proc/self/stat', 'utf8'))?.cpuSeconds ?? -1;
+    const used = process.cpuUsage();
+    expect(Math.abs(fromProc - (used.user + used.system) / 1e6)).toBeLessThan(0.1);
   });
 });
 

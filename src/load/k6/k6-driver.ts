@@ -67,6 +67,8 @@ export async function driveK6(
     summaryFile: string;
     itemsPerIteration: Partial<Record<Signal, number>>;
     signals: readonly Signal[];
+    /** Called with k6's pid once it runs (the resource sampler counts it as the generator). */
+    onStart?: (pid: number) => void;
   },
   ledger: Ledger,
   live: LiveCounters,
@@ -81,6 +83,7 @@ export async function driveK6(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  if (child.pid !== undefined) input.onStart?.(child.pid);
   const tail: string[] = [];
   const collect = (c: Buffer) => {
     for (const line of c.toString().split('\n')) {
