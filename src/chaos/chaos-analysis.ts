@@ -136,13 +136,22 @@ function faultAt(events: readonly ChaosEvent[], atMs: number): number {
 
 const noun: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
 
+/** When the attributed items were acknowledged, relative to the fault: " (acknowledged 0.4 s before the fault)". */
+function ackWindow(a: Attribution): string {
+  if (a.ackFromMs === undefined || a.ackToMs === undefined) return '';
+  const at = (ms: number) => {
+    const s = Math.abs(ms / 1000).toFixed(1);
+    return s === '0.0' ? 'at' : ms < 0 ? `${s} s before` : `${s} s after`;
+  };
+  const from = at(a.ackFromMs);
+  const to = at(a.ackToMs);
+  return from === to ? ` (acknowledged ${from} the fault)` : ` (acknowledged from ${from} to ${to} the fault)`;
+}
+
 /** One sentence on why a fault cost what it cost. Pure. */
 export function explain(e: ChaosEvent, signal: Signal, a: Attribution, facts: StackFacts): string[] {
   const out: string[] = [];
-  const window =
-    a.ackFromMs === undefined || a.ackToMs === undefined
-      ? ''
-      : ` (acknowledged ${(a.ackFromMs / 1000).toFixed(1)} s to ${(a.ackToMs / 1000).toFixed(1)} s relative to the fault)`;
+  const window = ackWindow(a);
   const collector = e.target === 'otelcol';
   if (a.lost > 0) {
     const inMemory = facts.inMemoryExporter[signal];

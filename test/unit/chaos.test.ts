@@ -190,7 +190,7 @@ describe('attribution', () => {
     expect(f.queuePeak).toBe(40);
     expect(f.queueDrainSeconds).toBe(1.5);
     expect(f.explanations).toEqual([
-      '20 log records lost at the SIGKILL (acknowledged -1.5 s to -0.5 s relative to the fault): the batch processor acknowledges before the persistent queue sees the data and held it in memory (up to its 5 s timeout) when the process died.',
+      '20 log records lost at the SIGKILL (acknowledged from 1.5 s before to 0.5 s before the fault): the batch processor acknowledges before the persistent queue sees the data and held it in memory (up to its 5 s timeout) when the process died.',
     ]);
     expect(report.unattributed).toEqual({});
   });
