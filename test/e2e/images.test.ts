@@ -40,8 +40,8 @@ async function statInImage(image: string, paths: string[]): Promise<Record<strin
     }
     return result;
   } finally {
-    await target.remove({ force: true });
-    await helper.remove({ force: true });
+    await target.remove({ force: true, v: true }); // v: the image's VOLUME paths get anonymous volumes
+    await helper.remove({ force: true, v: true });
   }
 }
 
