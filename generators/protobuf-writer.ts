@@ -88,14 +88,24 @@ export class ProtoWriter {
     this.buf = next;
   }
 
+  // Hot paths read `buf` and `pos` into locals: in k6's interpreter every `this.` access costs as much
+  // as the byte write itself.
   private rawVarint(value: number): void {
     this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
     let v = value;
+    if (v < 0x80) {
+      buf[pos] = v;
+      this.pos = pos + 1;
+      return;
+    }
     while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      buf[pos++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
     }
-    this.buf[this.pos++] = v;
+    buf[pos++] = v;
+    this.pos = pos;
   }
 
   private tag(field: number, wire: number): void {
@@ -149,10 +159,13 @@ export class ProtoWriter {
   }
 
   private u32(v: number): void {
-    this.buf[this.pos++] = v & 0xff;
-    this.buf[this.pos++] = (v >>> 8) & 0xff;
-    this.buf[this.pos++] = (v >>> 16) & 0xff;
-    this.buf[this.pos++] = (v >>> 24) & 0xff;
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = v & 0xff;
+    buf[pos + 1] = (v >>> 8) & 0xff;
+    buf[pos + 2] = (v >>> 16) & 0xff;
+    buf[pos + 3] = (v >>> 24) & 0xff;
+    this.pos = pos + 4;
   }
 
   bytes(field: number, value: Uint8Array): this {
@@ -169,25 +182,28 @@ export class ProtoWriter {
     const len = utf8Length(value);
     this.rawVarint(len);
     this.ensure(len);
+    const buf = this.buf;
+    let pos = this.pos;
     for (let i = 0; i < value.length; i++) {
       let c = value.charCodeAt(i);
       if (c < 0x80) {
-        this.buf[this.pos++] = c;
+        buf[pos++] = c;
       } else if (c < 0x800) {
-        this.buf[this.pos++] = 0xc0 | (c >> 6);
-        this.buf[this.pos++] = 0x80 | (c & 0x3f);
+        buf[pos++] = 0xc0 | (c >> 6);
+        buf[pos++] = 0x80 | (c & 0x3f);
       } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
         c = 0x10000 + ((c - 0xd800) << 10) + (value.charCodeAt(++i) - 0xdc00);
-        this.buf[this.pos++] = 0xf0 | (c >> 18);
-        this.buf[this.pos++] = 0x80 | ((c >> 12) & 0x3f);
-        this.buf[this.pos++] = 0x80 | ((c >> 6) & 0x3f);
-        this.buf[this.pos++] = 0x80 | (c & 0x3f);
+        buf[pos++] = 0xf0 | (c >> 18);
+        buf[pos++] = 0x80 | ((c >> 12) & 0x3f);
+        buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (c & 0x3f);
       } else {
-        this.buf[this.pos++] = 0xe0 | (c >> 12);
-        this.buf[this.pos++] = 0x80 | ((c >> 6) & 0x3f);
-        this.buf[this.pos++] = 0x80 | (c & 0x3f);
+        buf[pos++] = 0xe0 | (c >> 12);
+        buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (c & 0x3f);
       }
     }
+    this.pos = pos;
     return this;
   }
 
@@ -223,6 +239,12 @@ export class ProtoWriter {
 
   get length(): number {
     return this.pos;
+  }
+
+  /** The bytes written so far, without copying: valid until the next write or `reset()`. */
+  view(): Uint8Array {
+    if (this.stack.length > 0) throw new Error('view() with an open fork()');
+    return this.buf.subarray(0, this.pos);
   }
 
   /** A copy of the bytes written so far. */

@@ -69,7 +69,8 @@ describe('trace batches', () => {
   const shape = { ...traceShapeDefaults(), spansPerTrace: 3, attributesPerSpan: 2, errorFraction: 0.5 };
   const builder = new TraceBatchBuilder(identity, shape);
 
-  it('decode back to exactly the generated traces', () => {
+  it('decode back to exactly the generated traces, batch after batch (pre-encoded fields are reused)', () => {
+    builder.build(2 ** 40, 7, NOW - 1_000); // leaves other ids in the builder's scratch fields
     const batch = builder.build(10, 4, NOW);
     expect(batch.items).toBe(12);
     const resourceSpans = new Msg(batch.body).msg(1);
@@ -91,6 +92,7 @@ describe('trace batches', () => {
       if (index === 0) expect(span.has(4)).toBe(false);
       else expect(toHex(span.bytes(4))).toBe(toHex(spanId(seq, 0)));
       expect(Number(span.uint(6))).toBe(index === 0 ? 2 : 1);
+      expect(span.string(5)).toBe(index === 0 ? 'soak-root' : `soak-child-${index}`);
       const attrs = span.attributes(9);
       expect(attrs['otel_harness.seq']).toBe(String(seq));
       expect(attrs['otel_harness.span_seq']).toBe(String(seq * 3 + index));
