@@ -129,8 +129,15 @@ export class TraceBatchBuilder {
     traceId(this.tag, seq, this.tid);
     spanId(seq, 0, this.rootId);
     const startMs = nowMs - traits.durationMs;
-    const seqKv = this.seqAttribute.reset().fork().raw(this.seqKey).fork().string(1, String(seq)).join(2).join(9);
-    const seqAttribute = seqKv.view();
+    const seqAttribute = this.seqAttribute
+      .reset()
+      .fork()
+      .raw(this.seqKey)
+      .fork()
+      .string(1, String(seq))
+      .join(2)
+      .join(9)
+      .view();
     for (let index = 0; index < spansPerTrace; index++) {
       w.fork(); // spans (2)
       w.raw(this.tidField);

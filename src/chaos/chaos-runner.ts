@@ -83,20 +83,18 @@ export class ChaosRunner {
     try {
       switch (fault.action) {
         case 'kill':
-          await c.kill({ signal: 'SIGKILL' });
-          await c.wait();
-          this.stopped.add(id);
-          if (fault.durationMs > 0) await pause(fault.durationMs);
-          await c.start();
-          this.stopped.delete(id);
-          event.endedAtMs = now();
-          event.readyAtMs = await this.waitReady(fault.target, now, abort);
-          break;
         case 'restart':
         case 'outage':
-          this.stopped.add(id);
-          await c.stop({ t: fault.action === 'restart' ? (fault.value ?? 30) : 10 });
-          if (fault.action === 'outage') await pause(fault.durationMs);
+          if (fault.action === 'kill') {
+            await c.kill({ signal: 'SIGKILL' });
+            await c.wait();
+            this.stopped.add(id);
+          } else {
+            this.stopped.add(id);
+            await c.stop({ t: fault.action === 'restart' ? (fault.value ?? 30) : 10 });
+          }
+          // A kill stays down for its duration if it has one; a graceful restart comes straight back.
+          if (fault.action !== 'restart' && fault.durationMs > 0) await pause(fault.durationMs);
           await c.start();
           this.stopped.delete(id);
           event.endedAtMs = now();

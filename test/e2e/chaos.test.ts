@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { SoakResult } from '../../src/report/result.js';
-import { readResult, runCli, tempReportDir } from './support/cli.js';
+import { runReported } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 const SIGNALS = ['traces', 'metrics', 'logs'] as const;
 
 async function chaos(args: string[]): Promise<{ code: number | null; r: SoakResult; stderr: string }> {
-  const dir = tempReportDir();
-  const run = await runCli(['chaos', ...args, '--report-dir', dir]);
-  const r = readResult(dir);
+  const run = await runReported(['chaos', ...args]);
+  const r = run.result();
   expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   return { code: run.code, r, stderr: run.stderr };
 }
@@ -91,16 +90,12 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
   });
 
   it('interrupted mid-fault: the paused container is unpaused and everything is removed (exit 130)', async () => {
-    const dir = tempReportDir();
-    const run = await runCli(
-      ['soak', '--rate', '300', '--duration', '60s', '--chaos', 'pause:loki@3s+50s', '--report-dir', dir],
-      {
-        when: /chaos: pause:loki@3s\+50s\n/,
-        signal: 'SIGINT',
-      },
-    );
+    const run = await runReported(['soak', '--rate', '300', '--duration', '60s', '--chaos', 'pause:loki@3s+50s'], {
+      when: /chaos: pause:loki@3s\+50s\n/,
+      signal: 'SIGINT',
+    });
     expect(run.code, run.stderr).toBe(130);
-    const r = readResult(dir);
+    const r = run.result();
     expect(r.partial).toBe(true);
     expect(r.chaos?.faults[0]?.startedAtMs).toBeDefined();
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);

@@ -7,13 +7,12 @@ import { loadCatalog } from '../../src/images/catalog.js';
 import { ensureK6 } from '../../src/load/k6/k6-binary.js';
 import { inspectScenario } from '../../src/load/k6/k6-driver.js';
 import { cacheDir } from '../../src/paths.js';
-import { readResult, runCli, seqs, tempReportDir } from './support/cli.js';
+import { runReported, seqs } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 describe('soak --driver k6 (k6 built here, scenarios on the shared generators)', () => {
   it('the traces scenario at 1,000 spans/s for 30 s: exact zero-loss verdict', async () => {
-    const dir = tempReportDir();
-    const run = await runCli([
+    const run = await runReported([
       'soak',
       '--driver',
       'k6',
@@ -23,11 +22,9 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
       '1000',
       '--duration',
       '30s',
-      '--report-dir',
-      dir,
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const r = readResult(dir);
+    const r = run.result();
     const t = r.load.signals.traces!;
     expect(t.counts.acknowledged).toBeGreaterThan(25_000);
     expect(t.counts.acknowledged).toBe(t.counts.offered);
@@ -43,8 +40,7 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
   });
 
   it('the mixed scenario: traces, metrics and logs, each verified exactly', async () => {
-    const dir = tempReportDir();
-    const run = await runCli([
+    const run = await runReported([
       'soak',
       '--driver',
       'k6',
@@ -54,11 +50,9 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
       '1500',
       '--duration',
       '30s',
-      '--report-dir',
-      dir,
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const r = readResult(dir);
+    const r = run.result();
     for (const s of ['traces', 'metrics', 'logs'] as const) {
       expect(r.verification.signals[s]!.lost, s).toBe(0);
       expect(r.verification.signals[s]!.found, s).toBe(r.load.signals[s]!.counts.acknowledged);
@@ -67,8 +61,7 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
   });
 
   it('planted loss through k6: detected exactly, exit 4', async () => {
-    const dir = tempReportDir();
-    const run = await runCli([
+    const run = await runReported([
       'soak',
       '--driver',
       'k6',
@@ -80,11 +73,9 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
       '1000',
       '--duration',
       '20s',
-      '--report-dir',
-      dir,
     ]);
     expect(run.code, run.stderr).toBe(4);
-    const r = readResult(dir);
+    const r = run.result();
     const dropped = seqs(r.load.signals.logs!.idRanges.acknowledged).filter((s) => s > 0 && s % 100 === 0);
     expect(r.verification.signals.logs!.lost).toBe(dropped.length);
     expect(seqs(r.verification.signals.logs!.lostRanges)).toEqual(dropped);

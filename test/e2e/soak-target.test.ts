@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phase1 } from '../../src/stack/phase1-stack.js';
 import type { StartedStack } from '../../src/stack/started-stack.js';
-import { readResult, runCli, tempReportDir } from './support/cli.js';
+import { runReported, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` describes it)', () => {
@@ -27,20 +27,9 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
   });
 
   it('drives and verifies the existing stack with the native driver, and leaves it running', async () => {
-    const dir = tempReportDir();
-    const run = await runCli([
-      'soak',
-      '--target',
-      targetFile,
-      '--rate',
-      '900',
-      '--duration',
-      '15s',
-      '--report-dir',
-      dir,
-    ]);
+    const run = await runReported(['soak', '--target', targetFile, '--rate', '900', '--duration', '15s']);
     expect(run.code, run.stderr).toBe(0);
-    const r = readResult(dir);
+    const r = run.result();
     expect(r.stack.title).toBe('Phase 1 (traces: jaeger)');
     expect(r.plan.target).toBe(targetFile);
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
@@ -51,8 +40,7 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
   });
 
   it('the SDK driver (OpenTelemetry JS SDK over OTLP gRPC) is verified the same way', async () => {
-    const dir = tempReportDir();
-    const run = await runCli([
+    const run = await runReported([
       'soak',
       '--target',
       targetFile,
@@ -64,11 +52,9 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
       '1000',
       '--duration',
       '15s',
-      '--report-dir',
-      dir,
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const r = readResult(dir);
+    const r = run.result();
     const traces = r.load.signals.traces!;
     expect(traces.counts.acknowledged).toBe(15_000);
     expect(traces.answers).toEqual({ OK: 15_000 });
@@ -94,12 +80,11 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
         endpoints: [{ service: 'otelcol', label: 'OTLP HTTP', address: `http://127.0.0.1:${port}` }],
       }),
     );
-    const dir = tempReportDir();
-    const run = await runCli(['soak', '--target', dead, '--duration', '5s', '--report-dir', dir]);
+    const run = await runReported(['soak', '--target', dead, '--duration', '5s']);
     expect(run.code).toBe(5);
     expect(run.stderr).toContain(
       `error: Target endpoint OTLP HTTP (http://127.0.0.1:${port}/v1/traces) is unreachable: ECONNREFUSED`,
     );
-    expect(readResult(dir).verdict).toMatchObject({ status: 'error', exitCode: 5 });
+    expect(run.result().verdict).toMatchObject({ status: 'error', exitCode: 5 });
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TracesBackend } from '../../src/stack/phase1.js';
-import { readResult, runCli, seqs, tempReportDir } from './support/cli.js';
+import { runReported, seqs } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 /** 2,000 items/s for 30 s across traces, metrics and logs; every trace checked by id. */
@@ -12,10 +12,9 @@ const everyHundredth = (s: number) => s > 0 && s % 100 === 0;
 
 describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (traces) => {
   it('a clean run reports zero loss with exact counts (exit 0)', async () => {
-    const dir = tempReportDir();
-    const run = await runCli(['soak', '--traces', traces, ...RUN, '--report-dir', dir]);
+    const run = await runReported(['soak', '--traces', traces, ...RUN]);
     expect(run.code, run.stderr).toBe(0);
-    const r = readResult(dir);
+    const r = run.result();
     expect(r.partial).toBe(false);
     expect(r.verdict).toEqual({ status: 'pass', exitCode: 0, reasons: [] });
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
@@ -38,10 +37,9 @@ describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (tr
   });
 
   it('planted loss (a filter dropping every 100th span and log record) is reported exactly, named, exit 4', async () => {
-    const dir = tempReportDir();
-    const run = await runCli(['soak', '--traces', traces, '--variant', 'planted-loss', ...RUN, '--report-dir', dir]);
+    const run = await runReported(['soak', '--traces', traces, '--variant', 'planted-loss', ...RUN]);
     expect(run.code, run.stderr).toBe(4);
-    const r = readResult(dir);
+    const r = run.result();
 
     // What the filter must have dropped, from what the pipeline acknowledged.
     const ackedTraces = seqs(r.load.signals.traces!.idRanges.acknowledged);
@@ -72,18 +70,17 @@ describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (tr
 
 describe('soak interrupted', () => {
   it('Ctrl-C during the load writes a partial result, removes everything and exits 130', async () => {
-    const dir = tempReportDir();
-    const run = await runCli(['soak', '--rate', '500', '--duration', '2m', '--report-dir', dir], {
+    const run = await runReported(['soak', '--rate', '500', '--duration', '2m'], {
       when: /load 5\/120 s/,
       signal: 'SIGINT',
     });
     expect(run.code, run.stderr).toBe(130);
-    const r = readResult(dir);
+    const r = run.result();
     expect(r.partial).toBe(true);
     expect(r.verdict.status).toBe('interrupted');
     expect(r.load.signals.logs!.counts.acknowledged).toBeGreaterThan(0);
     expect(r.load.signals.logs!.counts.offered).toBeLessThan((500 / 3) * 120);
-    expect(existsSync(join(dir, readdirSync(dir)[0]!, 'summary.md'))).toBe(true);
+    expect(existsSync(join(run.dir, readdirSync(run.dir)[0]!, 'summary.md'))).toBe(true);
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 });

@@ -34,6 +34,23 @@ export function runCli(args: string[], interrupt?: { when: RegExp; signal: NodeJ
   });
 }
 
+export interface ReportedRun extends CliRun {
+  /** The run's report directory (a fresh temporary one). */
+  dir: string;
+  /** Its result.json (throws if the run wrote none). */
+  result: () => SoakResult;
+}
+
+/** Runs `otel-harness <args> --report-dir <fresh dir>`; the result is read from that directory. */
+export async function runReported(
+  args: string[],
+  interrupt?: { when: RegExp; signal: NodeJS.Signals },
+): Promise<ReportedRun> {
+  const dir = tempReportDir();
+  const run = await runCli([...args, '--report-dir', dir], interrupt);
+  return { ...run, dir, result: () => readResult(dir) };
+}
+
 export function tempReportDir(): string {
   return mkdtempSync(join(tmpdir(), 'otel-harness-e2e-'));
 }
