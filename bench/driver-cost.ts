@@ -19,8 +19,8 @@ import { runCommand } from '../src/images/run-command.js';
 import { scrape, sumOf } from '../src/observe/prometheus-text.js';
 import { startSink, type Sink } from './sink.js';
 import { loadCatalog } from '../src/images/catalog.js';
-import { ensureK6 } from '../src/load/k6/k6-binary.js';
-import { scenarioPath } from '../src/load/k6/k6-scenarios.js';
+import { ensureK6 } from '../src/load/drivers/k6/k6-binary.js';
+import { scenarioPath } from '../src/load/drivers/k6/k6-scenarios.js';
 
 const TELEMETRYGEN = 'github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@v0.161.0';
 const SPANS_PER_TRACE = 5;

@@ -3,31 +3,32 @@
  *   node dist/bench/load-child.js <native|sdk> <otlp http url> <otlp grpc host:port> <spans/s> <seconds>
  * Prints the ledger counts as JSON on stdout.
  */
-import { resolveSoakOptions } from '../src/config/soak-options.js';
+import { driverOf } from '../src/load/drivers/registry.js';
 import { Ledger } from '../src/load/ledger.js';
-import { driveNative, LiveCounters } from '../src/load/native-driver.js';
-import { driveSdk } from '../src/load/sdk-driver.js';
-import { planSoak, sdkLoadOf } from '../src/run/soak-plan.js';
-import { loadsOf } from '../src/load/signal-loads.js';
+import { LiveCounters } from '../src/load/live-counters.js';
+import { metricTimelineOf, type DriverName } from '../src/load/load-spec.js';
+import { SOAK_SERVICE_NAME } from '../src/load/run-identity.js';
+import { resolveSoakOptions } from '../src/soak/soak-options.js';
+import { planLoad } from '../src/soak/soak-plan.js';
 
 const [driver, http, grpc, rate, seconds] = process.argv.slice(2);
-const options = resolveSoakOptions({ driver, signals: 'traces', rate, duration: `${seconds}s` }, {});
-const plan = planSoak(options);
-const ledger = new Ledger({ traces: plan.traceShape.spansPerTrace, metrics: 1, logs: 1 });
-const live = new LiveCounters();
+const spec = planLoad(resolveSoakOptions({ driver, signals: 'traces', rate, duration: `${seconds}s` }, {}));
+const ledger = new Ledger({ traces: spec.traceShape.spansPerTrace, metrics: 1, logs: 1 });
 const runId = `bench-${driver}-${Date.now()}`;
-const abort = new AbortController().signal;
-const reports =
-  driver === 'sdk'
-    ? await driveSdk(sdkLoadOf(plan)!, runId, ledger, live, grpc, abort)
-    : await driveNative(loadsOf(plan, runId, Date.now()), ledger, live, {
-        endpoint: http!,
-        profile: options.profile,
-        durationMs: options.durationMs,
-        maxInFlight: options.maxInFlight,
-        timeoutMs: options.requestTimeoutMs,
-        signal: abort,
-      });
+const d = driverOf(driver as DriverName);
+await d.prepare(spec, runId, SOAK_SERVICE_NAME, () => undefined);
+const { reports } = await d.drive({
+  runId,
+  serviceName: SOAK_SERVICE_NAME,
+  spec,
+  ingest: { otlpHttp: http!, otlpGrpc: grpc, headers: {} },
+  ledger,
+  live: new LiveCounters(),
+  abort: new AbortController().signal,
+  metricTimeline: metricTimelineOf(spec, Date.now()),
+  progress: () => undefined,
+});
+await d.dispose();
 process.stdout.write(
   JSON.stringify({ counts: ledger.counts('traces'), lagMs: reports.get('traces')?.scheduleLagMs }) + '\n',
 );

@@ -1,9 +1,9 @@
 import { connectDockerEngine } from '../src/docker/docker-engine.js';
 import { LABEL, newRunId } from '../src/docker/labels.js';
 import { loadCatalog, localImageRef } from '../src/images/catalog.js';
-import { removeHarnessResources } from '../src/stack/cleanup.js';
-import { HarnessContainer } from '../src/stack/harness-container.js';
-import { HttpReadiness } from '../src/stack/http-readiness.js';
+import { removeHarnessResources } from '../src/stack/docker/cleanup.js';
+import { HarnessContainer } from '../src/stack/docker/harness-container.js';
+import { HttpReadiness } from '../src/stack/docker/http-readiness.js';
 
 /** A collector that accepts OTLP (gRPC and HTTP) and discards it: the benchmark's common sink. */
 const SINK_CONFIG = `

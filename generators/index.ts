@@ -10,4 +10,14 @@ export {
   type TraceTraits,
 } from './traces.js';
 export { logLine, logShapeDefaults, LogBatchBuilder, seqOfLogLine, type LogShape } from './logs.js';
-export { METRIC_NAME, MetricBatchBuilder, pointOf, sampleTimeMs, type MetricShape } from './metrics.js';
+export {
+  fixedIntervalClock,
+  METRIC_NAME,
+  MetricBatchBuilder,
+  pointOf,
+  tickTimeMs,
+  type MetricShape,
+  type MetricTimeline,
+} from './metrics.js';
+export { dueTimeMs, itemsDue, rateAt, totalItems, type RateProfile } from './rate-profile.js';
+export { decodePartialSuccess, decodePartialSuccessJson, type PartialSuccess } from './otlp-response.js';

@@ -6,6 +6,7 @@ import {
   LogBatchBuilder,
   logShapeDefaults,
   MetricBatchBuilder,
+  tickTimeMs,
   TraceBatchBuilder,
   traceShapeDefaults,
 } from '../dist/generators/index.js';
@@ -28,6 +29,7 @@ const RATES = {
 const INTERVAL_MS = numberEnv('METRIC_INTERVAL_MS', 5000);
 const SERIES = numberEnv('SERIES', Math.max(1, Math.round((RATES.metrics * INTERVAL_MS) / 1000)));
 const START_MS = numberEnv('METRIC_START_MS', Date.now());
+const DURATION_MS = numberEnv('DURATION_MS', 60_000);
 const PER_ITERATION = { traces: tracesPerIteration * config.spansPerTrace, metrics: config.batch, logs: config.batch };
 
 export const options = {
@@ -42,7 +44,16 @@ export const options = {
 const identity = { runId: config.runId, serviceName: config.serviceName };
 const traceBuilder = new TraceBatchBuilder(identity, { ...traceShapeDefaults(), spansPerTrace: config.spansPerTrace });
 const logBuilder = new LogBatchBuilder(identity, logShapeDefaults());
-const metricBuilder = new MetricBatchBuilder(identity, { series: SERIES, intervalMs: INTERVAL_MS }, START_MS);
+const metricShape = { series: SERIES, intervalMs: INTERVAL_MS };
+const metricTimeline = {
+  startMs: START_MS,
+  profile: { kind: 'constant' },
+  rate: Math.max(1, Math.round(RATES.metrics)),
+  durationMs: DURATION_MS,
+};
+const metricBuilder = new MetricBatchBuilder(identity, metricShape, (tick) =>
+  tickTimeMs(tick, metricShape, metricTimeline),
+);
 
 export function traces() {
   traceIteration(traceBuilder, exec.scenario.iterationInTest);

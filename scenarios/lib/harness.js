@@ -6,6 +6,7 @@
 // iteration number, and the harness's verifiers can find each one by id.
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
+import { decodePartialSuccess } from '../../dist/generators/index.js';
 
 export function env(name, fallback) {
   const value = __ENV[name];
@@ -28,6 +29,8 @@ export const config = {
   batch: numberEnv('BATCH', 512),
   spansPerTrace: numberEnv('SPANS_PER_TRACE', 5),
   maxVUs: numberEnv('MAX_VUS', 200),
+  /** Extra request headers as JSON (e.g. a tenant: {"X-Scope-OrgID":"team-a"}). */
+  headers: JSON.parse(env('OTLP_HEADERS', '{}')),
 };
 
 /** The ledger: one point per batch, tagged with its first sequence number, size and outcome. */
@@ -40,21 +43,41 @@ export function outcomeOf(status) {
   return RETRYABLE.indexOf(status) >= 0 ? 'refused' : 'failed';
 }
 
-/** POSTs one OTLP protobuf batch and records its outcome for the harness. */
+/** Items a 2xx answer declared rejected (the Export*ServiceResponse's partial_success). */
+function partialSuccessOf(res) {
+  if (!res.body || res.body.byteLength === 0) return { rejected: 0, errorMessage: '' };
+  try {
+    return decodePartialSuccess(new Uint8Array(res.body));
+  } catch (e) {
+    return { rejected: 0, errorMessage: '', undecodable: true };
+  }
+}
+
+/** POSTs one OTLP protobuf batch and records its outcome (and any partial success) for the harness. */
 export function post(signal, first, units, itemsPerUnit, body) {
   const res = http.post(`${config.endpoint}/v1/${signal}`, body.buffer, {
-    headers: { 'Content-Type': 'application/x-protobuf' },
+    headers: Object.assign({}, config.headers, { 'Content-Type': 'application/x-protobuf' }),
     tags: { signal },
-    responseType: 'none',
+    responseType: 'binary',
   });
   const transportError = res.status === 0;
-  items.add(units * itemsPerUnit, {
+  const outcome = transportError ? 'failed' : outcomeOf(res.status);
+  const tags = {
     signal,
     first: String(first),
     units: String(units),
-    outcome: transportError ? 'failed' : outcomeOf(res.status),
+    outcome,
     answer: transportError ? `k6-${res.error_code || 'error'}` : String(res.status),
-  });
+  };
+  if (outcome === 'acknowledged') {
+    const partial = partialSuccessOf(res);
+    if (partial.undecodable) tags.answer += '-undecodable-body';
+    if (partial.rejected > 0) {
+      tags.rejected = String(partial.rejected);
+      tags.reject_message = partial.errorMessage.slice(0, 200);
+    }
+  }
+  items.add(units * itemsPerUnit, tags);
   return res;
 }
 

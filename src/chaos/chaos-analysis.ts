@@ -248,7 +248,7 @@ export function analyseChaos(input: {
       }
     };
     tally(v.lostRanges, 'lost');
-    tally(v.duplicateRanges, 'duplicates');
+    tally(v.duplicates.ranges, 'duplicates');
   }
   for (const f of faults) {
     for (const [signal, a] of Object.entries(f.attributed) as [Signal, Attribution][])

@@ -1,5 +1,5 @@
 import { configurationError } from '../harness-error.js';
-import { formatDuration, parseDurationMs } from '../config/duration.js';
+import { formatDuration, parseDurationMs } from '../options/duration.js';
 
 /**
  * Faults a run can inject:

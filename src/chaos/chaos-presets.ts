@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { Fields } from '../config/fields.js';
+import { Fields } from '../options/fields.js';
 import { configurationError } from '../harness-error.js';
 import { stacksDir } from '../paths.js';
 

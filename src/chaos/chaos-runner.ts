@@ -1,5 +1,4 @@
-import type Dockerode from 'dockerode';
-import type { StartedStack } from '../stack/started-stack.js';
+import type { FaultTarget } from '../stack/stack.js';
 import { retryUntil } from '../time/retry-until.js';
 import type { ChaosFault } from './chaos-plan.js';
 
@@ -20,8 +19,8 @@ export interface ChaosEvent {
 const READY_TIMEOUT_MS = 120_000;
 
 /**
- * Applies a schedule of faults to a running stack, relative to `loadStartMs`. `undo()` lifts every active
- * fault (unpause, reconnect, restore CPU, start stopped containers) — called when the run is interrupted.
+ * Applies a schedule of faults to a running stack through its fault capability, relative to `loadStartMs`.
+ * `undo()` lifts every active fault (unpause, reconnect, restore CPU) — called when the run is interrupted.
  */
 export class ChaosRunner {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -33,8 +32,7 @@ export class ChaosRunner {
   readonly events: ChaosEvent[];
 
   constructor(
-    private readonly dockerode: Dockerode,
-    private readonly stack: StartedStack,
+    private readonly target: FaultTarget,
     private readonly faults: readonly ChaosFault[],
     private readonly progress: (message: string) => void,
   ) {
@@ -70,12 +68,8 @@ export class ChaosRunner {
     await Promise.all(this.running);
   }
 
-  private container(target: string): Dockerode.Container {
-    return this.dockerode.getContainer(this.stack.service(target).container.getId());
-  }
-
   private async apply(fault: ChaosFault, event: ChaosEvent, now: () => number, abort: AbortSignal): Promise<void> {
-    const c = this.container(fault.target);
+    const t = this.target;
     const id = fault.target;
     const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
     event.startedAtMs = now();
@@ -86,44 +80,41 @@ export class ChaosRunner {
         case 'restart':
         case 'outage':
           if (fault.action === 'kill') {
-            await c.kill({ signal: 'SIGKILL' });
-            await c.wait();
+            await t.kill(id);
             this.stopped.add(id);
           } else {
             this.stopped.add(id);
-            await c.stop({ t: fault.action === 'restart' ? (fault.value ?? 30) : 10 });
+            await t.stop(id, fault.action === 'restart' ? (fault.value ?? 30) : 10);
           }
           // A kill stays down for its duration if it has one; a graceful restart comes straight back.
           if (fault.action !== 'restart' && fault.durationMs > 0) await pause(fault.durationMs);
-          await c.start();
+          await t.start(id);
           this.stopped.delete(id);
           event.endedAtMs = now();
           event.readyAtMs = await this.waitReady(fault.target, now, abort);
           break;
         case 'pause':
-          await c.pause();
+          await t.pause(id);
           this.paused.add(id);
           await pause(fault.durationMs);
-          await c.unpause();
+          await t.unpause(id);
           this.paused.delete(id);
           event.endedAtMs = now();
           break;
         case 'partition': {
-          const network = this.dockerode.getNetwork(this.stack.network);
-          await network.disconnect({ Container: this.stack.service(fault.target).container.getId(), Force: true });
+          await t.disconnect(id);
           this.disconnected.add(id);
           await pause(fault.durationMs);
-          await this.reconnect(fault.target);
+          await t.connect(id);
+          this.disconnected.delete(id);
           event.endedAtMs = now();
           event.readyAtMs = await this.waitReady(fault.target, now, abort);
           break;
         }
         case 'throttle': {
-          const info = await c.inspect();
-          this.throttled.set(id, info.HostConfig.NanoCpus ?? 0);
-          await c.update({ NanoCpus: Math.round((fault.value ?? 1) * 1e9) });
+          this.throttled.set(id, await t.throttle(id, fault.value ?? 1));
           await pause(fault.durationMs);
-          await c.update({ NanoCpus: this.throttled.get(id) ?? 0 });
+          await t.throttle(id, this.throttled.get(id) ?? 0);
           this.throttled.delete(id);
           event.endedAtMs = now();
           break;
@@ -138,22 +129,11 @@ export class ChaosRunner {
     }
   }
 
-  private async reconnect(target: string): Promise<void> {
-    const service = this.stack.service(target);
-    await this.dockerode.getNetwork(this.stack.network).connect({
-      Container: service.container.getId(),
-      EndpointConfig: { Aliases: service.definition.aliases },
-    });
-    this.disconnected.delete(target);
-  }
-
-  /** Polls the target's readiness endpoint on its (stable) host port. */
+  /** Polls the target's readiness check. */
   private async waitReady(target: string, now: () => number, abort: AbortSignal): Promise<number | undefined> {
-    const { readiness } = this.stack.service(target).definition;
-    const url = `${this.stack.url(target, readiness.port)}${readiness.path}`;
     const outcome = await retryUntil(
-      () => fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.body?.cancel(), r.status)),
-      (status) => status === 200,
+      () => this.target.ready(target),
+      (ready) => ready,
       { timeoutMs: READY_TIMEOUT_MS, intervalMs: 250, signal: abort },
     ).catch(() => undefined);
     return outcome?.status === 'done' ? now() : undefined;
@@ -163,19 +143,9 @@ export class ChaosRunner {
   async undo(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     const ops: Promise<unknown>[] = [];
-    for (const target of this.paused)
-      ops.push(
-        this.container(target)
-          .unpause()
-          .catch(() => undefined),
-      );
-    for (const target of this.disconnected) ops.push(this.reconnect(target).catch(() => undefined));
-    for (const [target, cpus] of this.throttled)
-      ops.push(
-        this.container(target)
-          .update({ NanoCpus: cpus })
-          .catch(() => undefined),
-      );
+    for (const target of this.paused) ops.push(this.target.unpause(target).catch(() => undefined));
+    for (const target of this.disconnected) ops.push(this.target.connect(target).catch(() => undefined));
+    for (const [target, cpus] of this.throttled) ops.push(this.target.throttle(target, cpus).catch(() => undefined));
     await Promise.all(ops);
     this.paused.clear();
   }

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { parseDurationMs } from '../config/duration.js';
+import { parseDurationMs } from '../options/duration.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
 import type { StackFacts } from './chaos-analysis.js';
 

@@ -1,9 +1,21 @@
-import { IMAGE_SOURCES } from '../images/image-source.js';
-import { PHASES, PORT_MODES, STACK_ENV, stackDefaults } from '../config/options.js';
-import { TRACES_BACKENDS } from '../stack/phase1.js';
-import { envName, SOAK_OPTIONS } from '../config/soak-options.js';
+import { envName, type OptionTable } from '../options/option-table.js';
+import { helpRows } from '../options/resolve.js';
+import { SOAK_OPTIONS } from '../soak/soak-options.js';
+import { TOPOLOGIES } from '../stack/registry.js';
+import { PORTS_OPTION, STACK_OPTIONS } from '../stack/stack-options.js';
+import { VERIFY_OPTIONS } from './parse-args.js';
 
-const d = stackDefaults();
+function section(table: OptionTable): string {
+  return `${table.title[0]!.toUpperCase()}${table.title.slice(1)}:\n${helpRows(table).join('\n')}`;
+}
+
+/** The stack options and every topology's own, from their tables (defaults live there only). */
+function stackHelp(): string {
+  return [
+    section(STACK_OPTIONS),
+    ...TOPOLOGIES.map((t) => section({ ...t.options, title: `${t.title} options` })),
+  ].join('\n\n');
+}
 
 const EXIT_CODES = `Exit codes:
   0    pass (for up: stopped with Ctrl-C after the stack was ready)
@@ -14,43 +26,57 @@ const EXIT_CODES = `Exit codes:
   5    stack or image build failed (engine unreachable, container not ready, build error)
   130  interrupted (Ctrl-C or SIGTERM before the work finished)`;
 
-const UP = `otel-harness up — boot a stack and keep it up until Ctrl-C
+function upHelp(): string {
+  return `otel-harness up — boot a stack and keep it up until Ctrl-C
 
 Usage: otel-harness up [options]
 
-Options:
-  --phase <n>        stack phase: ${PHASES.join(', ')} (default: ${d.phase}; env ${STACK_ENV.phase})
-  --traces <name>    trace backend: ${TRACES_BACKENDS.join(', ')} (default: ${d.traces}; env ${STACK_ENV.traces})
-  --source <source>  images: ${IMAGE_SOURCES.join(', ')} (default: ${d.source}; env ${STACK_ENV.source})
-                       local     images built here (built now when missing: minutes per component)
-                       upstream  published images, pulled by the engine
-                       auto      local image when present, else upstream
-  --ports <mode>     host ports on 127.0.0.1: ${PORT_MODES.join(', ')} (default: ${d.ports}; env ${STACK_ENV.ports})
-                       standard  the seed's ports (4317, 4318, 9090, 3100, 16686 or 3200, ...)
-                       random    free ports chosen by the engine
-  --json             print the endpoints as JSON on stdout
+${stackHelp()}
+
+${section(PORTS_OPTION)}
+  --json                      print the endpoints as JSON on stdout (a --target file for soak)
+  --print-spec                print the stack spec of these options (for --stack) and exit
+
+Images (--source): local = built here (minutes per component the first time, then cached),
+upstream = published images pulled by the engine, auto = local when present, else upstream.
+Each option is also read from OTEL_HARNESS_<NAME>, e.g. ${envName('source')}.
 
 Ctrl-C (or SIGTERM) removes every container, network and volume of the run.`;
+}
 
 function soakHelp(): string {
-  const rows = SOAK_OPTIONS.map((o) => {
-    const flag = `--${o.flag}${'boolean' in o && o.boolean ? '' : ' <v>'}`;
-    const def = o.default === undefined ? 'none' : o.default;
-    return `  ${flag.padEnd(26)}${o.help} (default: ${def})`;
-  });
   return `otel-harness soak — hold a rate against a stack and prove what was and was not lost
 
 Usage: otel-harness soak [options]        (npm run soak -- [options])
 
-Boots the Phase 1 stack (or drives --target), offers --rate items/s on the open-model schedule for
---duration, drains, then verifies every acknowledged item in the backends: Tempo or Jaeger by trace id,
-Loki with LogQL counts, Prometheus with PromQL counts. Writes reports/<run id>/result.json and summary.md.
+Boots a stack (--phase, --stack) or drives an existing one (--target, --otlp-endpoint), offers --rate
+items/s on the open-model schedule for --duration, drains, then verifies every acknowledged item in the
+backends: Jaeger by trace id (many per request), Tempo by TraceQL search cross-checked with its TraceQL
+metrics count, Loki with LogQL counts per block, Prometheus with PromQL counts per series and tick.
+Writes reports/<run id>/result.json, summary.md and ledger.json (for \`verify --run-id\`).
 
-Options (each also read from OTEL_HARNESS_<NAME>, e.g. ${envName('drain-timeout')}):
-${rows.join('\n')}
+${section(SOAK_OPTIONS)}
+
+${stackHelp()}
+
+Each option is also read from OTEL_HARNESS_<NAME>, e.g. ${envName('drain-timeout')}; in attach mode the OTLP
+endpoint and headers also from OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_HEADERS.
 
 Exit: 0 pass, 2 bad option, 3 a rate or latency threshold failed, 4 loss above --max-loss or a verifier
-could not conclude, 5 the stack did not start, 130 interrupted (partial result written).`;
+could not conclude (inconclusive), 5 the stack did not start, 130 interrupted (partial result written).`;
+}
+
+function verifyHelp(): string {
+  return `otel-harness verify — verify a finished run again, from the ledger its drivers wrote
+
+Usage: otel-harness verify --run-id <run id> [--report-dir reports]
+
+Reads reports/<run id>/ledger.json (written by soak and chaos runs), verifies every acknowledged item in
+the backends the run used (they must still be up and hold the data), and writes reports/<run id>/verify/.
+
+${section(VERIFY_OPTIONS)}
+
+Exit codes as for soak.`;
 }
 
 const DOWN = `otel-harness down — remove what the harness left running
@@ -127,7 +153,8 @@ lost or duplicated item attributed to a fault by its acknowledgement time, with 
 const TOPICS: Record<string, () => string> = {
   chaos: () => CHAOS,
   k6: () => K6,
-  up: () => UP,
+  up: upHelp,
+  verify: verifyHelp,
   down: () => DOWN,
   images: () => IMAGES,
   soak: soakHelp,

@@ -9,6 +9,7 @@ import { runImagesBuild, runImagesList } from './commands/images.js';
 import { processSignals, type SignalSource } from './commands/signals.js';
 import { runSoakCommand } from './commands/soak.js';
 import { runUp } from './commands/up.js';
+import { runVerifyCommand } from './commands/verify.js';
 import { helpText } from './help.js';
 import { processIo, reportError, Reporter, type CliIo } from './output.js';
 import { parseArgs } from './parse-args.js';
@@ -39,7 +40,9 @@ export async function main(
       case 'soak':
         return await runSoakCommand(command, reporter, signals, version());
       case 'chaos':
-        return await runSoakCommand({ name: 'soak', options: command.options }, reporter, signals, version());
+        return await runSoakCommand(command, reporter, signals, version());
+      case 'verify':
+        return await runVerifyCommand(command, reporter, version());
       case 'down':
         return await runDown(command, reporter);
       case 'images-build':

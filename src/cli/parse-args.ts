@@ -1,18 +1,25 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { configurationError } from '../harness-error.js';
-import { resolveStackOptions, type StackOptions } from '../config/options.js';
-import { resolveSoakOptions, SOAK_OPTIONS, type SoakOptions } from '../config/soak-options.js';
-import { parseDurationMs } from '../config/duration.js';
-import { k6Scenario } from '../load/k6/k6-scenarios.js';
-import { isDnsLabel } from '../k8s/k6-testrun.js';
 import { listChaosPresets, loadChaosPreset } from '../chaos/chaos-presets.js';
+import { isRunId } from '../docker/labels.js';
+import { configurationError } from '../harness-error.js';
+import { isDnsLabel } from '../k8s/k6-testrun.js';
+import { k6Scenario } from '../load/drivers/k6/k6-scenarios.js';
+import { parseDurationMs } from '../options/duration.js';
+import { bool, positiveInt, text, type OptionTable } from '../options/option-table.js';
+import { flagSpecs, resolveOptions, type RawFlags } from '../options/resolve.js';
+import { resolveSoakOptions, SOAK_OPTIONS } from '../soak/soak-options.js';
+import { planSoak, type SoakPlan } from '../soak/soak-plan.js';
+import { TOPOLOGIES } from '../stack/registry.js';
+import { PORTS_OPTION, resolveStack, STACK_OPTIONS, type ResolvedStack } from '../stack/stack-options.js';
+import type { PortMode } from '../stack/docker/boot.js';
 
 export type Command =
   | { name: 'help'; topic?: string }
   | { name: 'version' }
-  | { name: 'up'; options: StackOptions; json: boolean }
-  | { name: 'soak'; options: SoakOptions }
-  | { name: 'chaos'; preset: string; options: SoakOptions }
+  | { name: 'up'; stack: ResolvedStack; json: boolean; printSpec: boolean }
+  | { name: 'soak'; plan: SoakPlan }
+  | { name: 'chaos'; preset: string; plan: SoakPlan }
+  | { name: 'verify'; options: VerifyOptions }
   | { name: 'down'; runId: string | undefined }
   | { name: 'images-build'; components: string[]; force: boolean; verbose: boolean }
   | { name: 'images-list'; json: boolean }
@@ -33,15 +40,46 @@ export interface K6ManifestOptions {
   k6Path: string | undefined;
 }
 
-export const COMMANDS = ['soak', 'chaos', 'up', 'down', 'images', 'k6', 'help'] as const;
+/** `verify --run-id`: verify a finished run again from its ledger. */
+export interface VerifyOptions {
+  runId: string;
+  reportDir: string;
+  verifySample: number | undefined;
+  json: boolean;
+}
+
+export const VERIFY_OPTIONS: OptionTable = {
+  name: 'verify',
+  title: 'verify options',
+  options: [
+    {
+      key: 'runId',
+      flag: 'run-id',
+      default: undefined,
+      parse: text,
+      help: 'the run to verify (its reports/<run id>/ledger.json)',
+    },
+    { key: 'reportDir', flag: 'report-dir', default: 'reports', parse: text, help: 'where reports/<run id>/ is' },
+    {
+      key: 'verifySample',
+      flag: 'verify-sample',
+      default: undefined,
+      parse: positiveInt,
+      help: 'check only a uniform sample of this many traces',
+    },
+    { key: 'json', flag: 'json', default: 'false', parse: bool, help: 'print result.json on stdout', boolean: true },
+  ],
+};
+
+export const COMMANDS = ['soak', 'chaos', 'verify', 'up', 'down', 'images', 'k6', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 
 function parse(
   args: string[],
   options: OptionSpec,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
   try {
     const parsed = parseNodeArgs({
       args,
@@ -59,7 +97,9 @@ function parse(
   }
 }
 
-function resolveManifestOptions(values: Record<string, string | boolean | undefined>): K6ManifestOptions {
+function resolveManifestOptions(
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>,
+): K6ManifestOptions {
   const scenario = k6Scenario(str(values.scenario) ?? 'traces').name;
   const parallelismRaw = str(values.parallelism);
   if (parallelismRaw === undefined)
@@ -91,8 +131,26 @@ function resolveManifestOptions(values: Record<string, string | boolean | undefi
   };
 }
 
-function str(value: string | boolean | undefined): string | undefined {
+function str(value: string | boolean | (string | boolean)[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** parseArgs values → raw flags for the resolver (booleans as 'true'/'false'). */
+function rawFlags(values: Record<string, string | boolean | (string | boolean)[] | undefined>): RawFlags {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [
+      k,
+      typeof v === 'boolean' ? String(v) : Array.isArray(v) ? v.map(String) : v,
+    ]),
+  );
+}
+
+/** Every stack flag any topology understands (another topology's flags are refused by the resolver by name). */
+const ALL_STACK_TABLES: OptionTable[] = [STACK_OPTIONS, ...TOPOLOGIES.map((t) => t.options)];
+
+function soakPlanOf(flags: RawFlags, env: NodeJS.ProcessEnv): SoakPlan {
+  const stack = resolveStack(flags, env, 'random');
+  return planSoak(resolveSoakOptions(flags, env), stack);
 }
 
 /**
@@ -108,43 +166,34 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
 
   switch (first) {
     case 'up': {
+      const tables = [...ALL_STACK_TABLES, PORTS_OPTION];
       const { values, positionals } = parse(rest, {
-        phase: { type: 'string' },
-        traces: { type: 'string' },
-        source: { type: 'string' },
-        ports: { type: 'string' },
+        ...flagSpecs(tables),
         json: { type: 'boolean' },
+        'print-spec': { type: 'boolean' },
       });
       if (values.help === true) return { name: 'help', topic: 'up' };
       if (positionals.length > 0)
         throw configurationError('argument', 'no positional arguments for up', positionals[0]);
-      const options = resolveStackOptions(
-        { phase: str(values.phase), traces: str(values.traces), source: str(values.source), ports: str(values.ports) },
-        env,
-      );
-      return { name: 'up', options, json: values.json === true };
+      const flags = rawFlags(values);
+      const ports = resolveOptions([PORTS_OPTION], flags, env).values.ports as PortMode;
+      return {
+        name: 'up',
+        stack: resolveStack(flags, env, ports),
+        json: values.json === true,
+        printSpec: values['print-spec'] === true,
+      };
     }
     case 'soak': {
-      const spec: OptionSpec = Object.fromEntries(
-        SOAK_OPTIONS.map((o) => [o.flag, { type: 'boolean' in o && o.boolean ? 'boolean' : 'string' }] as const),
-      );
-      const { values, positionals } = parse(rest, spec);
+      const { values, positionals } = parse(rest, flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS]));
       if (values.help === true) return { name: 'help', topic: 'soak' };
       if (positionals.length > 0)
         throw configurationError('argument', 'no positional arguments for soak', positionals[0]);
-      const flags = Object.fromEntries(
-        Object.entries(values).map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v]),
-      );
-      return { name: 'soak', options: resolveSoakOptions(flags, env) };
+      return { name: 'soak', plan: soakPlanOf(rawFlags(values), env) };
     }
     case 'chaos': {
       // chaos = soak with a preset of faults (stacks/chaos/<name>.yaml); its --scenario names the preset.
-      const spec: OptionSpec = Object.fromEntries(
-        SOAK_OPTIONS.filter((o) => o.flag !== 'scenario').map(
-          (o) => [o.flag, { type: 'boolean' in o && o.boolean ? 'boolean' : 'string' }] as const,
-        ),
-      );
-      const { values, positionals } = parse(rest, { ...spec, scenario: { type: 'string' } });
+      const { values, positionals } = parse(rest, flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS]));
       if (values.help === true) return { name: 'help', topic: 'chaos' };
       if (positionals.length > 0)
         throw configurationError('argument', 'no positional arguments for chaos', positionals[0]);
@@ -152,13 +201,30 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       if (presetName === undefined)
         throw configurationError('--scenario', `a chaos preset: one of ${listChaosPresets().join(', ')}`, 'missing');
       const preset = loadChaosPreset(presetName);
-      const user = Object.fromEntries(
-        Object.entries(values)
-          .filter(([k]) => k !== 'scenario')
-          .map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v]),
-      );
+      const user = rawFlags(Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'scenario')));
       const flags = { ...preset.defaults, chaos: preset.faults.join(','), ...user };
-      return { name: 'chaos', preset: preset.name, options: resolveSoakOptions(flags, env) };
+      return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, env) };
+    }
+    case 'verify': {
+      const { values, positionals } = parse(rest, flagSpecs([VERIFY_OPTIONS]));
+      if (values.help === true) return { name: 'help', topic: 'verify' };
+      if (positionals.length > 0)
+        throw configurationError('argument', 'no positional arguments for verify', positionals[0]);
+      const flags = rawFlags(values);
+      const v = resolveOptions([VERIFY_OPTIONS], flags, env).values;
+      if (v.runId === undefined)
+        throw configurationError('--run-id', 'the id of a finished run (reports/<run id>/)', 'missing');
+      if (!isRunId(v.runId as string))
+        throw configurationError('--run-id', 'a run id like oh-20260101-120000-0123456789abcdef', v.runId);
+      return {
+        name: 'verify',
+        options: {
+          runId: v.runId as string,
+          reportDir: v.reportDir as string,
+          verifySample: v.verifySample as number | undefined,
+          json: v.json as boolean,
+        },
+      };
     }
     case 'down': {
       const { values, positionals } = parse(rest, { run: { type: 'string' } });
@@ -166,8 +232,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       if (positionals.length > 0)
         throw configurationError('argument', 'no positional arguments for down', positionals[0]);
       const runId = str(values.run);
-      if (runId !== undefined && !/^oh-\d{8}-\d{6}-[0-9a-f]{4}$/.test(runId)) {
-        throw configurationError('--run', 'a run id like oh-20260101-120000-ab12', runId);
+      if (runId !== undefined && !isRunId(runId)) {
+        throw configurationError('--run', 'a run id like oh-20260101-120000-0123456789abcdef', runId);
       }
       return { name: 'down', runId };
     }

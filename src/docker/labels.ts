@@ -10,8 +10,11 @@ export const LABEL = {
   phase: 'io.otel-harness.phase',
 } as const;
 
-/** `oh-YYYYMMDD-HHMMSS-xxxx` (UTC): sortable, unique enough, usable in Docker names. */
-export function newRunId(now: Date = new Date(), random: () => string = () => randomBytes(2).toString('hex')): string {
+/**
+ * `oh-YYYYMMDD-HHMMSS-<16 hex>` (UTC): sortable by start time and unique by 64 random bits (two runs
+ * started in the same second collide with probability 2^-64), usable in Docker names and label values.
+ */
+export function newRunId(now: Date = new Date(), random: () => string = () => randomBytes(8).toString('hex')): string {
   const iso = now.toISOString();
   const date = iso.slice(0, 10).replaceAll('-', '');
   const time = iso.slice(11, 19).replaceAll(':', '');
@@ -19,5 +22,5 @@ export function newRunId(now: Date = new Date(), random: () => string = () => ra
 }
 
 export function isRunId(value: string): boolean {
-  return /^oh-\d{8}-\d{6}-[0-9a-f]{4}$/.test(value);
+  return /^oh-\d{8}-\d{6}-[0-9a-f]{16}$/.test(value);
 }

@@ -1,41 +1,85 @@
 import type { Signal } from '../load/ledger.js';
-import { collectorCounters } from '../observe/collector-metrics.js';
-import { scrape, type Sample } from '../observe/prometheus-text.js';
 import { systemClock, type Clock } from '../time/clock.js';
 
+/** Something still queued in a pipeline component when the drain looked. */
+export interface QueueReading {
+  component: string;
+  /** The queue, e.g. the exporter `otlp_grpc/jaeger`, or a Kafka consumer group's lag. */
+  queue: string;
+  size: number;
+  /** What `size` counts: 'requests' (batches), 'items', 'messages'. */
+  unit: string;
+}
+
+/** One look at a drain condition. */
+export interface DrainState {
+  /** Everything this condition watches is empty and has stopped moving. */
+  idle: boolean;
+  queued: QueueReading[];
+  /** Why idleness cannot be confirmed (metric missing, endpoint unreachable); undefined when it can. */
+  unobservable?: string;
+  /** One line for the progress display. */
+  detail: string;
+}
+
+/** A condition the pipeline must reach before verification: collector queues empty, Kafka lag 0, … */
+export interface DrainCondition {
+  name: string;
+  /** Time between looks (longer than any batching timeout, so a held batch shows as movement). */
+  pollMs: number;
+  check(): Promise<DrainState>;
+}
+
 export interface DrainOptions {
-  /** Collector self-metrics URL; without it only backend stability is awaited. */
-  collectorMetricsUrl: string | undefined;
+  conditions: readonly DrainCondition[];
   signals: readonly Signal[];
   /** A cheap count of the run's items per signal in its backend (must only grow as data lands). */
   backendCount: (signal: Signal) => Promise<number>;
+  /** Items of the run each backend should end with (acknowledged): below it, counts must hold still for `settleMs`. */
+  expected?: (signal: Signal) => number;
   timeoutMs: number;
-  /** Time between collector scrapes; longer than the batch processor's timeout so a held batch shows. */
-  collectorPollMs: number;
   backendPollMs: number;
+  /**
+   * How long a count below `expected` must hold still before it is taken as final: backends make data
+   * countable in steps (Tempo's metrics-generator cuts traces after 10–20 s), so two equal polls of a short
+   * count prove nothing.
+   */
+  settleMs?: number;
   clock?: Clock;
   signal?: AbortSignal;
   progress?: (message: string) => void;
-  /** Reads the collector's metrics (default: scrape `collectorMetricsUrl`). */
-  readCollector?: () => Promise<Sample[]>;
 }
 
 export interface DrainReport {
   drained: boolean;
   elapsedMs: number;
-  /** When the collector was seen idle (queues empty, sent counters still), ms after drain start. */
+  /** When every pipeline condition was idle (queues empty, counters still), ms after drain start. */
   collectorIdleAtMs: number | undefined;
   /** When every backend count was stable across two polls. */
   backendsStableAtMs: number | undefined;
   finalCounts: Partial<Record<Signal, number>>;
-  /** Why the drain ended without reaching both conditions. */
+  /** Why the drain ended without reaching every condition. */
   reason: string | undefined;
+  /** What was still queued at the last look (empty when drained). */
+  stillQueued: QueueReading[];
+  /**
+   * Queues the drain could not see (a metric missing, an endpoint unreachable), with why: even a drain that
+   * ended cannot prove those were empty.
+   */
+  unobservable: string[];
+}
+
+/** `75 requests in otelcol (otlp_grpc/jaeger), 3 items in …`. */
+export function describeQueued(queued: readonly QueueReading[]): string {
+  return queued.map((q) => `${q.size} ${q.unit} in ${q.component} (${q.queue})`).join(', ');
 }
 
 /**
- * After the load stops: wait until the collector's sending queues are empty, nothing is in flight and its
- * sent counters did not move between two scrapes; then until each backend's count of the run's items is
- * the same in two consecutive polls. Bounded by `timeoutMs`; the report says which condition held.
+ * After the load stops: wait until every pipeline condition is idle (sending queues empty, nothing in
+ * flight, sent counters still between two looks; Kafka lag 0 …), then until each backend's count of the run's
+ * items is the same in two consecutive polls. Bounded by `timeoutMs`; the report says which condition held,
+ * what was still queued, and what could not be observed — a drain that did not finish makes missing items
+ * "still queued", never "lost".
  */
 export async function drain(options: DrainOptions): Promise<DrainReport> {
   const clock = options.clock ?? systemClock;
@@ -45,49 +89,56 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   const progress = options.progress ?? (() => undefined);
   let collectorIdleAtMs: number | undefined;
   let reason: string | undefined;
+  let stillQueued: QueueReading[] = [];
+  let unobservable: string[] = [];
 
-  if (options.collectorMetricsUrl !== undefined) {
-    const url = options.collectorMetricsUrl;
-    const read = options.readCollector ?? (() => scrape(url));
-    let previous: string | undefined;
+  if (options.conditions.length > 0) {
+    const pollMs = Math.max(...options.conditions.map((c) => c.pollMs));
     for (;;) {
       options.signal?.throwIfAborted();
-      try {
-        const samples = await read();
-        const counters = options.signals.map((s) => collectorCounters(samples, s));
-        const queued = counters.reduce((n, c) => n + c.queueSize, 0);
-        const inFlight = counters.reduce((n, c) => n + c.inFlight, 0);
-        const sent = counters.map((c) => c.exporterSent + c.exporterSendFailed).join(',');
-        progress(`drain: collector queue ${queued}, in flight ${inFlight}, sent ${sent}`);
-        if (queued === 0 && inFlight === 0 && sent === previous) {
-          collectorIdleAtMs = elapsed();
-          break;
-        }
-        previous = queued === 0 && inFlight === 0 ? sent : undefined;
-      } catch (err) {
-        progress(`drain: collector metrics unreachable (${(err as Error).message})`);
-        previous = undefined;
-      }
-      if (clock.now() + options.collectorPollMs > deadline) {
-        reason = 'the collector did not become idle before the drain timeout';
+      const states = await Promise.all(
+        options.conditions.map((c) =>
+          c.check().catch((err: unknown): DrainState => ({
+            idle: false,
+            queued: [],
+            unobservable: `${c.name} could not be read (${(err as Error).message})`,
+            detail: `${c.name} unreachable`,
+          })),
+        ),
+      );
+      stillQueued = states.flatMap((s) => s.queued);
+      unobservable = states.flatMap((s) => (s.unobservable === undefined ? [] : [s.unobservable]));
+      progress(`drain: ${states.map((s) => s.detail).join('; ')}`);
+      if (states.every((s) => s.idle)) {
+        collectorIdleAtMs = elapsed();
         break;
       }
-      await clock.sleep(options.collectorPollMs, options.signal);
+      if (clock.now() + pollMs > deadline) {
+        reason = `the pipeline did not become idle before the drain timeout${stillQueued.length > 0 ? `: ${describeQueued(stillQueued)} still queued` : ''}`;
+        break;
+      }
+      await clock.sleep(pollMs, options.signal);
     }
   }
 
   let backendsStableAtMs: number | undefined;
   let last: Partial<Record<Signal, number>> = {};
+  const settleMs = options.settleMs ?? 30_000;
   if (reason === undefined) {
     let previous: string | undefined;
+    let stillSince = 0;
     for (;;) {
       options.signal?.throwIfAborted();
       try {
         const counts = await Promise.all(options.signals.map(async (s) => [s, await options.backendCount(s)] as const));
         last = Object.fromEntries(counts);
         const key = JSON.stringify(last);
-        progress(`drain: backend counts ${counts.map(([s, n]) => `${s}=${n}`).join(' ')}`);
-        if (key === previous) {
+        const short = counts.filter(([s, n]) => options.expected !== undefined && n < options.expected(s));
+        progress(
+          `drain: backend counts ${counts.map(([s, n]) => `${s}=${n}${options.expected === undefined ? '' : `/${options.expected(s)}`}`).join(' ')}`,
+        );
+        if (key !== previous) stillSince = clock.now();
+        if (key === previous && (short.length === 0 || clock.now() - stillSince >= settleMs)) {
           backendsStableAtMs = elapsed();
           break;
         }
@@ -110,5 +161,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
     backendsStableAtMs,
     finalCounts: last,
     reason,
+    stillQueued: reason === undefined ? [] : stillQueued,
+    unobservable,
   };
 }

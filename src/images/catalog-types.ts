@@ -28,6 +28,11 @@ export interface GoModuleRecipe {
   checksumDatabase: boolean;
   /** replace directives to drop after copying (nested modules left out of module zips). */
   dropReplaces: string[];
+  /**
+   * How a release version maps to the module version (`--image <component>=<version>`), e.g.
+   * `v0.{major*100+minor}.{patch}`; undefined: only module versions (`v…`) can be asked for.
+   */
+  moduleVersionOf: string | undefined;
   builds: GoBuild[];
 }
 
@@ -90,6 +95,8 @@ export interface ComponentSpec {
   name: string;
   description: string;
   version: string;
+  /** Local image tag when it is not the version (a build from a user's own manifest). */
+  tag?: string;
   upstream: string;
   recipe: Recipe;
   image: ImageSpec;

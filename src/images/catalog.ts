@@ -15,7 +15,7 @@ import type {
   Recipe,
   ToolSpec,
 } from './catalog-types.js';
-import { Fields } from '../config/fields.js';
+import { Fields } from '../options/fields.js';
 
 export const CATALOG_FILE = 'catalog.yaml';
 
@@ -85,6 +85,7 @@ function parseRecipe(f: Fields): Recipe {
         sum,
         checksumDatabase,
         dropReplaces: f.optionalStringList('dropReplaces') ?? [],
+        moduleVersionOf: f.optionalString('moduleVersionOf'),
         builds: f.list('builds').map(parseGoBuild),
       };
     }
@@ -185,7 +186,7 @@ export function recipeOutputs(recipe: Recipe): string[] {
 
 /** Local image reference of a component, e.g. `otel-harness/loki:3.7.8`. */
 export function localImageRef(spec: ComponentSpec): string {
-  return `otel-harness/${spec.name}:${spec.version}`;
+  return `otel-harness/${spec.name}:${spec.tag ?? spec.version}`;
 }
 
 /** Looks up components by name; an unknown name is a usage error listing the valid ones. */

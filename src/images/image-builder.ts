@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DockerEngine } from '../docker/docker-engine.js';
 import { ExitCode, HarnessError } from '../harness-error.js';
 import { localImageRef } from './catalog.js';
@@ -56,7 +56,7 @@ export class ImageBuilder {
   ) {}
 
   hashOf(spec: ComponentSpec): string {
-    return recipeHash(spec, (file) => readFileSync(join(this.options.stacksDir, file), 'utf8'));
+    return recipeHash(spec, (file) => readFileSync(resolve(this.options.stacksDir, file), 'utf8'));
   }
 
   async status(spec: ComponentSpec): Promise<LocalImageStatus> {
@@ -96,7 +96,7 @@ export class ImageBuilder {
     heartbeat.unref();
     const ctx: RecipeContext = {
       spec,
-      workDir: join(this.options.cacheDir, 'build', `${spec.name}-${spec.version}`),
+      workDir: join(this.options.cacheDir, 'build', `${spec.name}-${spec.tag ?? spec.version}`),
       toolsDir: join(this.options.cacheDir, 'tools'),
       stacksDir: this.options.stacksDir,
       env: this.options.env ?? process.env,

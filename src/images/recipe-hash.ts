@@ -12,7 +12,8 @@ export const IMAGE_FORMAT = 1;
 export function recipeHash(spec: ComponentSpec, readStacksFile: (relativePath: string) => string): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ format: IMAGE_FORMAT, name: spec.name, version: spec.version }));
-  hash.update(JSON.stringify(spec.recipe));
+  // How other versions map to module versions does not change this build.
+  hash.update(JSON.stringify({ ...spec.recipe, moduleVersionOf: undefined }));
   hash.update(JSON.stringify(spec.image));
   for (const file of stacksFilesOf(spec)) {
     hash.update(`\0${file}\0`);

@@ -24,9 +24,26 @@ export interface LedgerEntry extends SeqRange {
   answer?: string;
   /** ms into the run when the answer came. */
   atMs: number;
+  /**
+   * Items of an acknowledged batch the pipeline declared rejected (OTLP partial success). The answer does
+   * not say which ones: up to this many of the batch's items may be absent without being silent loss.
+   */
+  rejected?: number;
+  /** The partial success's error_message. */
+  rejectMessage?: string;
 }
 
-export type OutcomeCounts = Record<Outcome, number> & { attempted: number; offered: number };
+/**
+ * Item counts per outcome; attempted = sent to the pipeline, offered = attempted + dropped; rejected = items
+ * of acknowledged batches the pipeline declared rejected (partial success), a part of `acknowledged`.
+ */
+export type OutcomeCounts = Record<Outcome, number> & { attempted: number; offered: number; rejected: number };
+
+/** An acknowledged batch with a partial success: its seq range and the items declared rejected. */
+export interface Rejection extends SeqRange {
+  rejected: number;
+  message: string;
+}
 
 /**
  * Per signal, what the generator offered and what the pipeline answered, by sequence range. Items per
@@ -37,6 +54,8 @@ export class Ledger {
   private readonly answers = new Map<Signal, Map<string, number>>();
   /** Units with an outcome but no sequence numbers (e.g. k6 iterations that never started). */
   private readonly unnumbered = new Map<Signal, Record<Outcome, number>>();
+  /** Declared rejections not tied to one entry (an SDK export spanning several). */
+  private readonly extraRejections = new Map<Signal, Rejection[]>();
 
   constructor(private readonly itemsPerSeq: Readonly<Record<Signal, number>>) {}
 
@@ -65,9 +84,21 @@ export class Ledger {
 
   /** Item counts per outcome; attempted = sent to the pipeline, offered = attempted + dropped. */
   counts(signal: Signal): OutcomeCounts {
-    const counts: OutcomeCounts = { acknowledged: 0, refused: 0, failed: 0, dropped: 0, attempted: 0, offered: 0 };
+    const counts: OutcomeCounts = {
+      acknowledged: 0,
+      refused: 0,
+      failed: 0,
+      dropped: 0,
+      attempted: 0,
+      offered: 0,
+      rejected: 0,
+    };
     const factor = this.itemsPerSeq[signal];
-    for (const e of this.entries.get(signal) ?? []) counts[e.outcome] += e.count * factor;
+    for (const e of this.entries.get(signal) ?? []) {
+      counts[e.outcome] += e.count * factor;
+      counts.rejected += e.rejected ?? 0;
+    }
+    for (const r of this.extraRejections.get(signal) ?? []) counts.rejected += r.rejected;
     const u = this.unnumbered.get(signal);
     if (u !== undefined) for (const o of OUTCOMES) counts[o] += Math.round(u[o] * factor);
     counts.attempted = counts.acknowledged + counts.refused + counts.failed;
@@ -87,6 +118,28 @@ export class Ledger {
       .map((e) => ({ first: e.first, count: e.count }))
       .sort((a, b) => a.first - b.first);
     return mergeRanges(list);
+  }
+
+  /** Records a declared rejection over a seq range whose entries were recorded one by one. */
+  recordRejection(signal: Signal, rejection: Rejection): void {
+    let list = this.extraRejections.get(signal);
+    if (list === undefined) this.extraRejections.set(signal, (list = []));
+    list.push(rejection);
+  }
+
+  /** Declared rejections recorded apart from entries (recordRejection). */
+  rejectionsApart(signal: Signal): readonly Rejection[] {
+    return this.extraRejections.get(signal) ?? [];
+  }
+
+  /** Acknowledged batches with declared rejections, sorted by first seq. */
+  rejections(signal: Signal): Rejection[] {
+    return [
+      ...(this.entries.get(signal) ?? [])
+        .filter((e) => e.outcome === 'acknowledged' && (e.rejected ?? 0) > 0)
+        .map((e) => ({ first: e.first, count: e.count, rejected: e.rejected ?? 0, message: e.rejectMessage ?? '' })),
+      ...(this.extraRejections.get(signal) ?? []),
+    ].sort((a, b) => a.first - b.first);
   }
 
   itemsPer(signal: Signal): number {

@@ -1,4 +1,4 @@
-import { scrape, sumBy, sumOf, type Sample } from './prometheus-text.js';
+import { sumBy, sumOf, type Sample } from './prometheus-text.js';
 
 /**
  * Counters that say where data went missing silently (the backend answered success, or the sender gave
@@ -12,32 +12,8 @@ export interface CounterSpec {
   by?: string;
 }
 
+/** The collector's own failure counters (each backend module lists its own: src/verify/backends). */
 export const BACKEND_COUNTERS: Record<string, CounterSpec[]> = {
-  tempo: [
-    { key: 'tempo_distributor_spans_received_total', name: /^tempo_distributor_spans_received_total$/ },
-    { key: 'tempo_discarded_spans_total', name: /^tempo_discarded_spans_total$/, by: 'reason' },
-    { key: 'tempo_receiver_refused_spans', name: /^tempo_receiver_refused_spans(_total)?$/ },
-  ],
-  jaeger: [
-    { key: 'otelcol_receiver_accepted_spans', name: /^otelcol_receiver_accepted_spans(_total)?$/ },
-    { key: 'otelcol_receiver_refused_spans', name: /^otelcol_receiver_refused_spans(_total)?$/ },
-    { key: 'otelcol_exporter_send_failed_spans', name: /^otelcol_exporter_send_failed_spans(_total)?$/ },
-    { key: 'otelcol_exporter_sent_spans', name: /^otelcol_exporter_sent_spans(_total)?$/ },
-  ],
-  loki: [
-    { key: 'loki_distributor_lines_received_total', name: /^loki_distributor_lines_received_total$/ },
-    { key: 'loki_discarded_samples_total', name: /^loki_discarded_samples_total$/, by: 'reason' },
-  ],
-  prometheus: [
-    {
-      key: 'prometheus_http_requests_total{handler=/api/v1/write}',
-      name: /^prometheus_http_requests_total$/,
-      where: { handler: '/api/v1/write' },
-      by: 'code',
-    },
-    { key: 'prometheus_tsdb_out_of_order_samples_total', name: /^prometheus_tsdb_out_of_order_samples_total$/ },
-    { key: 'prometheus_tsdb_head_samples_appended_total', name: /^prometheus_tsdb_head_samples_appended_total$/ },
-  ],
   otelcol: [
     {
       key: 'otelcol_exporter_send_failed',
@@ -90,22 +66,4 @@ export function deltas(before: Record<string, number>, after: Record<string, num
     out[key] = a >= b ? a - b : a;
   }
   return out;
-}
-
-/** Scrapes each component's counters; an unreachable endpoint gives `undefined` for that component. */
-export async function readBackendCounters(
-  metricsUrls: Readonly<Record<string, string>>,
-): Promise<Record<string, Record<string, number> | undefined>> {
-  const entries = await Promise.all(
-    Object.entries(metricsUrls).map(async ([component, url]) => {
-      const specs = BACKEND_COUNTERS[component];
-      if (specs === undefined) return [component, undefined] as const;
-      try {
-        return [component, readCounters(await scrape(url), specs)] as const;
-      } catch {
-        return [component, undefined] as const;
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type Dockerode from 'dockerode';
+import type { ResourceSource } from '../stack/stack.js';
 
 export interface UsageSummary {
   samples: number;
@@ -27,9 +27,19 @@ export interface ResourceReport {
     /** Cores the generator can use: 1 for the harness alone (one JavaScript thread), more with k6. */
     cores: number;
   };
+  /** Every sample: ms into the sampling, host and generator CPU, and each component's CPU and memory. */
+  timeline: ResourcePoint[];
 }
 
-interface DockerStats {
+export interface ResourcePoint {
+  tMs: number;
+  hostCpuPct: number;
+  generatorCpuPct: number;
+  /** component → [CPU % of one core, memory MiB]. */
+  components: Record<string, [number, number]>;
+}
+
+export interface DockerStats {
   cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
   memory_stats: { usage?: number; stats?: Record<string, number> };
@@ -139,10 +149,12 @@ export class ResourceSampler {
   private readonly startUsage = process.cpuUsage();
   private inFlight = false;
 
+  private readonly timeline: ResourcePoint[] = [];
+  private readonly startedAt = Date.now();
+
   constructor(
-    private readonly dockerode: Dockerode,
-    /** service name → container id */
-    private readonly containers: ReadonlyMap<string, string>,
+    /** The stack's components (undefined: an attached stack, only the host and the generator are sampled). */
+    private readonly source: ResourceSource | undefined,
     private readonly intervalMs = 5_000,
   ) {}
 
@@ -181,31 +193,40 @@ export class ResourceSampler {
     try {
       const proc = parseProcStat(readProcStat());
       const total = proc.total - this.lastProc.total;
-      if (total > 0) this.hostCpu.add(((proc.busy - this.lastProc.busy) / total) * 100);
+      const hostPct = total > 0 ? ((proc.busy - this.lastProc.busy) / total) * 100 : 0;
+      if (total > 0) this.hostCpu.add(hostPct);
       this.lastProc = proc;
       const now = Date.now();
       const gen = process.cpuUsage(this.lastGen);
       this.readChildren();
       const childCpu = this.childCpuSeconds();
       const genMs = (gen.user + gen.system) / 1000 + (childCpu - this.lastChildCpu) * 1000;
-      this.genCpu.add((genMs / Math.max(1, now - this.lastGenAt)) * 100);
+      const genPct = (genMs / Math.max(1, now - this.lastGenAt)) * 100;
+      this.genCpu.add(genPct);
       this.lastGen = process.cpuUsage();
       this.lastChildCpu = childCpu;
       this.lastGenAt = now;
       const childMem = this.children.reduce((n, c) => n + (c.alive ? c.memoryMaxMiB : 0), 0);
       this.genMemMax = Math.max(this.genMemMax, process.memoryUsage().rss / (1024 * 1024) + childMem);
-      await Promise.all(
-        [...this.containers].map(async ([name, id]) => {
-          try {
-            const stats = (await this.dockerode.getContainer(id).stats({ stream: false })) as unknown as DockerStats;
-            const u = usageFromStats(stats);
+      const components: Record<string, [number, number]> = {};
+      const source = this.source;
+      if (source !== undefined) {
+        await Promise.all(
+          source.names().map(async (name) => {
+            const u = await source.read(name).catch(() => undefined);
+            if (u === undefined) return; // gone (e.g. killed by a chaos action): skip this sample
             this.series(this.cpu, name).add(u.cpuPct);
             this.series(this.memory, name).add(u.memoryMiB);
-          } catch {
-            // container gone (e.g. killed by a chaos action): skip this sample
-          }
-        }),
-      );
+            components[name] = [round(u.cpuPct), round(u.memoryMiB)];
+          }),
+        );
+      }
+      this.timeline.push({
+        tMs: now - this.startedAt,
+        hostCpuPct: round(hostPct),
+        generatorCpuPct: round(genPct),
+        components,
+      });
     } finally {
       this.inFlight = false;
     }
@@ -249,6 +270,7 @@ export class ResourceSampler {
         processes: ['otel-harness', ...this.children.map((c) => c.label)],
         cores: Math.max(1, ...this.children.map((c) => c.cores)),
       },
+      timeline: this.timeline,
     };
   }
 }

@@ -1,4 +1,6 @@
 import type { Signal } from '../load/ledger.js';
+import type { CollectorCounters } from '../observe/collector-metrics.js';
+import { duplicatesCell } from './render-table.js';
 import type { SoakResult } from './result.js';
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -64,7 +66,7 @@ export function renderSummary(r: SoakResult): string {
           v?.backend ?? '-',
           v === undefined ? '-' : fmt(v.found),
           v === undefined ? '-' : `**${fmt(v.lost)}**${v.sample === undefined ? '' : ' (est.)'}`,
-          v === undefined ? '-' : fmt(v.duplicates),
+          v === undefined ? '-' : duplicatesCell(v.duplicates),
           v === undefined ? '-' : fmt(v.unacknowledgedFound),
         ];
       }),
@@ -77,6 +79,24 @@ export function renderSummary(r: SoakResult): string {
     out.push(`### ${s} in ${v.backend}: ${v.outcome.status}`, '', `Method: ${v.method}.`);
     if (v.outcome.status !== 'pass')
       out.push('', `Outcome: ${v.outcome.status === 'fail' ? v.outcome.reason : v.outcome.reason}.`);
+    if (v.rejected > 0)
+      out.push(
+        '',
+        `Declared rejected by the pipeline (OTLP partial success): ${fmt(v.rejected)}; of them absent: ${fmt(v.rejectedAbsent)} (loss the pipeline declared, apart from the silent loss above).`,
+      );
+    out.push(
+      '',
+      `Duplicates in query answers: ${v.duplicates.queryVisible === null ? v.duplicates.queryVisibleNote : `${fmt(v.duplicates.queryVisible)} (${v.duplicates.queryVisibleNote})`}.`,
+    );
+    out.push(
+      '',
+      `Delivered more than once: ${v.duplicates.delivered === null ? v.duplicates.deliveredNote : `${fmt(v.duplicates.delivered)} (${v.duplicates.deliveredNote})`}.`,
+    );
+    if (v.crossCheck !== undefined)
+      out.push(
+        '',
+        `Cross-check (${v.crossCheck.method}): ${v.crossCheck.value === null ? v.crossCheck.note : `${fmt(v.crossCheck.value)} against ${fmt(v.crossCheck.compared)} — ${v.crossCheck.agrees === true ? 'agrees' : `disagrees (${v.crossCheck.note})`}`}.`,
+      );
     for (const note of v.notes) out.push('', note + '.');
     if (v.lostExamples.length > 0) {
       out.push(
@@ -202,12 +222,12 @@ export function renderSummary(r: SoakResult): string {
       r.drain.drained
         ? `Drained in ${fmt(r.drain.elapsedMs / 1000, 1)} s (collector idle at ${fmt((r.drain.collectorIdleAtMs ?? 0) / 1000, 1)} s, backends stable at ${fmt((r.drain.backendsStableAtMs ?? 0) / 1000, 1)} s).`
         : `Incomplete after ${fmt(r.drain.elapsedMs / 1000, 1)} s: ${r.drain.reason ?? ''}.`,
+      ...(r.drain.unobservable.length > 0 ? ['', `Not observable: ${r.drain.unobservable.join('; ')}.`] : []),
       '',
     );
   }
-  const collector = r.verification.collector;
-  if (collector !== undefined) {
-    out.push('## Collector self-metrics (deltas over the run, canaries included)', '');
+  for (const [name, collector] of Object.entries(r.verification.collectors)) {
+    out.push(`## Collector ${name}: self-metrics (deltas over the run, canaries included)`, '');
     out.push(
       table(
         [
@@ -220,7 +240,7 @@ export function renderSummary(r: SoakResult): string {
           'enqueue failed',
           'queue at end',
         ],
-        Object.entries(collector).map(([s, c]) => [
+        Object.entries<CollectorCounters>(collector).map(([s, c]) => [
           s,
           fmt(c.receiverAccepted),
           fmt(c.receiverRefused),

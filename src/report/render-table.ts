@@ -1,4 +1,5 @@
 import type { Signal } from '../load/ledger.js';
+import type { DuplicateFindings } from '../verify/verification.js';
 import type { SoakResult } from './result.js';
 
 function align(rows: string[][]): string {
@@ -8,13 +9,25 @@ function align(rows: string[][]): string {
     .join('\n');
 }
 
+/** Query-visible duplicates, else delivered-more-than-once from counters (`+n`), else `n/a` (not observable). */
+export function duplicatesCell(d: DuplicateFindings): string {
+  if (d.queryVisible !== null && d.queryVisible > 0) return String(d.queryVisible);
+  if (d.delivered !== null) return d.delivered === 0 ? '0' : `+${d.delivered}`;
+  return d.queryVisible === null ? 'n/a' : String(d.queryVisible);
+}
+
 /** The stdout table of a soak run. Pure. */
 export function renderTable(r: SoakResult): string {
   const rows: string[][] = [
     ['SIGNAL', 'OFFERED/S', 'ACHIEVED/S', 'ACKED', 'REFUSED', 'FAILED', 'DROPPED', 'LOST', 'DUPS', 'P99 LATENCY'],
   ];
-  for (const s of Object.keys(r.load.signals) as Signal[]) {
-    const l = r.load.signals[s]!;
+  const signals = new Set([...Object.keys(r.load.signals), ...Object.keys(r.verification.signals)] as Signal[]);
+  for (const s of signals) {
+    const l = r.load.signals[s] ?? {
+      offeredRps: 0,
+      achievedRps: 0,
+      counts: { acknowledged: r.verification.signals[s]?.expected ?? 0, refused: 0, failed: 0, dropped: 0 },
+    };
     const v = r.verification.signals[s];
     const c = r.latency[s];
     rows.push([
@@ -30,7 +43,7 @@ export function renderTable(r: SoakResult): string {
         : v.outcome.status === 'inconclusive'
           ? '?'
           : `${v.lost}${v.sample === undefined ? '' : '~'}`,
-      v === undefined ? '-' : String(v.duplicates),
+      v === undefined ? '-' : duplicatesCell(v.duplicates),
       c === undefined || c.found === 0 ? '-' : `${c.latencyMs.p99} ms`,
     ]);
   }

@@ -1,12 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeReplay, type Replay } from '../soak/replay.js';
 import { renderSummary } from './render-summary.js';
 import type { SoakResult } from './result.js';
 
-/** Writes reports/<runId>/result.json and summary.md; returns the directory. */
-export function writeReport(result: SoakResult, reportDir: string): string {
+/** Writes reports/<runId>/result.json, summary.md and the ledger (for `verify --run-id`); returns the directory. */
+export function writeReport(result: SoakResult, reportDir: string, replay?: Replay): string {
   const dir = resolve(reportDir, result.runId);
   mkdirSync(dir, { recursive: true });
+  if (replay !== undefined) writeReplay(dir, replay);
   writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   writeFileSync(join(dir, 'summary.md'), renderSummary(result));
   return dir;

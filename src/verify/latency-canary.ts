@@ -1,9 +1,7 @@
 import {
+  fixedIntervalClock,
   LogBatchBuilder,
   MetricBatchBuilder,
-  runTag,
-  sampleTimeMs,
-  toHex,
   TraceBatchBuilder,
   traceShapeDefaults,
   type RunIdentity,
@@ -11,11 +9,7 @@ import {
 import type { Signal } from '../load/ledger.js';
 import type { OtlpHttpClient } from '../load/otlp-http-client.js';
 import { Histogram, type Percentiles } from '../stats/histogram.js';
-import { getJson } from './http-json.js';
-import { parseLokiVector } from './loki-verifier.js';
-import { parsePromSampleTimes } from './prometheus-verifier.js';
-import type { TraceStore } from './trace-stores.js';
-import { traceId } from '../../generators/ids.js';
+import type { SignalBackend } from './backends/backend.js';
 
 export interface CanaryReport {
   backend: string;
@@ -37,9 +31,8 @@ interface Probe {
 
 export interface CanaryTargets {
   client: OtlpHttpClient;
-  traces?: TraceStore;
-  lokiUrl?: string;
-  prometheusUrl?: string;
+  /** The backend of each signal to probe. */
+  backends: readonly SignalBackend[];
 }
 
 /** Canary identity: a separate service and instance, so canaries never count in the run's verification. */
@@ -49,65 +42,38 @@ export function canaryIdentity(runId: string): RunIdentity {
 
 function probes(runId: string, targets: CanaryTargets, intervalMs: number, startMs: number): Probe[] {
   const identity = canaryIdentity(runId);
-  const list: Probe[] = [];
-  if (targets.traces !== undefined) {
-    const store = targets.traces;
-    const builder = new TraceBatchBuilder(identity, {
-      ...traceShapeDefaults(),
-      spansPerTrace: 1,
-      attributesPerSpan: 0,
-      errorFraction: 0,
-      slowFraction: 0,
-    });
-    const tag = runTag(identity.runId);
-    list.push({
-      signal: 'traces',
-      backend: store.backend,
-      send: async (n) =>
-        (await targets.client.post('traces', builder.build(n, 1, Date.now()).body)).outcome === 'acknowledged',
-      queryable: async (n) => (await store.spanIds(toHex(traceId(tag, n)))).length > 0,
-    });
-  }
-  if (targets.lokiUrl !== undefined) {
-    const url = targets.lokiUrl;
-    const builder = new LogBatchBuilder(identity, { bodyBytes: 0, severityText: 'INFO', seqBlockSize: 1_000_000 });
-    const selector = `{service_name="${identity.serviceName}", service_instance_id="${identity.runId}"}`;
-    list.push({
-      signal: 'logs',
-      backend: 'loki',
-      send: async (n) =>
-        (await targets.client.post('logs', builder.build(n, 1, Date.now()).body)).outcome === 'acknowledged',
-      queryable: async (n) => {
-        const query = `sum(count_over_time(${selector} | otel_harness_seq="${n}" [10m]))`;
-        const { status, body } = await getJson(
-          `${url}/loki/api/v1/query?${new URLSearchParams({ query }).toString()}`,
-          {},
-          5_000,
-        );
-        return status === 200 && (parseLokiVector(body).get('') ?? 0) > 0;
-      },
-    });
-  }
-  if (targets.prometheusUrl !== undefined) {
-    const url = targets.prometheusUrl;
-    const shape = { series: 1, intervalMs };
-    const builder = new MetricBatchBuilder(identity, shape, startMs);
-    list.push({
-      signal: 'metrics',
-      backend: 'prometheus',
-      send: async (n) => (await targets.client.post('metrics', builder.build(n, 1).body)).outcome === 'acknowledged',
-      queryable: async (n) => {
-        const query = `otel_harness_soak_value{run_id="${identity.runId}"}[15m]`;
-        const { status, body } = await getJson(
-          `${url}/api/v1/query?${new URLSearchParams({ query }).toString()}`,
-          {},
-          5_000,
-        );
-        return status === 200 && parsePromSampleTimes(body).includes(sampleTimeMs(n, startMs, shape));
-      },
-    });
-  }
-  return list;
+  const timeOfTick = fixedIntervalClock(startMs, intervalMs);
+  return targets.backends.map((backend): Probe => {
+    const queryable = (n: number) => backend.canary.queryable(identity.runId, identity.serviceName, n, timeOfTick(n));
+    const post = async (body: Uint8Array) =>
+      (await targets.client.post(backend.signal, body)).outcome === 'acknowledged';
+    if (backend.signal === 'traces') {
+      const builder = new TraceBatchBuilder(identity, {
+        ...traceShapeDefaults(),
+        spansPerTrace: 1,
+        attributesPerSpan: 0,
+        errorFraction: 0,
+        slowFraction: 0,
+      });
+      return {
+        signal: 'traces',
+        backend: backend.name,
+        send: (n) => post(builder.build(n, 1, Date.now()).body),
+        queryable,
+      };
+    }
+    if (backend.signal === 'logs') {
+      const builder = new LogBatchBuilder(identity, { bodyBytes: 0, severityText: 'INFO', seqBlockSize: 1_000_000 });
+      return {
+        signal: 'logs',
+        backend: backend.name,
+        send: (n) => post(builder.build(n, 1, Date.now()).body),
+        queryable,
+      };
+    }
+    const builder = new MetricBatchBuilder(identity, { series: 1, intervalMs }, timeOfTick);
+    return { signal: 'metrics', backend: backend.name, send: (n) => post(builder.build(n, 1).body), queryable };
+  });
 }
 
 /**

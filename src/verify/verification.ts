@@ -6,7 +6,7 @@ export type VerifierOutcome =
   | { status: 'fail'; expected: number; actual: number; reason: string }
   | { status: 'inconclusive'; reason: string };
 
-/** When a verifier checked a sample instead of every item. */
+/** When a verifier checked a sample instead of every item (an explicit opt-in: `--verify-sample`). */
 export interface SampleBound {
   population: number;
   sampleSize: number;
@@ -15,6 +15,41 @@ export interface SampleBound {
   estimatedLost: number;
   /** 95 % upper bound of the lost fraction (Wilson score; k = 0 gives about 3/n). */
   lostFractionUpper95: number;
+  /** lostFractionUpper95 × expected items: the most the population can have lost, at 95 % confidence. */
+  lostUpper95: number;
+}
+
+/**
+ * How duplicates were (or could not be) observed. A backend that collapses duplicates cannot show one in
+ * a query; its ingest counters can still show data delivered more than once. `null` is "not observable",
+ * never 0.
+ */
+export interface DuplicateFindings {
+  /** Items of the run found more than once in query answers; null when the backend's queries cannot show one. */
+  queryVisible: number | null;
+  /** How they were counted, or why they cannot be. */
+  queryVisibleNote: string;
+  /**
+   * Items the backend received beyond what the pipeline counted as sent to it during the run (its ingest
+   * counter minus the exporters' sent counter): deliveries of the same data more than once, e.g. a batch
+   * retried after a timed-out attempt that had arrived. All traffic in the window, not only this run's.
+   * null when a counter could not be read.
+   */
+  delivered: number | null;
+  deliveredNote: string;
+  /** Sequence ranges holding query-visible duplicates (traces: trace seqs). */
+  ranges: SeqRange[];
+}
+
+/** A second, independent reading of the same quantity; disagreement makes the verdict inconclusive. */
+export interface CrossCheck {
+  method: string;
+  /** What the cross-check read (null: it could not be read, with `note`). */
+  value: number | null;
+  /** The figure of the primary method it is compared with. */
+  compared: number;
+  agrees: boolean | null;
+  note: string;
 }
 
 /** What one backend holds of one signal, compared with what the pipeline acknowledged. */
@@ -25,38 +60,81 @@ export interface SignalVerification {
   method: string;
   /** Items acknowledged by the pipeline (the ones that must arrive). */
   expected: number;
-  /** Of those, found in the backend. */
+  /** Acknowledged items seen in the backend (counted, not derived). */
   found: number;
-  /** expected − found: acknowledged and absent after drain. Exact unless `sample` is set. */
+  /**
+   * Silent loss: acknowledged items absent after drain, less those the pipeline declared rejected in the
+   * same batches (`rejectedAbsent`). Exact unless `sample` is set.
+   */
   lost: number;
-  /** Items found more than once (reported apart, not loss). */
-  duplicates: number;
+  /** Items of acknowledged batches the pipeline declared rejected (OTLP partial success). */
+  rejected: number;
+  /** Absent items covered by those declarations: loss the pipeline declared, apart from silent loss. */
+  rejectedAbsent: number;
+  duplicates: DuplicateFindings;
   /** Items found that were never acknowledged (refused, failed or timed-out requests that got through). */
   unacknowledgedFound: number;
-  /** Lost items by sequence range (traces: trace seqs; metrics: data point seqs; logs: record seqs). */
+  /** Absent acknowledged items by sequence range (traces: trace seqs; metrics: data point seqs; logs: record seqs). */
   lostRanges: SeqRange[];
-  /** Sequence ranges holding duplicated items (traces: trace seqs). */
-  duplicateRanges: SeqRange[];
   /** Traces only: missing spans per lost trace seq, and extra spans per duplicated trace seq. */
   itemsBySeq?: { lost: Record<string, number>; duplicates: Record<string, number> };
-  /** Lost items named individually (up to a limit), e.g. `trace 89401d94…0007 span 3`. */
+  /** Absent items named individually (up to a limit), e.g. `trace 89401d94…0007 span 3`. */
   lostExamples: string[];
   sample?: SampleBound;
-  /** Extra exact figures (e.g. Tempo TraceQL span count). */
+  crossCheck?: CrossCheck;
+  /** Extra exact figures (e.g. Loki's whole-run count). */
   figures: Record<string, number>;
   outcome: VerifierOutcome;
   notes: string[];
 }
 
-export function verdict(expected: number, found: number, what: string): VerifierOutcome {
-  return found >= expected
+/** Pass when nothing acknowledged is absent; otherwise fail naming the count. */
+export function verdict(expected: number, absent: number, what: string): VerifierOutcome {
+  return absent === 0
     ? { status: 'pass' }
     : {
         status: 'fail',
         expected,
-        actual: found,
-        reason: `${expected - found} ${what} acknowledged and absent after drain`,
+        actual: expected - absent,
+        reason: `${absent} ${what} acknowledged and absent after drain`,
       };
+}
+
+/** Duplicates of a backend whose queries cannot show them (delivered counts filled in later). */
+export function notQueryVisible(reason: string): DuplicateFindings {
+  return {
+    queryVisible: null,
+    queryVisibleNote: `not observable: ${reason}`,
+    delivered: null,
+    deliveredNote: 'not read',
+    ranges: [],
+  };
+}
+
+/** An inconclusive verification (nothing could be counted), with the reason. */
+export function inconclusiveVerification(
+  signal: Signal,
+  backend: string,
+  expected: number,
+  reason: string,
+): SignalVerification {
+  return {
+    signal,
+    backend,
+    method: 'not verified',
+    expected,
+    found: 0,
+    lost: 0,
+    rejected: 0,
+    rejectedAbsent: 0,
+    duplicates: notQueryVisible('not verified'),
+    unacknowledgedFound: 0,
+    lostRanges: [],
+    lostExamples: [],
+    figures: {},
+    outcome: { status: 'inconclusive', reason },
+    notes: [],
+  };
 }
 
 /** Wilson score upper bound (95 %) of a proportion with k successes in n trials. */

@@ -30,7 +30,7 @@ function upAndInterrupt(
 }
 
 function runIdOf(stderr: string): string {
-  const match = /run (oh-\d{8}-\d{6}-[0-9a-f]{4})/.exec(stderr);
+  const match = /run (oh-\d{8}-\d{6}-[0-9a-f]{16})/.exec(stderr);
   if (match?.[1] === undefined) throw new Error(`no run id in output:\n${stderr}`);
   return match[1];
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { phase1 } from '../../src/stack/phase1-stack.js';
-import type { TracesBackend } from '../../src/stack/phase1.js';
+import { phase1 } from '../../src/stack/phase1/index.js';
+import type { TracesBackend } from '../../src/stack/phase1/definition.js';
 import { retryUntil } from '../../src/time/retry-until.js';
 import { instantScalar, jaegerSpanIds, lokiLines, tempoSpanIds } from './support/backends.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
@@ -33,11 +33,11 @@ async function poll<T>(what: string, attempt: () => Promise<T>, done: (v: T) => 
 
 describe.each<TracesBackend>(['jaeger', 'tempo'])('Phase 1 with %s', (traces) => {
   it('carries one trace, one log record and one metric to the backends, then leaves nothing behind', async () => {
-    const stack = await phase1().withTraces(traces).withPorts('random').start();
+    const stack = await phase1({ traces }).start();
     const runId = stack.runId;
     try {
       expect([...stack.services.keys()].sort()).toEqual([traces, 'loki', 'otelcol', 'prometheus'].sort());
-      for (const endpoint of stack.endpoints()) expect(endpoint.address).toMatch(/^(http:\/\/)?127\.0\.0\.1:\d+/);
+      for (const endpoint of stack.endpointList()) expect(endpoint.address).toMatch(/^(http:\/\/)?127\.0\.0\.1:\d+/);
 
       const probe = newProbe(runId);
       const otlp = stack.url('otelcol', 4318);

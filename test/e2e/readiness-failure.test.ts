@@ -3,14 +3,14 @@ import { connectDockerEngine } from '../../src/docker/docker-engine.js';
 import { newRunId } from '../../src/docker/labels.js';
 import { HarnessError } from '../../src/harness-error.js';
 import { loadCatalog, localImageRef } from '../../src/images/catalog.js';
-import { phase1Definition } from '../../src/stack/phase1.js';
-import { bootStack } from '../../src/stack/stack-runner.js';
+import { phase1Definition } from '../../src/stack/phase1/definition.js';
+import { bootStack } from '../../src/stack/docker/boot.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 describe('a container that fails readiness', () => {
   it('fails the boot with exit 5, naming the container, the wait and its last log lines, and removes everything', async () => {
     const catalog = loadCatalog();
-    const definition = phase1Definition(catalog, { traces: 'tempo' });
+    const definition = phase1Definition({ traces: 'tempo' }, catalog);
     const loki = definition.services.find((s) => s.name === 'loki')!;
     loki.files[0]!.content += '\nnot_a_loki_setting: true\n';
     const runId = newRunId();

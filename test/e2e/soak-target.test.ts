@@ -3,21 +3,21 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { phase1 } from '../../src/stack/phase1-stack.js';
-import type { StartedStack } from '../../src/stack/started-stack.js';
+import type { DockerStack } from '../../src/stack/docker/docker-stack.js';
+import { phase1 } from '../../src/stack/phase1/index.js';
 import { runReported, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` describes it)', () => {
-  let stack: StartedStack;
+  let stack: DockerStack;
   let targetFile: string;
 
   beforeAll(async () => {
-    stack = await phase1().withTraces('jaeger').withPorts('random').start();
+    stack = await phase1({ traces: 'jaeger' }).start();
     targetFile = join(tempReportDir(), 'stack.json');
     writeFileSync(
       targetFile,
-      JSON.stringify({ runId: stack.runId, title: stack.definition.title, endpoints: stack.endpoints() }),
+      JSON.stringify({ runId: stack.runId, title: stack.title, endpoints: stack.endpointList() }),
     );
   });
 

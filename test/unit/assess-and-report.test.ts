@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCatalog } from '../../src/images/catalog.js';
+import { collectorDrainCondition } from '../../src/drain/collector-condition.js';
 import { drain } from '../../src/drain/drain.js';
 import { parsePrometheusText } from '../../src/observe/prometheus-text.js';
 import { renderSummary } from '../../src/report/render-summary.js';
 import { renderTable } from '../../src/report/render-table.js';
 import type { SignalLoadResult, SoakResult } from '../../src/report/result.js';
-import { allowedLoss, assessLimits, thresholds, verdict } from '../../src/run/assess.js';
-import { applyVariant, listVariants, loadVariant, parseVariant } from '../../src/stack/collector-variant.js';
-import { phase1Definition, phase1Dir } from '../../src/stack/phase1.js';
-import type { SignalVerification } from '../../src/verify/verification.js';
+import { allowedLoss, assessLimits, thresholds, verdict } from '../../src/soak/assess.js';
+import { applyVariant, listVariants, loadVariant, parseVariant } from '../../src/stack/phase1/collector-variant.js';
+import { phase1Definition, phase1Dir } from '../../src/stack/phase1/definition.js';
+import { notQueryVisible, type SignalVerification } from '../../src/verify/verification.js';
 
 const lag = { count: 1, min: 0, p50: 1, p90: 2, p99: 3, p999: 3, max: 3, mean: 1 };
 function load(over: Partial<SignalLoadResult> = {}): SignalLoadResult {
@@ -17,11 +18,12 @@ function load(over: Partial<SignalLoadResult> = {}): SignalLoadResult {
     offeredRps: 1000,
     achievedRps: 1000,
     achievedRatio: 1,
-    counts: { acknowledged: 60000, refused: 0, failed: 0, dropped: 0, attempted: 60000, offered: 60000 },
+    counts: { acknowledged: 60000, refused: 0, failed: 0, dropped: 0, attempted: 60000, offered: 60000, rejected: 0 },
     answers: { '200': 60000 },
     scheduleLagMs: lag,
     idRanges: { acknowledged: [{ first: 0, count: 60000 }], refused: [], failed: [], dropped: [] },
     idRangesTruncated: false,
+    rejections: [],
     shape: {},
     ...over,
   };
@@ -34,10 +36,11 @@ function verification(lost: number, over: Partial<SignalVerification> = {}): Sig
     expected: 60000,
     found: 60000 - lost,
     lost,
-    duplicates: 0,
+    rejected: 0,
+    rejectedAbsent: 0,
+    duplicates: notQueryVisible('Loki keeps one copy of identical timestamp and line in a stream'),
     unacknowledgedFound: 0,
     lostRanges: lost > 0 ? [{ first: 100, count: 1 }] : [],
-    duplicateRanges: [],
     lostExamples: lost > 0 ? ['log record seq 100'] : [],
     figures: {},
     outcome:
@@ -118,6 +121,7 @@ describe('limit assessment', () => {
     containers: {},
     host: { cores: 2, cpuMeanPct: hostMean, cpuMaxPct: hostMean, samples: 5 },
     generator: { cpuMeanPct: genMax / 2, cpuMaxPct: genMax, cpuSeconds: 3, memoryMaxMiB: 100, processes, cores },
+    timeline: [],
   });
   it('holds a single-threaded generator to one core and k6 to every core it can use', () => {
     expect(assessLimits({ logs: load() }, res(95, 50), 0.95)).toEqual({
@@ -156,7 +160,7 @@ describe('collector variants', () => {
   });
 
   it('plants a filter right after memory_limiter in traces and logs only', () => {
-    const def = phase1Definition(loadCatalog(), { traces: 'tempo', variant: 'planted-loss' });
+    const def = phase1Definition({ traces: 'tempo', variant: 'planted-loss' }, loadCatalog());
     const config = parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
       processors: Record<string, { traces?: { span: string[] }; logs?: { log_record: string[] } }>;
       service: { pipelines: Record<string, { processors: string[]; exporters: string[] }> };
@@ -181,7 +185,7 @@ describe('collector variants', () => {
   });
 
   it('hardens the collector: no batch processor, batching in the persistent queue, metrics over OTLP', () => {
-    const def = phase1Definition(loadCatalog(), { traces: 'tempo', variant: 'hardened' });
+    const def = phase1Definition({ traces: 'tempo', variant: 'hardened' }, loadCatalog());
     type Exporter = { endpoint?: string; sending_queue?: { storage?: string; batch?: { max_size: number } } };
     const config = parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
       exporters: Record<string, Exporter>;
@@ -240,12 +244,18 @@ describe('drain (fake clock, recorded metric text)', () => {
     const scrapes = [metrics(50, 100), metrics(0, 150), metrics(0, 160), metrics(0, 160)];
     const counts = [100, 150, 160, 160];
     const report = await drain({
-      collectorMetricsUrl: 'unused',
-      readCollector: () => Promise.resolve(scrapes.shift() ?? metrics(0, 160)),
+      conditions: [
+        collectorDrainCondition({
+          name: 'otelcol',
+          metricsUrl: 'unused',
+          read: () => Promise.resolve(scrapes.shift() ?? metrics(0, 160)),
+          signals: ['logs'],
+          pollMs: 6_000,
+        }),
+      ],
       signals: ['logs'],
       backendCount: () => Promise.resolve(counts.shift() ?? 160),
       timeoutMs: 120_000,
-      collectorPollMs: 6_000,
       backendPollMs: 3_000,
       clock: clock(),
     });
@@ -261,25 +271,76 @@ describe('drain (fake clock, recorded metric text)', () => {
   it('gives up at the timeout and says which condition failed', async () => {
     let sent = 0;
     const report = await drain({
-      collectorMetricsUrl: 'unused',
-      readCollector: () => Promise.resolve(metrics(5, (sent += 10))),
+      conditions: [
+        collectorDrainCondition({
+          name: 'otelcol',
+          metricsUrl: 'unused',
+          read: () => Promise.resolve(metrics(5, (sent += 10))),
+          signals: ['logs'],
+          pollMs: 6_000,
+        }),
+      ],
       signals: ['logs'],
       backendCount: () => Promise.resolve(0),
       timeoutMs: 30_000,
-      collectorPollMs: 6_000,
       backendPollMs: 3_000,
       clock: clock(),
     });
     expect(report).toMatchObject({
       drained: false,
-      reason: 'the collector did not become idle before the drain timeout',
+      reason: 'the pipeline did not become idle before the drain timeout: 5 requests in otelcol (x) still queued',
+      stillQueued: [{ component: 'otelcol', queue: 'x', size: 5, unit: 'requests' }],
     });
+  });
+
+  it('never reads a missing queue gauge as empty: the queue is reported not observable', async () => {
+    const noGauge = parsePrometheusText('otelcol_exporter_sent_log_records{exporter="x"} 10\n');
+    const report = await drain({
+      conditions: [
+        collectorDrainCondition({
+          name: 'otelcol',
+          metricsUrl: 'unused',
+          read: () => Promise.resolve(noGauge),
+          signals: ['logs'],
+          pollMs: 6_000,
+        }),
+      ],
+      signals: ['logs'],
+      backendCount: () => Promise.resolve(10),
+      timeoutMs: 60_000,
+      backendPollMs: 3_000,
+      clock: clock(),
+    });
+    expect(report.unobservable).toEqual([
+      'otelcol exposes no otelcol_exporter_queue_size for logs (a queue that cannot be read is not taken as empty)',
+    ]);
+  });
+
+  it('an unreachable collector keeps the drain from ending idle', async () => {
+    const report = await drain({
+      conditions: [
+        collectorDrainCondition({
+          name: 'otelcol',
+          metricsUrl: 'unused',
+          read: () => Promise.reject(new Error('ECONNREFUSED')),
+          signals: ['logs'],
+          pollMs: 6_000,
+        }),
+      ],
+      signals: ['logs'],
+      backendCount: () => Promise.resolve(10),
+      timeoutMs: 30_000,
+      backendPollMs: 3_000,
+      clock: clock(),
+    });
+    expect(report.drained).toBe(false);
+    expect(report.unobservable).toEqual(['otelcol could not be read (ECONNREFUSED)']);
   });
 });
 
 describe('renderers', () => {
-  const result = {
-    schemaVersion: 1,
+  const result: SoakResult = {
+    schemaVersion: 2,
     tool: { name: 'otel-harness', version: '0.1.0' },
     command: 'soak',
     runId: 'oh-20261121-120000-ab12',
@@ -287,11 +348,12 @@ describe('renderers', () => {
     startedAt: '2026-11-21T12:00:00.000Z',
     endedAt: '2026-11-21T12:02:00.000Z',
     plan: {
-      phase: 1,
-      traces: 'tempo',
-      variant: 'planted-loss',
+      topology: 'phase1',
+      stackOptions: { traces: 'tempo', variant: 'planted-loss' },
       source: 'local',
       target: undefined,
+      stackSpec: undefined,
+      verifySample: undefined,
       driver: 'native',
       profile: 'constant',
       durationMs: 60000,
@@ -302,8 +364,12 @@ describe('renderers', () => {
       maxLatencyP99Ms: undefined,
     },
     stack: {
+      topology: 'phase1',
       title: 'Phase 1 (traces: tempo, collector variant: planted-loss)',
       images: {},
+      versions: {},
+      configHashes: {},
+      manifestHash: undefined,
       bootSeconds: 20,
       endpoints: [],
     },
@@ -315,10 +381,12 @@ describe('renderers', () => {
       backendsStableAtMs: 12000,
       finalCounts: {},
       reason: undefined,
+      stillQueued: [],
+      unobservable: [],
     },
     verification: {
       signals: { logs: verification(599) },
-      collector: undefined,
+      collectors: {},
       collectorQueuePeak: 0,
       backendCounters: {
         loki: { loki_discarded_samples_total: 0, 'loki_discarded_samples_total{reason=rate_limited}': 0 },
@@ -336,18 +404,20 @@ describe('renderers', () => {
     k6: undefined,
     chaos: undefined,
     resources: undefined,
+    timeline: { bucketMs: 1000, signals: {}, queue: [] },
     limits: { limitedBy: 'nothing', reasons: [] },
     thresholds: [
       { name: 'logs lost in loki', limit: '≤ 0 (0 items)', actual: '599 of 60000', pass: false, exitCode: 4 },
     ],
     verdict: { status: 'fail', exitCode: 4, reasons: ['logs lost in loki: 599 of 60000 (limit ≤ 0 (0 items))'] },
-  } as SoakResult;
+  };
 
   it('puts the verdict first in summary.md and names what was lost', () => {
     const md = renderSummary(result);
     expect(md.split('\n')[0]).toBe('# otel-harness soak oh-20261121-120000-ab12: FAIL (exit 4)');
     expect(md).toContain('- log records seq 100'.replace('records', 'record'));
-    expect(md).toContain('| logs | 1,000 | 1,000 | 60,000 | 0 | 0 | 0 | loki | 59,401 | **599** | 0 | 0 |');
+    // Loki collapses duplicates and no ingest counter was read: 'n/a', never a 0 that could not be otherwise.
+    expect(md).toContain('| logs | 1,000 | 1,000 | 60,000 | 0 | 0 | 0 | loki | 59,401 | **599** | n/a | 0 |');
     expect(md).not.toContain('{reason=rate_limited}'); // zero breakdowns are left out
     expect(md).toContain(
       '| 12 | otlp_http/loki | Exporting failed. Will retry the request after interval. | HTTP Status Code 503, grpc: received message larger than max |',
@@ -360,7 +430,7 @@ describe('renderers', () => {
   it('prints a compact table with the verdict', () => {
     const text = renderTable(result);
     expect(text).toMatch(
-      /^SIGNAL +OFFERED\/S +ACHIEVED\/S +ACKED +REFUSED +FAILED +DROPPED +LOST +DUPS +P99 LATENCY\nlogs +1000 +1000 +60000 +0 +0 +0 +599 +0 +-\n/,
+      /^SIGNAL +OFFERED\/S +ACHIEVED\/S +ACKED +REFUSED +FAILED +DROPPED +LOST +DUPS +P99 LATENCY\nlogs +1000 +1000 +60000 +0 +0 +0 +599 +n\/a +-\n/,
     );
     expect(text).toContain('verdict: FAIL (exit 4); limited by: nothing');
   });

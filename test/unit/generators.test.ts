@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeSpanId,
   decodeTraceId,
+  dueTimeMs,
+  fixedIntervalClock,
   fromHex,
-  logLine,
+  itemsDue,
   LogBatchBuilder,
+  logLine,
   logShapeDefaults,
   METRIC_NAME,
   MetricBatchBuilder,
@@ -13,9 +16,11 @@ import {
   runTag,
   seqOfLogLine,
   spanId,
+  tickTimeMs,
   toHex,
-  traceId,
+  totalItems,
   TraceBatchBuilder,
+  traceId,
   traceShapeDefaults,
   traceTraits,
   uint64ToString,
@@ -143,7 +148,7 @@ describe('log batches', () => {
 
 describe('metric batches', () => {
   it('decode back to the known series and sample timestamps', () => {
-    const builder = new MetricBatchBuilder(identity, { series: 4, intervalMs: 5_000 }, NOW);
+    const builder = new MetricBatchBuilder(identity, { series: 4, intervalMs: 5_000 }, fixedIntervalClock(NOW, 5_000));
     const batch = builder.build(6, 5); // series 2,3 of tick 1; series 0,1,2 of tick 2
     const metric = new Msg(batch.body).msg(1).msg(2).msg(2);
     expect(metric.string(1)).toBe(METRIC_NAME);
@@ -156,5 +161,46 @@ describe('metric batches', () => {
       ['2', 2, BigInt(NOW + 10_000) * 1_000_000n],
     ]);
     expect(points[0]!.attributes(7).run_id).toBe(identity.runId);
+  });
+
+  it('stamp every tick when the schedule makes it due: never after it is sent, never drifting, for every profile', () => {
+    const shape = { series: 7, intervalMs: 5_000 };
+    const durationMs = 3_600_000;
+    for (const profile of [
+      { kind: 'constant' } as const,
+      { kind: 'ramp', rampMs: 600_000 } as const,
+      { kind: 'steps', steps: 4 } as const,
+    ]) {
+      // 1,333.3 points/s: the series count is rounded, the interval is not a whole number of ms.
+      const timeline = { startMs: NOW, profile, rate: 1333.3, durationMs };
+      const total = totalItems(profile, timeline.rate, durationMs);
+      let previous = -Infinity;
+      for (let tick = 0; tick * shape.series < total; tick += 97) {
+        const t = tickTimeMs(tick, shape, timeline);
+        // The batch holding the tick's first point leaves when its last unit is due: at or after this time.
+        const due = NOW + dueTimeMs(profile, timeline.rate, tick * shape.series + 1, durationMs);
+        expect(t).toBeLessThanOrEqual(due);
+        expect(due - t).toBeLessThan(1);
+        expect(t).toBeGreaterThan(previous);
+        previous = t;
+      }
+      // The last tick is stamped within the run: an hour-long step or ramp soak stays on the wall clock.
+      const lastTick = Math.floor((total - 1) / shape.series);
+      expect(tickTimeMs(lastTick, shape, timeline)).toBeLessThanOrEqual(NOW + durationMs);
+      expect(tickTimeMs(lastTick, shape, timeline)).toBeGreaterThan(NOW + durationMs - 60_000);
+    }
+  });
+
+  it('invert the schedule exactly: unit n is due when the profile has offered n units', () => {
+    for (const profile of [
+      { kind: 'constant' } as const,
+      { kind: 'ramp', rampMs: 30_000 } as const,
+      { kind: 'steps', steps: 3 } as const,
+    ]) {
+      for (const n of [1, 17, 999, 4_000, 11_999]) {
+        const t = dueTimeMs(profile, 200, n, 90_000);
+        expect(itemsDue(profile, 200, t, 90_000)).toBeCloseTo(n, 6);
+      }
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type Dockerode from 'dockerode';
 import type { BoundPorts } from 'testcontainers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpReadiness, ReadinessError } from '../../src/stack/http-readiness.js';
+import { HttpReadiness, ReadinessError } from '../../src/stack/docker/http-readiness.js';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));

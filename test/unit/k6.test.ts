@@ -4,12 +4,12 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseArgs } from '../../src/cli/parse-args.js';
-import { resolveSoakOptions } from '../../src/config/soak-options.js';
+import { resolveSoakOptions } from '../../src/soak/soak-options.js';
 import { HarnessError } from '../../src/harness-error.js';
 import { loadCatalog } from '../../src/images/catalog.js';
 import { renderTestRun, toYaml } from '../../src/k8s/k6-testrun.js';
-import { k6BinaryPath, xk6BuildArgs } from '../../src/load/k6/k6-binary.js';
-import { k6Env, k6Scenario, K6_SCENARIOS, type K6RunInput } from '../../src/load/k6/k6-scenarios.js';
+import { k6BinaryPath, xk6BuildArgs } from '../../src/load/drivers/k6/k6-binary.js';
+import { k6Env, k6Scenario, K6_SCENARIOS, type K6RunInput } from '../../src/load/drivers/k6/k6-scenarios.js';
 import { stacksDir } from '../../src/paths.js';
 
 const tool = loadCatalog().tools.get('k6')!;

@@ -17,6 +17,7 @@ describe('Ledger', () => {
       dropped: 20,
       attempted: 155,
       offered: 175,
+      rejected: 0,
     });
     expect(ledger.counts('logs')).toEqual({
       acknowledged: 0,
@@ -25,6 +26,7 @@ describe('Ledger', () => {
       dropped: 0,
       attempted: 0,
       offered: 0,
+      rejected: 0,
     });
     expect(ledger.answerCounts('traces')).toEqual({ '200': 100, '503': 50, ECONNREFUSED: 5 });
     expect(ledger.signals()).toEqual(['traces']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDurationMs } from '../../src/config/duration.js';
+import { parseDurationMs } from '../../src/options/duration.js';
 import { runOpenModel, type Ticket } from '../../src/load/open-model-scheduler.js';
 import { dueTimeMs, itemsDue, parseProfile, rateAt, totalItems } from '../../src/load/rate-profile.js';
 import type { Clock } from '../../src/time/clock.js';

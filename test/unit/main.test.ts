@@ -47,8 +47,9 @@ describe('main: errors become exit codes in one place', () => {
   it('prints help with every default and exits 0', async () => {
     const c = capture();
     expect(await main(['up', '--help'], c.io, {}, noSignals)).toBe(0);
-    expect(c.out()).toMatch(/--traces <name> {4}trace backend: jaeger, tempo \(default: jaeger/);
-    expect(c.out()).toMatch(/--source <source> {2}images: local, upstream, auto \(default: local/);
+    expect(c.out()).toMatch(/--traces <v> +trace backend: jaeger, tempo \(default: jaeger\)/);
+    expect(c.out()).toMatch(/--source <v> +images: local, upstream, auto \(default: local\)/);
+    expect(c.out()).toMatch(/--ports <v> +host ports on 127.0.0.1: .* \(default: standard\)/);
   });
 
   it('maps HarnessError to its code with hint and details, anything else to 1', () => {

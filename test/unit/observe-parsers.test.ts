@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyGrpcCode, classifyHttpStatus, errorAnswer } from '../../src/load/answer.js';
-import { BACKEND_COUNTERS, deltas, readCounters } from '../../src/observe/backend-counters.js';
+import { deltas, readCounters } from '../../src/observe/backend-counters.js';
+import { LOKI_COUNTERS } from '../../src/verify/backends/loki.js';
+import { PROMETHEUS_COUNTERS } from '../../src/verify/backends/prometheus.js';
+import { TEMPO_COUNTERS } from '../../src/verify/backends/tempo.js';
 import { collectorCounters, counterDelta } from '../../src/observe/collector-metrics.js';
 import { parsePrometheusText, sumOf } from '../../src/observe/prometheus-text.js';
 import { parsePidStat, parseProcStat, parseVmRssMiB, usageFromStats } from '../../src/observe/resource-sampler.js';
@@ -67,17 +70,14 @@ describe('collector self-metrics (fixtures recorded from the real components)', 
 
 describe('backend silent-drop counters (fixtures)', () => {
   it('reads Tempo discards by reason, Loki ingest, Prometheus write answers', () => {
-    const tempo = readCounters(parsePrometheusText(fixture('tempo-metrics-excerpt.txt')), BACKEND_COUNTERS.tempo!);
+    const tempo = readCounters(parsePrometheusText(fixture('tempo-metrics-excerpt.txt')), TEMPO_COUNTERS);
     expect(tempo['tempo_distributor_spans_received_total']).toBe(10000);
     expect(tempo['tempo_discarded_spans_total']).toBe(0);
     expect(tempo['tempo_discarded_spans_total{reason=trace_too_large}']).toBe(0);
-    const loki = readCounters(parsePrometheusText(fixture('loki-metrics-excerpt.txt')), BACKEND_COUNTERS.loki!);
+    const loki = readCounters(parsePrometheusText(fixture('loki-metrics-excerpt.txt')), LOKI_COUNTERS);
     expect(loki['loki_distributor_lines_received_total']).toBe(10000);
     expect(loki['loki_discarded_samples_total']).toBe(0);
-    const prom = readCounters(
-      parsePrometheusText(fixture('prometheus-metrics-excerpt.txt')),
-      BACKEND_COUNTERS.prometheus!,
-    );
+    const prom = readCounters(parsePrometheusText(fixture('prometheus-metrics-excerpt.txt')), PROMETHEUS_COUNTERS);
     expect(prom['prometheus_http_requests_total{handler=/api/v1/write}{code=204}']).toBe(3);
     expect(prom['prometheus_tsdb_out_of_order_samples_total']).toBe(0);
     expect(deltas({ a: 5, b: 1 }, { a: 7, c: 2 })).toEqual({ a: 2, b: 0, c: 2 });

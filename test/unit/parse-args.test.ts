@@ -15,22 +15,29 @@ function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): HarnessError {
 
 describe('parseArgs', () => {
   it('defaults up to phase 1, jaeger, local images, the seed ports', () => {
-    expect(parseArgs(['up'])).toEqual({
+    expect(parseArgs(['up'])).toMatchObject({
       name: 'up',
       json: false,
-      options: { phase: 1, traces: 'jaeger', source: 'local', ports: 'standard' },
+      printSpec: false,
+      stack: {
+        topology: { name: 'phase1' },
+        options: { traces: 'jaeger', variant: 'seed' },
+        choice: { source: 'local', ports: 'standard', images: {}, collectorConfigs: {} },
+      },
     });
   });
 
   it('takes flags over environment over defaults', () => {
     const env = { OTEL_HARNESS_TRACES: 'tempo', OTEL_HARNESS_PORTS: 'random' };
-    expect(parseArgs(['up'], env)).toMatchObject({ options: { traces: 'tempo', ports: 'random', source: 'local' } });
+    expect(parseArgs(['up'], env)).toMatchObject({
+      stack: { options: { traces: 'tempo' }, choice: { ports: 'random', source: 'local' } },
+    });
     expect(parseArgs(['up', '--traces', 'jaeger'], env)).toMatchObject({
-      options: { traces: 'jaeger', ports: 'random' },
+      stack: { options: { traces: 'jaeger' }, choice: { ports: 'random' } },
     });
     expect(parseArgs(['up', '--phase=1', '--source', 'auto', '--json'])).toMatchObject({
       json: true,
-      options: { source: 'auto' },
+      stack: { choice: { source: 'auto' } },
     });
   });
 
@@ -47,7 +54,7 @@ describe('parseArgs', () => {
 
   it('rejects unknown commands, options and arguments', () => {
     expect(usageError(['soakk']).message).toMatch(
-      /command is invalid, expected one of soak, chaos, up, down, images, k6, help/,
+      /command is invalid, expected one of soak, chaos, verify, up, down, images, k6, help/,
     );
     expect(usageError(['up', '--rate', '5']).message).toMatch(/option is invalid.*actual: '--rate'/);
     expect(usageError(['up', 'now']).message).toMatch(/no positional arguments/);
@@ -64,9 +71,9 @@ describe('parseArgs', () => {
     });
     expect(parseArgs(['images', 'list', '--json'])).toEqual({ name: 'images-list', json: true });
     expect(parseArgs(['down'])).toEqual({ name: 'down', runId: undefined });
-    expect(parseArgs(['down', '--run', 'oh-20261121-120000-ab12'])).toEqual({
+    expect(parseArgs(['down', '--run', 'oh-20261121-120000-0123456789abcdef'])).toEqual({
       name: 'down',
-      runId: 'oh-20261121-120000-ab12',
+      runId: 'oh-20261121-120000-0123456789abcdef',
     });
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCatalog } from '../../src/images/catalog.js';
-import { phase1Definition, uidGid } from '../../src/stack/phase1.js';
-import { renderTemplate } from '../../src/stack/render-config.js';
-import { bootLayers } from '../../src/stack/stack-definition.js';
+import { phase1Definition, uidGid } from '../../src/stack/phase1/definition.js';
+import { renderTemplate } from '../../src/stack/docker/render-config.js';
+import { bootLayers } from '../../src/stack/docker/stack-definition.js';
 
 const catalog = loadCatalog();
 
@@ -25,7 +25,7 @@ type Collector = {
 };
 
 function collectorConfig(traces: 'jaeger' | 'tempo'): Collector {
-  const def = phase1Definition(catalog, { traces });
+  const def = phase1Definition({ traces }, catalog);
   const otelcol = def.services.find((s) => s.name === 'otelcol')!;
   expect(otelcol.files[0]!.target).toBe('/etc/otelcol-contrib/config.yaml');
   expect(otelcol.files[0]!.content).not.toMatch(/\{\{/);
@@ -55,7 +55,7 @@ describe('phase 1 configuration', () => {
       ['jaeger', 'jaeger:8888'],
       ['tempo', 'tempo:3200'],
     ] as const) {
-      const prom = phase1Definition(catalog, { traces }).services.find((s) => s.name === 'prometheus')!;
+      const prom = phase1Definition({ traces }, catalog).services.find((s) => s.name === 'prometheus')!;
       const config = parse(prom.files[0]!.content) as {
         scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
       };
@@ -66,12 +66,12 @@ describe('phase 1 configuration', () => {
   });
 
   it('boots backends first and the collector after them', () => {
-    const layers = bootLayers(phase1Definition(catalog, { traces: 'tempo' }).services).map((l) => l.map((s) => s.name));
+    const layers = bootLayers(phase1Definition({ traces: 'tempo' }, catalog).services).map((l) => l.map((s) => s.name));
     expect(layers).toEqual([['tempo', 'prometheus', 'loki'], ['otelcol']]);
   });
 
   it('mounts data volumes at the catalog data dirs, owned by the image user', () => {
-    const services = phase1Definition(catalog, { traces: 'tempo' }).services;
+    const services = phase1Definition({ traces: 'tempo' }, catalog).services;
     const volume = (name: string) => services.find((s) => s.name === name)!.volumes[0];
     expect(volume('tempo')).toEqual({ name: 'tempo-data', target: '/var/tempo', owner: '10001:10001' });
     expect(volume('prometheus')).toEqual({ name: 'prometheus-data', target: '/prometheus', owner: '65534:65534' });

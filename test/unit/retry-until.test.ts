@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineRing } from '../../src/stack/line-ring.js';
+import { LineRing } from '../../src/stack/docker/line-ring.js';
 import type { Clock } from '../../src/time/clock.js';
 import { retryUntil } from '../../src/time/retry-until.js';
 

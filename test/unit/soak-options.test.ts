@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/parse-args.js';
-import { envName, resolveSoakOptions, signalRates } from '../../src/config/soak-options.js';
+import { envName } from '../../src/options/option-table.js';
+import { resolveSoakOptions, signalRates } from '../../src/soak/soak-options.js';
+import { resolveStack } from '../../src/stack/stack-options.js';
 import { HarnessError } from '../../src/harness-error.js';
 import { planSignalRates } from '../../src/load/signal-plan.js';
-import { planSoak } from '../../src/run/soak-plan.js';
+import { planLoad, planSoak } from '../../src/soak/soak-plan.js';
 
 function rejects(fn: () => unknown): string {
   try {
@@ -23,9 +25,11 @@ describe('soak options', () => {
       rateRps: 1000,
       durationMs: 60_000,
       driver: 'native',
-      traces: 'jaeger',
-      variant: 'seed',
       maxLoss: { kind: 'items', value: 0 },
+    });
+    expect(resolveStack({}, {}, undefined)).toMatchObject({
+      topology: { name: 'phase1' },
+      options: { traces: 'jaeger', variant: 'seed' },
     });
     expect(signalRates(o)).toEqual({ traces: 1000 / 3, metrics: 1000 / 3, logs: 1000 / 3 });
   });
@@ -38,7 +42,7 @@ describe('soak options', () => {
       parseArgs(['soak', '--rate', '25000', '--duration', '2m', '--profile', 'ramp:30s', '--json'], {}),
     ).toMatchObject({
       name: 'soak',
-      options: { rateRps: 25000, durationMs: 120_000, profile: { kind: 'ramp', rampMs: 30_000 }, json: true },
+      plan: { options: { rateRps: 25000, durationMs: 120_000, profile: { kind: 'ramp', rampMs: 30_000 }, json: true } },
     });
   });
 
@@ -67,11 +71,14 @@ describe('soak options', () => {
     expect(rejects(() => parseArgs(['soak', '--rat', '5'], {}))).toMatch(/option is invalid.*'--rat'/);
   });
 
-  it('checks the variant and the target file in the plan', () => {
-    expect(rejects(() => planSoak(resolveSoakOptions({ variant: 'nope' }, {})))).toMatch(
+  it('checks the variant and the target file before anything starts', () => {
+    expect(rejects(() => resolveStack({ variant: 'nope' }, {}, undefined))).toMatch(
       /--variant is invalid, expected one of seed, hardened, planted-loss/,
     );
-    expect(rejects(() => planSoak(resolveSoakOptions({ target: '/no/such/stack.json' }, {})))).toMatch(
+    expect(rejects(() => resolveStack({ target: '/no/such/stack.json' }, {}, undefined))).toMatch(
+      /--target is invalid/,
+    );
+    expect(rejects(() => parseArgs(['soak', '--target', '/no/such.json', '--chaos', 'kill:collector@1s'], {}))).toMatch(
       /--target is invalid/,
     );
   });
@@ -89,16 +96,18 @@ describe('signal rates and plan', () => {
   });
 
   it('turns item rates into units, batches and a known metric series set', () => {
-    const plan = planSoak(
+    const plan = planLoad(
       resolveSoakOptions({ rate: '3000', 'spans-per-trace': '4', batch: '200', 'metric-interval': '5s' }, {}),
     );
     const traces = plan.signals.find((s) => s.signal === 'traces')!;
     expect(traces).toMatchObject({ rateRps: 1000, unitRate: 250, itemsPerUnit: 4, batchUnits: 50 });
     expect(plan.metricShape).toEqual({ series: 5000, intervalMs: 5000 });
-    const fixedSeries = planSoak(resolveSoakOptions({ rate: '3000', 'metric-series': '2000' }, {}));
+    const fixedSeries = planLoad(resolveSoakOptions({ rate: '3000', 'metric-series': '2000' }, {}));
     expect(fixedSeries.metricShape).toEqual({ series: 2000, intervalMs: 2000 });
-    expect(rejects(() => planSoak(resolveSoakOptions({ rate: '3000', 'metric-series': '10' }, {})))).toMatch(
+    expect(rejects(() => planLoad(resolveSoakOptions({ rate: '3000', 'metric-series': '10' }, {})))).toMatch(
       /--metric-series is invalid/,
     );
+    const chaos = planSoak(resolveSoakOptions({ chaos: 'kill:collector@5s' }, {}), resolveStack({}, {}, undefined));
+    expect(chaos.faults).toMatchObject([{ action: 'kill', target: 'otelcol', atMs: 5_000 }]);
   });
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runTag, spanId, toHex, traceId } from '../../generators/index.js';
+import { decodeTraceId, fromHex, runTag, spanId, toHex } from '../../generators/index.js';
+import { parseJaegerTrace, parseJaegerTraces } from '../../src/verify/backends/jaeger.js';
 import {
   lokiBlockCountQuery,
   lokiBlockLinesQuery,
@@ -9,21 +10,20 @@ import {
   lokiSelector,
   parseLokiLines,
   parseLokiVector,
-} from '../../src/verify/loki-verifier.js';
+} from '../../src/verify/backends/loki.js';
 import {
   parsePromSampleTimes,
   parsePromVector,
   promCountBySeriesQuery,
   promSelector,
-} from '../../src/verify/prometheus-verifier.js';
+} from '../../src/verify/backends/promql.js';
 import {
-  parseJaegerTrace,
   parseTempoCount,
+  parseTempoSearch,
   parseTempoTrace,
   tempoSpanCountQuery,
-  type TraceStore,
-} from '../../src/verify/trace-stores.js';
-import { verifyTraces } from '../../src/verify/traces-verifier.js';
+} from '../../src/verify/backends/tempo.js';
+import { spanOfHex, tally, type TraceSpans } from '../../src/verify/backends/trace-evidence.js';
 import { uniformSample, verdict, wilsonUpper95 } from '../../src/verify/verification.js';
 
 const json = (name: string): unknown => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8'));
@@ -32,13 +32,35 @@ describe('response parsers (fixtures recorded from the real backends)', () => {
   it('reads span ids from Tempo and Jaeger trace-by-id answers', () => {
     const tempo = parseTempoTrace(json('tempo-trace-by-id.json'));
     expect(tempo.sort()).toEqual([0, 1, 2, 3, 4].map((i) => toHex(spanId(7, i))).sort());
+    expect(parseTempoTrace(json('tempo-2.8.0-v2-trace.json')).sort()).toEqual(
+      [0, 1, 2].map((i) => toHex(spanId(1, i))).sort(),
+    );
+    expect(parseTempoTrace({ trace: {}, metrics: {} })).toEqual([]); // v2 answer for a trace not found
     const jaeger = parseJaegerTrace(json('jaeger-trace-by-id.json'));
     expect(jaeger.sort()).toEqual([0, 1, 2, 3, 4].map((i) => toHex(spanId(3, i))).sort());
     expect(parseJaegerTrace({ data: null })).toEqual([]);
   });
 
+  it('reads many traces of one Jaeger answer, leaving out the ids it reports not found', () => {
+    const runId = 'oh-20261201-070941-37faf65a643853fc';
+    const tag = runTag(runId);
+    const traces = parseJaegerTraces(json('jaeger-2.13.0-traces-by-ids.json'));
+    expect([...traces.keys()].map((id) => decodeTraceId(fromHex(id), tag))).toEqual([1, 2]);
+    expect([...traces.values()].map((spans) => spans.length)).toEqual([3, 3]);
+  });
+
+  it('reads a Tempo search answer and whether every job completed', () => {
+    const answer = parseTempoSearch(json('tempo-2.8.0-search.json'));
+    expect(answer.traces).toHaveLength(3);
+    expect(answer.traces[0]).toMatchObject({ traceHex: '7ed0531d47d5e4910000000000000001', matched: 3 });
+    expect(answer.traces[0]!.spanHexes).toEqual([0, 1, 2].map((i) => toHex(spanId(1, i))));
+    // limit 3 was reached: not every job ran, so this window would be halved.
+    expect([answer.completedJobs, answer.totalJobs]).toEqual([2, 3]);
+  });
+
   it('sums a TraceQL metrics count', () => {
     expect(parseTempoCount(json('tempo-traceql-count.json'))).toBe(10000);
+    expect(parseTempoCount(json('tempo-2.8.0-count.json'))).toBe(498);
     expect(tempoSpanCountQuery('r1')).toBe('{ resource.service.instance.id = "r1" } | count_over_time()');
   });
 
@@ -70,151 +92,35 @@ describe('query builders', () => {
     );
     expect(lokiBlockLinesQuery(sel, 3)).toBe(`${sel} | otel_harness_seq_block="3"`);
     expect(promSelector('oh-1', 7)).toBe('otel_harness_soak_value{run_id="oh-1",series="7"}');
-    expect(promCountBySeriesQuery('oh-1', 90)).toBe('count_over_time(otel_harness_soak_value{run_id="oh-1"}[90s])');
+    expect(promCountBySeriesQuery('oh-1', 90_001)).toBe(
+      'count_over_time(otel_harness_soak_value{run_id="oh-1"}[90001ms])',
+    );
   });
 });
 
-/** A trace store holding chosen spans of a run (unit-testing the verifier's logic, not a backend). */
-function store(
-  runId: string,
-  spans: (seq: number) => number[],
-  duplicate: (seq: number) => boolean = () => false,
-): TraceStore & { calls: number } {
-  const tag = runTag(runId);
-  const bySeq = new Map<string, number>();
-  for (let seq = 0; seq < 10_000; seq++) bySeq.set(toHex(traceId(tag, seq)), seq);
-  const s = {
-    backend: 'tempo' as const,
-    calls: 0,
-    spanIds(hex: string) {
-      s.calls++;
-      const seq = bySeq.get(hex);
-      if (seq === undefined) return Promise.resolve([]);
-      const ids = spans(seq).map((i) => toHex(spanId(seq, i)));
-      return Promise.resolve(duplicate(seq) ? [...ids, ids[0]!] : ids);
-    },
-  };
-  return s;
-}
-
-const opts = { concurrency: 4, rechecks: 1, pauseMs: 0, clock: { now: () => 0, sleep: () => Promise.resolve() } };
-
-describe('verifyTraces', () => {
-  it('reports zero on a complete run', async () => {
-    const v = await verifyTraces(
-      store('r', () => [0, 1, 2]),
-      { runId: 'r', spansPerTrace: 3, acknowledged: [{ first: 0, count: 500 }], unacknowledged: [], maxTraces: 1000 },
-      opts,
-    );
-    expect(v).toMatchObject({ expected: 1500, found: 1500, lost: 0, duplicates: 0, outcome: { status: 'pass' } });
-  });
-
-  it('finds planted loss exactly and names it', async () => {
-    // every 7th trace misses span 2; trace 50 is missing entirely
-    const v = await verifyTraces(
-      store('r', (seq) => (seq === 50 ? [] : seq % 7 === 0 ? [0, 1] : [0, 1, 2])),
-      { runId: 'r', spansPerTrace: 3, acknowledged: [{ first: 0, count: 100 }], unacknowledged: [], maxTraces: 1000 },
-      opts,
-    );
-    const incomplete = Array.from({ length: 100 }, (_, s) => s).filter((s) => s % 7 === 0 || s === 50);
-    expect(v.lost).toBe(incomplete.filter((s) => s !== 50).length + 3);
-    expect(v.lostRanges.flatMap((r) => Array.from({ length: r.count }, (_, i) => r.first + i))).toEqual(incomplete);
-    expect(v.lostExamples[0]).toBe(`trace ${toHex(traceId(runTag('r'), 0))} (seq 0): span 2 of 3 missing`);
-    expect(v.outcome).toEqual({
-      status: 'fail',
-      expected: 300,
-      actual: 300 - v.lost,
-      reason: `${v.lost} spans acknowledged and absent after drain`,
-    });
-  });
-
-  it('reports duplicates apart, and unacknowledged traces that arrived', async () => {
-    const v = await verifyTraces(
-      store(
-        'r',
-        () => [0, 1],
-        (s) => s < 3,
-      ),
-      {
-        runId: 'r',
-        spansPerTrace: 2,
-        acknowledged: [{ first: 0, count: 10 }],
-        unacknowledged: [{ first: 10, count: 5 }],
-        maxTraces: 100,
-      },
-      opts,
-    );
-    expect(v).toMatchObject({ lost: 0, duplicates: 3, unacknowledgedFound: 10 });
-  });
-
-  it('samples above the bound, states the confidence bound, and uses an exact count when given', async () => {
-    const s = store('r', (seq) => (seq % 10 === 0 ? [0] : [0, 1]));
-    const v = await verifyTraces(
-      s,
-      { runId: 'r', spansPerTrace: 2, acknowledged: [{ first: 0, count: 5000 }], unacknowledged: [], maxTraces: 400 },
-      { ...opts, rechecks: 0 },
-    );
-    expect(s.calls).toBe(400);
-    expect(v.sample).toMatchObject({ population: 5000, sampleSize: 400 });
-    expect(v.sample!.missingInSample / 400).toBeCloseTo(0.1, 1);
-    expect(v.lost).toBeGreaterThan(300);
-    expect(v.lost).toBeLessThan(700);
-    expect(v.notes[0]).toMatch(/^400 of 5000 acknowledged traces checked by id \(uniform sample\)/);
-    const exact = await verifyTraces(
-      s,
-      {
-        runId: 'r',
-        spansPerTrace: 2,
-        acknowledged: [{ first: 0, count: 5000 }],
-        unacknowledged: [],
-        maxTraces: 400,
-        exactSpanCount: 9500,
-      },
-      { ...opts, rechecks: 0 },
-    );
-    expect(exact).toMatchObject({
-      lost: 500,
-      found: 9500,
-      method: expect.stringMatching(/^TraceQL span count \(exact\)/) as unknown,
-    });
-  });
-
-  it('re-checks incomplete traces before calling them lost (late arrivals)', async () => {
-    // The backend answers "not found" to the first 10 look-ups, then has every span.
-    let lookups = 0;
-    const late: TraceStore = {
-      backend: 'jaeger',
-      spanIds: (hex) => Promise.resolve(++lookups <= 10 ? [] : [toHex(spanId(parseInt(hex.slice(16), 16), 0))]),
-    };
-    const acknowledged = [{ first: 0, count: 10 }];
-    const withRecheck = await verifyTraces(
-      late,
-      { runId: 'r', spansPerTrace: 1, acknowledged, unacknowledged: [], maxTraces: 100 },
-      { ...opts, rechecks: 1 },
-    );
-    expect(withRecheck.lost).toBe(0);
-    lookups = 0;
-    const without = await verifyTraces(
-      late,
-      { runId: 'r', spansPerTrace: 1, acknowledged, unacknowledged: [], maxTraces: 100 },
-      { ...opts, rechecks: 0 },
-    );
-    expect(without.lost).toBe(10);
+describe('span ids and tallies', () => {
+  it('credits a span stored under another trace id to its own trace (Tempo trace-id hash collisions)', () => {
+    const bySeq = new Map<number, TraceSpans>();
+    expect(tally(bySeq, 5, toHex(spanId(5, 1)), 3)).toBe('ok');
+    expect(tally(bySeq, 5, toHex(spanId(9, 2)), 3)).toBe('misfiled');
+    expect(tally(bySeq, 5, 'ffffffffffffffff', 3)).toBe('foreign');
+    expect([...bySeq.get(5)!.counts]).toEqual([0, 1, 0]);
+    expect(bySeq.get(5)!.foreign).toBe(1);
+    expect([...bySeq.get(9)!.counts]).toEqual([0, 0, 1]);
+    expect(bySeq.get(9)!.misfiled).toBe(1);
+    expect(spanOfHex(toHex(spanId(2 ** 40, 7)))).toEqual({ seq: 2 ** 40, index: 7 });
   });
 });
 
 describe('statistics', () => {
-  it('samples uniformly without repeats, reproducibly', () => {
-    const a = uniformSample(1000, 100, 42);
-    expect(new Set(a).size).toBe(100);
-    expect(a).toEqual(uniformSample(1000, 100, 42));
-    expect(a.every((i) => i >= 0 && i < 1000)).toBe(true);
-    expect(uniformSample(5, 10, 1)).toEqual([0, 1, 2, 3, 4]);
-  });
-
-  it('bounds a proportion (Wilson, 95 %)', () => {
-    expect(wilsonUpper95(0, 1000)).toBeCloseTo(0.00383, 4); // ≈ 3/n rule of three
-    expect(wilsonUpper95(10, 100)).toBeCloseTo(0.1744, 3);
-    expect(verdict(10, 10, 'spans')).toEqual({ status: 'pass' });
+  it('bounds a clean sample at about 3/n and samples reproducibly', () => {
+    expect(wilsonUpper95(0, 1000)).toBeGreaterThan(0.0029);
+    expect(wilsonUpper95(0, 1000)).toBeLessThan(0.004);
+    expect(wilsonUpper95(5, 5)).toBe(1);
+    const a = uniformSample(100_000, 500, 7);
+    expect(a).toEqual(uniformSample(100_000, 500, 7));
+    expect(new Set(a).size).toBe(500);
+    expect(verdict(10, 0, 'spans')).toEqual({ status: 'pass' });
+    expect(verdict(10, 3, 'spans')).toMatchObject({ status: 'fail', actual: 7 });
   });
 });

@@ -1,6 +1,6 @@
 import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode } from '../../harness-error.js';
-import { removeHarnessResources } from '../../stack/cleanup.js';
+import { removeHarnessResources } from '../../stack/docker/cleanup.js';
 import type { Command } from '../parse-args.js';
 import type { Reporter } from '../output.js';
 

@@ -2,8 +2,7 @@ import { newRunId } from '../../docker/labels.js';
 import { InterruptedError } from '../../harness-error.js';
 import { renderTable } from '../../report/render-table.js';
 import { writeReport } from '../../report/write-report.js';
-import { planSoak } from '../../run/soak-plan.js';
-import { runSoak } from '../../run/soak-run.js';
+import { runSoak } from '../../soak/soak.js';
 import { reportError, type Reporter } from '../output.js';
 import type { Command } from '../parse-args.js';
 import type { SignalSource } from './signals.js';
@@ -13,12 +12,12 @@ import type { SignalSource } from './signals.js';
  * with --json). Ctrl-C stops the load, writes a partial result, tears down and exits 130.
  */
 export async function runSoakCommand(
-  command: Extract<Command, { name: 'soak' }>,
+  command: Extract<Command, { name: 'soak' | 'chaos' }>,
   reporter: Reporter,
   signals: SignalSource,
   version: string,
 ): Promise<number> {
-  const plan = planSoak(command.options);
+  const { plan } = command;
   const runId = newRunId();
   const controller = new AbortController();
   const stopListening = signals.onInterrupt((signal) => {
@@ -28,18 +27,19 @@ export async function runSoakCommand(
   });
   try {
     reporter.progress(
-      `run ${runId}: soak at ${plan.signals.map((s) => `${s.signal} ${s.rateRps.toFixed(0)}/s`).join(', ')} for ${command.options.durationMs / 1000} s (${command.options.driver} driver)`,
+      `run ${runId}: ${command.name} on ${plan.stack.topology.describe(plan.stack.options, plan.stack.choice)} at ${plan.load.signals.map((s) => `${s.signal} ${s.rateRps.toFixed(0)}/s`).join(', ')} for ${plan.options.durationMs / 1000} s (${plan.options.driver} driver)`,
     );
-    const { result, error } = await runSoak(
+    const { result, error, replay } = await runSoak(
       plan,
       runId,
       { progress: (m) => reporter.progress(m), images: reporter.images() },
       controller.signal,
       version,
+      command.name,
     );
-    const dir = writeReport(result, command.options.reportDir);
+    const dir = writeReport(result, plan.options.reportDir, replay);
     reporter.progress(`report: ${dir}/summary.md`);
-    if (command.options.json) reporter.out(JSON.stringify(result, null, 2));
+    if (plan.options.json) reporter.out(JSON.stringify(result, null, 2));
     else reporter.out(renderTable(result));
     if (error !== undefined && !controller.signal.aborted) reportError(error, reporter.io);
     return result.verdict.exitCode;

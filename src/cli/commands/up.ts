@@ -1,9 +1,10 @@
 import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { newRunId } from '../../docker/labels.js';
 import { ExitCode, InterruptedError } from '../../harness-error.js';
-import { removeHarnessResources } from '../../stack/cleanup.js';
-import { phase1 } from '../../stack/phase1-stack.js';
-import type { StartedStack } from '../../stack/started-stack.js';
+import { removeHarnessResources } from '../../stack/docker/cleanup.js';
+import { DockerStack } from '../../stack/docker/docker-stack.js';
+import type { StartedStack } from '../../stack/stack.js';
+import { renderStackSpec } from '../../stack/stack-spec.js';
 import type { Command } from '../parse-args.js';
 import { formatSeconds, renderTable, type Reporter } from '../output.js';
 import type { SignalSource } from './signals.js';
@@ -22,7 +23,25 @@ export async function runUp(
   reporter: Reporter,
   signals: SignalSource,
 ): Promise<number> {
-  const { options } = command;
+  const { stack: resolved } = command;
+  if (command.printSpec) {
+    const flagsOf = Object.fromEntries(
+      resolved.topology.options.options
+        .filter((o) => resolved.options[o.key] !== undefined && !o.repeatable)
+        .map((o) => [o.flag, String(resolved.options[o.key] as string)]),
+    );
+    reporter.out(
+      renderStackSpec({
+        topology: resolved.topology.name,
+        source: resolved.choice.source,
+        options: flagsOf,
+        images: resolved.choice.images,
+        collectorConfigs: resolved.choice.collectorConfigs,
+        otelcolManifest: resolved.choice.manifest,
+      }),
+    );
+    return ExitCode.pass;
+  }
   const runId = newRunId();
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
@@ -37,11 +56,9 @@ export async function runUp(
   let stack: StartedStack | undefined;
   try {
     const engine = await connectDockerEngine();
-    reporter.progress(`run ${runId}: Phase ${options.phase} (traces: ${options.traces}, images: ${options.source})`);
-    const boot = phase1()
-      .withTraces(options.traces)
-      .withImageSource(options.source)
-      .withPorts(options.ports)
+    reporter.progress(`run ${runId}: ${resolved.topology.describe(resolved.options, resolved.choice)}`);
+    const boot = resolved.topology
+      .builder(resolved.options, resolved.choice)
       .withRunId(runId)
       .withAbortSignal(controller.signal)
       .withProgress((m) => reporter.progress(m), reporter.images())
@@ -57,7 +74,8 @@ export async function runUp(
       return ExitCode.interrupted;
     }
 
-    reporter.progress(`${stack.definition.title} ready in ${formatSeconds(stack.bootSeconds)}`);
+    const boot1 = stack.describe().bootSeconds;
+    reporter.progress(`${stack.title} ready${boot1 === undefined ? '' : ` in ${formatSeconds(boot1)}`}`);
     printEndpoints(stack, reporter, command.json);
     reporter.err('Press Ctrl-C to stop and remove everything.');
     // Watching the containers also keeps the process alive until a signal arrives.
@@ -67,8 +85,10 @@ export async function runUp(
       if (interrupted !== undefined) resolve();
     });
     clearInterval(watch);
-    const removed = await stack.stop();
-    reporter.progress(`removed run ${runId} (${summary(removed)})`);
+    if (stack instanceof DockerStack) {
+      const removed = await stack.removeAll();
+      reporter.progress(`removed run ${runId} (${summary(removed)})`);
+    }
     return ExitCode.pass;
   } finally {
     stopListening();
@@ -79,6 +99,7 @@ export async function runUp(
 function watchServices(stack: StartedStack, reporter: Reporter): NodeJS.Timeout {
   const reported = new Set<string>();
   return setInterval(() => {
+    if (!(stack instanceof DockerStack)) return;
     for (const [name, service] of stack.services) {
       if (reported.has(name)) continue;
       stack
@@ -96,9 +117,11 @@ function watchServices(stack: StartedStack, reporter: Reporter): NodeJS.Timeout 
 }
 
 function printEndpoints(stack: StartedStack, reporter: Reporter, json: boolean): void {
-  const endpoints = stack.endpoints();
+  const endpoints = stack.endpointList();
   if (json) {
-    reporter.out(JSON.stringify({ runId: stack.runId, title: stack.definition.title, endpoints }, null, 2));
+    reporter.out(
+      JSON.stringify({ runId: stack.runId, title: stack.title, endpoints, stack: stack.endpoints() }, null, 2),
+    );
     return;
   }
   reporter.out(

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { configurationError } from '../../harness-error.js';
 import type { OcbRecipe } from '../catalog-types.js';
@@ -46,7 +46,7 @@ export async function buildWithOcb(recipe: OcbRecipe, ctx: RecipeContext): Promi
   const outputPath = join(ctx.workDir, '_build');
   const manifestPath = join(ctx.workDir, 'manifest.yaml');
   const manifest = prepareManifest(
-    readFileSync(join(ctx.stacksDir, recipe.manifest), 'utf8'),
+    readFileSync(resolve(ctx.stacksDir, recipe.manifest), 'utf8'),
     recipe.manifest,
     ctx.spec.version,
     outputPath,

@@ -1,7 +1,7 @@
 import { connectDockerEngine } from '../../../src/docker/docker-engine.js';
 import { loadCatalog } from '../../../src/images/catalog.js';
 import { ImageBuilder } from '../../../src/images/image-builder.js';
-import { ensureK6 } from '../../../src/load/k6/k6-binary.js';
+import { ensureK6 } from '../../../src/load/drivers/k6/k6-binary.js';
 import { cacheDir, stacksDir } from '../../../src/paths.js';
 
 /**

@@ -1,0 +1,129 @@
+/**
+ * Decodes the `partial_success` of an OTLP Export{Trace,Metrics,Logs}ServiceResponse: how many items the
+ * server declared rejected (`rejected_spans`, `rejected_data_points`, `rejected_log_records`) and why.
+ * The three messages share one layout — partial_success = 1 { int64 rejected = 1; string error_message = 2 }
+ * — so one reader serves every signal. Plain JavaScript (no Buffer, no BigInt) so k6 can use it too.
+ */
+export interface PartialSuccess {
+  /** Items the server declared rejected (0 when the response has no partial_success). */
+  rejected: number;
+  errorMessage: string;
+}
+
+const NONE: PartialSuccess = { rejected: 0, errorMessage: '' };
+
+/** Protobuf body (application/x-protobuf). Malformed input yields an Error naming the offset. */
+export function decodePartialSuccess(body: Uint8Array): PartialSuccess {
+  const outer = fields(body, 0, body.length);
+  let result = NONE;
+  for (const f of outer) {
+    if (f.field !== 1 || f.wire !== 2) continue;
+    let rejected = 0;
+    let errorMessage = '';
+    for (const g of fields(body, f.start, f.end)) {
+      if (g.field === 1 && g.wire === 0) rejected = g.value;
+      if (g.field === 2 && g.wire === 2) errorMessage = utf8(body, g.start, g.end);
+    }
+    result = { rejected, errorMessage };
+  }
+  return result;
+}
+
+/** JSON body (application/json): `{"partialSuccess":{"rejectedSpans":"3","errorMessage":"…"}}`. */
+export function decodePartialSuccessJson(text: string): PartialSuccess {
+  if (text.trim() === '') return NONE;
+  const parsed = JSON.parse(text) as {
+    partialSuccess?: Record<string, unknown>;
+    partial_success?: Record<string, unknown>;
+  };
+  const p = parsed.partialSuccess ?? parsed.partial_success;
+  if (p === undefined || p === null) return NONE;
+  let rejected = 0;
+  for (const key of [
+    'rejectedSpans',
+    'rejectedDataPoints',
+    'rejectedLogRecords',
+    'rejected_spans',
+    'rejected_data_points',
+    'rejected_log_records',
+  ]) {
+    if (p[key] !== undefined) rejected = Number(p[key]);
+  }
+  const message = p.errorMessage ?? p.error_message;
+  return {
+    rejected: Number.isFinite(rejected) ? rejected : 0,
+    errorMessage: typeof message === 'string' ? message : '',
+  };
+}
+
+interface Field {
+  field: number;
+  wire: number;
+  /** Varint value (wire 0). */
+  value: number;
+  /** Payload bounds (wire 2). */
+  start: number;
+  end: number;
+}
+
+function fields(buf: Uint8Array, from: number, to: number): Field[] {
+  const out: Field[] = [];
+  let pos = from;
+  while (pos < to) {
+    const key = varint(buf, pos, to);
+    pos = key.next;
+    const field = Math.floor(key.value / 8);
+    const wire = key.value % 8;
+    if (wire === 0) {
+      const v = varint(buf, pos, to);
+      out.push({ field, wire, value: v.value, start: pos, end: v.next });
+      pos = v.next;
+    } else if (wire === 2) {
+      const len = varint(buf, pos, to);
+      const start = len.next;
+      const end = start + len.value;
+      if (end > to) throw new Error(`OTLP response: field ${field} runs past the end (offset ${start})`);
+      out.push({ field, wire, value: 0, start, end });
+      pos = end;
+    } else if (wire === 1) {
+      pos += 8;
+    } else if (wire === 5) {
+      pos += 4;
+    } else {
+      throw new Error(`OTLP response: unsupported wire type ${wire} at offset ${pos}`);
+    }
+  }
+  return out;
+}
+
+function varint(buf: Uint8Array, pos: number, to: number): { value: number; next: number } {
+  let value = 0;
+  let scale = 1;
+  for (let i = pos; i < to && i < pos + 10; i++) {
+    const b = buf[i]!;
+    value += (b & 0x7f) * scale;
+    scale *= 128;
+    if (b < 0x80) return { value, next: i + 1 };
+  }
+  throw new Error(`OTLP response: truncated varint at offset ${pos}`);
+}
+
+/** UTF-8 → string (a truncated or stray byte becomes U+FFFD). */
+function utf8(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  let i = start;
+  while (i < end) {
+    const b = buf[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : -1;
+    if (need < 0 || i + need >= end) {
+      s += need === 0 ? String.fromCharCode(b) : '\ufffd';
+      i++;
+      continue;
+    }
+    let cp = need === 0 ? b : b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) cp = cp * 64 + (buf[i + k]! & 0x3f);
+    s += String.fromCodePoint(cp);
+    i += need + 1;
+  }
+  return s;
+}

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DockerEngine } from '../docker/docker-engine.js';
+import { configurationError } from '../harness-error.js';
+import { cacheDir, stacksDir } from '../paths.js';
+import { loadCatalog, selectComponents } from './catalog.js';
+import type { ComponentSpec } from './catalog-types.js';
+import { ImageBuilder, type ImageProgress } from './image-builder.js';
+import { resolveImages, type ImageSource } from './image-source.js';
+import { isImageReference, specAtVersion, specWithManifest } from './versioned.js';
+
+export interface StackImages {
+  /** Component → image reference to run. */
+  images: Map<string, string>;
+  /** Component → version that runs. */
+  versions: Record<string, string>;
+  /** sha256 of the collector's OCB manifest when built here. */
+  manifestHash: string | undefined;
+}
+
+/**
+ * The images of a stack's components: the catalog's pins, moved to other versions or replaced by image
+ * references with `overrides` (`--image`), the collector built from `manifest` (`--otelcol-manifest`);
+ * built here when the source is local and they are missing (cached by recipe).
+ */
+export async function resolveStackImages(
+  engine: DockerEngine,
+  definition: { services: readonly { component: string }[] },
+  options: {
+    source: ImageSource;
+    overrides: Readonly<Record<string, string>>;
+    manifest: string | undefined;
+    progress: ImageProgress;
+    say: (message: string) => void;
+  },
+): Promise<StackImages> {
+  const catalog = loadCatalog();
+  const names = [...new Set(['toolbox', ...definition.services.map((s) => s.component)])];
+  for (const component of Object.keys(options.overrides)) {
+    if (!names.includes(component)) {
+      throw configurationError(
+        '--image',
+        `a component of this stack (${names.filter((n) => n !== 'toolbox').join(', ')})`,
+        component,
+      );
+    }
+  }
+  const specs: ComponentSpec[] = [];
+  const references = new Map<string, string>();
+  for (const base of selectComponents(catalog, names)) {
+    const asked = options.overrides[base.name];
+    if (asked !== undefined && isImageReference(asked)) {
+      references.set(base.name, asked);
+      continue;
+    }
+    let spec = asked === undefined ? base : await specAtVersion(base, asked, stacksDir(), cacheDir());
+    if (base.name === 'otelcol' && options.manifest !== undefined)
+      spec = specWithManifest(spec, options.manifest, cacheDir());
+    if (spec !== base) options.say(`image ${spec.name}: ${spec.tag ?? spec.version} (asked for)`);
+    specs.push(spec);
+  }
+  const builder = new ImageBuilder(engine, {
+    cacheDir: cacheDir(),
+    stacksDir: stacksDir(),
+    progress: options.progress,
+  });
+  const resolved = await resolveImages(engine, builder, specs, options.source);
+  const images = new Map(resolved.map((r) => [r.component, r.ref]));
+  for (const [component, ref] of references) images.set(component, ref);
+  const versions: Record<string, string> = {};
+  for (const s of specs) if (s.name !== 'toolbox') versions[s.name] = s.tag ?? s.version;
+  for (const [component, ref] of references) versions[component] = ref;
+  const otelcol = specs.find((s) => s.name === 'otelcol');
+  const manifestHash =
+    otelcol?.recipe.kind === 'ocb'
+      ? createHash('sha256')
+          .update(readFileSync(resolve(stacksDir(), otelcol.recipe.manifest), 'utf8'))
+          .digest('hex')
+      : undefined;
+  return { images, versions, manifestHash };
+}

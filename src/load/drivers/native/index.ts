@@ -1,0 +1,25 @@
+import type { DriveInput, DriveOutcome, LoadDriver } from '../driver.js';
+import { driveNative } from './native-driver.js';
+import { loadsOf } from './signal-loads.js';
+
+/** The native driver: pre-built OTLP protobuf over HTTP on the open-model schedule (the fast path). */
+export function nativeDriver(): LoadDriver {
+  return {
+    name: 'native',
+    prepare: () => Promise.resolve(),
+    async drive(input: DriveInput): Promise<DriveOutcome> {
+      const { spec } = input;
+      const reports = await driveNative(loadsOf(spec, input.runId, input.metricTimeline), input.ledger, input.live, {
+        endpoint: input.ingest.otlpHttp,
+        headers: input.ingest.headers,
+        profile: spec.profile,
+        durationMs: spec.durationMs,
+        maxInFlight: spec.maxInFlight,
+        timeoutMs: spec.requestTimeoutMs,
+        signal: input.abort,
+      });
+      return { reports };
+    },
+    dispose: () => Promise.resolve(),
+  };
+}

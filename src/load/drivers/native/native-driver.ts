@@ -1,0 +1,96 @@
+import type { Batch } from '../../../../generators/index.js';
+import type { Clock } from '../../../time/clock.js';
+import { systemClock } from '../../../time/clock.js';
+import type { Ledger, Signal } from '../../ledger.js';
+import type { LiveCounters } from '../../live-counters.js';
+import { runOpenModel, type SchedulerReport } from '../../open-model-scheduler.js';
+import { OtlpHttpClient } from '../../otlp-http-client.js';
+import type { RateProfile } from '../../rate-profile.js';
+
+/** One signal's load: its unit rate and how to build a batch of units. */
+export interface SignalLoad {
+  signal: Signal;
+  /** Sequence units per second at the target rate (traces/s for traces). */
+  unitRate: number;
+  batchUnits: number;
+  /** Items per unit (spans per trace; 1 otherwise). */
+  itemsPerUnit: number;
+  build(firstSeq: number, count: number, nowMs: number): Batch;
+}
+
+export interface DriveOptions {
+  /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318. */
+  endpoint: string;
+  /** Headers on every request (OTEL_EXPORTER_OTLP_HEADERS, a tenant). */
+  headers?: Record<string, string>;
+  profile: RateProfile;
+  durationMs: number;
+  maxInFlight: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+/**
+ * The native driver: pre-built OTLP protobuf over HTTP, one open-model schedule per signal, all signals
+ * concurrently over one connection pool. Every batch's answer goes into the ledger.
+ */
+export async function driveNative(
+  loads: readonly SignalLoad[],
+  ledger: Ledger,
+  live: LiveCounters,
+  options: DriveOptions,
+): Promise<Map<Signal, SchedulerReport>> {
+  const clock = options.clock ?? systemClock;
+  const client = new OtlpHttpClient(options.endpoint, {
+    ...(options.headers === undefined ? {} : { headers: options.headers }),
+    connections: Math.max(4, loads.length * 4),
+    timeoutMs: options.timeoutMs,
+  });
+  const start = clock.now();
+  try {
+    const reports = await Promise.all(
+      loads.map(async (load) => {
+        const report = await runOpenModel(
+          {
+            unitRate: load.unitRate,
+            profile: options.profile,
+            durationMs: options.durationMs,
+            batchUnits: load.batchUnits,
+            maxInFlight: options.maxInFlight,
+            clock,
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+          },
+          {
+            send: async (ticket) => {
+              const batch = load.build(ticket.firstSeq, ticket.count, Date.now());
+              const answer = await client.post(load.signal, batch.body);
+              ledger.record(load.signal, {
+                first: ticket.firstSeq,
+                count: ticket.count,
+                outcome: answer.outcome,
+                answer: answer.answer,
+                atMs: clock.now() - start,
+                ...(answer.rejected > 0 ? { rejected: answer.rejected, rejectMessage: answer.rejectMessage } : {}),
+              });
+              live.add(load.signal, answer.outcome, batch.items, batch.body.length);
+            },
+            drop: (ticket) => {
+              ledger.record(load.signal, {
+                first: ticket.firstSeq,
+                count: ticket.count,
+                outcome: 'dropped',
+                atMs: ticket.issuedAtMs,
+              });
+              live.add(load.signal, 'dropped', ticket.count * load.itemsPerUnit);
+            },
+          },
+        );
+        return [load.signal, report] as const;
+      }),
+    );
+    return new Map(reports);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,16 @@
+import type { DriverName } from '../load-spec.js';
+import type { LoadDriver } from './driver.js';
+import { k6Driver } from './k6/index.js';
+import { nativeDriver } from './native/index.js';
+import { sdkDriver } from './sdk/index.js';
+
+/** Every load driver, by name (--driver). */
+export const DRIVER_REGISTRY: Readonly<Record<DriverName, () => LoadDriver>> = {
+  native: nativeDriver,
+  sdk: sdkDriver,
+  k6: k6Driver,
+};
+
+export function driverOf(name: DriverName): LoadDriver {
+  return DRIVER_REGISTRY[name]();
+}

@@ -1,0 +1,48 @@
+import type { LogShape, MetricShape, MetricTimeline, TraceShape } from '../../generators/index.js';
+import type { Signal } from './ledger.js';
+import type { RateProfile } from './rate-profile.js';
+
+export const DRIVERS = ['native', 'sdk', 'k6'] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+/** One signal's offered load. */
+export interface SignalPlan {
+  signal: Signal;
+  /** Offered items/s. */
+  rateRps: number;
+  /** Sequence units/s (traces/s for traces). */
+  unitRate: number;
+  itemsPerUnit: number;
+  batchUnits: number;
+}
+
+/** What to offer, with which driver and shapes: everything a driver needs, nothing about the stack. */
+export interface LoadSpec {
+  driver: DriverName;
+  /** k6 scenario (--driver k6). */
+  scenario: string;
+  /** A k6 binary to use instead of the one built here. */
+  k6Path: string | undefined;
+  signals: SignalPlan[];
+  traceShape: TraceShape;
+  logShape: LogShape;
+  metricShape: MetricShape;
+  profile: RateProfile;
+  durationMs: number;
+  batchItems: number;
+  maxInFlight: number;
+  requestTimeoutMs: number;
+}
+
+/** The metric timeline of a load started at `startMs` (k6's metric scenarios run a constant, whole rate). */
+export function metricTimelineOf(spec: LoadSpec, startMs: number): MetricTimeline {
+  const rate = spec.signals.find((s) => s.signal === 'metrics')?.rateRps ?? 1;
+  return spec.driver === 'k6'
+    ? { startMs, profile: { kind: 'constant' }, rate: Math.max(1, Math.round(rate)), durationMs: k6DurationMs(spec) }
+    : { startMs, profile: spec.profile, rate, durationMs: spec.durationMs };
+}
+
+/** k6 runs whole seconds (its DURATION), at least one. */
+export function k6DurationMs(spec: LoadSpec): number {
+  return Math.max(1, Math.round(spec.durationMs / 1000)) * 1000;
+}

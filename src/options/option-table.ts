@@ -1,0 +1,100 @@
+import { configurationError } from '../harness-error.js';
+import { parseDurationMs } from './duration.js';
+
+/** Turns one raw value (flag, environment or file) into a typed one, or throws a configuration error naming `name`. */
+export type Parse<T> = (raw: string, name: string) => T;
+
+/**
+ * One option: its flag, its default (defined here and nowhere else; `--help` prints it), its parser and
+ * its help line. Read from `--<flag>`, then `OTEL_HARNESS_<FLAG>` (or `env`), then a stack spec, then the
+ * default.
+ */
+export interface OptionDef<T = unknown> {
+  /** Property of the resolved options. */
+  key: string;
+  flag: string;
+  /** Default as typed on the command line, or undefined for none. */
+  default: string | undefined;
+  parse: Parse<T>;
+  help: string;
+  /** A flag without a value. */
+  boolean?: boolean;
+  /** May be given several times (the value is then a list). */
+  repeatable?: boolean;
+  /** Other environment variables read, after OTEL_HARNESS_<FLAG> (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  env?: readonly string[];
+}
+
+/** A named group of options: a verb's or a topology's. */
+export interface OptionTable {
+  /** e.g. 'soak', 'phase1', 'attach'. */
+  name: string;
+  /** Shown in messages: 'Phase 1', 'attach mode (--target)'. */
+  title: string;
+  options: readonly OptionDef[];
+}
+
+export function envName(flag: string): string {
+  return `OTEL_HARNESS_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+// ── parsers ──────────────────────────────────────────────────────────────────────────────────────────
+
+export const number =
+  (rule: string, ok: (n: number) => boolean): Parse<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || !ok(n)) throw configurationError(name, rule, raw);
+    return n;
+  };
+export const positive = number('a number > 0', (n) => n > 0);
+export const positiveInt = number('a whole number > 0', (n) => Number.isInteger(n) && n > 0);
+export const nonNegativeInt = number('a whole number ≥ 0', (n) => Number.isInteger(n) && n >= 0);
+export const fraction = number('a fraction between 0 and 1', (n) => n >= 0 && n <= 1);
+
+export const duration: Parse<number> = (raw, name) => {
+  const ms = parseDurationMs(raw, name);
+  if (ms <= 0) throw configurationError(name, 'a duration > 0', raw);
+  return ms;
+};
+
+export const oneOf =
+  <T extends string | number>(values: readonly T[]): Parse<T> =>
+  (raw, name) => {
+    const v = values.find((x) => String(x) === raw);
+    if (v === undefined) throw configurationError(name, `one of ${values.join(', ')}`, raw);
+    return v;
+  };
+
+export const text: Parse<string> = (raw, name) => {
+  if (raw.trim() === '') throw configurationError(name, 'a value', raw);
+  return raw;
+};
+
+export const bool: Parse<boolean> = (raw, name) => {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw configurationError(name, 'true or false', raw);
+};
+
+/** An http(s) URL without a trailing slash. */
+export const httpUrl: Parse<string> = (raw, name) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw configurationError(name, 'an http(s) URL, e.g. http://127.0.0.1:4318', raw);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw configurationError(name, 'an http(s) URL, e.g. http://127.0.0.1:4318', raw);
+  return raw.replace(/\/+$/, '');
+};
+
+/** `key=value` (e.g. --image otelcol=0.150.0). */
+export const keyValue =
+  (what: string): Parse<{ key: string; value: string }> =>
+  (raw, name) => {
+    const at = raw.indexOf('=');
+    if (at <= 0 || at === raw.length - 1) throw configurationError(name, `${what} as key=value`, raw);
+    return { key: raw.slice(0, at).trim(), value: raw.slice(at + 1).trim() };
+  };

@@ -1,0 +1,131 @@
+import type { Signal } from '../load/ledger.js';
+import { BACKEND_COUNTERS, deltas, readCounters, type CounterSpec } from '../observe/backend-counters.js';
+import { collectorMetricNames } from '../observe/collector-metrics.js';
+import { scrape, sumOf, type Sample } from '../observe/prometheus-text.js';
+import type { StackEndpoints } from '../stack/stack.js';
+import type { SignalBackend } from '../verify/backends/backend.js';
+
+interface Reading {
+  counters: Record<string, number>;
+  /** Items the component's exporters counted as sent, per signal (collectors). */
+  sent: Partial<Record<Signal, number>>;
+  /** Items the component received, per signal (backends with an ingest counter). */
+  received: Partial<Record<Signal, number>>;
+}
+
+interface Component {
+  name: string;
+  url: string;
+  specs: readonly CounterSpec[];
+  read(samples: Sample[]): Reading;
+}
+
+/**
+ * Reads every component's silent-drop and ingest counters before and after a step: backends by their
+ * modules' counter lists, collectors by theirs, plus what the last collectors sent and the backends
+ * received (for data delivered more than once).
+ */
+export class CounterWatch {
+  private readonly components: Component[] = [];
+  private readonly exporting: string[] = [];
+  private readonly receiving = new Map<Signal, { component: string; describe: string }>();
+  private start = new Map<string, Reading>();
+  private end = new Map<string, Reading>();
+
+  constructor(endpoints: StackEndpoints, backends: readonly SignalBackend[]) {
+    for (const c of endpoints.collectors) {
+      if (c.metricsUrl === undefined) continue;
+      if (c.exportsToBackends) this.exporting.push(c.name);
+      this.components.push({
+        name: c.name,
+        url: c.metricsUrl,
+        specs: BACKEND_COUNTERS.otelcol!,
+        read: (samples) => ({
+          counters: readCounters(samples, BACKEND_COUNTERS.otelcol!),
+          sent: Object.fromEntries(
+            (['traces', 'metrics', 'logs'] as const).map((s) => [
+              s,
+              sumOf(samples, collectorMetricNames(s).exporterSent),
+            ]),
+          ),
+          received: {},
+        }),
+      });
+    }
+    for (const b of backends) {
+      if (b.endpoint.metrics === undefined) continue;
+      const received = b.received;
+      if (received !== undefined) this.receiving.set(b.signal, { component: b.name, describe: received.describe });
+      this.components.push({
+        name: b.name,
+        url: b.endpoint.metrics,
+        specs: b.counters,
+        read: (samples) => ({
+          counters: readCounters(samples, b.counters),
+          sent: {},
+          received: received === undefined ? {} : { [b.signal]: sumOf(samples, received.name, received.where) },
+        }),
+      });
+    }
+  }
+
+  private async readAll(): Promise<Map<string, Reading>> {
+    const out = new Map<string, Reading>();
+    await Promise.all(
+      this.components.map(async (c) => {
+        try {
+          out.set(c.name, c.read(await scrape(c.url)));
+        } catch {
+          // unreachable: its counters are undefined in the report
+        }
+      }),
+    );
+    return out;
+  }
+
+  async before(): Promise<void> {
+    this.start = await this.readAll();
+  }
+
+  /** Deltas per component; `undefined` for a component that could not be read twice. */
+  async deltas(): Promise<Record<string, Record<string, number> | undefined>> {
+    this.end = await this.readAll();
+    return Object.fromEntries(
+      this.components.map((c) => {
+        const a = this.start.get(c.name);
+        const b = this.end.get(c.name);
+        return [c.name, a === undefined || b === undefined ? undefined : deltas(a.counters, b.counters)];
+      }),
+    );
+  }
+
+  private delta(component: string, pick: (r: Reading) => number | undefined): number | undefined {
+    const a = this.start.get(component);
+    const b = this.end.get(component);
+    if (a === undefined || b === undefined) return undefined;
+    const x = pick(a);
+    const y = pick(b);
+    if (x === undefined || y === undefined) return undefined;
+    return y >= x ? y - x : y;
+  }
+
+  /** What the collectors that export to the backends counted as sent of `signal` during the step. */
+  sentTo(signal: Signal): { value: number; describe: string } | undefined {
+    if (this.exporting.length === 0) return undefined;
+    let sum = 0;
+    for (const name of this.exporting) {
+      const d = this.delta(name, (r) => r.sent[signal]);
+      if (d === undefined) return undefined;
+      sum += d;
+    }
+    return { value: sum, describe: `the exporters of ${this.exporting.join(', ')} counted as sent` };
+  }
+
+  /** What the backend of `signal` says it received during the step. */
+  receivedBy(signal: Signal): { value: number; describe: string } | undefined {
+    const r = this.receiving.get(signal);
+    if (r === undefined) return undefined;
+    const d = this.delta(r.component, (x) => x.received[signal]);
+    return d === undefined ? undefined : { value: d, describe: r.describe };
+  }
+}

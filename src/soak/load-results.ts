@@ -1,0 +1,62 @@
+import type { Ledger, Signal } from '../load/ledger.js';
+import { metricTimelineOf, type LoadSpec } from '../load/load-spec.js';
+import type { SchedulerReport } from '../load/open-model-scheduler.js';
+import type { SignalLoadResult } from '../report/result.js';
+
+/** Ranges listed per outcome in result.json (the ledger holds them all). */
+const RANGE_LIMIT = 1_000;
+
+/** Per signal: offered and achieved rates, outcome counts, answers, schedule lag and id ranges. */
+export function loadResults(
+  spec: LoadSpec,
+  ledger: Ledger,
+  reports: ReadonlyMap<Signal, SchedulerReport>,
+  loadStartMs: number,
+): Partial<Record<Signal, SignalLoadResult>> {
+  const out: Partial<Record<Signal, SignalLoadResult>> = {};
+  for (const s of spec.signals) {
+    const counts = ledger.counts(s.signal);
+    const report = reports.get(s.signal);
+    const elapsedS = Math.max(0.001, (report?.issueElapsedMs ?? spec.durationMs) / 1000);
+    const achievedRps = counts.acknowledged / elapsedS;
+    const ranges = (o: 'acknowledged' | 'refused' | 'failed' | 'dropped') => ledger.ranges(s.signal, o);
+    const all = {
+      acknowledged: ranges('acknowledged'),
+      refused: ranges('refused'),
+      failed: ranges('failed'),
+      dropped: ranges('dropped'),
+    };
+    out[s.signal] = {
+      offeredRps: s.rateRps,
+      achievedRps,
+      achievedRatio: achievedRps / s.rateRps,
+      counts,
+      answers: ledger.answerCounts(s.signal),
+      scheduleLagMs: report?.scheduleLagMs ?? { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
+      idRanges: {
+        acknowledged: all.acknowledged.slice(0, RANGE_LIMIT),
+        refused: all.refused.slice(0, RANGE_LIMIT),
+        failed: all.failed.slice(0, RANGE_LIMIT),
+        dropped: all.dropped.slice(0, RANGE_LIMIT),
+      },
+      idRangesTruncated: Object.values(all).some((r) => r.length > RANGE_LIMIT),
+      rejections: ledger.rejections(s.signal).slice(0, RANGE_LIMIT),
+      shape: shapeOf(spec, s.signal, loadStartMs),
+    };
+  }
+  return out;
+}
+
+function shapeOf(spec: LoadSpec, signal: Signal, loadStartMs: number): Record<string, number | string> {
+  if (signal === 'traces') return { ...spec.traceShape, unit: 'trace' };
+  if (signal === 'logs') return { ...spec.logShape, unit: 'log record' };
+  const t = metricTimelineOf(spec, loadStartMs);
+  return {
+    ...spec.metricShape,
+    unit: 'data point',
+    metricStartMs: t.startMs,
+    timelineRate: t.rate,
+    timelineProfile: t.profile.kind,
+    timelineDurationMs: t.durationMs,
+  };
+}

@@ -1,0 +1,383 @@
+import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
+import { analyseChaos, unanalysed, type ChaosReport } from '../chaos/chaos-analysis.js';
+import type { ChaosFault } from '../chaos/chaos-plan.js';
+import { ChaosRunner } from '../chaos/chaos-runner.js';
+import { stackFactsOf } from '../chaos/stack-facts.js';
+import { drain, type DrainReport } from '../drain/drain.js';
+import type { ImageProgress } from '../images/image-builder.js';
+import type { DriveOutcome, K6RunReport } from '../load/drivers/driver.js';
+import { driverOf } from '../load/drivers/registry.js';
+import { Ledger, type Signal } from '../load/ledger.js';
+import { LiveCounters } from '../load/live-counters.js';
+import { metricTimelineOf, type LoadSpec } from '../load/load-spec.js';
+import type { SchedulerReport } from '../load/open-model-scheduler.js';
+import { OtlpHttpClient } from '../load/otlp-http-client.js';
+import { digestCollectorLog } from '../observe/collector-log.js';
+import { collectorCounters, counterDelta, type CollectorCounters } from '../observe/collector-metrics.js';
+import { scrape } from '../observe/prometheus-text.js';
+import { ResourceSampler, type ResourceReport } from '../observe/resource-sampler.js';
+import type { SignalLoadResult, StepTimeline } from '../report/result.js';
+import type { StartedStack } from '../stack/stack.js';
+import { backendOf } from '../verify/backends/registry.js';
+import type { SignalBackend } from '../verify/backends/backend.js';
+import { runCanaries, type CanaryReport } from '../verify/latency-canary.js';
+import type { SignalVerification } from '../verify/verification.js';
+import { loadResults } from './load-results.js';
+import { CounterWatch } from './counter-watch.js';
+import { replayOf, type Replay } from './replay.js';
+import { verifyStep } from './verify-step.js';
+
+export interface StepIo {
+  progress(message: string): void;
+  images: ImageProgress;
+}
+
+/** One load step: what to offer, how long to wait for the drain, how to verify, which faults. */
+export interface StepPlan {
+  load: LoadSpec;
+  faults: ChaosFault[];
+  drainTimeoutMs: number;
+  verifySample: number | undefined;
+  canaryIntervalMs: number;
+  canaryTimeoutMs: number;
+  /** Names the collector configuration in chaos explanations (a variant, or 'your configuration'). */
+  collectorLabel: string;
+}
+
+/** What one step produced; every field is filled as far as the step got (partial when interrupted). */
+export interface StepResult {
+  load: { elapsedMs: number; interrupted: boolean; signals: Partial<Record<Signal, SignalLoadResult>> };
+  drain: DrainReport | undefined;
+  verification: {
+    signals: Partial<Record<Signal, SignalVerification>>;
+    /** Self-metric deltas per collector and signal (canaries included). */
+    collectors: Record<string, Partial<Record<Signal, CollectorCounters>>>;
+    /** Largest sum of sending-queue sizes seen during the load (all collectors). */
+    collectorQueuePeak: number | undefined;
+    /** Silent-drop and ingest counters of each component, deltas over the step. */
+    backendCounters: Record<string, Record<string, number> | undefined>;
+    /** The first collector's trouble log lines, grouped. */
+    collectorLog: ReturnType<typeof digestCollectorLog> | undefined;
+  };
+  latency: Partial<Record<Signal, CanaryReport>>;
+  k6: K6RunReport | undefined;
+  chaos: ChaosReport | undefined;
+  resources: ResourceReport | undefined;
+  timeline: StepTimeline;
+  /** Verification finished. */
+  complete: boolean;
+  /** The ledger and what verifying it again needs (written apart as ledger.json). */
+  replay: Replay | undefined;
+}
+
+const PROGRESS_MS = 5_000;
+const QUEUE_POLL_MS = 2_500;
+
+/** The step's fields that go into result.json (completion and the ledger are kept apart). */
+export function reportedFields(step: StepResult): Omit<StepResult, 'complete' | 'replay'> {
+  const out: Partial<StepResult> = { ...step };
+  delete out.complete;
+  delete out.replay;
+  return out as Omit<StepResult, 'complete' | 'replay'>;
+}
+
+export function emptyStep(): StepResult {
+  return {
+    load: { elapsedMs: 0, interrupted: false, signals: {} },
+    drain: undefined,
+    verification: {
+      signals: {},
+      collectors: {},
+      collectorQueuePeak: undefined,
+      backendCounters: {},
+      collectorLog: undefined,
+    },
+    latency: {},
+    k6: undefined,
+    chaos: undefined,
+    resources: undefined,
+    timeline: { bucketMs: 1_000, signals: {}, queue: [] },
+    complete: false,
+    replay: undefined,
+  };
+}
+
+/**
+ * One load step on a started stack: drive (canaries and faults alongside), drain, verify every acknowledged
+ * item, and read the counters that explain where anything went. soak is boot + one step; capacity and gates
+ * compose many. Fills `out` as it goes, so an interrupted or failed step still reports what it did.
+ */
+export async function runLoadStep(
+  stack: StartedStack,
+  plan: StepPlan,
+  runId: string,
+  io: StepIo,
+  abort: AbortSignal,
+  out: StepResult = emptyStep(),
+): Promise<StepResult> {
+  const endpoints = stack.endpoints();
+  const signals = plan.load.signals.map((s) => s.signal);
+  const ledger = new Ledger({ traces: plan.load.traceShape.spansPerTrace, metrics: 1, logs: 1 });
+  const driver = driverOf(plan.load.driver);
+  const backends = new Map<Signal, SignalBackend>();
+  for (const s of signals) {
+    const b = endpoints.backends[s];
+    if (b !== undefined) backends.set(s, backendOf(b.backend, b.endpoint));
+  }
+  const counters = new CounterWatch(endpoints, [...backends.values()]);
+  let sampler: ResourceSampler | undefined;
+  let chaos: ChaosRunner | undefined;
+  let loadStart = Date.now();
+  const queue = new QueueWatch(
+    endpoints.collectors.flatMap((c) => (c.metricsUrl === undefined ? [] : [c.metricsUrl])),
+    signals,
+  );
+  try {
+    await driver.prepare(plan.load, runId, SOAK_SERVICE_NAME, (m) => io.progress(m));
+    await counters.before();
+    const collectorBefore = await collectorScrapes(endpoints.collectors, signals);
+
+    // ── load, with canaries, faults and progress ────────────────────────────────────────────────────
+    sampler = new ResourceSampler(stack.resources).start();
+    const canaryStop = new AbortController();
+    const canaryClient = new OtlpHttpClient(endpoints.otlpHttp, {
+      connections: 2,
+      timeoutMs: plan.load.requestTimeoutMs,
+      headers: endpoints.otlpHeaders,
+    });
+    const canaries = runCanaries(
+      runId,
+      { client: canaryClient, backends: [...backends.values()] },
+      { intervalMs: plan.canaryIntervalMs, pollMs: 250, timeoutMs: plan.canaryTimeoutMs, stop: canaryStop.signal },
+    );
+    const live = new LiveCounters();
+    loadStart = Date.now();
+    queue.start(loadStart);
+    if (plan.faults.length > 0) {
+      if (stack.faults === undefined) throw new Error(`${stack.title} takes no faults`);
+      chaos = new ChaosRunner(stack.faults, plan.faults, (m) => io.progress(m)).start(loadStart, abort);
+    }
+    const offered = plan.load.signals.reduce((n, s) => n + s.rateRps, 0);
+    const ticker = progressTicker(io, live, loadStart, plan.load.durationMs, offered, () => queue.now);
+    let outcome: DriveOutcome;
+    try {
+      outcome = await driver.drive({
+        runId,
+        serviceName: SOAK_SERVICE_NAME,
+        spec: plan.load,
+        ingest: { otlpHttp: endpoints.otlpHttp, otlpGrpc: endpoints.otlpGrpc, headers: endpoints.otlpHeaders },
+        ledger,
+        live,
+        abort,
+        metricTimeline: metricTimelineOf(plan.load, loadStart),
+        progress: (m) => io.progress(m),
+        onGeneratorProcess: (pid, label, cores) => sampler?.watchGeneratorProcess(pid, label, cores),
+      });
+    } finally {
+      clearInterval(ticker);
+      canaryStop.abort();
+      // Resource figures describe the load window only (verification queries would distort them).
+      out.resources = sampler.stop();
+      sampler = undefined;
+    }
+    out.k6 = outcome.k6;
+    out.load = {
+      elapsedMs: Math.max(...[...outcome.reports.values()].map((r) => r.issueElapsedMs), 0),
+      interrupted: abort.aborted,
+      signals: loadResults(plan.load, ledger, outcome.reports, loadStart),
+    };
+    io.progress(
+      `load done: ${live.total('acknowledged')} items acknowledged, ${live.total('refused')} refused, ${live.total('failed')} failed, ${live.total('dropped')} dropped`,
+    );
+    abort.throwIfAborted();
+    if (chaos !== undefined) {
+      io.progress('chaos: waiting for the last fault to be lifted');
+      await chaos.settled();
+    }
+
+    // ── drain ─────────────────────────────────────────────────────────────────────────────────────────
+    io.progress('draining: waiting for the pipeline to be idle and backend counts to settle');
+    out.drain = await drain({
+      conditions: stack.drainConditions(signals),
+      signals,
+      backendCount: async (s) => {
+        const b = backends.get(s);
+        return b === undefined ? 0 : b.count(runId, SOAK_SERVICE_NAME, loadStart);
+      },
+      expected: (s) => ledger.counts(s).acknowledged,
+      timeoutMs: plan.drainTimeoutMs,
+      backendPollMs: 3_000,
+      signal: abort,
+      progress: (m) => io.progress(m),
+    });
+    io.progress(
+      out.drain.drained
+        ? `drained in ${(out.drain.elapsedMs / 1000).toFixed(1)} s`
+        : `drain incomplete: ${out.drain.reason ?? ''}`,
+    );
+    queue.stop();
+    out.verification.collectorQueuePeak = queue.sources > 0 ? queue.peak : undefined;
+
+    // ── verify, then the counters that explain it ─────────────────────────────────────────────────────
+    const collectorAfter = await collectorScrapes(endpoints.collectors, signals);
+    for (const [name, after] of Object.entries(collectorAfter)) {
+      const before = collectorBefore[name];
+      if (before === undefined) continue;
+      out.verification.collectors[name] = Object.fromEntries(
+        signals.map((s) => [s, counterDelta(before[s]!, after[s]!)]),
+      );
+    }
+    const backendDeltas = await counters.deltas();
+    out.verification.backendCounters = backendDeltas;
+    out.verification.signals = await verifyStep({
+      runId,
+      ledger,
+      signals,
+      backends,
+      plan,
+      loadStartMs: loadStart,
+      drain: out.drain,
+      sentBy: (s) => counters.sentTo(s),
+      receivedBy: (s) => counters.receivedBy(s),
+      progress: (m) => io.progress(m),
+    });
+    io.progress('waiting for outstanding latency canaries');
+    out.latency = await canaries;
+    await canaryClient.close();
+    const firstCollector = endpoints.collectors[0];
+    if (firstCollector !== undefined) {
+      out.verification.collectorLog = digestCollectorLog(await stack.logs(firstCollector.name));
+    }
+    if (chaos !== undefined) {
+      out.chaos = analyseChaos({
+        events: chaos.events,
+        ledger: Object.fromEntries(
+          signals.map((s) => [s, { entries: ledger.entriesOf(s), itemsPerSeq: ledger.itemsPer(s) }]),
+        ),
+        verification: out.verification.signals,
+        queue: queue.series,
+        facts: stackFactsOf(firstCollector?.config ?? '', plan.collectorLabel),
+      });
+    }
+    out.complete = true;
+  } finally {
+    queue.stop();
+    if (chaos !== undefined && out.chaos === undefined) {
+      // Interrupted or failed mid-fault: lift every fault (unpause, reconnect) before teardown.
+      await chaos.undo();
+      out.chaos = { variant: plan.collectorLabel, faults: chaos.events.map(unanalysed), unattributed: {} };
+    }
+    out.resources ??= sampler?.stop();
+    if (Object.keys(out.load.signals).length === 0 && ledger.signals().length > 0) {
+      out.load.signals = loadResults(plan.load, ledger, new Map<Signal, SchedulerReport>(), loadStart);
+    }
+    out.timeline = { ...timelineOf(ledger, signals), queue: queue.series };
+    out.replay = replayOf(runId, ledger, plan.load, loadStart, endpoints.backends);
+    await driver.dispose();
+  }
+  return out;
+}
+
+function progressTicker(
+  io: StepIo,
+  live: LiveCounters,
+  loadStart: number,
+  durationMs: number,
+  offeredRps: number,
+  queueNow: () => number,
+): NodeJS.Timeout {
+  let lastAcked = 0;
+  let lastAt = loadStart;
+  return setInterval(() => {
+    const now = Date.now();
+    const acked = live.total('acknowledged');
+    const elapsed = (now - loadStart) / 1000;
+    const achieved = ((acked - lastAcked) / Math.max(1, now - lastAt)) * 1000;
+    lastAcked = acked;
+    lastAt = now;
+    io.progress(
+      `load ${elapsed.toFixed(0)}/${(durationMs / 1000).toFixed(0)} s (ETA ${Math.max(0, durationMs / 1000 - elapsed).toFixed(0)} s) | ` +
+        `offered ${offeredRps.toFixed(0)}/s achieved ${achieved.toFixed(0)}/s | acked ${acked} refused ${live.total('refused')} ` +
+        `failed ${live.total('failed')} dropped ${live.total('dropped')} | collector queue ${queueNow()}`,
+    );
+  }, PROGRESS_MS);
+}
+
+async function collectorScrapes(
+  collectors: readonly { name: string; metricsUrl: string | undefined }[],
+  signals: readonly Signal[],
+): Promise<Record<string, Partial<Record<Signal, CollectorCounters>>>> {
+  const out: Record<string, Partial<Record<Signal, CollectorCounters>>> = {};
+  await Promise.all(
+    collectors.map(async (c) => {
+      if (c.metricsUrl === undefined) return;
+      try {
+        const samples = await scrape(c.metricsUrl);
+        out[c.name] = Object.fromEntries(signals.map((s) => [s, collectorCounters(samples, s)]));
+      } catch {
+        // unreachable now: no deltas for it
+      }
+    }),
+  );
+  return out;
+}
+
+/** Sums the collectors' sending-queue gauges every 2.5 s during the load (for progress, chaos and reports). */
+class QueueWatch {
+  now = 0;
+  peak = 0;
+  readonly series: { tMs: number; size: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly urls: readonly string[],
+    private readonly signals: readonly Signal[],
+  ) {}
+
+  get sources(): number {
+    return this.urls.length;
+  }
+
+  start(startMs: number): void {
+    if (this.urls.length === 0) return;
+    this.timer = setInterval(() => {
+      Promise.all(this.urls.map((u) => scrape(u)))
+        .then((all) => {
+          this.now = all.reduce(
+            (n, samples) => n + this.signals.reduce((m, s) => m + collectorCounters(samples, s).queueSize, 0),
+            0,
+          );
+          this.peak = Math.max(this.peak, this.now);
+          this.series.push({ tMs: Date.now() - startMs, size: this.now });
+        })
+        .catch(() => undefined);
+    }, QUEUE_POLL_MS);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Items per second and outcome, per signal, from the ledger's answer times. */
+function timelineOf(ledger: Ledger, signals: readonly Signal[]): Omit<StepTimeline, 'queue'> {
+  const bucketMs = 1_000;
+  const out: StepTimeline['signals'] = {};
+  for (const s of signals) {
+    const acknowledged: number[] = [];
+    const notAcknowledged: number[] = [];
+    const per = ledger.itemsPer(s);
+    for (const e of ledger.entriesOf(s)) {
+      const b = Math.floor(e.atMs / bucketMs);
+      while (acknowledged.length <= b) {
+        acknowledged.push(0);
+        notAcknowledged.push(0);
+      }
+      if (e.outcome === 'acknowledged') acknowledged[b]! += e.count * per;
+      else notAcknowledged[b]! += e.count * per;
+    }
+    out[s] = { acknowledged, notAcknowledged };
+  }
+  return { bucketMs, signals: out };
+}

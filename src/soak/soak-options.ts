@@ -1,0 +1,295 @@
+import { configurationError } from '../harness-error.js';
+import { SIGNALS, type Signal } from '../load/ledger.js';
+import { DRIVERS, type DriverName } from '../load/load-spec.js';
+import { parseProfile, type RateProfile } from '../load/rate-profile.js';
+import { planSignalRates } from '../load/signal-plan.js';
+import { k6Scenario } from '../load/drivers/k6/k6-scenarios.js';
+import {
+  bool,
+  duration,
+  fraction,
+  nonNegativeInt,
+  oneOf,
+  positive,
+  positiveInt,
+  text,
+  type OptionTable,
+  type Parse,
+} from '../options/option-table.js';
+import { resolveOptions, type RawFlags } from '../options/resolve.js';
+
+/** A loss budget: an item count, or a percentage of the acknowledged items. */
+export type LossBudget = { kind: 'items'; value: number } | { kind: 'percent'; value: number };
+
+/** What to offer and how to judge it (the stack is chosen by the stack options and its topology's). */
+export interface SoakOptions {
+  driver: DriverName;
+  /** k6 scenario (scenarios/<name>.js) for --driver k6. */
+  scenario: string;
+  /** A k6 binary to use instead of the one built here. */
+  k6Path: string | undefined;
+  /** Faults to inject during the load (comma-separated `action:target@at[+duration][=value]`). */
+  chaos: string | undefined;
+  /** A YAML file of faults. */
+  chaosFile: string | undefined;
+  rateRps: number | undefined;
+  signals: string;
+  durationMs: number;
+  profile: RateProfile;
+  batchItems: number;
+  maxInFlight: number;
+  requestTimeoutMs: number;
+  spansPerTrace: number;
+  spanAttributes: number;
+  attributeBytes: number;
+  errorFraction: number;
+  slowFraction: number;
+  logBodyBytes: number;
+  logSeverity: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  metricIntervalMs: number;
+  metricSeries: number | undefined;
+  drainTimeoutMs: number;
+  /** Check only a uniform sample of this many traces (explicit opt-in). */
+  verifySample: number | undefined;
+  canaryIntervalMs: number;
+  canaryTimeoutMs: number;
+  maxLoss: LossBudget;
+  minAchievedRatio: number;
+  maxLatencyP99Ms: number | undefined;
+  reportDir: string;
+  json: boolean;
+}
+
+const lossBudget: Parse<LossBudget> = (raw, name) => {
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(raw);
+  if (pct) return { kind: 'percent', value: Number(pct[1]) };
+  if (/^\d+$/.test(raw)) return { kind: 'items', value: Number(raw) };
+  throw configurationError(name, 'an item count (e.g. 0) or a percentage (e.g. 0.1%)', raw);
+};
+
+/** Every soak option: flag, default (once), parser and help. Env: OTEL_HARNESS_<FLAG IN UPPER SNAKE>. */
+export const SOAK_OPTIONS: OptionTable = {
+  name: 'soak',
+  title: 'soak options',
+  options: [
+    {
+      key: 'driver',
+      flag: 'driver',
+      default: 'native',
+      parse: oneOf(DRIVERS),
+      help: 'native (OTLP/HTTP protobuf), sdk (OpenTelemetry JS SDK, OTLP gRPC; traces only) or k6',
+    },
+    {
+      key: 'scenario',
+      flag: 'scenario',
+      default: 'traces',
+      parse: text,
+      help: 'k6 scenario with --driver k6: traces, traces-ramping, logs, metrics, mixed, steps',
+    },
+    {
+      key: 'k6Path',
+      flag: 'k6',
+      default: undefined,
+      parse: text,
+      help: 'a k6 binary to use instead of the one built here (first use builds it)',
+    },
+    {
+      key: 'chaos',
+      flag: 'chaos',
+      default: undefined,
+      parse: text,
+      help: "faults during the load, e.g. 'kill:collector@60s,outage:loki@90s+20s' (actions: kill, restart, pause, partition, outage, throttle)",
+    },
+    {
+      key: 'chaosFile',
+      flag: 'chaos-file',
+      default: undefined,
+      parse: text,
+      help: 'a YAML list of faults',
+    },
+    {
+      key: 'rateRps',
+      flag: 'rate',
+      default: '1000',
+      parse: positive,
+      help: 'total offered items/s (spans, data points, log records)',
+    },
+    {
+      key: 'signals',
+      flag: 'signals',
+      default: 'traces,metrics,logs',
+      parse: text,
+      help: 'signals sharing --rate evenly; name=rate gives one its own rate',
+    },
+    { key: 'durationMs', flag: 'duration', default: '1m', parse: duration, help: 'load duration (30s, 10m, 1h)' },
+    {
+      key: 'profile',
+      flag: 'profile',
+      default: 'constant',
+      parse: (r) => parseProfile(r),
+      help: 'constant, ramp:<duration> or steps:<n>',
+    },
+    {
+      key: 'batchItems',
+      flag: 'batch',
+      default: '512',
+      parse: positiveInt,
+      help: 'items per request (512: the OpenTelemetry SDK export batch size)',
+    },
+    {
+      key: 'maxInFlight',
+      flag: 'max-in-flight',
+      default: '32',
+      parse: positiveInt,
+      help: 'requests in flight per signal before batches are dropped at the generator',
+    },
+    { key: 'requestTimeoutMs', flag: 'request-timeout', default: '10s', parse: duration, help: 'per-request timeout' },
+    { key: 'spansPerTrace', flag: 'spans-per-trace', default: '5', parse: positiveInt, help: 'spans per trace' },
+    {
+      key: 'spanAttributes',
+      flag: 'span-attributes',
+      default: '8',
+      parse: nonNegativeInt,
+      help: 'filler attributes per span',
+    },
+    {
+      key: 'attributeBytes',
+      flag: 'attribute-bytes',
+      default: '16',
+      parse: nonNegativeInt,
+      help: 'bytes per filler attribute value',
+    },
+    {
+      key: 'errorFraction',
+      flag: 'error-fraction',
+      default: '0.01',
+      parse: fraction,
+      help: 'fraction of traces with an ERROR root span',
+    },
+    {
+      key: 'slowFraction',
+      flag: 'slow-fraction',
+      default: '0.01',
+      parse: fraction,
+      help: 'fraction of slow (1 s) traces',
+    },
+    { key: 'logBodyBytes', flag: 'log-body-bytes', default: '200', parse: positiveInt, help: 'bytes per log line' },
+    {
+      key: 'logSeverity',
+      flag: 'log-severity',
+      default: 'INFO',
+      parse: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'] as const),
+      help: 'log severity',
+    },
+    {
+      key: 'metricIntervalMs',
+      flag: 'metric-interval',
+      default: '5s',
+      parse: duration,
+      help: 'sample interval of each metric series',
+    },
+    {
+      key: 'metricSeries',
+      flag: 'metric-series',
+      default: undefined,
+      parse: positiveInt,
+      help: 'series count (default: metrics rate × interval)',
+    },
+    {
+      key: 'drainTimeoutMs',
+      flag: 'drain-timeout',
+      default: '5m',
+      parse: duration,
+      help: 'longest wait for queues to empty and counts to settle (items still queued then: inconclusive, not lost)',
+    },
+    {
+      key: 'verifySample',
+      flag: 'verify-sample',
+      default: undefined,
+      parse: positiveInt,
+      help: 'check only a uniform sample of this many traces (opt-in; it passes only if its 95 % bound fits --max-loss)',
+    },
+    {
+      key: 'canaryIntervalMs',
+      flag: 'canary-interval',
+      default: '2s',
+      parse: duration,
+      help: 'one latency canary per signal this often',
+    },
+    {
+      key: 'canaryTimeoutMs',
+      flag: 'canary-timeout',
+      default: '60s',
+      parse: duration,
+      help: 'a canary not queryable after this counts as timed out',
+    },
+    {
+      key: 'maxLoss',
+      flag: 'max-loss',
+      default: '0',
+      parse: lossBudget,
+      help: 'lost items allowed per signal (count or %); more → exit 4',
+    },
+    {
+      key: 'minAchievedRatio',
+      flag: 'min-achieved-ratio',
+      default: '0.95',
+      parse: fraction,
+      help: 'acknowledged/offered rate below this → exit 3',
+    },
+    {
+      key: 'maxLatencyP99Ms',
+      flag: 'max-latency-p99',
+      default: undefined,
+      parse: duration,
+      help: 'canary write→queryable p99 above this → exit 3',
+    },
+    { key: 'reportDir', flag: 'report-dir', default: 'reports', parse: text, help: 'where reports/<run id>/ goes' },
+    { key: 'json', flag: 'json', default: 'false', parse: bool, help: 'print result.json on stdout', boolean: true },
+  ],
+};
+
+/** Flags → env → defaults, parsed and cross-checked. Throws a configuration error (exit 2). */
+export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): SoakOptions {
+  const options = resolveOptions([SOAK_OPTIONS], flags, env).values as unknown as SoakOptions;
+  if (options.driver === 'k6') {
+    const scenario = k6Scenario(options.scenario);
+    const explicitSignals = flags.signals ?? env.OTEL_HARNESS_SIGNALS;
+    if (explicitSignals === undefined || explicitSignals === '') options.signals = scenario.signals.join(',');
+    else if (typeof explicitSignals !== 'string')
+      throw configurationError('--signals', 'one value', explicitSignals.join(' '));
+    const asked = planSignalRates(options.rateRps, options.signals);
+    const names = Object.keys(asked).sort().join(',');
+    if (names !== [...scenario.signals].sort().join(',')) {
+      throw configurationError(
+        '--signals',
+        `the signals of k6 scenario ${scenario.name} (${scenario.signals.join(', ')})`,
+        options.signals,
+      );
+    }
+  }
+  const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
+  if (options.driver === 'sdk' && Object.keys(rates).some((s) => s !== 'traces')) {
+    throw configurationError(
+      '--signals',
+      "only 'traces' with --driver sdk (the SDK driver exports traces over OTLP gRPC)",
+      options.signals,
+    );
+  }
+  if (options.spansPerTrace > 65535)
+    throw configurationError('--spans-per-trace', 'at most 65535', options.spansPerTrace);
+  if (options.profile.kind === 'ramp' && options.profile.rampMs > options.durationMs) {
+    throw configurationError(
+      '--profile',
+      `a ramp no longer than --duration (${options.durationMs / 1000}s)`,
+      `ramp:${options.profile.rampMs / 1000}s`,
+    );
+  }
+  return options;
+}
+
+/** Per-signal item rates of a resolved plan (only the signals that run). */
+export function signalRates(options: SoakOptions): Partial<Record<Signal, number>> {
+  const rates = planSignalRates(options.rateRps, options.signals);
+  return Object.fromEntries(SIGNALS.filter((s) => rates[s] !== undefined).map((s) => [s, rates[s]]));
+}

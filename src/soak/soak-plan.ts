@@ -1,0 +1,105 @@
+import type { LogShape, MetricShape, TraceShape } from '../../generators/index.js';
+import { planFaults, type ChaosFault } from '../chaos/chaos-plan.js';
+import { readChaosFile } from '../chaos/chaos-presets.js';
+import { configurationError } from '../harness-error.js';
+import type { LoadSpec, SignalPlan } from '../load/load-spec.js';
+import type { ResolvedStack } from '../stack/stack-options.js';
+import { signalRates, type SoakOptions } from './soak-options.js';
+
+export interface SoakPlan {
+  options: SoakOptions;
+  stack: ResolvedStack;
+  load: LoadSpec;
+  /** Faults to inject (empty: none). */
+  faults: ChaosFault[];
+}
+
+const MIN_METRIC_INTERVAL_MS = 100;
+
+/**
+ * Turns validated options into concrete loads: units per signal, batch sizes, the metric series set.
+ * Everything that can be wrong is found here, before a container starts (exit 2).
+ */
+export function planLoad(options: SoakOptions): LoadSpec {
+  const rates = signalRates(options);
+  const traceShape: TraceShape = {
+    spansPerTrace: options.spansPerTrace,
+    attributesPerSpan: options.spanAttributes,
+    attributeValueBytes: options.attributeBytes,
+    errorFraction: options.errorFraction,
+    slowFraction: options.slowFraction,
+    spanDurationMs: 20,
+    slowDurationMs: 1_000,
+  };
+  const logShape: LogShape = {
+    bodyBytes: options.logBodyBytes,
+    severityText: options.logSeverity,
+    seqBlockSize: 1_000,
+  };
+  const metricsRate = rates.metrics ?? 0;
+  let metricShape: MetricShape = { series: 1, intervalMs: options.metricIntervalMs };
+  if (metricsRate > 0) {
+    if (options.metricSeries !== undefined) {
+      const intervalMs = Math.round((options.metricSeries / metricsRate) * 1000);
+      if (intervalMs < MIN_METRIC_INTERVAL_MS) {
+        throw configurationError(
+          '--metric-series',
+          `at least ${Math.ceil((metricsRate * MIN_METRIC_INTERVAL_MS) / 1000)} at ${metricsRate} points/s (interval ≥ ${MIN_METRIC_INTERVAL_MS} ms)`,
+          options.metricSeries,
+        );
+      }
+      metricShape = { series: options.metricSeries, intervalMs };
+    } else {
+      metricShape = {
+        series: Math.max(1, Math.round((metricsRate * options.metricIntervalMs) / 1000)),
+        intervalMs: options.metricIntervalMs,
+      };
+    }
+  }
+  const signals: SignalPlan[] = [];
+  for (const signal of ['traces', 'metrics', 'logs'] as const) {
+    const rateRps = rates[signal];
+    if (rateRps === undefined) continue;
+    const itemsPerUnit = signal === 'traces' ? options.spansPerTrace : 1;
+    signals.push({
+      signal,
+      rateRps,
+      unitRate: rateRps / itemsPerUnit,
+      itemsPerUnit,
+      batchUnits: Math.max(1, Math.round(options.batchItems / itemsPerUnit)),
+    });
+  }
+  return {
+    driver: options.driver,
+    scenario: options.scenario,
+    k6Path: options.k6Path,
+    signals,
+    traceShape,
+    logShape,
+    metricShape,
+    profile: options.profile,
+    durationMs: options.durationMs,
+    batchItems: options.batchItems,
+    maxInFlight: options.maxInFlight,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
+}
+
+/** A soak's plan: the load, the stack it runs on, and the faults (checked against the stack's targets). */
+export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
+  const load = planLoad(options);
+  const specs = [
+    ...(options.chaos === undefined ? [] : options.chaos.split(',')),
+    ...(options.chaosFile === undefined ? [] : readChaosFile(options.chaosFile)),
+  ];
+  const targets = stack.topology.faultTargets(stack.options);
+  if (specs.length > 0 && targets === undefined) {
+    throw configurationError(
+      '--chaos',
+      `a stack booted by this run (faults act on its containers), not ${stack.topology.title}`,
+      options.chaos ?? options.chaosFile,
+    );
+  }
+  const faults = targets === undefined ? [] : planFaults(specs, targets.services, options.durationMs, targets.aliases);
+  return { options, stack, load, faults };
+}

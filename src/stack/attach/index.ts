@@ -1,0 +1,325 @@
+import { existsSync } from 'node:fs';
+import { collectorDrainCondition } from '../../drain/collector-condition.js';
+import type { DrainCondition } from '../../drain/drain.js';
+import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
+import type { Signal } from '../../load/ledger.js';
+import { httpUrl, text, type OptionTable } from '../../options/option-table.js';
+import type {
+  BackendBinding,
+  Endpoint,
+  StackBuilder,
+  StackDescription,
+  StackEndpoints,
+  StartedStack,
+} from '../stack.js';
+import type { StackChoice, Topology } from '../topology.js';
+import { endpointByLabel, readTargetFile, type TargetFile } from './target-file.js';
+
+export interface AttachOptions {
+  target: string | undefined;
+  otlpEndpoint: string | undefined;
+  otlpGrpc: string | undefined;
+  otlpHeaders: string | undefined;
+  tenant: string | undefined;
+  tempo: string | undefined;
+  jaeger: string | undefined;
+  jaegerMetrics: string | undefined;
+  loki: string | undefined;
+  prometheus: string | undefined;
+  collectorMetrics: string[];
+}
+
+const hostPort = (raw: string, name: string): string => {
+  if (!/^[^\s:/]+:\d+$/.test(raw)) throw configurationError(name, 'host:port, e.g. 127.0.0.1:4317', raw);
+  return raw;
+};
+
+export const ATTACH_OPTIONS: OptionTable = {
+  name: 'attach',
+  title: 'attach mode (--target or --otlp-endpoint)',
+  options: [
+    {
+      key: 'target',
+      flag: 'target',
+      default: undefined,
+      parse: text,
+      help: 'drive an existing stack: the JSON file of `otel-harness up --json`',
+    },
+    {
+      key: 'otlpEndpoint',
+      flag: 'otlp-endpoint',
+      default: undefined,
+      parse: httpUrl,
+      env: ['OTEL_EXPORTER_OTLP_ENDPOINT'],
+      help: "the stack's OTLP/HTTP base URL (attach mode), e.g. http://127.0.0.1:4318",
+    },
+    {
+      key: 'otlpGrpc',
+      flag: 'otlp-grpc',
+      default: undefined,
+      parse: hostPort,
+      help: 'its OTLP/gRPC host:port (--driver sdk)',
+    },
+    {
+      key: 'otlpHeaders',
+      flag: 'otlp-headers',
+      default: undefined,
+      parse: text,
+      env: ['OTEL_EXPORTER_OTLP_HEADERS'],
+      help: 'headers on every OTLP request: key=value,key2=value2',
+    },
+    {
+      key: 'tenant',
+      flag: 'tenant',
+      default: undefined,
+      parse: text,
+      help: 'X-Scope-OrgID on OTLP requests and backend queries',
+    },
+    {
+      key: 'tempo',
+      flag: 'tempo',
+      default: undefined,
+      parse: httpUrl,
+      help: "Tempo's HTTP API (traces verified there)",
+    },
+    {
+      key: 'jaeger',
+      flag: 'jaeger',
+      default: undefined,
+      parse: httpUrl,
+      help: "Jaeger's query API (traces verified there)",
+    },
+    { key: 'jaegerMetrics', flag: 'jaeger-metrics', default: undefined, parse: httpUrl, help: "Jaeger's /metrics URL" },
+    { key: 'loki', flag: 'loki', default: undefined, parse: httpUrl, help: "Loki's HTTP API (logs verified there)" },
+    {
+      key: 'prometheus',
+      flag: 'prometheus',
+      default: undefined,
+      parse: httpUrl,
+      help: "Prometheus' HTTP API (metrics verified there)",
+    },
+    {
+      key: 'collectorMetrics',
+      flag: 'collector-metrics',
+      default: undefined,
+      parse: httpUrl,
+      repeatable: true,
+      help: "a collector's /metrics URL (drain waits for its queues; give each collector that exports to the backends)",
+    },
+  ],
+};
+
+/** Whether options ask for attach mode: a target file or an OTLP endpoint given explicitly. */
+export function wantsAttach(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): boolean {
+  return (
+    flags.target !== undefined ||
+    flags['otlp-endpoint'] !== undefined ||
+    (env.OTEL_HARNESS_TARGET ?? '') !== '' ||
+    (env.OTEL_HARNESS_OTLP_ENDPOINT ?? '') !== ''
+  );
+}
+
+/** `key=value,key2=value2` (values URL-encoded, as OTEL_EXPORTER_OTLP_HEADERS). */
+export function parseHeaders(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (raw ?? '').split(',')) {
+    const at = part.indexOf('=');
+    if (part.trim() === '') continue;
+    if (at <= 0) throw configurationError('--otlp-headers', 'key=value pairs separated by commas', raw);
+    out[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
+  }
+  return out;
+}
+
+function endpointsOf(o: AttachOptions, file: TargetFile | undefined): StackEndpoints {
+  const otlpHttp = o.otlpEndpoint ?? endpointByLabel(file, 'OTLP HTTP');
+  if (otlpHttp === undefined)
+    throw configurationError(
+      '--otlp-endpoint',
+      "the stack's OTLP/HTTP URL (or a --target file that names it)",
+      'missing',
+    );
+  const tenant: Record<string, string> = o.tenant === undefined ? {} : { 'X-Scope-OrgID': o.tenant };
+  const headers = { ...parseHeaders(o.otlpHeaders), ...tenant };
+  const backends: Partial<Record<Signal, BackendBinding>> = {};
+  const tempo = o.tempo ?? endpointByLabel(file, 'Tempo query');
+  const jaeger = o.jaeger ?? endpointByLabel(file, 'Jaeger query');
+  const loki = o.loki ?? endpointByLabel(file, 'Loki');
+  const prometheus = o.prometheus ?? endpointByLabel(file, 'Prometheus');
+  if (tempo !== undefined)
+    backends.traces = { backend: 'tempo', endpoint: { query: tempo, metrics: `${tempo}/metrics`, headers: tenant } };
+  else if (jaeger !== undefined) {
+    const metrics = o.jaegerMetrics ?? endpointByLabel(file, 'Jaeger metrics');
+    backends.traces = {
+      backend: 'jaeger',
+      endpoint: { query: jaeger, ...(metrics === undefined ? {} : { metrics }), headers: tenant },
+    };
+  }
+  if (loki !== undefined)
+    backends.logs = { backend: 'loki', endpoint: { query: loki, metrics: `${loki}/metrics`, headers: tenant } };
+  if (prometheus !== undefined)
+    backends.metrics = {
+      backend: 'prometheus',
+      endpoint: { query: prometheus, metrics: `${prometheus}/metrics`, headers: tenant },
+    };
+  const collectorUrls =
+    o.collectorMetrics.length > 0
+      ? o.collectorMetrics
+      : [endpointByLabel(file, 'Collector metrics')].filter((u): u is string => u !== undefined);
+  return {
+    otlpHttp,
+    otlpGrpc: o.otlpGrpc ?? endpointByLabel(file, 'OTLP gRPC'),
+    otlpHeaders: headers,
+    collectors: collectorUrls.map((url, i) => ({
+      name: collectorUrls.length === 1 ? 'collector' : `collector-${i + 1}`,
+      role: 'collector',
+      metricsUrl: url,
+      config: undefined,
+      exportsToBackends: true,
+    })),
+    backends,
+  };
+}
+
+/** A stack started elsewhere: driven and verified, never faulted or removed. */
+class AttachedStack implements StartedStack {
+  readonly topology = 'attach';
+  readonly faults = undefined;
+  readonly resources = undefined;
+
+  constructor(
+    readonly runId: string,
+    readonly title: string,
+    private readonly stackEndpoints: StackEndpoints,
+    private readonly list: Endpoint[],
+  ) {}
+
+  describe(): StackDescription {
+    return {
+      topology: 'attach',
+      title: this.title,
+      images: {},
+      versions: {},
+      configHashes: {},
+      manifestHash: undefined,
+      bootSeconds: undefined,
+    };
+  }
+
+  endpoints(): StackEndpoints {
+    return this.stackEndpoints;
+  }
+
+  endpointList(): Endpoint[] {
+    return this.list;
+  }
+
+  drainConditions(signals: readonly Signal[]): DrainCondition[] {
+    return this.stackEndpoints.collectors.flatMap((c) =>
+      c.metricsUrl === undefined
+        ? []
+        : [collectorDrainCondition({ name: c.name, metricsUrl: c.metricsUrl, signals, pollMs: 6_000 })],
+    );
+  }
+
+  logs(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve(); // not ours to remove
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Checks each endpoint answers HTTP at all; the first that does not is named in an exit-5 error. */
+export async function checkReachable(e: StackEndpoints): Promise<void> {
+  const probes: [string, string][] = [['OTLP HTTP', `${e.otlpHttp}/v1/traces`]];
+  for (const c of e.collectors) if (c.metricsUrl !== undefined) probes.push([`${c.name} metrics`, c.metricsUrl]);
+  for (const [signal, b] of Object.entries(e.backends)) probes.push([`${b.backend} (${signal})`, b.endpoint.query]);
+  for (const [name, url] of probes) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.body?.cancel());
+    } catch (err) {
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (err as Error).message;
+      throw new HarnessError(`Target endpoint ${name} (${url}) is unreachable: ${cause}`, {
+        code: 'TARGET_UNREACHABLE',
+        exitCode: ExitCode.stackFailed,
+        hint: 'check the stack is up (`otel-harness up --json > stack.json`) and the file or flags name its current ports',
+      });
+    }
+  }
+}
+
+class AttachBuilder implements StackBuilder {
+  private runId = 'attached';
+  private progress: (m: string) => void = () => undefined;
+
+  constructor(private readonly options: AttachOptions) {}
+
+  withRunId(runId: string): this {
+    this.runId = runId;
+    return this;
+  }
+  withImages(): this {
+    return this;
+  }
+  withCollectorConfig(): this {
+    return this;
+  }
+  withProgress(progress: (m: string) => void): this {
+    this.progress = progress;
+    return this;
+  }
+  withAbortSignal(): this {
+    return this;
+  }
+
+  async start(): Promise<StartedStack> {
+    const file = this.options.target === undefined ? undefined : readTargetFile(this.options.target);
+    const endpoints = endpointsOf(this.options, file);
+    await checkReachable(endpoints);
+    const title = file?.title ?? `attached stack (${endpoints.otlpHttp})`;
+    this.progress(`target: ${title}`);
+    const list: Endpoint[] = file?.endpoints ?? [
+      { service: 'target', label: 'OTLP HTTP', address: endpoints.otlpHttp },
+    ];
+    return new AttachedStack(this.runId, title, endpoints, list);
+  }
+}
+
+export const attachTopology: Topology = {
+  name: 'attach',
+  title: 'attach mode (--target or --otlp-endpoint)',
+  options: ATTACH_OPTIONS,
+  collectorRoles: [],
+  check(options, choice: StackChoice) {
+    const o = options as unknown as AttachOptions;
+    if (o.target !== undefined && !existsSync(o.target))
+      throw configurationError('--target', 'an existing file (`otel-harness up --json > stack.json`)', o.target);
+    if (o.target !== undefined) readTargetFile(o.target);
+    if (o.target === undefined && o.otlpEndpoint === undefined)
+      throw configurationError('--otlp-endpoint', 'the OTLP/HTTP URL of the stack to drive', 'missing');
+    parseHeaders(o.otlpHeaders);
+    if (
+      Object.keys(choice.images).length > 0 ||
+      Object.keys(choice.collectorConfigs).length > 0 ||
+      choice.manifest !== undefined
+    )
+      throw configurationError(
+        '--image/--collector-config/--otelcol-manifest',
+        'a stack booted here (not --target)',
+        'attach mode',
+      );
+  },
+  faultTargets: () => undefined,
+  describe: (options) => {
+    const o = options as unknown as AttachOptions;
+    return o.target !== undefined ? `target ${o.target}` : `target ${o.otlpEndpoint ?? ''}`;
+  },
+  builder: (options) => new AttachBuilder(options as unknown as AttachOptions),
+};

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { configurationError } from '../../harness-error.js';
+import type { Endpoint } from '../stack.js';
+
+/** What attach mode reads from a `--target` file (the output of `otel-harness up --json`). */
+export interface TargetFile {
+  title: string;
+  endpoints: Endpoint[];
+}
+
+/** Reads a `--target` file. Malformed → exit 2. */
+export function readTargetFile(path: string): TargetFile {
+  let parsed: { title?: string; endpoints?: Endpoint[] };
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as typeof parsed;
+  } catch (err) {
+    throw configurationError(
+      '--target',
+      'a JSON file written by `otel-harness up --json`',
+      `${path}: ${(err as Error).message}`,
+    );
+  }
+  if (
+    !Array.isArray(parsed.endpoints) ||
+    !parsed.endpoints.every((e) => typeof e.label === 'string' && typeof e.address === 'string')
+  ) {
+    throw configurationError('--target', 'a file with an endpoints list (`otel-harness up --json`)', path);
+  }
+  return { title: parsed.title ?? `target ${path}`, endpoints: parsed.endpoints };
+}
+
+/** The endpoint with `label` (as `up` labels them: 'OTLP HTTP', 'Tempo query', 'Loki', …). */
+export function endpointByLabel(file: TargetFile | undefined, label: string): string | undefined {
+  return file?.endpoints.find((e) => e.label === label)?.address;
+}

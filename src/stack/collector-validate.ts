@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { pack } from 'tar-stream';
+import type { DockerEngine } from '../docker/docker-engine.js';
+import { LABEL } from '../docker/labels.js';
+import { ExitCode, HarnessError } from '../harness-error.js';
+import { containerLogLines } from '../observe/collector-log.js';
+
+const CONFIG_DIR = '/tmp/otel-harness-validate';
+
+/**
+ * Checks a user's collector configuration with the collector's own `validate` command, in the collector
+ * image that will run it, before anything of the stack starts. A configuration the collector rejects is a
+ * configuration error (exit 2) carrying the collector's message.
+ */
+export async function validateCollectorConfig(engine: DockerEngine, image: string, file: string): Promise<void> {
+  const { dockerode } = engine;
+  const archive = pack();
+  archive.entry({ name: 'config.yaml', mode: 0o644 }, readFileSync(file));
+  archive.finalize();
+  const container = await dockerode.createContainer({
+    Image: image,
+    Cmd: ['validate', `--config=${CONFIG_DIR}/config.yaml`],
+    Labels: { [LABEL.run]: 'validate', [LABEL.component]: 'collector-validate' },
+    HostConfig: { NetworkMode: 'none' },
+  });
+  try {
+    await dockerode
+      .getContainer(container.id)
+      .putArchive(archive as unknown as NodeJS.ReadableStream, {
+        path: '/tmp',
+      })
+      .catch(async () => {
+        // /tmp/otel-harness-validate does not exist yet: put the file under a directory entry.
+      });
+    await container.start();
+    const result = (await container.wait()) as { StatusCode: number };
+    if (result.StatusCode !== 0) {
+      const lines = await containerLogLines(dockerode, container.id);
+      throw new HarnessError(
+        `Configuration: --collector-config ${file} is invalid: the collector's validate command rejected it`,
+        {
+          code: 'CONFIGURATION',
+          exitCode: ExitCode.usage,
+          details: lines.slice(-15).join('\n'),
+        },
+      );
+    }
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,103 @@
+import type { Signal } from '../../load/ledger.js';
+
+/**
+ * Declarative description of a stack: what to run, wired how, ready when, and which service plays which
+ * role (ingest, collectors, a backend per signal). Booted by boot.ts; exposed as roles by DockerStack.
+ */
+
+export interface PublishedPort {
+  container: number;
+  /** Shown in the endpoint list, e.g. 'OTLP gRPC'. */
+  label: string;
+  scheme: 'http' | 'grpc';
+  /** Path appended to the URL in the endpoint list. */
+  path?: string;
+  /** Host port used with `--ports standard` (the seed's port); without it the port is always random. */
+  standardHostPort?: number;
+}
+
+export interface VolumeMount {
+  /** Volume name within the run (the Docker volume is `<runId>-<name>`). */
+  name: string;
+  target: string;
+  /** `uid:gid` the mount point must belong to; set before the service starts (init step). */
+  owner?: string;
+}
+
+export interface ConfigFile {
+  target: string;
+  content: string;
+}
+
+export interface Readiness {
+  port: number;
+  path: string;
+  timeoutMs: number;
+}
+
+export interface ServiceDefinition {
+  /** Role in the stack, e.g. 'otelcol', 'loki'. */
+  name: string;
+  /** Catalog component providing the image. */
+  component: string;
+  /** DNS names on the run's network (the seed's service names). */
+  aliases: string[];
+  command?: string[];
+  env: Record<string, string>;
+  files: ConfigFile[];
+  volumes: VolumeMount[];
+  ports: PublishedPort[];
+  readiness: Readiness;
+  resources?: { memoryGiB: number; cpu: number };
+  /** Services that must be ready first. */
+  dependsOn: string[];
+}
+
+/** A service port by role. */
+export interface ServicePort {
+  service: string;
+  port: number;
+}
+
+export interface StackDefinition {
+  phase: number;
+  /** Topology name, e.g. 'phase1'. */
+  topology: string;
+  /** Human summary, e.g. 'Phase 1 (traces: tempo)'. */
+  title: string;
+  services: ServiceDefinition[];
+  /** Where generated load enters: OTLP/HTTP, and OTLP/gRPC when offered. */
+  ingest: { http: ServicePort; grpc?: ServicePort };
+  /** Collectors by role, with their self-metrics port. */
+  collectors: { service: string; role: string; metricsPort: number; exportsToBackends: boolean }[];
+  /** The backend storing each signal (a src/verify/backends registry name) and its ports. */
+  backends: Partial<
+    Record<Signal, { service: string; backend: string; queryPort: number; metrics?: { port: number; path: string } }>
+  >;
+  /** Fault-target aliases → service (e.g. collector → otelcol, traces → jaeger). */
+  aliases: Record<string, string>;
+  /** Component → version of what the definition runs. */
+  versions: Record<string, string>;
+}
+
+/** Orders services into layers: each layer depends only on earlier ones. Throws on unknown deps or cycles. */
+export function bootLayers(services: readonly ServiceDefinition[]): ServiceDefinition[][] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  for (const s of services) {
+    for (const dep of s.dependsOn) {
+      if (!byName.has(dep)) throw new Error(`service ${s.name} depends on unknown service ${dep}`);
+    }
+  }
+  const layers: ServiceDefinition[][] = [];
+  const placed = new Set<string>();
+  while (placed.size < services.length) {
+    const layer = services.filter((s) => !placed.has(s.name) && s.dependsOn.every((d) => placed.has(d)));
+    if (layer.length === 0) {
+      const left = services.filter((s) => !placed.has(s.name)).map((s) => s.name);
+      throw new Error(`dependency cycle among services: ${left.join(', ')}`);
+    }
+    for (const s of layer) placed.add(s.name);
+    layers.push(layer);
+  }
+  return layers;
+}

@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { configurationError } from '../../harness-error.js';
+import { oneOf, text, type OptionTable } from '../../options/option-table.js';
+import type { StackChoice, Topology } from '../topology.js';
+import { listVariants, SEED_VARIANT } from './collector-variant.js';
+import { phase1Dir, TRACES_BACKENDS, type TracesBackend } from './definition.js';
+import { Phase1Builder } from './phase1-builder.js';
+
+export interface Phase1TopologyOptions {
+  traces: TracesBackend;
+  variant: string;
+}
+
+export const PHASE1_OPTIONS: OptionTable = {
+  name: 'phase1',
+  title: 'Phase 1',
+  options: [
+    {
+      key: 'traces',
+      flag: 'traces',
+      default: 'jaeger',
+      parse: oneOf(TRACES_BACKENDS),
+      help: `trace backend: ${TRACES_BACKENDS.join(', ')}`,
+    },
+    {
+      key: 'variant',
+      flag: 'variant',
+      default: SEED_VARIANT,
+      parse: text,
+      help: 'collector variant: seed, or a file of stacks/phase1/variants',
+    },
+  ],
+};
+
+/**
+ * Phase 1 of the seeds: one collector with persistent queues in front of Jaeger or Tempo, Prometheus and
+ * Loki, booted on Docker from images built here (or upstream).
+ */
+export const phase1Topology: Topology = {
+  name: 'phase1',
+  title: 'Phase 1',
+  options: PHASE1_OPTIONS,
+  collectorRoles: ['collector'],
+  check(options, choice: StackChoice) {
+    const o = options as unknown as Phase1TopologyOptions;
+    const variants = listVariants(phase1Dir());
+    if (!variants.includes(o.variant))
+      throw configurationError('--variant', `one of ${variants.join(', ')}`, o.variant);
+    for (const [role, file] of Object.entries(choice.collectorConfigs)) {
+      if (role !== 'collector')
+        throw configurationError(
+          '--collector-config',
+          "a file for the role 'collector' (Phase 1 has one collector)",
+          role,
+        );
+      if (!existsSync(file))
+        throw configurationError('--collector-config', 'an existing collector configuration file', file);
+      if (o.variant !== SEED_VARIANT)
+        throw configurationError(
+          '--variant',
+          "'seed' with --collector-config (a variant edits the seed's configuration)",
+          o.variant,
+        );
+    }
+  },
+  faultTargets(options) {
+    const o = options as unknown as Phase1TopologyOptions;
+    return {
+      services: ['otelcol', o.traces, 'prometheus', 'loki'],
+      aliases: { collector: 'otelcol', 'otel-collector': 'otelcol', traces: o.traces },
+    };
+  },
+  describe(options, choice) {
+    const o = options as unknown as Phase1TopologyOptions;
+    return `Phase 1 (traces: ${o.traces}, images: ${choice.source})`;
+  },
+  builder: (options, choice) => new Phase1Builder(options as unknown as Phase1TopologyOptions, choice),
+};
+
+/**
+ * A Phase 1 builder with defaults for what is not given:
+ * `await using stack = await phase1({ traces: 'tempo' }, { ports: 'random' }).start()`.
+ */
+export function phase1(options: Partial<Phase1TopologyOptions> = {}, choice: Partial<StackChoice> = {}): Phase1Builder {
+  return new Phase1Builder(
+    { traces: options.traces ?? 'jaeger', variant: options.variant ?? SEED_VARIANT },
+    { source: 'local', images: {}, collectorConfigs: {}, manifest: undefined, ports: 'random', ...choice },
+  );
+}

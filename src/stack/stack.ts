@@ -1,0 +1,124 @@
+import type { DrainCondition } from '../drain/drain.js';
+import type { ImageProgress } from '../images/image-builder.js';
+import type { Signal } from '../load/ledger.js';
+import type { BackendEndpoint } from '../verify/backends/backend.js';
+
+/**
+ * The seam between what runs a stack (Docker, an attached stack, later Kubernetes) and what drives,
+ * drains, faults and verifies it. Everything outside src/stack sees roles — ingest endpoints, collectors,
+ * a backend per signal, drain conditions, fault targets, resource sources — never containers.
+ */
+
+/** One address of a stack, as `up` prints it. */
+export interface Endpoint {
+  service: string;
+  label: string;
+  /** `http://127.0.0.1:port/path` or `127.0.0.1:port` for gRPC. */
+  address: string;
+}
+
+/** A collector of the stack, by role. */
+export interface CollectorRole {
+  /** e.g. 'otelcol', 'gateway-1', 'processor-2'. */
+  name: string;
+  /** e.g. 'collector' (Phase 1), 'gateway', 'processor'. */
+  role: string;
+  /** Its self-metrics (Prometheus text), when reachable. */
+  metricsUrl: string | undefined;
+  /** Its effective configuration (YAML), when known. */
+  config: string | undefined;
+  /** Whether its exporters deliver to the backends (their sent counters meet the backends' received ones). */
+  exportsToBackends: boolean;
+}
+
+/** The backend that stores one signal: a registry name (src/verify/backends) and where it answers. */
+export interface BackendBinding {
+  /** 'tempo', 'jaeger', 'loki', 'prometheus', 'mimir'. */
+  backend: string;
+  endpoint: BackendEndpoint;
+}
+
+/** Where the harness sends load and asks questions. */
+export interface StackEndpoints {
+  /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318. */
+  otlpHttp: string;
+  /** host:port of OTLP/gRPC (the SDK driver), when the stack has one. */
+  otlpGrpc: string | undefined;
+  /** Headers on every OTLP request (OTEL_EXPORTER_OTLP_HEADERS, a tenant). */
+  otlpHeaders: Record<string, string>;
+  collectors: CollectorRole[];
+  backends: Partial<Record<Signal, BackendBinding>>;
+}
+
+/** Faults the stack can take (chaos). Targets are role names: collector, jaeger, tempo, loki, prometheus, … */
+export interface FaultTarget {
+  /** Valid targets, and aliases (e.g. traces → jaeger). */
+  targets(): readonly string[];
+  resolve(target: string): string;
+  kill(target: string): Promise<void>;
+  /** Graceful stop (SIGTERM) with `graceSeconds` before SIGKILL. */
+  stop(target: string, graceSeconds: number): Promise<void>;
+  start(target: string): Promise<void>;
+  pause(target: string): Promise<void>;
+  unpause(target: string): Promise<void>;
+  /** Cuts the target off the stack's network / restores it. */
+  disconnect(target: string): Promise<void>;
+  connect(target: string): Promise<void>;
+  /** Limits CPUs (returns the previous limit, in CPUs; 0 = none). */
+  throttle(target: string, cpus: number): Promise<number>;
+  /** Whether the target answers its readiness check now. */
+  ready(target: string): Promise<boolean>;
+}
+
+/** Per-component CPU and memory, for reports and "who was the limit". */
+export interface ResourceSource {
+  names(): readonly string[];
+  /** One reading: CPU in % of one core, working-set memory in MiB; undefined when unavailable now. */
+  read(name: string): Promise<{ cpuPct: number; memoryMiB: number } | undefined>;
+}
+
+/** What ran, for the report: effective versions, config hashes, the collector manifest. */
+export interface StackDescription {
+  topology: string;
+  title: string;
+  /** Component → image reference (or 'external' for an attached stack). */
+  images: Record<string, string>;
+  /** Component → version (catalog, or the user's --image). */
+  versions: Record<string, string>;
+  /** Collector name → sha256 of its effective configuration. */
+  configHashes: Record<string, string>;
+  /** sha256 of the OCB manifest the collector was built from, when built here. */
+  manifestHash: string | undefined;
+  bootSeconds: number | undefined;
+}
+
+/** A running stack: booted here (Docker), attached (`--target`), or later on Kubernetes. */
+export interface StartedStack extends AsyncDisposable {
+  readonly runId: string;
+  readonly topology: string;
+  readonly title: string;
+  describe(): StackDescription;
+  endpoints(): StackEndpoints;
+  /** The addresses as `up` lists them. */
+  endpointList(): Endpoint[];
+  /** What must hold before verification (queues empty, Kafka lag 0, …), for the given signals. */
+  drainConditions(signals: readonly Signal[]): DrainCondition[];
+  readonly faults: FaultTarget | undefined;
+  readonly resources: ResourceSource | undefined;
+  /** A component's recent log lines (e.g. the collector's, for the export-failure digest). */
+  logs(component: string): Promise<string[]>;
+  /** Removes everything the harness started (idempotent); an attached stack is left alone. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts a stack, testcontainers style: `await using s = await topology.builder(o).withRunId(id).start()`. */
+export interface StackBuilder {
+  withRunId(runId: string): this;
+  /** Component → version or image reference overrides (`--image`). */
+  withImages(images: Readonly<Record<string, string>>): this;
+  /** A user's collector configuration file for a collector role (`--collector-config [role=]FILE`). */
+  withCollectorConfig(role: string, file: string): this;
+  withProgress(progress: (message: string) => void, images?: ImageProgress): this;
+  withAbortSignal(signal: AbortSignal): this;
+  start(): Promise<StartedStack>;
+}

@@ -1,0 +1,42 @@
+import type { ImageSource } from '../images/image-source.js';
+import type { OptionTable } from '../options/option-table.js';
+import type { PortMode } from './docker/boot.js';
+import type { StackBuilder } from './stack.js';
+
+/** Stack options every topology shares: images and the user's own collector build and configuration. */
+export interface StackChoice {
+  source: ImageSource;
+  /** Component → version (built here on demand) or image reference (`--image`). */
+  images: Record<string, string>;
+  /** Collector role → configuration file (`--collector-config [role=]FILE`). */
+  collectorConfigs: Record<string, string>;
+  /** An OCB manifest to build the collector from (`--otelcol-manifest`). */
+  manifest: string | undefined;
+  ports: PortMode;
+}
+
+/** What chaos may target in a topology, known before anything starts. */
+export interface FaultPlanTargets {
+  services: readonly string[];
+  aliases: Readonly<Record<string, string>>;
+}
+
+/**
+ * A kind of stack (phase1, phase2, phase3, attach): its own options, and a builder that starts it. Nothing
+ * outside src/stack knows a topology by name; the registry (./registry.ts) maps names to them.
+ */
+export interface Topology {
+  name: string;
+  /** e.g. 'Phase 1', 'attach mode (--target)'. */
+  title: string;
+  options: OptionTable;
+  /** Collector roles a user may configure with `--collector-config role=FILE` (first: the default role). */
+  collectorRoles: readonly string[];
+  /** Checks the topology's options (files exist, variants known) before anything starts: exit 2 otherwise. */
+  check(options: Readonly<Record<string, unknown>>, choice: StackChoice): void;
+  /** What faults may target, or undefined when this topology takes no faults (an attached stack). */
+  faultTargets(options: Readonly<Record<string, unknown>>): FaultPlanTargets | undefined;
+  /** One line for progress before the stack is up. */
+  describe(options: Readonly<Record<string, unknown>>, choice: StackChoice): string;
+  builder(options: Readonly<Record<string, unknown>>, choice: StackChoice): StackBuilder;
+}
