@@ -1,7 +1,9 @@
 /**
- * Identity of generated items. A trace id is the run's 8-byte tag followed by the trace's sequence number
- * (big-endian), so any trace id a backend returns tells which run and which item it is, and any item can
- * be fetched by id without storing ids. Span ids follow the same idea within a trace.
+ * Identity of generated items. A trace id is the trace's sequence number (big-endian) followed by the run's
+ * 8-byte tag, so any trace id a backend returns tells which run and which item it is, and any item can be
+ * fetched by id without storing ids. Span ids follow the same idea within a trace. The varying bytes come
+ * first so that hashes that mix their input poorly at the end — the tail-sampling processor's FNV-1a over
+ * the trace id, Kafka's key partitioner — still spread a run's traces as they spread random ids.
  */
 
 const TWO_32 = 4294967296;
@@ -41,10 +43,10 @@ function writeSeq(out: Uint8Array, offset: number, seq: number): void {
   writeU32(out, offset + 4, seq % TWO_32);
 }
 
-/** Trace id of item `seq` of a run: tag (8 bytes) ‖ seq (8 bytes). Pass `into` to reuse a buffer. */
+/** Trace id of item `seq` of a run: seq (8 bytes) ‖ tag (8 bytes). Pass `into` to reuse a buffer. */
 export function traceId(tag: Uint8Array, seq: number, into: Uint8Array = new Uint8Array(16)): Uint8Array {
-  into.set(tag, 0);
-  writeSeq(into, 8, seq);
+  writeSeq(into, 0, seq);
+  into.set(tag, 8);
   return into;
 }
 
@@ -68,8 +70,8 @@ export function spanId(seq: number, index: number, into: Uint8Array = new Uint8A
 /** The run tag and sequence number encoded in a trace id, or undefined for a foreign id. */
 export function decodeTraceId(id: Uint8Array, tag: Uint8Array): number | undefined {
   if (id.length !== 16) return undefined;
-  for (let i = 0; i < 8; i++) if (id[i] !== tag[i]) return undefined;
-  return readU32(id, 8) * TWO_32 + readU32(id, 12);
+  for (let i = 0; i < 8; i++) if (id[8 + i] !== tag[i]) return undefined;
+  return readU32(id, 0) * TWO_32 + readU32(id, 4);
 }
 
 /** The trace sequence number and span index encoded in a span id. */

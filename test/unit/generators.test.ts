@@ -37,7 +37,7 @@ describe('ids', () => {
       const id = traceId(tag, seq);
       expect(id.length).toBe(16);
       expect(decodeTraceId(id, tag)).toBe(seq);
-      expect(toHex(id).slice(0, 16)).toBe(toHex(tag));
+      expect(toHex(id).slice(16)).toBe(toHex(tag));
     }
     expect(decodeTraceId(traceId(runTag('another-run'), 5), tag)).toBeUndefined();
     expect(toHex(traceId(tag, 1))).not.toBe(toHex(traceId(tag, 2)));
