@@ -5,7 +5,9 @@ import { configurationError } from '../harness-error.js';
 import { isDnsLabel } from '../k8s/k6-testrun.js';
 import { k6Scenario } from '../load/drivers/k6/k6-scenarios.js';
 import { parseDurationMs } from '../options/duration.js';
-import { bool, positiveInt, text, type OptionTable } from '../options/option-table.js';
+import { bool, duration, keyValue, positiveInt, text, type OptionTable } from '../options/option-table.js';
+import { SIGNALS, type Signal } from '../load/ledger.js';
+import { ATTACH_OPTIONS } from '../stack/attach/index.js';
 import { flagSpecs, resolveOptions, type RawFlags } from '../options/resolve.js';
 import { resolveSoakOptions, SOAK_OPTIONS } from '../soak/soak-options.js';
 import { planSoak, type SoakPlan } from '../soak/soak-plan.js';
@@ -46,6 +48,13 @@ export interface VerifyOptions {
   reportDir: string;
   verifySample: number | undefined;
   json: boolean;
+  /** Without a ledger (a k6-operator run): items per signal, seqs 0…n−1 taken as acknowledged. */
+  expected: Partial<Record<Signal, number>>;
+  /** …sent within this long before now. */
+  sinceMs: number;
+  spansPerTrace: number;
+  /** Where the backends are, when there is no ledger (attach-mode options). */
+  attach: Record<string, unknown> | undefined;
 }
 
 export const VERIFY_OPTIONS: OptionTable = {
@@ -68,6 +77,28 @@ export const VERIFY_OPTIONS: OptionTable = {
       help: 'check only a uniform sample of this many traces',
     },
     { key: 'json', flag: 'json', default: 'false', parse: bool, help: 'print result.json on stdout', boolean: true },
+    {
+      key: 'expected',
+      flag: 'expected',
+      default: undefined,
+      parse: keyValue('a signal and its item count'),
+      repeatable: true,
+      help: 'without a ledger (a k6-operator run): SIGNAL=ITEMS, seqs from 0 taken as acknowledged',
+    },
+    {
+      key: 'sinceMs',
+      flag: 'since',
+      default: '1h',
+      parse: duration,
+      help: 'with --expected: the items were sent within this long',
+    },
+    {
+      key: 'spansPerTrace',
+      flag: 'spans-per-trace',
+      default: '5',
+      parse: positiveInt,
+      help: 'with --expected: spans per trace',
+    },
   ],
 };
 
@@ -206,12 +237,22 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, env) };
     }
     case 'verify': {
-      const { values, positionals } = parse(rest, flagSpecs([VERIFY_OPTIONS]));
+      const { values, positionals } = parse(rest, flagSpecs([VERIFY_OPTIONS, ATTACH_OPTIONS]));
       if (values.help === true) return { name: 'help', topic: 'verify' };
       if (positionals.length > 0)
         throw configurationError('argument', 'no positional arguments for verify', positionals[0]);
       const flags = rawFlags(values);
       const v = resolveOptions([VERIFY_OPTIONS], flags, env).values;
+      const expected: Partial<Record<Signal, number>> = {};
+      for (const { key, value } of v.expected as { key: string; value: string }[]) {
+        if (!(SIGNALS as readonly string[]).includes(key))
+          throw configurationError('--expected', `signals from ${SIGNALS.join(', ')}`, key);
+        const n = Number(value);
+        if (!Number.isInteger(n) || n <= 0)
+          throw configurationError(`--expected ${key}`, 'a whole number of items > 0', value);
+        expected[key as Signal] = n;
+      }
+      const attachGiven = ATTACH_OPTIONS.options.some((o) => flags[o.flag] !== undefined);
       if (v.runId === undefined)
         throw configurationError('--run-id', 'the id of a finished run (reports/<run id>/)', 'missing');
       if (!isRunId(v.runId as string))
@@ -223,6 +264,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
           reportDir: v.reportDir as string,
           verifySample: v.verifySample as number | undefined,
           json: v.json as boolean,
+          expected,
+          sinceMs: v.sinceMs as number,
+          spansPerTrace: v.spansPerTrace as number,
+          attach: attachGiven ? resolveOptions([ATTACH_OPTIONS], flags, env).values : undefined,
         },
       };
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DockerEngine } from '../docker/docker-engine.js';
-import { configurationError } from '../harness-error.js';
+import { configurationError, HarnessError } from '../harness-error.js';
 import { cacheDir, stacksDir } from '../paths.js';
 import { loadCatalog, selectComponents } from './catalog.js';
 import type { ComponentSpec } from './catalog-types.js';
@@ -47,17 +47,21 @@ export async function resolveStackImages(
     }
   }
   const specs: ComponentSpec[] = [];
+  const asked: ComponentSpec[] = [];
   const references = new Map<string, string>();
   for (const base of selectComponents(catalog, names)) {
-    const asked = options.overrides[base.name];
-    if (asked !== undefined && isImageReference(asked)) {
-      references.set(base.name, asked);
+    const override = options.overrides[base.name];
+    if (override !== undefined && isImageReference(override)) {
+      references.set(base.name, override);
       continue;
     }
-    let spec = asked === undefined ? base : await specAtVersion(base, asked, stacksDir(), cacheDir());
+    let spec = override === undefined ? base : await specAtVersion(base, override, stacksDir(), cacheDir());
     if (base.name === 'otelcol' && options.manifest !== undefined)
       spec = specWithManifest(spec, options.manifest, cacheDir());
-    if (spec !== base) options.say(`image ${spec.name}: ${spec.tag ?? spec.version} (asked for)`);
+    if (spec !== base) {
+      options.say(`image ${spec.name}: ${spec.tag ?? spec.version} (asked for)`);
+      asked.push(spec);
+    }
     specs.push(spec);
   }
   const builder = new ImageBuilder(engine, {
@@ -65,7 +69,9 @@ export async function resolveStackImages(
     stacksDir: stacksDir(),
     progress: options.progress,
   });
-  const resolved = await resolveImages(engine, builder, specs, options.source);
+  const resolved = await resolveImages(engine, builder, specs, options.source).catch((err: unknown) => {
+    throw refusedBuild(err, asked);
+  });
   const images = new Map(resolved.map((r) => [r.component, r.ref]));
   for (const [component, ref] of references) images.set(component, ref);
   const versions: Record<string, string> = {};
@@ -79,4 +85,20 @@ export async function resolveStackImages(
           .digest('hex')
       : undefined;
   return { images, versions, manifestHash };
+}
+
+/**
+ * A build of an asked-for version (`--image`, `--otelcol-manifest`) that failed because the module proxy
+ * refused one of its modules (403) → a configuration error (exit 2) naming the module; anything else as is.
+ */
+export function refusedBuild(err: unknown, asked: readonly ComponentSpec[]): unknown {
+  if (!(err instanceof HarnessError) || asked.length === 0) return err;
+  const text = `${err.message}\n${err.details ?? ''}`;
+  const refused = /([\w./-]+@v[\w.+-]+): reading https?:\/\/\S+: 403/.exec(text);
+  if (refused === null) return err;
+  return configurationError(
+    `--image ${asked.map((s) => s.name).join(', ')}`,
+    'a release whose every module (dependencies included) the Go module proxy serves',
+    `${asked.map((s) => s.tag ?? s.version).join(', ')}: the proxy refuses ${refused[1]}`,
+  );
 }

@@ -171,7 +171,7 @@ export const SOAK_OPTIONS: OptionTable = {
       flag: 'slow-fraction',
       default: '0.01',
       parse: fraction,
-      help: 'fraction of slow (1 s) traces',
+      help: 'fraction of slow (1.5 s) traces',
     },
     { key: 'logBodyBytes', flag: 'log-body-bytes', default: '200', parse: positiveInt, help: 'bytes per log line' },
     {

@@ -29,7 +29,7 @@ export function planLoad(options: SoakOptions): LoadSpec {
     errorFraction: options.errorFraction,
     slowFraction: options.slowFraction,
     spanDurationMs: 20,
-    slowDurationMs: 1_000,
+    slowDurationMs: 1_500,
   };
   const logShape: LogShape = {
     bodyBytes: options.logBodyBytes,

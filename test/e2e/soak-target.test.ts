@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerStack } from '../../src/stack/docker/docker-stack.js';
 import { phase1 } from '../../src/stack/phase1/index.js';
-import { runReported, tempReportDir } from './support/cli.js';
+import { runCli, runReported, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` describes it)', () => {
@@ -64,6 +64,42 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
       found: 15_000,
       lost: 0,
     });
+  });
+
+  it('takes the endpoints as flags, and verify --run-id verifies the finished run again from its ledger', async () => {
+    const url = (service: string, port: number) => stack.url(service, port);
+    const flags = [
+      '--otlp-endpoint',
+      url('otelcol', 4318),
+      '--jaeger',
+      url('jaeger', 16686),
+      '--jaeger-metrics',
+      `${url('jaeger', 8888)}/metrics`,
+      '--loki',
+      url('loki', 3100),
+      '--prometheus',
+      url('prometheus', 9090),
+      '--collector-metrics',
+      `${url('otelcol', 8888)}/metrics`,
+    ];
+    const run = await runReported(['soak', ...flags, '--rate', '900', '--duration', '10s']);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    expect(r.plan.topology).toBe('attach');
+    expect(r.stack.title).toBe(`attached stack (${url('otelcol', 4318)})`);
+    expect(r.drain?.drained).toBe(true);
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      expect(r.verification.signals[signal]!.lost, signal).toBe(0);
+      expect(r.verification.signals[signal]!.found, signal).toBe(r.load.signals[signal]!.counts.acknowledged);
+    }
+
+    const again = await runCli(['verify', '--run-id', r.runId, '--report-dir', run.dir, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const v = JSON.parse(again.stdout) as typeof r;
+    expect(v.command).toBe('verify');
+    for (const signal of ['traces', 'metrics', 'logs'] as const)
+      expect(v.verification.signals[signal]!.found, signal).toBe(r.verification.signals[signal]!.found);
+    expect(existsSync(join(run.dir, r.runId, 'verify', 'summary.md'))).toBe(true);
   });
 
   it('an unreachable target is named in one message (exit 5), with nothing started', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HarnessError } from '../../src/harness-error.js';
 import { loadCatalog, localImageRef, parseCatalog, recipeOutputs, selectComponents } from '../../src/images/catalog.js';
+import { refusedBuild } from '../../src/images/stack-images.js';
 import { stacksDir } from '../../src/paths.js';
 
 const catalog = loadCatalog();
@@ -145,5 +146,30 @@ describe('catalog', () => {
       /recipe outputs/,
     );
     expect(parseCatalog(minimal(goodComponent), 'cat.yaml').components.get('c')?.recipe.kind).toBe('go-module');
+  });
+
+  it('turns a build of an asked-for version refused by the module proxy into exit 2 naming the module', () => {
+    // The tail of `go build` for otelcol=0.156.0 on this machine's proxy.
+    const failure = new HarnessError('go exited with code 1', {
+      code: 'COMMAND_FAILED',
+      exitCode: 3,
+      details:
+        'go: github.com/otel-harness/otelcol-harness imports\n' +
+        '\tgithub.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver imports\n' +
+        '\tgithub.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/azure: github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/azure@v0.156.0: reading https://proxy.golang.org/github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/azure/@v/v0.156.0.zip: 403 Forbidden\n' +
+        '\tserver response: This module version is not available.',
+    });
+    const otelcol = { ...catalog.components.get('otelcol')!, version: '0.156.0' };
+    const mapped = refusedBuild(failure, [otelcol]) as HarnessError;
+    expect(mapped.exitCode).toBe(2);
+    expect(mapped.message).toMatch(/--image otelcol.*0\.156\.0: the proxy refuses .*pkg\/translator\/azure@v0\.156\.0/);
+    // Not an asked-for version, or another failure: passed through unchanged.
+    expect(refusedBuild(failure, [])).toBe(failure);
+    const other = new HarnessError('go exited with code 2', {
+      code: 'COMMAND_FAILED',
+      exitCode: 3,
+      details: 'syntax error',
+    });
+    expect(refusedBuild(other, [otelcol])).toBe(other);
   });
 });

@@ -219,3 +219,36 @@ describe('OTLP partial success', () => {
     expect(() => decodePartialSuccess(new Uint8Array([0x0a, 0x05, 0x08]))).toThrow(/runs past the end/);
   });
 });
+
+describe('verify', () => {
+  const RUN = 'oh-20261201-100000-0123456789abcdef';
+  it('verifies a finished run from its ledger, or from expected counts with the backends named', () => {
+    expect(parseArgs(['verify', '--run-id', RUN])).toMatchObject({
+      name: 'verify',
+      options: { runId: RUN, reportDir: 'reports', expected: {}, attach: undefined },
+    });
+    expect(
+      parseArgs([
+        'verify',
+        '--run-id',
+        RUN,
+        '--expected',
+        'traces=25000',
+        '--jaeger',
+        'http://127.0.0.1:16686',
+        '--since',
+        '30m',
+      ]),
+    ).toMatchObject({
+      options: { expected: { traces: 25_000 }, sinceMs: 1_800_000, attach: { jaeger: 'http://127.0.0.1:16686' } },
+    });
+    expect(usage(() => parseArgs(['verify']))).toMatch(/--run-id is invalid/);
+    expect(usage(() => parseArgs(['verify', '--run-id', 'oh-1']))).toMatch(/--run-id is invalid, expected a run id/);
+    expect(usage(() => parseArgs(['verify', '--run-id', RUN, '--expected', 'profiles=5']))).toMatch(
+      /--expected is invalid/,
+    );
+    expect(usage(() => parseArgs(['verify', '--run-id', RUN, '--expected', 'traces=-5']))).toMatch(
+      /--expected traces is invalid/,
+    );
+  });
+});

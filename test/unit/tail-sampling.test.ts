@@ -85,6 +85,29 @@ describe('the tail-sampling oracle', () => {
     );
     if (dropAll.kind !== 'predict') throw new Error(dropAll.kind);
     expect(dropAll.keep(1, traceId(runTag('r'), 1))).toBe(false);
+    // A drop policy drops only what every one of its sub-policies samples: errors that are also slow.
+    const dropSlowErrors = samplingOracle(
+      config([
+        { name: 'all', type: 'always_sample' },
+        {
+          name: 'slow-errors',
+          type: 'drop',
+          drop: {
+            drop_sub_policy: [
+              { name: 'e', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
+              { name: 's', type: 'latency', latency: { threshold_ms: 1000 } },
+            ],
+          },
+        },
+      ]),
+      shape,
+    );
+    if (dropSlowErrors.kind !== 'predict') throw new Error(dropSlowErrors.kind);
+    const seqs = Array.from({ length: 100_000 }, (_, s) => s);
+    const both = seqs.find((s) => traceTraits(s, shape).error && traceTraits(s, shape).slow)!;
+    const errorOnly = seqs.find((s) => traceTraits(s, shape).error && !traceTraits(s, shape).slow)!;
+    expect(dropSlowErrors.keep(both, traceId(runTag('r'), both))).toBe(false);
+    expect(dropSlowErrors.keep(errorOnly, traceId(runTag('r'), errorOnly))).toBe(true);
     expect(
       samplingOracle(config([{ name: 'r', type: 'rate_limiting', rate_limiting: { spans_per_second: 10 } }]), shape),
     ).toEqual({

@@ -27,7 +27,7 @@ const METRIC_TIMELINE: MetricTimeline = {
 };
 
 interface Case {
-  backend: 'jaeger' | 'tempo' | 'loki' | 'prometheus';
+  backend: 'jaeger' | 'tempo' | 'loki' | 'prometheus' | 'mimir';
   signal: Signal;
   spansPerTrace: number;
   units: number;
@@ -73,6 +73,16 @@ const CASES: Case[] = [
   },
   {
     backend: 'prometheus',
+    signal: 'metrics',
+    spansPerTrace: 1,
+    units: 3_500,
+    batch: 100,
+    timeOf: metricTime,
+    crossCheck: false,
+    duplicatesVisible: false,
+  },
+  {
+    backend: 'mimir',
     signal: 'metrics',
     spansPerTrace: 1,
     units: 3_500,

@@ -131,7 +131,7 @@ export function parseHeaders(raw: string | undefined): Record<string, string> {
   return out;
 }
 
-function endpointsOf(o: AttachOptions, file: TargetFile | undefined): StackEndpoints {
+export function endpointsOf(o: AttachOptions, file: TargetFile | undefined): StackEndpoints {
   const otlpHttp = o.otlpEndpoint ?? endpointByLabel(file, 'OTLP HTTP');
   if (otlpHttp === undefined)
     throw configurationError(

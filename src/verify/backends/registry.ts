@@ -3,6 +3,7 @@ import type { Signal } from '../../load/ledger.js';
 import type { BackendEndpoint, SignalBackend } from './backend.js';
 import { jaegerBackend } from './jaeger.js';
 import { lokiBackend } from './loki.js';
+import { mimirBackend } from './mimir.js';
 import { prometheusBackend } from './prometheus.js';
 import { tempoBackend } from './tempo.js';
 
@@ -17,6 +18,7 @@ export const BACKENDS: Readonly<
   tempo: { signal: 'traces', create: tempoBackend },
   loki: { signal: 'logs', create: lokiBackend },
   prometheus: { signal: 'metrics', create: prometheusBackend },
+  mimir: { signal: 'metrics', create: mimirBackend },
 };
 
 /** The backend module `name` at `endpoint`; an unknown name is a configuration error listing the known ones. */

@@ -293,8 +293,8 @@ class SearchEnumerator {
     }
     const sent = this.exp.sentBetween(lo, hi + 1);
     if (sent !== undefined) {
-      // Spans start up to a (slow) trace's duration before they are built, and end when built.
-      const from = Math.floor((sent.fromMs - 2_000 - 1_000) / 1000);
+      // Spans start up to a (slow, 1.5 s) trace's duration before they are built, and end when built.
+      const from = Math.floor((sent.fromMs - 5_000) / 1000);
       const to = Math.ceil((sent.toMs + 2_000) / 1000);
       await this.cover(from, to);
     }

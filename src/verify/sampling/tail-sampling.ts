@@ -155,12 +155,15 @@ export function samplingOracle(collectorConfig: string | undefined, shape: Trace
   const names: string[] = [];
   for (const p of ts.policies ?? []) {
     if (p.type === 'drop') {
+      // A drop policy drops the trace when every one of its sub-policies samples it.
+      const subs: Decide[] = [];
       for (const sub of p.drop?.drop_sub_policy ?? []) {
         const d = policy(sub, shape);
         if (typeof d === 'string')
           return { kind: 'unsupported', reason: `${d} (policy ${p.name ?? ''}) cannot be predicted` };
-        drops.push(d);
+        subs.push(d);
       }
+      drops.push((seq, id) => subs.every((d) => d(seq, id)));
       names.push(`drop ${p.name ?? ''}`);
       continue;
     }

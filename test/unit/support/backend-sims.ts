@@ -50,7 +50,7 @@ export interface Sim {
 }
 
 /** Starts an HTTP server on 127.0.0.1:0 answering `backend`'s API from `world`. */
-export async function startSim(backend: 'jaeger' | 'tempo' | 'loki' | 'prometheus', world: World): Promise<Sim> {
+export async function startSim(backend: keyof typeof ANSWERS, world: World): Promise<Sim> {
   const requests: string[] = [];
   const answer = ANSWERS[backend];
   const server: Server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
@@ -83,17 +83,18 @@ const jaeger: Answer = (url, world) => {
   const errors: unknown[] = [];
   for (const id of url.searchParams.getAll('traceID')) {
     const seq = decodeTraceId(fromHex(id), tag);
+    const shown = id.startsWith('0'.repeat(16)) ? id.slice(16) : id; // Jaeger drops a zero high half
     const spans = [];
     for (let i = 0; seq !== undefined && seq < world.units && i < world.spansPerTrace; i++) {
       // Jaeger's span store keys a span by trace id, start time and span id: one row whatever the copies.
       if (world.copies(seq, i) === 0) continue;
       const span = clone(jaegerRecorded.data[0]!.spans[0]!);
-      span.traceID = id.replace(/^0+/, '').padStart(16, '0');
+      span.traceID = shown;
       span.spanID = toHex(spanId(seq, i));
       spans.push(span);
     }
     if (spans.length === 0) errors.push({ msg: 'trace not found', traceID: id });
-    else data.push({ ...clone(jaegerRecorded.data[0]!), traceID: id, spans });
+    else data.push({ ...clone(jaegerRecorded.data[0]!), traceID: shown, spans });
   }
   return [200, { data, total: 0, limit: 0, offset: 0, errors: errors.length > 0 ? errors : null }];
 };
@@ -273,4 +274,10 @@ const prometheus: Answer = (url, world) => {
   return [200, body];
 };
 
-const ANSWERS = { jaeger, tempo, loki, prometheus } as const;
+// Mimir answers the Prometheus HTTP API under /prometheus (its default prometheus_http_prefix).
+const mimir: Answer = (url, world) =>
+  url.pathname.startsWith('/prometheus/api/v1/')
+    ? prometheus(new URL(url.href.replace('/prometheus/api/', '/api/')), world)
+    : [404, { status: 'error', error: 'not found' }];
+
+const ANSWERS = { jaeger, tempo, loki, prometheus, mimir } as const;

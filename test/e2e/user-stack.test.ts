@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { phase1Definition } from '../../src/stack/phase1/definition.js';
+import { runReported, tempReportDir } from './support/cli.js';
+import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+
+/** The seed's collector configuration for Jaeger, as a user would start from it. */
+function seedConfig(): Record<string, unknown> {
+  const def = phase1Definition({ traces: 'jaeger' });
+  return parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as Record<string, unknown>;
+}
+
+const SHORT = ['--rate', '1500', '--duration', '15s'];
+
+describe("the user's own stack", () => {
+  it('runs their collector configuration (validated first), and records its hash', async () => {
+    const config = seedConfig() as { processors: { batch: Record<string, unknown> } };
+    config.processors.batch = { timeout: '2s', send_batch_size: 2000, send_batch_max_size: 3000 };
+    const file = join(tempReportDir(), 'my-otelcol.yaml');
+    writeFileSync(file, stringify(config));
+    const run = await runReported(['soak', '--collector-config', file, ...SHORT]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    expect(run.stderr).toContain(`validating ${file} with the collector's own validate command`);
+    expect(r.stack.title).toBe('Phase 1 (traces: jaeger, your collector configuration)');
+    expect(r.stack.configHashes.otelcol).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    for (const s of ['traces', 'metrics', 'logs'] as const) expect(r.verification.signals[s]!.lost, s).toBe(0);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it("refuses a configuration the collector rejects, with the collector's message (exit 2), before anything starts", async () => {
+    const config = seedConfig() as {
+      exporters: Record<string, unknown>;
+      service: { pipelines: { traces: { exporters: string[] } } };
+    };
+    config.exporters['nosuchexporter/x'] = {};
+    config.service.pipelines.traces.exporters = ['nosuchexporter/x'];
+    const file = join(tempReportDir(), 'broken.yaml');
+    writeFileSync(file, stringify(config));
+    const run = await runReported(['soak', '--collector-config', file, ...SHORT]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: Configuration: --collector-config ${file} is invalid`);
+    expect(run.stderr).toMatch(/nosuchexporter/);
+    expect(run.result().verdict).toMatchObject({ status: 'error', exitCode: 2 });
+    expect(await harnessLeftovers(run.result().runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('builds and runs an older collector release the module proxy serves (--image otelcol=0.155.0)', async () => {
+    const run = await runReported(['soak', '--image', 'otelcol=0.155.0', ...SHORT]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    expect(r.stack.versions.otelcol).toBe('0.155.0');
+    expect(r.stack.images.otelcol).toBe('otel-harness/otelcol:0.155.0');
+    for (const s of ['traces', 'metrics', 'logs'] as const) expect(r.verification.signals[s]!.lost, s).toBe(0);
+  });
+
+  it('names the versions the proxy serves when asked for one it does not (exit 2)', async () => {
+    const run = await runReported(['soak', '--image', 'loki=3.6.2', ...SHORT]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /--image loki is invalid, expected a version the Go module proxy serves for github.com\/grafana\/loki\/v3 \(served: .*v3\.7\.8\) \(actual: '3\.6\.2'\)/,
+    );
+  });
+});
