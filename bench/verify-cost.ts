@@ -6,7 +6,7 @@
  *
  * For each trace backend a Phase 1 stack is booted, a traces-only load step offers the spans (5,000/s with
  * Jaeger, 2,500/s with Tempo), then the run is verified again from its ledger while the process's memory is
- * sampled every 50 ms. On the Jaeger stack a second step offers log records and data points (2,000/s each)
+ * sampled every 50 ms. On the Jaeger stack a second step offers log records and data points (1,500/s each)
  * for Loki and Prometheus. Prints a table and writes reports/bench/verify-cost-<date>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -105,7 +105,7 @@ async function measure(stack: StartedStack, replay: Replay): Promise<Measurement
       method: v.method,
     });
     process.stderr.write(
-      `verified ${v.expected} ${signal} in ${v.backend} in ${seconds.toFixed(1)} s (${v.outcome.status})\n`,
+      `verified ${v.expected} ${signal} in ${v.backend} in ${seconds.toFixed(1)} s, peak ${(Math.max(0, peak) / 1048576).toFixed(1)} MiB (${v.outcome.status})\n`,
     );
   }
   return out;
@@ -117,6 +117,9 @@ async function onStack(traces: 'jaeger' | 'tempo', steps: Record<string, string>
     .withProgress((m) => process.stderr.write(`  ${m}\n`))
     .start();
   const out: Measurement[] = [];
+  // Interrupted: remove the stack before leaving (nothing of the benchmark stays running).
+  const interrupted = () => void stack.stop().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     for (const flags of steps) {
       const runId = newRunId();
@@ -126,6 +129,7 @@ async function onStack(traces: 'jaeger' | 'tempo', steps: Record<string, string>
       out.push(...(await measure(stack, step.replay)));
     }
   } finally {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     await stack.stop();
   }
   return out;
@@ -134,7 +138,9 @@ async function onStack(traces: 'jaeger' | 'tempo', steps: Record<string, string>
 const measurements = [
   ...(await onStack('jaeger', [
     { signals: 'traces', rate: '5000', duration: `${Math.round(JAEGER_SPANS / 5000)}s` },
-    { signals: 'metrics,logs', rate: '4000', duration: `${Math.round(OTHER_ITEMS / 2000)}s` },
+    // 1,500/s each: above that the seed's 10,000-record log batches outgrow Loki's 4 MiB gRPC limit (a
+    // Phase 1 limit of its own, see stacks/phase1/README.md), which is not what this measures.
+    { signals: 'metrics,logs', rate: '3000', duration: `${Math.round(OTHER_ITEMS / 1500)}s` },
   ])),
   ...(await onStack('tempo', [{ signals: 'traces', rate: '2500', duration: `${Math.round(TEMPO_SPANS / 2500)}s` }])),
 ];

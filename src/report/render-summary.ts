@@ -92,6 +92,15 @@ export function renderSummary(r: SoakResult): string {
       '',
       `Delivered more than once: ${v.duplicates.delivered === null ? v.duplicates.deliveredNote : `${fmt(v.duplicates.delivered)} (${v.duplicates.deliveredNote})`}.`,
     );
+    if (v.sampling !== undefined) {
+      const sm = v.sampling;
+      out.push(
+        '',
+        sm.oracle === null
+          ? `Sampling: not predictable — ${sm.note}; ${fmt(sm.absentUndecided)} acknowledged trace(s) absent, sampled out or lost.`
+          : `Sampling (${sm.oracle}): ${fmt(sm.predictedKept)} acknowledged trace(s) predicted kept and verified above; ${fmt(sm.predictedDropped)} predicted dropped, of which ${fmt(sm.keptUnpredicted)} stored nonetheless${sm.keptUnpredicted > 0 ? ` (${fmt(sm.keptUnpredictedSpans)} spans: the sampler and the prediction disagree)` : ''}.`,
+      );
+    }
     if (v.crossCheck !== undefined)
       out.push(
         '',

@@ -21,6 +21,7 @@ import type { StartedStack } from '../stack/stack.js';
 import { backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { runCanaries, type CanaryReport } from '../verify/latency-canary.js';
+import { keptCount, traceSamplingOf } from '../verify/sampling/tail-sampling.js';
 import type { SignalVerification } from '../verify/verification.js';
 import { loadResults } from './load-results.js';
 import { CounterWatch } from './counter-watch.js';
@@ -125,6 +126,15 @@ export async function runLoadStep(
     if (b !== undefined) backends.set(s, backendOf(b.backend, b.endpoint));
   }
   const counters = new CounterWatch(endpoints, [...backends.values()]);
+  // Tail sampling in the collectors that export to the backends decides which traces must arrive.
+  const sampling = traceSamplingOf(
+    endpoints.collectors.filter((c) => c.exportsToBackends).map((c) => c.config),
+    plan.load.traceShape,
+    runId,
+  );
+  if (sampling.kind === 'predict') io.progress(`traces: predicting the sampler's decisions (${sampling.describe})`);
+  if (sampling.kind === 'unsupported')
+    io.progress(`traces: the sampler's decisions cannot be predicted (${sampling.reason}); absent traces will not count as lost`);
   let sampler: ResourceSampler | undefined;
   let chaos: ChaosRunner | undefined;
   let loadStart = Date.now();
@@ -196,6 +206,8 @@ export async function runLoadStep(
     }
 
     // ── drain ─────────────────────────────────────────────────────────────────────────────────────────
+    let kept: number | undefined;
+    const keptTraces = () => (kept ??= keptCount(ledger.ranges('traces', 'acknowledged'), sampling));
     io.progress('draining: waiting for the pipeline to be idle and backend counts to settle');
     out.drain = await drain({
       conditions: stack.drainConditions(signals),
@@ -204,7 +216,12 @@ export async function runLoadStep(
         const b = backends.get(s);
         return b === undefined ? 0 : b.count(runId, SOAK_SERVICE_NAME, loadStart);
       },
-      expected: (s) => ledger.counts(s).acknowledged,
+      expected: (s) =>
+        s !== 'traces' || sampling.kind === 'none'
+          ? ledger.counts(s).acknowledged
+          : sampling.kind === 'predict'
+            ? keptTraces() * plan.load.traceShape.spansPerTrace
+            : 0,
       timeoutMs: plan.drainTimeoutMs,
       backendPollMs: 3_000,
       signal: abort,
@@ -237,6 +254,7 @@ export async function runLoadStep(
       plan,
       loadStartMs: loadStart,
       drain: out.drain,
+      sampling,
       sentBy: (s) => counters.sentTo(s),
       receivedBy: (s) => counters.receivedBy(s),
       progress: (m) => io.progress(m),

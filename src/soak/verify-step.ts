@@ -5,6 +5,7 @@ import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
 import { accountDelivered, accountDrain, accountRejections } from '../verify/accounting.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { expectationOf, type Expectation, type VerifyContext } from '../verify/expectation.js';
+import type { TraceSampling } from '../verify/sampling/tail-sampling.js';
 import { inconclusiveVerification, type SignalVerification } from '../verify/verification.js';
 import type { StepPlan } from './load-step.js';
 
@@ -21,6 +22,8 @@ export async function verifyStep(input: {
   plan: StepPlan;
   loadStartMs: number;
   drain: DrainReport | undefined;
+  /** Tail sampling between acknowledgement and the trace backend (none when nothing samples). */
+  sampling?: TraceSampling;
   sentBy: (signal: Signal) => { value: number; describe: string } | undefined;
   receivedBy: (signal: Signal) => { value: number; describe: string } | undefined;
   progress: (message: string) => void;
@@ -53,7 +56,7 @@ export async function verifyStep(input: {
     }
     const exp: Expectation & Record<string, unknown> =
       signal === 'traces'
-        ? { ...base, spansPerTrace: load.traceShape.spansPerTrace }
+        ? { ...base, spansPerTrace: load.traceShape.spansPerTrace, sampling: input.sampling ?? { kind: 'none' } }
         : signal === 'logs'
           ? { ...base, seqBlockSize: load.logShape.seqBlockSize }
           : { ...base, shape: load.metricShape, timeline: metricTimelineOf(load, input.loadStartMs) };

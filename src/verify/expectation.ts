@@ -1,6 +1,7 @@
 import type { MetricShape, MetricTimeline } from '../../generators/index.js';
 import type { Ledger, LedgerEntry, Rejection, SeqRange, Signal } from '../load/ledger.js';
 import type { Clock } from '../time/clock.js';
+import type { TraceSampling } from './sampling/tail-sampling.js';
 
 /** What the pipeline acknowledged of one signal: the items a backend must hold after the drain. */
 export interface Expectation {
@@ -21,6 +22,20 @@ export interface Expectation {
 
 export interface TraceExpectation extends Expectation {
   spansPerTrace: number;
+  /** Sampling between acknowledgement and the backend (tail sampling in the collectors); none when absent. */
+  sampling?: TraceSampling;
+}
+
+/**
+ * Whether a missing span of trace `seq` is loss: always without sampling; for a trace predicted kept when
+ * the sampling is predicted; only for a trace the backend holds part of when it cannot be predicted (a
+ * sampler keeps or drops whole traces, so a partial trace is loss either way).
+ */
+export function missingIsLoss(exp: TraceExpectation): (seq: number, foundAny: boolean) => boolean {
+  const s = exp.sampling;
+  if (s === undefined || s.kind === 'none') return () => true;
+  if (s.kind === 'predict') return (seq) => s.keep(seq);
+  return (_seq, foundAny) => foundAny;
 }
 
 export interface LogExpectation extends Expectation {

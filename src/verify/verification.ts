@@ -52,6 +52,26 @@ export interface CrossCheck {
   note: string;
 }
 
+/**
+ * Traces a sampler stood between acknowledgement and the backend: what its predicted decisions were and
+ * how the backend agreed. Loss counts only traces predicted kept.
+ */
+export interface SamplingAccount {
+  /** The prediction used, e.g. `tail_sampling: errors (status_code), …`; null when it cannot be predicted. */
+  oracle: string | null;
+  /** Why absent traces were not counted as lost, when `oracle` is null. */
+  note: string;
+  /** Acknowledged traces predicted kept / dropped (checked: all of them, or the sample). */
+  predictedKept: number;
+  predictedDropped: number;
+  /** Predicted-dropped traces the backend holds nonetheless (a sampler or oracle disagreement), and their spans. */
+  keptUnpredicted: number;
+  keptUnpredictedSpans: number;
+  keptUnpredictedRanges: SeqRange[];
+  /** With no prediction: acknowledged traces absent, which could be sampled out or lost. */
+  absentUndecided: number;
+}
+
 /** What one backend holds of one signal, compared with what the pipeline acknowledged. */
 export interface SignalVerification {
   signal: Signal;
@@ -81,6 +101,8 @@ export interface SignalVerification {
   /** Absent items named individually (up to a limit), e.g. `trace 89401d94…0007 span 3`. */
   lostExamples: string[];
   sample?: SampleBound;
+  /** Traces only, when a sampler decided what reaches the backend. */
+  sampling?: SamplingAccount;
   crossCheck?: CrossCheck;
   /** Extra exact figures (e.g. Loki's whole-run count). */
   figures: Record<string, number>;

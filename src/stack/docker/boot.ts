@@ -115,10 +115,16 @@ async function startService(
     .withBindMounts(service.volumes.map((v) => ({ source: volumeNames.get(v.name) ?? v.name, target: v.target })))
     .withExposedPorts(
       ...exposed.map((port, i) => {
-        const standard = service.ports.find((p) => p.container === port)?.standardHostPort;
+        const published = service.ports.find((p) => p.container === port);
+        const standard = published?.standardHostPort;
         return {
           container: port,
-          host: options.ports === 'standard' && standard !== undefined ? standard : random[i]!,
+          host:
+            published?.sameOnHost === true
+              ? port
+              : options.ports === 'standard' && standard !== undefined
+                ? standard
+                : random[i]!,
         };
       }),
     )
@@ -131,6 +137,13 @@ async function startService(
   options.progress(`${service.name}: starting (${image})`);
   try {
     const startedContainer = await container.start();
+    if (service.afterReady !== undefined) {
+      await service.afterReady({
+        hostPort: (port) => startedContainer.getMappedPort(port),
+        progress: (message) => options.progress(`${service.name}: ${message}`),
+        signal: options.signal,
+      });
+    }
     const readySeconds = (Date.now() - started) / 1000;
     options.progress(`${service.name}: ready in ${readySeconds.toFixed(1)} s`);
     return { definition: service, container: startedContainer, image, readySeconds };

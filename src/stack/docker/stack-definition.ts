@@ -14,6 +14,19 @@ export interface PublishedPort {
   path?: string;
   /** Host port used with `--ports standard` (the seed's port); without it the port is always random. */
   standardHostPort?: number;
+  /**
+   * Published on the same host port as its container port, whatever the port mode: for a service that
+   * advertises its own address (Kafka's EXTERNAL listener), the definition picks a free port for both.
+   */
+  sameOnHost?: boolean;
+}
+
+/** What a service's after-ready step can use: its published addresses and the progress line. */
+export interface ReadyContext {
+  /** Host port (127.0.0.1) of a container port. */
+  hostPort(containerPort: number): number;
+  progress(message: string): void;
+  signal: AbortSignal | undefined;
 }
 
 export interface VolumeMount {
@@ -48,6 +61,11 @@ export interface ServiceDefinition {
   volumes: VolumeMount[];
   ports: PublishedPort[];
   readiness: Readiness;
+  /**
+   * Runs once the readiness check passed, before dependent services start (e.g. Kafka's topics created
+   * and its metadata answered). A failure fails the boot like a readiness time-out, with the service's logs.
+   */
+  afterReady?: (ctx: ReadyContext) => Promise<void>;
   resources?: { memoryGiB: number; cpu: number };
   /** Services that must be ready first. */
   dependsOn: string[];

@@ -1,7 +1,7 @@
 import { decodeTraceId, fromHex, runTag } from '../../../generators/index.js';
 import type { CounterSpec } from '../../observe/backend-counters.js';
 import { scrape, sumOf } from '../../observe/prometheus-text.js';
-import type { TraceExpectation, VerifyContext } from '../expectation.js';
+import { missingIsLoss, type TraceExpectation, type VerifyContext } from '../expectation.js';
 import { BackendQueryError, getJson } from '../http-json.js';
 import type { SignalVerification } from '../verification.js';
 import type { BackendEndpoint, SignalBackend } from './backend.js';
@@ -166,11 +166,13 @@ export function tempoBackend(endpoint: BackendEndpoint): SignalBackend<TraceExpe
       const tag = runTag(exp.runId);
       let byIdLeft = BY_ID_BUDGET;
       let notRechecked = 0;
+      const isLoss = missingIsLoss(exp);
       const lookup: TraceLookup = async (seqs) => {
         const found = await enumerator.traces(seqs);
+        // Re-checked by id: traces the search found incomplete or not at all, where that would be loss.
         const incomplete = seqs.filter((seq) => {
           const t = found.get(seq);
-          return t === undefined || t.counts.some((n) => n === 0);
+          return (t === undefined || t.counts.some((n) => n === 0)) && isLoss(seq, t !== undefined);
         });
         const check = incomplete.slice(0, Math.max(0, byIdLeft));
         byIdLeft -= check.length;
@@ -220,7 +222,8 @@ async function crossCheck(
 ): Promise<SignalVerification> {
   const window = exp.sentBetween(0, Number.MAX_SAFE_INTEGER);
   if (window === undefined || v.sample !== undefined) return v;
-  const compared = v.found + v.unacknowledgedFound + (v.duplicates.queryVisible ?? 0);
+  const compared =
+    v.found + v.unacknowledgedFound + (v.duplicates.queryVisible ?? 0) + (v.sampling?.keptUnpredictedSpans ?? 0);
   const method = 'TraceQL metrics count_over_time of the run (through the metrics-generator)';
   let value: number;
   try {

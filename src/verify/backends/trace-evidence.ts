@@ -2,7 +2,7 @@ import { runTag, toHex, traceId } from '../../../generators/index.js';
 import { rangesSize, type SeqRange } from '../../load/ledger.js';
 import { RangeBuilder } from '../../load/seq-ranges.js';
 import { systemClock } from '../../time/clock.js';
-import type { TraceExpectation, VerifyContext } from '../expectation.js';
+import { missingIsLoss, type TraceExpectation, type VerifyContext } from '../expectation.js';
 import {
   mapConcurrent,
   notQueryVisible,
@@ -10,7 +10,9 @@ import {
   verdict,
   wilsonUpper95,
   type SampleBound,
+  type SamplingAccount,
   type SignalVerification,
+  type VerifierOutcome,
 } from '../verification.js';
 
 /** What a backend returned for one trace of the run: copies of each span index, and spans it should not have. */
@@ -121,6 +123,14 @@ export async function checkTraces(
   let checked = 0;
   let incomplete: Incomplete[] = [];
   const duplicateSeqs: { seq: number; extra: number }[] = [];
+  // Sampling: only traces whose absence would be loss are expected; the others are tallied apart.
+  const sampling = exp.sampling ?? { kind: 'none' as const };
+  const isLoss = missingIsLoss(exp);
+  let expectedTraces = 0;
+  let predictedDropped = 0;
+  let absentUndecided = 0;
+  let keptUnpredictedSpans = 0;
+  const keptUnpredicted = new RangeBuilder();
 
   const inspect = (t: TraceSpans | undefined): number[] => {
     const missing: number[] = [];
@@ -144,6 +154,17 @@ export async function checkTraces(
         unackFoundSpans += present;
         continue;
       }
+      if (!isLoss(seq, present > 0)) {
+        if (sampling.kind === 'predict') {
+          predictedDropped++;
+          if (present > 0) {
+            keptUnpredictedSpans += present;
+            keptUnpredicted.add(seq);
+          }
+        } else absentUndecided++;
+        continue;
+      }
+      expectedTraces++;
       foundSpans += present;
       foreign += t?.foreign ?? 0;
       misfiled += t?.misfiled ?? 0;
@@ -181,8 +202,11 @@ export async function checkTraces(
     await mapConcurrent(groups, options.concurrency, async (seqs) => {
       const answer = new Map((await lookup(seqs)).map((t) => [t.seq, t]));
       for (const seq of seqs) {
-        const missing = inspect(answer.get(seq));
-        foundSpans += before.get(seq)!.missing.length - missing.length;
+        // A span seen once stays found: only spans missing from every answer so far are still missing.
+        const previously = before.get(seq)!.missing;
+        const now = new Set(inspect(answer.get(seq)));
+        const missing = previously.filter((i) => now.has(i));
+        foundSpans += previously.length - missing.length;
         if (missing.length > 0) again.push({ seq, missing });
       }
     });
@@ -206,7 +230,24 @@ export async function checkTraces(
       (x) =>
         `trace ${traceHexOf(tag, x.seq)} (seq ${x.seq}): span${x.missing.length > 1 ? 's' : ''} ${x.missing.join(', ')} of ${K} missing`,
     );
-  const expected = population * K;
+  const checkedTraces = seqList?.length ?? population;
+  const expected = (sampled ? Math.round((expectedTraces / Math.max(1, checkedTraces)) * population) : expectedTraces) * K;
+  const samplingAccount: SamplingAccount | undefined =
+    sampling.kind === 'none'
+      ? undefined
+      : {
+          oracle: sampling.kind === 'predict' ? sampling.describe : null,
+          note:
+            sampling.kind === 'predict'
+              ? 'loss counts the traces predicted kept; every predicted-dropped trace checked was checked absent'
+              : `absent traces are not counted as lost: ${sampling.reason}`,
+          predictedKept: sampling.kind === 'predict' ? expectedTraces : 0,
+          predictedDropped,
+          keptUnpredicted: rangesSize(keptUnpredicted.ranges()),
+          keptUnpredictedSpans,
+          keptUnpredictedRanges: keptUnpredicted.ranges(),
+          absentUndecided,
+        };
   const duplicates = options.duplicates.visible
     ? {
         queryVisible: duplicateSpans,
@@ -223,10 +264,24 @@ export async function checkTraces(
       `${misfiled} span(s) are stored under another trace id than their own (counted as found; a query by their own trace id misses them)`,
     );
   const figures: Record<string, number> = {
-    tracesChecked: seqList?.length ?? population,
+    tracesChecked: checkedTraces,
     tracesIncomplete: incomplete.length,
     ...(misfiled > 0 ? { misfiledSpans: misfiled } : {}),
   };
+  if (samplingAccount !== undefined) {
+    if (samplingAccount.oracle !== null) {
+      figures.tracesPredictedKept = samplingAccount.predictedKept;
+      figures.tracesPredictedDropped = predictedDropped;
+      figures.tracesKeptUnpredicted = samplingAccount.keptUnpredicted;
+      if (samplingAccount.keptUnpredicted > 0)
+        notes.push(
+          `${samplingAccount.keptUnpredicted} trace(s) (${keptUnpredictedSpans} spans) predicted dropped by ${samplingAccount.oracle} are stored: the sampler and the prediction disagree`,
+        );
+    } else {
+      figures.tracesAbsentUndecided = absentUndecided;
+      notes.push(`${absentUndecided} acknowledged trace(s) absent: sampled out or lost, it cannot be told (${samplingAccount.note})`);
+    }
+  }
   const base = {
     signal: 'traces' as const,
     backend: options.backend,
@@ -243,14 +298,15 @@ export async function checkTraces(
     lostExamples,
     figures,
     notes,
+    ...(samplingAccount === undefined ? {} : { sampling: samplingAccount }),
   };
   if (!sampled) {
     return {
       ...base,
-      method: `${options.method}, all ${population} acknowledged traces, ${K} spans each`,
+      method: `${options.method}, all ${population} acknowledged traces, ${K} spans each${samplingAccount?.oracle == null ? '' : `, ${expectedTraces} predicted kept`}`,
       found: foundSpans,
       lost: absentSpans,
-      outcome: verdict(expected, absentSpans, 'spans'),
+      outcome: samplingOutcome(verdict(expected, absentSpans, 'spans'), samplingAccount),
     };
   }
   const n = seqList!.length;
@@ -275,12 +331,33 @@ export async function checkTraces(
     found: foundSpans,
     lost: sample.estimatedLost,
     sample,
-    outcome:
+    outcome: samplingOutcome(
       incomplete.length > 0
         ? verdict(expected, sample.estimatedLost, 'spans (estimated from the sample)')
         : // Clean sample: whether its bound fits the loss budget is the threshold's decision.
           { status: 'pass' },
+      samplingAccount,
+    ),
   };
+}
+
+/**
+ * A clean verdict stays clean only if the sampling was predicted and the backend agreed with every
+ * prediction: otherwise absence (or presence) cannot be read as the pipeline's doing.
+ */
+function samplingOutcome(outcome: VerifierOutcome, account: SamplingAccount | undefined): VerifierOutcome {
+  if (account === undefined || outcome.status !== 'pass') return outcome;
+  if (account.oracle === null)
+    return {
+      status: 'inconclusive',
+      reason: `traces verified against acknowledgement only: ${account.absentUndecided} absent trace(s) may have been sampled out (${account.note.replace(/^absent traces are not counted as lost: /, '')}); every trace found is complete`,
+    };
+  if (account.keptUnpredicted > 0)
+    return {
+      status: 'inconclusive',
+      reason: `${account.keptUnpredicted} trace(s) predicted dropped by the tail sampler are stored (${account.keptUnpredictedSpans} spans): the sampler and its prediction disagree, so predicted-kept absences cannot be trusted either`,
+    };
+  return outcome;
 }
 
 function sampleSeqs(ranges: readonly SeqRange[], population: number, n: number): number[] {

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
-import { traceTraits, type TraceShape } from '../../../generators/index.js';
+import { runTag, traceId, traceTraits, type TraceShape } from '../../../generators/index.js';
+import { seqsOf, type SeqRange } from '../../load/ledger.js';
 
 /**
  * The tail_sampling processor's decision for a trace of the run, predicted exactly from its effective
@@ -43,6 +44,28 @@ export function fnv1a64(bytes: Uint8Array, h = FNV64_OFFSET): bigint {
     x = (x * FNV64_PRIME) & MASK64;
   }
   return x;
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * FNV-1a 64 of `bytes` after the state `seed`, compared with `threshold` (≤), in 32-bit halves: the same
+ * arithmetic as fnv1a64 without BigInt, for the millions of traces of a long run. The prime is
+ * 2^40 + 0x1b3, so h × prime = (h << 40) + h × 0x1b3 (mod 2^64).
+ */
+function fnvAtMost(bytes: Uint8Array, seed: bigint, threshold: bigint): boolean {
+  let hi = Number(seed >> 32n);
+  let lo = Number(seed & 0xffffffffn);
+  for (let i = 0; i < bytes.length; i++) {
+    lo = (lo ^ bytes[i]!) >>> 0;
+    const low = lo * 0x1b3; // < 2^41: exact
+    const carry = Math.floor(low / TWO_32);
+    hi = (Math.imul(hi, 0x1b3) + (lo << 8) + carry) >>> 0;
+    lo = low % TWO_32;
+  }
+  const tHi = Number(threshold >> 32n);
+  const tLo = Number(threshold & 0xffffffffn);
+  return hi < tHi || (hi === tHi && lo <= tLo);
 }
 
 /** Exact binary value of a float64 as numerator / 2^shift. */
@@ -119,7 +142,7 @@ function policy(p: PolicyConfig, shape: TraceShape): Decide | string {
           : p.probabilistic.hash_salt;
       const threshold = probabilisticThreshold(percentage / 100);
       const seed = fnv1a64(utf8(salt));
-      return (_seq, traceId) => fnv1a64(traceId, seed) <= threshold;
+      return (_seq, id) => fnvAtMost(id, seed, threshold);
     }
     case 'and': {
       const subs = (p.and?.and_sub_policy ?? []).map((s) => policy(s, shape));
@@ -186,4 +209,60 @@ function durationMs(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
   if (m === null) return 30_000;
   return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+}
+
+/**
+ * What the harness knows of the sampling between its acknowledgement and the trace backend: nothing
+ * samples (`none`), a decision predicted per trace (`predict`), or sampling it cannot predict
+ * (`unsupported`, with the reason: absent traces then cannot be told from dropped ones).
+ */
+export type TraceSampling =
+  | { kind: 'none' }
+  | { kind: 'predict'; describe: string; decisionWaitMs: number; keep(seq: number): boolean }
+  | { kind: 'unsupported'; reason: string };
+
+/**
+ * The sampling of the run's traces by the collectors that export to the backends (`configs`: their
+ * effective configurations; undefined when unknown). Every such collector must sample alike: a trace is
+ * decided by whichever one receives it.
+ */
+export function traceSamplingOf(configs: readonly (string | undefined)[], shape: TraceShape, runId: string): TraceSampling {
+  const oracles = configs.map((c) => samplingOracle(c, shape));
+  const first = oracles[0];
+  if (first === undefined || oracles.every((o) => o.kind === 'none')) return { kind: 'none' };
+  const bad = oracles.find((o): o is Extract<SamplingOracle, { kind: 'unsupported' }> => o.kind === 'unsupported');
+  if (bad !== undefined) return bad;
+  if (oracles.some((o) => o.kind === 'none'))
+    return {
+      kind: 'unsupported',
+      reason: 'some collectors exporting to the backends tail-sample traces and others do not (or their configuration is unknown)',
+    };
+  const sections = new Set(configs.map((c) => JSON.stringify(tailSamplingSection(c))));
+  if (sections.size > 1)
+    return { kind: 'unsupported', reason: 'the collectors exporting to the backends sample with different tail_sampling settings' };
+  const oracle = first as Extract<SamplingOracle, { kind: 'predict' }>;
+  const tag = runTag(runId);
+  const id = new Uint8Array(16);
+  return {
+    kind: 'predict',
+    describe: oracle.describe,
+    decisionWaitMs: oracle.decisionWaitMs,
+    keep: (seq) => oracle.keep(seq, traceId(tag, seq, id)),
+  };
+}
+
+function tailSamplingSection(config: string | undefined): unknown {
+  const c = parse(config ?? '') as { processors?: Record<string, unknown> } | null;
+  return Object.entries(c?.processors ?? {}).filter(([name]) => name === 'tail_sampling' || name.startsWith('tail_sampling/'));
+}
+
+/** How many of the seqs in `ranges` the sampling keeps (all of them when nothing samples). */
+export function keptCount(ranges: readonly SeqRange[], sampling: TraceSampling): number {
+  let n = 0;
+  if (sampling.kind !== 'predict') {
+    for (const r of ranges) n += r.count;
+    return n;
+  }
+  for (const seq of seqsOf(ranges)) if (sampling.keep(seq)) n++;
+  return n;
 }
