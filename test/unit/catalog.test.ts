@@ -100,6 +100,9 @@ describe('catalog', () => {
       loki: { binary: '/usr/bin/loki', user: '10001' },
       prometheus: { binary: '/bin/prometheus', user: 'nobody' },
       jaeger: { binary: '/cmd/jaeger/jaeger-linux', user: '10001' },
+      kafka: { binary: '/etc/kafka/docker/run', user: 'appuser' },
+      haproxy: { binary: '/usr/local/sbin/haproxy', user: 'haproxy' },
+      mimir: { binary: '/bin/mimir', user: '0:0' },
     };
     for (const [name, want] of Object.entries(expected)) {
       const spec = catalog.components.get(name)!;
@@ -107,6 +110,33 @@ describe('catalog', () => {
       expect(spec.image.user).toBe(want.user);
       expect(spec.image.files.map((f) => f.to)).toContain(want.binary);
     }
+  });
+
+  it('pins the Phase 2 components: Kafka from Maven jars on a Debian JRE, HAProxy and Mimir', () => {
+    const kafka = catalog.components.get('kafka')!;
+    expect(kafka.recipe.kind).toBe('combined');
+    if (kafka.recipe.kind !== 'combined') return;
+    const [jre, libs, agent] = kafka.recipe.parts;
+    expect(jre).toMatchObject({ kind: 'debian', packages: ['openjdk-17-jre-headless'], dependencies: true });
+    expect(libs).toMatchObject({
+      kind: 'maven',
+      artifacts: ['org.apache.kafka:kafka_2.13:3.9.1', 'org.slf4j:slf4j-reload4j:1.7.36'],
+      transitive: true,
+    });
+    expect(agent).toMatchObject({ kind: 'maven', transitive: false });
+    expect(kafka.layout).toMatchObject({ dataDir: '/var/lib/kafka/data', ports: [9092, 9093, 9404, 19092] });
+    const haproxy = catalog.components.get('haproxy')!;
+    expect(haproxy.recipe).toMatchObject({ kind: 'debian', packages: ['haproxy'], dependencies: true });
+    expect(haproxy.image.stopSignal).toBe('SIGUSR1');
+    expect(haproxy.image.accounts).toEqual([{ name: 'haproxy', uid: 99, gid: 99 }]);
+    const mimir = catalog.components.get('mimir')!;
+    expect(mimir.recipe).toMatchObject({
+      kind: 'go-module',
+      module: 'github.com/grafana/mimir',
+      moduleVersion: 'v1.3.1-0.20260423142704-aced80d74930',
+      checksumDatabase: true,
+    });
+    if (mimir.recipe.kind === 'go-module') expect(mimir.recipe.builds[0]!.tags).toEqual(['netgo', 'stringlabels']);
   });
 
   it('lists the recipe outputs', () => {

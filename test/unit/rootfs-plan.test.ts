@@ -208,6 +208,90 @@ describe('trees, links and stop signals', () => {
   });
 });
 
+describe('Phase 2 images', () => {
+  // The unpacked closures, reduced to what the layouts rely on.
+  const jre: TreeEntry[] = [
+    { type: 'directory', path: '', mode: 0o755 },
+    { type: 'directory', path: 'lib64', mode: 0o755 },
+    { type: 'symlink', path: 'lib64/ld-linux-x86-64.so.2', target: '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' },
+    { type: 'directory', path: 'usr', mode: 0o755 },
+    { type: 'directory', path: 'usr/lib', mode: 0o755 },
+    { type: 'directory', path: 'usr/lib/jvm', mode: 0o755 },
+    { type: 'directory', path: 'usr/lib/jvm/java-17-openjdk-amd64', mode: 0o755 },
+    { type: 'directory', path: 'usr/lib/jvm/java-17-openjdk-amd64/man', mode: 0o755 },
+    { type: 'directory', path: 'usr/share', mode: 0o755 },
+    { type: 'directory', path: 'usr/share/doc', mode: 0o755 },
+    { type: 'directory', path: 'usr/share/doc/libc6', mode: 0o755 },
+    { type: 'file', path: 'usr/share/doc/libc6/copyright', mode: 0o644, hostPath: '/jre/copyright' },
+    { type: 'file', path: 'usr/share/doc/libc6/changelog.Debian.gz', mode: 0o644, hostPath: '/jre/changelog' },
+  ];
+  const jars: TreeEntry[] = [
+    { type: 'directory', path: '', mode: 0o755 },
+    { type: 'file', path: 'kafka_2.13-3.9.1.jar', mode: 0o644, hostPath: '/jars/kafka_2.13-3.9.1.jar' },
+  ];
+  const kafkaSources = {
+    ...sources,
+    listTree: (dir: string) => (dir === '/host/build/jre-rootfs' ? jre : jars),
+  };
+
+  it('lays Kafka out like apache/kafka: /opt/kafka owned by appuser, the JRE as /opt/java/openjdk, its launcher', () => {
+    const entries = planRootfs(spec('kafka'), kafkaSources);
+    expect(find(entries, '/opt/kafka/libs/kafka_2.13-3.9.1.jar')).toMatchObject({ uid: 1000, gid: 1000, mode: 0o644 });
+    expect(find(entries, '/opt/kafka/libs')).toMatchObject({ type: 'directory', uid: 1000 });
+    expect(find(entries, '/opt/kafka/config/log4j.properties')).toMatchObject({ uid: 1000, mode: 0o644 });
+    expect(find(entries, '/etc/kafka/docker/run')).toMatchObject({ uid: 1000, gid: 1000, mode: 0o755 });
+    expect(find(entries, '/var/lib/kafka/data')).toMatchObject({ uid: 1000, gid: 0, mode: 0o775 });
+    expect(find(entries, '/opt/java/openjdk')).toMatchObject({
+      type: 'symlink',
+      target: '/usr/lib/jvm/java-17-openjdk-amd64',
+    });
+    expect(find(entries, '/opt/jmx-exporter/jmx_prometheus_javaagent.jar')).toMatchObject({
+      mode: 0o644,
+      hostPath: '/host/build/jmx-exporter/jmx_prometheus_javaagent-1.0.1.jar',
+    });
+    expect(find(entries, '/lib64/ld-linux-x86-64.so.2')).toMatchObject({ type: 'symlink' });
+    expect(find(entries, '/usr/share/doc/libc6/copyright')).toBeDefined();
+    expect(find(entries, '/usr/share/doc/libc6/changelog.Debian.gz')).toBeUndefined();
+    expect(find(entries, '/usr/lib/jvm/java-17-openjdk-amd64/man')).toBeUndefined();
+    expect(find(entries, '/bin/sh')).toMatchObject({ target: 'busybox' });
+    expect(accountFiles(spec('kafka')).passwd).toContain('appuser:x:1000:1000:');
+  });
+
+  it('lays HAProxy out like the haproxy image: /usr/local, user 99, no Debian config or init files', () => {
+    const rootfs: TreeEntry[] = [
+      { type: 'directory', path: '', mode: 0o755 },
+      { type: 'directory', path: 'etc', mode: 0o755 },
+      { type: 'directory', path: 'etc/haproxy', mode: 0o755 },
+      { type: 'file', path: 'etc/haproxy/haproxy.cfg', mode: 0o644, hostPath: '/deb/haproxy.cfg' },
+      { type: 'directory', path: 'lib', mode: 0o755 },
+      { type: 'directory', path: 'lib/x86_64-linux-gnu', mode: 0o755 },
+      { type: 'file', path: 'lib/x86_64-linux-gnu/libc.so.6', mode: 0o755, hostPath: '/deb/libc.so.6' },
+      { type: 'directory', path: 'usr', mode: 0o755 },
+      { type: 'directory', path: 'usr/sbin', mode: 0o755 },
+      { type: 'file', path: 'usr/sbin/haproxy', mode: 0o755, hostPath: '/deb/haproxy' },
+    ];
+    const errors: TreeEntry[] = [
+      { type: 'directory', path: '', mode: 0o755 },
+      { type: 'file', path: '503.http', mode: 0o644, hostPath: '/deb/503.http' },
+    ];
+    const entries = planRootfs(spec('haproxy'), {
+      ...sources,
+      listTree: (dir: string) => (dir === '/host/build/rootfs' ? rootfs : errors),
+    });
+    expect(find(entries, '/usr/local/sbin/haproxy')).toMatchObject({
+      mode: 0o755,
+      hostPath: '/host/build/rootfs/usr/sbin/haproxy',
+    });
+    expect(find(entries, '/usr/sbin/haproxy')).toBeUndefined();
+    expect(find(entries, '/etc/haproxy/haproxy.cfg')).toBeUndefined();
+    expect(find(entries, '/usr/local/etc/haproxy/errors/503.http')).toMatchObject({ hostPath: '/deb/503.http' });
+    expect(find(entries, '/lib/x86_64-linux-gnu/libc.so.6')).toBeDefined();
+    expect(find(entries, '/var/lib/haproxy')).toMatchObject({ uid: 99, gid: 99 });
+    expect(find(entries, '/usr/local/bin/docker-entrypoint.sh')).toMatchObject({ mode: 0o755 });
+    expect(renderDockerfile(spec('haproxy'), {})).toContain('STOPSIGNAL SIGUSR1\nUSER haproxy\n');
+  });
+});
+
 describe('listTree', () => {
   it('lists a host directory with modes, parents first, symlinks kept as links', () => {
     const root = mkdtempSync(join(tmpdir(), 'oh-tree-'));
