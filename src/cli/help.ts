@@ -92,8 +92,8 @@ Usage:
   otel-harness images list [--json]
 
 build   builds local images from the pinned catalog (stacks/catalog.yaml) with Go, the Collector
-        Builder and Debian packages; no registry needed. Cached by recipe hash: a second run takes
-        seconds. --force rebuilds, --verbose shows the build tools' output. No component: all.
+        Builder, Debian packages and Maven Central; no container registry needed. Cached by recipe
+        hash: a second run takes seconds. --force rebuilds, --verbose shows the build tools' output. No component: all.
 list    shows each component's version, local image, whether it is current, and its upstream image.`;
 
 const MAIN = `otel-harness — load-testing and validation harness for self-hosted OpenTelemetry stacks

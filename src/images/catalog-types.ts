@@ -39,18 +39,65 @@ export interface GoModuleRecipe {
 export interface DebianRecipe {
   kind: 'debian';
   packages: string[];
-  /** Files taken from the unpacked packages: `from` is a path inside them, `to` a build output name. */
+  /**
+   * Also take every package they depend on (Depends, Pre-Depends), recursively, so that dynamically linked
+   * programs find their loader and libraries in an image without a base OS. Absent: the packages alone.
+   */
+  dependencies?: true;
+  /** Packages left out of the dependency closure together with what only they pull in. */
+  excludePackages?: string[];
+  /**
+   * Files or directories taken from the unpacked packages: `from` is a path inside them (`.` is the whole
+   * tree), `to` a build output name.
+   */
   files: { from: string; to: string }[];
 }
 
-export type Recipe = OcbRecipe | GoModuleRecipe | DebianRecipe;
+/** Maven artifacts (`group:artifact:version`) resolved from Maven Central into one directory of jars. */
+export interface MavenRecipe {
+  kind: 'maven';
+  artifacts: string[];
+  /** With their runtime dependencies (true) or the artifacts alone. */
+  transitive: boolean;
+  /** Build output name of the directory of jars. */
+  output: string;
+}
+
+/** Several recipes whose outputs make one image (a JRE from Debian and jars from Maven). */
+export interface CombinedRecipe {
+  kind: 'combined';
+  parts: SingleRecipe[];
+}
+
+export type SingleRecipe = OcbRecipe | GoModuleRecipe | DebianRecipe | MavenRecipe;
+export type Recipe = SingleRecipe | CombinedRecipe;
 
 export interface ImageFile {
-  /** `build:<output>` (a recipe output), `source:<path>` (inside the module source) or `file:<path>` (under stacks/). */
+  /**
+   * `build:<output>` (a recipe output; `build:<output>/<path>` a file inside an output directory),
+   * `source:<path>` (inside the module source) or `file:<path>` (under stacks/).
+   */
   from: string;
   to: string;
   owner: string | undefined;
   mode: string | undefined;
+}
+
+/** A directory copied into the image with everything under it: modes and symlinks kept. */
+export interface ImageTree {
+  /** A directory, named like an image file's `from`. */
+  from: string;
+  /** Where its content goes (`/`: merged into the root). */
+  to: string;
+  /** Paths relative to `from` left out with what is under them; `*` matches within one path segment. */
+  exclude: string[];
+  /** Owner of every entry; absent: root. */
+  owner: string | undefined;
+}
+
+export interface ImageLink {
+  path: string;
+  target: string;
 }
 
 export interface ImageDir {
@@ -67,6 +114,10 @@ export interface Account {
 
 export interface ImageSpec {
   files: ImageFile[];
+  /** Whole directories (e.g. unpacked Debian packages); laid down before everything else. Absent: none. */
+  trees?: ImageTree[];
+  /** Symbolic links. Absent: none. */
+  links?: ImageLink[];
   dirs: ImageDir[];
   accounts: Account[];
   /** Include a static busybox with its applets in /bin (as the upstream image's base does). */
@@ -80,6 +131,8 @@ export interface ImageSpec {
   volumes: string[];
   entrypoint: string[] | undefined;
   cmd: string[] | undefined;
+  /** The signal that stops the container (STOPSIGNAL). Absent: SIGTERM. */
+  stopSignal?: string;
 }
 
 /** What stack definitions rely on; the same for the upstream and the local image. */

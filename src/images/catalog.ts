@@ -7,12 +7,17 @@ import type {
   Account,
   Catalog,
   ComponentSpec,
+  DebianRecipe,
   GoBuild,
   ImageDir,
   ImageFile,
+  ImageLink,
   ImageSpec,
+  ImageTree,
   Layout,
+  MavenRecipe,
   Recipe,
+  SingleRecipe,
   ToolSpec,
 } from './catalog-types.js';
 import { Fields } from '../options/fields.js';
@@ -68,7 +73,16 @@ function parseComponent(name: string, f: Fields): ComponentSpec {
 }
 
 function parseRecipe(f: Fields): Recipe {
-  const kind = f.oneOf('kind', ['ocb', 'go-module', 'debian'] as const);
+  if (f.string('kind') !== 'combined') return parseSingleRecipe(f);
+  const parts = f.list('parts').map(parseSingleRecipe);
+  const outputs = parts.flatMap(recipeOutputs);
+  const twice = outputs.find((o, i) => outputs.indexOf(o) !== i);
+  if (twice !== undefined) throw configurationError(f.at('parts'), 'distinct output names across parts', twice);
+  return { kind: 'combined', parts };
+}
+
+function parseSingleRecipe(f: Fields): SingleRecipe {
+  const kind = f.oneOf('kind', ['ocb', 'go-module', 'debian', 'maven', 'combined'] as const);
   switch (kind) {
     case 'ocb':
       return { kind, builder: f.string('builder'), manifest: f.string('manifest'), binary: f.string('binary') };
@@ -90,12 +104,47 @@ function parseRecipe(f: Fields): Recipe {
       };
     }
     case 'debian':
-      return {
-        kind,
-        packages: f.stringList('packages'),
-        files: f.list('files').map((file) => ({ from: file.string('from'), to: file.string('to') })),
-      };
+      return parseDebianRecipe(f);
+    case 'maven':
+      return parseMavenRecipe(f);
+    case 'combined':
+      throw configurationError(f.at('kind'), 'a single recipe inside a combined one', kind);
   }
+}
+
+/** Optional fields are only set when given, so recipes without them keep their serialised form (and hash). */
+function parseDebianRecipe(f: Fields): DebianRecipe {
+  const packages = f.stringList('packages');
+  const dependencies = f.optionalBoolean('dependencies') ?? false;
+  const excludePackages = f.optionalStringList('excludePackages');
+  if (excludePackages !== undefined && !dependencies) {
+    throw configurationError(f.at('excludePackages'), 'dependencies: true beside it', 'dependencies off');
+  }
+  return {
+    kind: 'debian',
+    packages,
+    ...(dependencies ? { dependencies: true as const } : {}),
+    ...(excludePackages === undefined ? {} : { excludePackages }),
+    files: f.list('files').map((file) => ({ from: file.string('from'), to: file.string('to') })),
+  };
+}
+
+export const MAVEN_COORDINATE = /^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.+-]+$/;
+
+function parseMavenRecipe(f: Fields): MavenRecipe {
+  const artifacts = f.stringList('artifacts');
+  if (artifacts.length === 0) throw configurationError(f.at('artifacts'), 'at least one artifact', '[]');
+  for (const artifact of artifacts) {
+    if (!MAVEN_COORDINATE.test(artifact)) {
+      throw configurationError(f.at('artifacts'), 'group:artifact:version coordinates', artifact);
+    }
+  }
+  return {
+    kind: 'maven',
+    artifacts,
+    transitive: f.optionalBoolean('transitive') ?? true,
+    output: f.string('output'),
+  };
 }
 
 function parseGoBuild(f: Fields): GoBuild {
@@ -108,8 +157,17 @@ function parseGoBuild(f: Fields): GoBuild {
 }
 
 function parseImage(f: Fields): ImageSpec {
+  const trees = f.optionalList('trees')?.map(parseImageTree);
+  const links = f.optionalList('links')?.map(parseImageLink);
+  const stopSignal = f.optionalString('stopSignal');
+  if (stopSignal !== undefined && !/^(SIG[A-Z0-9]+|\d+)$/.test(stopSignal)) {
+    throw configurationError(f.at('stopSignal'), 'a signal name like SIGUSR1', stopSignal);
+  }
   return {
     files: f.list('files').map(parseImageFile),
+    // Only set when given: an image spec without them keeps its serialised form (and recipe hash).
+    ...(trees === undefined ? {} : { trees }),
+    ...(links === undefined ? {} : { links }),
     dirs: (f.optionalList('dirs') ?? []).map(parseImageDir),
     accounts: (f.optionalList('accounts') ?? []).map(parseAccount),
     busybox: f.optionalBoolean('busybox') ?? false,
@@ -121,6 +179,7 @@ function parseImage(f: Fields): ImageSpec {
     volumes: f.optionalStringList('volumes') ?? [],
     entrypoint: f.optionalStringList('entrypoint'),
     cmd: f.optionalStringList('cmd'),
+    ...(stopSignal === undefined ? {} : { stopSignal }),
   };
 }
 
@@ -130,6 +189,24 @@ function parseImageFile(f: Fields): ImageFile {
     throw configurationError(f.at('from'), "'build:<output>', 'source:<path>' or 'file:<path>'", from);
   }
   return { from, to: absolute(f, 'to'), owner: f.optionalString('owner'), mode: f.optionalString('mode') };
+}
+
+function parseImageTree(f: Fields): ImageTree {
+  const from = f.string('from');
+  if (!/^(build|source):.+/.test(from)) {
+    throw configurationError(f.at('from'), "a directory: 'build:<output>' or 'source:<path>'", from);
+  }
+  const exclude = f.optionalStringList('exclude') ?? [];
+  for (const pattern of exclude) {
+    if (pattern.startsWith('/') || pattern.split('/').includes('..') || pattern === '') {
+      throw configurationError(f.at('exclude'), 'paths relative to the tree', pattern);
+    }
+  }
+  return { from, to: absolute(f, 'to'), exclude, owner: f.optionalString('owner') };
+}
+
+function parseImageLink(f: Fields): ImageLink {
+  return { path: absolute(f, 'path'), target: f.string('target') };
 }
 
 function parseImageDir(f: Fields): ImageDir {
@@ -165,14 +242,27 @@ function checkConsistency(spec: ComponentSpec, f: Fields): void {
     throw configurationError(f.at('image.user'), `the layout's user '${spec.layout.user}'`, spec.image.user);
   }
   const outputs = recipeOutputs(spec.recipe);
-  for (const file of spec.image.files) {
-    if (file.from.startsWith('build:') && !outputs.includes(file.from.slice('build:'.length))) {
-      throw configurationError(f.at('image.files'), `one of the recipe outputs (${outputs.join(', ')})`, file.from);
+  const slashed = outputs.find((o) => o.includes('/'));
+  if (slashed !== undefined) throw configurationError(f.at('recipe'), 'output names without a slash', slashed);
+  const sources = [
+    ...spec.image.files.map((file) => ({ from: file.from, field: 'image.files' })),
+    ...(spec.image.trees ?? []).map((tree) => ({ from: tree.from, field: 'image.trees' })),
+  ];
+  for (const { from, field } of sources) {
+    if (from.startsWith('build:') && !outputs.includes(splitBuildReference(from).output)) {
+      throw configurationError(f.at(field), `one of the recipe outputs (${outputs.join(', ')})`, from);
     }
   }
 }
 
-/** Names of the files a recipe produces. */
+/** `build:<output>` or `build:<output>/<path inside an output directory>` (output names hold no slash). */
+export function splitBuildReference(from: string): { output: string; path: string } {
+  const ref = from.slice('build:'.length);
+  const slash = ref.indexOf('/');
+  return slash < 0 ? { output: ref, path: '' } : { output: ref.slice(0, slash), path: ref.slice(slash + 1) };
+}
+
+/** Names of the files (or directories) a recipe produces. */
 export function recipeOutputs(recipe: Recipe): string[] {
   switch (recipe.kind) {
     case 'ocb':
@@ -181,6 +271,10 @@ export function recipeOutputs(recipe: Recipe): string[] {
       return recipe.builds.map((b) => b.output);
     case 'debian':
       return recipe.files.map((file) => file.to);
+    case 'maven':
+      return [recipe.output];
+    case 'combined':
+      return recipe.parts.flatMap(recipeOutputs);
   }
 }
 

@@ -12,6 +12,7 @@ export function renderDockerfile(spec: ImageSpec, labels: Readonly<Record<string
   if (spec.workdir !== undefined) lines.push(`WORKDIR ${spec.workdir}`);
   if (spec.expose.length > 0) lines.push(`EXPOSE ${spec.expose.join(' ')}`);
   if (spec.volumes.length > 0) lines.push(`VOLUME ${JSON.stringify(spec.volumes)}`);
+  if (spec.stopSignal !== undefined) lines.push(`STOPSIGNAL ${spec.stopSignal}`);
   if (spec.user !== undefined) lines.push(`USER ${spec.user}`);
   if (spec.entrypoint !== undefined) lines.push(`ENTRYPOINT ${JSON.stringify(spec.entrypoint)}`);
   if (spec.cmd !== undefined) lines.push(`CMD ${JSON.stringify(spec.cmd)}`);

@@ -3,16 +3,17 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DockerEngine } from '../docker/docker-engine.js';
 import { ExitCode, HarnessError } from '../harness-error.js';
-import { localImageRef } from './catalog.js';
-import type { ComponentSpec } from './catalog-types.js';
+import { localImageRef, splitBuildReference } from './catalog.js';
+import type { ComponentSpec, Recipe } from './catalog-types.js';
 import { dockerBuild } from './docker-build.js';
 import { renderDockerfile } from './dockerfile.js';
 import { recipeHash } from './recipe-hash.js';
 import { buildFromDebian, unpackDebianPackages } from './recipes/debian.js';
 import { buildGoModule } from './recipes/go-module.js';
+import { buildFromMaven } from './recipes/maven.js';
 import { buildWithOcb } from './recipes/ocb.js';
 import type { RecipeContext, RecipeResult } from './recipes/recipe-context.js';
-import { buildContextStream, writeRootfsArchive } from './rootfs-archive.js';
+import { buildContextStream, listTree, writeRootfsArchive } from './rootfs-archive.js';
 import { planRootfs, type RootfsSources } from './rootfs-plan.js';
 import { runCommand } from './run-command.js';
 
@@ -109,7 +110,7 @@ export class ImageBuilder {
     };
     try {
       await mkdir(ctx.workDir, { recursive: true });
-      const result = await this.runRecipe(spec, ctx);
+      const result = await runRecipe(spec.recipe, ctx);
       ctx.step('assembling the image filesystem');
       const sources = await this.rootfsSources(spec, result, ctx);
       const rootfsPath = join(ctx.workDir, 'rootfs.tar');
@@ -130,31 +131,24 @@ export class ImageBuilder {
     return { component: spec.name, ref, cached: false, seconds: (Date.now() - started) / 1000 };
   }
 
-  private runRecipe(spec: ComponentSpec, ctx: RecipeContext): Promise<RecipeResult> {
-    switch (spec.recipe.kind) {
-      case 'ocb':
-        return buildWithOcb(spec.recipe, ctx);
-      case 'go-module':
-        return buildGoModule(spec.recipe, ctx);
-      case 'debian':
-        return buildFromDebian(spec.recipe, ctx);
-    }
-  }
-
   private async rootfsSources(spec: ComponentSpec, result: RecipeResult, ctx: RecipeContext): Promise<RootfsSources> {
     const sources: RootfsSources = {
       resolve: (from) => {
         const [kind, ...rest] = from.split(':');
         const path = rest.join(':');
         let resolved: string | undefined;
-        if (kind === 'build') resolved = result.outputs.get(path);
-        else if (kind === 'source' && result.sourceDir !== undefined) resolved = join(result.sourceDir, path);
+        if (kind === 'build') {
+          const ref = splitBuildReference(from);
+          const output = result.outputs.get(ref.output);
+          resolved = output === undefined || ref.path === '' ? output : join(output, ref.path);
+        } else if (kind === 'source' && result.sourceDir !== undefined) resolved = join(result.sourceDir, path);
         else if (kind === 'file') resolved = join(this.options.stacksDir, path);
         if (resolved === undefined || !existsSync(resolved)) {
           throw new Error(`${spec.name}: image file '${from}' does not exist after the build (${String(resolved)})`);
         }
         return resolved;
       },
+      listTree,
     };
     if (spec.image.busybox) {
       const root = await unpackDebianPackages(['busybox-static'], ctx.toolsDir, ctx);
@@ -173,6 +167,30 @@ export class ImageBuilder {
       sources.caCertificates = CA_BUNDLE;
     }
     return sources;
+  }
+}
+
+/** Runs a recipe; the parts of a combined one in order, their outputs merged. */
+async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<RecipeResult> {
+  switch (recipe.kind) {
+    case 'ocb':
+      return buildWithOcb(recipe, ctx);
+    case 'go-module':
+      return buildGoModule(recipe, ctx);
+    case 'debian':
+      return buildFromDebian(recipe, ctx);
+    case 'maven':
+      return buildFromMaven(recipe, ctx);
+    case 'combined': {
+      const outputs = new Map<string, string>();
+      let sourceDir: string | undefined;
+      for (const part of recipe.parts) {
+        const result = await runRecipe(part, ctx);
+        for (const [name, path] of result.outputs) outputs.set(name, path);
+        sourceDir ??= result.sourceDir;
+      }
+      return { outputs, sourceDir };
+    }
   }
 }
 

@@ -1,7 +1,32 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack, type Pack } from 'tar-stream';
-import type { RootfsEntry } from './rootfs-plan.js';
+import type { RootfsEntry, TreeEntry } from './rootfs-plan.js';
+
+/**
+ * Everything under `root` (itself first, as ''), parents before children, names sorted. Symlinks are kept as
+ * links (never followed); modes are the files' own.
+ */
+export function listTree(root: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  const walk = (relative: string): void => {
+    const hostPath = relative === '' ? root : join(root, relative);
+    const stat = relative === '' ? statSync(hostPath) : lstatSync(hostPath);
+    const mode = stat.mode & 0o7777;
+    if (stat.isSymbolicLink()) {
+      entries.push({ type: 'symlink', path: relative, target: readlinkSync(hostPath) });
+    } else if (stat.isDirectory()) {
+      entries.push({ type: 'directory', path: relative, mode });
+      for (const name of readdirSync(hostPath).sort()) walk(relative === '' ? name : `${relative}/${name}`);
+    } else if (stat.isFile()) {
+      entries.push({ type: 'file', path: relative, mode, hostPath });
+    }
+    // Devices, sockets and fifos are not part of a package's files.
+  };
+  walk('');
+  return entries;
+}
 
 function addFile(
   archive: Pack,

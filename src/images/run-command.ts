@@ -80,6 +80,10 @@ function toolHint(command: string): string {
     case 'apt-get':
     case 'dpkg-deb':
       return 'building the busybox-based images needs a Debian or Ubuntu host (apt-get, dpkg-deb)';
+    case 'apt-cache':
+      return 'building Debian-based images needs a Debian or Ubuntu host (apt-cache, apt-get, dpkg-deb)';
+    case 'mvn':
+      return 'install Maven and a JDK (Debian: apt-get install maven), needed for the images built from Maven Central';
     default:
       return `install ${command}`;
   }

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HarnessError } from '../../src/harness-error.js';
-import { loadCatalog, localImageRef, parseCatalog, recipeOutputs, selectComponents } from '../../src/images/catalog.js';
+import {
+  loadCatalog,
+  localImageRef,
+  parseCatalog,
+  recipeOutputs,
+  selectComponents,
+  splitBuildReference,
+} from '../../src/images/catalog.js';
 import { refusedBuild } from '../../src/images/stack-images.js';
 import { stacksDir } from '../../src/paths.js';
 
@@ -94,6 +101,9 @@ describe('catalog', () => {
       loki: { binary: '/usr/bin/loki', user: '10001' },
       prometheus: { binary: '/bin/prometheus', user: 'nobody' },
       jaeger: { binary: '/cmd/jaeger/jaeger-linux', user: '10001' },
+      kafka: { binary: '/etc/kafka/docker/run', user: 'appuser' },
+      haproxy: { binary: '/usr/local/sbin/haproxy', user: 'haproxy' },
+      mimir: { binary: '/bin/mimir', user: '0:0' },
     };
     for (const [name, want] of Object.entries(expected)) {
       const spec = catalog.components.get(name)!;
@@ -101,6 +111,33 @@ describe('catalog', () => {
       expect(spec.image.user).toBe(want.user);
       expect(spec.image.files.map((f) => f.to)).toContain(want.binary);
     }
+  });
+
+  it('pins the Phase 2 components: Kafka from Maven jars on a Debian JRE, HAProxy and Mimir', () => {
+    const kafka = catalog.components.get('kafka')!;
+    expect(kafka.recipe.kind).toBe('combined');
+    if (kafka.recipe.kind !== 'combined') return;
+    const [jre, libs, agent] = kafka.recipe.parts;
+    expect(jre).toMatchObject({ kind: 'debian', packages: ['openjdk-17-jre-headless'], dependencies: true });
+    expect(libs).toMatchObject({
+      kind: 'maven',
+      artifacts: ['org.apache.kafka:kafka_2.13:3.9.1', 'org.slf4j:slf4j-reload4j:1.7.36'],
+      transitive: true,
+    });
+    expect(agent).toMatchObject({ kind: 'maven', transitive: false });
+    expect(kafka.layout).toMatchObject({ dataDir: '/var/lib/kafka/data', ports: [9092, 9093, 9404, 19092] });
+    const haproxy = catalog.components.get('haproxy')!;
+    expect(haproxy.recipe).toMatchObject({ kind: 'debian', packages: ['haproxy'], dependencies: true });
+    expect(haproxy.image.stopSignal).toBe('SIGUSR1');
+    expect(haproxy.image.accounts).toEqual([{ name: 'haproxy', uid: 99, gid: 99 }]);
+    const mimir = catalog.components.get('mimir')!;
+    expect(mimir.recipe).toMatchObject({
+      kind: 'go-module',
+      module: 'github.com/grafana/mimir',
+      moduleVersion: 'v1.3.1-0.20260423142704-aced80d74930',
+      checksumDatabase: true,
+    });
+    if (mimir.recipe.kind === 'go-module') expect(mimir.recipe.builds[0]!.tags).toEqual(['netgo', 'stringlabels']);
   });
 
   it('lists the recipe outputs', () => {
@@ -171,5 +208,165 @@ describe('catalog', () => {
       details: 'syntax error',
     });
     expect(refusedBuild(other, [otelcol])).toBe(other);
+  });
+
+  it('parses a Debian dependency closure, Maven jars and both combined, with trees, links and a stop signal', () => {
+    const component = `  j:
+    description: d
+    version: '1'
+    upstream: x/j:1
+    recipe:
+      kind: combined
+      parts:
+        - kind: debian
+          packages: [openjdk-17-jre-headless]
+          dependencies: true
+          excludePackages: [debconf]
+          files: [{ from: ., to: rootfs }]
+        - { kind: maven, artifacts: ['g:a:1', 'g:b:2'], output: jars }
+        - { kind: maven, artifacts: ['g:agent:1'], transitive: false, output: agent }
+    image:
+      files:
+        - { from: file:run.sh, to: /run }
+        - { from: 'build:agent/agent-1.jar', to: /opt/agent.jar, mode: '0644' }
+      trees:
+        - { from: 'build:rootfs', to: /, exclude: [usr/share/doc] }
+        - { from: 'build:jars', to: /opt/app/libs, owner: '1000:1000' }
+      links: [{ path: /opt/java, target: /usr/lib/jvm/java-17-openjdk-amd64 }]
+      stopSignal: SIGUSR1
+      user: '1000'
+    layout: { binary: /run, user: '1000', ports: [1] }
+`;
+    const spec = parseCatalog(minimal(component), 'cat.yaml').components.get('j')!;
+    expect(spec.recipe).toEqual({
+      kind: 'combined',
+      parts: [
+        {
+          kind: 'debian',
+          packages: ['openjdk-17-jre-headless'],
+          dependencies: true,
+          excludePackages: ['debconf'],
+          files: [{ from: '.', to: 'rootfs' }],
+        },
+        { kind: 'maven', artifacts: ['g:a:1', 'g:b:2'], transitive: true, output: 'jars' },
+        { kind: 'maven', artifacts: ['g:agent:1'], transitive: false, output: 'agent' },
+      ],
+    });
+    expect(recipeOutputs(spec.recipe)).toEqual(['rootfs', 'jars', 'agent']);
+    expect(spec.image.trees).toEqual([
+      { from: 'build:rootfs', to: '/', exclude: ['usr/share/doc'], owner: undefined },
+      { from: 'build:jars', to: '/opt/app/libs', exclude: [], owner: '1000:1000' },
+    ]);
+    expect(spec.image.links).toEqual([{ path: '/opt/java', target: '/usr/lib/jvm/java-17-openjdk-amd64' }]);
+    expect(spec.image.stopSignal).toBe('SIGUSR1');
+    expect(splitBuildReference('build:agent/agent-1.jar')).toEqual({ output: 'agent', path: 'agent-1.jar' });
+    expect(splitBuildReference('build:jars')).toEqual({ output: 'jars', path: '' });
+  });
+
+  it('serialises entries without the new fields exactly as before (recipe hashes of built images stay valid)', () => {
+    const toolbox = catalog.components.get('toolbox')!;
+    expect(Object.keys(toolbox.recipe)).toEqual(['kind', 'packages', 'files']);
+    for (const spec of catalog.components.values()) {
+      if (spec.image.trees === undefined) expect(Object.keys(spec.image)).not.toContain('trees');
+      if (spec.image.links === undefined) expect(Object.keys(spec.image)).not.toContain('links');
+      if (spec.image.stopSignal === undefined) expect(Object.keys(spec.image)).not.toContain('stopSignal');
+    }
+    expect(Object.keys(parseCatalog(minimal(goodComponent), 'cat.yaml').components.get('c')!.image)).toEqual([
+      'files',
+      'dirs',
+      'accounts',
+      'busybox',
+      'certificates',
+      'user',
+      'workdir',
+      'env',
+      'expose',
+      'volumes',
+      'entrypoint',
+      'cmd',
+    ]);
+  });
+
+  it('rejects malformed Debian, Maven and combined recipes and image trees', () => {
+    const withRecipe = (recipe: string, image = "{ files: [{ from: 'build:c', to: /c }], user: '1' }") =>
+      minimal(goodComponent.replace(/recipe: .*\n/, `recipe: ${recipe}\n`).replace(/image: .*\n/, `image: ${image}\n`));
+    expectConfigError(
+      () =>
+        parseCatalog(
+          withRecipe('{ kind: debian, packages: [x], excludePackages: [y], files: [{ from: x, to: c }] }'),
+          'cat.yaml',
+        ),
+      /recipe\.excludePackages.*dependencies: true/,
+    );
+    expectConfigError(
+      () => parseCatalog(withRecipe("{ kind: maven, artifacts: ['g:a'], output: c }"), 'cat.yaml'),
+      /recipe\.artifacts is invalid, expected group:artifact:version/,
+    );
+    expectConfigError(
+      () => parseCatalog(withRecipe('{ kind: maven, artifacts: [], output: c }'), 'cat.yaml'),
+      /at least one artifact/,
+    );
+    expectConfigError(
+      () =>
+        parseCatalog(
+          withRecipe(
+            "{ kind: combined, parts: [{ kind: maven, artifacts: ['g:a:1'], output: c }, { kind: maven, artifacts: ['g:b:1'], output: c }] }",
+          ),
+          'cat.yaml',
+        ),
+      /recipe\.parts is invalid, expected distinct output names/,
+    );
+    expectConfigError(
+      () => parseCatalog(withRecipe('{ kind: combined, parts: [{ kind: combined, parts: [] }] }'), 'cat.yaml'),
+      /a single recipe inside a combined one/,
+    );
+    const maven = "{ kind: maven, artifacts: ['g:a:1'], output: c }";
+    expectConfigError(
+      () =>
+        parseCatalog(
+          withRecipe(
+            maven,
+            "{ files: [{ from: 'build:c/a.jar', to: /c }], trees: [{ from: 'file:x', to: / }], user: '1' }",
+          ),
+          'cat.yaml',
+        ),
+      /image\.trees\[0\]\.from/,
+    );
+    expectConfigError(
+      () =>
+        parseCatalog(
+          withRecipe(
+            maven,
+            "{ files: [{ from: 'build:c/a.jar', to: /c }], trees: [{ from: 'build:d', to: / }], user: '1' }",
+          ),
+          'cat.yaml',
+        ),
+      /image\.trees is invalid, expected one of the recipe outputs \(c\)/,
+    );
+    expectConfigError(
+      () =>
+        parseCatalog(
+          withRecipe(
+            maven,
+            "{ files: [{ from: 'build:c', to: /c }], trees: [{ from: 'build:c', to: /, exclude: [../etc] }], user: '1' }",
+          ),
+          'cat.yaml',
+        ),
+      /exclude/,
+    );
+    expectConfigError(
+      () =>
+        parseCatalog(
+          withRecipe(maven, "{ files: [{ from: 'build:c', to: /c }], stopSignal: usr1, user: '1' }"),
+          'cat.yaml',
+        ),
+      /stopSignal/,
+    );
+    expect(
+      parseCatalog(
+        withRecipe(maven, "{ files: [{ from: 'build:c/a.jar', to: /c }], user: '1' }"),
+        'cat.yaml',
+      ).components.get('c')?.recipe.kind,
+    ).toBe('maven');
   });
 });

@@ -60,3 +60,21 @@ describe('go-module recipe', () => {
     );
   });
 });
+
+describe('recipe hash stability', () => {
+  it('hashes an entry without trees, links or a stop signal exactly as before (the label of the toolbox image built from this entry)', async () => {
+    const { parseCatalog } = await import('../../src/images/catalog.js');
+    const text = `schemaVersion: 1
+components:
+  toolbox:
+    description: busybox shell
+    version: 1.35.0
+    upstream: docker.io/library/busybox:1.35.0
+    recipe: { kind: debian, packages: [busybox-static], files: [{ from: bin/busybox, to: busybox }] }
+    image: { files: [{ from: 'build:busybox', to: /bin/busybox }], busybox: true, user: '0:0', cmd: [sh] }
+    layout: { binary: /bin/busybox, user: '0:0', ports: [] }
+`;
+    const toolbox = parseCatalog(text, 'cat.yaml').components.get('toolbox')!;
+    expect(recipeHash(toolbox, files('a'))).toBe('2a5122c9f21c3a6152a9025500318275906cafef80431d8ace7e7c2f0f617e13');
+  });
+});
