@@ -10,8 +10,9 @@ import { formatDuration, parseDurationMs } from '../options/duration.js';
  *  - outage    stop a component for +duration, then start it (longer than the exporter's retry
  *              max_elapsed_time to provoke its give-up)
  *  - throttle  limit the container to =<cpus> CPUs for +duration
+ *  - scale     resize a scalable role (Phase 2: gateway, processor) to =<count> instances
  */
-export const CHAOS_ACTIONS = ['kill', 'restart', 'pause', 'partition', 'outage', 'throttle'] as const;
+export const CHAOS_ACTIONS = ['kill', 'restart', 'pause', 'partition', 'outage', 'throttle', 'scale'] as const;
 export type ChaosAction = (typeof CHAOS_ACTIONS)[number];
 
 export interface ChaosFault {
@@ -22,7 +23,7 @@ export interface ChaosFault {
   atMs: number;
   /** How long it lasts (0 for an instant kill/restart). */
   durationMs: number;
-  /** restart: grace seconds; throttle: CPUs. */
+  /** restart: grace seconds; throttle: CPUs; scale: instances. */
   value: number | undefined;
   /** The fault as written. */
   spec: string;
@@ -37,12 +38,13 @@ export function parseFault(
   spec: string,
   services: readonly string[],
   aliases: Readonly<Record<string, string>> = {},
+  scalable: readonly string[] = [],
 ): ChaosFault {
   const m = /^([a-z]+):([a-z0-9-]+)@([0-9.]+[a-z]*)(?:\+([0-9.]+[a-z]*))?(?:=([0-9.]+))?$/.exec(spec.trim());
   if (m === null)
     throw configurationError(
       '--chaos',
-      "faults like 'kill:collector@60s', 'pause:loki@30s+20s', 'throttle:collector@10s+30s=0.25'",
+      "faults like 'kill:collector@60s', 'pause:loki@30s+20s', 'throttle:collector@10s+30s=0.25', 'scale:gateway@60s=3'",
       spec,
     );
   const [, actionRaw, targetRaw, atRaw, durationRaw, valueRaw] = m;
@@ -50,6 +52,7 @@ export function parseFault(
     throw configurationError('--chaos action', `one of ${CHAOS_ACTIONS.join(', ')}`, actionRaw);
   }
   const action = actionRaw as ChaosAction;
+  if (action === 'scale') return parseScale(spec, targetRaw!, atRaw!, durationRaw, valueRaw, scalable);
   const target = aliases[targetRaw!] ?? ALIASES[targetRaw!] ?? targetRaw!;
   if (!services.includes(target))
     throw configurationError(
@@ -86,6 +89,32 @@ export function parseFault(
   };
 }
 
+/** `scale:<role>@<at>=<count>`: a role of the topology, a whole number of instances, no duration. */
+function parseScale(
+  spec: string,
+  role: string,
+  atRaw: string,
+  durationRaw: string | undefined,
+  valueRaw: string | undefined,
+  scalable: readonly string[],
+): ChaosFault {
+  if (scalable.length === 0)
+    throw configurationError('--chaos scale', 'a topology with scalable roles (--phase 2)', spec);
+  if (!scalable.includes(role)) throw configurationError('--chaos scale target', `one of ${scalable.join(', ')}`, role);
+  const count = Number(valueRaw);
+  if (valueRaw === undefined || !Number.isInteger(count) || count < 1)
+    throw configurationError('--chaos scale', `a number of instances, e.g. scale:${role}@60s=3`, spec);
+  if (durationRaw !== undefined) throw configurationError('--chaos scale', 'no +duration (a scale stays)', spec);
+  return {
+    action: 'scale',
+    target: role,
+    atMs: parseDurationMs(atRaw, `--chaos ${spec} start`),
+    durationMs: 0,
+    value: count,
+    spec: spec.trim(),
+  };
+}
+
 /** The window a fault keeps its container disturbed (a restart's grace counts). */
 export function faultWindow(f: ChaosFault): { startMs: number; endMs: number } {
   const grace = f.action === 'restart' ? (f.value ?? DEFAULT_GRACE_S) * 1000 : 0;
@@ -101,10 +130,11 @@ export function planFaults(
   services: readonly string[],
   loadDurationMs: number,
   aliases: Readonly<Record<string, string>> = {},
+  scalable: readonly string[] = [],
 ): ChaosFault[] {
   const faults = specs
     .filter((s) => s.trim() !== '')
-    .map((s) => parseFault(s, services, aliases))
+    .map((s) => parseFault(s, services, aliases, scalable))
     .sort((a, b) => a.atMs - b.atMs);
   for (const f of faults) {
     if (f.atMs >= loadDurationMs) {

@@ -14,8 +14,9 @@ export interface ChaosPreset {
   faults: string[];
 }
 
-export function chaosPresetsDir(): string {
-  return join(stacksDir(), 'chaos');
+/** The presets of a phase: stacks/chaos (Phase 1), stacks/chaos/phase<N> for the others. */
+export function chaosPresetsDir(phase = '1'): string {
+  return phase === '1' ? join(stacksDir(), 'chaos') : join(stacksDir(), 'chaos', `phase${phase}`);
 }
 
 export function listChaosPresets(dir = chaosPresetsDir()): string[] {

@@ -14,6 +14,8 @@ export interface ChaosEvent {
   /** When the target answered its readiness check again (after kill, restart, outage). */
   readyAtMs: number | undefined;
   error: string | undefined;
+  /** scale: containers started and removed, and when the stack routed to / rebalanced onto the new set. */
+  scaled?: { started: string[]; removed: string[]; settledAtMs: number };
 }
 
 const READY_TIMEOUT_MS = 120_000;
@@ -109,6 +111,14 @@ export class ChaosRunner {
           this.disconnected.delete(id);
           event.endedAtMs = now();
           event.readyAtMs = await this.waitReady(fault.target, now, abort);
+          break;
+        }
+        case 'scale': {
+          if (t.scale === undefined) throw new Error(`this stack cannot scale ${id}`);
+          const r = await t.scale(id, fault.value ?? 1);
+          event.endedAtMs = now();
+          event.scaled = { started: r.started, removed: r.removed, settledAtMs: event.startedAtMs + r.settledMs };
+          event.readyAtMs = event.scaled.settledAtMs;
           break;
         }
         case 'throttle': {

@@ -1,5 +1,5 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { listChaosPresets, loadChaosPreset } from '../chaos/chaos-presets.js';
+import { chaosPresetsDir, listChaosPresets, loadChaosPreset } from '../chaos/chaos-presets.js';
 import { isRunId } from '../docker/labels.js';
 import { configurationError } from '../harness-error.js';
 import { isDnsLabel } from '../k8s/k6-testrun.js';
@@ -229,9 +229,16 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       if (positionals.length > 0)
         throw configurationError('argument', 'no positional arguments for chaos', positionals[0]);
       const presetName = str(values.scenario);
+      // Presets are per phase (stacks/chaos for Phase 1, stacks/chaos/phase<N> otherwise).
+      const phase = str(values.phase) ?? env.OTEL_HARNESS_PHASE ?? '1';
+      const presets = chaosPresetsDir(phase);
       if (presetName === undefined)
-        throw configurationError('--scenario', `a chaos preset: one of ${listChaosPresets().join(', ')}`, 'missing');
-      const preset = loadChaosPreset(presetName);
+        throw configurationError(
+          '--scenario',
+          `a chaos preset of phase ${phase}: one of ${listChaosPresets(presets).join(', ')}`,
+          'missing',
+        );
+      const preset = loadChaosPreset(presetName, presets);
       const user = rawFlags(Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'scenario')));
       const flags = { ...preset.defaults, chaos: preset.faults.join(','), ...user };
       return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, env) };

@@ -20,7 +20,7 @@ import type { SignalLoadResult, StepTimeline } from '../report/result.js';
 import type { StartedStack } from '../stack/stack.js';
 import { backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
-import { runCanaries, type CanaryReport } from '../verify/latency-canary.js';
+import { canaryIdentity, canaryTraceShape, runCanaries, type CanaryReport } from '../verify/latency-canary.js';
 import { keptCount, traceSamplingOf } from '../verify/sampling/tail-sampling.js';
 import type { SignalVerification } from '../verify/verification.js';
 import { loadResults } from './load-results.js';
@@ -132,9 +132,16 @@ export async function runLoadStep(
     plan.load.traceShape,
     runId,
   );
+  const canarySampling = traceSamplingOf(
+    endpoints.collectors.filter((c) => c.exportsToBackends).map((c) => c.config),
+    canaryTraceShape(),
+    canaryIdentity(runId).runId,
+  );
   if (sampling.kind === 'predict') io.progress(`traces: predicting the sampler's decisions (${sampling.describe})`);
   if (sampling.kind === 'unsupported')
-    io.progress(`traces: the sampler's decisions cannot be predicted (${sampling.reason}); absent traces will not count as lost`);
+    io.progress(
+      `traces: the sampler's decisions cannot be predicted (${sampling.reason}); absent traces will not count as lost`,
+    );
   let sampler: ResourceSampler | undefined;
   let chaos: ChaosRunner | undefined;
   let loadStart = Date.now();
@@ -158,7 +165,13 @@ export async function runLoadStep(
     const canaries = runCanaries(
       runId,
       { client: canaryClient, backends: [...backends.values()] },
-      { intervalMs: plan.canaryIntervalMs, pollMs: 250, timeoutMs: plan.canaryTimeoutMs, stop: canaryStop.signal },
+      {
+        intervalMs: plan.canaryIntervalMs,
+        pollMs: 250,
+        timeoutMs: plan.canaryTimeoutMs,
+        stop: canaryStop.signal,
+        ...(canarySampling.kind === 'predict' ? { traceKeep: canarySampling.keep } : {}),
+      },
     );
     const live = new LiveCounters();
     loadStart = Date.now();

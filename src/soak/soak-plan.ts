@@ -100,6 +100,9 @@ export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
       options.chaos ?? options.chaosFile,
     );
   }
-  const faults = targets === undefined ? [] : planFaults(specs, targets.services, options.durationMs, targets.aliases);
+  const faults =
+    targets === undefined
+      ? []
+      : planFaults(specs, targets.services, options.durationMs, targets.aliases, targets.scalable);
   return { options, stack, load, faults };
 }

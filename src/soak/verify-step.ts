@@ -72,7 +72,7 @@ export async function verifyStep(input: {
     }
     v = accountRejections(v, base.rejections);
     v = accountDrain(v, input.drain);
-    v = accountDelivered(v, input.receivedBy(signal), input.sentBy(signal));
+    v = accountDelivered(v, input.receivedBy(signal), input.sentBy(signal), backend.receivedMissing);
     input.progress(
       `${signal}: ${v.found} of ${v.expected} found in ${backend.name}, ${v.lost} lost${v.rejectedAbsent > 0 ? `, ${v.rejectedAbsent} declared rejected` : ''} (${v.outcome.status})`,
     );

@@ -68,6 +68,11 @@ export interface FaultTarget {
   throttle(target: string, cpus: number): Promise<number>;
   /** Whether the target answers its readiness check now. */
   ready(target: string): Promise<boolean>;
+  /**
+   * Resizes a scalable role (Phase 2: gateway, processor) to `count` instances while load runs, and waits
+   * until the stack routes to / rebalanced onto the new set. Absent where a topology cannot scale.
+   */
+  scale?(role: string, count: number): Promise<{ started: string[]; removed: string[]; settledMs: number }>;
 }
 
 /** Per-component CPU and memory, for reports and "who was the limit". */

@@ -19,6 +19,8 @@ export interface StackChoice {
 export interface FaultPlanTargets {
   services: readonly string[];
   aliases: Readonly<Record<string, string>>;
+  /** Roles `scale:` may resize (none where the topology cannot scale). */
+  scalable?: readonly string[];
 }
 
 /**

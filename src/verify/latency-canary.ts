@@ -5,6 +5,7 @@ import {
   TraceBatchBuilder,
   traceShapeDefaults,
   type RunIdentity,
+  type TraceShape,
 } from '../../generators/index.js';
 import type { Signal } from '../load/ledger.js';
 import type { OtlpHttpClient } from '../load/otlp-http-client.js';
@@ -40,7 +41,18 @@ export function canaryIdentity(runId: string): RunIdentity {
   return { runId: `${runId}-canary`, serviceName: 'otel-harness-canary' };
 }
 
-function probes(runId: string, targets: CanaryTargets, intervalMs: number, startMs: number): Probe[] {
+/** The canary traces' shape: one span, no error, not slow. */
+export function canaryTraceShape(): TraceShape {
+  return { ...traceShapeDefaults(), spansPerTrace: 1, attributesPerSpan: 0, errorFraction: 0, slowFraction: 0 };
+}
+
+function probes(
+  runId: string,
+  targets: CanaryTargets,
+  intervalMs: number,
+  startMs: number,
+  traceKeep: ((seq: number) => boolean) | undefined,
+): Probe[] {
   const identity = canaryIdentity(runId);
   const timeOfTick = fixedIntervalClock(startMs, intervalMs);
   return targets.backends.map((backend): Probe => {
@@ -48,18 +60,23 @@ function probes(runId: string, targets: CanaryTargets, intervalMs: number, start
     const post = async (body: Uint8Array) =>
       (await targets.client.post(backend.signal, body)).outcome === 'acknowledged';
     if (backend.signal === 'traces') {
-      const builder = new TraceBatchBuilder(identity, {
-        ...traceShapeDefaults(),
-        spansPerTrace: 1,
-        attributesPerSpan: 0,
-        errorFraction: 0,
-        slowFraction: 0,
-      });
+      const builder = new TraceBatchBuilder(identity, canaryTraceShape());
+      // Behind a tail sampler, only canaries it is predicted to keep are sent: the n-th probe is the
+      // n-th trace it keeps.
+      const seqOf = new Map<number, number>();
+      let next = 0;
       return {
         signal: 'traces',
         backend: backend.name,
-        send: (n) => post(builder.build(n, 1, Date.now()).body),
-        queryable,
+        send: (n) => {
+          let seq = next;
+          while (traceKeep !== undefined && !traceKeep(seq)) seq++;
+          next = seq + 1;
+          seqOf.set(n, seq);
+          return post(builder.build(seq, 1, Date.now()).body);
+        },
+        queryable: (n) =>
+          backend.canary.queryable(identity.runId, identity.serviceName, seqOf.get(n) ?? n, timeOfTick(n)),
       };
     }
     if (backend.signal === 'logs') {
@@ -83,10 +100,17 @@ function probes(runId: string, targets: CanaryTargets, intervalMs: number, start
 export async function runCanaries(
   runId: string,
   targets: CanaryTargets,
-  options: { intervalMs: number; pollMs: number; timeoutMs: number; stop: AbortSignal },
+  options: {
+    intervalMs: number;
+    pollMs: number;
+    timeoutMs: number;
+    stop: AbortSignal;
+    /** Tail sampling's predicted decision for canary trace `seq` (canaryTraceShape), when traces are sampled. */
+    traceKeep?: (seq: number) => boolean;
+  },
 ): Promise<Partial<Record<Signal, CanaryReport>>> {
   const startMs = Date.now();
-  const list = probes(runId, targets, options.intervalMs, startMs);
+  const list = probes(runId, targets, options.intervalMs, startMs, options.traceKeep);
   const reports = new Map<Signal, CanaryReport & { hist: Histogram }>();
   for (const p of list) {
     reports.set(p.signal, {

@@ -28,7 +28,10 @@ describe('exact verdicts at scale (Phase 1, Jaeger)', () => {
     expect(acked.length * SPANS_PER_TRACE).toBeGreaterThanOrEqual(495_000);
     // The rule, evaluated independently of the verifier on every acknowledged trace's id.
     const tag = runTag(r.runId);
-    const sha = (seq: number) => createHash('sha256').update(toHex(traceId(tag, seq))).digest('hex');
+    const sha = (seq: number) =>
+      createHash('sha256')
+        .update(toHex(traceId(tag, seq)))
+        .digest('hex');
     const hit = acked.filter((seq) => sha(seq).startsWith('fff'));
     // About 24 expected; fewer than 5 has a probability below 1e-6.
     expect(hit.length).toBeGreaterThanOrEqual(5);

@@ -8,7 +8,7 @@ import { renderSummary } from '../../src/report/render-summary.js';
 import { renderTable } from '../../src/report/render-table.js';
 import type { SignalLoadResult, SoakResult } from '../../src/report/result.js';
 import { allowedLoss, assessLimits, thresholds, verdict } from '../../src/soak/assess.js';
-import { applyVariant, listVariants, loadVariant, parseVariant } from '../../src/stack/phase1/collector-variant.js';
+import { applyVariant, listVariants, loadVariant, parseVariant } from '../../src/stack/collector-variant.js';
 import { phase1Definition, phase1Dir } from '../../src/stack/phase1/definition.js';
 import { notQueryVisible, type SignalVerification } from '../../src/verify/verification.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadCatalog } from '../../src/images/catalog.js';
-import { phase1Definition, uidGid } from '../../src/stack/phase1/definition.js';
+import { uidGid } from '../../src/stack/docker/services.js';
+import { phase1Definition } from '../../src/stack/phase1/definition.js';
 import { renderTemplate } from '../../src/stack/docker/render-config.js';
 import { bootLayers } from '../../src/stack/docker/stack-definition.js';
 

@@ -145,12 +145,15 @@ async function verify(
   });
   sims.push(sim);
   const backend = backendOf(c.backend, { query: sim.url });
-  const v = await backend.verify({ ...expectation(c, ledger), ...extra }, {
-    progress: () => undefined,
-    clock,
-    requestTimeoutMs: 10_000,
-    ...(traceSample === undefined ? {} : { traceSample }),
-  });
+  const v = await backend.verify(
+    { ...expectation(c, ledger), ...extra },
+    {
+      progress: () => undefined,
+      clock,
+      requestTimeoutMs: 10_000,
+      ...(traceSample === undefined ? {} : { traceSample }),
+    },
+  );
   return accountRejections(v, ledger.rejections(c.signal));
 }
 
@@ -282,59 +285,65 @@ describe.each(CASES)('verifier contract: $backend', (c) => {
   }
 });
 
-describe.each(CASES.filter((c) => c.signal === 'traces'))('a tail sampler between acknowledgement and $backend', (c) => {
-  // A prediction as the oracle gives one: keep traces whose seq × 37 mod 10 is 3 (10 %, scattered).
-  const keep = (seq: number) => (seq * 37) % 10 === 3;
-  const predicted: TraceSampling = { kind: 'predict', describe: 'test policy (10 %)', decisionWaitMs: 10_000, keep };
-  const kept = Array.from({ length: c.units }, (_, s) => s).filter(keep);
-  const run = (copies: (seq: number, index: number) => number, sampling: TraceSampling = predicted) =>
-    verify(c, ledgerOf(c, all), copies, {}, undefined, { sampling });
+describe.each(CASES.filter((c) => c.signal === 'traces'))(
+  'a tail sampler between acknowledgement and $backend',
+  (c) => {
+    // A prediction as the oracle gives one: keep traces whose seq × 37 mod 10 is 3 (10 %, scattered).
+    const keep = (seq: number) => (seq * 37) % 10 === 3;
+    const predicted: TraceSampling = { kind: 'predict', describe: 'test policy (10 %)', decisionWaitMs: 10_000, keep };
+    const kept = Array.from({ length: c.units }, (_, s) => s).filter(keep);
+    const run = (copies: (seq: number, index: number) => number, sampling: TraceSampling = predicted) =>
+      verify(c, ledgerOf(c, all), copies, {}, undefined, { sampling });
 
-  it('expects exactly the traces predicted kept, and checks every predicted-dropped one absent', async () => {
-    const v = await run((s) => (keep(s) ? 1 : 0));
-    expect(v).toMatchObject({
-      expected: kept.length * c.spansPerTrace,
-      found: kept.length * c.spansPerTrace,
-      lost: 0,
-      outcome: { status: 'pass' },
-      sampling: { predictedKept: kept.length, predictedDropped: c.units - kept.length, keptUnpredicted: 0 },
+    it('expects exactly the traces predicted kept, and checks every predicted-dropped one absent', async () => {
+      const v = await run((s) => (keep(s) ? 1 : 0));
+      expect(v).toMatchObject({
+        expected: kept.length * c.spansPerTrace,
+        found: kept.length * c.spansPerTrace,
+        lost: 0,
+        outcome: { status: 'pass' },
+        sampling: { predictedKept: kept.length, predictedDropped: c.units - kept.length, keptUnpredicted: 0 },
+      });
+      if (c.crossCheck) expect(v.crossCheck?.agrees).toBe(true);
     });
-    if (c.crossCheck) expect(v.crossCheck?.agrees).toBe(true);
-  });
 
-  it('counts a missing span of a predicted-kept trace as lost, and nothing for dropped ones', async () => {
-    const victim = kept[7]!;
-    const v = await run((s, i) => (keep(s) && !(s === victim && i === 1) ? 1 : 0));
-    expect(v.lost).toBe(1);
-    expect(v.lostRanges).toEqual([{ first: victim, count: 1 }]);
-    expect(v.outcome.status).toBe('fail');
-  });
-
-  it('reports traces kept against the prediction apart, and does not pass', async () => {
-    const extra = [0, 1, 2].map((k) => k * 10 + 4).filter((s) => !keep(s)); // predicted dropped
-    const v = await run((s) => (keep(s) || extra.includes(s) ? 1 : 0));
-    expect(v.lost).toBe(0);
-    expect(v.sampling).toMatchObject({
-      keptUnpredicted: extra.length,
-      keptUnpredictedSpans: extra.length * c.spansPerTrace,
+    it('counts a missing span of a predicted-kept trace as lost, and nothing for dropped ones', async () => {
+      const victim = kept[7]!;
+      const v = await run((s, i) => (keep(s) && !(s === victim && i === 1) ? 1 : 0));
+      expect(v.lost).toBe(1);
+      expect(v.lostRanges).toEqual([{ first: victim, count: 1 }]);
+      expect(v.outcome.status).toBe('fail');
     });
-    expect(v.outcome).toMatchObject({ status: 'inconclusive' });
-    if (c.crossCheck) expect(v.crossCheck?.agrees).toBe(true);
-  });
 
-  it('with sampling it cannot predict: absence is not loss, a partial trace is, and a clean run is inconclusive', async () => {
-    const unsupported: TraceSampling = { kind: 'unsupported', reason: 'policy type rate_limiting cannot be predicted' };
-    const clean = await run((s) => (keep(s) ? 1 : 0), unsupported);
-    expect(clean.lost).toBe(0);
-    expect(clean.sampling).toMatchObject({ oracle: null, absentUndecided: c.units - kept.length });
-    expect(clean.outcome).toMatchObject({ status: 'inconclusive' });
-    expect((clean.outcome as { reason: string }).reason).toContain('rate_limiting');
-    const victim = kept[3]!;
-    const partial = await run((s, i) => (keep(s) && !(s === victim && i === 0) ? 1 : 0), unsupported);
-    expect(partial.lost).toBe(1);
-    expect(partial.outcome.status).toBe('fail');
-  });
-});
+    it('reports traces kept against the prediction apart, and does not pass', async () => {
+      const extra = [0, 1, 2].map((k) => k * 10 + 4).filter((s) => !keep(s)); // predicted dropped
+      const v = await run((s) => (keep(s) || extra.includes(s) ? 1 : 0));
+      expect(v.lost).toBe(0);
+      expect(v.sampling).toMatchObject({
+        keptUnpredicted: extra.length,
+        keptUnpredictedSpans: extra.length * c.spansPerTrace,
+      });
+      expect(v.outcome).toMatchObject({ status: 'inconclusive' });
+      if (c.crossCheck) expect(v.crossCheck?.agrees).toBe(true);
+    });
+
+    it('with sampling it cannot predict: absence is not loss, a partial trace is, and a clean run is inconclusive', async () => {
+      const unsupported: TraceSampling = {
+        kind: 'unsupported',
+        reason: 'policy type rate_limiting cannot be predicted',
+      };
+      const clean = await run((s) => (keep(s) ? 1 : 0), unsupported);
+      expect(clean.lost).toBe(0);
+      expect(clean.sampling).toMatchObject({ oracle: null, absentUndecided: c.units - kept.length });
+      expect(clean.outcome).toMatchObject({ status: 'inconclusive' });
+      expect((clean.outcome as { reason: string }).reason).toContain('rate_limiting');
+      const victim = kept[3]!;
+      const partial = await run((s, i) => (keep(s) && !(s === victim && i === 0) ? 1 : 0), unsupported);
+      expect(partial.lost).toBe(1);
+      expect(partial.outcome.status).toBe('fail');
+    });
+  },
+);
 
 describe('sampling is an opt-in, and a clean sample passes only within its bound', () => {
   const c = CASES[0]!;

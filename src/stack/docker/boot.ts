@@ -79,6 +79,9 @@ export async function bootStack(
     return new DockerStack(runId, definition, network, services, (Date.now() - started) / 1000, engine, {
       manifestHash: options.manifestHash,
       versions: options.versions ?? definition.versions,
+      // Starts one more service on the run's network later (scaling a role): same images, labels, ports.
+      launch: (service) =>
+        startService(service, { ...options, progress, signal: undefined }, network, volumeNames, labels),
     });
   } catch (err) {
     debug('boot of %s failed, removing its resources: %o', runId, err);

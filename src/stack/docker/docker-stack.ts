@@ -44,10 +44,14 @@ export class DockerStack implements StartedStack {
     readonly runId: string,
     readonly definition: StackDefinition,
     readonly network: string,
-    readonly services: ReadonlyMap<string, StartedService>,
+    private readonly running: Map<string, StartedService>,
     readonly bootSeconds: number,
     private readonly engine: DockerEngine,
-    private readonly extra: { manifestHash: string | undefined; versions: Record<string, string> },
+    private readonly extra: {
+      manifestHash: string | undefined;
+      versions: Record<string, string>;
+      launch?: (service: ServiceDefinition) => Promise<StartedService>;
+    },
   ) {
     this.faults = new DockerFaults(this);
     this.resources = {
@@ -65,6 +69,28 @@ export class DockerStack implements StartedStack {
         }
       },
     };
+  }
+
+  get services(): ReadonlyMap<string, StartedService> {
+    return this.running;
+  }
+
+  /** Starts one more service of the run (scaling a role up), ready when its readiness check passes. */
+  async addService(service: ServiceDefinition): Promise<StartedService> {
+    if (this.extra.launch === undefined) throw new Error(`${this.title} cannot start services after boot`);
+    if (this.running.has(service.name)) throw new Error(`${this.title} already runs '${service.name}'`);
+    const started = await this.extra.launch(service);
+    this.running.set(service.name, started);
+    return started;
+  }
+
+  /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes one service (scaling a role down). */
+  async removeService(name: string, graceSeconds: number): Promise<void> {
+    const service = this.service(name);
+    const container = this.engine.dockerode.getContainer(service.container.getId());
+    await container.stop({ t: graceSeconds }).catch(() => undefined);
+    await container.remove({ force: true, v: true });
+    this.running.delete(name);
   }
 
   get topology(): string {

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog } from '../../images/catalog.js';
-import type { Catalog, ComponentSpec } from '../../images/catalog-types.js';
+import type { Catalog } from '../../images/catalog-types.js';
 import { stacksDir } from '../../paths.js';
-import { applyVariant, loadVariant, SEED_VARIANT } from './collector-variant.js';
+import { applyVariant, loadVariant, SEED_VARIANT } from '../collector-variant.js';
 import { renderTemplate } from '../docker/render-config.js';
+import {
+  component,
+  configPath,
+  lokiService,
+  ownerOf,
+  prometheusService,
+  READY_TIMEOUT_MS,
+  tempoService,
+} from '../docker/services.js';
 import type { ServiceDefinition, StackDefinition } from '../docker/stack-definition.js';
 
 export const TRACES_BACKENDS = ['jaeger', 'tempo'] as const;
@@ -22,9 +31,6 @@ export function phase1Dir(): string {
   return join(stacksDir(), 'phase1');
 }
 
-/** Phase 1 readiness budgets; Loki and Tempo wait out their ingester's ring join. */
-const READY_TIMEOUT_MS = { collector: 60_000, backend: 120_000, prometheus: 60_000 } as const;
-
 /** Per-backend values of the stacks/phase1 templates. */
 export function tracesTemplateValues(traces: TracesBackend): Record<string, string> {
   return traces === 'jaeger'
@@ -34,22 +40,6 @@ export function tracesTemplateValues(traces: TracesBackend): Record<string, stri
 
 function pick(values: Record<string, string>, keys: string[]): Record<string, string> {
   return Object.fromEntries(keys.map((k) => [k, values[k] ?? '']));
-}
-
-function component(catalog: Catalog, name: string): ComponentSpec {
-  const spec = catalog.components.get(name);
-  if (spec === undefined) throw new Error(`the catalog has no component '${name}' (needed by phase 1)`);
-  return spec;
-}
-
-function configPath(spec: ComponentSpec): string {
-  if (spec.layout.config === undefined) throw new Error(`catalog component ${spec.name} has no layout.config`);
-  return spec.layout.config;
-}
-
-function dataDir(spec: ComponentSpec): string {
-  if (spec.layout.dataDir === undefined) throw new Error(`catalog component ${spec.name} has no layout.dataDir`);
-  return spec.layout.dataDir;
 }
 
 /**
@@ -74,8 +64,6 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
     );
 
   const otelcol = component(catalog, 'otelcol');
-  const prometheus = component(catalog, 'prometheus');
-  const loki = component(catalog, 'loki');
 
   const collector: ServiceDefinition = {
     name: 'otelcol',
@@ -83,7 +71,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
     aliases: ['otel-collector'],
     env: { GOMEMLIMIT: '1600MiB' },
     files: [{ target: configPath(otelcol), content: collectorConfig }],
-    volumes: [{ name: 'otel-storage', target: '/var/lib/otelcol', owner: uidGid(otelcol.layout.user) }],
+    volumes: [{ name: 'otel-storage', target: '/var/lib/otelcol', owner: ownerOf(otelcol) }],
     ports: [
       { container: 4317, label: 'OTLP gRPC', scheme: 'grpc', standardHostPort: 4317 },
       { container: 4318, label: 'OTLP HTTP', scheme: 'http', standardHostPort: 4318 },
@@ -95,50 +83,20 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
     dependsOn: [options.traces, 'prometheus', 'loki'],
   };
 
-  const prometheusService: ServiceDefinition = {
-    name: 'prometheus',
-    component: 'prometheus',
-    aliases: ['prometheus'],
-    command: [
-      `--config.file=${configPath(prometheus)}`,
-      `--storage.tsdb.path=${dataDir(prometheus)}`,
-      '--storage.tsdb.retention.time=30d',
-      '--storage.tsdb.retention.size=40GB',
-      '--web.enable-lifecycle',
+  const prometheus = prometheusService(
+    catalog,
+    renderTemplate(
+      read('prometheus.yml'),
+      pick(values, ['traces.backend', 'traces.metricsTarget']),
+      'stacks/phase1/prometheus.yml',
+    ),
+    [
       '--web.enable-remote-write-receiver',
       // Not in the seed: lets the hardened collector variant send metrics over OTLP with a persistent queue.
       '--web.enable-otlp-receiver',
     ],
-    env: {},
-    files: [
-      {
-        target: configPath(prometheus),
-        content: renderTemplate(
-          read('prometheus.yml'),
-          pick(values, ['traces.backend', 'traces.metricsTarget']),
-          'stacks/phase1/prometheus.yml',
-        ),
-      },
-    ],
-    volumes: [{ name: 'prometheus-data', target: dataDir(prometheus), owner: uidGid(prometheus.layout.user) }],
-    ports: [{ container: 9090, label: 'Prometheus', scheme: 'http', standardHostPort: 9090 }],
-    readiness: { port: 9090, path: '/-/ready', timeoutMs: READY_TIMEOUT_MS.prometheus },
-    resources: { memoryGiB: 4, cpu: 2 },
-    dependsOn: [],
-  };
-
-  const lokiService: ServiceDefinition = {
-    name: 'loki',
-    component: 'loki',
-    aliases: ['loki'],
-    env: {},
-    files: [{ target: configPath(loki), content: renderTemplate(read('loki.yaml'), {}, 'stacks/phase1/loki.yaml') }],
-    volumes: [{ name: 'loki-data', target: dataDir(loki), owner: uidGid(loki.layout.user) }],
-    ports: [{ container: 3100, label: 'Loki', scheme: 'http', standardHostPort: 3100 }],
-    readiness: { port: 3100, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
-    resources: { memoryGiB: 2, cpu: 1 },
-    dependsOn: [],
-  };
+  );
+  const loki = lokiService(catalog, renderTemplate(read('loki.yaml'), {}, 'stacks/phase1/loki.yaml'));
 
   const configured =
     options.collectorConfig !== undefined
@@ -154,7 +112,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
     phase: 1,
     topology: 'phase1',
     title: `Phase 1 (traces: ${options.traces}${configured})`,
-    services: [tracesService(catalog, options.traces, read), prometheusService, lokiService, collector],
+    services: [tracesService(catalog, options.traces, read), prometheus, loki, collector],
     ingest: { http: { service: 'otelcol', port: 4318 }, grpc: { service: 'otelcol', port: 4317 } },
     collectors: [{ service: 'otelcol', role: 'collector', metricsPort: 8888, exportsToBackends: true }],
     backends: {
@@ -175,23 +133,8 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
 }
 
 function tracesService(catalog: Catalog, traces: TracesBackend, read: (file: string) => string): ServiceDefinition {
-  if (traces === 'tempo') {
-    const tempo = component(catalog, 'tempo');
-    const config = configPath(tempo);
-    return {
-      name: 'tempo',
-      component: 'tempo',
-      aliases: ['tempo'],
-      command: [`-config.file=${config}`],
-      env: {},
-      files: [{ target: config, content: renderTemplate(read('tempo.yaml'), {}, 'stacks/phase1/tempo.yaml') }],
-      volumes: [{ name: 'tempo-data', target: dataDir(tempo), owner: uidGid(tempo.layout.user) }],
-      ports: [{ container: 3200, label: 'Tempo query', scheme: 'http', standardHostPort: 3200 }],
-      readiness: { port: 3200, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
-      resources: { memoryGiB: 4, cpu: 1 },
-      dependsOn: [],
-    };
-  }
+  if (traces === 'tempo')
+    return tempoService(catalog, renderTemplate(read('tempo.yaml'), {}, 'stacks/phase1/tempo.yaml'));
   const jaeger = component(catalog, 'jaeger');
   return {
     name: 'jaeger',
@@ -205,7 +148,7 @@ function tracesService(catalog: Catalog, traces: TracesBackend, read: (file: str
         content: renderTemplate(read('jaeger.yaml'), {}, 'stacks/phase1/jaeger.yaml'),
       },
     ],
-    volumes: [{ name: 'jaeger-data', target: '/badger', owner: uidGid(jaeger.layout.user) }],
+    volumes: [{ name: 'jaeger-data', target: '/badger', owner: ownerOf(jaeger) }],
     ports: [
       { container: 16686, label: 'Jaeger query', scheme: 'http', standardHostPort: 16686 },
       { container: 13133, label: 'Jaeger health', scheme: 'http', path: '/status' },
@@ -215,14 +158,4 @@ function tracesService(catalog: Catalog, traces: TracesBackend, read: (file: str
     resources: { memoryGiB: 4, cpu: 2 },
     dependsOn: [],
   };
-}
-
-/** `uid` or `uid:gid` or a well-known name → `uid:gid` for chown. */
-export function uidGid(user: string): string {
-  const named: Record<string, string> = { nobody: '65534:65534', root: '0:0' };
-  const known = named[user];
-  if (known !== undefined) return known;
-  const [uid, gid] = user.split(':');
-  if (uid === undefined || !/^\d+$/.test(uid)) throw new Error(`cannot turn user '${user}' into uid:gid`);
-  return `${uid}:${gid ?? uid}`;
 }

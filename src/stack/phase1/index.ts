@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { configurationError } from '../../harness-error.js';
 import { oneOf, text, type OptionTable } from '../../options/option-table.js';
 import type { StackChoice, Topology } from '../topology.js';
-import { listVariants, SEED_VARIANT } from './collector-variant.js';
+import { listVariants, SEED_VARIANT } from '../collector-variant.js';
 import { phase1Dir, TRACES_BACKENDS, type TracesBackend } from './definition.js';
 import { Phase1Builder } from './phase1-builder.js';
 

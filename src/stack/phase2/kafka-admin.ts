@@ -71,13 +71,19 @@ export async function createTopics(
         });
       }),
     (ok) => ok,
-    { timeoutMs: options.timeoutMs, intervalMs: 1_000, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+    {
+      timeoutMs: options.timeoutMs,
+      intervalMs: 1_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    },
   );
   if (outcome.status === 'done') return;
   throw new ReadinessError(
     `Kafka at ${brokers.join(', ')} to create ${topics.map((t) => `${t.name} (${t.partitions} partitions)`).join(', ')} with a leader for every partition`,
     outcome.elapsedMs,
-    outcome.lastError === undefined ? 'topics without leaders' : String((outcome.lastError as Error).message ?? outcome.lastError),
+    outcome.lastError === undefined
+      ? 'topics without leaders'
+      : String((outcome.lastError as Error).message ?? outcome.lastError),
   );
 }
 
@@ -105,9 +111,18 @@ export async function waitForGroups(
   options: { timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<number> {
   const outcome = await retryUntil(
-    () => describeGroups(brokers, groups.map((g) => g.group)),
-    (states) => groups.every((g) => states.some((s) => s.group === g.group && s.state === 'Stable' && s.members === g.members)),
-    { timeoutMs: options.timeoutMs, intervalMs: 1_000, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+    () =>
+      describeGroups(
+        brokers,
+        groups.map((g) => g.group),
+      ),
+    (states) =>
+      groups.every((g) => states.some((s) => s.group === g.group && s.state === 'Stable' && s.members === g.members)),
+    {
+      timeoutMs: options.timeoutMs,
+      intervalMs: 1_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    },
   );
   if (outcome.status === 'done') return outcome.elapsedMs;
   const seen = (outcome.last ?? []).map((s) => `${s.group} ${s.state} with ${s.members} member(s)`).join(', ');

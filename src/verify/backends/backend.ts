@@ -45,6 +45,8 @@ export interface SignalBackend<E extends Expectation = Expectation> {
   readonly counters: readonly CounterSpec[];
   /** Items received, to compare with what the pipeline sent; undefined when the backend exposes none. */
   readonly received: IngestCounter | undefined;
+  /** Why `received` is undefined (said in the report instead of a count). */
+  readonly receivedMissing?: string;
   /** Why the backend's query answers cannot show a duplicate (each backend says how it collapses them). */
   readonly duplicatesInvisible: string | undefined;
 }

@@ -25,5 +25,7 @@ export function mimirBackend(endpoint: BackendEndpoint): SignalBackend<MetricExp
   return promqlBackend('mimir', endpoint, `${endpoint.query}/prometheus`, {
     counters: MIMIR_COUNTERS,
     received: undefined,
+    receivedMissing:
+      "Mimir's received-samples counter also counts the target_info samples its OTLP translation adds (one per resource and request), so data delivered twice cannot be told from them",
   });
 }

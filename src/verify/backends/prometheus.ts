@@ -30,7 +30,7 @@ export function promqlBackend(
   name: string,
   endpoint: BackendEndpoint,
   apiBase: string,
-  extra: Pick<SignalBackend, 'counters' | 'received'>,
+  extra: Pick<SignalBackend, 'counters' | 'received' | 'receivedMissing'>,
 ): SignalBackend<MetricExpectation> {
   const headers = endpoint.headers ?? {};
   const instant = promInstant(name, apiBase, headers);
@@ -63,5 +63,9 @@ export function promqlBackend(
 
 /** Prometheus (remote-write or OTLP receiver). */
 export function prometheusBackend(endpoint: BackendEndpoint): SignalBackend<MetricExpectation> {
-  return promqlBackend('prometheus', endpoint, endpoint.query, { counters: PROMETHEUS_COUNTERS, received: undefined });
+  return promqlBackend('prometheus', endpoint, endpoint.query, {
+    counters: PROMETHEUS_COUNTERS,
+    received: undefined,
+    receivedMissing: 'Prometheus counts no samples it receives by remote write or OTLP',
+  });
 }

@@ -231,7 +231,8 @@ export async function checkTraces(
         `trace ${traceHexOf(tag, x.seq)} (seq ${x.seq}): span${x.missing.length > 1 ? 's' : ''} ${x.missing.join(', ')} of ${K} missing`,
     );
   const checkedTraces = seqList?.length ?? population;
-  const expected = (sampled ? Math.round((expectedTraces / Math.max(1, checkedTraces)) * population) : expectedTraces) * K;
+  const expected =
+    (sampled ? Math.round((expectedTraces / Math.max(1, checkedTraces)) * population) : expectedTraces) * K;
   const samplingAccount: SamplingAccount | undefined =
     sampling.kind === 'none'
       ? undefined
@@ -279,7 +280,9 @@ export async function checkTraces(
         );
     } else {
       figures.tracesAbsentUndecided = absentUndecided;
-      notes.push(`${absentUndecided} acknowledged trace(s) absent: sampled out or lost, it cannot be told (${samplingAccount.note})`);
+      notes.push(
+        `${absentUndecided} acknowledged trace(s) absent: sampled out or lost, it cannot be told (${samplingAccount.note})`,
+      );
     }
   }
   const base = {

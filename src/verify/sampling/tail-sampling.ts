@@ -199,7 +199,7 @@ export function samplingOracle(collectorConfig: string | undefined, shape: Trace
   const decisionWaitMs = durationMs(ts.decision_wait ?? '30s');
   return {
     kind: 'predict',
-    describe: `tail_sampling ${inTraces[0]}: ${names.join(', ')}; decision_wait ${decisionWaitMs / 1000} s`,
+    describe: `${inTraces[0]}: ${names.join(', ')}; decision_wait ${decisionWaitMs / 1000} s`,
     decisionWaitMs,
     keep: (seq, id) => !drops.some((d) => d(seq, id)) && samples.some((d) => d(seq, id)),
   };
@@ -226,7 +226,11 @@ export type TraceSampling =
  * effective configurations; undefined when unknown). Every such collector must sample alike: a trace is
  * decided by whichever one receives it.
  */
-export function traceSamplingOf(configs: readonly (string | undefined)[], shape: TraceShape, runId: string): TraceSampling {
+export function traceSamplingOf(
+  configs: readonly (string | undefined)[],
+  shape: TraceShape,
+  runId: string,
+): TraceSampling {
   const oracles = configs.map((c) => samplingOracle(c, shape));
   const first = oracles[0];
   if (first === undefined || oracles.every((o) => o.kind === 'none')) return { kind: 'none' };
@@ -235,11 +239,15 @@ export function traceSamplingOf(configs: readonly (string | undefined)[], shape:
   if (oracles.some((o) => o.kind === 'none'))
     return {
       kind: 'unsupported',
-      reason: 'some collectors exporting to the backends tail-sample traces and others do not (or their configuration is unknown)',
+      reason:
+        'some collectors exporting to the backends tail-sample traces and others do not (or their configuration is unknown)',
     };
   const sections = new Set(configs.map((c) => JSON.stringify(tailSamplingSection(c))));
   if (sections.size > 1)
-    return { kind: 'unsupported', reason: 'the collectors exporting to the backends sample with different tail_sampling settings' };
+    return {
+      kind: 'unsupported',
+      reason: 'the collectors exporting to the backends sample with different tail_sampling settings',
+    };
   const oracle = first as Extract<SamplingOracle, { kind: 'predict' }>;
   const tag = runTag(runId);
   const id = new Uint8Array(16);
@@ -253,7 +261,9 @@ export function traceSamplingOf(configs: readonly (string | undefined)[], shape:
 
 function tailSamplingSection(config: string | undefined): unknown {
   const c = parse(config ?? '') as { processors?: Record<string, unknown> } | null;
-  return Object.entries(c?.processors ?? {}).filter(([name]) => name === 'tail_sampling' || name.startsWith('tail_sampling/'));
+  return Object.entries(c?.processors ?? {}).filter(
+    ([name]) => name === 'tail_sampling' || name.startsWith('tail_sampling/'),
+  );
 }
 
 /** How many of the seqs in `ranges` the sampling keeps (all of them when nothing samples). */

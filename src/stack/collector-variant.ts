@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseDocument, isMap, isSeq, type Document } from 'yaml';
-import { configurationError } from '../../harness-error.js';
-import { Fields } from '../../options/fields.js';
-import { renderTemplate } from '../docker/render-config.js';
+import { configurationError } from '../harness-error.js';
+import { Fields } from '../options/fields.js';
+import { renderTemplate } from './docker/render-config.js';
 
 /** The seed configuration as written; every other variant is an overlay on it. */
 export const SEED_VARIANT = 'seed';
@@ -42,9 +42,14 @@ export function loadVariant(
   const valid = listVariants(phaseDir);
   if (!valid.includes(name)) throw configurationError('--variant', `one of ${valid.join(', ')}`, name);
   const file = join(phaseDir, 'variants', `${name}.yaml`);
-  const text = renderTemplate(readFileSync(file, 'utf8'), values, `stacks/phase1/variants/${name}.yaml`, {
-    allowUnused: true,
-  });
+  const text = renderTemplate(
+    readFileSync(file, 'utf8'),
+    values,
+    `stacks/${basename(phaseDir)}/variants/${name}.yaml`,
+    {
+      allowUnused: true,
+    },
+  );
   return parseVariant(name, text, file);
 }
 

@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Catalog } from '../../images/catalog-types.js';
+import { loadCatalog } from '../../images/catalog.js';
+import type { Signal } from '../../load/ledger.js';
+import { stacksDir } from '../../paths.js';
+import { applyVariant, loadVariant, SEED_VARIANT } from '../collector-variant.js';
+import { renderTemplate } from '../docker/render-config.js';
+import {
+  component,
+  configPath,
+  dataDir,
+  lokiService,
+  ownerOf,
+  prometheusService,
+  READY_TIMEOUT_MS,
+  tempoService,
+} from '../docker/services.js';
+import type { ServiceDefinition, StackDefinition } from '../docker/stack-definition.js';
+import { createTopics, type GroupSpec, type TopicSpec } from './kafka-admin.js';
+
+export function phase2Dir(): string {
+  return join(stacksDir(), 'phase2');
+}
+
+/** Seed 002 "Topic Design": one topic per signal, 12 partitions, 24 h retention. */
+export const PARTITIONS = 12;
+export const TOPICS: Readonly<Record<Signal, TopicSpec>> = {
+  traces: { name: 'otlp-traces', partitions: PARTITIONS, retentionMs: 86_400_000 },
+  metrics: { name: 'otlp-metrics', partitions: PARTITIONS, retentionMs: 86_400_000 },
+  logs: { name: 'otlp-logs', partitions: PARTITIONS, retentionMs: 86_400_000 },
+};
+/** The processors' consumer groups (stacks/phase2/processor.yaml). */
+export const GROUPS: Readonly<Record<Signal, string>> = {
+  traces: 'trace-processors',
+  metrics: 'metric-processors',
+  logs: 'log-processors',
+};
+/** Kafka's EXTERNAL listener with `--ports standard` (its INTERNAL one has the seed's 9092). */
+export const STANDARD_KAFKA_PORT = 29092;
+
+export interface Phase2Options {
+  gateways: number;
+  processors: number;
+  /** Kafka's EXTERNAL listener port, the same inside the container and on 127.0.0.1. */
+  kafkaPort: number;
+  /** Processor variant: `seed` or an overlay in stacks/phase2/variants. */
+  variant?: string;
+  /** A user's own collector configurations (YAML text) per role, used as they are. */
+  collectorConfigs?: { gateway?: string; processor?: string };
+}
+
+const gatewayName = (i: number) => `gateway-${i}`;
+const processorName = (i: number) => `processor-${i}`;
+
+/** The definition of gateway `i` (1-based): also what a scale-up starts. */
+export function gatewayService(catalog: Catalog, config: string, i: number): ServiceDefinition {
+  const otelcol = component(catalog, 'otelcol');
+  return {
+    name: gatewayName(i),
+    component: 'otelcol',
+    // Every gateway answers to otel-gateway: HAProxy's server-template and Prometheus find them by it.
+    aliases: ['otel-gateway', gatewayName(i)],
+    env: { GOMEMLIMIT: '1100MiB' },
+    files: [{ target: configPath(otelcol), content: config }],
+    volumes: [],
+    ports: [
+      { container: 8888, label: `Gateway ${i} metrics`, scheme: 'http', path: '/metrics' },
+      { container: 13133, label: `Gateway ${i} health`, scheme: 'http', path: '/health' },
+    ],
+    readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
+    resources: { memoryGiB: 1.5, cpu: 2 },
+    dependsOn: ['kafka'],
+  };
+}
+
+/** The definition of processor `i` (1-based). */
+export function processorService(catalog: Catalog, config: string, i: number): ServiceDefinition {
+  const otelcol = component(catalog, 'otelcol');
+  return {
+    name: processorName(i),
+    component: 'otelcol',
+    aliases: ['otel-processor', processorName(i)],
+    env: { GOMEMLIMIT: '2200MiB' },
+    files: [{ target: configPath(otelcol), content: config }],
+    volumes: [],
+    ports: [
+      { container: 8888, label: `Processor ${i} metrics`, scheme: 'http', path: '/metrics' },
+      { container: 13133, label: `Processor ${i} health`, scheme: 'http', path: '/health' },
+    ],
+    readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
+    resources: { memoryGiB: 2.5, cpu: 2 },
+    dependsOn: ['kafka', 'tempo', 'mimir', 'loki'],
+  };
+}
+
+/** The stack's collector configurations: the seed's (with a processor variant), or the user's. */
+export function phase2Configs(options: Phase2Options): { gateway: string; processor: string } {
+  const dir = phase2Dir();
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  const variant = loadVariant(dir, options.variant ?? SEED_VARIANT);
+  return {
+    gateway:
+      options.collectorConfigs?.gateway ?? renderTemplate(read('gateway.yaml'), {}, 'stacks/phase2/gateway.yaml'),
+    processor:
+      options.collectorConfigs?.processor ??
+      applyVariant(renderTemplate(read('processor.yaml'), {}, 'stacks/phase2/processor.yaml'), variant),
+  };
+}
+
+/**
+ * Phase 2 of the seeds (001 "Phase 2: Adding Kafka for Reliability", 002 Part II): HAProxy → gateway
+ * collectors → Kafka (KRaft) → processor collectors with tail sampling → Tempo, Mimir, Loki; Prometheus
+ * monitors the stack itself. Configuration files come from stacks/phase2 (Tempo's and Loki's are Phase 1's,
+ * unchanged); paths and users from the catalog's layouts.
+ */
+export function phase2Definition(options: Phase2Options, catalog: Catalog = loadCatalog()): StackDefinition {
+  const dir = phase2Dir();
+  const read = (file: string, from = dir) => readFileSync(join(from, file), 'utf8');
+  const phase1 = join(stacksDir(), 'phase1');
+  const configs = phase2Configs(options);
+  const kafka = component(catalog, 'kafka');
+  const mimir = component(catalog, 'mimir');
+  const haproxy = component(catalog, 'haproxy');
+  const topics = Object.values(TOPICS);
+
+  const kafkaService: ServiceDefinition = {
+    name: 'kafka',
+    component: 'kafka',
+    aliases: ['kafka'],
+    env: { KAFKA_HEAP_OPTS: '-Xms256m -Xmx768m' },
+    files: [
+      {
+        target: configPath(kafka),
+        content: renderTemplate(
+          read('kafka-server.properties'),
+          { 'kafka.externalPort': String(options.kafkaPort) },
+          'stacks/phase2/kafka-server.properties',
+        ),
+      },
+    ],
+    volumes: [{ name: 'kafka-data', target: dataDir(kafka), owner: ownerOf(kafka) }],
+    ports: [
+      { container: options.kafkaPort, label: 'Kafka', scheme: 'grpc', sameOnHost: true },
+      { container: 9404, label: 'Kafka metrics', scheme: 'http', path: '/metrics' },
+    ],
+    // The JMX exporter answers as soon as the JVM runs; the broker is ready when it creates the topics.
+    readiness: { port: 9404, path: '/metrics', timeoutMs: READY_TIMEOUT_MS.kafka },
+    afterReady: async (ctx) => {
+      ctx.progress(`creating topics ${topics.map((t) => t.name).join(', ')} (${PARTITIONS} partitions, 24 h)`);
+      await createTopics([`127.0.0.1:${options.kafkaPort}`], topics, {
+        timeoutMs: READY_TIMEOUT_MS.kafka,
+        signal: ctx.signal,
+      });
+    },
+    resources: { memoryGiB: 1.5, cpu: 2 },
+    dependsOn: [],
+  };
+
+  const mimirService: ServiceDefinition = {
+    name: 'mimir',
+    component: 'mimir',
+    aliases: ['mimir'],
+    command: [`-config.file=${configPath(mimir)}`],
+    env: {},
+    files: [{ target: configPath(mimir), content: renderTemplate(read('mimir.yaml'), {}, 'stacks/phase2/mimir.yaml') }],
+    volumes: [{ name: 'mimir-data', target: dataDir(mimir), owner: ownerOf(mimir) }],
+    ports: [{ container: 9009, label: 'Mimir', scheme: 'http', standardHostPort: 9009 }],
+    readiness: { port: 9009, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
+    resources: { memoryGiB: 2, cpu: 2 },
+    dependsOn: [],
+  };
+
+  const gateways = Array.from({ length: options.gateways }, (_, k) => gatewayService(catalog, configs.gateway, k + 1));
+  const processors = Array.from({ length: options.processors }, (_, k) =>
+    processorService(catalog, configs.processor, k + 1),
+  );
+
+  const haproxyService: ServiceDefinition = {
+    name: 'haproxy',
+    component: 'haproxy',
+    aliases: ['haproxy'],
+    env: {},
+    files: [
+      { target: configPath(haproxy), content: renderTemplate(read('haproxy.cfg'), {}, 'stacks/phase2/haproxy.cfg') },
+    ],
+    volumes: [],
+    ports: [
+      { container: 4317, label: 'OTLP gRPC', scheme: 'grpc', standardHostPort: 4317 },
+      { container: 4318, label: 'OTLP HTTP', scheme: 'http', standardHostPort: 4318 },
+      { container: 8404, label: 'HAProxy stats', scheme: 'http', path: '/stats', standardHostPort: 8404 },
+    ],
+    readiness: { port: 8404, path: '/stats', timeoutMs: READY_TIMEOUT_MS.collector },
+    resources: { memoryGiB: 0.5, cpu: 2 },
+    dependsOn: gateways.map((g) => g.name),
+  };
+
+  const prometheus = prometheusService(
+    catalog,
+    renderTemplate(read('prometheus.yml'), {}, 'stacks/phase2/prometheus.yml'),
+    [],
+  );
+  prometheus.resources = { memoryGiB: 2, cpu: 1 };
+
+  const collectors = [
+    ...gateways.map((g) => ({ service: g.name, role: 'gateway', metricsPort: 8888, exportsToBackends: false })),
+    ...processors.map((p) => ({ service: p.name, role: 'processor', metricsPort: 8888, exportsToBackends: true })),
+  ];
+  const configured =
+    options.collectorConfigs?.gateway !== undefined || options.collectorConfigs?.processor !== undefined
+      ? ', your collector configuration'
+      : (options.variant ?? SEED_VARIANT) === SEED_VARIANT
+        ? ''
+        : `, processor variant: ${options.variant}`;
+  return {
+    phase: 2,
+    topology: 'phase2',
+    title: `Phase 2 (${options.gateways} gateway${options.gateways === 1 ? '' : 's'}, ${options.processors} processor${options.processors === 1 ? '' : 's'}${configured})`,
+    services: [
+      kafkaService,
+      tempoService(catalog, renderTemplate(read('tempo.yaml', phase1), {}, 'stacks/phase1/tempo.yaml')),
+      mimirService,
+      lokiService(catalog, renderTemplate(read('loki.yaml', phase1), {}, 'stacks/phase1/loki.yaml')),
+      prometheus,
+      ...processors,
+      ...gateways,
+      haproxyService,
+    ],
+    ingest: { http: { service: 'haproxy', port: 4318 }, grpc: { service: 'haproxy', port: 4317 } },
+    collectors,
+    backends: {
+      traces: { service: 'tempo', backend: 'tempo', queryPort: 3200, metrics: { port: 3200, path: '/metrics' } },
+      metrics: { service: 'mimir', backend: 'mimir', queryPort: 9009, metrics: { port: 9009, path: '/metrics' } },
+      logs: { service: 'loki', backend: 'loki', queryPort: 3100, metrics: { port: 3100, path: '/metrics' } },
+    },
+    aliases: {
+      gateway: gatewayName(1),
+      processor: processorName(1),
+      lb: 'haproxy',
+      traces: 'tempo',
+      metrics: 'mimir',
+      logs: 'loki',
+    },
+    versions: Object.fromEntries(
+      ['otelcol', 'kafka', 'tempo', 'mimir', 'loki', 'prometheus', 'haproxy'].map((c) => [
+        c,
+        component(catalog, c).version,
+      ]),
+    ),
+  };
+}
+
+/** The consumer groups of a stack with `processors` processors, for the signals in play. */
+export function groupsOf(processors: number, signals: readonly Signal[]): GroupSpec[] {
+  return signals.map((s) => ({ group: GROUPS[s], topic: TOPICS[s].name, members: processors }));
+}

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { configurationError } from '../../harness-error.js';
+import { number, text, type OptionTable } from '../../options/option-table.js';
+import { listVariants, SEED_VARIANT } from '../collector-variant.js';
+import type { StackChoice, Topology } from '../topology.js';
+import { PARTITIONS, phase2Dir } from './definition.js';
+import { Phase2Builder, type Phase2TopologyOptions } from './phase2-builder.js';
+import { SCALABLE_ROLES } from './phase2-stack.js';
+
+/** HAProxy's server-template fills 10 slots from the gateways' alias. */
+export const MAX_GATEWAYS = 10;
+
+const ROLES = ['gateway', 'processor'] as const;
+
+export const PHASE2_OPTIONS: OptionTable = {
+  name: 'phase2',
+  title: 'Phase 2',
+  options: [
+    {
+      key: 'gateways',
+      flag: 'gateways',
+      default: '2',
+      parse: number(
+        `a whole number from 1 to ${MAX_GATEWAYS} (HAProxy's server slots)`,
+        (n) => Number.isInteger(n) && n >= 1 && n <= MAX_GATEWAYS,
+      ),
+      help: `gateway collectors behind HAProxy (1–${MAX_GATEWAYS}; the seeds run 2)`,
+    },
+    {
+      key: 'processors',
+      flag: 'processors',
+      default: '2',
+      parse: number(
+        `a whole number from 1 to ${PARTITIONS} (the partitions of each topic)`,
+        (n) => Number.isInteger(n) && n >= 1 && n <= PARTITIONS,
+      ),
+      help: `processor collectors consuming Kafka (1–${PARTITIONS}, the partitions per topic; the seeds run 2)`,
+    },
+    {
+      key: 'variant',
+      flag: 'variant',
+      default: SEED_VARIANT,
+      parse: text,
+      help: 'processor variant: seed, or a file of stacks/phase2/variants',
+    },
+  ],
+};
+
+/**
+ * Phase 2 of the seeds: HAProxy → gateway collectors → Kafka → processor collectors (tail sampling) →
+ * Tempo, Mimir, Loki, with Prometheus watching the stack; booted on Docker from images built here.
+ */
+export const phase2Topology: Topology = {
+  name: 'phase2',
+  title: 'Phase 2',
+  options: PHASE2_OPTIONS,
+  collectorRoles: ROLES,
+  check(options, choice: StackChoice) {
+    const o = options as unknown as Phase2TopologyOptions;
+    const variants = listVariants(phase2Dir());
+    if (!variants.includes(o.variant))
+      throw configurationError('--variant', `one of ${variants.join(', ')}`, o.variant);
+    for (const [role, file] of Object.entries(choice.collectorConfigs)) {
+      if (!(ROLES as readonly string[]).includes(role))
+        throw configurationError('--collector-config', `ROLE=FILE with a role of Phase 2 (${ROLES.join(', ')})`, role);
+      if (!existsSync(file))
+        throw configurationError('--collector-config', 'an existing collector configuration file', file);
+      if (role === 'processor' && o.variant !== SEED_VARIANT)
+        throw configurationError(
+          '--variant',
+          "'seed' with --collector-config processor=FILE (a variant edits the seed's configuration)",
+          o.variant,
+        );
+    }
+  },
+  faultTargets(options) {
+    const o = options as unknown as Phase2TopologyOptions;
+    const numbered = (role: string, n: number) => Array.from({ length: n }, (_, k) => `${role}-${k + 1}`);
+    return {
+      services: [
+        'haproxy',
+        'kafka',
+        'tempo',
+        'mimir',
+        'loki',
+        'prometheus',
+        ...numbered('gateway', o.gateways),
+        ...numbered('processor', o.processors),
+      ],
+      aliases: {
+        gateway: 'gateway-1',
+        processor: 'processor-1',
+        lb: 'haproxy',
+        traces: 'tempo',
+        metrics: 'mimir',
+        logs: 'loki',
+      },
+      scalable: SCALABLE_ROLES,
+    };
+  },
+  describe(options, choice) {
+    const o = options as unknown as Phase2TopologyOptions;
+    return `Phase 2 (${o.gateways} gateways, ${o.processors} processors, images: ${choice.source})`;
+  },
+  builder: (options, choice) => new Phase2Builder(options as unknown as Phase2TopologyOptions, choice),
+};
+
+/** A Phase 2 builder with defaults for what is not given. */
+export function phase2(options: Partial<Phase2TopologyOptions> = {}, choice: Partial<StackChoice> = {}): Phase2Builder {
+  return new Phase2Builder(
+    { gateways: options.gateways ?? 2, processors: options.processors ?? 2, variant: options.variant ?? SEED_VARIANT },
+    { source: 'local', images: {}, collectorConfigs: {}, manifest: undefined, ports: 'random', ...choice },
+  );
+}

@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { connectDockerEngine } from '../../docker/docker-engine.js';
+import { newRunId } from '../../docker/labels.js';
+import { ExitCode, HarnessError } from '../../harness-error.js';
+import { loadCatalog } from '../../images/catalog.js';
+import type { ImageProgress } from '../../images/image-builder.js';
+import { resolveStackImages } from '../../images/stack-images.js';
+import { SIGNALS } from '../../load/ledger.js';
+import { validateCollectorConfig } from '../collector-validate.js';
+import { bootStack } from '../docker/boot.js';
+import { freePorts } from '../docker/free-ports.js';
+import { ReadinessError } from '../docker/http-readiness.js';
+import type { StackBuilder } from '../stack.js';
+import type { StackChoice } from '../topology.js';
+import { groupsOf, phase2Configs, phase2Definition, STANDARD_KAFKA_PORT } from './definition.js';
+import { waitForUpServers } from './haproxy.js';
+import { waitForGroups } from './kafka-admin.js';
+import { Phase2Stack } from './phase2-stack.js';
+
+const silentImages: ImageProgress = { step: () => undefined, line: () => undefined };
+/** HAProxy's DNS resolution (hold valid 2 s) plus two passing checks 2 s apart, with margin. */
+const ROUTING_TIMEOUT_MS = 60_000;
+/** Consumer groups: join, sync and the first assignment of every member. */
+const GROUPS_TIMEOUT_MS = 90_000;
+
+export interface Phase2TopologyOptions {
+  gateways: number;
+  processors: number;
+  variant: string;
+}
+
+/**
+ * Builder for the Phase 2 stack: `await using stack = await phase2({ gateways: 2 }).withRunId(id).start()`.
+ * Ready means more than every container answering: HAProxy routes to every gateway and every consumer
+ * group is Stable with every processor, so that no partition moves once load starts.
+ */
+export class Phase2Builder implements StackBuilder {
+  private runId: string | undefined;
+  private signal: AbortSignal | undefined;
+  private progress: (message: string) => void = () => undefined;
+  private imageProgress: ImageProgress = silentImages;
+  private readonly images: Record<string, string>;
+  private readonly collectorConfigs: Record<string, string>;
+
+  constructor(
+    private readonly options: Phase2TopologyOptions,
+    private readonly choice: StackChoice,
+  ) {
+    this.images = { ...choice.images };
+    this.collectorConfigs = { ...choice.collectorConfigs };
+  }
+
+  withRunId(runId: string): this {
+    this.runId = runId;
+    return this;
+  }
+
+  withImages(images: Readonly<Record<string, string>>): this {
+    Object.assign(this.images, images);
+    return this;
+  }
+
+  withCollectorConfig(role: string, file: string): this {
+    this.collectorConfigs[role] = file;
+    return this;
+  }
+
+  withAbortSignal(signal: AbortSignal): this {
+    this.signal = signal;
+    return this;
+  }
+
+  withProgress(progress: (message: string) => void, images: ImageProgress = silentImages): this {
+    this.progress = progress;
+    this.imageProgress = images;
+    return this;
+  }
+
+  async start(): Promise<Phase2Stack> {
+    const engine = await connectDockerEngine();
+    const catalog = loadCatalog();
+    const [randomPort] = await freePorts(1);
+    const kafkaPort = this.choice.ports === 'standard' ? STANDARD_KAFKA_PORT : randomPort!;
+    const user = {
+      ...(this.collectorConfigs.gateway === undefined
+        ? {}
+        : { gateway: readFileSync(this.collectorConfigs.gateway, 'utf8') }),
+      ...(this.collectorConfigs.processor === undefined
+        ? {}
+        : { processor: readFileSync(this.collectorConfigs.processor, 'utf8') }),
+    };
+    const options = { ...this.options, kafkaPort, collectorConfigs: user };
+    const definition = phase2Definition(options, catalog);
+    const resolved = await resolveStackImages(engine, definition, {
+      source: this.choice.source,
+      overrides: this.images,
+      manifest: this.choice.manifest,
+      progress: this.imageProgress,
+      say: this.progress,
+    });
+    for (const [role, file] of Object.entries(this.collectorConfigs)) {
+      this.progress(`validating ${file} (${role}) with the collector's own validate command`);
+      await validateCollectorConfig(engine, resolved.images.get('otelcol')!, file);
+    }
+    const docker = await bootStack(engine, definition, {
+      runId: this.runId ?? newRunId(),
+      images: resolved.images,
+      ports: this.choice.ports,
+      progress: this.progress,
+      versions: resolved.versions,
+      ...(resolved.manifestHash === undefined ? {} : { manifestHash: resolved.manifestHash }),
+      ...(this.signal === undefined ? {} : { signal: this.signal }),
+    });
+    const broker = `127.0.0.1:${kafkaPort}`;
+    try {
+      const started = Date.now();
+      this.progress(`haproxy: waiting until it routes to ${this.options.gateways} gateway(s)`);
+      await waitForUpServers(
+        `${docker.url('haproxy', 8404)}/stats;csv`,
+        ['gw_grpc', 'gw_http'],
+        this.options.gateways,
+        {
+          timeoutMs: ROUTING_TIMEOUT_MS,
+          signal: this.signal,
+        },
+      );
+      this.progress(`kafka: waiting until every consumer group is Stable with ${this.options.processors} processor(s)`);
+      await waitForGroups([broker], groupsOf(this.options.processors, SIGNALS), {
+        timeoutMs: GROUPS_TIMEOUT_MS,
+        signal: this.signal,
+      });
+      this.progress(`Phase 2 routed and balanced in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      const logs = err instanceof ReadinessError ? await docker.logs('haproxy').catch(() => []) : [];
+      await docker.stop();
+      if (!(err instanceof ReadinessError)) throw err;
+      throw new HarnessError(`Phase 2 did not become ready: ${err.message}`, {
+        code: 'NOT_READY',
+        exitCode: ExitCode.stackFailed,
+        cause: err,
+        hint: 'the stack was removed; `otel-harness up --phase 2` shows each component as it starts',
+        ...(logs.length > 0 ? { details: `last log lines of haproxy:\n${logs.slice(-20).join('\n')}` } : {}),
+      });
+    }
+    return new Phase2Stack(docker, catalog, phase2Configs(options), broker, {
+      gateways: this.options.gateways,
+      processors: this.options.processors,
+    });
+  }
+}

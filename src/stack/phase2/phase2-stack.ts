@@ -1,0 +1,176 @@
+import type { Catalog } from '../../images/catalog-types.js';
+import type { DrainCondition } from '../../drain/drain.js';
+import { kafkaLagCondition } from '../../drain/kafka-condition.js';
+import type { Signal } from '../../load/ledger.js';
+import { KafkaLagReader } from '../../observe/kafka-lag.js';
+import { samplingOracle } from '../../verify/sampling/tail-sampling.js';
+import { traceShapeDefaults } from '../../../generators/index.js';
+import type { DockerStack } from '../docker/docker-stack.js';
+import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StartedStack } from '../stack.js';
+import { gatewayService, GROUPS, groupsOf, processorService, TOPICS } from './definition.js';
+import { waitForUpServers } from './haproxy.js';
+import { waitForGroups } from './kafka-admin.js';
+
+const KAFKA_DRAIN_POLL_MS = 3_000;
+/** After the last decision a tail sampler's batch processor holds traces up to its timeout (5 s). */
+const AFTER_DECISION_MS = 7_000;
+
+/** Roles that `scale:` can resize, and how their instances are named. */
+export const SCALABLE_ROLES = ['gateway', 'processor'] as const;
+export type ScalableRole = (typeof SCALABLE_ROLES)[number];
+
+/** What a scale action did, and how long the stack took to route to (gateways) or rebalance onto (processors) the new set. */
+export interface ScaleOutcome {
+  role: ScalableRole;
+  from: number;
+  to: number;
+  started: string[];
+  removed: string[];
+  /** ms from the change until HAProxy routed to every gateway / every group was Stable with every member. */
+  settledMs: number;
+}
+
+/**
+ * The Phase 2 stack booted on Docker: the Docker stack's roles, plus what Phase 2 adds — Kafka lag in the
+ * drain, and gateways and processors that can be scaled while load runs.
+ */
+export class Phase2Stack implements StartedStack {
+  readonly faults: FaultTarget & { scale(role: string, count: number): Promise<ScaleOutcome> };
+
+  constructor(
+    readonly docker: DockerStack,
+    private readonly catalog: Catalog,
+    private readonly configs: { gateway: string; processor: string },
+    readonly kafkaBroker: string,
+    private counts: { gateways: number; processors: number },
+  ) {
+    const inner = docker.faults;
+    this.faults = {
+      targets: () => inner.targets(),
+      resolve: (t) => inner.resolve(t),
+      kill: (t) => inner.kill(t),
+      stop: (t, grace) => inner.stop(t, grace),
+      start: (t) => inner.start(t),
+      pause: (t) => inner.pause(t),
+      unpause: (t) => inner.unpause(t),
+      disconnect: (t) => inner.disconnect(t),
+      connect: (t) => inner.connect(t),
+      throttle: (t, cpus) => inner.throttle(t, cpus),
+      ready: (t) => inner.ready(t),
+      scale: (role, count) => this.scale(role, count),
+    };
+  }
+
+  get runId(): string {
+    return this.docker.runId;
+  }
+
+  get topology(): string {
+    return this.docker.topology;
+  }
+
+  get title(): string {
+    return `Phase 2 (${this.counts.gateways} gateway${this.counts.gateways === 1 ? '' : 's'}, ${this.counts.processors} processor${this.counts.processors === 1 ? '' : 's'})`;
+  }
+
+  get resources(): StartedStack['resources'] {
+    return this.docker.resources;
+  }
+
+  describe(): StackDescription {
+    return { ...this.docker.describe(), title: this.title };
+  }
+
+  endpoints(): StackEndpoints {
+    return this.docker.endpoints();
+  }
+
+  endpointList(): Endpoint[] {
+    return [...this.docker.endpointList(), { service: 'kafka', label: 'Kafka bootstrap', address: this.kafkaBroker }];
+  }
+
+  /** Collector queues (gateways and processors), then Kafka lag 0 held for the tail sampler's decision wait. */
+  drainConditions(signals: readonly Signal[]): DrainCondition[] {
+    const reader = new KafkaLagReader([this.kafkaBroker], groupsOf(0, signals));
+    const oracle = samplingOracle(this.configs.processor, traceShapeDefaults());
+    const holdMs =
+      signals.includes('traces') && oracle.kind === 'predict' ? oracle.decisionWaitMs + AFTER_DECISION_MS : 0;
+    return [
+      ...this.docker.drainConditions(signals),
+      kafkaLagCondition({ name: 'kafka', read: () => reader.read(), pollMs: KAFKA_DRAIN_POLL_MS, holdMs }),
+    ];
+  }
+
+  logs(component: string): Promise<string[]> {
+    return this.docker.logs(component);
+  }
+
+  /**
+   * Resizes a role to `count` instances while the stack runs: new gateways join HAProxy through the
+   * otel-gateway alias, new processors join the consumer groups; removed ones are stopped gracefully
+   * (SIGTERM, 30 s). Waits until the stack routes to / rebalanced onto the new set.
+   */
+  async scale(role: string, count: number): Promise<ScaleOutcome> {
+    if (!(SCALABLE_ROLES as readonly string[]).includes(role))
+      throw new Error(`scale: '${role}' cannot be scaled (roles: ${SCALABLE_ROLES.join(', ')})`);
+    const r = role as ScalableRole;
+    const from = r === 'gateway' ? this.counts.gateways : this.counts.processors;
+    if (count < 1) throw new Error(`scale: ${role} needs at least one instance`);
+    if (r === 'processor' && count > TOPICS.traces.partitions)
+      throw new Error(`scale: more processors than partitions (${TOPICS.traces.partitions}) leaves some idle`);
+    const started: string[] = [];
+    const removed: string[] = [];
+    const changedAt = Date.now();
+    for (let i = from + 1; i <= count; i++) {
+      const def =
+        r === 'gateway'
+          ? gatewayService(this.catalog, this.configs.gateway, i)
+          : processorService(this.catalog, this.configs.processor, i);
+      await this.docker.addService(def);
+      this.docker.definition.collectors.push({
+        service: def.name,
+        role: r,
+        metricsPort: 8888,
+        exportsToBackends: r === 'processor',
+      });
+      started.push(def.name);
+    }
+    for (let i = from; i > count; i--) {
+      const name = `${r}-${i}`;
+      await this.docker.removeService(name, 30);
+      const at = this.docker.definition.collectors.findIndex((c) => c.service === name);
+      if (at >= 0) this.docker.definition.collectors.splice(at, 1);
+      removed.push(name);
+    }
+    if (r === 'gateway') this.counts.gateways = count;
+    else this.counts.processors = count;
+    await this.settle(r);
+    return { role: r, from, to: count, started, removed, settledMs: Date.now() - changedAt };
+  }
+
+  /** Waits until HAProxy routes to every gateway, or every consumer group is Stable with every processor. */
+  async settle(role: ScalableRole, timeoutMs = 120_000): Promise<void> {
+    if (role === 'gateway') {
+      await waitForUpServers(
+        `${this.docker.url('haproxy', 8404)}/stats;csv`,
+        ['gw_grpc', 'gw_http'],
+        this.counts.gateways,
+        {
+          timeoutMs,
+        },
+      );
+    } else {
+      await waitForGroups([this.kafkaBroker], groupsOf(this.counts.processors, Object.keys(GROUPS) as Signal[]), {
+        timeoutMs,
+      });
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.docker.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

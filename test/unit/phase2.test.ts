@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { traceShapeDefaults } from '../../generators/index.js';
+import { kafkaLagCondition } from '../../src/drain/kafka-condition.js';
+import { HarnessError } from '../../src/harness-error.js';
+import { loadCatalog } from '../../src/images/catalog.js';
+import { lagTotals, partitionLags } from '../../src/observe/kafka-lag.js';
+import { bootLayers } from '../../src/stack/docker/stack-definition.js';
+import { groupsOf, phase2Configs, phase2Definition } from '../../src/stack/phase2/definition.js';
+import { resolveStack } from '../../src/stack/stack-options.js';
+import { traceSamplingOf } from '../../src/verify/sampling/tail-sampling.js';
+
+const catalog = loadCatalog();
+
+function usage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(HarnessError);
+    expect((err as HarnessError).exitCode).toBe(2);
+    return (err as HarnessError).message;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('the Phase 2 stack definition', () => {
+  const def = phase2Definition({ gateways: 3, processors: 2, kafkaPort: 41234 }, catalog);
+
+  it('boots Kafka and the backends first, then processors and gateways, and HAProxy in front last', () => {
+    const layers = bootLayers(def.services).map((l) => l.map((s) => s.name).sort());
+    expect(layers).toEqual([
+      ['kafka', 'loki', 'mimir', 'prometheus', 'tempo'],
+      ['gateway-1', 'gateway-2', 'gateway-3', 'processor-1', 'processor-2'],
+      ['haproxy'],
+    ]);
+    expect(def.ingest).toEqual({ http: { service: 'haproxy', port: 4318 }, grpc: { service: 'haproxy', port: 4317 } });
+    expect(def.backends.metrics).toMatchObject({ backend: 'mimir', queryPort: 9009 });
+    expect(def.collectors.map((c) => `${c.service}:${c.role}:${c.exportsToBackends}`)).toEqual([
+      'gateway-1:gateway:false',
+      'gateway-2:gateway:false',
+      'gateway-3:gateway:false',
+      'processor-1:processor:true',
+      'processor-2:processor:true',
+    ]);
+  });
+
+  it('gives every gateway the alias HAProxy resolves, and Kafka the same port inside and out', () => {
+    for (const g of def.services.filter((s) => s.name.startsWith('gateway-')))
+      expect(g.aliases).toContain('otel-gateway');
+    const kafka = def.services.find((s) => s.name === 'kafka')!;
+    expect(kafka.ports.find((p) => p.label === 'Kafka')).toMatchObject({ container: 41234, sameOnHost: true });
+    expect(kafka.files[0]!.content).toContain('advertised.listeners=INTERNAL://kafka:9092,EXTERNAL://127.0.0.1:41234');
+    expect(kafka.afterReady).toBeDefined();
+    const haproxy = def.services.find((s) => s.name === 'haproxy')!.files[0]!.content;
+    expect(haproxy).toContain('server-template gw 1-10 otel-gateway:4317 proto h2');
+    expect(haproxy).toContain('tcp-check send GET');
+  });
+
+  it('partitions traces by id at the gateways and tail-samples at the processors as the seed does', () => {
+    const configs = phase2Configs({ gateways: 1, processors: 1, kafkaPort: 1 });
+    const gateway = parse(configs.gateway) as { exporters: Record<string, { partition_traces_by_id?: boolean }> };
+    expect(gateway.exporters['kafka/traces']!.partition_traces_by_id).toBe(true);
+    const sampling = traceSamplingOf([configs.processor, configs.processor], traceShapeDefaults(), 'r');
+    expect(sampling.kind).toBe('predict');
+    if (sampling.kind === 'predict') {
+      expect(sampling.decisionWaitMs).toBe(10_000);
+      expect(sampling.describe).toMatch(
+        /errors \(status_code\), slow-traces \(latency\), probabilistic \(probabilistic\)/,
+      );
+    }
+    // Processors that sample differently (or one that does not) cannot be predicted.
+    const other = configs.processor.replace('sampling_percentage: 10', 'sampling_percentage: 20');
+    expect(traceSamplingOf([configs.processor, other], traceShapeDefaults(), 'r').kind).toBe('unsupported');
+    expect(traceSamplingOf([configs.processor, undefined], traceShapeDefaults(), 'r').kind).toBe('unsupported');
+    expect(traceSamplingOf([configs.gateway], traceShapeDefaults(), 'r').kind).toBe('none');
+  });
+
+  it('names the consumer groups per signal', () => {
+    expect(groupsOf(2, ['traces', 'logs'])).toEqual([
+      { group: 'trace-processors', topic: 'otlp-traces', members: 2 },
+      { group: 'log-processors', topic: 'otlp-logs', members: 2 },
+    ]);
+  });
+});
+
+describe('Phase 2 options', () => {
+  it('refuses no gateway, more processors than partitions and a Phase 1 option, each with exit 2', () => {
+    expect(resolveStack({ phase: '2' }, {}, undefined).options).toMatchObject({ gateways: 2, processors: 2 });
+    expect(usage(() => resolveStack({ phase: '2', gateways: '0' }, {}, undefined))).toMatch(/--gateways/);
+    expect(usage(() => resolveStack({ phase: '2', processors: '13' }, {}, undefined))).toMatch(
+      /--processors is invalid, expected a whole number from 1 to 12/,
+    );
+    expect(usage(() => resolveStack({ phase: '2', traces: 'jaeger' }, {}, undefined))).toMatch(/--traces/);
+    expect(
+      usage(() => resolveStack({ phase: '2', 'collector-config': 'collector=/etc/hosts' }, {}, undefined)),
+    ).toMatch(/--collector-config is invalid, expected ROLE=FILE with a role of Phase 2/);
+  });
+});
+
+describe('Kafka lag', () => {
+  it('is log end − committed per partition, or − the log start before the group commits', () => {
+    const lags = partitionLags(
+      'g',
+      't',
+      [
+        { partition: 1, high: '120', low: '0' },
+        { partition: 0, high: '50', low: '10' },
+        { partition: 2, high: '7', low: '0' },
+      ],
+      [
+        { partition: 0, offset: '-1' },
+        { partition: 1, offset: '100' },
+        { partition: 2, offset: '7' },
+      ],
+    );
+    expect(lags.map((l) => [l.partition, l.lag])).toEqual([
+      [0, 40],
+      [1, 20],
+      [2, 0],
+    ]);
+    expect(lagTotals(lags)).toEqual({ 'g/t': 60 });
+  });
+
+  it('drains only once lag is 0, the log ends are still, and that has held for the hold time', async () => {
+    let t = 0;
+    let readings: ReturnType<typeof partitionLags>[] = [];
+    const condition = kafkaLagCondition({
+      name: 'kafka',
+      read: () => Promise.resolve(readings.shift() ?? []),
+      pollMs: 1,
+      holdMs: 10_000,
+      now: () => t,
+    });
+    const at = (high: string, committed: string) =>
+      partitionLags(
+        'trace-processors',
+        'otlp-traces',
+        [{ partition: 0, high, low: '0' }],
+        [{ partition: 0, offset: committed }],
+      );
+    readings = [at('100', '90'), at('100', '100'), at('100', '100'), at('100', '100'), []];
+    const first = await condition.check();
+    expect(first).toMatchObject({
+      idle: false,
+      queued: [{ queue: 'consumer group trace-processors/otlp-traces', size: 10 }],
+    });
+    t = 1_000;
+    expect((await condition.check()).idle).toBe(false); // lag 0, log end first seen still: the hold starts
+    t = 5_000;
+    expect((await condition.check()).idle).toBe(false);
+    t = 12_000;
+    expect((await condition.check()).idle).toBe(true);
+    // Offsets that cannot be read are never taken as 0.
+    expect((await condition.check()).unobservable).toMatch(/no partition offsets/);
+  });
+});
