@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DockerEngine } from '../docker/docker-engine.js';
 import { ExitCode, HarnessError } from '../harness-error.js';
@@ -95,6 +95,7 @@ export class ImageBuilder {
       progress.step(spec.name, `${current} (still working, ${elapsed}s)`);
     }, HEARTBEAT_MS);
     heartbeat.unref();
+    let rootfsPath: string | undefined;
     const ctx: RecipeContext = {
       spec,
       workDir: join(this.options.cacheDir, 'build', `${spec.name}-${spec.tag ?? spec.version}`),
@@ -113,7 +114,8 @@ export class ImageBuilder {
       const result = await runRecipe(spec.recipe, ctx);
       ctx.step('assembling the image filesystem');
       const sources = await this.rootfsSources(spec, result, ctx);
-      const rootfsPath = join(ctx.workDir, 'rootfs.tar');
+      // Per process: two builds of the same component must not stream each other's half-written archive.
+      rootfsPath = join(ctx.workDir, `rootfs-${process.pid}.tar`);
       await writeRootfsArchive(planRootfs(spec.image, sources), rootfsPath);
       const labels = {
         [IMAGE_LABEL.component]: spec.name,
@@ -127,6 +129,8 @@ export class ImageBuilder {
       await dockerBuild(this.engine.dockerode, context as unknown as NodeJS.ReadableStream, ref, ctx.line);
     } finally {
       clearInterval(heartbeat);
+      // The archive is only the build context (up to a few hundred MB); the image holds its content.
+      if (rootfsPath !== undefined) await rm(rootfsPath, { force: true });
     }
     return { component: spec.name, ref, cached: false, seconds: (Date.now() - started) / 1000 };
   }

@@ -58,6 +58,31 @@ async function repack(archive: NodeJS.ReadableStream): Promise<NodeJS.ReadableSt
   return pack as unknown as NodeJS.ReadableStream;
 }
 
+/** Runs `cmd` in a throwaway container of `image` (its own entrypoint unless one is given); exit code and output. */
+async function runInImage(
+  image: string,
+  cmd: string[],
+  entrypoint?: string[],
+): Promise<{ exitCode: number; output: string; user: string }> {
+  const { dockerode } = await connectDockerEngine();
+  const container = await dockerode.createContainer({
+    Image: image,
+    Cmd: cmd,
+    ...(entrypoint === undefined ? {} : { Entrypoint: entrypoint }),
+    Tty: true,
+    Labels: { 'io.otel-harness.run': 'images-e2e' },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const output = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
+    const info = await container.inspect();
+    return { exitCode: StatusCode, output, user: info.Config.User };
+  } finally {
+    await container.remove({ force: true, v: true });
+  }
+}
+
 describe('local images', () => {
   it('are current builds of the catalog recipes, labelled with their upstream image', async () => {
     const { dockerode } = await connectDockerEngine();
@@ -85,4 +110,29 @@ describe('local images', () => {
       for (const file of spec.image.files) expect(stats[file.to], file.to).toBeDefined();
     },
   );
+
+  it('run dynamically linked programs from Debian packages without a base OS (haproxy with its Prometheus exporter, the JRE)', async () => {
+    const haproxy = await runInImage(localImageRef(catalog.components.get('haproxy')!), ['haproxy', '-vv']);
+    expect(haproxy.exitCode, haproxy.output).toBe(0);
+    expect(haproxy.output).toMatch(/HAProxy version 2\.6\.12/);
+    expect(haproxy.output).toContain('Built with the Prometheus exporter as a service');
+    const kafka = catalog.components.get('kafka')!;
+    const java = await runInImage(localImageRef(kafka), ['-c', 'id -un && java -version'], ['/bin/sh']);
+    expect(java.exitCode, java.output).toBe(0);
+    expect(java.output).toMatch(/^appuser\r?$/m);
+    expect(java.output).toMatch(/openjdk version "17\./);
+    const storage = await runInImage(
+      localImageRef(kafka),
+      ['-c', "java -cp '/opt/kafka/libs/*' kafka.tools.StorageTool random-uuid"],
+      ['/bin/sh'],
+    );
+    expect(storage.exitCode, storage.output).toBe(0);
+    expect(storage.output.trim()).toMatch(/^[A-Za-z0-9_-]{22}$/m);
+  });
+
+  it('stamp Mimir with the version, branch and revision of its upstream build', async () => {
+    const mimir = await runInImage(localImageRef(catalog.components.get('mimir')!), ['-version']);
+    expect(mimir.exitCode, mimir.output).toBe(0);
+    expect(mimir.output).toContain('Mimir, version 3.0.5 (branch: main, revision: aced80d74930)');
+  });
 });
