@@ -170,7 +170,7 @@ export async function runLoadStep(
         pollMs: 250,
         timeoutMs: plan.canaryTimeoutMs,
         stop: canaryStop.signal,
-        ...(canarySampling.kind === 'predict' ? { traceKeep: canarySampling.keep } : {}),
+        ...(canarySampling.kind === 'predict' ? { traceKeep: (seq: number) => canarySampling.keep(seq) } : {}),
       },
     );
     const live = new LiveCounters();
