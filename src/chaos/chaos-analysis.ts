@@ -45,6 +45,12 @@ export interface StackFacts {
   retryMaxElapsedMs: number;
   /** Per signal, the first exporter of its pipeline whose queue is in memory (no file_storage), if any. */
   inMemoryExporter: Partial<Record<Signal, string>>;
+  /** The role of the fault's target when it is a collector ('collector', 'gateway', 'processor'). */
+  role?: string | undefined;
+  /** The target's traces pipeline tail-samples, waiting this long before deciding. */
+  decisionWaitMs?: number | undefined;
+  /** The target reads its input from Kafka (a consumer group: uncommitted records are read again). */
+  readsKafka?: boolean;
 }
 
 const BUCKET_MS = 1_000;
@@ -152,16 +158,25 @@ function ackWindow(a: Attribution): string {
 export function explain(e: ChaosEvent, signal: Signal, a: Attribution, facts: StackFacts): string[] {
   const out: string[] = [];
   const window = ackWindow(a);
-  const collector = e.target === 'otelcol';
+  const collector = e.target === 'otelcol' || facts.role !== undefined;
   if (a.lost > 0) {
     const inMemory = facts.inMemoryExporter[signal];
-    if (collector && (e.action === 'kill' || e.action === 'restart') && inMemory !== undefined) {
+    if (collector && e.action === 'kill' && signal === 'traces' && facts.decisionWaitMs !== undefined) {
+      out.push(
+        `${a.lost} ${noun[signal]} lost at the SIGKILL of ${e.target}${window}: its tail sampler held these traces for decision_wait (${facts.decisionWaitMs / 1000} s) and returns as soon as a trace is buffered, so ${facts.readsKafka === true ? 'their Kafka offsets were already committed' : 'they were already acknowledged'} — traces through a tail sampler are at-most-once across a crash.`,
+      );
+    } else if (
+      collector &&
+      !facts.readsKafka &&
+      (e.action === 'kill' || e.action === 'restart') &&
+      inMemory !== undefined
+    ) {
       out.push(
         `${a.lost} ${noun[signal]} lost at the ${e.action}${window}: the ${inMemory} exporter has no persistent sending queue, its queue is in memory.`,
       );
     } else if (collector && e.action === 'kill' && facts.batchTimeoutMs !== undefined) {
       out.push(
-        `${a.lost} ${noun[signal]} lost at the SIGKILL${window}: the batch processor acknowledges before the persistent queue sees the data and held it in memory (up to its ${facts.batchTimeoutMs / 1000} s timeout) when the process died.`,
+        `${a.lost} ${noun[signal]} lost at the SIGKILL${window}: the batch processor acknowledges before ${facts.role === 'gateway' ? 'Kafka has the data' : 'the persistent queue sees the data'} and held it in memory (up to its ${facts.batchTimeoutMs / 1000} s timeout) when the process died.`,
       );
     } else if (
       !collector &&
@@ -177,7 +192,13 @@ export function explain(e: ChaosEvent, signal: Signal, a: Attribution, facts: St
   }
   if (a.duplicates > 0) {
     out.push(
-      `${a.duplicates} ${noun[signal]} stored twice after the ${e.action} of ${e.target}: ${collector ? 'the persistent queue re-sent batches whose export had completed but was not yet marked done (at-least-once delivery)' : 'the collector re-sent batches whose first attempt had reached the backend (retry after a timeout)'}.`,
+      `${a.duplicates} ${noun[signal]} stored twice after the ${e.action} of ${e.target}: ${
+        facts.readsKafka === true
+          ? 'Kafka delivered again the records after the last offset it had committed (at-least-once delivery)'
+          : collector
+            ? 'the persistent queue re-sent batches whose export had completed but was not yet marked done (at-least-once delivery)'
+            : 'the collector re-sent batches whose first attempt had reached the backend (retry after a timeout)'
+      }.`,
     );
   }
   return out;
@@ -193,6 +214,8 @@ export function analyseChaos(input: {
   verification: Partial<Record<Signal, SignalVerification>>;
   queue: readonly { tMs: number; size: number }[];
   facts: StackFacts;
+  /** Facts of a fault's own target (a collector's configuration and role); `facts` otherwise. */
+  factsFor?: (target: string) => StackFacts | undefined;
 }): ChaosReport {
   const faults: FaultAnalysis[] = input.events.map(unanalysed);
   const unattributed: ChaosReport['unattributed'] = {};
@@ -252,7 +275,7 @@ export function analyseChaos(input: {
   }
   for (const f of faults) {
     for (const [signal, a] of Object.entries(f.attributed) as [Signal, Attribution][])
-      f.explanations.push(...explain(f, signal, a, input.facts));
+      f.explanations.push(...explain(f, signal, a, input.factsFor?.(f.target) ?? input.facts));
   }
   return { variant: input.facts.variant, faults, unattributed };
 }

@@ -8,14 +8,15 @@ import type { StackFacts } from './chaos-analysis.js';
  * pipelines (and its timeout), the exporters' retry max_elapsed_time, and which signal's exporter keeps
  * its queue in memory. Read from the rendered config.
  */
-export function stackFactsOf(collectorConfig: string, variant: string): StackFacts {
+export function stackFactsOf(collectorConfig: string, variant: string, role?: string): StackFacts {
   const config = parse(collectorConfig) as {
-    processors?: Record<string, { timeout?: string } | null>;
+    receivers?: Record<string, unknown>;
+    processors?: Record<string, { timeout?: string; decision_wait?: string } | null>;
     exporters?: Record<
       string,
       { retry_on_failure?: { max_elapsed_time?: string }; sending_queue?: { storage?: string } } | null
     >;
-    service?: { pipelines?: Record<string, { processors?: string[]; exporters?: string[] }> };
+    service?: { pipelines?: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }> };
   };
   const usesBatch = Object.values(config.service?.pipelines ?? {}).some((p) =>
     (p.processors ?? []).some((n) => n === 'batch' || n.startsWith('batch/')),
@@ -32,8 +33,17 @@ export function stackFactsOf(collectorConfig: string, variant: string): StackFac
     );
     if (name !== undefined) inMemoryExporter[signal] = name;
   }
+  const traces = config.service?.pipelines?.traces;
+  const sampler = (traces?.processors ?? []).find((n) => n === 'tail_sampling' || n.startsWith('tail_sampling/'));
+  const receivers = Object.values(config.service?.pipelines ?? {}).flatMap((p) => p.receivers ?? []);
   return {
     variant,
+    role,
+    decisionWaitMs:
+      sampler === undefined
+        ? undefined
+        : parseDurationMs(config.processors?.[sampler]?.decision_wait ?? '30s', 'decision_wait'),
+    readsKafka: receivers.some((r) => r === 'kafka' || r.startsWith('kafka/')),
     inMemoryExporter,
     batchTimeoutMs: usesBatch && timeout !== undefined ? parseDurationMs(timeout, 'batch timeout') : undefined,
     retryMaxElapsedMs: elapsed === undefined ? 300_000 : parseDurationMs(elapsed, 'max_elapsed_time'),

@@ -120,6 +120,12 @@ export function renderSummary(r: SoakResult): string {
     out.push('');
   }
 
+  for (const o of r.observations ?? []) {
+    out.push(`## ${o.title}`, '');
+    for (const line of o.lines) out.push(`- ${line}`);
+    out.push('');
+  }
+
   if (r.chaos !== undefined) {
     const sec = (ms: number | undefined) => (ms === undefined ? '-' : `${fmt(ms / 1000, 1)} s`);
     out.push(`## Chaos (collector variant: ${r.chaos.variant})`, '');

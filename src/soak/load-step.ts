@@ -17,7 +17,7 @@ import { collectorCounters, counterDelta, type CollectorCounters } from '../obse
 import { scrape } from '../observe/prometheus-text.js';
 import { ResourceSampler, type ResourceReport } from '../observe/resource-sampler.js';
 import type { SignalLoadResult, StepTimeline } from '../report/result.js';
-import type { StartedStack } from '../stack/stack.js';
+import type { StackObservation, StackObserver, StartedStack } from '../stack/stack.js';
 import { backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { canaryIdentity, canaryTraceShape, runCanaries, type CanaryReport } from '../verify/latency-canary.js';
@@ -65,6 +65,8 @@ export interface StepResult {
   chaos: ChaosReport | undefined;
   resources: ResourceReport | undefined;
   timeline: StepTimeline;
+  /** What the topology's own observers saw (Phase 2: Kafka consumer lag). */
+  observations: StackObservation[];
   /** Verification finished. */
   complete: boolean;
   /** The ledger and what verifying it again needs (written apart as ledger.json). */
@@ -98,6 +100,7 @@ export function emptyStep(): StepResult {
     chaos: undefined,
     resources: undefined,
     timeline: { bucketMs: 1_000, signals: {}, queue: [] },
+    observations: [],
     complete: false,
     replay: undefined,
   };
@@ -145,6 +148,7 @@ export async function runLoadStep(
   let sampler: ResourceSampler | undefined;
   let chaos: ChaosRunner | undefined;
   let loadStart = Date.now();
+  const observers = stack.observers?.(signals) ?? [];
   const queue = new QueueWatch(
     endpoints.collectors.flatMap((c) => (c.metricsUrl === undefined ? [] : [c.metricsUrl])),
     signals,
@@ -176,6 +180,7 @@ export async function runLoadStep(
     const live = new LiveCounters();
     loadStart = Date.now();
     queue.start(loadStart);
+    for (const o of observers) o.start(loadStart);
     if (plan.faults.length > 0) {
       if (stack.faults === undefined) throw new Error(`${stack.title} takes no faults`);
       chaos = new ChaosRunner(stack.faults, plan.faults, (m) => io.progress(m)).start(loadStart, abort);
@@ -209,6 +214,7 @@ export async function runLoadStep(
       interrupted: abort.aborted,
       signals: loadResults(plan.load, ledger, outcome.reports, loadStart),
     };
+    for (const o of observers) o.loadEnded();
     io.progress(
       `load done: ${live.total('acknowledged')} items acknowledged, ${live.total('refused')} refused, ${live.total('failed')} failed, ${live.total('dropped')} dropped`,
     );
@@ -246,6 +252,7 @@ export async function runLoadStep(
         : `drain incomplete: ${out.drain.reason ?? ''}`,
     );
     queue.stop();
+    out.observations = await stopObservers(observers);
     out.verification.collectorQueuePeak = queue.sources > 0 ? queue.peak : undefined;
 
     // ── verify, then the counters that explain it ─────────────────────────────────────────────────────
@@ -288,11 +295,16 @@ export async function runLoadStep(
         verification: out.verification.signals,
         queue: queue.series,
         facts: stackFactsOf(firstCollector?.config ?? '', plan.collectorLabel),
+        factsFor: (target) => {
+          const c = endpoints.collectors.find((x) => x.name === target);
+          return c?.config === undefined ? undefined : stackFactsOf(c.config, plan.collectorLabel, c.role);
+        },
       });
     }
     out.complete = true;
   } finally {
     queue.stop();
+    if (out.observations.length === 0 && observers.length > 0) out.observations = await stopObservers(observers);
     if (chaos !== undefined && out.chaos === undefined) {
       // Interrupted or failed mid-fault: lift every fault (unpause, reconnect) before teardown.
       await chaos.undo();
@@ -411,4 +423,19 @@ function timelineOf(ledger: Ledger, signals: readonly Signal[]): Omit<StepTimeli
     out[s] = { acknowledged, notAcknowledged };
   }
   return { bucketMs, signals: out };
+}
+
+/** Stops every observer; one that fails leaves a note instead of failing the step. */
+async function stopObservers(observers: readonly StackObserver[]): Promise<StackObservation[]> {
+  return Promise.all(
+    observers.map((o) =>
+      o.stop().catch((err: unknown): StackObservation => ({
+        name: 'observer',
+        title: 'Observer',
+        lines: [`could not be read: ${(err as Error).message}`],
+        figures: {},
+        series: [],
+      })),
+    ),
+  );
 }

@@ -97,6 +97,28 @@ export interface StackDescription {
   bootSeconds: number | undefined;
 }
 
+/** What a stack-specific observer saw over a load step (e.g. Kafka consumer lag), for the report. */
+export interface StackObservation {
+  /** e.g. 'kafka-lag'. */
+  name: string;
+  /** Section title, e.g. 'Kafka consumer lag'. */
+  title: string;
+  /** Sentences for the summary. */
+  lines: string[];
+  /** Exact figures (result.json). */
+  figures: Record<string, number>;
+  /** Readings over time: ms into the load → value per series. */
+  series: { atMs: number; values: Record<string, number> }[];
+}
+
+/** Watches something only a topology has, from the load's start until after the drain. */
+export interface StackObserver {
+  start(loadStartMs: number): void;
+  /** The load ended (drain starts): times "to drain" count from here. */
+  loadEnded(): void;
+  stop(): Promise<StackObservation>;
+}
+
 /** A running stack: booted here (Docker), attached (`--target`), or later on Kubernetes. */
 export interface StartedStack extends AsyncDisposable {
   readonly runId: string;
@@ -108,6 +130,8 @@ export interface StartedStack extends AsyncDisposable {
   endpointList(): Endpoint[];
   /** What must hold before verification (queues empty, Kafka lag 0, …), for the given signals. */
   drainConditions(signals: readonly Signal[]): DrainCondition[];
+  /** Observers of what only this topology has (Kafka lag), for the given signals; none by default. */
+  observers?(signals: readonly Signal[]): StackObserver[];
   readonly faults: FaultTarget | undefined;
   readonly resources: ResourceSource | undefined;
   /** A component's recent log lines (e.g. the collector's, for the export-failure digest). */

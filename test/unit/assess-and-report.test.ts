@@ -405,6 +405,15 @@ describe('renderers', () => {
     chaos: undefined,
     resources: undefined,
     timeline: { bucketMs: 1000, signals: {}, queue: [] },
+    observations: [
+      {
+        name: 'kafka-lag',
+        title: 'Kafka consumer lag',
+        lines: ['trace-processors/otlp-traces: peak 102 message(s) at 58 s into the load'],
+        figures: { 'trace-processors/otlp-traces peak': 102 },
+        series: [],
+      },
+    ],
     limits: { limitedBy: 'nothing', reasons: [] },
     thresholds: [
       { name: 'logs lost in loki', limit: '≤ 0 (0 items)', actual: '599 of 60000', pass: false, exitCode: 4 },
@@ -422,8 +431,9 @@ describe('renderers', () => {
     expect(md).toContain(
       '| 12 | otlp_http/loki | Exporting failed. Will retry the request after interval. | HTTP Status Code 503, grpc: received message larger than max |',
     );
+    // A topology's own observation (Phase 2: Kafka lag) gets its section.
     expect(md).toContain(
-      '| 12 | otlp_http/loki | Exporting failed. Will retry the request after interval. | HTTP Status Code 503, grpc: received message larger than max |',
+      '## Kafka consumer lag\n\n- trace-processors/otlp-traces: peak 102 message(s) at 58 s into the load\n',
     );
   });
 

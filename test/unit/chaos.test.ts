@@ -9,6 +9,7 @@ import type { HarnessError } from '../../src/harness-error.js';
 import { loadCatalog } from '../../src/images/catalog.js';
 import type { LedgerEntry } from '../../src/load/ledger.js';
 import { phase1Definition } from '../../src/stack/phase1/definition.js';
+import { phase2Configs } from '../../src/stack/phase2/definition.js';
 import { notQueryVisible, type SignalVerification } from '../../src/verify/verification.js';
 
 const services = ['otelcol', 'jaeger', 'prometheus', 'loki'];
@@ -99,16 +100,46 @@ describe('stack facts', () => {
         .files[0]!.content;
     expect(stackFactsOf(config('seed'), 'seed')).toEqual({
       variant: 'seed',
+      role: undefined,
+      decisionWaitMs: undefined,
+      readsKafka: false,
       batchTimeoutMs: 5_000,
       retryMaxElapsedMs: 300_000,
       inMemoryExporter: { metrics: 'prometheus_remote_write' },
     });
-    expect(stackFactsOf(config('hardened'), 'hardened')).toEqual({
+    expect(stackFactsOf(config('hardened'), 'hardened')).toMatchObject({
       variant: 'hardened',
       batchTimeoutMs: undefined,
       retryMaxElapsedMs: 300_000,
       inMemoryExporter: {},
     });
+  });
+
+  it('knows a Phase 2 processor reads Kafka and tail-samples, and says what its SIGKILL costs traces', () => {
+    const processor = phase2Configs({ gateways: 1, processors: 1, kafkaPort: 1 }).processor;
+    const facts = stackFactsOf(processor, 'seed', 'processor');
+    expect(facts).toMatchObject({ role: 'processor', decisionWaitMs: 10_000, readsKafka: true });
+    const kill = {
+      spec: 'kill:processor@40s',
+      action: 'kill' as const,
+      target: 'processor-1',
+      plannedAtMs: 40_000,
+      startedAtMs: 40_000,
+      endedAtMs: 40_800,
+      readyAtMs: 41_000,
+      error: undefined,
+    };
+    const [lost] = explain(kill, 'traces', { lost: 310, duplicates: 0, ackFromMs: -11_400, ackToMs: -1_200 }, facts);
+    expect(lost).toBe(
+      '310 spans lost at the SIGKILL of processor-1 (acknowledged from 11.4 s before to 1.2 s before the fault): its tail sampler held these traces for decision_wait (10 s) and returns as soon as a trace is buffered, so their Kafka offsets were already committed — traces through a tail sampler are at-most-once across a crash.',
+    );
+    const [dup] = explain(
+      kill,
+      'logs',
+      { lost: 0, duplicates: 7_689, ackFromMs: undefined, ackToMs: undefined },
+      facts,
+    );
+    expect(dup).toMatch(/Kafka delivered again the records after the last offset it had committed/);
   });
 });
 

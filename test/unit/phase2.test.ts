@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { traceShapeDefaults } from '../../generators/index.js';
@@ -5,8 +7,12 @@ import { kafkaLagCondition } from '../../src/drain/kafka-condition.js';
 import { HarnessError } from '../../src/harness-error.js';
 import { loadCatalog } from '../../src/images/catalog.js';
 import { lagTotals, partitionLags } from '../../src/observe/kafka-lag.js';
+import { summarizeLag } from '../../src/observe/kafka-lag-observer.js';
 import { bootLayers } from '../../src/stack/docker/stack-definition.js';
 import { groupsOf, phase2Configs, phase2Definition } from '../../src/stack/phase2/definition.js';
+import { parseHaproxyCsv, upServers } from '../../src/stack/phase2/haproxy.js';
+import { parsePromVector } from '../../src/verify/backends/promql.js';
+import { parsePrometheusText, sumBy } from '../../src/observe/prometheus-text.js';
 import { resolveStack } from '../../src/stack/stack-options.js';
 import { traceSamplingOf } from '../../src/verify/sampling/tail-sampling.js';
 
@@ -152,5 +158,73 @@ describe('Kafka lag', () => {
     expect((await condition.check()).idle).toBe(true);
     // Offsets that cannot be read are never taken as 0.
     expect((await condition.check()).unobservable).toMatch(/no partition offsets/);
+  });
+});
+
+describe('the Kafka lag summary', () => {
+  it('gives the peak, the lag when the load ended and the time to 0 after it, beside the receivers’ peak', () => {
+    const key = 'log-processors/otlp-logs';
+    const series = [0, 2_000, 4_000, 6_000, 8_000, 10_000].map((atMs, i) => ({
+      atMs,
+      values: { [key]: [0, 40, 90, 30, 5, 0][i]! },
+    }));
+    const receivers = [{ atMs: 4_000, values: { 'otlp-logs': 88 } }];
+    const o = summarizeLag(series, receivers, 5_000, ['logs']);
+    expect(o.figures).toEqual({
+      [`${key} peak`]: 90,
+      [`${key} receivers' peak`]: 88,
+      [`${key} at load end`]: 30,
+      [`${key} ms to 0 after load`]: 5_000,
+    });
+    expect(o.lines[0]).toBe(
+      `${key}: peak 90 message(s) at 4 s into the load, 30 when the load ended, 0 5.0 s after it (the receivers' own offset_lag peaked at 88)`,
+    );
+    expect(summarizeLag([], [], 5_000, ['logs'], 3, 'ECONNREFUSED').lines[0]).toBe(
+      'no lag could be read for logs: ECONNREFUSED',
+    );
+  });
+});
+
+describe('parsers on answers recorded from the real components', () => {
+  const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
+
+  it("reads HAProxy 2.6.12's stats CSV: both gateways UP on both backends, empty template slots in MAINT", () => {
+    const rows = parseHaproxyCsv(fixture('haproxy-2.6.12-stats.csv'));
+    expect(upServers(rows, 'gw_grpc').map((r) => r.server)).toEqual(['gw1', 'gw2']);
+    expect(upServers(rows, 'gw_http').map((r) => r.server)).toEqual(['gw1', 'gw2']);
+    expect(rows.find((r) => r.proxy === 'gw_grpc' && r.server === 'gw3')?.status).toMatch(/^MAINT/);
+    expect(() => parseHaproxyCsv('not,a,csv\n1,2,3')).toThrow(/not an HAProxy stats CSV/);
+  });
+
+  it("computes lag from Kafka 3.9.1's own offsets, a partition without a commit counted from its log start", () => {
+    const recorded = JSON.parse(fixture('kafka-3.9.1-offsets.json')) as {
+      fetchTopicOffsets: { partition: number; high: string; low: string }[];
+      fetchOffsets: { topic: string; partitions: { partition: number; offset: string }[] }[];
+    };
+    const lags = partitionLags(
+      'fixture-group',
+      'lag-fixture',
+      recorded.fetchTopicOffsets,
+      recorded.fetchOffsets[0]!.partitions,
+    );
+    // Produced 5, 3, 4 records; the group committed 2, 3 and nothing.
+    expect(lags.map((l) => [l.partition, l.high, l.committed, l.lag])).toEqual([
+      [0, 5, 2, 3],
+      [1, 3, 3, 0],
+      [2, 4, -1, 4],
+    ]);
+  });
+
+  it("reads Mimir's per-series counts through its Prometheus API", () => {
+    const counts = parsePromVector(JSON.parse(fixture('mimir-3.0.5-count-by-series.json')), 'series');
+    expect([...counts.keys()]).toEqual(['0', '1', '2', '3', '4']);
+    expect([...counts.values()].every((n) => n === 2)).toBe(true);
+  });
+
+  it("sums the Kafka receivers' own lag gauge by topic", () => {
+    const samples = parsePrometheusText(fixture('collector-0.158.0-kafka-receiver-lag.txt'));
+    const byTopic = sumBy(samples, /^otelcol_kafka_receiver_offset_lag$/, 'topic');
+    expect(Object.keys(byTopic)).toContain('otlp-traces');
+    expect(samples.filter((s) => s.name === 'otelcol_kafka_receiver_offset_lag').length).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { collectorDrainCondition } from '../../drain/collector-condition.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
@@ -26,6 +26,7 @@ export interface AttachOptions {
   jaegerMetrics: string | undefined;
   loki: string | undefined;
   prometheus: string | undefined;
+  mimir: string | undefined;
   collectorMetrics: string[];
 }
 
@@ -99,6 +100,13 @@ export const ATTACH_OPTIONS: OptionTable = {
       help: "Prometheus' HTTP API (metrics verified there)",
     },
     {
+      key: 'mimir',
+      flag: 'mimir',
+      default: undefined,
+      parse: httpUrl,
+      help: "Mimir's HTTP API, e.g. http://127.0.0.1:9009 (metrics verified through its /prometheus API)",
+    },
+    {
       key: 'collectorMetrics',
       flag: 'collector-metrics',
       default: undefined,
@@ -131,8 +139,9 @@ export function parseHeaders(raw: string | undefined): Record<string, string> {
   return out;
 }
 
-export function endpointsOf(o: AttachOptions, file: TargetFile | undefined): StackEndpoints {
-  const otlpHttp = o.otlpEndpoint ?? endpointByLabel(file, 'OTLP HTTP');
+export function endpointsOf(o: AttachOptions, file: TargetFile | undefined, exportingConfig?: string): StackEndpoints {
+  const base = file?.stack;
+  const otlpHttp = o.otlpEndpoint ?? base?.otlpHttp ?? endpointByLabel(file, 'OTLP HTTP');
   if (otlpHttp === undefined)
     throw configurationError(
       '--otlp-endpoint',
@@ -141,11 +150,12 @@ export function endpointsOf(o: AttachOptions, file: TargetFile | undefined): Sta
     );
   const tenant: Record<string, string> = o.tenant === undefined ? {} : { 'X-Scope-OrgID': o.tenant };
   const headers = { ...parseHeaders(o.otlpHeaders), ...tenant };
-  const backends: Partial<Record<Signal, BackendBinding>> = {};
-  const tempo = o.tempo ?? endpointByLabel(file, 'Tempo query');
-  const jaeger = o.jaeger ?? endpointByLabel(file, 'Jaeger query');
-  const loki = o.loki ?? endpointByLabel(file, 'Loki');
-  const prometheus = o.prometheus ?? endpointByLabel(file, 'Prometheus');
+  // A file written by `up --json` names every role; flags given by hand replace what they name.
+  const backends: Partial<Record<Signal, BackendBinding>> = { ...(base?.backends ?? {}) };
+  const tempo = o.tempo ?? (base === undefined ? endpointByLabel(file, 'Tempo query') : undefined);
+  const jaeger = o.jaeger ?? (base === undefined ? endpointByLabel(file, 'Jaeger query') : undefined);
+  const loki = o.loki ?? (base === undefined ? endpointByLabel(file, 'Loki') : undefined);
+  const prometheus = o.prometheus ?? (base === undefined ? endpointByLabel(file, 'Prometheus') : undefined);
   if (tempo !== undefined)
     backends.traces = { backend: 'tempo', endpoint: { query: tempo, metrics: `${tempo}/metrics`, headers: tenant } };
   else if (jaeger !== undefined) {
@@ -162,21 +172,43 @@ export function endpointsOf(o: AttachOptions, file: TargetFile | undefined): Sta
       backend: 'prometheus',
       endpoint: { query: prometheus, metrics: `${prometheus}/metrics`, headers: tenant },
     };
+  if (o.mimir !== undefined)
+    backends.metrics = {
+      backend: 'mimir',
+      endpoint: { query: o.mimir, metrics: `${o.mimir}/metrics`, headers: tenant },
+    };
   const collectorUrls =
     o.collectorMetrics.length > 0
       ? o.collectorMetrics
       : [endpointByLabel(file, 'Collector metrics')].filter((u): u is string => u !== undefined);
+  const collectors: StackEndpoints['collectors'] =
+    o.collectorMetrics.length === 0 && base !== undefined
+      ? base.collectors
+      : collectorUrls.map((url, i) => ({
+          name: collectorUrls.length === 1 ? 'collector' : `collector-${i + 1}`,
+          role: 'collector',
+          metricsUrl: url,
+          config: undefined,
+          exportsToBackends: true,
+        }));
+  // --collector-config: what the collectors exporting to the backends run (their tail sampling is predicted).
+  if (exportingConfig !== undefined) {
+    const exporting = collectors.filter((c) => c.exportsToBackends);
+    if (exporting.length === 0)
+      collectors.push({
+        name: 'collector',
+        role: 'collector',
+        metricsUrl: undefined,
+        config: exportingConfig,
+        exportsToBackends: true,
+      });
+    for (const c of exporting) c.config = exportingConfig;
+  }
   return {
     otlpHttp,
-    otlpGrpc: o.otlpGrpc ?? endpointByLabel(file, 'OTLP gRPC'),
-    otlpHeaders: headers,
-    collectors: collectorUrls.map((url, i) => ({
-      name: collectorUrls.length === 1 ? 'collector' : `collector-${i + 1}`,
-      role: 'collector',
-      metricsUrl: url,
-      config: undefined,
-      exportsToBackends: true,
-    })),
+    otlpGrpc: o.otlpGrpc ?? base?.otlpGrpc ?? endpointByLabel(file, 'OTLP gRPC'),
+    otlpHeaders: { ...(base?.otlpHeaders ?? {}), ...headers },
+    collectors,
     backends,
   };
 }
@@ -258,8 +290,15 @@ export async function checkReachable(e: StackEndpoints): Promise<void> {
 class AttachBuilder implements StackBuilder {
   private runId = 'attached';
   private progress: (m: string) => void = () => undefined;
+  private exportingConfig: string | undefined;
 
-  constructor(private readonly options: AttachOptions) {}
+  constructor(
+    private readonly options: AttachOptions,
+    choice?: StackChoice,
+  ) {
+    const file = choice?.collectorConfigs.exporting;
+    if (file !== undefined) this.exportingConfig = readFileSync(file, 'utf8');
+  }
 
   withRunId(runId: string): this {
     this.runId = runId;
@@ -268,7 +307,8 @@ class AttachBuilder implements StackBuilder {
   withImages(): this {
     return this;
   }
-  withCollectorConfig(): this {
+  withCollectorConfig(_role: string, file: string): this {
+    this.exportingConfig = readFileSync(file, 'utf8');
     return this;
   }
   withProgress(progress: (m: string) => void): this {
@@ -281,7 +321,7 @@ class AttachBuilder implements StackBuilder {
 
   async start(): Promise<StartedStack> {
     const file = this.options.target === undefined ? undefined : readTargetFile(this.options.target);
-    const endpoints = endpointsOf(this.options, file);
+    const endpoints = endpointsOf(this.options, file, this.exportingConfig);
     await checkReachable(endpoints);
     const title = file?.title ?? `attached stack (${endpoints.otlpHttp})`;
     this.progress(`target: ${title}`);
@@ -296,7 +336,8 @@ export const attachTopology: Topology = {
   name: 'attach',
   title: 'attach mode (--target or --otlp-endpoint)',
   options: ATTACH_OPTIONS,
-  collectorRoles: [],
+  // The configuration of the collectors exporting to the backends, for predicting their tail sampling.
+  collectorRoles: ['exporting'],
   check(options, choice: StackChoice) {
     const o = options as unknown as AttachOptions;
     if (o.target !== undefined && !existsSync(o.target))
@@ -305,21 +346,23 @@ export const attachTopology: Topology = {
     if (o.target === undefined && o.otlpEndpoint === undefined)
       throw configurationError('--otlp-endpoint', 'the OTLP/HTTP URL of the stack to drive', 'missing');
     parseHeaders(o.otlpHeaders);
-    if (
-      Object.keys(choice.images).length > 0 ||
-      Object.keys(choice.collectorConfigs).length > 0 ||
-      choice.manifest !== undefined
-    )
-      throw configurationError(
-        '--image/--collector-config/--otelcol-manifest',
-        'a stack booted here (not --target)',
-        'attach mode',
-      );
+    if (Object.keys(choice.images).length > 0 || choice.manifest !== undefined)
+      throw configurationError('--image/--otelcol-manifest', 'a stack booted here (not --target)', 'attach mode');
+    for (const [role, file] of Object.entries(choice.collectorConfigs)) {
+      if (role !== 'exporting')
+        throw configurationError(
+          '--collector-config',
+          'FILE: the configuration of the collectors that export to the backends (attach mode)',
+          role,
+        );
+      if (!existsSync(file))
+        throw configurationError('--collector-config', 'an existing collector configuration file', file);
+    }
   },
   faultTargets: () => undefined,
   describe: (options) => {
     const o = options as unknown as AttachOptions;
     return o.target !== undefined ? `target ${o.target}` : `target ${o.otlpEndpoint ?? ''}`;
   },
-  builder: (options) => new AttachBuilder(options as unknown as AttachOptions),
+  builder: (options, choice) => new AttachBuilder(options as unknown as AttachOptions, choice),
 };

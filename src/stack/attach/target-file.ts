@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { configurationError } from '../../harness-error.js';
-import type { Endpoint } from '../stack.js';
+import type { Endpoint, StackEndpoints } from '../stack.js';
 
 /** What attach mode reads from a `--target` file (the output of `otel-harness up --json`). */
 export interface TargetFile {
   title: string;
   endpoints: Endpoint[];
+  /** The stack's roles as `up --json` writes them (collectors with their configurations, backends). */
+  stack: StackEndpoints | undefined;
 }
 
 /** Reads a `--target` file. Malformed → exit 2. */
 export function readTargetFile(path: string): TargetFile {
-  let parsed: { title?: string; endpoints?: Endpoint[] };
+  let parsed: { title?: string; endpoints?: Endpoint[]; stack?: StackEndpoints };
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8')) as typeof parsed;
   } catch (err) {
@@ -26,7 +28,13 @@ export function readTargetFile(path: string): TargetFile {
   ) {
     throw configurationError('--target', 'a file with an endpoints list (`otel-harness up --json`)', path);
   }
-  return { title: parsed.title ?? `target ${path}`, endpoints: parsed.endpoints };
+  const stack = parsed.stack;
+  const usable =
+    stack !== undefined &&
+    typeof stack.otlpHttp === 'string' &&
+    Array.isArray(stack.collectors) &&
+    typeof stack.backends === 'object';
+  return { title: parsed.title ?? `target ${path}`, endpoints: parsed.endpoints, stack: usable ? stack : undefined };
 }
 
 /** The endpoint with `label` (as `up` labels them: 'OTLP HTTP', 'Tempo query', 'Loki', …). */

@@ -3,10 +3,11 @@ import type { DrainCondition } from '../../drain/drain.js';
 import { kafkaLagCondition } from '../../drain/kafka-condition.js';
 import type { Signal } from '../../load/ledger.js';
 import { KafkaLagReader } from '../../observe/kafka-lag.js';
+import { KafkaLagObserver } from '../../observe/kafka-lag-observer.js';
 import { samplingOracle } from '../../verify/sampling/tail-sampling.js';
 import { traceShapeDefaults } from '../../../generators/index.js';
 import type { DockerStack } from '../docker/docker-stack.js';
-import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StartedStack } from '../stack.js';
+import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver, StartedStack } from '../stack.js';
 import { gatewayService, GROUPS, groupsOf, processorService, TOPICS } from './definition.js';
 import { waitForUpServers } from './haproxy.js';
 import { waitForGroups } from './kafka-admin.js';
@@ -86,7 +87,7 @@ export class Phase2Stack implements StartedStack {
   }
 
   endpointList(): Endpoint[] {
-    return [...this.docker.endpointList(), { service: 'kafka', label: 'Kafka bootstrap', address: this.kafkaBroker }];
+    return this.docker.endpointList();
   }
 
   /** Collector queues (gateways and processors), then Kafka lag 0 held for the tail sampler's decision wait. */
@@ -99,6 +100,16 @@ export class Phase2Stack implements StartedStack {
       ...this.docker.drainConditions(signals),
       kafkaLagCondition({ name: 'kafka', read: () => reader.read(), pollMs: KAFKA_DRAIN_POLL_MS, holdMs }),
     ];
+  }
+
+  /** Kafka consumer lag through the step, per group and topic, beside the receivers' own lag gauge. */
+  observers(signals: readonly Signal[]): StackObserver[] {
+    const processors = () =>
+      this.docker
+        .endpoints()
+        .collectors.filter((c) => c.role === 'processor' && c.metricsUrl !== undefined)
+        .map((c) => c.metricsUrl!);
+    return [new KafkaLagObserver(new KafkaLagReader([this.kafkaBroker], groupsOf(0, signals)), processors, signals)];
   }
 
   logs(component: string): Promise<string[]> {
