@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { logLine, runTag, traceId, traceShapeDefaults, traceTraits } from '../../generators/index.js';
+import { fnv1a64, probabilisticThreshold } from '../../src/verify/sampling/tail-sampling.js';
+import { runReported, seqs } from './support/cli.js';
+import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+
+const SPANS_PER_TRACE = 5;
+const GROUPS = ['trace-processors/otlp-traces', 'metric-processors/otlp-metrics', 'log-processors/otlp-logs'];
+
+/**
+ * The seed's tail-sampling policies (errors, latency > 1000 ms, 10 % probabilistic with the default salt),
+ * evaluated here on the generator's traits and the raw trace-id bytes — the test's own reading of the
+ * collector's rules, not the harness's oracle.
+ */
+function keptBySeed(runId: string): (seq: number) => boolean {
+  const shape = { ...traceShapeDefaults(), slowDurationMs: 1_500 };
+  const tag = runTag(runId);
+  const salt = fnv1a64(new TextEncoder().encode('default-hash-seed'));
+  const threshold = probabilisticThreshold(0.1);
+  return (seq) => {
+    const t = traceTraits(seq, shape);
+    return t.error || t.durationMs > 1_000 || fnv1a64(traceId(tag, seq), salt) <= threshold;
+  };
+}
+
+describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors → Tempo, Mimir, Loki', () => {
+  it('a clean soak through Kafka counts every signal exactly, tail sampling included, and leaves nothing', async () => {
+    const run = await runReported(['soak', '--phase', '2', '--rate', '1500', '--duration', '40s']);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    expect(r.verdict.status).toBe('pass');
+    for (const signal of ['metrics', 'logs'] as const) {
+      const v = r.verification.signals[signal]!;
+      expect(r.load.signals[signal]!.counts.acknowledged, signal).toBe(20_000);
+      expect([v.expected, v.found, v.lost], signal).toEqual([20_000, 20_000, 0]);
+    }
+    expect(r.verification.signals.metrics!.backend).toBe('mimir');
+
+    const acked = seqs(r.load.signals.traces!.idRanges.acknowledged);
+    expect(acked.length).toBe(4_000);
+    const kept = acked.filter(keptBySeed(r.runId));
+    const t = r.verification.signals.traces!;
+    expect(t.backend).toBe('tempo');
+    expect([t.expected, t.found, t.lost]).toEqual([kept.length * SPANS_PER_TRACE, kept.length * SPANS_PER_TRACE, 0]);
+    expect(t.sampling).toMatchObject({
+      predictedKept: kept.length,
+      predictedDropped: acked.length - kept.length,
+      keptUnpredicted: 0,
+    });
+    expect(t.crossCheck).toMatchObject({ agrees: true, value: kept.length * SPANS_PER_TRACE });
+
+    // Kafka lag was watched through the run and drained to 0 after the load for every group.
+    const lag = r.observations.find((o) => o.name === 'kafka-lag')!;
+    for (const group of GROUPS) expect(lag.figures[`${group} ms to 0 after load`], group).toBeGreaterThanOrEqual(0);
+    expect(r.drain?.drained).toBe(true);
+    expect(Object.keys(r.resources?.containers ?? {}).sort()).toEqual(
+      [
+        'gateway-1',
+        'gateway-2',
+        'haproxy',
+        'kafka',
+        'loki',
+        'mimir',
+        'processor-1',
+        'processor-2',
+        'prometheus',
+        'tempo',
+      ].sort(),
+    );
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('log records a processor drops (planted by a rule on the body hash) are reported exactly and named, exit 4', async () => {
+    const run = await runReported([
+      'soak',
+      '--phase',
+      '2',
+      '--variant',
+      'sparse-log-loss',
+      '--signals',
+      'logs',
+      '--rate',
+      '1500',
+      '--duration',
+      '30s',
+    ]);
+    expect(run.code, run.stderr).toBe(4);
+    const r = run.result();
+    const acked = seqs(r.load.signals.logs!.idRanges.acknowledged);
+    expect(acked.length).toBe(45_000);
+    // The variant's rule, evaluated here on every acknowledged record's body.
+    const dropped = acked.filter((seq) =>
+      /^ff[0-7]/.test(
+        createHash('sha256')
+          .update(logLine(r.runId, seq, 200))
+          .digest('hex'),
+      ),
+    );
+    expect(dropped.length).toBeGreaterThan(20); // about 88 expected
+    const v = r.verification.signals.logs!;
+    expect(v.lost).toBe(dropped.length);
+    expect(v.found).toBe(acked.length - dropped.length);
+    expect(seqs(v.lostRanges)).toEqual(dropped);
+    expect(v.lostExamples.length).toBeGreaterThan(0);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('processor-kill: metrics and logs lose nothing, Kafka replays are counted apart, lost traces are the tail sampler’s', async () => {
+    const run = await runReported(['chaos', '--phase', '2', '--scenario', 'processor-kill']);
+    const r = run.result();
+    expect(r.partial, run.stderr).toBe(false);
+    for (const signal of ['metrics', 'logs'] as const) expect(r.verification.signals[signal]!.lost, signal).toBe(0);
+    // Records after the last committed offset are read again: Loki received more lines than the processors
+    // had sent before the kill — counted as delivered twice, never as loss.
+    expect(r.verification.signals.logs!.duplicates.delivered).toBeGreaterThan(0);
+
+    const fault = r.chaos!.faults[0]!;
+    expect(fault).toMatchObject({ action: 'kill', target: 'processor-1' });
+    expect(fault.readyAtMs).toBeDefined();
+    const tracesLost = r.verification.signals.traces!.lost;
+    // Whatever traces were lost are the ones the killed tail sampler held: all attributed to the kill,
+    // acknowledged within decision_wait (10 s) plus the 1 s tick before it.
+    expect(r.chaos!.unattributed.traces?.lost ?? 0).toBe(0);
+    if (tracesLost > 0) {
+      const a = fault.attributed.traces!;
+      expect(a.lost).toBe(tracesLost);
+      expect(a.ackFromMs!).toBeGreaterThanOrEqual(-13_000);
+      expect(a.ackToMs!).toBeLessThanOrEqual(0);
+      expect(fault.explanations.join(' ')).toMatch(/tail sampler held these traces for decision_wait \(10 s\)/);
+    }
+    expect(run.code, run.stderr).toBe(tracesLost > 0 ? 4 : 0);
+
+    const lag = r.observations.find((o) => o.name === 'kafka-lag')!;
+    for (const group of GROUPS) expect(lag.figures[`${group} ms to 0 after load`], group).toBeGreaterThanOrEqual(0);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+});
