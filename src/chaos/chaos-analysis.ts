@@ -274,8 +274,33 @@ export function analyseChaos(input: {
     tally(v.duplicates.ranges, 'duplicates');
   }
   for (const f of faults) {
+    if (f.scaled !== undefined)
+      f.explanations.push(
+        `${f.target}: ${[
+          f.scaled.started.length > 0 ? `started ${f.scaled.started.join(', ')}` : '',
+          f.scaled.removed.length > 0 ? `removed ${f.scaled.removed.join(', ')}` : '',
+        ]
+          .filter((x) => x !== '')
+          .join(', ')}; ${f.target === 'processor' ? 'every consumer group Stable with the new members' : 'HAProxy routing to every gateway'} ${((f.scaled.settledAtMs - (f.startedAtMs ?? f.plannedAtMs)) / 1000).toFixed(1)} s after the change.`,
+      );
     for (const [signal, a] of Object.entries(f.attributed) as [Signal, Attribution][])
       f.explanations.push(...explain(f, signal, a, input.factsFor?.(f.target) ?? input.facts));
+  }
+  // Data delivered twice carries no sequence numbers when only a counter saw it: with one fault that
+  // moved Kafka partitions (a processor killed, restarted or scaled), the replays are that fault's.
+  const movers = faults.filter(
+    (f) =>
+      (f.action === 'scale' && f.target === 'processor') ||
+      (['kill', 'restart', 'outage'].includes(f.action) && input.factsFor?.(f.target)?.readsKafka === true),
+  );
+  if (movers.length === 1) {
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const delivered = input.verification[signal]?.duplicates.delivered ?? 0;
+      if (delivered > 0)
+        movers[0]!.explanations.push(
+          `${delivered} ${noun[signal]} delivered to ${input.verification[signal]!.backend} more than once in the run: when partitions moved, Kafka delivered again the records after the last committed offset (at-least-once delivery; counted from the backend's ingest counter, not loss).`,
+        );
+    }
   }
   return { variant: input.facts.variant, faults, unattributed };
 }

@@ -49,6 +49,23 @@ describe('fault grammar', () => {
     expect(msg('partition:collector@3s+1s')).toMatch(/partition target is invalid, expected a backend/);
     expect(msg('throttle:loki@3s+1s')).toMatch(/throttle is invalid, expected a CPU limit/);
     expect(msg('kill:loki@3s=2')).toMatch(/--chaos kill is invalid, expected no =value/);
+    expect(msg('scale:gateway@10s=3')).toMatch(/--chaos scale is invalid, expected a topology with scalable roles/);
+  });
+
+  it('scales a role of a topology that can: to a whole number of instances, for good', () => {
+    const scalable = ['gateway', 'processor'];
+    expect(parseFault('scale:gateway@60s=3', services, {}, scalable)).toMatchObject({
+      action: 'scale',
+      target: 'gateway',
+      atMs: 60_000,
+      durationMs: 0,
+      value: 3,
+    });
+    const bad = (spec: string) => () => parseFault(spec, services, {}, scalable);
+    expect(bad('scale:kafka@10s=2')).toThrow(/scale target is invalid, expected one of gateway, processor/);
+    expect(bad('scale:gateway@10s')).toThrow(/expected a number of instances/);
+    expect(bad('scale:gateway@10s=0')).toThrow(/expected a number of instances/);
+    expect(bad('scale:gateway@10s+5s=2')).toThrow(/expected no \+duration/);
   });
 
   it('orders faults and refuses late or overlapping ones', () => {
@@ -228,6 +245,37 @@ describe('attribution', () => {
       '20 log records lost at the SIGKILL (acknowledged from 1.5 s before to 0.5 s before the fault): the batch processor acknowledges before the persistent queue sees the data and held it in memory (up to its 5 s timeout) when the process died.',
     ]);
     expect(report.unattributed).toEqual({});
+  });
+
+  it('says what a scale did, and gives replays counted by the backend to the one fault that moved partitions', () => {
+    const scale = {
+      spec: 'scale:processor@50s=3',
+      action: 'scale' as const,
+      target: 'processor',
+      plannedAtMs: 50_000,
+      startedAtMs: 50_000,
+      endedAtMs: 52_400,
+      readyAtMs: 52_400,
+      error: undefined,
+      scaled: { started: ['processor-3'], removed: [], settledAtMs: 52_400 },
+    };
+    const replayed: SignalVerification = {
+      ...lostLogs,
+      lost: 0,
+      lostRanges: [],
+      duplicates: { ...notQueryVisible('Loki keeps one copy'), delivered: 7_001, deliveredNote: 'counted' },
+    };
+    const report = analyseChaos({
+      events: [scale],
+      ledger: { logs: { entries, itemsPerSeq: 1 } },
+      verification: { logs: replayed },
+      queue: [],
+      facts,
+    });
+    expect(report.faults[0]!.explanations).toEqual([
+      'processor: started processor-3; every consumer group Stable with the new members 2.4 s after the change.',
+      "7001 log records delivered to loki more than once in the run: when partitions moved, Kafka delivered again the records after the last committed offset (at-least-once delivery; counted from the backend's ingest counter, not loss).",
+    ]);
   });
 
   it('counts loss far from every fault as unattributed, and spans per trace exactly', () => {
