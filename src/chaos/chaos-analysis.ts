@@ -281,7 +281,9 @@ export function analyseChaos(input: {
           f.scaled.removed.length > 0 ? `removed ${f.scaled.removed.join(', ')}` : '',
         ]
           .filter((x) => x !== '')
-          .join(', ')}; ${f.target === 'processor' ? 'every consumer group Stable with the new members' : 'HAProxy routing to every gateway'} ${((f.scaled.settledAtMs - (f.startedAtMs ?? f.plannedAtMs)) / 1000).toFixed(1)} s after the change.`,
+          .join(
+            ', ',
+          )}; ${f.target === 'processor' ? 'every consumer group Stable with the new members' : 'HAProxy routing to every gateway'} ${((f.scaled.settledAtMs - (f.startedAtMs ?? f.plannedAtMs)) / 1000).toFixed(1)} s after the change.`,
       );
     for (const [signal, a] of Object.entries(f.attributed) as [Signal, Attribution][])
       f.explanations.push(...explain(f, signal, a, input.factsFor?.(f.target) ?? input.facts));

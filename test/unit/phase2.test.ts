@@ -177,7 +177,7 @@ describe('the Kafka lag summary', () => {
       [`${key} ms to 0 after load`]: 5_000,
     });
     expect(o.lines[0]).toBe(
-      `${key}: peak 90 message(s) at 4 s into the load, 30 when the load ended, 0 5.0 s after it (the receivers' own offset_lag peaked at 88)`,
+      `${key}: peak 90 message(s) at 4 s into the load, 30 when the load ended, 0 5.0 s after it (the receivers' own offset_lag, fetched but not yet processed, peaked at 88)`,
     );
     expect(summarizeLag([], [], 5_000, ['logs'], 3, 'ECONNREFUSED').lines[0]).toBe(
       'no lag could be read for logs: ECONNREFUSED',
