@@ -134,6 +134,8 @@ export interface StartedStack extends AsyncDisposable {
   observers?(signals: readonly Signal[]): StackObserver[];
   readonly faults: FaultTarget | undefined;
   readonly resources: ResourceSource | undefined;
+  /** Services of this run whose container is no longer running (for `up` to warn once each). */
+  exitedServices?(): Promise<{ name: string; exitCode: number; container: string }[]>;
   /** A component's recent log lines (e.g. the collector's, for the export-failure digest). */
   logs(component: string): Promise<string[]>;
   /** Removes everything the harness started (idempotent); an attached stack is left alone. */

@@ -57,4 +57,12 @@ describe('interrupting otel-harness up', () => {
     expect(code).toBe(0);
     expect(await harnessLeftovers(runIdOf(stderr))).toEqual(NOTHING_LEFT);
   });
+
+  it('SIGINT once Phase 2 is up removes its ten containers, network and volumes and exits 0', async () => {
+    const { code, stderr } = await upAndInterrupt(['--phase', '2', '--ports', 'random'], /Press Ctrl-C/, 'SIGINT');
+    expect(stderr).toMatch(/Phase 2 \(2 gateways, 2 processors\) ready in/);
+    expect(stderr).toMatch(/removed run oh-/);
+    expect(code).toBe(0);
+    expect(await harnessLeftovers(runIdOf(stderr))).toEqual(NOTHING_LEFT);
+  });
 });

@@ -2,7 +2,6 @@ import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { newRunId } from '../../docker/labels.js';
 import { ExitCode, InterruptedError } from '../../harness-error.js';
 import { removeHarnessResources } from '../../stack/docker/cleanup.js';
-import { DockerStack } from '../../stack/docker/docker-stack.js';
 import type { StartedStack } from '../../stack/stack.js';
 import { renderStackSpec } from '../../stack/stack-spec.js';
 import type { Command } from '../parse-args.js';
@@ -85,10 +84,8 @@ export async function runUp(
       if (interrupted !== undefined) resolve();
     });
     clearInterval(watch);
-    if (stack instanceof DockerStack) {
-      const removed = await stack.removeAll();
-      reporter.progress(`removed run ${runId} (${summary(removed)})`);
-    }
+    await stack.stop();
+    reporter.progress(`removed run ${runId}`);
     return ExitCode.pass;
   } finally {
     stopListening();
@@ -99,20 +96,18 @@ export async function runUp(
 function watchServices(stack: StartedStack, reporter: Reporter): NodeJS.Timeout {
   const reported = new Set<string>();
   return setInterval(() => {
-    if (!(stack instanceof DockerStack)) return;
-    for (const [name, service] of stack.services) {
-      if (reported.has(name)) continue;
-      stack
-        .containerState(name)
-        .then((state) => {
-          if (state.running || reported.has(name)) return;
-          reported.add(name);
+    stack
+      .exitedServices?.()
+      .then((exited) => {
+        for (const e of exited) {
+          if (reported.has(e.name)) continue;
+          reported.add(e.name);
           reporter.progress(
-            `warning: ${name} stopped (exit code ${state.exitCode}); its logs: docker logs ${service.container.getName().replace(/^\//, '')}`,
+            `warning: ${e.name} stopped (exit code ${e.exitCode}); its logs: docker logs ${e.container}`,
           );
-        })
-        .catch(() => undefined);
-    }
+        }
+      })
+      .catch(() => undefined);
   }, WATCH_INTERVAL_MS);
 }
 

@@ -127,6 +127,16 @@ export class DockerStack implements StartedStack {
     return { running: info.State.Running, exitCode: info.State.ExitCode };
   }
 
+  async exitedServices(): Promise<{ name: string; exitCode: number; container: string }[]> {
+    const out: { name: string; exitCode: number; container: string }[] = [];
+    for (const [name, service] of this.running) {
+      const state = await this.containerState(name).catch(() => undefined);
+      if (state !== undefined && !state.running)
+        out.push({ name, exitCode: state.exitCode, container: service.container.getName().replace(/^\//, '') });
+    }
+    return out;
+  }
+
   /** The effective configuration file of a service (its first file). */
   configOf(name: string): string | undefined {
     return this.services.get(name)?.definition.files[0]?.content;

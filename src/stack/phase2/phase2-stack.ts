@@ -112,6 +112,10 @@ export class Phase2Stack implements StartedStack {
     return [new KafkaLagObserver(new KafkaLagReader([this.kafkaBroker], groupsOf(0, signals)), processors, signals)];
   }
 
+  exitedServices(): ReturnType<DockerStack['exitedServices']> {
+    return this.docker.exitedServices();
+  }
+
   logs(component: string): Promise<string[]> {
     return this.docker.logs(component);
   }
