@@ -5,7 +5,8 @@ import { LABEL } from '../docker/labels.js';
 import { ExitCode, HarnessError } from '../harness-error.js';
 import { containerLogLines } from '../observe/collector-log.js';
 
-const CONFIG_DIR = '/tmp/otel-harness-validate';
+// The upstream collector image is built FROM scratch: it has no /tmp, so the file goes under the root.
+const CONFIG_DIR = 'otel-harness-validate';
 
 /**
  * Checks a user's collector configuration with the collector's own `validate` command, in the collector
@@ -15,23 +16,17 @@ const CONFIG_DIR = '/tmp/otel-harness-validate';
 export async function validateCollectorConfig(engine: DockerEngine, image: string, file: string): Promise<void> {
   const { dockerode } = engine;
   const archive = pack();
-  archive.entry({ name: 'config.yaml', mode: 0o644 }, readFileSync(file));
+  archive.entry({ name: `${CONFIG_DIR}/`, type: 'directory', mode: 0o755 });
+  archive.entry({ name: `${CONFIG_DIR}/config.yaml`, mode: 0o644 }, readFileSync(file));
   archive.finalize();
   const container = await dockerode.createContainer({
     Image: image,
-    Cmd: ['validate', `--config=${CONFIG_DIR}/config.yaml`],
+    Cmd: ['validate', `--config=/${CONFIG_DIR}/config.yaml`],
     Labels: { [LABEL.run]: 'validate', [LABEL.component]: 'collector-validate' },
     HostConfig: { NetworkMode: 'none' },
   });
   try {
-    await dockerode
-      .getContainer(container.id)
-      .putArchive(archive as unknown as NodeJS.ReadableStream, {
-        path: '/tmp',
-      })
-      .catch(async () => {
-        // /tmp/otel-harness-validate does not exist yet: put the file under a directory entry.
-      });
+    await dockerode.getContainer(container.id).putArchive(archive as unknown as NodeJS.ReadableStream, { path: '/' });
     await container.start();
     const result = (await container.wait()) as { StatusCode: number };
     if (result.StatusCode !== 0) {
