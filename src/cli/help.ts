@@ -1,6 +1,7 @@
 import { envName, type OptionTable } from '../options/option-table.js';
 import { helpRows } from '../options/resolve.js';
 import { SOAK_OPTIONS } from '../soak/soak-options.js';
+import { CAPACITY_OPTIONS, SEARCH_OWNED_FLAGS } from '../capacity/capacity-options.js';
 import { TOPOLOGIES } from '../stack/registry.js';
 import { PORTS_OPTION, STACK_OPTIONS } from '../stack/stack-options.js';
 import { VERIFY_OPTIONS } from './parse-args.js';
@@ -66,6 +67,33 @@ Exit: 0 pass, 2 bad option, 3 a rate or latency threshold failed, 4 loss above -
 could not conclude (inconclusive), 5 the stack did not start, 130 interrupted (partial result written).`;
 }
 
+function capacityHelp(): string {
+  return `otel-harness capacity — the highest rate a stack holds with zero loss, who limits it, what it costs
+
+Usage: otel-harness capacity [options]        (npm run capacity -- --phase 1 [--for-rate 25000])
+
+Boots the stack once and searches the highest total rate (items/s, shared by --signals) at which every
+acknowledged item arrives (NDR) and the SLOs hold: a short ramp doubling the rate brackets the knee, a
+bisection with short trials narrows it to --precision, and a full-length trial confirms the lower end (a
+failed confirmation moves the upper end down and the search goes on with full-length trials). Every trial
+is drained and verified exactly, with its own run id. The answer is an interval, NDR ∈ [lower, upper], with
+what limited the failing trial: a component of the stack, the load generator or this machine. --pdr also
+searches the highest rate losing at most that share. Costs per component (CPU millicores and MiB per 1,000
+items/s) are fitted over the passing trials; --for-rate sizes the stack for a target beside published
+figures. Writes reports/<run id>/result.json, summary.md, junit.xml and report.html (self-contained).
+
+${section(CAPACITY_OPTIONS)}
+
+The load's shape comes from the soak options (--signals, --driver, --batch, --spans-per-trace, …); the
+search sets ${SEARCH_OWNED_FLAGS.map((f) => `--${f}`).join(', ')} itself and refuses them.
+
+${stackHelp()}
+
+Exit: 0 a knee was found (or every rate up to --to passed), 2 bad option, 3 the stack fails at the lower
+end of the range or the trial budget ran out, 5 the stack did not start, 130 interrupted (the trials so far
+are written).`;
+}
+
 function verifyHelp(): string {
   return `otel-harness verify — verify a finished run again, from the ledger its drivers wrote
 
@@ -103,6 +131,7 @@ Usage: otel-harness <command> [options]
 Commands:
   soak     hold a rate against a stack, drain, verify every acknowledged item, report
   chaos    a soak with faults (kill, restart, pause, partition, outage, throttle) and loss attribution
+  capacity search the zero-loss knee (an interval, with who limited it), cost per 1k items/s, sizing
   up       boot a stack (Phase 1: collector, Jaeger or Tempo, Prometheus, Loki) until Ctrl-C
   down     remove every container, network and volume the harness left
   images   build or list the images of the real components
@@ -158,6 +187,7 @@ const TOPICS: Record<string, () => string> = {
   down: () => DOWN,
   images: () => IMAGES,
   soak: soakHelp,
+  capacity: capacityHelp,
 };
 
 export function helpText(topic?: string): string {

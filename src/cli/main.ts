@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { disableReaperUnlessSet } from '../docker/docker-engine.js';
 import { ExitCode } from '../harness-error.js';
 import { packageRoot } from '../paths.js';
+import { runCapacityCommand } from './commands/capacity.js';
 import { runDown } from './commands/down.js';
 import { runK6Build, runK6Manifest } from './commands/k6.js';
 import { runImagesBuild, runImagesList } from './commands/images.js';
@@ -41,6 +42,8 @@ export async function main(
         return await runSoakCommand(command, reporter, signals, version());
       case 'chaos':
         return await runSoakCommand(command, reporter, signals, version());
+      case 'capacity':
+        return await runCapacityCommand(command, reporter, signals, version());
       case 'verify':
         return await runVerifyCommand(command, reporter, version());
       case 'down':

@@ -10,6 +10,8 @@ import { SIGNALS, type Signal } from '../load/ledger.js';
 import { ATTACH_OPTIONS } from '../stack/attach/index.js';
 import { flagSpecs, resolveOptions, type RawFlags } from '../options/resolve.js';
 import { resolveSoakOptions, SOAK_OPTIONS } from '../soak/soak-options.js';
+import { CAPACITY_OPTIONS, resolveCapacityOptions } from '../capacity/capacity-options.js';
+import type { CapacityPlan } from '../capacity/capacity.js';
 import { planSoak, type SoakPlan } from '../soak/soak-plan.js';
 import { TOPOLOGIES } from '../stack/registry.js';
 import { PORTS_OPTION, resolveStack, STACK_OPTIONS, type ResolvedStack } from '../stack/stack-options.js';
@@ -21,6 +23,7 @@ export type Command =
   | { name: 'up'; stack: ResolvedStack; json: boolean; printSpec: boolean }
   | { name: 'soak'; plan: SoakPlan }
   | { name: 'chaos'; preset: string; plan: SoakPlan }
+  | { name: 'capacity'; plan: CapacityPlan; reportDir: string; json: boolean }
   | { name: 'verify'; options: VerifyOptions }
   | { name: 'down'; runId: string | undefined }
   | { name: 'images-build'; components: string[]; force: boolean; verbose: boolean }
@@ -102,7 +105,7 @@ export const VERIFY_OPTIONS: OptionTable = {
   ],
 };
 
-export const COMMANDS = ['soak', 'chaos', 'verify', 'up', 'down', 'images', 'k6', 'help'] as const;
+export const COMMANDS = ['soak', 'chaos', 'capacity', 'verify', 'up', 'down', 'images', 'k6', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
@@ -242,6 +245,30 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const user = rawFlags(Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'scenario')));
       const flags = { ...preset.defaults, chaos: preset.faults.join(','), ...user };
       return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, env) };
+    }
+    case 'capacity': {
+      const { values, positionals } = parse(rest, flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS, CAPACITY_OPTIONS]));
+      if (values.help === true) return { name: 'help', topic: 'capacity' };
+      if (positionals.length > 0)
+        throw configurationError('argument', 'no positional arguments for capacity', positionals[0]);
+      const flags = rawFlags(values);
+      const options = resolveCapacityOptions(flags, env);
+      // Each trial sets its own rate and length; the rest of the load's shape comes from the soak options.
+      const soak = resolveSoakOptions({ ...flags, rate: String(options.fromRps) }, env);
+      const stack = resolveStack(flags, env, 'random');
+      if (stack.topology.name === 'attach')
+        throw configurationError(
+          '--target',
+          'a stack booted by the search (--phase 1 or 2): trials measure its containers',
+          typeof stack.options.target === 'string' ? stack.options.target : 'attach flags',
+        );
+      if (/=/.test(soak.signals))
+        throw configurationError(
+          '--signals',
+          'signals without rates (the search sets the total rate; signals share it evenly)',
+          soak.signals,
+        );
+      return { name: 'capacity', plan: { options, soak, stack }, reportDir: soak.reportDir, json: soak.json };
     }
     case 'verify': {
       const { values, positionals } = parse(rest, flagSpecs([VERIFY_OPTIONS, ATTACH_OPTIONS]));

@@ -7,6 +7,8 @@ import { parsePrometheusText } from '../../src/observe/prometheus-text.js';
 import { renderSummary } from '../../src/report/render-summary.js';
 import { renderTable } from '../../src/report/render-table.js';
 import type { SignalLoadResult, SoakResult } from '../../src/report/result.js';
+import { junitOfRun } from '../../src/report/junit.js';
+import { htmlOfRun, renderHtml } from '../../src/report/render-html.js';
 import { allowedLoss, assessLimits, thresholds, verdict } from '../../src/soak/assess.js';
 import { applyVariant, listVariants, loadVariant, parseVariant } from '../../src/stack/collector-variant.js';
 import { phase1Definition, phase1Dir } from '../../src/stack/phase1/definition.js';
@@ -435,6 +437,35 @@ describe('renderers', () => {
     expect(md).toContain(
       '## Kafka consumer lag\n\n- trace-processors/otlp-traces: peak 102 message(s) at 58 s into the load\n',
     );
+  });
+
+  it('writes junit.xml with a test case per threshold; a failed one carries its figures', () => {
+    const xml = junitOfRun(result);
+    expect(xml).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="otel-harness" tests="1" failures="1" errors="0" time="120.000">/,
+    );
+    expect(xml).toContain(
+      '<testcase name="logs lost in loki" classname="otel-harness.soak.logs" time="0.000">\n      <failure message="599 of 60000 (limit ≤ 0 (0 items))" type="failure">',
+    );
+    expect(xml).toContain('<property name="verdict" value="fail"/>');
+    const interrupted = junitOfRun({
+      ...result,
+      thresholds: [],
+      verdict: { status: 'interrupted', reasons: ['SIGINT <now>'] },
+    });
+    expect(interrupted).toContain('errors="1"');
+    expect(interrupted).toContain('<error message="SIGINT &lt;now&gt;" type="error">');
+  });
+
+  it('writes one self-contained report.html: the chart library and the data inlined, nothing fetched', () => {
+    const html = renderHtml(htmlOfRun(result));
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
+    expect(html).toContain('uPlot');
+    const data = JSON.parse(/<script id="chart-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!) as {
+      id: string;
+    }[];
+    expect(data.map((c) => c.id)).toEqual(['chart-rate', 'chart-queue', 'chart-cpu', 'chart-memory', 'chart-latency']);
+    expect(html).toContain('<p class="headline fail">FAIL: logs lost in loki: 599 of 60000 (limit ≤ 0 (0 items))</p>');
   });
 
   it('prints a compact table with the verdict', () => {

@@ -54,12 +54,58 @@ describe('parseArgs', () => {
 
   it('rejects unknown commands, options and arguments', () => {
     expect(usageError(['soakk']).message).toMatch(
-      /command is invalid, expected one of soak, chaos, verify, up, down, images, k6, help/,
+      /command is invalid, expected one of soak, chaos, capacity, verify, up, down, images, k6, help/,
     );
     expect(usageError(['up', '--rate', '5']).message).toMatch(/option is invalid.*actual: '--rate'/);
     expect(usageError(['up', 'now']).message).toMatch(/no positional arguments/);
     expect(usageError(['images', 'push']).message).toMatch(/expected one of build, list/);
     expect(usageError(['down', '--run', 'abc']).message).toMatch(/--run is invalid/);
+  });
+
+  it('parses capacity and refuses what the search sets itself, unknown SLOs and a range that is not one', () => {
+    const c = parseArgs([
+      'capacity',
+      '--phase',
+      '1',
+      '--from',
+      '2000',
+      '--to',
+      '30000',
+      '--slo',
+      'achieved=99%,p99=8s',
+      '--for-rate',
+      '25000',
+    ]);
+    expect(c.name).toBe('capacity');
+    if (c.name !== 'capacity') return;
+    expect(c.plan.options).toMatchObject({
+      fromRps: 2000,
+      toRps: 30000,
+      trialMs: 20_000,
+      confirmMs: 60_000,
+      precision: 0.05,
+      forRps: 25000,
+      headroom: 0.5,
+      slo: { achieved: 0.99, p99Ms: 8000, refusals: 0 },
+    });
+    expect(c.plan.stack.topology.name).toBe('phase1');
+    expect(usageError(['capacity', '--duration', '5m']).message).toMatch(
+      /--duration is invalid, expected nothing: capacity chooses/,
+    );
+    expect(usageError(['capacity', '--slo', 'p95=1s']).message).toMatch(
+      /--slo is invalid, expected SLOs from achieved, p99, refusals.*'p95'/,
+    );
+    expect(usageError(['capacity', '--slo', 'achieved=1.5']).message).toMatch(/--slo achieved is invalid/);
+    expect(usageError(['capacity', '--for-rate', '0']).message).toMatch(/--for-rate is invalid, expected a number > 0/);
+    expect(usageError(['capacity', '--from', '5000', '--to', '4000']).message).toMatch(
+      /--to is invalid, expected a rate above --from \(5000\)/,
+    );
+    expect(usageError(['capacity', '--signals', 'traces=100,logs']).message).toMatch(
+      /--signals is invalid, expected signals without rates/,
+    );
+    expect(usageError(['capacity', '--otlp-endpoint', 'http://127.0.0.1:4318']).message).toMatch(
+      /--target is invalid, expected a stack booted by the search/,
+    );
   });
 
   it('parses images and down', () => {

@@ -1,0 +1,455 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { newRunId } from '../docker/labels.js';
+import { HarnessError } from '../harness-error.js';
+import type { Signal } from '../load/ledger.js';
+import type { ResourceReport } from '../observe/resource-sampler.js';
+import { assessLimits } from '../soak/assess.js';
+import { emptyStep, runLoadStep, type StepIo, type StepPlan, type StepResult } from '../soak/load-step.js';
+import type { SoakOptions } from '../soak/soak-options.js';
+import { planLoad } from '../soak/soak-plan.js';
+import type { StackDescription, Endpoint, StartedStack } from '../stack/stack.js';
+import type { ResolvedStack } from '../stack/stack-options.js';
+import { componentCosts, type ComponentCost } from './capacity-cost.js';
+import type { CapacityOptions } from './capacity-options.js';
+import {
+  expectedTrials,
+  failureOf,
+  passes,
+  searchRate,
+  TrialBook,
+  type Criterion,
+  type SearchBound,
+  type Trial,
+  type TrialOutcome,
+} from './capacity-search.js';
+import { sizeFor, type Sizing } from './capacity-sizing.js';
+
+export const CAPACITY_SCHEMA_VERSION = 1;
+/** The bracket doubles the rate until a trial fails. */
+const RAMP_FACTOR = 2;
+
+export interface CapacityPlan {
+  options: CapacityOptions;
+  /** The load's shape (signals, driver, batch, …); rate and length are set per trial. */
+  soak: SoakOptions;
+  stack: ResolvedStack;
+}
+
+/** One trial as result.json keeps it. */
+export interface TrialRecord extends Trial {
+  runId: string;
+  signals: Partial<
+    Record<
+      Signal,
+      {
+        backend: string;
+        offeredRps: number;
+        achievedRps: number;
+        expected: number;
+        lost: number;
+        refused: number;
+        status: string;
+        p99Ms: number | undefined;
+      }
+    >
+  >;
+  drainSeconds: number | undefined;
+  collectorQueuePeak: number | undefined;
+  host: { cpuMeanPct: number; cpuMaxPct: number } | undefined;
+  generator: { cpuMeanPct: number; cpuMaxPct: number } | undefined;
+  containers: Record<string, { cpuMeanPct: number; cpuMaxPct: number; memoryMeanMiB: number; memoryMaxMiB: number }>;
+  /** Offered/acknowledged per second and the queue (for the report's charts). */
+  timeline: StepResult['timeline'];
+  resourceTimeline: ResourceReport['timeline'];
+}
+
+export interface CapacityResult {
+  schemaVersion: typeof CAPACITY_SCHEMA_VERSION;
+  tool: { name: 'otel-harness'; version: string };
+  command: 'capacity';
+  runId: string;
+  partial: boolean;
+  startedAt: string;
+  endedAt: string;
+  plan: {
+    topology: string;
+    stackOptions: Record<string, unknown>;
+    driver: string;
+    /** Share of each signal in every trial's rate. */
+    shares: Partial<Record<Signal, number>>;
+    search: Omit<CapacityOptions, 'slo' | 'forRps' | 'headroom' | 'pdr'>;
+    slo: CapacityOptions['slo'];
+    pdr: number | undefined;
+  };
+  stack: StackDescription & { endpoints: Endpoint[] };
+  /** The result in one line: the interval and who limited it. */
+  headline: string;
+  ndr: SearchBound | undefined;
+  pdr: SearchBound | undefined;
+  /** What limited the trial that set the NDR's upper end. */
+  limitedBy: { who: 'nothing' | 'stack' | 'generator' | 'machine'; reasons: string[] };
+  trials: TrialRecord[];
+  cost: ComponentCost[];
+  sizing: Sizing | undefined;
+  verdict: {
+    status: 'found' | 'below-range' | 'above-range' | 'unfinished' | 'interrupted' | 'error';
+    exitCode: number;
+    reasons: string[];
+  };
+}
+
+/** The signals' shares of the offered rate (traces,metrics,logs share it evenly). */
+export function sharesOf(soak: SoakOptions): Partial<Record<Signal, number>> {
+  const load = planLoad({ ...soak, rateRps: 1_000 });
+  return Object.fromEntries(load.signals.map((s) => [s.signal, s.rateRps / 1_000]));
+}
+
+/** The search's trial: one load step at a rate and length, judged against the SLOs. */
+function outcomeOf(step: StepResult, options: CapacityOptions): TrialOutcome {
+  const signals = Object.values(step.verification.signals);
+  const inconclusive = signals.find((v) => v.outcome.status === 'inconclusive' || v.sample !== undefined);
+  const conclusive = step.complete && signals.length > 0 && inconclusive === undefined;
+  const lost = signals.reduce((n, v) => n + v.lost + v.rejectedAbsent, 0);
+  const expected = signals.reduce((n, v) => n + v.expected, 0);
+  const sloMisses: string[] = [];
+  let refused = 0;
+  for (const [signal, l] of Object.entries(step.load.signals)) {
+    refused += l.counts.refused + l.counts.failed;
+    if (l.achievedRatio < options.slo.achieved)
+      sloMisses.push(
+        `${signal} achieved ${l.achievedRps.toFixed(0)}/s of ${l.offeredRps.toFixed(0)}/s (< ${options.slo.achieved})`,
+      );
+  }
+  if (refused > options.slo.refusals) sloMisses.push(`${refused} items refused or failed (> ${options.slo.refusals})`);
+  if (options.slo.p99Ms !== undefined) {
+    for (const [signal, c] of Object.entries(step.latency)) {
+      if (c.found === 0 || c.timedOut > 0 || c.latencyMs.p99 > options.slo.p99Ms)
+        sloMisses.push(
+          `${signal} write→queryable p99 ${c.found === 0 ? 'unmeasured (no canary found)' : `${c.latencyMs.p99} ms`}${c.timedOut > 0 ? `, ${c.timedOut} canaries timed out` : ''} (> ${options.slo.p99Ms} ms)`,
+        );
+    }
+  }
+  const limits = assessLimits(step.load.signals, step.resources, options.slo.achieved);
+  const reasons = [
+    ...(inconclusive !== undefined && inconclusive.outcome.status === 'inconclusive'
+      ? [`${inconclusive.signal}: ${inconclusive.outcome.reason}`]
+      : []),
+    ...(step.drain !== undefined && !step.drain.drained ? [`drain incomplete: ${step.drain.reason ?? ''}`] : []),
+    ...limits.reasons,
+    ...stackFindings(step),
+  ];
+  const failing = lost > 0 || sloMisses.length > 0 || !conclusive;
+  return {
+    conclusive,
+    lost,
+    expected,
+    sloMisses,
+    limitedBy: limits.limitedBy === 'nothing' && failing ? 'stack' : limits.limitedBy,
+    reasons,
+  };
+}
+
+const BUSY_PCT = 85;
+
+/** Which component of the stack showed saturation: CPU near a core or more, a growing queue, loss by signal. */
+export function stackFindings(step: Pick<StepResult, 'resources' | 'verification'>): string[] {
+  const out: string[] = [];
+  const containers = Object.entries(step.resources?.containers ?? {}).sort((a, b) => b[1].cpuMeanPct - a[1].cpuMeanPct);
+  const busiest = containers[0];
+  if (busiest !== undefined && busiest[1].cpuMeanPct >= BUSY_PCT)
+    out.push(`${busiest[0]} used ${busiest[1].cpuMeanPct}% of a core on average (peak ${busiest[1].cpuMaxPct}%)`);
+  const peak = step.verification.collectorQueuePeak;
+  if (peak !== undefined && peak > 0) out.push(`the collectors' sending queues held up to ${peak} batches`);
+  for (const v of Object.values(step.verification.signals)) {
+    if (v.lost > 0) out.push(`${v.signal}: ${v.lost} of ${v.expected} lost in ${v.backend}`);
+  }
+  return out;
+}
+
+function recordOf(trial: Trial, runId: string, step: StepResult): TrialRecord {
+  const signals: TrialRecord['signals'] = {};
+  for (const [signal, l] of Object.entries(step.load.signals) as [
+    Signal,
+    NonNullable<StepResult['load']['signals'][Signal]>,
+  ][]) {
+    const v = step.verification.signals[signal];
+    signals[signal] = {
+      backend: v?.backend ?? '',
+      offeredRps: l.offeredRps,
+      achievedRps: l.achievedRps,
+      expected: v?.expected ?? l.counts.acknowledged,
+      lost: v === undefined ? 0 : v.lost + v.rejectedAbsent,
+      refused: l.counts.refused + l.counts.failed,
+      status: v?.outcome.status ?? 'not verified',
+      p99Ms: step.latency[signal]?.found ? step.latency[signal]?.latencyMs.p99 : undefined,
+    };
+  }
+  const r = step.resources;
+  return {
+    ...trial,
+    runId,
+    signals,
+    drainSeconds: step.drain === undefined ? undefined : step.drain.elapsedMs / 1000,
+    collectorQueuePeak: step.verification.collectorQueuePeak,
+    host: r === undefined ? undefined : { cpuMeanPct: r.host.cpuMeanPct, cpuMaxPct: r.host.cpuMaxPct },
+    generator: r === undefined ? undefined : { cpuMeanPct: r.generator.cpuMeanPct, cpuMaxPct: r.generator.cpuMaxPct },
+    containers: Object.fromEntries(
+      Object.entries(r?.containers ?? {}).map(([name, u]) => [
+        name,
+        {
+          cpuMeanPct: u.cpuMeanPct,
+          cpuMaxPct: u.cpuMaxPct,
+          memoryMeanMiB: u.memoryMeanMiB,
+          memoryMaxMiB: u.memoryMaxMiB,
+        },
+      ]),
+    ),
+    timeline: step.timeline,
+    resourceTimeline: r?.timeline ?? [],
+  };
+}
+
+/**
+ * A capacity search: boot once, run trials (each one load step, drained and verified exactly, with its own
+ * run id), find NDR (and PDR when asked), fit costs and size for a target. Always returns a result,
+ * partial when interrupted or failed.
+ */
+export async function runCapacity(
+  plan: CapacityPlan,
+  runId: string,
+  io: StepIo,
+  abort: AbortSignal,
+  version: string,
+): Promise<{ result: CapacityResult; error: unknown }> {
+  const o = { ...plan.options, factor: RAMP_FACTOR };
+  const startedAt = new Date().toISOString();
+  const shares = sharesOf(plan.soak);
+  const { slo, pdr } = o;
+  const search = {
+    fromRps: o.fromRps,
+    toRps: o.toRps,
+    trialMs: o.trialMs,
+    confirmMs: o.confirmMs,
+    precision: o.precision,
+    maxTrials: o.maxTrials,
+    settleMs: o.settleMs,
+  };
+  const result: CapacityResult = {
+    schemaVersion: CAPACITY_SCHEMA_VERSION,
+    tool: { name: 'otel-harness', version },
+    command: 'capacity',
+    runId,
+    partial: true,
+    startedAt,
+    endedAt: startedAt,
+    plan: {
+      topology: plan.stack.topology.name,
+      stackOptions: plan.stack.options,
+      driver: plan.soak.driver,
+      shares,
+      search,
+      slo,
+      pdr,
+    },
+    stack: {
+      topology: plan.stack.topology.name,
+      title: '',
+      images: {},
+      versions: {},
+      configHashes: {},
+      manifestHash: undefined,
+      bootSeconds: undefined,
+      endpoints: [],
+    },
+    headline: 'the search did not finish',
+    ndr: undefined,
+    pdr: undefined,
+    limitedBy: { who: 'nothing', reasons: [] },
+    trials: [],
+    cost: [],
+    sizing: undefined,
+    verdict: { status: 'error', exitCode: 1, reasons: ['the search did not finish'] },
+  };
+  let stack: StartedStack | undefined;
+  let error: unknown;
+  const searchStarted = Date.now();
+  let bracket: { lowerRps: number | undefined; upperRps: number | undefined; about: number } = {
+    lowerRps: undefined,
+    upperRps: undefined,
+    about: expectedTrials(o, o.fromRps, undefined),
+  };
+  const book = new TrialBook(async (rateRps, durationMs, phase, n) => {
+    if (n > 1 && o.settleMs > 0) await sleep(o.settleMs, undefined, { signal: abort });
+    abort.throwIfAborted();
+    const trialRunId = newRunId();
+    const done = n - 1;
+    const perTrialMs = done > 0 ? (Date.now() - searchStarted) / done : undefined;
+    const left = Math.max(1, bracket.about - done);
+    io.progress(
+      `trial ${n} of about ${done + left}: ${rateRps} items/s for ${durationMs / 1000} s (${phase}); bracket [${bracket.lowerRps ?? '—'}, ${bracket.upperRps ?? '—'}] items/s` +
+        (perTrialMs === undefined ? '' : `; ETA ${Math.round((perTrialMs * left) / 60_000)} min`),
+    );
+    const step = emptyStep();
+    await runLoadStep(
+      stack!,
+      trialStepPlan(plan, rateRps, durationMs),
+      trialRunId,
+      prefixed(io, `trial ${n}`),
+      abort,
+      step,
+    );
+    const outcome = outcomeOf(step, o);
+    const trial: Trial = { ...outcome, n, rateRps, durationMs, phase, elapsedMs: 0 };
+    result.trials.push(recordOf(trial, trialRunId, step));
+    return outcome;
+  });
+  const onProgress = (
+    message: string,
+    state: { lowerRps: number | undefined; upperRps: number | undefined; done: number; about: number },
+  ) => {
+    bracket = {
+      lowerRps: state.lowerRps,
+      upperRps: state.upperRps,
+      about: book.trials.length + (state.about - state.done),
+    };
+    io.progress(message);
+  };
+  try {
+    stack = await plan.stack.topology
+      .builder(plan.stack.options, plan.stack.choice)
+      .withRunId(runId)
+      .withAbortSignal(abort)
+      .withProgress((m) => io.progress(m), io.images)
+      .start();
+    result.stack = { ...stack.describe(), endpoints: stack.endpointList() };
+    abort.throwIfAborted();
+    const ndrCriterion: Criterion = { name: 'NDR', maxLossRatio: 0 };
+    result.ndr = await searchRate(book, ndrCriterion, o, onProgress);
+    if (pdr !== undefined && result.ndr.kind !== 'below-range') {
+      io.progress(`searching PDR (loss ≤ ${(pdr * 100).toFixed(2)} %) from the trials run so far`);
+      result.pdr = await searchRate(book, { name: 'PDR', maxLossRatio: pdr }, o, onProgress);
+    }
+    result.partial = false;
+  } catch (err) {
+    error = err;
+  } finally {
+    // Elapsed times from the book (the trial function cannot see its own wall time).
+    for (const t of book.trials) {
+      const r = result.trials.find((x) => x.n === t.n);
+      if (r !== undefined) r.elapsedMs = t.elapsedMs;
+    }
+    conclude(result, plan, abort.aborted, error);
+    result.endedAt = new Date().toISOString();
+    if (stack !== undefined && stack.topology !== 'attach') io.progress(`removing run ${runId}`);
+    await stack?.stop();
+  }
+  return { result, error };
+}
+
+function trialStepPlan(plan: CapacityPlan, rateRps: number, durationMs: number): StepPlan {
+  const soak: SoakOptions = {
+    ...plan.soak,
+    rateRps,
+    durationMs,
+    maxLoss: { kind: 'items', value: 0 },
+    minAchievedRatio: plan.options.slo.achieved,
+    maxLatencyP99Ms: plan.options.slo.p99Ms,
+    verifySample: undefined,
+    chaos: undefined,
+    chaosFile: undefined,
+  };
+  return {
+    load: planLoad(soak),
+    faults: [],
+    drainTimeoutMs: soak.drainTimeoutMs,
+    verifySample: undefined,
+    canaryIntervalMs: soak.canaryIntervalMs,
+    canaryTimeoutMs: soak.canaryTimeoutMs,
+    collectorLabel: plan.stack.topology.name,
+  };
+}
+
+function prefixed(io: StepIo, prefix: string): StepIo {
+  return { progress: (m) => io.progress(`[${prefix}] ${m}`), images: io.images };
+}
+
+/** Headline, who limited, cost, sizing and exit code from the bounds and trials. */
+export function conclude(result: CapacityResult, plan: CapacityPlan, interrupted: boolean, error: unknown): void {
+  const o = plan.options;
+  const ndr = result.ndr;
+  const ndrCriterion: Criterion = { name: 'NDR', maxLossRatio: 0 };
+  const upper = ndr?.upperTrial === undefined ? undefined : result.trials.find((t) => t.n === ndr.upperTrial);
+  if (upper !== undefined) result.limitedBy = { who: upper.limitedBy, reasons: [failureOf(upper), ...upper.reasons] };
+  // Costs over the trials that passed (below the knee), by rate.
+  const passing = result.trials.filter((t) => passes(t, ndrCriterion) && Object.keys(t.containers).length > 0);
+  result.cost = componentCosts(
+    passing.map((t) => ({
+      rateRps: t.rateRps,
+      containers: Object.fromEntries(
+        Object.entries(t.containers).map(([k, u]) => [
+          k,
+          {
+            samples: 1,
+            cpuMeanPct: u.cpuMeanPct,
+            cpuMaxPct: u.cpuMaxPct,
+            memoryMeanMiB: u.memoryMeanMiB,
+            memoryMaxMiB: u.memoryMaxMiB,
+          },
+        ]),
+      ),
+    })),
+  );
+  if (o.forRps !== undefined && ndr?.lowerRps !== undefined) {
+    result.sizing = sizeFor({
+      targetRps: o.forRps,
+      headroom: o.headroom,
+      kneeRps: ndr.lowerRps,
+      shares: result.plan.shares,
+      costs: result.cost,
+      fittedUpToRps: Math.max(0, ...passing.map((t) => t.rateRps)),
+      tailSampling: plan.stack.topology.name === 'phase2', // the Phase 2 processors tail-sample
+    });
+  }
+  result.headline = headlineOf(result);
+  if (interrupted) {
+    result.verdict = { status: 'interrupted', exitCode: 130, reasons: ['interrupted: the trials so far are reported'] };
+  } else if (error !== undefined) {
+    result.verdict = {
+      status: 'error',
+      exitCode: error instanceof HarnessError ? error.exitCode : 1,
+      reasons: [error instanceof Error ? error.message : JSON.stringify(error)],
+    };
+  } else if (ndr === undefined || ndr.kind === 'unfinished') {
+    result.verdict = { status: 'unfinished', exitCode: 3, reasons: [ndr?.note ?? 'no search ran'] };
+  } else if (ndr.kind === 'below-range') {
+    result.verdict = { status: 'below-range', exitCode: 3, reasons: [ndr.note ?? 'the stack fails at the lower end'] };
+  } else if (ndr.kind === 'above-range') {
+    result.verdict = { status: 'above-range', exitCode: 0, reasons: [ndr.note ?? ''] };
+  } else {
+    result.verdict = { status: 'found', exitCode: 0, reasons: [] };
+  }
+}
+
+export function headlineOf(result: Pick<CapacityResult, 'ndr' | 'limitedBy'>): string {
+  const ndr = result.ndr;
+  if (ndr === undefined) return 'no knee: the search did not run';
+  const who = result.limitedBy;
+  const limiter =
+    who.who === 'machine'
+      ? 'set by this machine, not the stack (the stack and the generator share its cores)'
+      : who.who === 'generator'
+        ? 'set by the load generator, not the stack'
+        : who.who === 'stack'
+          ? `limited by the stack${who.reasons[1] !== undefined ? `: ${who.reasons[1]}` : ''}`
+          : 'no limit found';
+  switch (ndr.kind) {
+    case 'interval':
+      return `NDR ∈ [${ndr.lowerRps}, ${ndr.upperRps}] items/s (width ${((ndr.relativeWidth ?? 0) * 100).toFixed(1)} %), ${limiter}`;
+    case 'above-range':
+      return `NDR ≥ ${ndr.lowerRps} items/s: ${ndr.note ?? ''}`;
+    case 'below-range':
+      return `NDR < ${ndr.upperRps} items/s: ${ndr.note ?? ''}${who.who === 'machine' || who.who === 'generator' ? ` (${limiter})` : ''}`;
+    case 'unfinished':
+      return `NDR unfinished${ndr.lowerRps !== undefined ? `: at least ${ndr.lowerRps} items/s passed a short trial` : ''} (${ndr.note ?? ''})`;
+  }
+}

@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import {
+  passes,
+  roundRate,
+  searchRate,
+  TrialBook,
+  type Criterion,
+  type SearchOptions,
+  type TrialOutcome,
+} from '../../src/capacity/capacity-search.js';
+import { componentCosts, linearFit } from '../../src/capacity/capacity-cost.js';
+import { publishedFigures, sizeFor } from '../../src/capacity/capacity-sizing.js';
+
+const NDR: Criterion = { name: 'NDR', maxLossRatio: 0 };
+const OPTIONS: SearchOptions = {
+  fromRps: 1_000,
+  toRps: 100_000,
+  trialMs: 20_000,
+  confirmMs: 60_000,
+  precision: 0.05,
+  factor: 2,
+  maxTrials: 30,
+};
+
+/** A seeded PRNG (mulberry32), so every simulated search is repeatable. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A simulated stack: it holds `knee` items/s for a full-length trial; a short trial sees a knee up to
+ * `shortBonus` higher (queues absorb a burst) and each trial's effective knee moves by ±`noise` at random.
+ * Above its knee it loses a share of what it is offered.
+ */
+function simulatedStack(knee: number, noise: number, shortBonus: number, seed: number) {
+  const random = prng(seed);
+  return (rateRps: number, durationMs: number): Promise<TrialOutcome> => {
+    const effective = knee * (durationMs < OPTIONS.confirmMs ? 1 + shortBonus : 1) * (1 + (random() * 2 - 1) * noise);
+    const expected = Math.round((rateRps * durationMs) / 1000);
+    const lost = rateRps <= effective ? 0 : Math.ceil(((rateRps - effective) / rateRps) * expected);
+    return Promise.resolve({
+      conclusive: true,
+      lost,
+      expected,
+      sloMisses: [],
+      limitedBy: lost > 0 ? 'stack' : 'nothing',
+      reasons: lost > 0 ? ['collector: sending queue full'] : [],
+    });
+  };
+}
+
+describe('capacity search', () => {
+  it.each([
+    [12_000, 0.0, 0.0, 1],
+    [12_000, 0.01, 0.0, 2],
+    [7_300, 0.01, 0.08, 3],
+    [41_000, 0.015, 0.03, 4],
+    [1_900, 0.01, 0.0, 5],
+  ])(
+    'finds a knee of %i items/s (noise ±%f, short-trial bonus %f) inside an interval no wider than asked',
+    async (knee, noise, bonus, seed) => {
+      const book = new TrialBook(simulatedStack(knee, noise, bonus, seed));
+      const bound = await searchRate(book, NDR, OPTIONS);
+      expect(bound.kind).toBe('interval');
+      // The lower end passed a full-length trial, so it is at most the full-length knee (plus its noise).
+      const lowerTrial = book.trials.find((t) => t.n === bound.lowerTrial)!;
+      expect(lowerTrial.durationMs).toBe(OPTIONS.confirmMs);
+      expect(lowerTrial.lost).toBe(0);
+      expect(bound.lowerRps!).toBeLessThanOrEqual(knee * (1 + noise));
+      expect(bound.upperRps!).toBeGreaterThan(bound.lowerRps!);
+      expect(bound.relativeWidth!).toBeLessThanOrEqual(OPTIONS.precision + 0.01);
+      // The upper end failed, so it is above the knee of its trial (short or full length).
+      expect(bound.upperRps!).toBeGreaterThan(knee * (1 - noise));
+      expect(book.trials.length).toBeLessThanOrEqual(14);
+    },
+  );
+
+  it('a short pass that fails its confirmation becomes the upper end; the search goes on with full-length trials', async () => {
+    const book = new TrialBook(simulatedStack(10_000, 0, 0.3, 7));
+    const bound = await searchRate(book, NDR, OPTIONS);
+    expect(bound.kind).toBe('interval');
+    const confirmations = book.trials.filter((t) => t.phase === 'confirm');
+    expect(confirmations.length).toBeGreaterThanOrEqual(2);
+    expect(confirmations[0]!.lost).toBeGreaterThan(0);
+    expect(bound.lowerRps!).toBeLessThanOrEqual(10_000);
+    expect(bound.upperRps!).toBeGreaterThan(10_000);
+  });
+
+  it('reports a stack that fails at the lower end as below the range, with the trial that showed it', async () => {
+    const book = new TrialBook(simulatedStack(500, 0, 0, 1));
+    const bound = await searchRate(book, NDR, OPTIONS);
+    expect(bound).toMatchObject({ kind: 'below-range', lowerRps: undefined, upperRps: 1_000, upperTrial: 1 });
+    expect(bound.note).toMatch(/fails at the lower end of the range \(1000 items\/s\)/);
+    expect(book.trials).toHaveLength(1);
+  });
+
+  it('says "above the range" when the upper end passes, and never offers more than it', async () => {
+    const book = new TrialBook(simulatedStack(1_000_000, 0, 0, 1));
+    const bound = await searchRate(book, NDR, { ...OPTIONS, toRps: 20_000 });
+    expect(bound).toMatchObject({ kind: 'above-range', lowerRps: 20_000, upperRps: undefined });
+    expect(Math.max(...book.trials.map((t) => t.rateRps))).toBe(20_000);
+  });
+
+  it('stops at the trial budget and says the interval is unfinished', async () => {
+    const book = new TrialBook(simulatedStack(12_000, 0, 0, 1));
+    const bound = await searchRate(book, NDR, { ...OPTIONS, maxTrials: 4 });
+    expect(bound.kind).toBe('unfinished');
+    expect(bound.note).toMatch(/--max-trials 4/);
+    expect(book.trials).toHaveLength(4);
+  });
+
+  it('an inconclusive trial never passes, and PDR reuses the trials NDR ran', async () => {
+    expect(
+      passes({ conclusive: false, lost: 0, expected: 10, sloMisses: [], limitedBy: 'nothing', reasons: ['x'] }, NDR),
+    ).toBe(false);
+    expect(
+      passes({ conclusive: true, lost: 0, expected: 10, sloMisses: ['p99'], limitedBy: 'nothing', reasons: [] }, NDR),
+    ).toBe(false);
+    let runs = 0;
+    const stack = simulatedStack(12_000, 0, 0, 1);
+    const book = new TrialBook((rate, ms) => {
+      runs++;
+      return stack(rate, ms);
+    });
+    const ndr = await searchRate(book, NDR, OPTIONS);
+    const before = runs;
+    const pdr = await searchRate(book, { name: 'PDR', maxLossRatio: 0.005 }, OPTIONS);
+    expect(pdr.lowerRps!).toBeGreaterThanOrEqual(ndr.lowerRps!);
+    // The bracket of PDR replays NDR's trials from the book: fewer new runs than a search from scratch.
+    expect(runs - before).toBeLessThan(before);
+  });
+
+  it('rounds rates to a grid of about 0.5 %', () => {
+    expect(roundRate(1_234)).toBe(1_230);
+    expect(roundRate(12_345)).toBe(12_350);
+    expect(roundRate(123_456)).toBe(123_500);
+    expect(roundRate(3)).toBe(10);
+  });
+});
+
+describe('capacity cost and sizing', () => {
+  it('fits a line with its R² and finds the cost per 1,000 items/s of each component', () => {
+    const fit = linearFit([1, 2, 3, 4], [110, 210, 310, 410])!;
+    expect(fit.slope).toBeCloseTo(100, 9);
+    expect(fit.intercept).toBeCloseTo(10, 9);
+    expect(fit.r2).toBeCloseTo(1, 9);
+    expect(linearFit([2, 2], [1, 3])).toBeUndefined(); // one rate: no slope
+    const noisy = linearFit([1, 2, 3, 4], [100, 230, 290, 420])!;
+    expect(noisy.r2!).toBeGreaterThan(0.9);
+    expect(noisy.r2!).toBeLessThan(1);
+
+    const usage = (cpuMeanPct: number, memoryMeanMiB: number) => ({
+      samples: 10,
+      cpuMeanPct,
+      cpuMaxPct: cpuMeanPct,
+      memoryMeanMiB,
+      memoryMaxMiB: memoryMeanMiB,
+    });
+    const costs = componentCosts([
+      { rateRps: 2_000, containers: { collector: usage(22, 120), loki: usage(5, 80) } },
+      { rateRps: 4_000, containers: { collector: usage(42, 140), loki: usage(5, 80) } },
+      { rateRps: 8_000, containers: { collector: usage(82, 180), loki: usage(5, 80) } },
+    ]);
+    const collector = costs.find((c) => c.component === 'collector')!;
+    // 10 percentage points of a core per 1,000 items/s = 100 millicores; 2 % idle = 20 millicores.
+    expect(collector.cpuMillicoresPer1k).toBeCloseTo(100, 6);
+    expect(collector.cpuIdleMillicores).toBeCloseTo(20, 6);
+    expect(collector.memoryMiBPer1k).toBeCloseTo(10, 6);
+    expect(collector.points).toBe(3);
+    const loki = costs.find((c) => c.component === 'loki')!;
+    expect(loki.cpuMillicoresPer1k).toBeCloseTo(0, 9);
+    expect(loki.cpuR2).toBeUndefined(); // flat: nothing to explain
+
+    const sizing = sizeFor({
+      targetRps: 25_000,
+      headroom: 0.5,
+      kneeRps: 9_000,
+      shares: { traces: 1 / 3, metrics: 1 / 3, logs: 1 / 3 },
+      costs,
+      fittedUpToRps: 8_000,
+      tailSampling: false,
+    });
+    // 25,000 × 1.5 = 37,500 items/s at 9,000 per stack → 5 copies.
+    expect(sizing.stackCopies).toBe(5);
+    // collector: (20 + 100 × 25) millicores × 1.5 = 3.78 cores; (100 + 10 × 25) MiB × 1.5 = 525 MiB.
+    expect(sizing.components.find((c) => c.component === 'collector')).toEqual({
+      component: 'collector',
+      cores: 3.78,
+      memoryMiB: 525,
+    });
+    expect(sizing.extrapolated).toMatch(/fitted up to 8000 items\/s/);
+    const published = publishedFigures({
+      targetRps: 25_000,
+      headroom: 0.5,
+      shares: { traces: 1 / 3, metrics: 1 / 3, logs: 1 / 3 },
+      tailSampling: false,
+    });
+    expect(published.map((p) => p.source)).toEqual([
+      'OpenTelemetry Collector docs/performance.md',
+      'Splunk OpenTelemetry Collector sizing',
+      'Grafana Mimir planning-capacity',
+      'seed 000 (collector HPA)',
+      'seed 001 (Phase 1)',
+    ]);
+    // 8,333 spans/s at 10,000 per core.
+    expect(published[0]!.forTarget).toBe('0.83 collector cores for 8333 spans/s');
+  });
+});
