@@ -105,7 +105,7 @@ export function sharesOf(soak: SoakOptions): Partial<Record<Signal, number>> {
 }
 
 /** The search's trial: one load step at a rate and length, judged against the SLOs. */
-function outcomeOf(step: StepResult, options: CapacityOptions): TrialOutcome {
+function outcomeOf(step: StepResult, options: CapacityOptions, cpuLimits: Record<string, number>): TrialOutcome {
   const signals = Object.values(step.verification.signals);
   const inconclusive = signals.find((v) => v.outcome.status === 'inconclusive' || v.sample !== undefined);
   const conclusive = step.complete && signals.length > 0 && inconclusive === undefined;
@@ -130,13 +130,14 @@ function outcomeOf(step: StepResult, options: CapacityOptions): TrialOutcome {
     }
   }
   const limits = assessLimits(step.load.signals, step.resources, options.slo.achieved);
+  // The component that saturated first, then what the generator and machine did, then why undecided.
   const reasons = [
+    ...stackFindings(step, cpuLimits),
+    ...limits.reasons,
     ...(inconclusive !== undefined && inconclusive.outcome.status === 'inconclusive'
       ? [`${inconclusive.signal}: ${inconclusive.outcome.reason}`]
       : []),
     ...(step.drain !== undefined && !step.drain.drained ? [`drain incomplete: ${step.drain.reason ?? ''}`] : []),
-    ...limits.reasons,
-    ...stackFindings(step),
   ];
   const failing = lost > 0 || sloMisses.length > 0 || !conclusive;
   return {
@@ -149,15 +150,30 @@ function outcomeOf(step: StepResult, options: CapacityOptions): TrialOutcome {
   };
 }
 
-const BUSY_PCT = 85;
+/** A container using this share of its CPU limit (or of one core, without a limit) on average is busy. */
+const BUSY_SHARE = 0.85;
 
-/** Which component of the stack showed saturation: CPU near a core or more, a growing queue, loss by signal. */
-export function stackFindings(step: Pick<StepResult, 'resources' | 'verification'>): string[] {
+/**
+ * Which component of the stack showed saturation: CPU at its limit (or near a whole core without one), a
+ * growing queue, loss by signal. Busiest first.
+ */
+export function stackFindings(
+  step: Pick<StepResult, 'resources' | 'verification'>,
+  cpuLimits: Record<string, number> = {},
+): string[] {
   const out: string[] = [];
-  const containers = Object.entries(step.resources?.containers ?? {}).sort((a, b) => b[1].cpuMeanPct - a[1].cpuMeanPct);
-  const busiest = containers[0];
-  if (busiest !== undefined && busiest[1].cpuMeanPct >= BUSY_PCT)
-    out.push(`${busiest[0]} used ${busiest[1].cpuMeanPct}% of a core on average (peak ${busiest[1].cpuMaxPct}%)`);
+  const share = (name: string, pct: number) => pct / 100 / (cpuLimits[name] ?? 1);
+  const containers = Object.entries(step.resources?.containers ?? {})
+    .filter(([name, u]) => share(name, u.cpuMeanPct) >= BUSY_SHARE)
+    .sort((a, b) => share(b[0], b[1].cpuMeanPct) - share(a[0], a[1].cpuMeanPct));
+  for (const [name, u] of containers) {
+    const limit = cpuLimits[name];
+    out.push(
+      limit !== undefined
+        ? `${name} at ${Math.round(share(name, u.cpuMeanPct) * 100)}% of its CPU limit of ${limit} cores (${u.cpuMeanPct}% of a core on average)`
+        : `${name} used ${u.cpuMeanPct}% of a core on average (peak ${u.cpuMaxPct}%)`,
+    );
+  }
   const peak = step.verification.collectorQueuePeak;
   if (peak !== undefined && peak > 0) out.push(`the collectors' sending queues held up to ${peak} batches`);
   for (const v of Object.values(step.verification.signals)) {
@@ -271,6 +287,7 @@ export async function runCapacity(
     verdict: { status: 'error', exitCode: 1, reasons: ['the search did not finish'] },
   };
   let stack: StartedStack | undefined;
+  let cpuLimits: Record<string, number> = {};
   let error: unknown;
   const searchStarted = Date.now();
   let bracket: { lowerRps: number | undefined; upperRps: number | undefined; about: number } = {
@@ -298,7 +315,7 @@ export async function runCapacity(
       abort,
       step,
     );
-    const outcome = outcomeOf(step, o);
+    const outcome = outcomeOf(step, o, cpuLimits);
     const trial: Trial = { ...outcome, n, rateRps, durationMs, phase, elapsedMs: 0 };
     result.trials.push(recordOf(trial, trialRunId, step));
     return outcome;
@@ -322,6 +339,7 @@ export async function runCapacity(
       .withProgress((m) => io.progress(m), io.images)
       .start();
     result.stack = { ...stack.describe(), endpoints: stack.endpointList() };
+    cpuLimits = (await stack.resources?.cpuLimits?.()) ?? {};
     abort.throwIfAborted();
     const ndrCriterion: Criterion = { name: 'NDR', maxLossRatio: 0 };
     result.ndr = await searchRate(book, ndrCriterion, o, onProgress);

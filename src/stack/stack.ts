@@ -80,6 +80,8 @@ export interface ResourceSource {
   names(): readonly string[];
   /** One reading: CPU in % of one core, working-set memory in MiB; undefined when unavailable now. */
   read(name: string): Promise<{ cpuPct: number; memoryMiB: number } | undefined>;
+  /** Each container's CPU limit in cores (absent: no limit), as set now. */
+  cpuLimits?(): Promise<Record<string, number>>;
 }
 
 /** What ran, for the report: effective versions, config hashes, the collector manifest. */

@@ -68,6 +68,20 @@ export class DockerStack implements StartedStack {
           return undefined; // gone (e.g. killed by a chaos action): no reading now
         }
       },
+      cpuLimits: async () => {
+        const out: Record<string, number> = {};
+        await Promise.all(
+          [...this.services].map(async ([name, s]) => {
+            const nano = await this.engine.dockerode
+              .getContainer(s.container.getId())
+              .inspect()
+              .then((i) => i.HostConfig.NanoCpus ?? 0)
+              .catch(() => 0);
+            if (nano > 0) out[name] = nano / 1e9;
+          }),
+        );
+        return out;
+      },
     };
   }
 

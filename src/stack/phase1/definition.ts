@@ -25,7 +25,12 @@ export interface Phase1Options {
   variant?: string;
   /** A user's own collector configuration (YAML text), used as is instead of the seed's. */
   collectorConfig?: string;
+  /** The collector container's CPU limit (the seed's: 2). */
+  collectorCpus?: number;
 }
+
+/** The seed's collector limits: 2 CPUs, 2 GiB. */
+export const SEED_COLLECTOR_CPUS = 2;
 
 export function phase1Dir(): string {
   return join(stacksDir(), 'phase1');
@@ -79,7 +84,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
       { container: 13133, label: 'Collector health', scheme: 'http', path: '/health', standardHostPort: 13133 },
     ],
     readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
-    resources: { memoryGiB: 2, cpu: 2 },
+    resources: { memoryGiB: 2, cpu: options.collectorCpus ?? SEED_COLLECTOR_CPUS },
     dependsOn: [options.traces, 'prometheus', 'loki'],
   };
 
@@ -111,7 +116,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   return {
     phase: 1,
     topology: 'phase1',
-    title: `Phase 1 (traces: ${options.traces}${configured})`,
+    title: `Phase 1 (traces: ${options.traces}${configured}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
     services: [tracesService(catalog, options.traces, read), prometheus, loki, collector],
     ingest: { http: { service: 'otelcol', port: 4318 }, grpc: { service: 'otelcol', port: 4317 } },
     collectors: [{ service: 'otelcol', role: 'collector', metricsPort: 8888, exportsToBackends: true }],

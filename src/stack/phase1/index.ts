@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { configurationError } from '../../harness-error.js';
-import { oneOf, text, type OptionTable } from '../../options/option-table.js';
+import { number, oneOf, text, type OptionTable } from '../../options/option-table.js';
 import type { StackChoice, Topology } from '../topology.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
-import { phase1Dir, TRACES_BACKENDS, type TracesBackend } from './definition.js';
+import { phase1Dir, SEED_COLLECTOR_CPUS, TRACES_BACKENDS, type TracesBackend } from './definition.js';
 import { Phase1Builder } from './phase1-builder.js';
 
 export interface Phase1TopologyOptions {
   traces: TracesBackend;
   variant: string;
+  collectorCpus: number;
 }
 
 export const PHASE1_OPTIONS: OptionTable = {
@@ -28,6 +29,13 @@ export const PHASE1_OPTIONS: OptionTable = {
       default: SEED_VARIANT,
       parse: text,
       help: 'collector variant: seed, or a file of stacks/phase1/variants',
+    },
+    {
+      key: 'collectorCpus',
+      flag: 'collector-cpus',
+      default: String(SEED_COLLECTOR_CPUS),
+      parse: number('a CPU count between 0.05 and 64', (n) => n >= 0.05 && n <= 64),
+      help: "the collector container's CPU limit (the seed's: 2), e.g. to size a collector with capacity",
     },
   ],
 };
@@ -72,7 +80,7 @@ export const phase1Topology: Topology = {
   },
   describe(options, choice) {
     const o = options as unknown as Phase1TopologyOptions;
-    return `Phase 1 (traces: ${o.traces}, images: ${choice.source})`;
+    return `Phase 1 (traces: ${o.traces}, images: ${choice.source}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''})`;
   },
   builder: (options, choice) => new Phase1Builder(options as unknown as Phase1TopologyOptions, choice),
 };
@@ -83,7 +91,11 @@ export const phase1Topology: Topology = {
  */
 export function phase1(options: Partial<Phase1TopologyOptions> = {}, choice: Partial<StackChoice> = {}): Phase1Builder {
   return new Phase1Builder(
-    { traces: options.traces ?? 'jaeger', variant: options.variant ?? SEED_VARIANT },
+    {
+      traces: options.traces ?? 'jaeger',
+      variant: options.variant ?? SEED_VARIANT,
+      collectorCpus: options.collectorCpus ?? SEED_COLLECTOR_CPUS,
+    },
     { source: 'local', images: {}, collectorConfigs: {}, manifest: undefined, ports: 'random', ...choice },
   );
 }

@@ -25,7 +25,7 @@ export class Phase1Builder implements StackBuilder {
   private readonly collectorConfigs: Record<string, string>;
 
   constructor(
-    private readonly options: { traces: TracesBackend; variant: string },
+    private readonly options: { traces: TracesBackend; variant: string; collectorCpus?: number },
     private readonly choice: StackChoice,
   ) {
     this.images = { ...choice.images };
@@ -64,6 +64,7 @@ export class Phase1Builder implements StackBuilder {
     const definition = phase1Definition({
       traces: this.options.traces,
       variant: this.options.variant,
+      collectorCpus: this.options.collectorCpus,
       ...(userConfig === undefined ? {} : { collectorConfig: readFileSync(userConfig, 'utf8') }),
     });
     const resolved = await resolveStackImages(engine, definition, {

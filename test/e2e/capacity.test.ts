@@ -1,0 +1,159 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { CapacityResult } from '../../src/capacity/capacity.js';
+import { packageRoot } from '../../src/paths.js';
+import { runCli, tempReportDir } from './support/cli.js';
+import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+
+/** Screenshots of the reports, kept after the run (test artifacts). */
+const ARTIFACTS = join(packageRoot(), 'reports', 'test-artifacts');
+
+/**
+ * Opens report.html in Debian's headless Chromium (scripts/chromium.sh): no console errors, no request
+ * leaves the file, and every chart is drawn on a canvas with something on it. Keeps a screenshot.
+ */
+async function checkInBrowser(file: string, screenshot: string): Promise<{ charts: number; drawn: number }> {
+  const executablePath = process.env.OTEL_HARNESS_CHROMIUM ?? '/usr/bin/chromium';
+  const browser = await chromium.launch({
+    executablePath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) problems.push(`request: ${r.url()}`);
+    });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-charts-drawn]');
+    const counts = await page.evaluate(() => {
+      const charts = Array.from(document.querySelectorAll<HTMLElement>('.chart'));
+      // A canvas with non-blank pixels: uPlot drew axes and series on it.
+      const drawn = charts.filter((c) => {
+        const canvas = c.querySelector<HTMLCanvasElement>('canvas');
+        if (canvas === null || canvas.width === 0) return false;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) return true;
+        return false;
+      }).length;
+      return { charts: charts.length, drawn };
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(problems).toEqual([]);
+    return counts;
+  } finally {
+    await browser.close();
+  }
+}
+
+describe('capacity on Phase 1', () => {
+  it('finds the knee of a collector held to 0.25 CPUs, names it as the limit, and writes reports a browser draws', async () => {
+    const dir = tempReportDir();
+    const run = await runCli([
+      'capacity',
+      '--collector-cpus',
+      '0.25',
+      '--from',
+      '1000',
+      '--to',
+      '32000',
+      '--trial',
+      '10s',
+      '--confirm',
+      '20s',
+      '--precision',
+      '15%',
+      '--settle',
+      '2s',
+      '--for-rate',
+      '25000',
+      '--report-dir',
+      dir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const [runId] = readdirSync(dir);
+    const r = JSON.parse(readFileSync(join(dir, runId!, 'result.json'), 'utf8')) as CapacityResult;
+    expect(r.stack.title).toMatch(/collector CPUs: 0.25/);
+
+    // The interval: its lower end passed a full-length trial with nothing lost, its upper end failed.
+    const ndr = r.ndr!;
+    expect(ndr.kind).toBe('interval');
+    const lower = r.trials.find((t) => t.n === ndr.lowerTrial)!;
+    const upper = r.trials.find((t) => t.n === ndr.upperTrial)!;
+    expect(lower).toMatchObject({ durationMs: 20_000, conclusive: true, lost: 0, sloMisses: [] });
+    expect(lower.rateRps).toBe(ndr.lowerRps);
+    expect(upper.rateRps).toBe(ndr.upperRps);
+    expect(upper.lost > 0 || upper.sloMisses.length > 0 || !upper.conclusive).toBe(true);
+    expect(ndr.upperRps! - ndr.lowerRps!).toBeLessThanOrEqual(0.15 * ndr.upperRps! + 10);
+    // A quarter of a core holds a few thousand items/s, far below what the generator and machine can do.
+    expect(ndr.upperRps!).toBeLessThan(32_000);
+    // Every trial was verified exactly with its own run id: expected counts are the acknowledged ones.
+    for (const t of r.trials) {
+      expect(t.runId).not.toBe(r.runId);
+      for (const s of Object.values(t.signals)) expect(s.status).not.toBe('not verified');
+    }
+    // Who limited it: the collector at its CPU limit, not the generator or the machine.
+    expect(r.limitedBy.who).toBe('stack');
+    expect(r.limitedBy.reasons.join('\n')).toMatch(/otelcol at \d+% of its CPU limit of 0.25 cores/);
+    expect(r.headline).toMatch(/^NDR ∈ \[\d+, \d+\] items\/s \(width [\d.]+ %\), limited by the stack: otelcol at/);
+    expect(run.stdout.split('\n')[0]).toBe(r.headline);
+
+    // Cost fitted over the passing trials, sizing beside the published figures.
+    const collector = r.cost.find((c) => c.component === 'otelcol')!;
+    expect(collector.points).toBeGreaterThanOrEqual(2);
+    expect(collector.cpuMillicoresPer1k).toBeGreaterThan(0);
+    expect(r.sizing!.stackCopies).toBe(Math.ceil((25_000 * 1.5) / ndr.lowerRps!));
+    expect(r.sizing!.published.length).toBeGreaterThanOrEqual(4);
+
+    // The four files, junit.xml with the search's own case.
+    const files = readdirSync(join(dir, runId!)).sort();
+    expect(files).toEqual(['junit.xml', 'report.html', 'result.json', 'summary.md']);
+    const junit = readFileSync(join(dir, runId!, 'junit.xml'), 'utf8');
+    expect(junit).toContain(
+      '<testcase name="NDR found within the searched range" classname="otel-harness.capacity" time="0.000"/>',
+    );
+    expect(readFileSync(join(dir, runId!, 'summary.md'), 'utf8')).toContain(
+      `# otel-harness capacity ${r.runId}: ${r.headline}`,
+    );
+
+    const screenshot = join(ARTIFACTS, `capacity-${r.runId}.png`);
+    const drawn = await checkInBrowser(join(dir, runId!, 'report.html'), screenshot);
+    expect(drawn).toEqual({ charts: 4, drawn: 4 });
+    expect(existsSync(screenshot)).toBe(true);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it("a soak's report.html draws its five charts in the browser too", async () => {
+    const dir = tempReportDir();
+    const run = await runCli(['soak', '--rate', '1500', '--duration', '15s', '--report-dir', dir]);
+    expect(run.code, run.stderr).toBe(0);
+    const [runId] = readdirSync(dir);
+    expect(readdirSync(join(dir, runId!)).sort()).toEqual([
+      'junit.xml',
+      'ledger.json',
+      'report.html',
+      'result.json',
+      'summary.md',
+    ]);
+    const drawn = await checkInBrowser(join(dir, runId!, 'report.html'), join(ARTIFACTS, `soak-${runId}.png`));
+    expect(drawn).toEqual({ charts: 5, drawn: 5 });
+  });
+});
