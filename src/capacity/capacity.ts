@@ -236,6 +236,8 @@ export async function runCapacity(
   io: StepIo,
   abort: AbortSignal,
   version: string,
+  /** A stack already started (repeated searches on one stack): used as is and left running. */
+  booted?: StartedStack,
 ): Promise<{ result: CapacityResult; error: unknown }> {
   const o = { ...plan.options, factor: RAMP_FACTOR };
   const startedAt = new Date().toISOString();
@@ -332,12 +334,14 @@ export async function runCapacity(
     io.progress(message);
   };
   try {
-    stack = await plan.stack.topology
-      .builder(plan.stack.options, plan.stack.choice)
-      .withRunId(runId)
-      .withAbortSignal(abort)
-      .withProgress((m) => io.progress(m), io.images)
-      .start();
+    stack =
+      booted ??
+      (await plan.stack.topology
+        .builder(plan.stack.options, plan.stack.choice)
+        .withRunId(runId)
+        .withAbortSignal(abort)
+        .withProgress((m) => io.progress(m), io.images)
+        .start());
     result.stack = { ...stack.describe(), endpoints: stack.endpointList() };
     cpuLimits = (await stack.resources?.cpuLimits?.()) ?? {};
     abort.throwIfAborted();
@@ -358,8 +362,10 @@ export async function runCapacity(
     }
     conclude(result, plan, abort.aborted, error);
     result.endedAt = new Date().toISOString();
-    if (stack !== undefined && stack.topology !== 'attach') io.progress(`removing run ${runId}`);
-    await stack?.stop();
+    if (booted === undefined) {
+      if (stack !== undefined && stack.topology !== 'attach') io.progress(`removing run ${runId}`);
+      await stack?.stop();
+    }
   }
   return { result, error };
 }
