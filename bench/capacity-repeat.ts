@@ -50,7 +50,7 @@ try {
   for (let i = 1; i <= searches; i++) {
     process.stderr.write(`search ${i} of ${searches}\n`);
     const { result, error } = await runCapacity(plan, newRunId(), io, abort.signal, 'bench', stack);
-    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+    if (error !== undefined) throw error instanceof Error ? error : new Error(JSON.stringify(error));
     results.push(result);
     process.stderr.write(`search ${i}: ${result.headline}\n`);
   }
