@@ -29,6 +29,10 @@ export interface CapacityOptions {
   headroom: number;
   /** Pause between trials once the previous one has drained (the stack returns to idle). */
   settleMs: number;
+  /** Longest wait for a trial's drain (a trial that has not drained by then is not a pass). */
+  trialDrainMs: number;
+  /** Longest wait for the collectors' queues to be empty before the next trial. */
+  settleTimeoutMs: number;
 }
 
 const percent =
@@ -136,6 +140,20 @@ export const CAPACITY_OPTIONS: OptionTable = {
       help: 'capacity kept above --for-rate in the sizing',
     },
     {
+      key: 'trialDrainMs',
+      flag: 'trial-drain',
+      default: '60s',
+      parse: duration,
+      help: 'longest drain of a trial; one not drained by then does not pass (its queues are named)',
+    },
+    {
+      key: 'settleTimeoutMs',
+      flag: 'settle-timeout',
+      default: '5m',
+      parse: duration,
+      help: "longest wait for the collectors' queues to empty before the next trial (the report says if they did not)",
+    },
+    {
       key: 'settleMs',
       flag: 'settle',
       default: '5s',
@@ -153,6 +171,7 @@ export const SEARCH_OWNED_FLAGS = [
   'chaos',
   'chaos-file',
   'max-loss',
+  'drain-timeout',
   'min-achieved-ratio',
   'max-latency-p99',
   'verify-sample',
@@ -163,7 +182,7 @@ export function resolveCapacityOptions(flags: RawFlags, env: NodeJS.ProcessEnv):
     if (flags[flag] !== undefined)
       throw configurationError(
         `--${flag}`,
-        'nothing: capacity chooses each trial’s rate and length (use --from, --to, --trial, --confirm, --slo, --pdr)',
+        'nothing: capacity chooses each trial’s rate and length (use --from, --to, --trial, --confirm, --trial-drain, --slo, --pdr)',
         flags[flag],
       );
   }

@@ -22,6 +22,8 @@ export interface TrialOutcome {
   limitedBy: 'nothing' | 'stack' | 'generator' | 'machine';
   /** One line per finding that explains a failure (component saturated, queue growth, …). */
   reasons: string[];
+  /** Why verification could not decide, when not conclusive. */
+  undecided?: string;
 }
 
 export type TrialPhase = 'bracket' | 'bisect' | 'confirm';
@@ -161,9 +163,13 @@ export async function searchRate(
     if (known === undefined && budget() <= 0) return undefined;
     const t = known ?? (await book.trial(rateRps, durationMs, phase));
     trials++;
+    return t;
+  };
+  /** Says what the trial showed, with the bracket as it now stands. */
+  const told = (t: Trial): Trial => {
     const ok = passes(t, criterion);
     progress(
-      `${criterion.name} ${phase} ${rateRps} items/s for ${durationMs / 1000} s: ${ok ? 'pass' : 'fail'}${ok ? '' : ` (${failureOf(t)})`}`,
+      `${criterion.name} ${t.phase} ${t.rateRps} items/s for ${t.durationMs / 1000} s: ${ok ? 'pass' : 'fail'}${ok ? '' : ` (${failureOf(t)})`}`,
       state(),
     );
     return t;
@@ -188,9 +194,11 @@ export async function searchRate(
   if (!passes(first, criterion)) {
     // The lower end fails a short trial: nothing below it was tried.
     upper = first;
+    told(first);
     return bound('below-range', `the stack fails at the lower end of the range (${from} items/s): ${failureOf(first)}`);
   }
   lower = first;
+  told(first);
   while (upper === undefined) {
     if (lower.rateRps >= options.toRps) break;
     const next = Math.min(roundRate(lower.rateRps * options.factor), roundRate(options.toRps));
@@ -198,6 +206,7 @@ export async function searchRate(
     if (t === undefined) return outOfBudget();
     if (passes(t, criterion)) lower = t;
     else upper = t;
+    told(t);
   }
 
   // ── bisect, confirm; a failed confirmation continues with full-length trials ───────────────────────
@@ -210,16 +219,19 @@ export async function searchRate(
       if (t === undefined) return outOfBudget();
       if (passes(t, criterion)) lower = t;
       else upper = t;
+      told(t);
     }
     if (lower.durationMs >= options.confirmMs) break;
     const confirmation = await attempt(lower.rateRps, options.confirmMs, 'confirm');
     if (confirmation === undefined) return outOfBudget();
     if (passes(confirmation, criterion)) {
       lower = confirmation;
+      told(confirmation);
       break;
     }
     // The short trial's pass did not hold for the full length: that rate is now the upper end.
     upper = confirmation;
+    told(confirmation);
     trialMs = options.confirmMs;
     const below = highestPassBelow(confirmation.rateRps);
     if (below === undefined) {
@@ -246,7 +258,7 @@ export async function searchRate(
 
 /** Why a trial failed, in one line. */
 export function failureOf(t: TrialOutcome): string {
-  if (!t.conclusive) return `inconclusive: ${t.reasons[0] ?? 'verification could not decide'}`;
+  if (!t.conclusive) return `inconclusive: ${t.undecided ?? 'verification could not decide'}`;
   const parts: string[] = [];
   if (t.lost > 0) parts.push(`${t.lost} of ${t.expected} items lost`);
   parts.push(...t.sloMisses);

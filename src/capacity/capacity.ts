@@ -1,4 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { digestCollectorLog } from '../observe/collector-log.js';
+import { collectorCounters } from '../observe/collector-metrics.js';
+import { scrape } from '../observe/prometheus-text.js';
 import { newRunId } from '../docker/labels.js';
 import { HarnessError } from '../harness-error.js';
 import type { Signal } from '../load/ledger.js';
@@ -140,7 +143,17 @@ function outcomeOf(step: StepResult, options: CapacityOptions, cpuLimits: Record
     ...(step.drain !== undefined && !step.drain.drained ? [`drain incomplete: ${step.drain.reason ?? ''}`] : []),
   ];
   const failing = lost > 0 || sloMisses.length > 0 || !conclusive;
+  const undecided = conclusive
+    ? undefined
+    : inconclusive?.outcome.status === 'inconclusive'
+      ? `${inconclusive.signal}: ${inconclusive.outcome.reason}`
+      : inconclusive !== undefined
+        ? `${inconclusive.signal}: verified on a sample`
+        : step.drain !== undefined && !step.drain.drained
+          ? `drain incomplete: ${step.drain.reason ?? ''}`
+          : 'the trial did not finish';
   return {
+    ...(undecided === undefined ? {} : { undecided }),
     conclusive,
     lost,
     expected,
@@ -242,6 +255,7 @@ export async function runCapacity(
   const o = { ...plan.options, factor: RAMP_FACTOR };
   const startedAt = new Date().toISOString();
   const shares = sharesOf(plan.soak);
+  const signals = Object.keys(shares) as Signal[];
   const { slo, pdr } = o;
   const search = {
     fromRps: o.fromRps,
@@ -251,6 +265,8 @@ export async function runCapacity(
     precision: o.precision,
     maxTrials: o.maxTrials,
     settleMs: o.settleMs,
+    trialDrainMs: o.trialDrainMs,
+    settleTimeoutMs: o.settleTimeoutMs,
   };
   const result: CapacityResult = {
     schemaVersion: CAPACITY_SCHEMA_VERSION,
@@ -298,8 +314,11 @@ export async function runCapacity(
     about: expectedTrials(o, o.fromRps, undefined),
   };
   const book = new TrialBook(async (rateRps, durationMs, phase, n) => {
+    // The stack rests: its collectors' queues empty (bounded), then a short pause.
+    const notIdle = n > 1 ? await waitIdle(stack!, signals, o.settleTimeoutMs, abort, io) : undefined;
     if (n > 1 && o.settleMs > 0) await sleep(o.settleMs, undefined, { signal: abort });
     abort.throwIfAborted();
+    const trialStart = Date.now();
     const trialRunId = newRunId();
     const done = n - 1;
     const perTrialMs = done > 0 ? (Date.now() - searchStarted) / done : undefined;
@@ -318,6 +337,8 @@ export async function runCapacity(
       step,
     );
     const outcome = outcomeOf(step, o, cpuLimits);
+    outcome.reasons.push(...(await collectorTrouble(stack!, trialStart)));
+    if (notIdle !== undefined) outcome.reasons.unshift(notIdle);
     const trial: Trial = { ...outcome, n, rateRps, durationMs, phase, elapsedMs: 0 };
     result.trials.push(recordOf(trial, trialRunId, step));
     return outcome;
@@ -370,6 +391,67 @@ export async function runCapacity(
   return { result, error };
 }
 
+const IDLE_POLL_MS = 2_000;
+
+/**
+ * Waits until every collector's sending queues and in-flight requests are empty (two readings in a row),
+ * at most `timeoutMs`. Returns a sentence when they did not empty (the next trial then says so).
+ */
+async function waitIdle(
+  stack: StartedStack,
+  signals: readonly Signal[],
+  timeoutMs: number,
+  abort: AbortSignal,
+  io: StepIo,
+): Promise<string | undefined> {
+  const urls = stack
+    .endpoints()
+    .collectors.flatMap((c) => (c.metricsUrl === undefined ? [] : [{ name: c.name, url: c.metricsUrl }]));
+  if (urls.length === 0) return undefined;
+  const deadline = Date.now() + timeoutMs;
+  let quiet = 0;
+  let last = '';
+  let announced = false;
+  for (;;) {
+    const readings = await Promise.all(
+      urls.map(async (c) => {
+        const samples = await scrape(c.url).catch(() => undefined);
+        if (samples === undefined) return { name: c.name, queued: 0 };
+        const queued = signals.reduce((n, s) => {
+          const k = collectorCounters(samples, s);
+          return n + k.queueSize + k.inFlight;
+        }, 0);
+        return { name: c.name, queued };
+      }),
+    );
+    const busy = readings.filter((r) => r.queued > 0);
+    quiet = busy.length === 0 ? quiet + 1 : 0;
+    if (quiet >= 2) return undefined;
+    last = busy.map((r) => `${r.name}: ${r.queued} batches queued or in flight`).join(', ');
+    if (busy.length > 0 && !announced) {
+      io.progress(`waiting for the stack to be idle before the next trial (${last})`);
+      announced = true;
+    }
+    if (Date.now() >= deadline)
+      return `the stack was not idle when this trial began (after ${timeoutMs / 1000} s: ${last})`;
+    await sleep(IDLE_POLL_MS, undefined, { signal: abort });
+  }
+}
+
+/** The first collector's export failures logged since `sinceMs`, grouped: why a trial's items did not leave. */
+async function collectorTrouble(stack: StartedStack, sinceMs: number): Promise<string[]> {
+  const first = stack.endpoints().collectors[0];
+  if (first === undefined) return [];
+  const lines = (await stack.logs(first.name).catch(() => [] as string[])).filter((line) => {
+    const ts = /"ts":"([^"]+)"/.exec(line)?.[1];
+    return ts !== undefined && Date.parse(ts) >= sinceMs;
+  });
+  return digestCollectorLog(lines, 3).map(
+    (d) =>
+      `${first.name} logged ${d.count}× ${d.component}: ${d.message}${d.example === '' ? '' : ` (${d.example.slice(0, 200)})`}`,
+  );
+}
+
 function trialStepPlan(plan: CapacityPlan, rateRps: number, durationMs: number): StepPlan {
   const soak: SoakOptions = {
     ...plan.soak,
@@ -385,11 +467,13 @@ function trialStepPlan(plan: CapacityPlan, rateRps: number, durationMs: number):
   return {
     load: planLoad(soak),
     faults: [],
-    drainTimeoutMs: soak.drainTimeoutMs,
+    drainTimeoutMs: plan.options.trialDrainMs,
     verifySample: undefined,
     canaryIntervalMs: soak.canaryIntervalMs,
     canaryTimeoutMs: soak.canaryTimeoutMs,
     collectorLabel: plan.stack.topology.name,
+    // Several readings even in a 10 s trial: the cost fit and the limit finding need them.
+    resourceIntervalMs: 2_000,
   };
 }
 

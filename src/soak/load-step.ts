@@ -43,6 +43,8 @@ export interface StepPlan {
   canaryTimeoutMs: number;
   /** Names the collector configuration in chaos explanations (a variant, or 'your configuration'). */
   collectorLabel: string;
+  /** How often containers, the host and the generator are sampled (default 5 s; short trials use less). */
+  resourceIntervalMs?: number;
 }
 
 /** What one step produced; every field is filled as far as the step got (partial when interrupted). */
@@ -159,7 +161,7 @@ export async function runLoadStep(
     const collectorBefore = await collectorScrapes(endpoints.collectors, signals);
 
     // ── load, with canaries, faults and progress ────────────────────────────────────────────────────
-    sampler = new ResourceSampler(stack.resources).start();
+    sampler = new ResourceSampler(stack.resources, plan.resourceIntervalMs).start();
     const canaryStop = new AbortController();
     const canaryClient = new OtlpHttpClient(endpoints.otlpHttp, {
       connections: 2,
