@@ -152,19 +152,44 @@ function outcomeOf(step: StepResult, options: CapacityOptions, cpuLimits: Record
         : step.drain !== undefined && !step.drain.drained
           ? `drain incomplete: ${step.drain.reason ?? ''}`
           : 'the trial did not finish';
+  const who = whoLimited(limits.limitedBy, step, failing);
+  const g = step.resources?.generator;
+  if (limits.limitedBy === 'generator' && who !== 'generator' && g !== undefined)
+    reasons.push(
+      `the generator used at most ${g.cpuMaxPct}% of a core (of ${g.cores}): its requests waited on the stack's answers`,
+    );
   return {
     ...(undecided === undefined ? {} : { undecided }),
     conclusive,
     lost,
     expected,
     sloMisses,
-    limitedBy: limits.limitedBy === 'nothing' && failing ? 'stack' : limits.limitedBy,
+    limitedBy: who,
     reasons,
   };
 }
 
 /** A container using this share of its CPU limit (or of one core, without a limit) on average is busy. */
 const BUSY_SHARE = 0.85;
+const GENERATOR_BUSY_SHARE = 0.9;
+
+/**
+ * Who limited a trial. The machine when its cores were saturated. The generator only when its own CPU was:
+ * items it dropped because its requests in flight hit the limit while it had CPU to spare were waiting on
+ * the stack's answers — the stack's backpressure, not the generator's limit.
+ */
+function whoLimited(
+  assessed: TrialOutcome['limitedBy'],
+  step: Pick<StepResult, 'resources'>,
+  failing: boolean,
+): TrialOutcome['limitedBy'] {
+  if (assessed === 'machine') return 'machine';
+  const g = step.resources?.generator;
+  if (assessed === 'generator' && g !== undefined && g.cpuMaxPct >= GENERATOR_BUSY_SHARE * 100 * g.cores)
+    return 'generator';
+  if (assessed === 'generator' && g === undefined) return 'generator';
+  return failing ? 'stack' : 'nothing';
+}
 
 /**
  * Which component of the stack showed saturation: CPU at its limit (or near a whole core without one), a

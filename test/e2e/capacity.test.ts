@@ -65,14 +65,18 @@ async function checkInBrowser(file: string, screenshot: string): Promise<{ chart
 }
 
 describe('capacity on Phase 1', () => {
-  it('finds the knee of a collector held to 0.25 CPUs, names it as the limit, and writes reports a browser draws', async () => {
+  it('finds the knee of a collector held to 0.1 CPUs, names it as the limit, and writes reports a browser draws', async () => {
     const dir = tempReportDir();
+    // Short log bodies keep the seed's largest log batch (15,000 records) under Loki's 4 MiB gRPC limit,
+    // so the collector's CPU sets the knee. About 5 minutes on this machine.
     const run = await runCli([
       'capacity',
       '--collector-cpus',
-      '0.25',
+      '0.1',
+      '--log-body-bytes',
+      '40',
       '--from',
-      '1000',
+      '2000',
       '--to',
       '32000',
       '--trial',
@@ -80,9 +84,13 @@ describe('capacity on Phase 1', () => {
       '--confirm',
       '20s',
       '--precision',
-      '15%',
+      '20%',
       '--settle',
       '2s',
+      '--trial-drain',
+      '30s',
+      '--settle-timeout',
+      '90s',
       '--for-rate',
       '25000',
       '--report-dir',
@@ -91,7 +99,7 @@ describe('capacity on Phase 1', () => {
     expect(run.code, run.stderr).toBe(0);
     const [runId] = readdirSync(dir);
     const r = JSON.parse(readFileSync(join(dir, runId!, 'result.json'), 'utf8')) as CapacityResult;
-    expect(r.stack.title).toMatch(/collector CPUs: 0.25/);
+    expect(r.stack.title).toMatch(/collector CPUs: 0.1/);
 
     // The interval: its lower end passed a full-length trial with nothing lost, its upper end failed.
     const ndr = r.ndr!;
@@ -102,8 +110,8 @@ describe('capacity on Phase 1', () => {
     expect(lower.rateRps).toBe(ndr.lowerRps);
     expect(upper.rateRps).toBe(ndr.upperRps);
     expect(upper.lost > 0 || upper.sloMisses.length > 0 || !upper.conclusive).toBe(true);
-    expect(ndr.upperRps! - ndr.lowerRps!).toBeLessThanOrEqual(0.15 * ndr.upperRps! + 10);
-    // A quarter of a core holds a few thousand items/s, far below what the generator and machine can do.
+    expect(ndr.upperRps! - ndr.lowerRps!).toBeLessThanOrEqual(0.2 * ndr.upperRps! + 10);
+    // A tenth of a core holds about twelve thousand items/s here, below what the generator and machine can do.
     expect(ndr.upperRps!).toBeLessThan(32_000);
     // Every trial was verified exactly with its own run id: expected counts are the acknowledged ones.
     for (const t of r.trials) {
@@ -112,8 +120,8 @@ describe('capacity on Phase 1', () => {
     }
     // Who limited it: the collector at its CPU limit, not the generator or the machine.
     expect(r.limitedBy.who).toBe('stack');
-    expect(r.limitedBy.reasons.join('\n')).toMatch(/otelcol at \d+% of its CPU limit of 0.25 cores/);
-    expect(r.headline).toMatch(/^NDR ∈ \[\d+, \d+\] items\/s \(width [\d.]+ %\), limited by the stack: otelcol at/);
+    expect(r.limitedBy.reasons.join('\n')).toMatch(/otelcol at \d+% of its CPU limit of 0.1 cores/);
+    expect(r.headline).toMatch(/^NDR ∈ \[\d+, \d+\] items\/s \(width [\d.]+ %\), limited by the stack: /);
     expect(run.stdout.split('\n')[0]).toBe(r.headline);
 
     // Cost fitted over the passing trials, sizing beside the published figures.
