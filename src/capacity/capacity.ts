@@ -178,7 +178,7 @@ const GENERATOR_BUSY_SHARE = 0.9;
  * items it dropped because its requests in flight hit the limit while it had CPU to spare were waiting on
  * the stack's answers — the stack's backpressure, not the generator's limit.
  */
-function whoLimited(
+export function whoLimited(
   assessed: TrialOutcome['limitedBy'],
   step: Pick<StepResult, 'resources'>,
   failing: boolean,

@@ -10,6 +10,9 @@ import {
 } from '../../src/capacity/capacity-search.js';
 import { componentCosts, linearFit } from '../../src/capacity/capacity-cost.js';
 import { publishedFigures, sizeFor } from '../../src/capacity/capacity-sizing.js';
+import { stackFindings, whoLimited } from '../../src/capacity/capacity.js';
+import { capacityHtml, capacityJunit, renderCapacitySummary } from '../../src/capacity/capacity-report.js';
+import { renderHtml } from '../../src/report/render-html.js';
 
 const NDR: Criterion = { name: 'NDR', maxLossRatio: 0 };
 const OPTIONS: SearchOptions = {
@@ -211,5 +214,173 @@ describe('capacity cost and sizing', () => {
     ]);
     // 8,333 spans/s at 10,000 per core.
     expect(published[0]!.forTarget).toBe('0.83 collector cores for 8333 spans/s');
+  });
+});
+
+describe('capacity findings and reports', () => {
+  const usage = (cpuMeanPct: number) => ({
+    samples: 5,
+    cpuMeanPct,
+    cpuMaxPct: cpuMeanPct + 2,
+    memoryMeanMiB: 100,
+    memoryMaxMiB: 110,
+  });
+  const resources = (containers: Record<string, number>, generatorMaxPct: number, cores = 1) => ({
+    containers: Object.fromEntries(Object.entries(containers).map(([k, v]) => [k, usage(v)])),
+    host: { cores: 2, cpuMeanPct: 40, cpuMaxPct: 50, samples: 5 },
+    generator: {
+      cpuMeanPct: generatorMaxPct - 2,
+      cpuMaxPct: generatorMaxPct,
+      cpuSeconds: 1,
+      memoryMaxMiB: 100,
+      processes: ['node'],
+      cores,
+    },
+    timeline: [],
+  });
+  const verification = {
+    signals: {},
+    collectors: {},
+    collectorQueuePeak: 3,
+    backendCounters: {},
+    collectorLog: undefined,
+  };
+
+  it('names the component at its CPU limit first, and one near a whole core without a limit', () => {
+    const findings = stackFindings(
+      { resources: resources({ otelcol: 9.9, jaeger: 90, loki: 20 }, 15), verification },
+      { otelcol: 0.1, jaeger: 2 },
+    );
+    expect(findings).toEqual([
+      'otelcol at 99% of its CPU limit of 0.1 cores (9.9% of a core on average)',
+      "the collectors' sending queues held up to 3 batches",
+    ]);
+    // Without limits: a container near a whole core.
+    expect(
+      stackFindings({
+        resources: resources({ loki: 95 }, 15),
+        verification: { ...verification, collectorQueuePeak: 0 },
+      }),
+    ).toEqual(['loki used 95% of a core on average (peak 97%)']);
+  });
+
+  it('blames the generator only when its own CPU was saturated; drops while it idled are the stack’s backpressure', () => {
+    expect(whoLimited('generator', { resources: resources({}, 15) }, true)).toBe('stack');
+    expect(whoLimited('generator', { resources: resources({}, 98) }, true)).toBe('generator');
+    expect(whoLimited('generator', { resources: resources({}, 120, 2) }, true)).toBe('stack');
+    expect(whoLimited('machine', { resources: resources({}, 15) }, true)).toBe('machine');
+    expect(whoLimited('nothing', { resources: resources({}, 15) }, false)).toBe('nothing');
+  });
+
+  it('renders the summary, junit.xml and report.html of a search', () => {
+    const trial = (n: number, rateRps: number, lost: number, durationMs = 10_000) => ({
+      n,
+      rateRps,
+      durationMs,
+      phase: 'bracket' as const,
+      elapsedMs: 30_000,
+      conclusive: true,
+      lost,
+      expected: rateRps * 10,
+      sloMisses: [],
+      limitedBy: (lost > 0 ? 'stack' : 'nothing') as 'stack' | 'nothing',
+      reasons: lost > 0 ? ['otelcol at 100% of its CPU limit of 0.1 cores (10% of a core on average)'] : [],
+      runId: `oh-20261203-000000-000000000000000${n}`,
+      signals: {
+        logs: {
+          backend: 'loki',
+          offeredRps: rateRps,
+          achievedRps: rateRps,
+          expected: rateRps * 10,
+          lost,
+          refused: 0,
+          status: lost > 0 ? 'fail' : 'pass',
+          p99Ms: 5000,
+        },
+      },
+      drainSeconds: 10,
+      collectorQueuePeak: 1,
+      host: { cpuMeanPct: 30, cpuMaxPct: 40 },
+      generator: { cpuMeanPct: 10, cpuMaxPct: 12 },
+      containers: { otelcol: { cpuMeanPct: rateRps / 1000, cpuMaxPct: 10, memoryMeanMiB: 100, memoryMaxMiB: 110 } },
+      timeline: { bucketMs: 1000, signals: {}, queue: [] },
+      resourceTimeline: [],
+    });
+    const result = {
+      schemaVersion: 1 as const,
+      tool: { name: 'otel-harness' as const, version: '0.1.0' },
+      command: 'capacity' as const,
+      runId: 'oh-20261203-000000-0123456789abcdef',
+      partial: false,
+      startedAt: '2026-12-03T00:00:00.000Z',
+      endedAt: '2026-12-03T00:05:00.000Z',
+      plan: {
+        topology: 'phase1',
+        stackOptions: {},
+        driver: 'native',
+        shares: { logs: 1 },
+        search: {
+          fromRps: 2000,
+          toRps: 32000,
+          trialMs: 10_000,
+          confirmMs: 20_000,
+          precision: 0.2,
+          maxTrials: 20,
+          settleMs: 2000,
+          trialDrainMs: 30_000,
+          settleTimeoutMs: 90_000,
+        },
+        slo: { achieved: 0.99, p99Ms: undefined, refusals: 0 },
+        pdr: undefined,
+      },
+      stack: {
+        topology: 'phase1',
+        title: 'Phase 1 (traces: jaeger)',
+        images: {},
+        versions: {},
+        configHashes: {},
+        manifestHash: undefined,
+        bootSeconds: 20,
+        endpoints: [],
+      },
+      headline:
+        'NDR ∈ [4000, 4500] items/s (width 11.1 %), limited by the stack: otelcol at 100% of its CPU limit of 0.1 cores',
+      ndr: {
+        criterion: { name: 'NDR' as const, maxLossRatio: 0 },
+        kind: 'interval' as const,
+        lowerRps: 4000,
+        upperRps: 4500,
+        lowerTrial: 4,
+        upperTrial: 3,
+        relativeWidth: 0.111,
+        note: undefined,
+      },
+      pdr: undefined,
+      limitedBy: { who: 'stack' as const, reasons: ['12 of 45000 items lost'] },
+      trials: [trial(1, 2000, 0), trial(2, 4000, 0), trial(3, 4500, 12), trial(4, 4000, 0, 20_000)],
+      cost: [],
+      sizing: undefined,
+      verdict: { status: 'found' as const, exitCode: 0, reasons: [] },
+    };
+    const md = renderCapacitySummary(result);
+    expect(md.split('\n')[0]).toBe(`# otel-harness capacity ${result.runId}: ${result.headline}`);
+    expect(md).toContain(
+      '| 3 | bracket | 4,500 | 10 s | ✗ fail | 12 / 45,000 | logs 5000 ms | 30% | stack | 12 of 45000 items lost |',
+    );
+    expect(md).toContain('**NDR (zero loss)**: interval, lower 4,000 items/s (trial 4), upper 4,500 items/s (trial 3)');
+    const xml = capacityJunit(result);
+    expect(xml).toContain('tests="5" failures="0" errors="0"');
+    expect(xml).toContain('<property name="ndrLower" value="4000"/>');
+    const failed = capacityJunit({ ...result, verdict: { status: 'below-range', exitCode: 3, reasons: ['x'] } });
+    expect(failed).toContain('<failure message="NDR ∈ [4000, 4500]');
+    const html = renderHtml(capacityHtml(result));
+    const charts = JSON.parse(/<script id="chart-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!) as {
+      id: string;
+      band?: { from: number; to: number };
+      x: number[];
+    }[];
+    expect(charts.map((c) => c.id)).toEqual(['chart-loss', 'chart-latency', 'chart-cpu', 'chart-achieved']);
+    expect(charts[0]!.band).toMatchObject({ from: 4000, to: 4500 });
+    expect(charts[0]!.x).toEqual([2000, 4000, 4000, 4500]);
   });
 });
