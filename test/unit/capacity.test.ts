@@ -283,7 +283,7 @@ describe('capacity findings and reports', () => {
       lost,
       expected: rateRps * 10,
       sloMisses: [],
-      limitedBy: (lost > 0 ? 'stack' : 'nothing'),
+      limitedBy: lost > 0 ? 'stack' : 'nothing',
       reasons: lost > 0 ? ['otelcol at 100% of its CPU limit of 0.1 cores (10% of a core on average)'] : [],
       runId: `oh-20261203-000000-000000000000000${n}`,
       signals: {
