@@ -9,6 +9,7 @@ import type { ResourceReport } from '../observe/resource-sampler.js';
 import { assessLimits } from '../soak/assess.js';
 import { emptyStep, runLoadStep, type StepIo, type StepPlan, type StepResult } from '../soak/load-step.js';
 import type { SoakOptions } from '../soak/soak-options.js';
+import { notStarted } from '../soak/soak.js';
 import { planLoad } from '../soak/soak-plan.js';
 import type { StackDescription, Endpoint, StartedStack } from '../stack/stack.js';
 import type { ResolvedStack } from '../stack/stack-options.js';
@@ -310,16 +311,7 @@ export async function runCapacity(
       slo,
       pdr,
     },
-    stack: {
-      topology: plan.stack.topology.name,
-      title: '',
-      images: {},
-      versions: {},
-      configHashes: {},
-      manifestHash: undefined,
-      bootSeconds: undefined,
-      endpoints: [],
-    },
+    stack: notStarted(plan.stack.topology.name),
     headline: 'the search did not finish',
     ndr: undefined,
     pdr: undefined,

@@ -1,7 +1,7 @@
 import { HarnessError } from '../harness-error.js';
 import { describeProfile } from '../load/rate-profile.js';
 import { RESULT_SCHEMA_VERSION, type SoakResult } from '../report/result.js';
-import type { StartedStack } from '../stack/stack.js';
+import type { Endpoint, StackDescription, StartedStack } from '../stack/stack.js';
 import { assessLimits, describeBudget, thresholds, verdict } from './assess.js';
 import { emptyStep, reportedFields, runLoadStep, type StepIo, type StepPlan } from './load-step.js';
 import type { Replay } from './replay.js';
@@ -25,6 +25,20 @@ export function stepPlanOf(plan: SoakPlan): StepPlan {
         : typeof plan.stack.options.variant === 'string'
           ? plan.stack.options.variant
           : plan.stack.topology.name,
+  };
+}
+
+/** The stack description of a run whose stack has not started (yet). */
+export function notStarted(topology: string): StackDescription & { endpoints: Endpoint[] } {
+  return {
+    topology,
+    title: '',
+    images: {},
+    versions: {},
+    configHashes: {},
+    manifestHash: undefined,
+    bootSeconds: undefined,
+    endpoints: [],
   };
 }
 
@@ -61,16 +75,7 @@ export function emptyResult(
       maxLatencyP99Ms: o.maxLatencyP99Ms,
       verifySample: o.verifySample,
     },
-    stack: {
-      topology: plan.stack.topology.name,
-      title: '',
-      images: {},
-      versions: {},
-      configHashes: {},
-      manifestHash: undefined,
-      bootSeconds: undefined,
-      endpoints: [],
-    },
+    stack: notStarted(plan.stack.topology.name),
     ...reportedFields(emptyStep()),
     limits: { limitedBy: 'nothing', reasons: [] },
     thresholds: [],

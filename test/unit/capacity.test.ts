@@ -10,7 +10,7 @@ import {
 } from '../../src/capacity/capacity-search.js';
 import { componentCosts, linearFit } from '../../src/capacity/capacity-cost.js';
 import { publishedFigures, sizeFor } from '../../src/capacity/capacity-sizing.js';
-import { stackFindings, whoLimited } from '../../src/capacity/capacity.js';
+import { stackFindings, whoLimited, type TrialRecord } from '../../src/capacity/capacity.js';
 import { capacityHtml, capacityJunit, renderCapacitySummary } from '../../src/capacity/capacity-report.js';
 import { renderHtml } from '../../src/report/render-html.js';
 
@@ -273,7 +273,7 @@ describe('capacity findings and reports', () => {
   });
 
   it('renders the summary, junit.xml and report.html of a search', () => {
-    const trial = (n: number, rateRps: number, lost: number, durationMs = 10_000) => ({
+    const trial = (n: number, rateRps: number, lost: number, durationMs = 10_000): TrialRecord => ({
       n,
       rateRps,
       durationMs,

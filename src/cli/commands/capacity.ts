@@ -1,10 +1,9 @@
 import { runCapacity } from '../../capacity/capacity.js';
 import { renderCapacityTable, writeCapacityReport } from '../../capacity/capacity-report.js';
 import { newRunId } from '../../docker/labels.js';
-import { InterruptedError } from '../../harness-error.js';
 import { reportError, type Reporter } from '../output.js';
 import type { Command } from '../parse-args.js';
-import type { SignalSource } from './signals.js';
+import { abortOnInterrupt, type SignalSource } from './signals.js';
 
 /**
  * `capacity`: boot once, search the zero-loss knee with trials verified exactly, write result.json,
@@ -19,12 +18,11 @@ export async function runCapacityCommand(
 ): Promise<number> {
   const { plan } = command;
   const runId = newRunId();
-  const controller = new AbortController();
-  const stopListening = signals.onInterrupt((signal) => {
-    if (controller.signal.aborted) return;
-    reporter.progress(`${signal} received: stopping the trial, writing the trials so far, removing run ${runId}`);
-    controller.abort(new InterruptedError(signal));
-  });
+  const { controller, stop: stopListening } = abortOnInterrupt(
+    signals,
+    (m) => reporter.progress(m),
+    (signal) => `${signal} received: stopping the trial, writing the trials so far, removing run ${runId}`,
+  );
   try {
     const o = plan.options;
     reporter.progress(

@@ -1,3 +1,5 @@
+import { InterruptedError } from '../../harness-error.js';
+
 /**
  * Delivers SIGINT, SIGTERM and SIGHUP (terminal closed) to a handler; injectable so commands are testable
  * without real signals.
@@ -18,3 +20,21 @@ export const processSignals: SignalSource = {
     };
   },
 };
+
+/**
+ * An abort controller that the first interrupt aborts (with an InterruptedError), after saying on stderr
+ * what happens now; `stop()` stops listening.
+ */
+export function abortOnInterrupt(
+  signals: SignalSource,
+  say: (message: string) => void,
+  what: (signal: NodeJS.Signals) => string,
+): { controller: AbortController; stop: () => void } {
+  const controller = new AbortController();
+  const stop = signals.onInterrupt((signal) => {
+    if (controller.signal.aborted) return;
+    say(what(signal));
+    controller.abort(new InterruptedError(signal));
+  });
+  return { controller, stop };
+}

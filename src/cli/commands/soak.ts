@@ -1,11 +1,10 @@
 import { newRunId } from '../../docker/labels.js';
-import { InterruptedError } from '../../harness-error.js';
 import { renderTable } from '../../report/render-table.js';
 import { writeReport } from '../../report/write-report.js';
 import { runSoak } from '../../soak/soak.js';
 import { reportError, type Reporter } from '../output.js';
 import type { Command } from '../parse-args.js';
-import type { SignalSource } from './signals.js';
+import { abortOnInterrupt, type SignalSource } from './signals.js';
 
 /**
  * `soak`: plan (every option checked first), run, write reports/<runId>/, print the table (or result.json
@@ -19,12 +18,11 @@ export async function runSoakCommand(
 ): Promise<number> {
   const { plan } = command;
   const runId = newRunId();
-  const controller = new AbortController();
-  const stopListening = signals.onInterrupt((signal) => {
-    if (controller.signal.aborted) return;
-    reporter.progress(`${signal} received: stopping the load, writing a partial result, removing run ${runId}`);
-    controller.abort(new InterruptedError(signal));
-  });
+  const { controller, stop: stopListening } = abortOnInterrupt(
+    signals,
+    (m) => reporter.progress(m),
+    (signal) => `${signal} received: stopping the load, writing a partial result, removing run ${runId}`,
+  );
   try {
     reporter.progress(
       `run ${runId}: ${command.name} on ${plan.stack.topology.describe(plan.stack.options, plan.stack.choice)} at ${plan.load.signals.map((s) => `${s.signal} ${s.rateRps.toFixed(0)}/s`).join(', ')} for ${plan.options.durationMs / 1000} s (${plan.options.driver} driver)`,
