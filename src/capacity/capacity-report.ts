@@ -32,7 +32,7 @@ function trialLine(t: TrialRecord): string[] {
     n(t.rateRps),
     `${t.durationMs / 1000} s`,
     `${ok ? '✓ pass' : t.conclusive ? '✗ fail' : '? inconclusive'}`,
-    `${n(t.lost)} / ${n(t.expected)}`,
+    t.conclusive ? `${n(t.lost)} / ${n(t.expected)}` : `${n(t.lost)} absent, undecided / ${n(t.expected)}`,
     p99 || '-',
     t.host === undefined ? '-' : `${t.host.cpuMeanPct}%`,
     t.limitedBy,

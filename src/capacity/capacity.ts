@@ -555,9 +555,16 @@ export function conclude(result: CapacityResult, plan: CapacityPlan, interrupted
   }
 }
 
-export function headlineOf(result: Pick<CapacityResult, 'ndr' | 'limitedBy'>): string {
+export function headlineOf(result: Pick<CapacityResult, 'ndr' | 'limitedBy'> & { trials?: TrialRecord[] }): string {
   const ndr = result.ndr;
-  if (ndr === undefined) return 'no knee: the search did not run';
+  if (ndr === undefined) {
+    const ndrCriterion: Criterion = { name: 'NDR', maxLossRatio: 0 };
+    const trials = result.trials ?? [];
+    const passed = trials.filter((t) => passes(t, ndrCriterion)).map((t) => t.rateRps);
+    const failed = trials.filter((t) => !passes(t, ndrCriterion)).map((t) => t.rateRps);
+    if (trials.length === 0) return 'no knee: the search did not run';
+    return `no knee: the search stopped after ${trials.length} trials (highest pass ${passed.length > 0 ? `${Math.max(...passed)} items/s` : '—'}, lowest failure ${failed.length > 0 ? `${Math.min(...failed)} items/s` : '—'}; the lower end was not confirmed)`;
+  }
   const who = result.limitedBy;
   const limiter =
     who.who === 'machine'
