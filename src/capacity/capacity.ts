@@ -216,7 +216,8 @@ export function stackFindings(
   const peak = step.verification.collectorQueuePeak;
   if (peak !== undefined && peak > 0) out.push(`the collectors' sending queues held up to ${peak} batches`);
   for (const v of Object.values(step.verification.signals)) {
-    if (v.lost > 0) out.push(`${v.signal}: ${v.lost} of ${v.expected} lost in ${v.backend}`);
+    if (v.lost > 0 && v.outcome.status === 'fail')
+      out.push(`${v.signal}: ${v.lost} of ${v.expected} lost in ${v.backend}`);
   }
   return out;
 }
