@@ -8,6 +8,7 @@ import type { Signal } from '../load/ledger.js';
 import type { ResourceReport } from '../observe/resource-sampler.js';
 import { assessLimits } from '../soak/assess.js';
 import { emptyStep, runLoadStep, type StepIo, type StepPlan, type StepResult } from '../soak/load-step.js';
+import type { RunHeader } from '../report/result.js';
 import type { SoakOptions } from '../soak/soak-options.js';
 import { notStarted } from '../soak/soak.js';
 import { planLoad } from '../soak/soak-plan.js';
@@ -67,14 +68,7 @@ export interface TrialRecord extends Trial {
   resourceTimeline: ResourceReport['timeline'];
 }
 
-export interface CapacityResult {
-  schemaVersion: typeof CAPACITY_SCHEMA_VERSION;
-  tool: { name: 'otel-harness'; version: string };
-  command: 'capacity';
-  runId: string;
-  partial: boolean;
-  startedAt: string;
-  endedAt: string;
+export interface CapacityResult extends RunHeader<'capacity', typeof CAPACITY_SCHEMA_VERSION> {
   plan: {
     topology: string;
     stackOptions: Record<string, unknown>;

@@ -54,15 +54,22 @@ export interface LimitAssessment {
   reasons: string[];
 }
 
-export interface SoakResult extends Omit<StepResult, 'complete' | 'replay'> {
-  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+/** The fields every result.json starts with (soak, chaos, verify, capacity). */
+export interface RunHeader<Command extends string, Schema extends number> {
+  schemaVersion: Schema;
   tool: { name: 'otel-harness'; version: string };
-  command: 'soak' | 'chaos' | 'verify';
+  command: Command;
   runId: string;
-  /** True when the run was interrupted or failed before verification: figures cover what happened. */
+  /** True when the run was interrupted or failed before it finished: figures cover what happened. */
   partial: boolean;
   startedAt: string;
   endedAt: string;
+}
+
+export interface SoakResult
+  extends
+    Omit<StepResult, 'complete' | 'replay'>,
+    RunHeader<'soak' | 'chaos' | 'verify', typeof RESULT_SCHEMA_VERSION> {
   plan: {
     /** The topology that ran: phase1, attach, … */
     topology: string;
