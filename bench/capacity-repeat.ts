@@ -1,7 +1,7 @@
 /**
- * Benchmark: how repeatable the capacity search is, and how long it takes. Boots one stack, runs the same
- * search on it several times (the stack rests between searches), and prints each NDR interval, its
- * midpoint's spread around the mean, and each search's wall time.
+ * Benchmark: how repeatable the capacity search is, and how long it takes. Runs the same search several
+ * times, each on a freshly booted stack of the same definition, and prints each NDR interval, its
+ * midpoint's spread around the mean, and each search's wall time (boot included).
  *
  *   npm run bench:capacity -- [searches=3] [capacity flags…]
  *   npm run bench:capacity -- 3 --phase 1 --collector-cpus 0.5 --trial 15s --confirm 40s
@@ -29,34 +29,24 @@ const io = {
   images: { step: () => undefined, line: () => undefined },
 };
 
-const stackRunId = newRunId();
 process.stderr.write(
-  `booting ${plan.stack.topology.describe(plan.stack.options, plan.stack.choice)} (run ${stackRunId})\n`,
+  `${searches} searches, each on a fresh ${plan.stack.topology.describe(plan.stack.options, plan.stack.choice)}\n`,
 );
 const abort = new AbortController();
-const stack = await plan.stack.topology
-  .builder(plan.stack.options, plan.stack.choice)
-  .withRunId(stackRunId)
-  .withProgress(io.progress, io.images)
-  .start();
-const interrupted = () => {
-  abort.abort(new Error('interrupted'));
-  void stack.stop().finally(() => process.exit(130));
-};
+const interrupted = () => abort.abort(new Error('interrupted'));
 process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
 
 const results: CapacityResult[] = [];
 try {
   for (let i = 1; i <= searches; i++) {
     process.stderr.write(`search ${i} of ${searches}\n`);
-    const { result, error } = await runCapacity(plan, newRunId(), io, abort.signal, 'bench', stack);
+    const { result, error } = await runCapacity(plan, newRunId(), io, abort.signal, 'bench');
     if (error !== undefined) throw error instanceof Error ? error : new Error(JSON.stringify(error));
     results.push(result);
     process.stderr.write(`search ${i}: ${result.headline}\n`);
   }
 } finally {
   process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-  await stack.stop();
 }
 
 const minutes = (r: CapacityResult) => (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 60_000;

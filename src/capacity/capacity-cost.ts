@@ -84,3 +84,45 @@ export function componentCosts(points: readonly CostPoint[]): ComponentCost[] {
   }
   return out;
 }
+
+/** A backend's ingest volume per 1,000 items/s offered to the stack (Tempo and Loki size in MB/s). */
+export interface IngestCost {
+  backend: string;
+  signal: string;
+  /** Uncompressed bytes/s the backend received per 1,000 items/s of the stack's total rate (the slope). */
+  bytesPerSecPer1k: number;
+  /** The fit's intercept (bytes/s at no load: canaries, the backend's own traffic). */
+  idleBytesPerSec: number;
+  r2: number | undefined;
+  points: number;
+}
+
+/** One passing trial's ingest rate per backend. */
+export interface IngestPoint {
+  rateRps: number;
+  ingest: Record<string, { signal: string; bytesPerSec: number }>;
+}
+
+/** Fits each backend's received bytes/s against the offered rate, over the passing trials. */
+export function ingestCosts(points: readonly IngestPoint[]): IngestCost[] {
+  const names = [...new Set(points.flatMap((p) => Object.keys(p.ingest)))].sort();
+  const out: IngestCost[] = [];
+  for (const name of names) {
+    const rows = points.filter((p) => p.ingest[name] !== undefined);
+    const xs = rows.map((p) => p.rateRps / 1000);
+    const fit = linearFit(
+      xs,
+      rows.map((p) => p.ingest[name]!.bytesPerSec),
+    );
+    if (fit === undefined) continue;
+    out.push({
+      backend: name,
+      signal: rows[0]!.ingest[name]!.signal,
+      bytesPerSecPer1k: fit.slope,
+      idleBytesPerSec: fit.intercept,
+      r2: fit.r2,
+      points: new Set(xs).size,
+    });
+  }
+  return out;
+}

@@ -144,14 +144,14 @@ export const CAPACITY_OPTIONS: OptionTable = {
       flag: 'trial-drain',
       default: '60s',
       parse: duration,
-      help: 'longest drain of a trial; one not drained by then does not pass (its queues are named)',
+      help: 'longest drain of a trial; one not drained by then, or whose queues have not moved for 20 s, does not pass (its queues are named)',
     },
     {
       key: 'settleTimeoutMs',
       flag: 'settle-timeout',
-      default: '5m',
+      default: '1m',
       parse: duration,
-      help: "longest wait for the collectors' queues to empty before the next trial (the report says if they did not)",
+      help: "longest wait for the collectors' queues to empty before the next trial; a backlog left then, or one that has not moved for 20 s, gets the stack booted afresh",
     },
     {
       key: 'settleMs',

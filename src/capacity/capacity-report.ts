@@ -36,7 +36,9 @@ function trialLine(t: TrialRecord): string[] {
     p99 || '-',
     t.host === undefined ? '-' : `${t.host.cpuMeanPct}%`,
     t.limitedBy,
-    ok ? '' : failureOf(t),
+    [ok ? '' : failureOf(t), t.stackRecreated === undefined ? '' : 'ran on a re-created stack']
+      .filter((x) => x !== '')
+      .join('; '),
   ];
 }
 
@@ -89,6 +91,15 @@ export function renderCapacitySummary(r: CapacityResult): string {
   out.push('## Trials', '', `| ${TRIAL_HEADER.join(' | ')} |`, `|${TRIAL_HEADER.map(() => '---').join('|')}|`);
   for (const t of r.trials) out.push(`| ${trialLine(t).join(' | ')} |`);
   out.push('');
+  const recreated = r.trials.filter((t) => t.stackRecreated !== undefined);
+  if (recreated.length > 0) {
+    out.push(
+      `The stack was booted afresh before ${recreated.length === 1 ? 'trial' : 'trials'} ${recreated.map((t) => t.n).join(', ')}: a failed trial's backlog is not waited out for minutes, and every trial starts from an idle stack.`,
+      '',
+      ...recreated.map((t) => `- trial ${t.n}: ${t.stackRecreated ?? ''}`),
+      '',
+    );
+  }
   if (r.cost.length > 0) {
     out.push(
       '## Cost per 1,000 items/s (fitted over the passing trials)',
@@ -109,6 +120,21 @@ export function renderCapacitySummary(r: CapacityResult): string {
       '',
     );
   }
+  if (r.ingest.length > 0) {
+    out.push(
+      '## Ingest volume per 1,000 items/s (fitted over the passing trials)',
+      '',
+      '| backend | signal | KiB/s per 1k items/s | idle KiB/s | R² | rates fitted |',
+      '|---|---|---:|---:|---:|---:|',
+      ...r.ingest.map(
+        (b) =>
+          `| ${b.backend} | ${b.signal} | ${(b.bytesPerSecPer1k / 1024).toFixed(1)} | ${(b.idleBytesPerSec / 1024).toFixed(1)} | ${f2(b.r2)} | ${b.points} |`,
+      ),
+      '',
+      "Uncompressed bytes the backend's distributor counted, over the trial's load; the other backends count no bytes.",
+      '',
+    );
+  }
   const s = r.sizing;
   if (s !== undefined) {
     out.push(
@@ -122,6 +148,12 @@ export function renderCapacitySummary(r: CapacityResult): string {
       '|---|---:|---:|',
       ...s.components.map((c) => `| ${c.component} | ${c.cores} | ${n(c.memoryMiB)} |`),
       '',
+      ...(s.ingest.length === 0
+        ? []
+        : [
+            `Ingest at ${n(s.targetRps)} items/s (uncompressed, without headroom): ${s.ingest.map((b) => `${b.backend} ${b.mibPerSec} MiB/s`).join(', ')}.`,
+            '',
+          ]),
       'Beside the published figures:',
       '',
       '| source | claim | for this target |',

@@ -1,5 +1,5 @@
 import type { Signal } from '../load/ledger.js';
-import type { ComponentCost } from './capacity-cost.js';
+import type { ComponentCost, IngestCost } from './capacity-cost.js';
 
 export interface SizingInput {
   targetRps: number;
@@ -10,6 +10,8 @@ export interface SizingInput {
   /** Share of each signal in the offered rate (from the search's --signals). */
   shares: Partial<Record<Signal, number>>;
   costs: readonly ComponentCost[];
+  /** Backends' bytes/s per 1k items/s (Tempo, Loki): their ingest at the target, in MiB/s. */
+  ingest?: readonly IngestCost[];
   /** Highest rate a cost fit saw (beyond it the figures are extrapolated). */
   fittedUpToRps: number;
   /** The collectors do tail sampling (the published per-core figure is lower then). */
@@ -35,6 +37,8 @@ export interface Sizing {
   /** Copies of the measured stack that hold target × (1 + headroom) at their measured zero-loss rate. */
   stackCopies: number;
   components: ComponentSize[];
+  /** Each byte-counting backend's ingest at the target (without headroom), uncompressed MiB/s. */
+  ingest: { backend: string; signal: string; mibPerSec: number }[];
   totalCores: number;
   totalMemoryMiB: number;
   /** Set when the target is beyond the fitted range. */
@@ -60,6 +64,11 @@ export function sizeFor(input: SizingInput): Sizing {
     headroom: input.headroom,
     stackCopies: Math.max(1, Math.ceil(want / input.kneeRps)),
     components,
+    ingest: (input.ingest ?? []).map((b) => ({
+      backend: b.backend,
+      signal: b.signal,
+      mibPerSec: round2(Math.max(0, b.idleBytesPerSec + (b.bytesPerSecPer1k * input.targetRps) / 1000) / 1_048_576),
+    })),
     totalCores: round2(components.reduce((n, c) => n + c.cores, 0)),
     totalMemoryMiB: components.reduce((n, c) => n + c.memoryMiB, 0),
     extrapolated:

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { digestCollectorLog } from '../observe/collector-log.js';
 import { collectorCounters } from '../observe/collector-metrics.js';
+import { describeQueued, type DrainReport } from '../drain/drain.js';
 import { scrape } from '../observe/prometheus-text.js';
 import { newRunId } from '../docker/labels.js';
 import { HarnessError } from '../harness-error.js';
@@ -14,7 +15,7 @@ import { notStarted } from '../soak/soak.js';
 import { planLoad } from '../soak/soak-plan.js';
 import type { StackDescription, Endpoint, StartedStack } from '../stack/stack.js';
 import type { ResolvedStack } from '../stack/stack-options.js';
-import { componentCosts, type ComponentCost } from './capacity-cost.js';
+import { componentCosts, ingestCosts, type ComponentCost, type IngestCost } from './capacity-cost.js';
 import type { CapacityOptions } from './capacity-options.js';
 import {
   expectedTrials,
@@ -59,6 +60,13 @@ export interface TrialRecord extends Trial {
     >
   >;
   drainSeconds: number | undefined;
+  /**
+   * Uncompressed bytes/s each backend that counts bytes received, averaged over the load (its counter's
+   * delta over the trial, canaries included, divided by the load's length).
+   */
+  ingest: Record<string, { signal: Signal; bytesPerSec: number }>;
+  /** Why the stack was re-created before this trial (the previous trial left a stuck or slow backlog). */
+  stackRecreated?: string;
   collectorQueuePeak: number | undefined;
   host: { cpuMeanPct: number; cpuMaxPct: number } | undefined;
   generator: { cpuMeanPct: number; cpuMaxPct: number } | undefined;
@@ -88,6 +96,8 @@ export interface CapacityResult extends RunHeader<'capacity', typeof CAPACITY_SC
   limitedBy: { who: 'nothing' | 'stack' | 'generator' | 'machine'; reasons: string[] };
   trials: TrialRecord[];
   cost: ComponentCost[];
+  /** Bytes/s per 1,000 items/s for the backends that count received bytes (Tempo, Loki). */
+  ingest: IngestCost[];
   sizing: Sizing | undefined;
   verdict: {
     status: 'found' | 'below-range' | 'above-range' | 'unfinished' | 'interrupted' | 'error';
@@ -240,6 +250,11 @@ function recordOf(trial: Trial, runId: string, step: StepResult): TrialRecord {
     runId,
     signals,
     drainSeconds: step.drain === undefined ? undefined : step.drain.elapsedMs / 1000,
+    ingest: Object.fromEntries(
+      (Object.entries(step.verification.ingestBytes) as [Signal, { backend: string; bytes: number }][])
+        .filter(() => step.load.elapsedMs > 0)
+        .map(([signal, b]) => [b.backend, { signal, bytesPerSec: Math.round(b.bytes / (step.load.elapsedMs / 1000)) }]),
+    ),
     collectorQueuePeak: step.verification.collectorQueuePeak,
     host: r === undefined ? undefined : { cpuMeanPct: r.host.cpuMeanPct, cpuMaxPct: r.host.cpuMaxPct },
     generator: r === undefined ? undefined : { cpuMeanPct: r.generator.cpuMeanPct, cpuMaxPct: r.generator.cpuMaxPct },
@@ -270,8 +285,6 @@ export async function runCapacity(
   io: StepIo,
   abort: AbortSignal,
   version: string,
-  /** A stack already started (repeated searches on one stack): used as is and left running. */
-  booted?: StartedStack,
 ): Promise<{ result: CapacityResult; error: unknown }> {
   const o = { ...plan.options, factor: RAMP_FACTOR };
   const startedAt = new Date().toISOString();
@@ -313,6 +326,7 @@ export async function runCapacity(
     limitedBy: { who: 'nothing', reasons: [] },
     trials: [],
     cost: [],
+    ingest: [],
     sizing: undefined,
     verdict: { status: 'error', exitCode: 1, reasons: ['the search did not finish'] },
   };
@@ -325,9 +339,38 @@ export async function runCapacity(
     upperRps: undefined,
     about: expectedTrials(o, o.fromRps, undefined),
   };
+  const boot = async () => {
+    stack = await plan.stack.topology
+      .builder(plan.stack.options, plan.stack.choice)
+      .withRunId(runId)
+      .withAbortSignal(abort)
+      .withProgress((m) => io.progress(m), io.images)
+      .start();
+    result.stack = { ...stack.describe(), endpoints: stack.endpointList() };
+    cpuLimits = (await stack.resources?.cpuLimits?.()) ?? {};
+  };
+  let previousDrain: DrainReport | undefined;
   const book = new TrialBook(async (rateRps, durationMs, phase, n) => {
-    // The stack rests: its collectors' queues empty (bounded), then a short pause.
-    const notIdle = n > 1 ? await waitIdle(stack!, signals, o.settleTimeoutMs, abort, io) : undefined;
+    // The stack rests: its collectors' queues empty, then a short pause. A backlog that is stuck or does
+    // not empty in time (the previous trial failed) is not waited on: the stack is re-created, so every
+    // trial starts from an idle stack.
+    let recreated: string | undefined;
+    if (n > 1) {
+      // A drain that ended stalled has already watched the backlog hold still for STALL_MS.
+      const notIdle =
+        previousDrain?.stalled === true
+          ? { stalled: true, what: describeQueued(previousDrain.stillQueued), waitedMs: 0 }
+          : await waitIdle(stack!, signals, o.settleTimeoutMs, abort, io);
+      if (notIdle !== undefined) {
+        recreated = notIdle.stalled
+          ? `the stack was re-created before this trial: the previous trial's backlog (${notIdle.what}) had not moved for ${STALL_MS / 1000} s`
+          : `the stack was re-created before this trial: the previous trial's backlog (${notIdle.what}) was still draining after ${Math.round(notIdle.waitedMs / 1000)} s`;
+        io.progress(recreated.replace('was re-created', 'is re-created'));
+        await stack!.stop();
+        stack = undefined;
+        await boot();
+      }
+    }
     if (n > 1 && o.settleMs > 0) await sleep(o.settleMs, undefined, { signal: abort });
     abort.throwIfAborted();
     const trialStart = Date.now();
@@ -348,11 +391,11 @@ export async function runCapacity(
       abort,
       step,
     );
+    previousDrain = step.drain;
     const outcome = outcomeOf(step, o, cpuLimits);
     outcome.reasons.push(...(await collectorTrouble(stack!, trialStart)));
-    if (notIdle !== undefined) outcome.reasons.unshift(notIdle);
     const trial: Trial = { ...outcome, n, rateRps, durationMs, phase, elapsedMs: 0 };
-    result.trials.push(recordOf(trial, trialRunId, step));
+    result.trials.push({ ...recordOf(trial, trialRunId, step), stackRecreated: recreated });
     return outcome;
   });
   const onProgress = (
@@ -367,16 +410,7 @@ export async function runCapacity(
     io.progress(message);
   };
   try {
-    stack =
-      booted ??
-      (await plan.stack.topology
-        .builder(plan.stack.options, plan.stack.choice)
-        .withRunId(runId)
-        .withAbortSignal(abort)
-        .withProgress((m) => io.progress(m), io.images)
-        .start());
-    result.stack = { ...stack.describe(), endpoints: stack.endpointList() };
-    cpuLimits = (await stack.resources?.cpuLimits?.()) ?? {};
+    await boot();
     abort.throwIfAborted();
     const ndrCriterion: Criterion = { name: 'NDR', maxLossRatio: 0 };
     result.ndr = await searchRate(book, ndrCriterion, o, onProgress);
@@ -395,19 +429,31 @@ export async function runCapacity(
     }
     conclude(result, plan, abort.aborted, error);
     result.endedAt = new Date().toISOString();
-    if (booted === undefined) {
-      if (stack !== undefined && stack.topology !== 'attach') io.progress(`removing run ${runId}`);
-      await stack?.stop();
-    }
+    if (stack !== undefined) io.progress(`removing run ${runId}`);
+    await stack?.stop();
   }
   return { result, error };
 }
 
 const IDLE_POLL_MS = 2_000;
+/**
+ * A backlog that has not moved (queue sizes, in-flight and sent counters) for this long is stuck — a batch
+ * a backend keeps refusing, retried until the exporter's max_elapsed_time: a trial's drain ends there, and
+ * before the next trial a stack this search booted is re-created rather than waited on for minutes.
+ */
+export const STALL_MS = 20_000;
+
+/** Why the stack was not idle when a trial was due: still moving at the timeout, or stuck. */
+interface NotIdle {
+  stalled: boolean;
+  what: string;
+  waitedMs: number;
+}
 
 /**
  * Waits until every collector's sending queues and in-flight requests are empty (two readings in a row),
- * at most `timeoutMs`. Returns a sentence when they did not empty (the next trial then says so).
+ * at most `timeoutMs`, and no longer than STALL_MS once nothing moves. Returns what was still queued when it
+ * gave up.
  */
 async function waitIdle(
   stack: StartedStack,
@@ -415,37 +461,41 @@ async function waitIdle(
   timeoutMs: number,
   abort: AbortSignal,
   io: StepIo,
-): Promise<string | undefined> {
+): Promise<NotIdle | undefined> {
   const urls = stack
     .endpoints()
     .collectors.flatMap((c) => (c.metricsUrl === undefined ? [] : [{ name: c.name, url: c.metricsUrl }]));
   if (urls.length === 0) return undefined;
-  const deadline = Date.now() + timeoutMs;
+  const start = Date.now();
   let quiet = 0;
-  let last = '';
   let announced = false;
+  let lastMove: { key: string; at: number } | undefined;
   for (;;) {
     const readings = await Promise.all(
       urls.map(async (c) => {
         const samples = await scrape(c.url).catch(() => undefined);
-        if (samples === undefined) return { name: c.name, queued: 0 };
-        const queued = signals.reduce((n, s) => {
-          const k = collectorCounters(samples, s);
-          return n + k.queueSize + k.inFlight;
-        }, 0);
-        return { name: c.name, queued };
+        if (samples === undefined) return { name: c.name, queued: 0, sent: '' };
+        const counters = signals.map((s) => collectorCounters(samples, s));
+        return {
+          name: c.name,
+          queued: counters.reduce((n, k) => n + k.queueSize + k.inFlight, 0),
+          sent: counters.map((k) => k.exporterSent + k.exporterSendFailed).join(','),
+        };
       }),
     );
     const busy = readings.filter((r) => r.queued > 0);
     quiet = busy.length === 0 ? quiet + 1 : 0;
     if (quiet >= 2) return undefined;
-    last = busy.map((r) => `${r.name}: ${r.queued} batches queued or in flight`).join(', ');
+    const what = busy.map((r) => `${r.name}: ${r.queued} batches queued or in flight`).join(', ');
     if (busy.length > 0 && !announced) {
-      io.progress(`waiting for the stack to be idle before the next trial (${last})`);
+      io.progress(`waiting for the stack to be idle before the next trial (${what})`);
       announced = true;
     }
-    if (Date.now() >= deadline)
-      return `the stack was not idle when this trial began (after ${timeoutMs / 1000} s: ${last})`;
+    const now = Date.now();
+    const key = JSON.stringify(readings);
+    if (lastMove?.key !== key) lastMove = { key, at: now };
+    const stalled = busy.length > 0 && now - lastMove.at >= STALL_MS;
+    if (stalled || now - start >= timeoutMs) return { stalled, what, waitedMs: now - start };
     await sleep(IDLE_POLL_MS, undefined, { signal: abort });
   }
 }
@@ -480,6 +530,7 @@ function trialStepPlan(plan: CapacityPlan, rateRps: number, durationMs: number):
     load: planLoad(soak),
     faults: [],
     drainTimeoutMs: plan.options.trialDrainMs,
+    drainStallMs: STALL_MS,
     verifySample: undefined,
     canaryIntervalMs: soak.canaryIntervalMs,
     canaryTimeoutMs: soak.canaryTimeoutMs,
@@ -519,8 +570,12 @@ export function conclude(result: CapacityResult, plan: CapacityPlan, interrupted
       ),
     })),
   );
+  result.ingest = ingestCosts(
+    result.trials.filter((t) => passes(t, ndrCriterion)).map((t) => ({ rateRps: t.rateRps, ingest: t.ingest })),
+  );
   if (o.forRps !== undefined && ndr?.lowerRps !== undefined) {
     result.sizing = sizeFor({
+      ingest: result.ingest,
       targetRps: o.forRps,
       headroom: o.headroom,
       kneeRps: ndr.lowerRps,

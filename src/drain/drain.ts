@@ -38,6 +38,12 @@ export interface DrainOptions {
   /** Items of the run each backend should end with (acknowledged): below it, counts must hold still for `settleMs`. */
   expected?: (signal: Signal) => number;
   timeoutMs: number;
+  /**
+   * End the drain early when something is still queued and nothing has moved (queue sizes, in-flight and
+   * sent counters, lag) for this long: a batch a backend keeps refusing. Off by default (a backend outage
+   * in a chaos run must be waited out); capacity trials use it.
+   */
+  stallMs?: number;
   backendPollMs: number;
   /**
    * How long a count below `expected` must hold still before it is taken as final: backends make data
@@ -60,6 +66,8 @@ export interface DrainReport {
   finalCounts: Partial<Record<Signal, number>>;
   /** Why the drain ended without reaching every condition. */
   reason: string | undefined;
+  /** It ended because nothing moved for `stallMs` while something was queued. */
+  stalled?: boolean;
   /** What was still queued at the last look (empty when drained). */
   stillQueued: QueueReading[];
   /**
@@ -89,11 +97,13 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   const progress = options.progress ?? (() => undefined);
   let collectorIdleAtMs: number | undefined;
   let reason: string | undefined;
+  let stalled = false;
   let stillQueued: QueueReading[] = [];
   let unobservable: string[] = [];
 
   if (options.conditions.length > 0) {
     const pollMs = Math.max(...options.conditions.map((c) => c.pollMs));
+    let lastMove: { key: string; at: number } | undefined;
     for (;;) {
       options.signal?.throwIfAborted();
       const states = await Promise.all(
@@ -111,6 +121,13 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
       progress(`drain: ${states.map((s) => s.detail).join('; ')}`);
       if (states.every((s) => s.idle)) {
         collectorIdleAtMs = elapsed();
+        break;
+      }
+      const key = JSON.stringify(states.map((s) => [s.queued, s.detail]));
+      if (lastMove?.key !== key) lastMove = { key, at: clock.now() };
+      else if (options.stallMs !== undefined && clock.now() - lastMove.at >= options.stallMs) {
+        stalled = true;
+        reason = `the pipeline stalled: nothing moved for ${Math.round((clock.now() - lastMove.at) / 1000)} s${stillQueued.length > 0 ? ` while ${describeQueued(stillQueued)} stayed queued` : ''}`;
         break;
       }
       if (clock.now() + pollMs > deadline) {
@@ -161,6 +178,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
     backendsStableAtMs,
     finalCounts: last,
     reason,
+    ...(stalled ? { stalled } : {}),
     stillQueued: reason === undefined ? [] : stillQueued,
     unobservable,
   };

@@ -292,6 +292,18 @@ export function renderSummary(r: SoakResult): string {
     }
     out.push('');
   }
+  const ingest = Object.entries(r.verification.ingestBytes);
+  if (ingest.length > 0) {
+    out.push('## Ingest volume (the backends that size in bytes)', '');
+    for (const [signal, b] of ingest) {
+      const mib = b.bytes / 1_048_576;
+      const perSecond = r.load.elapsedMs > 0 ? mib / (r.load.elapsedMs / 1000) : undefined;
+      out.push(
+        `- **${b.backend}** (${signal}): ${fmt(mib, 1)} MiB${perSecond === undefined ? '' : `, ${fmt(perSecond, 2)} MiB/s over the load`} — ${b.describe}`,
+      );
+    }
+    out.push('');
+  }
   out.push(`Every figure is in result.json (schema ${r.schemaVersion}, fields documented in docs/result.md).`, '');
   return out.join('\n');
 }

@@ -11,6 +11,8 @@ interface Reading {
   sent: Partial<Record<Signal, number>>;
   /** Items the component received, per signal (backends with an ingest counter). */
   received: Partial<Record<Signal, number>>;
+  /** Bytes the component received, per signal; absent when its byte counter is not exposed. */
+  bytes: Partial<Record<Signal, number>>;
 }
 
 interface Component {
@@ -29,6 +31,7 @@ export class CounterWatch {
   private readonly components: Component[] = [];
   private readonly exporting: string[] = [];
   private readonly receiving = new Map<Signal, { component: string; describe: string }>();
+  private readonly receivingBytes = new Map<Signal, { component: string; describe: string }>();
   private start = new Map<string, Reading>();
   private end = new Map<string, Reading>();
 
@@ -49,6 +52,7 @@ export class CounterWatch {
             ]),
           ),
           received: {},
+          bytes: {},
         }),
       });
     }
@@ -56,6 +60,8 @@ export class CounterWatch {
       if (b.endpoint.metrics === undefined) continue;
       const received = b.received;
       if (received !== undefined) this.receiving.set(b.signal, { component: b.name, describe: received.describe });
+      const bytes = b.receivedBytes;
+      if (bytes !== undefined) this.receivingBytes.set(b.signal, { component: b.name, describe: bytes.describe });
       this.components.push({
         name: b.name,
         url: b.endpoint.metrics,
@@ -64,6 +70,12 @@ export class CounterWatch {
           counters: readCounters(samples, b.counters),
           sent: {},
           received: received === undefined ? {} : { [b.signal]: sumOf(samples, received.name, received.where) },
+          // A labelled counter appears with the first push: absent before the step it counts from 0, absent
+          // after it there is no figure.
+          bytes:
+            bytes === undefined || !samples.some((s) => bytes.name.test(s.name))
+              ? {}
+              : { [b.signal]: sumOf(samples, bytes.name, bytes.where) },
         }),
       });
     }
@@ -119,6 +131,17 @@ export class CounterWatch {
       sum += d;
     }
     return { value: sum, describe: `the exporters of ${this.exporting.join(', ')} counted as sent` };
+  }
+
+  /** Uncompressed bytes the backend of `signal` says it received during the step (canaries included). */
+  bytesReceivedBy(signal: Signal): { backend: string; bytes: number; describe: string } | undefined {
+    const r = this.receivingBytes.get(signal);
+    if (r === undefined) return undefined;
+    const a = this.start.get(r.component);
+    const b = this.end.get(r.component)?.bytes[signal];
+    if (a === undefined || b === undefined) return undefined;
+    const x = a.bytes[signal] ?? 0;
+    return { backend: r.component, bytes: b >= x ? b - x : b, describe: r.describe };
   }
 
   /** What the backend of `signal` says it received during the step. */

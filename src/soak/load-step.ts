@@ -38,6 +38,8 @@ export interface StepPlan {
   load: LoadSpec;
   faults: ChaosFault[];
   drainTimeoutMs: number;
+  /** End the drain when something is queued and nothing has moved for this long (capacity trials). */
+  drainStallMs?: number;
   verifySample: number | undefined;
   canaryIntervalMs: number;
   canaryTimeoutMs: number;
@@ -61,6 +63,8 @@ export interface StepResult {
     backendCounters: Record<string, Record<string, number> | undefined>;
     /** The first collector's trouble log lines, grouped. */
     collectorLog: ReturnType<typeof digestCollectorLog> | undefined;
+    /** Uncompressed bytes each backend that counts them received over the step (Tempo, Loki). */
+    ingestBytes: Partial<Record<Signal, { backend: string; bytes: number; describe: string }>>;
   };
   latency: Partial<Record<Signal, CanaryReport>>;
   k6: K6RunReport | undefined;
@@ -96,6 +100,7 @@ export function emptyStep(): StepResult {
       collectorQueuePeak: undefined,
       backendCounters: {},
       collectorLog: undefined,
+      ingestBytes: {},
     },
     latency: {},
     k6: undefined,
@@ -244,6 +249,7 @@ export async function runLoadStep(
             ? keptTraces() * plan.load.traceShape.spansPerTrace
             : 0,
       timeoutMs: plan.drainTimeoutMs,
+      stallMs: plan.drainStallMs,
       backendPollMs: 3_000,
       signal: abort,
       progress: (m) => io.progress(m),
@@ -268,6 +274,10 @@ export async function runLoadStep(
     }
     const backendDeltas = await counters.deltas();
     out.verification.backendCounters = backendDeltas;
+    for (const s of signals) {
+      const b = counters.bytesReceivedBy(s);
+      if (b !== undefined) out.verification.ingestBytes[s] = b;
+    }
     out.verification.signals = await verifyStep({
       runId,
       ledger,

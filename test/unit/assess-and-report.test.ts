@@ -295,6 +295,33 @@ describe('drain (fake clock, recorded metric text)', () => {
     });
   });
 
+  it('with a stall bound, ends early when a queue holds still, but waits out a queue that moves', async () => {
+    const run = (read: () => Promise<ReturnType<typeof metrics>>) =>
+      drain({
+        conditions: [
+          collectorDrainCondition({ name: 'otelcol', metricsUrl: 'unused', read, signals: ['logs'], pollMs: 6_000 }),
+        ],
+        signals: ['logs'],
+        backendCount: () => Promise.resolve(0),
+        timeoutMs: 120_000,
+        stallMs: 20_000,
+        backendPollMs: 3_000,
+        clock: clock(),
+      });
+    const stuck = await run(() => Promise.resolve(metrics(3, 100)));
+    expect(stuck).toMatchObject({
+      drained: false,
+      elapsedMs: 24_000,
+      reason: 'the pipeline stalled: nothing moved for 24 s while 3 requests in otelcol (x) stayed queued',
+    });
+    let sent = 0;
+    const slow = await run(() => Promise.resolve(metrics(3, (sent += 1))));
+    expect(slow.reason).toBe(
+      'the pipeline did not become idle before the drain timeout: 3 requests in otelcol (x) still queued',
+    );
+    expect(slow.elapsedMs).toBeGreaterThanOrEqual(114_000);
+  });
+
   it('never reads a missing queue gauge as empty: the queue is reported not observable', async () => {
     const noGauge = parsePrometheusText('otelcol_exporter_sent_log_records{exporter="x"} 10\n');
     const report = await drain({
@@ -393,6 +420,9 @@ describe('renderers', () => {
       backendCounters: {
         loki: { loki_discarded_samples_total: 0, 'loki_discarded_samples_total{reason=rate_limited}': 0 },
       },
+      ingestBytes: {
+        logs: { backend: 'loki', bytes: 31_457_280, describe: "uncompressed bytes received by Loki's distributor" },
+      },
       collectorLog: [
         {
           count: 12,
@@ -430,6 +460,9 @@ describe('renderers', () => {
     // Loki collapses duplicates and no ingest counter was read: 'n/a', never a 0 that could not be otherwise.
     expect(md).toContain('| logs | 1,000 | 1,000 | 60,000 | 0 | 0 | 0 | loki | 59,401 | **599** | n/a | 0 |');
     expect(md).not.toContain('{reason=rate_limited}'); // zero breakdowns are left out
+    expect(md).toContain(
+      "- **loki** (logs): 30.0 MiB, 0.50 MiB/s over the load — uncompressed bytes received by Loki's distributor",
+    );
     expect(md).toContain(
       '| 12 | otlp_http/loki | Exporting failed. Will retry the request after interval. | HTTP Status Code 503, grpc: received message larger than max |',
     );

@@ -8,7 +8,7 @@ import {
   type SearchOptions,
   type TrialOutcome,
 } from '../../src/capacity/capacity-search.js';
-import { componentCosts, linearFit } from '../../src/capacity/capacity-cost.js';
+import { componentCosts, ingestCosts, linearFit, type IngestCost } from '../../src/capacity/capacity-cost.js';
 import { publishedFigures, sizeFor } from '../../src/capacity/capacity-sizing.js';
 import { stackFindings, whoLimited, type TrialRecord } from '../../src/capacity/capacity.js';
 import { capacityHtml, capacityJunit, renderCapacitySummary } from '../../src/capacity/capacity-report.js';
@@ -187,9 +187,12 @@ describe('capacity cost and sizing', () => {
       kneeRps: 9_000,
       shares: { traces: 1 / 3, metrics: 1 / 3, logs: 1 / 3 },
       costs,
+      ingest: [{ backend: 'tempo', signal: 'traces', bytesPerSecPer1k: 400_000, idleBytesPerSec: 0, r2: 1, points: 3 }],
       fittedUpToRps: 8_000,
       tailSampling: false,
     });
+    // Tempo's ingest at the target, without headroom: 400 kB/s × 25 = 10 MB/s = 9.54 MiB/s.
+    expect(sizing.ingest).toEqual([{ backend: 'tempo', signal: 'traces', mibPerSec: 9.54 }]);
     // 25,000 × 1.5 = 37,500 items/s at 9,000 per stack → 5 copies.
     expect(sizing.stackCopies).toBe(5);
     // collector: (20 + 100 × 25) millicores × 1.5 = 3.78 cores; (100 + 10 × 25) MiB × 1.5 = 525 MiB.
@@ -244,6 +247,7 @@ describe('capacity findings and reports', () => {
     collectorQueuePeak: 3,
     backendCounters: {},
     collectorLog: undefined,
+    ingestBytes: {},
   };
 
   it('names the component at its CPU limit first, and one near a whole core without a limit', () => {
@@ -286,6 +290,7 @@ describe('capacity findings and reports', () => {
       limitedBy: lost > 0 ? 'stack' : 'nothing',
       reasons: lost > 0 ? ['otelcol at 100% of its CPU limit of 0.1 cores (10% of a core on average)'] : [],
       runId: `oh-20261203-000000-000000000000000${n}`,
+      ingest: { loki: { signal: 'logs', bytesPerSec: 2048 + rateRps * 0.4 * 1024 } },
       signals: {
         logs: {
           backend: 'loki',
@@ -359,10 +364,19 @@ describe('capacity findings and reports', () => {
       limitedBy: { who: 'stack' as const, reasons: ['12 of 45000 items lost'] },
       trials: [trial(1, 2000, 0), trial(2, 4000, 0), trial(3, 4500, 12), trial(4, 4000, 0, 20_000)],
       cost: [],
+      ingest: [] as IngestCost[],
       sizing: undefined,
       verdict: { status: 'found' as const, exitCode: 0, reasons: [] },
     };
+    // The passing trials' ingest, fitted: 400 KiB/s per 1k items/s over 2 KiB/s idle.
+    result.ingest = ingestCosts(
+      result.trials.filter((t) => t.lost === 0).map((t) => ({ rateRps: t.rateRps, ingest: t.ingest })),
+    );
+    expect(result.ingest).toMatchObject([{ backend: 'loki', signal: 'logs', r2: 1, points: 2 }]);
+    expect(result.ingest[0]!.bytesPerSecPer1k).toBeCloseTo(409_600, 3);
+    expect(result.ingest[0]!.idleBytesPerSec).toBeCloseTo(2048, 3);
     const md = renderCapacitySummary(result);
+    expect(md).toContain('| loki | logs | 400.0 | 2.0 | 1.00 | 2 |');
     expect(md.split('\n')[0]).toBe(`# otel-harness capacity ${result.runId}: ${result.headline}`);
     expect(md).toContain(
       '| 3 | bracket | 4,500 | 10 s | ✗ fail | 12 / 45,000 | logs 5000 ms | 30% | stack | 12 of 45000 items lost |',

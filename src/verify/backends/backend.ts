@@ -47,6 +47,8 @@ export interface SignalBackend<E extends Expectation = Expectation> {
   readonly received: IngestCounter | undefined;
   /** Why `received` is undefined (said in the report instead of a count). */
   readonly receivedMissing?: string;
+  /** Uncompressed bytes received (backends that size in MB/s: Tempo, Loki); absent when it counts none. */
+  readonly receivedBytes?: IngestCounter;
   /** Why the backend's query answers cannot show a duplicate (each backend says how it collapses them). */
   readonly duplicatesInvisible: string | undefined;
 }

@@ -75,6 +75,10 @@ export function lokiBackend(endpoint: BackendEndpoint): SignalBackend<LogExpecta
     endpoint,
     counters: LOKI_COUNTERS,
     received: { name: /^loki_distributor_lines_received_total$/, describe: 'lines received by the distributor' },
+    receivedBytes: {
+      name: /^loki_distributor_bytes_received_total$/,
+      describe: "uncompressed bytes received by Loki's distributor (structured metadata included)",
+    },
     duplicatesInvisible: 'Loki keeps one copy of identical timestamp and line in a stream',
     async count(runId, serviceName, sinceMs) {
       const now = Math.ceil(Date.now() / 1000);

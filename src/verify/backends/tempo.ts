@@ -144,6 +144,10 @@ export function tempoBackend(endpoint: BackendEndpoint): SignalBackend<TraceExpe
     endpoint,
     counters: TEMPO_COUNTERS,
     received: { name: /^tempo_distributor_spans_received_total$/, describe: "spans received by Tempo's distributor" },
+    receivedBytes: {
+      name: /^tempo_distributor_bytes_received_total$/,
+      describe: "uncompressed bytes received by Tempo's distributor",
+    },
     duplicatesInvisible: undefined,
     async count(runId, _serviceName, sinceMs) {
       try {
