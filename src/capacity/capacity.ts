@@ -113,7 +113,12 @@ export function sharesOf(soak: SoakOptions): Partial<Record<Signal, number>> {
 }
 
 /** The search's trial: one load step at a rate and length, judged against the SLOs. */
-function outcomeOf(step: StepResult, options: CapacityOptions, cpuLimits: Record<string, number>): TrialOutcome {
+function outcomeOf(
+  step: StepResult,
+  options: CapacityOptions,
+  cpuLimits: Record<string, number>,
+  exportFailures: readonly string[] = [],
+): TrialOutcome {
   const signals = Object.values(step.verification.signals);
   const inconclusive = signals.find((v) => v.outcome.status === 'inconclusive' || v.sample !== undefined);
   const conclusive = step.complete && signals.length > 0 && inconclusive === undefined;
@@ -140,7 +145,7 @@ function outcomeOf(step: StepResult, options: CapacityOptions, cpuLimits: Record
   const limits = assessLimits(step.load.signals, step.resources, options.slo.achieved);
   // The component that saturated first, then what the generator and machine did, then why undecided.
   const reasons = [
-    ...stackFindings(step, cpuLimits),
+    ...stackFindings(step, cpuLimits, exportFailures),
     ...limits.reasons,
     ...(inconclusive !== undefined && inconclusive.outcome.status === 'inconclusive'
       ? [`${inconclusive.signal}: ${inconclusive.outcome.reason}`]
@@ -203,6 +208,8 @@ export function whoLimited(
 export function stackFindings(
   step: Pick<StepResult, 'resources' | 'verification'>,
   cpuLimits: Record<string, number> = {},
+  /** The collector's export failures of the trial (the most specific cause after a saturated CPU). */
+  exportFailures: readonly string[] = [],
 ): string[] {
   const out: string[] = [];
   const share = (name: string, pct: number) => pct / 100 / (cpuLimits[name] ?? 1);
@@ -217,6 +224,7 @@ export function stackFindings(
         : `${name} used ${u.cpuMeanPct}% of a core on average (peak ${u.cpuMaxPct}%)`,
     );
   }
+  out.push(...exportFailures);
   const peak = step.verification.collectorQueuePeak;
   if (peak !== undefined && peak > 0) out.push(`the collectors' sending queues held up to ${peak} batches`);
   for (const v of Object.values(step.verification.signals)) {
@@ -392,8 +400,7 @@ export async function runCapacity(
       step,
     );
     previousDrain = step.drain;
-    const outcome = outcomeOf(step, o, cpuLimits);
-    outcome.reasons.push(...(await collectorTrouble(stack!, trialStart)));
+    const outcome = outcomeOf(step, o, cpuLimits, await collectorTrouble(stack!, trialStart));
     const trial: Trial = { ...outcome, n, rateRps, durationMs, phase, elapsedMs: 0 };
     result.trials.push({ ...recordOf(trial, trialRunId, step), stackRecreated: recreated });
     return outcome;
@@ -510,7 +517,8 @@ async function collectorTrouble(stack: StartedStack, sinceMs: number): Promise<s
   });
   return digestCollectorLog(lines, 3).map(
     (d) =>
-      `${first.name} logged ${d.count}× ${d.component}: ${d.message}${d.example === '' ? '' : ` (${d.example.slice(0, 200)})`}`,
+      // The end of an example holds the root cause (`… grpc: received message larger than max (…)`).
+      `${first.name} logged ${d.count}× ${d.component}: ${d.message}${d.example === '' ? '' : ` (${d.example.length > 220 ? `…${d.example.slice(-200)}` : d.example})`}`,
   );
 }
 

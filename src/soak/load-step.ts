@@ -168,6 +168,7 @@ export async function runLoadStep(
     // ── load, with canaries, faults and progress ────────────────────────────────────────────────────
     sampler = new ResourceSampler(stack.resources, plan.resourceIntervalMs).start();
     const canaryStop = new AbortController();
+    const canaryGiveUp = new AbortController();
     const canaryClient = new OtlpHttpClient(endpoints.otlpHttp, {
       connections: 2,
       timeoutMs: plan.load.requestTimeoutMs,
@@ -181,6 +182,7 @@ export async function runLoadStep(
         pollMs: 250,
         timeoutMs: plan.canaryTimeoutMs,
         stop: canaryStop.signal,
+        giveUp: canaryGiveUp.signal,
         ...(canarySampling.kind === 'predict' ? { traceKeep: (seq: number) => canarySampling.keep(seq) } : {}),
       },
     );
@@ -291,7 +293,11 @@ export async function runLoadStep(
       receivedBy: (s) => counters.receivedBy(s),
       progress: (m) => io.progress(m),
     });
-    io.progress('waiting for outstanding latency canaries');
+    if (out.drain.stalled === true) {
+      // Canaries behind a stuck backlog will not arrive before their timeout: they count as timed out now.
+      canaryGiveUp.abort();
+      io.progress('the pipeline stalled: outstanding latency canaries are counted as timed out');
+    } else io.progress('waiting for outstanding latency canaries');
     out.latency = await canaries;
     await canaryClient.close();
     const firstCollector = endpoints.collectors[0];

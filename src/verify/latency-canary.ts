@@ -105,6 +105,8 @@ export async function runCanaries(
     pollMs: number;
     timeoutMs: number;
     stop: AbortSignal;
+    /** Ends the wait for outstanding canaries early: they count as timed out (a pipeline that stalled). */
+    giveUp?: AbortSignal;
     /** Tail sampling's predicted decision for canary trace `seq` (canaryTraceShape), when traces are sampled. */
     traceKeep?: (seq: number) => boolean;
   },
@@ -136,7 +138,7 @@ export async function runCanaries(
     if (!acked) return;
     r.acknowledged++;
     const ackedAt = Date.now();
-    while (Date.now() - ackedAt < options.timeoutMs) {
+    while (Date.now() - ackedAt < options.timeoutMs && options.giveUp?.aborted !== true) {
       try {
         if (await p.queryable(n)) {
           r.found++;

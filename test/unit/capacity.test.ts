@@ -259,6 +259,16 @@ describe('capacity findings and reports', () => {
       'otelcol at 99% of its CPU limit of 0.1 cores (9.9% of a core on average)',
       "the collectors' sending queues held up to 3 batches",
     ]);
+    // The collector's export failures come right after a saturated CPU, before the queues.
+    expect(
+      stackFindings({ resources: resources({ otelcol: 9.9 }, 15), verification }, { otelcol: 0.1 }, [
+        'otelcol logged 5× otlp_http/loki: Exporting failed (… grpc: received message larger than max)',
+      ]),
+    ).toEqual([
+      'otelcol at 99% of its CPU limit of 0.1 cores (9.9% of a core on average)',
+      'otelcol logged 5× otlp_http/loki: Exporting failed (… grpc: received message larger than max)',
+      "the collectors' sending queues held up to 3 batches",
+    ]);
     // Without limits: a container near a whole core.
     expect(
       stackFindings({
