@@ -2,6 +2,7 @@ import { envName, type OptionTable } from '../options/option-table.js';
 import { helpRows } from '../options/resolve.js';
 import { SOAK_OPTIONS } from '../soak/soak-options.js';
 import { CAPACITY_OPTIONS, SEARCH_OWNED_FLAGS } from '../capacity/capacity-options.js';
+import { GATE_OPTIONS } from '../gate/gate-options.js';
 import { TOPOLOGIES } from '../stack/registry.js';
 import { PORTS_OPTION, STACK_OPTIONS } from '../stack/stack-options.js';
 import { VERIFY_OPTIONS } from './parse-args.js';
@@ -94,6 +95,34 @@ end of the range or the trial budget ran out, 5 the stack did not start, 130 int
 are written).`;
 }
 
+function gateHelp(): string {
+  return `otel-harness gate — baseline vs candidate stack: loss, CPU per item, memory, latency, with a statistical verdict
+
+Usage: otel-harness gate --baseline A.yaml --candidate B.yaml [--trials 5|auto] [--rate R --duration D]
+       (npm run gate -- --baseline stacks/gates/seed.yaml --candidate stacks/gates/hardened.yaml)
+
+A and B are stack specs (\`up --print-spec\`: versions, collector config, OCB manifest); both are checked
+before anything is built, and built when first booted. Trials run interleaved (A B, B A, …), each on a
+fresh stack at the same load, every acknowledged item verified. Loss is a hard gate: a candidate trial
+losing items of a signal no baseline trial lost fails the gate there, naming them. Per component CPU-seconds
+per 1,000 items and peak memory (after --warmup), and each signal's canary p99, are compared with a one-sided
+Mann-Whitney U test (exact), Holm-corrected across the metrics, with the Hodges-Lehmann change and its
+interval. A significant change below --tolerance is not a regression; a change that is not significant
+counts as a pass only when the trials had the power to see a --detect regression at the noise measured —
+otherwise the verdict is inconclusive with the trials per arm that would do (--trials auto adds pairs up to
+--max-trials). Writes reports/<run id>/result.json, trials.json, summary.md, junit.xml, benchmark.json
+(github-action-benchmark, customSmallerIsBetter) and report.html.
+
+${section(GATE_OPTIONS)}
+
+The load comes from the soak options (--rate, --duration, --signals, --driver, …); --chaos, --chaos-file,
+--verify-sample and --profile are refused.
+
+Exit: 0 pass, 2 bad option or spec, 3 a metric regressed beyond --tolerance, 4 the candidate lost data the
+baseline did not, 5 a stack did not start (twice), 6 inconclusive (more trials needed, or the baseline itself
+loses data at this load), 130 interrupted (the trials so far are written).`;
+}
+
 function verifyHelp(): string {
   return `otel-harness verify — verify a finished run again, from the ledger its drivers wrote
 
@@ -132,6 +161,7 @@ Commands:
   soak     hold a rate against a stack, drain, verify every acknowledged item, report
   chaos    a soak with faults (kill, restart, pause, partition, outage, throttle) and loss attribution
   capacity search the zero-loss knee (an interval, with who limited it), cost per 1k items/s, sizing
+  gate     baseline vs candidate stack spec: loss, CPU per item, memory, latency; a statistical verdict
   up       boot a stack (Phase 1: collector, Jaeger or Tempo, Prometheus, Loki) until Ctrl-C
   down     remove every container, network and volume the harness left
   images   build or list the images of the real components
@@ -188,6 +218,7 @@ const TOPICS: Record<string, () => string> = {
   images: () => IMAGES,
   soak: soakHelp,
   capacity: capacityHelp,
+  gate: gateHelp,
 };
 
 export function helpText(topic?: string): string {

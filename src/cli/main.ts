@@ -4,6 +4,7 @@ import { disableReaperUnlessSet } from '../docker/docker-engine.js';
 import { ExitCode } from '../harness-error.js';
 import { packageRoot } from '../paths.js';
 import { runCapacityCommand } from './commands/capacity.js';
+import { runGateCommand } from './commands/gate.js';
 import { runDown } from './commands/down.js';
 import { runK6Build, runK6Manifest } from './commands/k6.js';
 import { runImagesBuild, runImagesList } from './commands/images.js';
@@ -44,6 +45,8 @@ export async function main(
         return await runSoakCommand(command, reporter, signals, version());
       case 'capacity':
         return await runCapacityCommand(command, reporter, signals, version());
+      case 'gate':
+        return await runGateCommand(command, reporter, signals, version());
       case 'verify':
         return await runVerifyCommand(command, reporter, version());
       case 'down':

@@ -12,6 +12,8 @@ import { flagSpecs, resolveOptions, type RawFlags } from '../options/resolve.js'
 import { resolveSoakOptions, SOAK_OPTIONS } from '../soak/soak-options.js';
 import { CAPACITY_OPTIONS, resolveCapacityOptions } from '../capacity/capacity-options.js';
 import type { CapacityPlan } from '../capacity/capacity.js';
+import type { GatePlan } from '../gate/gate.js';
+import { GATE_OPTIONS, resolveGateOptions } from '../gate/gate-options.js';
 import { planSoak, type SoakPlan } from '../soak/soak-plan.js';
 import { TOPOLOGIES } from '../stack/registry.js';
 import { PORTS_OPTION, resolveStack, STACK_OPTIONS, type ResolvedStack } from '../stack/stack-options.js';
@@ -24,6 +26,7 @@ export type Command =
   | { name: 'soak'; plan: SoakPlan }
   | { name: 'chaos'; preset: string; plan: SoakPlan }
   | { name: 'capacity'; plan: CapacityPlan; reportDir: string; json: boolean }
+  | { name: 'gate'; plan: GatePlan; reportDir: string; json: boolean }
   | { name: 'verify'; options: VerifyOptions }
   | { name: 'down'; runId: string | undefined }
   | { name: 'images-build'; components: string[]; force: boolean; verbose: boolean }
@@ -105,7 +108,10 @@ export const VERIFY_OPTIONS: OptionTable = {
   ],
 };
 
-export const COMMANDS = ['soak', 'chaos', 'capacity', 'verify', 'up', 'down', 'images', 'k6', 'help'] as const;
+/** Soak flags a gate refuses: its trials are steady, fault-free and verified in full. */
+const GATE_REFUSED_FLAGS = ['chaos', 'chaos-file', 'verify-sample', 'profile'] as const;
+
+export const COMMANDS = ['soak', 'chaos', 'capacity', 'gate', 'verify', 'up', 'down', 'images', 'k6', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
@@ -269,6 +275,32 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
           soak.signals,
         );
       return { name: 'capacity', plan: { options, soak, stack }, reportDir: soak.reportDir, json: soak.json };
+    }
+    case 'gate': {
+      const { values, positionals } = parse(rest, flagSpecs([SOAK_OPTIONS, GATE_OPTIONS]));
+      if (values.help === true) return { name: 'help', topic: 'gate' };
+      if (positionals.length > 0)
+        throw configurationError('argument', 'no positional arguments for gate', positionals[0]);
+      const flags = rawFlags(values);
+      for (const flag of GATE_REFUSED_FLAGS)
+        if (flags[flag] !== undefined)
+          throw configurationError(
+            `--${flag}`,
+            'nothing: a gate compares the two specs at a steady load, with no faults and every item verified',
+            flags[flag],
+          );
+      const soak = resolveSoakOptions(flags, env);
+      const options = resolveGateOptions(flags, env, soak.durationMs);
+      // Each spec is resolved (and checked) before anything is built: a bad one is exit 2 here.
+      const armOf = (file: string) => {
+        const resolved = resolveStack({ stack: file }, env, 'random');
+        if (resolved.topology.name === 'attach')
+          throw configurationError('--baseline/--candidate', 'a spec of a stack the gate boots (phase 1 or 2)', file);
+        return resolved;
+      };
+      const baseline = armOf(options.baseline);
+      const candidate = armOf(options.candidate);
+      return { name: 'gate', plan: { baseline, candidate, soak, options }, reportDir: soak.reportDir, json: soak.json };
     }
     case 'verify': {
       const { values, positionals } = parse(rest, flagSpecs([VERIFY_OPTIONS, ATTACH_OPTIONS]));

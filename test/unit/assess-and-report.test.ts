@@ -158,7 +158,7 @@ describe('limit assessment', () => {
 
 describe('collector variants', () => {
   it('lists seed and the variants directory', () => {
-    expect(listVariants(phase1Dir())).toEqual(['seed', 'hardened', 'planted-loss', 'sparse-loss']);
+    expect(listVariants(phase1Dir())).toEqual(['seed', 'costly-filter', 'hardened', 'planted-loss', 'sparse-loss']);
   });
 
   it('plants a filter right after memory_limiter in traces and logs only', () => {

@@ -54,7 +54,7 @@ describe('parseArgs', () => {
 
   it('rejects unknown commands, options and arguments', () => {
     expect(usageError(['soakk']).message).toMatch(
-      /command is invalid, expected one of soak, chaos, capacity, verify, up, down, images, k6, help/,
+      /command is invalid, expected one of soak, chaos, capacity, gate, verify, up, down, images, k6, help/,
     );
     expect(usageError(['up', '--rate', '5']).message).toMatch(/option is invalid.*actual: '--rate'/);
     expect(usageError(['up', 'now']).message).toMatch(/no positional arguments/);

@@ -73,7 +73,7 @@ describe('soak options', () => {
 
   it('checks the variant and the target file before anything starts', () => {
     expect(rejects(() => resolveStack({ variant: 'nope' }, {}, undefined))).toMatch(
-      /--variant is invalid, expected one of seed, hardened, planted-loss/,
+      /--variant is invalid, expected one of seed, costly-filter, hardened, planted-loss/,
     );
     expect(rejects(() => resolveStack({ target: '/no/such/stack.json' }, {}, undefined))).toMatch(
       /--target is invalid/,

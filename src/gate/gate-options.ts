@@ -1,0 +1,136 @@
+import { configurationError } from '../harness-error.js';
+import { number, type OptionTable, type Parse } from '../options/option-table.js';
+import { resolveOptions, type RawFlags } from '../options/resolve.js';
+import { parseDurationMs } from '../options/duration.js';
+
+export interface GateOptions {
+  baseline: string;
+  candidate: string;
+  /** Trials per arm; with `auto`, the first look, then one more pair at a time up to `maxTrials`. */
+  trials: number;
+  auto: boolean;
+  maxTrials: number;
+  /** The first part of every trial's load, left out of the cost figures (caches, JIT, queues filling). */
+  warmupMs: number;
+  /** A significant change smaller than this is not a regression. */
+  tolerance: number;
+  /** The smallest change the gate must be able to see (its power is figured for it). */
+  detect: number;
+  alpha: number;
+}
+
+const ratio =
+  (rule: string, ok: (r: number) => boolean): Parse<number> =>
+  (raw, name) => {
+    const m = /^(\d+(?:\.\d+)?)%$/.exec(raw.trim());
+    const r = m ? Number(m[1]) / 100 : Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(r) || !ok(r)) throw configurationError(name, rule, raw);
+    return r;
+  };
+
+const trialsParse: Parse<number | 'auto'> = (raw, name) => {
+  if (raw.trim() === 'auto') return 'auto';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 4)
+    throw configurationError(
+      name,
+      'a whole number ≥ 4, or auto (fewer than 4 + 4 trials cannot reach p < 0.05 with a rank test)',
+      raw,
+    );
+  return n;
+};
+
+export const GATE_OPTIONS: OptionTable = {
+  name: 'gate',
+  title: 'gate options',
+  options: [
+    {
+      key: 'baseline',
+      flag: 'baseline',
+      default: undefined,
+      parse: (raw) => raw,
+      help: 'the stack spec in use (YAML, `up --print-spec`): versions, collector config, OCB manifest',
+    },
+    {
+      key: 'candidate',
+      flag: 'candidate',
+      default: undefined,
+      parse: (raw) => raw,
+      help: 'the stack spec to roll out, compared with the baseline',
+    },
+    {
+      key: 'trials',
+      flag: 'trials',
+      default: '5',
+      parse: trialsParse,
+      help: 'trials per arm (each on a fresh stack, interleaved), or auto: add pairs until conclusive or --max-trials',
+    },
+    {
+      key: 'maxTrials',
+      flag: 'max-trials',
+      default: '10',
+      parse: number('a whole number ≥ 4', (n) => Number.isInteger(n) && n >= 4),
+      help: 'most trials per arm with --trials auto',
+    },
+    {
+      key: 'warmupMs',
+      flag: 'warmup',
+      default: '10s',
+      parse: (raw, name) => parseDurationMs(raw, name),
+      help: "first part of each trial's load left out of the CPU and memory figures",
+    },
+    {
+      key: 'tolerance',
+      flag: 'tolerance',
+      default: '5%',
+      parse: ratio('a ratio ≥ 0 (5% or 0.05)', (r) => r >= 0 && r < 10),
+      help: 'a significant change smaller than this is not a regression',
+    },
+    {
+      key: 'detect',
+      flag: 'detect',
+      default: '10%',
+      parse: ratio('a ratio > 0 (10% or 0.1)', (r) => r > 0 && r < 10),
+      help: 'the smallest regression the gate must be able to see; noise too high for it → inconclusive',
+    },
+    {
+      key: 'alpha',
+      flag: 'alpha',
+      default: '0.05',
+      parse: ratio('a level between 0 and 0.5', (r) => r > 0 && r <= 0.5),
+      help: 'family-wise significance level across the metrics (Holm)',
+    },
+  ],
+};
+
+export function resolveGateOptions(flags: RawFlags, env: NodeJS.ProcessEnv, loadMs: number): GateOptions {
+  const v = resolveOptions([GATE_OPTIONS], flags, env).values;
+  if (v.baseline === undefined) throw configurationError('--baseline', 'a stack spec file (YAML)', '(none)');
+  if (v.candidate === undefined) throw configurationError('--candidate', 'a stack spec file (YAML)', '(none)');
+  const trials = v.trials as number | 'auto';
+  const o: GateOptions = {
+    baseline: v.baseline as string,
+    candidate: v.candidate as string,
+    trials: trials === 'auto' ? 4 : trials,
+    auto: trials === 'auto',
+    maxTrials: v.maxTrials as number,
+    warmupMs: v.warmupMs as number,
+    tolerance: v.tolerance as number,
+    detect: v.detect as number,
+    alpha: v.alpha as number,
+  };
+  if (!o.auto && o.trials > o.maxTrials) o.maxTrials = o.trials;
+  if (o.warmupMs >= loadMs)
+    throw configurationError(
+      '--warmup',
+      `shorter than each trial's load (--duration ${loadMs / 1000} s)`,
+      `${o.warmupMs / 1000}s`,
+    );
+  if (o.detect <= o.tolerance)
+    throw configurationError(
+      '--detect',
+      `a change above --tolerance (${o.tolerance * 100} %)`,
+      `${(o.detect * 100).toFixed(1)}%`,
+    );
+  return o;
+}

@@ -1,0 +1,238 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { renderJunit, type JunitCase } from '../report/junit.js';
+import { renderHtml, type ChartSpec, type HtmlReport } from '../report/render-html.js';
+import type { GateResult } from './gate.js';
+import { fmtP, type MetricComparison } from './gate-stats.js';
+
+/** Writes result.json, trials.json, summary.md, junit.xml, benchmark.json and report.html; returns the folder. */
+export function writeGateReport(result: GateResult, reportDir: string): string {
+  const dir = resolve(reportDir, result.runId);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(dir, 'trials.json'), JSON.stringify(result.trials, null, 2) + '\n');
+  writeFileSync(join(dir, 'summary.md'), renderGateSummary(result));
+  writeFileSync(join(dir, 'junit.xml'), gateJunit(result));
+  writeFileSync(join(dir, 'benchmark.json'), JSON.stringify(benchmarkJson(result), null, 2) + '\n');
+  writeFileSync(join(dir, 'report.html'), renderHtml(gateHtml(result)));
+  return dir;
+}
+
+function num(x: number): string {
+  const a = Math.abs(x);
+  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toFixed(4);
+}
+
+const pct = (x: number | undefined, sign = true) =>
+  x === undefined ? '?' : `${sign && x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
+/** benchstat-style cells: `0.0412 ± 3 %`, the change with its interval, p, n, the verdict. */
+export function comparisonRow(c: MetricComparison): string[] {
+  const spread = (cv: number) => `± ${(cv * 100).toFixed(0)} %`;
+  const change =
+    c.change === undefined
+      ? '—'
+      : `${pct(c.change)}${c.changeLow === undefined || c.changeHigh === undefined ? '' : ` [${pct(c.changeLow)}, ${pct(c.changeHigh)}]`}`;
+  return [
+    `${c.name} (${c.unit})`,
+    `${num(c.baseline.median)} ${spread(c.baseline.cv)}`,
+    `${num(c.candidate.median)} ${spread(c.candidate.cv)}`,
+    c.verdict === 'pass' && c.pAdjusted >= 0.05 ? `~ ${change}` : change,
+    `p=${fmtP(c.pAdjusted)}`,
+    `n=${c.baseline.n}+${c.candidate.n}`,
+    c.verdict,
+  ];
+}
+
+const HEADER = ['metric', 'baseline', 'candidate', 'change [interval]', 'p (Holm)', 'n', 'verdict'];
+
+/** The table printed on stdout: the headline first, then one aligned row per metric. */
+export function renderGateTable(r: GateResult): string {
+  const rows = [HEADER, ...r.comparison.map(comparisonRow)];
+  const widths = HEADER.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const lines = rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  return [
+    r.headline,
+    '',
+    ...(r.comparison.length > 0 ? lines : ['no metric compared']),
+    '',
+    ...r.verdict.reasons.map((x) => `- ${x}`),
+    '',
+  ].join('\n');
+}
+
+export function renderGateSummary(r: GateResult): string {
+  const o = r.plan.options;
+  const out = [
+    `# otel-harness gate ${r.runId}: ${r.headline}`,
+    '',
+    `- baseline: \`${r.plan.baseline.spec}\` — ${r.plan.baseline.title}`,
+    `- candidate: \`${r.plan.candidate.spec}\` — ${r.plan.candidate.title}`,
+    `- load: ${r.plan.rateRps} items/s (${r.plan.signals}) for ${r.plan.durationMs / 1000} s per trial, the first ${o.warmupMs / 1000} s left out of CPU and memory; every trial on a fresh stack, arms interleaved`,
+    `- statistics: one-sided Mann-Whitney U (exact) toward "worse", Holm across ${r.comparison.length} metrics at α ${o.alpha}; change = Hodges-Lehmann shift / baseline median with its interval; tolerance ${(o.tolerance * 100).toFixed(0)} %; power figured for a ${(o.detect * 100).toFixed(0)} % regression`,
+    `- verdict: ${r.verdict.status} (exit ${r.verdict.exitCode})`,
+    ...(r.partial ? ['- **partial**: the gate did not finish; the trials below are what ran'] : []),
+    '',
+  ];
+  if (r.verdict.reasons.length > 0) out.push('## Why', '', ...r.verdict.reasons.map((x) => `- ${x}`), '');
+  if (r.comparison.length > 0) {
+    out.push(
+      '## Metrics',
+      '',
+      `| ${HEADER.join(' | ')} |`,
+      `|${HEADER.map(() => '---').join('|')}|`,
+      ...r.comparison.map((c) => `| ${comparisonRow(c).join(' | ')} |`),
+      '',
+      '`~`: no significant change. "± x %" is the run-to-run noise (coefficient of variation) of the arm.',
+      '',
+    );
+  }
+  out.push(
+    '## Trials',
+    '',
+    '| # | arm | run id | lost (per signal) | refused | minutes | notes |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const t of r.trials) {
+    const loss = Object.entries(t.loss)
+      .map(
+        ([s, l]) =>
+          `${s} ${l?.lost ?? '?'} / ${l?.expected ?? '?'}${l?.status === 'inconclusive' ? ' (inconclusive)' : ''}`,
+      )
+      .join(', ');
+    out.push(
+      `| ${t.n} | ${t.arm} | ${t.runId} | ${loss || '-'} | ${t.refused} | ${(t.elapsedMs / 60_000).toFixed(1)} | ${t.notes.join('; ').replaceAll('|', '\\|')} |`,
+    );
+  }
+  out.push(
+    '',
+    `Every figure is in result.json (schema ${r.schemaVersion}); each trial's raw figures in trials.json.`,
+    '',
+  );
+  return out.join('\n');
+}
+
+export function gateJunit(r: GateResult): string {
+  const cases: JunitCase[] = [];
+  const signals = [...new Set(r.trials.flatMap((t) => Object.keys(t.loss)))];
+  for (const s of signals) {
+    const lost = r.trials
+      .filter((t) => t.arm === 'candidate')
+      .reduce((n, t) => n + (t.loss[s as 'traces']?.lost ?? 0), 0);
+    cases.push({
+      name: `candidate loses no ${s}`,
+      classname: 'otel-harness.gate.loss',
+      ...(lost > 0
+        ? { failure: { message: `${lost} ${s} items lost in candidate trials`, type: 'failure' as const } }
+        : {}),
+    });
+  }
+  for (const c of r.comparison) {
+    cases.push({
+      name: `${c.name} not worse than ${(r.plan.options.tolerance * 100).toFixed(0)} %`,
+      classname: 'otel-harness.gate.metrics',
+      ...(c.verdict === 'regression'
+        ? { failure: { message: c.why, type: 'failure' as const } }
+        : c.verdict === 'inconclusive'
+          ? { failure: { message: c.why, type: 'inconclusive' as const } }
+          : {}),
+    });
+  }
+  if (r.verdict.status === 'error' || r.verdict.status === 'interrupted')
+    cases.push({
+      name: 'gate finished',
+      classname: 'otel-harness.gate',
+      error: { message: r.verdict.reasons[0] ?? '' },
+    });
+  return renderJunit({
+    name: `gate ${r.runId}`,
+    timestamp: r.startedAt,
+    seconds: (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000,
+    properties: { runId: r.runId, headline: r.headline, verdict: r.verdict.status },
+    cases,
+  });
+}
+
+/**
+ * github-action-benchmark's custom format (`tool: customSmallerIsBetter`): one entry per metric, the
+ * candidate's median, its noise as `range`, and a name unique per scenario and metric.
+ */
+export function benchmarkJson(
+  r: GateResult,
+): { name: string; unit: string; value: number; range: string; extra: string }[] {
+  const scenario = `${basename(r.plan.candidate.spec).replace(/\.ya?ml$/, '')} @ ${r.plan.rateRps}/s ${r.plan.signals}`;
+  return r.comparison
+    .filter((c) => c.better === 'smaller')
+    .map((c) => ({
+      name: `${scenario}: ${c.name}`,
+      unit: c.unit,
+      value: Number(c.candidate.median.toPrecision(6)),
+      range: `± ${(c.candidate.cv * 100).toFixed(1)}%`,
+      extra: `baseline ${num(c.baseline.median)}; change ${pct(c.change)}; p ${fmtP(c.pAdjusted)}; n ${c.baseline.n}+${c.candidate.n}; ${c.verdict}`,
+    }));
+}
+
+export function gateHtml(r: GateResult): HtmlReport {
+  const charts: ChartSpec[] = r.comparison.map((c, i) => {
+    const base = r.trials.filter((t) => t.arm === 'baseline');
+    const cand = r.trials.filter((t) => t.arm === 'candidate');
+    const rounds = Math.max(base.length, cand.length);
+    const x = Array.from({ length: rounds }, (_, k) => k + 1);
+    return {
+      id: `chart-metric-${i}`,
+      title: `${c.name}: ${c.verdict} (${pct(c.change)})`,
+      xLabel: 'trial of the arm',
+      yLabel: c.unit,
+      x,
+      series: [
+        { label: 'baseline', values: x.map((k) => base[k - 1]?.metrics[c.name] ?? null) },
+        { label: 'candidate', values: x.map((k) => cand[k - 1]?.metrics[c.name] ?? null) },
+      ],
+      points: true,
+    };
+  });
+  const status =
+    r.verdict.status === 'pass'
+      ? 'pass'
+      : r.verdict.status === 'inconclusive'
+        ? 'inconclusive'
+        : r.verdict.status === 'interrupted'
+          ? 'interrupted'
+          : r.verdict.status === 'error'
+            ? 'error'
+            : 'fail';
+  return {
+    title: `otel-harness gate ${r.runId}`,
+    headline: r.headline,
+    status,
+    facts: [
+      ['baseline', `${r.plan.baseline.spec} — ${r.plan.baseline.title}`],
+      ['candidate', `${r.plan.candidate.spec} — ${r.plan.candidate.title}`],
+      ['load', `${r.plan.rateRps} items/s (${r.plan.signals}), ${r.plan.durationMs / 1000} s per trial`],
+      ['verdict', `${r.verdict.status} (exit ${r.verdict.exitCode})`],
+    ],
+    tables: [
+      { title: 'Metrics', header: HEADER, rows: r.comparison.map(comparisonRow) },
+      {
+        title: 'Trials',
+        header: ['#', 'arm', 'run id', 'lost', 'refused'],
+        rows: r.trials.map((t) => [
+          String(t.n),
+          t.arm,
+          t.runId,
+          Object.entries(t.loss)
+            .map(([s, l]) => `${s} ${l?.lost ?? '?'}/${l?.expected ?? '?'}`)
+            .join(', '),
+          String(t.refused),
+        ]),
+      },
+    ],
+    charts,
+    notes: r.verdict.reasons,
+  };
+}

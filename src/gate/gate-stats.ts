@@ -1,0 +1,190 @@
+import { hodgesLehmann, holm, mannWhitney, normalCdf, normalQuantile } from '../stats/mann-whitney.js';
+
+/** A measured quantity of a trial and which way is better (CPU per item: smaller; a knee: bigger). */
+export interface GateMetric {
+  name: string;
+  unit: string;
+  better: 'smaller' | 'bigger';
+}
+
+export interface GateStatsOptions {
+  /** Family-wise significance level across the metrics (Holm). */
+  alpha: number;
+  /** A significant change smaller than this (relative) is not a regression. */
+  tolerance: number;
+  /** The smallest change (relative) the gate must be able to see; below the power for it → inconclusive. */
+  detect: number;
+  /** Power asked for `detect` (0.8). */
+  power: number;
+  /** Confidence of the change's interval. */
+  confidence: number;
+}
+
+export const GATE_STATS_DEFAULTS: GateStatsOptions = {
+  alpha: 0.05,
+  tolerance: 0.05,
+  detect: 0.1,
+  power: 0.8,
+  confidence: 0.95,
+};
+
+export interface ArmSummary {
+  n: number;
+  median: number;
+  /** Coefficient of variation (sample standard deviation / mean); 0 for a constant arm. */
+  cv: number;
+}
+
+export type MetricVerdict = 'pass' | 'regression' | 'inconclusive';
+
+export interface MetricComparison extends GateMetric {
+  baseline: ArmSummary;
+  candidate: ArmSummary;
+  /**
+   * The candidate's change relative to the baseline median (Hodges-Lehmann shift / baseline median; +0.1 =
+   * 10 % higher), with its interval; undefined when the baseline median is 0.
+   */
+  change: number | undefined;
+  changeLow: number | undefined;
+  changeHigh: number | undefined;
+  /** The interval's exact coverage; undefined when the samples are too small for one. */
+  coverage: number | undefined;
+  /** One-sided Mann-Whitney p for "the candidate is worse", and Holm-adjusted across the gate's metrics. */
+  p: number;
+  pAdjusted: number;
+  /** Power to see a `detect` change in the worse direction with these trials and this noise (normal approximation). */
+  power: number;
+  /** Trials per arm that would give the asked power at the noise measured (when `power` falls short). */
+  trialsNeeded: number | undefined;
+  verdict: MetricVerdict;
+  why: string;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length / 2;
+  return s.length % 2 === 1 ? s[Math.floor(m)]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function summarize(xs: readonly number[]): ArmSummary {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : 0;
+  return { n, median: median(xs), cv: mean === 0 ? 0 : sd / Math.abs(mean) };
+}
+
+/** Asymptotic relative efficiency of Mann-Whitney against the t-test under normal noise (3/π). */
+const ARE = 3 / Math.PI;
+
+/**
+ * Power of a one-sided Mann-Whitney test at level `level` to see a relative shift `shift` with `n` trials
+ * per arm when the trials' coefficient of variation is `cv` (normal approximation, t-test power scaled by the
+ * ARE); 0 when even the most extreme outcome of the exact test could not reach `level`.
+ */
+export function powerOf(n: number, cv: number, shift: number, level: number): number {
+  if (smallestP(n) > level) return 0;
+  if (cv === 0) return 1;
+  return normalCdf(Math.sqrt((n * ARE) / 2) * (shift / cv) - normalQuantile(1 - level));
+}
+
+/** The smallest one-sided p-value the exact test can give with n + n trials: 1 / C(2n, n). */
+export function smallestP(n: number): number {
+  let c = 1;
+  for (let i = 1; i <= n; i++) c = (c * (n + i)) / i;
+  return 1 / c;
+}
+
+/** Trials per arm for `power` at level `level` (at most `cap`; undefined beyond it). */
+export function trialsFor(cv: number, shift: number, level: number, power: number, cap = 100): number | undefined {
+  for (let n = 2; n <= cap; n++) if (powerOf(n, cv, shift, level) >= power) return n;
+  return undefined;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/**
+ * Compares baseline and candidate trials metric by metric: one-sided Mann-Whitney toward "worse", Holm
+ * across the metrics, the Hodges-Lehmann change with its interval, and the power the noise leaves.
+ *
+ * - regression: significant after Holm and the estimated change is at least `tolerance` in the worse direction;
+ * - pass: significant but smaller than `tolerance`, or not significant with at least `power` to have seen a
+ *   `detect` change (the power is figured at α / metrics, Holm's strictest step);
+ * - inconclusive: not significant and too noisy (or too few trials) to have seen a `detect` change — with
+ *   the trials per arm that would do.
+ */
+export function compareMetrics(
+  metrics: readonly GateMetric[],
+  baseline: readonly (readonly number[])[],
+  candidate: readonly (readonly number[])[],
+  options: GateStatsOptions = GATE_STATS_DEFAULTS,
+): MetricComparison[] {
+  const level = options.alpha / Math.max(1, metrics.length);
+  const rows = metrics.map((metric, i): MetricComparison & { cvPooled: number } => {
+    const a = baseline[i] ?? [];
+    const b = candidate[i] ?? [];
+    if (a.length === 0 || b.length === 0) throw new Error(`gate: no trials for ${metric.name}`);
+    const sa = summarize(a);
+    const sb = summarize(b);
+    const test = mannWhitney(b, a);
+    const p = metric.better === 'smaller' ? test.pGreater : test.pLess;
+    const shift = hodgesLehmann(a, b, options.confidence);
+    const rel = (x: number | undefined) => (x === undefined || sa.median === 0 ? undefined : x / Math.abs(sa.median));
+    const cv = Math.sqrt((sa.cv ** 2 + sb.cv ** 2) / 2);
+    const n = Math.min(a.length, b.length);
+    const power = powerOf(n, cv, options.detect, level);
+    return {
+      ...metric,
+      baseline: sa,
+      candidate: sb,
+      change: rel(shift?.estimate ?? sb.median - sa.median),
+      changeLow: rel(shift?.low),
+      changeHigh: rel(shift?.high),
+      coverage: shift?.coverage,
+      p,
+      pAdjusted: p,
+      power,
+      trialsNeeded: undefined,
+      verdict: 'pass',
+      why: '',
+      cvPooled: cv,
+    };
+  });
+  const adjusted = holm(rows.map((r) => r.p));
+  return rows.map(({ cvPooled, ...r }, i) => {
+    const pAdjusted = adjusted[i]!;
+    const worse = r.change === undefined ? undefined : r.better === 'smaller' ? r.change : -r.change;
+    const out: MetricComparison = { ...r, pAdjusted };
+    if (pAdjusted < options.alpha && worse !== undefined && worse >= options.tolerance) {
+      out.verdict = 'regression';
+      out.why = `${pct(worse)} worse (p ${fmtP(pAdjusted)} after Holm, tolerance ${pct(options.tolerance)})`;
+    } else if (pAdjusted < options.alpha) {
+      out.verdict = 'pass';
+      out.why = `a significant change of ${worse === undefined ? '?' : pct(worse)} in the worse direction, within the tolerance of ${pct(options.tolerance)}`;
+    } else if (worseBound(r) !== undefined && worseBound(r)! < options.tolerance) {
+      out.verdict = 'pass';
+      out.why = `no significant change; the interval of the change excludes a regression of ${pct(options.tolerance)} (at worst ${pct(worseBound(r)!)})`;
+    } else if (r.power >= options.power) {
+      out.verdict = 'pass';
+      out.why = `no significant change; a ${pct(options.detect)} regression would have been seen with power ${r.power.toFixed(2)}`;
+    } else {
+      out.verdict = 'inconclusive';
+      out.trialsNeeded = trialsFor(cvPooled, options.detect, level, options.power);
+      out.why =
+        `no significant change, but with ${r.baseline.n}+${r.candidate.n} trials and ${pct(cvPooled)} run-to-run noise a ${pct(options.detect)} regression would be seen with power ${r.power.toFixed(2)} only` +
+        (out.trialsNeeded === undefined
+          ? ' (more than 100 trials per arm would be needed)'
+          : ` (about ${out.trialsNeeded} trials per arm would give ${options.power})`);
+    }
+    return out;
+  });
+}
+
+/** The interval's end on the worse side, as a worsening (positive = worse). */
+function worseBound(r: Pick<MetricComparison, 'better' | 'changeLow' | 'changeHigh'>): number | undefined {
+  if (r.better === 'smaller') return r.changeHigh;
+  return r.changeLow === undefined ? undefined : -r.changeLow;
+}
+
+export function fmtP(p: number): string {
+  return p < 0.001 ? '<0.001' : p.toFixed(3);
+}
