@@ -1,0 +1,68 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { GateResult } from '../../src/gate/gate.js';
+import { runCli, tempReportDir } from './support/cli.js';
+import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+
+/** 600 items/s for 20 s: 4,000 of each signal per trial (spans 0–3,999, log records 0–3,999). */
+const PER_SIGNAL = 4_000;
+/** The planted-loss filter drops span seq and log record seq 100, 200, …: 39 of each in 0–3,999. */
+const DROPPED = 39;
+
+describe('gate on Phase 1', () => {
+  it('a candidate that loses data fails on loss at its first trial, naming what it lost (exit 4)', async () => {
+    const dir = tempReportDir();
+    const run = await runCli([
+      'gate',
+      '--baseline',
+      'stacks/gates/seed.yaml',
+      '--candidate',
+      'stacks/gates/planted-loss.yaml',
+      '--trials',
+      '4',
+      '--rate',
+      '600',
+      '--duration',
+      '20s',
+      '--warmup',
+      '5s',
+      '--report-dir',
+      dir,
+    ]);
+    expect(run.code, run.stderr).toBe(4);
+    const [runId] = readdirSync(dir);
+    const folder = join(dir, runId!);
+    const r = JSON.parse(readFileSync(join(folder, 'result.json'), 'utf8')) as GateResult;
+    // Interleaved from the baseline; the gate stops at the first candidate trial that loses what no baseline lost.
+    expect(r.trials.map((t) => t.arm)).toEqual(['baseline', 'candidate']);
+    const [baseline, candidate] = r.trials;
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      expect(baseline!.loss[signal], signal).toMatchObject({ expected: PER_SIGNAL, lost: 0, status: 'pass' });
+    }
+    expect(candidate!.loss.traces).toMatchObject({ expected: PER_SIGNAL, lost: DROPPED, status: 'fail' });
+    expect(candidate!.loss.logs).toMatchObject({ expected: PER_SIGNAL, lost: DROPPED, status: 'fail' });
+    expect(candidate!.loss.metrics).toMatchObject({ lost: 0 });
+    expect(candidate!.loss.logs!.examples.slice(0, 2)).toEqual(['log record seq 100', 'log record seq 200']);
+    expect(r.verdict.status).toBe('loss');
+    expect(r.verdict.exitCode).toBe(4);
+    expect(r.verdict.reasons[0]).toMatch(
+      new RegExp(`^the candidate lost ${DROPPED} of ${PER_SIGNAL} traces items in trial 2 where no baseline trial lost any \\(e\\.g\\. trace [0-9a-f]{32}`),
+    );
+    // Both trials measured their costs: each component's CPU per 1k items and peak memory.
+    for (const t of r.trials) {
+      expect(Object.keys(t.metrics).sort(), t.arm).toEqual(
+        expect.arrayContaining(['otelcol CPU-s per 1k items', 'otelcol peak memory', 'traces canary p99']),
+      );
+      expect(t.metrics['otelcol CPU-s per 1k items']).toBeGreaterThan(0);
+    }
+    expect(run.stdout.split('\n')[0]).toBe(r.headline);
+    expect(r.headline).toMatch(/^FAIL \(loss\): planted-loss\.yaml vs seed\.yaml, 1\+1 trials at 600 items\/s/);
+    for (const file of ['summary.md', 'trials.json', 'junit.xml', 'benchmark.json', 'report.html'])
+      expect(existsSync(join(folder, file)), file).toBe(true);
+    const junit = readFileSync(join(folder, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase name="candidate loses no traces" classname="otel-harness.gate.loss"[^>]*>\s*<failure/);
+    // Every trial's stack is gone.
+    for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
+  });
+});
