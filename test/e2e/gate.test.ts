@@ -47,7 +47,9 @@ describe('gate on Phase 1', () => {
     expect(r.verdict.status).toBe('loss');
     expect(r.verdict.exitCode).toBe(4);
     expect(r.verdict.reasons[0]).toMatch(
-      new RegExp(`^the candidate lost ${DROPPED} of ${PER_SIGNAL} traces items in trial 2 where no baseline trial lost any \\(e\\.g\\. trace [0-9a-f]{32}`),
+      new RegExp(
+        `^the candidate lost ${DROPPED} of ${PER_SIGNAL} traces items in trial 2 where no baseline trial lost any \\(e\\.g\\. trace [0-9a-f]{32}`,
+      ),
     );
     // Both trials measured their costs: each component's CPU per 1k items and peak memory.
     for (const t of r.trials) {
@@ -61,7 +63,9 @@ describe('gate on Phase 1', () => {
     for (const file of ['summary.md', 'trials.json', 'junit.xml', 'benchmark.json', 'report.html'])
       expect(existsSync(join(folder, file)), file).toBe(true);
     const junit = readFileSync(join(folder, 'junit.xml'), 'utf8');
-    expect(junit).toMatch(/<testcase name="candidate loses no traces" classname="otel-harness.gate.loss"[^>]*>\s*<failure/);
+    expect(junit).toMatch(
+      /<testcase name="candidate loses no traces" classname="otel-harness.gate.loss"[^>]*>\s*<failure/,
+    );
     // Every trial's stack is gone.
     for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
   });
