@@ -231,14 +231,11 @@ export async function searchRate(
     }
     // The short trial's pass did not hold for the full length: that rate is now the upper end.
     upper = confirmation;
-    told(confirmation);
     trialMs = options.confirmMs;
-    const below = highestPassBelow(confirmation.rateRps);
-    if (below === undefined) {
-      lower = undefined;
+    lower = highestPassBelow(confirmation.rateRps);
+    told(confirmation);
+    if (lower === undefined)
       return bound('below-range', `the lower end of the range (${from} items/s) fails a full-length trial`);
-    }
-    lower = below;
   }
   if (upper === undefined) return bound('above-range', `every rate up to --to ${options.toRps} items/s passed`);
   const width = (upper.rateRps - lower.rateRps) / upper.rateRps;
