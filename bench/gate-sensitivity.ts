@@ -1,0 +1,106 @@
+/**
+ * Benchmark: how sensitive a gate is on this machine, from real trials of one stack spec (an A/A gate's
+ * trials.json, both arms the same spec). Every way of splitting the pool into two arms of `n` is an A/A
+ * gate: the share that reports any regression is the false-positive rate. Multiplying one arm's figure of
+ * a metric by (1 + shift) plants a regression of that size: the share of splits that report it is the
+ * detection rate, and the smallest shift detected in ≥ 80 % of splits is the gate's sensitivity.
+ *
+ *   npm run gate -- --baseline stacks/gates/seed.yaml --candidate stacks/gates/seed.yaml --trials 5
+ *   npm run bench:gate -- reports/<that run>/trials.json [n=5]
+ *
+ * Prints per metric the noise (CV) and the smallest shift detected; writes reports/bench/gate-sensitivity-<date>.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { metricOf, type GateTrial } from '../src/gate/gate.js';
+import { compareMetrics, summarize } from '../src/gate/gate-stats.js';
+import { packageRoot } from '../src/paths.js';
+
+const [file, nArg] = process.argv.slice(2);
+if (file === undefined) {
+  process.stderr.write('usage: bench:gate -- <trials.json of an A/A gate> [trials per arm = 5]\n');
+  process.exit(2);
+}
+const trials = JSON.parse(readFileSync(file, 'utf8')) as GateTrial[];
+const n = Number(nArg ?? '5');
+if (!Number.isInteger(n) || n < 4 || trials.length < 2 * n) {
+  process.stderr.write(`need at least ${2 * n} trials of one spec (have ${trials.length}) and n ≥ 4\n`);
+  process.exit(2);
+}
+const names = [...new Set(trials.flatMap((t) => Object.keys(t.metrics)))]
+  .filter((name) => trials.every((t) => t.metrics[name] !== undefined))
+  .sort();
+const metrics = names.map(metricOf);
+const values = (idx: readonly number[], name: string) => idx.map((i) => trials[i]!.metrics[name]!);
+
+/** Every split of the first 2n trials into two arms of n (each unordered pair of arms once). */
+function splits(total: number, size: number): [number[], number[]][] {
+  const out: [number[], number[]][] = [];
+  const pick = (start: number, chosen: number[]) => {
+    if (chosen.length === size) {
+      if (!chosen.includes(0)) return; // each split once: arm A holds trial 0
+      out.push([chosen, [...Array(total).keys()].filter((i) => !chosen.includes(i))]);
+      return;
+    }
+    for (let i = start; i < total; i++) pick(i + 1, [...chosen, i]);
+  };
+  pick(0, []);
+  return out;
+}
+const all = splits(2 * n, n);
+
+// A/A: any metric called a regression.
+let falsePositive = 0;
+let inconclusive = 0;
+for (const [a, b] of all) {
+  const rows = compareMetrics(
+    metrics,
+    names.map((m) => values(a, m)),
+    names.map((m) => values(b, m)),
+  );
+  if (rows.some((r) => r.verdict === 'regression')) falsePositive++;
+  if (rows.some((r) => r.verdict === 'inconclusive')) inconclusive++;
+}
+
+// Sensitivity: a planted shift of one metric in arm B; detected when that metric is called a regression.
+const SHIFTS = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5];
+const sensitivity = names.map((name, k) => {
+  const cv = summarize(values([...Array(2 * n).keys()], name)).cv;
+  const detection = SHIFTS.map((shift) => {
+    let found = 0;
+    for (const [a, b] of all) {
+      const rows = compareMetrics(
+        metrics,
+        names.map((m) => values(a, m)),
+        names.map((m, j) => values(b, m).map((v) => (j === k ? v * (1 + shift) : v))),
+      );
+      if (rows[k]!.verdict === 'regression') found++;
+    }
+    return { shift, rate: found / all.length };
+  });
+  const smallest = detection.find((d) => d.rate >= 0.8)?.shift;
+  return { metric: name, cv, smallest, detection };
+});
+
+const minutes = trials.reduce((s, t) => s + t.elapsedMs, 0) / trials.length / 60_000;
+const lines = [
+  `${trials.length} trials of one spec; ${all.length} A/A splits of ${n}+${n}`,
+  `A/A: ${falsePositive} of ${all.length} gates report a regression (${((falsePositive / all.length) * 100).toFixed(1)} %); ${inconclusive} inconclusive`,
+  `a ${n}+${n} gate takes about ${(minutes * 2 * n).toFixed(0)} minutes here (${minutes.toFixed(1)} min per trial)`,
+  '',
+  `${'metric'.padEnd(34)} ${'noise (CV)'.padStart(10)}  smallest shift found in ≥ 80 % of splits`,
+  ...sensitivity.map(
+    (s) =>
+      `${s.metric.padEnd(34)} ${`${(s.cv * 100).toFixed(1)} %`.padStart(10)}  ${s.smallest === undefined ? `> ${SHIFTS.at(-1)! * 100} %` : `${s.smallest * 100} %`}  (${s.detection.map((d) => `${d.shift * 100}%:${Math.round(d.rate * 100)}`).join(' ')})`,
+  ),
+  '',
+];
+process.stdout.write(lines.join('\n'));
+const dir = join(packageRoot(), 'reports', 'bench');
+mkdirSync(dir, { recursive: true });
+const out = join(dir, `gate-sensitivity-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  out,
+  JSON.stringify({ file, n, falsePositive, inconclusive, splits: all.length, minutes, sensitivity }, null, 2),
+);
+process.stderr.write(`written: ${out}\n`);
