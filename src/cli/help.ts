@@ -108,8 +108,8 @@ losing items of a signal no baseline trial lost fails the gate there, naming the
 per 1,000 items and peak memory (after --warmup), and each signal's canary p99, are compared with a one-sided
 Mann-Whitney U test (exact), Holm-corrected across the metrics, with the Hodges-Lehmann change and its
 interval. A significant change below --tolerance is not a regression; a change that is not significant
-counts as a pass only when the trials had the power to see a --detect regression at the noise measured —
-otherwise the verdict is inconclusive with the trials per arm that would do (--trials auto adds pairs up to
+counts as a pass only when its interval rules out a --detect regression — otherwise the verdict is
+inconclusive with the trials per arm that would do at the noise measured (--trials auto adds pairs up to
 --max-trials). Writes reports/<run id>/result.json, trials.json, summary.md, junit.xml, benchmark.json
 (github-action-benchmark, customSmallerIsBetter) and report.html.
 

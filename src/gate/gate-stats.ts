@@ -107,10 +107,10 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
  * across the metrics, the Hodges-Lehmann change with its interval, and the power the noise leaves.
  *
  * - regression: significant after Holm and the estimated change is at least `tolerance` in the worse direction;
- * - pass: significant but smaller than `tolerance`, or not significant with at least `power` to have seen a
- *   `detect` change (the power is figured at α / metrics, Holm's strictest step);
- * - inconclusive: not significant and too noisy (or too few trials) to have seen a `detect` change — with
- *   the trials per arm that would do.
+ * - pass: significant but smaller than `tolerance`, or not significant and the change's interval excludes
+ *   a `detect` regression (its worse end below `detect`);
+ * - inconclusive: neither — too noisy or too few trials to rule a `detect` regression out; with the trials
+ *   per arm that would give `power` to see one (figured at α / metrics, Holm's strictest step).
  */
 export function compareMetrics(
   metrics: readonly GateMetric[],
@@ -160,17 +160,14 @@ export function compareMetrics(
     } else if (pAdjusted < options.alpha) {
       out.verdict = 'pass';
       out.why = `a significant change of ${worse === undefined ? '?' : pct(worse)} in the worse direction, within the tolerance of ${pct(options.tolerance)}`;
-    } else if (worseBound(r) !== undefined && worseBound(r)! < options.tolerance) {
+    } else if (worseBound(r) !== undefined && worseBound(r)! < options.detect) {
       out.verdict = 'pass';
-      out.why = `no significant change; the interval of the change excludes a regression of ${pct(options.tolerance)} (at worst ${pct(worseBound(r)!)})`;
-    } else if (r.power >= options.power) {
-      out.verdict = 'pass';
-      out.why = `no significant change; a ${pct(options.detect)} regression would have been seen with power ${r.power.toFixed(2)}`;
+      out.why = `no significant change; the interval of the change excludes a ${pct(options.detect)} regression (at worst ${pct(worseBound(r)!)})`;
     } else {
       out.verdict = 'inconclusive';
       out.trialsNeeded = trialsFor(cvPooled, options.detect, level, options.power);
       out.why =
-        `no significant change, but with ${r.baseline.n}+${r.candidate.n} trials and ${pct(cvPooled)} run-to-run noise a ${pct(options.detect)} regression would be seen with power ${r.power.toFixed(2)} only` +
+        `no significant change, but the interval of the change reaches ${worseBound(r) === undefined ? '(no interval with so few trials)' : pct(worseBound(r)!)}: with ${r.baseline.n}+${r.candidate.n} trials and ${pct(cvPooled)} run-to-run noise a ${pct(options.detect)} regression would be seen with power ${r.power.toFixed(2)} only` +
         (out.trialsNeeded === undefined
           ? ' (more than 100 trials per arm would be needed)'
           : ` (about ${out.trialsNeeded} trials per arm would give ${options.power})`);
