@@ -91,7 +91,7 @@ export const GATE_OPTIONS: OptionTable = {
       flag: 'detect',
       default: '10%',
       parse: ratio('a ratio > 0 (10% or 0.1)', (r) => r > 0 && r < 10),
-      help: 'the smallest regression the gate must be able to see; noise too high for it → inconclusive',
+      help: 'a change that is not significant passes only when its interval rules this regression out; else inconclusive',
     },
     {
       key: 'alpha',
