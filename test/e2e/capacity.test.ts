@@ -130,6 +130,15 @@ describe('capacity on Phase 1', () => {
     expect(collector.cpuMillicoresPer1k).toBeGreaterThan(0);
     expect(r.sizing!.stackCopies).toBe(Math.ceil((25_000 * 1.5) / ndr.lowerRps!));
     expect(r.sizing!.published.length).toBeGreaterThanOrEqual(4);
+    // Loki counts the bytes it receives: its ingest per 1k items/s, and its MiB/s at the target.
+    const loki = r.ingest.find((b) => b.backend === 'loki')!;
+    expect(loki).toMatchObject({ signal: 'logs' });
+    expect(loki.bytesPerSecPer1k).toBeGreaterThan(0);
+    expect(lower.ingest.loki!.bytesPerSec).toBeGreaterThan(0);
+    expect(r.sizing!.ingest.find((b) => b.backend === 'loki')!.mibPerSec).toBeGreaterThan(0);
+    // Trials that ran on a re-created stack say why.
+    for (const t of r.trials.filter((x) => x.stackRecreated !== undefined))
+      expect(t.stackRecreated).toMatch(/^the stack was re-created before this trial: the previous trial's backlog/);
 
     // The four files, junit.xml with the search's own case.
     const files = readdirSync(join(dir, runId!)).sort();
