@@ -39,6 +39,11 @@ describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (tr
     expect(t.method).toContain('all 6000 acknowledged traces');
     if (traces === 'tempo') expect(t.crossCheck).toMatchObject({ value: PER_SIGNAL, agrees: true });
     expect(r.verification.signals.logs!.figures.lokiCount).toBe(PER_SIGNAL);
+    // Ingest volume where the backend counts bytes: Loki always, Tempo for traces; Jaeger counts none.
+    expect(r.verification.ingestBytes.logs).toMatchObject({ backend: 'loki' });
+    expect(r.verification.ingestBytes.logs!.bytes).toBeGreaterThan(PER_SIGNAL * 100);
+    if (traces === 'tempo') expect(r.verification.ingestBytes.traces!.bytes).toBeGreaterThan(PER_SIGNAL * 100);
+    else expect(r.verification.ingestBytes.traces).toBeUndefined();
     expect(r.drain?.drained).toBe(true);
     for (const c of Object.values(r.latency)) expect(c.found).toBeGreaterThan(0);
     expect(Object.keys(r.resources?.containers ?? {}).sort()).toEqual([traces, 'loki', 'otelcol', 'prometheus'].sort());
