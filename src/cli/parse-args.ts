@@ -1,7 +1,7 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { chaosPresetsDir, listChaosPresets, loadChaosPreset } from '../chaos/chaos-presets.js';
 import { isRunId } from '../docker/labels.js';
-import { configurationError } from '../harness-error.js';
+import { configurationError, HarnessError } from '../harness-error.js';
 import { isDnsLabel } from '../k8s/k6-testrun.js';
 import { k6Scenario } from '../load/drivers/k6/k6-scenarios.js';
 import { parseDurationMs } from '../options/duration.js';
@@ -292,14 +292,24 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const soak = resolveSoakOptions(flags, env);
       const options = resolveGateOptions(flags, env, soak.durationMs);
       // Each spec is resolved (and checked) before anything is built: a bad one is exit 2 here.
-      const armOf = (file: string) => {
-        const resolved = resolveStack({ stack: file }, env, 'random');
+      const armOf = (flag: string, file: string) => {
+        let resolved: ResolvedStack;
+        try {
+          resolved = resolveStack({ stack: file }, env, 'random');
+        } catch (err) {
+          if (!(err instanceof HarnessError)) throw err;
+          throw configurationError(
+            `--${flag}`,
+            'a valid stack spec (YAML, `up --print-spec`)',
+            `${file}: ${err.message}`,
+          );
+        }
         if (resolved.topology.name === 'attach')
-          throw configurationError('--baseline/--candidate', 'a spec of a stack the gate boots (phase 1 or 2)', file);
+          throw configurationError(`--${flag}`, 'a spec of a stack the gate boots (phase 1 or 2)', file);
         return resolved;
       };
-      const baseline = armOf(options.baseline);
-      const candidate = armOf(options.candidate);
+      const baseline = armOf('baseline', options.baseline);
+      const candidate = armOf('candidate', options.candidate);
       return { name: 'gate', plan: { baseline, candidate, soak, options }, reportDir: soak.reportDir, json: soak.json };
     }
     case 'verify': {

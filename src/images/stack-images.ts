@@ -88,6 +88,22 @@ export async function resolveStackImages(
 }
 
 /**
+ * Checks `--image` overrides without building anything: each names a component of the catalog, and each
+ * version (not an image reference) is one the Go module proxy serves — the check a boot would make first,
+ * for commands that must refuse a bad spec before any stack starts (gate). Exit 2 otherwise.
+ */
+export async function checkImageOverrides(overrides: Readonly<Record<string, string>>): Promise<void> {
+  const catalog = loadCatalog();
+  const known = [...catalog.components.keys()].filter((n) => n !== 'toolbox');
+  for (const [component, value] of Object.entries(overrides)) {
+    const base = catalog.components.get(component);
+    if (base === undefined || component === 'toolbox')
+      throw configurationError('--image', `a component of the catalog (${known.join(', ')})`, component);
+    if (!isImageReference(value)) await specAtVersion(base, value, stacksDir(), cacheDir());
+  }
+}
+
+/**
  * A build of an asked-for version (`--image`, `--otelcol-manifest`) that failed because the module proxy
  * refused one of its modules (403) → a configuration error (exit 2) naming the module; anything else as is.
  */

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GateResult } from '../../src/gate/gate.js';
@@ -11,6 +11,27 @@ const PER_SIGNAL = 4_000;
 const DROPPED = 39;
 
 describe('gate on Phase 1', () => {
+  it('a spec naming a collector version the module proxy does not serve is exit 2 before any stack starts', async () => {
+    const dir = tempReportDir();
+    const spec = join(dir, 'candidate.yaml');
+    writeFileSync(spec, 'apiVersion: otel-harness/v1\ntopology: phase1\nimages:\n  otelcol: 0.99.0\n');
+    const run = await runCli([
+      'gate',
+      '--baseline',
+      'stacks/gates/seed.yaml',
+      '--candidate',
+      spec,
+      '--report-dir',
+      dir,
+    ]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(
+      /--image otelcol is invalid, expected a version the Go module proxy serves .*\(actual: '0\.99\.0'\)/,
+    );
+    expect(run.stderr).not.toMatch(/booting/);
+    expect(readdirSync(dir)).toEqual(['candidate.yaml']); // no run folder: nothing ran
+  });
+
   it('a candidate that loses data fails on loss at its first trial, naming what it lost (exit 4)', async () => {
     const dir = tempReportDir();
     const run = await runCli([
