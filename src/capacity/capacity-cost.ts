@@ -48,6 +48,9 @@ export interface ComponentCost {
   memoryMiBPer1k: number;
   memoryIdleMiB: number;
   memoryR2: number | undefined;
+  /** The highest mean CPU (millicores) and memory (MiB) measured in a fitted trial: a floor for sizing. */
+  cpuMeasuredMaxMillicores: number;
+  memoryMeasuredMaxMiB: number;
   /** Distinct rates fitted. */
   points: number;
 }
@@ -79,6 +82,8 @@ export function componentCosts(points: readonly CostPoint[]): ComponentCost[] {
       memoryMiBPer1k: memory.slope,
       memoryIdleMiB: memory.intercept,
       memoryR2: memory.r2,
+      cpuMeasuredMaxMillicores: Math.max(...rows.map((p) => p.containers[name]!.cpuMeanPct * 10)),
+      memoryMeasuredMaxMiB: Math.max(...rows.map((p) => p.containers[name]!.memoryMeanMiB)),
       points: new Set(xs).size,
     });
   }

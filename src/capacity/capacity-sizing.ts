@@ -49,14 +49,18 @@ export interface Sizing {
 /** Cores and memory per component for a target rate, from the measured knee and the fitted costs. */
 export function sizeFor(input: SizingInput): Sizing {
   const want = input.targetRps * (1 + input.headroom);
+  // Along the fitted line, never below what the component used at a lower rate (a flat or falling fit
+  // of a component that idles at these rates would size it at nothing).
   const components = input.costs.map((c) => ({
     component: c.component,
     cores: round2(
-      (Math.max(0, c.cpuIdleMillicores + (c.cpuMillicoresPer1k * input.targetRps) / 1000) * (1 + input.headroom)) /
+      (Math.max(c.cpuMeasuredMaxMillicores, c.cpuIdleMillicores + (c.cpuMillicoresPer1k * input.targetRps) / 1000) *
+        (1 + input.headroom)) /
         1000,
     ),
     memoryMiB: Math.round(
-      Math.max(0, c.memoryIdleMiB + (c.memoryMiBPer1k * input.targetRps) / 1000) * (1 + input.headroom),
+      Math.max(c.memoryMeasuredMaxMiB, c.memoryIdleMiB + (c.memoryMiBPer1k * input.targetRps) / 1000) *
+        (1 + input.headroom),
     ),
   }));
   return {

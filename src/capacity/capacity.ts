@@ -206,7 +206,7 @@ export function whoLimited(
  * growing queue, loss by signal. Busiest first.
  */
 export function stackFindings(
-  step: Pick<StepResult, 'resources' | 'verification'>,
+  step: Pick<StepResult, 'resources' | 'verification'> & Partial<Pick<StepResult, 'drain'>>,
   cpuLimits: Record<string, number> = {},
   /** The collector's export failures of the trial (the most specific cause after a saturated CPU). */
   exportFailures: readonly string[] = [],
@@ -225,6 +225,16 @@ export function stackFindings(
     );
   }
   out.push(...exportFailures);
+  // Queues empty but a backend still making the run's items queryable when the drain ended: it lags.
+  if (step.drain !== undefined && !step.drain.drained && step.drain.collectorIdleAtMs !== undefined) {
+    for (const v of Object.values(step.verification.signals)) {
+      const behind = v.expected - v.found;
+      if (behind > 0)
+        out.push(
+          `${v.backend} had not made ${behind} of the ${v.expected} ${v.signal} items queryable ${Math.round(step.drain.elapsedMs / 1000)} s after the load, its count still growing (the pipeline's queues were empty)`,
+        );
+    }
+  }
   const peak = step.verification.collectorQueuePeak;
   if (peak !== undefined && peak > 0) out.push(`the collectors' sending queues held up to ${peak} batches`);
   for (const v of Object.values(step.verification.signals)) {

@@ -13,6 +13,7 @@ import { publishedFigures, sizeFor } from '../../src/capacity/capacity-sizing.js
 import { stackFindings, whoLimited, type TrialRecord } from '../../src/capacity/capacity.js';
 import { capacityHtml, capacityJunit, renderCapacitySummary } from '../../src/capacity/capacity-report.js';
 import { renderHtml } from '../../src/report/render-html.js';
+import type { SignalVerification } from '../../src/verify/verification.js';
 
 const NDR: Criterion = { name: 'NDR', maxLossRatio: 0 };
 const OPTIONS: SearchOptions = {
@@ -202,6 +203,21 @@ describe('capacity cost and sizing', () => {
       memoryMiB: 525,
     });
     expect(sizing.extrapolated).toMatch(/fitted up to 8000 items\/s/);
+    // A component whose fit falls with the rate (it idles here) is sized at no less than it used.
+    const falling = sizeFor({
+      targetRps: 25_000,
+      headroom: 0.5,
+      kneeRps: 9_000,
+      shares: { logs: 1 },
+      costs: componentCosts([
+        { rateRps: 2_000, containers: { kafka: usage(30, 400) } },
+        { rateRps: 8_000, containers: { kafka: usage(20, 380) } },
+      ]),
+      fittedUpToRps: 8_000,
+      tailSampling: false,
+    });
+    // Fitted: 333 − 16.7 × 25 < 0 millicores; measured up to 300 millicores → 0.45 cores; 400 MiB → 600 MiB.
+    expect(falling.components).toEqual([{ component: 'kafka', cores: 0.45, memoryMiB: 600 }]);
     const published = publishedFigures({
       targetRps: 25_000,
       headroom: 0.5,
@@ -268,6 +284,28 @@ describe('capacity findings and reports', () => {
       'otelcol at 99% of its CPU limit of 0.1 cores (9.9% of a core on average)',
       'otelcol logged 5× otlp_http/loki: Exporting failed (… grpc: received message larger than max)',
       "the collectors' sending queues held up to 3 batches",
+    ]);
+    // The queues emptied but a backend was still ingesting when the drain ended: it lags behind.
+    const lagging = stackFindings({
+      resources: resources({}, 15),
+      verification: {
+        ...verification,
+        collectorQueuePeak: 0,
+        signals: { logs: { signal: 'logs', backend: 'loki', expected: 1000, found: 900 } as SignalVerification },
+      },
+      drain: {
+        drained: false,
+        elapsedMs: 60_400,
+        collectorIdleAtMs: 6_000,
+        backendsStableAtMs: undefined,
+        finalCounts: {},
+        reason: 'backend counts were still changing at the drain timeout',
+        stillQueued: [],
+        unobservable: [],
+      },
+    });
+    expect(lagging).toEqual([
+      "loki had not made 100 of the 1000 logs items queryable 60 s after the load, its count still growing (the pipeline's queues were empty)",
     ]);
     // Without limits: a container near a whole core.
     expect(
