@@ -1,6 +1,6 @@
 import { configurationError } from '../harness-error.js';
 import { parseDurationMs } from '../options/duration.js';
-import { duration, positive, positiveInt, type OptionTable, type Parse } from '../options/option-table.js';
+import { duration, positive, positiveInt, ratio, type OptionTable, type Parse } from '../options/option-table.js';
 import { resolveOptions, type RawFlags } from '../options/resolve.js';
 
 /** The service-level objectives every trial must meet besides its loss criterion. */
@@ -35,15 +35,6 @@ export interface CapacityOptions {
   settleTimeoutMs: number;
 }
 
-const percent =
-  (rule: string, ok: (ratio: number) => boolean): Parse<number> =>
-  (raw, name) => {
-    const m = /^(\d+(?:\.\d+)?)%$/.exec(raw.trim());
-    const ratio = m ? Number(m[1]) / 100 : Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(ratio) || !ok(ratio)) throw configurationError(name, rule, raw);
-    return ratio;
-  };
-
 const SLO_KEYS = ['achieved', 'p99', 'refusals'] as const;
 
 /** `achieved=0.99,p99=5s,refusals=0`: every key optional, each once. */
@@ -60,7 +51,7 @@ export const parseSlo: Parse<CapacitySlo> = (raw, name) => {
     if (seen.has(key)) throw configurationError(name, 'each SLO once', key);
     seen.add(key);
     if (key === 'achieved')
-      slo.achieved = percent('a ratio in (0, 1] (0.99 or 99%)', (r) => r > 0 && r <= 1)(value, `${name} achieved`);
+      slo.achieved = ratio('a ratio in (0, 1] (0.99 or 99%)', (r) => r > 0 && r <= 1)(value, `${name} achieved`);
     if (key === 'p99') {
       const ms = parseDurationMs(value, `${name} p99`);
       if (ms <= 0) throw configurationError(`${name} p99`, 'a duration > 0 (e.g. 5s)', value);
@@ -107,7 +98,7 @@ export const CAPACITY_OPTIONS: OptionTable = {
       key: 'precision',
       flag: 'precision',
       default: '5%',
-      parse: percent('a ratio in (0, 0.5] (5% or 0.05)', (r) => r > 0 && r <= 0.5),
+      parse: ratio('a ratio in (0, 0.5] (5% or 0.05)', (r) => r > 0 && r <= 0.5),
       help: 'asked width of the interval, (upper − lower) / upper',
     },
     { key: 'maxTrials', flag: 'max-trials', default: '20', parse: positiveInt, help: 'never more trials than this' },
@@ -115,7 +106,7 @@ export const CAPACITY_OPTIONS: OptionTable = {
       key: 'pdr',
       flag: 'pdr',
       default: undefined,
-      parse: percent('a loss ratio in (0, 0.5] (0.5% or 0.005)', (r) => r > 0 && r <= 0.5),
+      parse: ratio('a loss ratio in (0, 0.5] (0.5% or 0.005)', (r) => r > 0 && r <= 0.5),
       help: 'also search the highest rate losing at most this share (partial drop rate)',
     },
     {
@@ -136,7 +127,7 @@ export const CAPACITY_OPTIONS: OptionTable = {
       key: 'headroom',
       flag: 'headroom',
       default: '50%',
-      parse: percent('a ratio ≥ 0 (50% or 0.5)', (r) => r >= 0 && r <= 10),
+      parse: ratio('a ratio ≥ 0 (50% or 0.5)', (r) => r >= 0 && r <= 10),
       help: 'capacity kept above --for-rate in the sizing',
     },
     {

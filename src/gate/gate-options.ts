@@ -1,5 +1,5 @@
 import { configurationError } from '../harness-error.js';
-import { number, type OptionTable, type Parse } from '../options/option-table.js';
+import { number, ratio, type OptionTable, type Parse } from '../options/option-table.js';
 import { resolveOptions, type RawFlags } from '../options/resolve.js';
 import { parseDurationMs } from '../options/duration.js';
 
@@ -18,15 +18,6 @@ export interface GateOptions {
   detect: number;
   alpha: number;
 }
-
-const ratio =
-  (rule: string, ok: (r: number) => boolean): Parse<number> =>
-  (raw, name) => {
-    const m = /^(\d+(?:\.\d+)?)%$/.exec(raw.trim());
-    const r = m ? Number(m[1]) / 100 : Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(r) || !ok(r)) throw configurationError(name, rule, raw);
-    return r;
-  };
 
 const trialsParse: Parse<number | 'auto'> = (raw, name) => {
   if (raw.trim() === 'auto') return 'auto';

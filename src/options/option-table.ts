@@ -52,6 +52,16 @@ export const positiveInt = number('a whole number > 0', (n) => Number.isInteger(
 export const nonNegativeInt = number('a whole number ≥ 0', (n) => Number.isInteger(n) && n >= 0);
 export const fraction = number('a fraction between 0 and 1', (n) => n >= 0 && n <= 1);
 
+/** `5%` or `0.05` → 0.05, checked by `ok`. */
+export const ratio =
+  (rule: string, ok: (r: number) => boolean): Parse<number> =>
+  (raw, name) => {
+    const m = /^(\d+(?:\.\d+)?)%$/.exec(raw.trim());
+    const r = m ? Number(m[1]) / 100 : Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(r) || !ok(r)) throw configurationError(name, rule, raw);
+    return r;
+  };
+
 export const duration: Parse<number> = (raw, name) => {
   const ms = parseDurationMs(raw, name);
   if (ms <= 0) throw configurationError(name, 'a duration > 0', raw);
