@@ -165,12 +165,20 @@ export function compareMetrics(
       out.why = `no significant change; the interval of the change excludes a ${pct(options.detect)} regression (at worst ${pct(worseBound(r)!)})`;
     } else {
       out.verdict = 'inconclusive';
-      out.trialsNeeded = trialsFor(cvPooled, options.detect, level, options.power);
-      out.why =
-        `no significant change, but the interval of the change reaches ${worseBound(r) === undefined ? '(no interval with so few trials)' : pct(worseBound(r)!)}: with ${r.baseline.n}+${r.candidate.n} trials and ${pct(cvPooled)} run-to-run noise a ${pct(options.detect)} regression would be seen with power ${r.power.toFixed(2)} only` +
-        (out.trialsNeeded === undefined
-          ? ' (more than 100 trials per arm would be needed)'
-          : ` (about ${out.trialsNeeded} trials per arm would give ${options.power})`);
+      const reach =
+        worseBound(r) === undefined ? 'cannot be bounded with so few trials' : `reaches ${pct(worseBound(r)!)}`;
+      if (r.power >= options.power) {
+        // Noise low enough, but this interval still reaches past `detect`: more trials narrow it.
+        out.trialsNeeded = Math.min(r.baseline.n, r.candidate.n) + 1;
+        out.why = `no significant change, but the interval of the change ${reach}, past the ${pct(options.detect)} to rule out; at ${pct(cvPooled)} run-to-run noise a few more trials per arm narrow it`;
+      } else {
+        out.trialsNeeded = trialsFor(cvPooled, options.detect, level, options.power);
+        out.why =
+          `no significant change, but the interval of the change ${reach}: with ${r.baseline.n}+${r.candidate.n} trials and ${pct(cvPooled)} run-to-run noise a ${pct(options.detect)} regression would be seen with power ${r.power.toFixed(2)} only` +
+          (out.trialsNeeded === undefined
+            ? ' (more than 100 trials per arm would be needed)'
+            : ` (about ${out.trialsNeeded} trials per arm would give ${options.power})`);
+      }
     }
     return out;
   });
