@@ -14,7 +14,7 @@ import type { SoakOptions } from '../soak/soak-options.js';
 import { notStarted } from '../soak/soak.js';
 import { planLoad } from '../soak/soak-plan.js';
 import type { StackDescription, Endpoint, StartedStack } from '../stack/stack.js';
-import type { ResolvedStack } from '../stack/stack-options.js';
+import { startStack, type ResolvedStack } from '../stack/stack-options.js';
 import { componentCosts, ingestCosts, type ComponentCost, type IngestCost } from './capacity-cost.js';
 import type { CapacityOptions } from './capacity-options.js';
 import {
@@ -358,12 +358,7 @@ export async function runCapacity(
     about: expectedTrials(o, o.fromRps, undefined),
   };
   const boot = async () => {
-    stack = await plan.stack.topology
-      .builder(plan.stack.options, plan.stack.choice)
-      .withRunId(runId)
-      .withAbortSignal(abort)
-      .withProgress((m) => io.progress(m), io.images)
-      .start();
+    stack = await startStack(plan.stack, runId, abort, io);
     result.stack = { ...stack.describe(), endpoints: stack.endpointList() };
     cpuLimits = (await stack.resources?.cpuLimits?.()) ?? {};
   };

@@ -7,7 +7,7 @@ import { emptyStep, runLoadStep, type StepIo, type StepPlan, type StepResult } f
 import type { SoakOptions } from '../soak/soak-options.js';
 import { planLoad } from '../soak/soak-plan.js';
 import type { StackDescription, StartedStack } from '../stack/stack.js';
-import type { ResolvedStack } from '../stack/stack-options.js';
+import { startStack, type ResolvedStack } from '../stack/stack-options.js';
 import { compareMetrics, GATE_STATS_DEFAULTS, type GateMetric, type MetricComparison } from './gate-stats.js';
 import type { GateOptions } from './gate-options.js';
 
@@ -221,12 +221,7 @@ async function runTrial(
   for (let attempt = 1; stack === undefined; attempt++) {
     try {
       progress(`booting ${spec.topology.describe(spec.options, spec.choice)} (run ${trialRunId})`);
-      stack = await spec.topology
-        .builder(spec.options, spec.choice)
-        .withRunId(trialRunId)
-        .withAbortSignal(abort)
-        .withProgress(progress, io.images)
-        .start();
+      stack = await startStack(spec, trialRunId, abort, { progress, images: io.images });
     } catch (err) {
       abort.throwIfAborted();
       // A configuration the topology refuses is not retried: it will not start the second time either.

@@ -2,6 +2,7 @@ import { HarnessError } from '../harness-error.js';
 import { describeProfile } from '../load/rate-profile.js';
 import { RESULT_SCHEMA_VERSION, type SoakResult } from '../report/result.js';
 import type { Endpoint, StackDescription, StartedStack } from '../stack/stack.js';
+import { startStack } from '../stack/stack-options.js';
 import { assessLimits, describeBudget, thresholds, verdict } from './assess.js';
 import { emptyStep, reportedFields, runLoadStep, type StepIo, type StepPlan } from './load-step.js';
 import type { Replay } from './replay.js';
@@ -100,12 +101,7 @@ export async function runSoak(
   let stack: StartedStack | undefined;
   let error: unknown;
   try {
-    stack = await plan.stack.topology
-      .builder(plan.stack.options, plan.stack.choice)
-      .withRunId(runId)
-      .withAbortSignal(abort)
-      .withProgress((m) => io.progress(m), io.images)
-      .start();
+    stack = await startStack(plan.stack, runId, abort, io);
     result.stack = { ...stack.describe(), endpoints: stack.endpointList() };
     if (result.stack.bootSeconds !== undefined)
       io.progress(`${stack.title} ready in ${result.stack.bootSeconds.toFixed(1)} s`);

@@ -8,6 +8,8 @@ import type { PortMode } from './docker/boot.js';
 import { PHASE_TOPOLOGIES, topologyNamed, TOPOLOGIES } from './registry.js';
 import { readStackSpec, type StackSpec } from './stack-spec.js';
 import type { StackChoice, Topology } from './topology.js';
+import type { ImageProgress } from '../images/image-builder.js';
+import type { StartedStack } from './stack.js';
 
 export const PORT_MODES = ['standard', 'random'] as const;
 
@@ -144,4 +146,19 @@ function specValues(spec: StackSpec, dir: string): Record<string, string | strin
   if (configs.length > 0) out['collector-config'] = configs;
   if (spec.otelcolManifest !== undefined) out['otelcol-manifest'] = file(spec.otelcolManifest);
   return out;
+}
+
+/** Boots a resolved stack under a run id, stopped by `abort`, with its progress and image-build lines. */
+export function startStack(
+  stack: ResolvedStack,
+  runId: string,
+  abort: AbortSignal,
+  io: { progress: (message: string) => void; images?: ImageProgress },
+): Promise<StartedStack> {
+  return stack.topology
+    .builder(stack.options, stack.choice)
+    .withRunId(runId)
+    .withAbortSignal(abort)
+    .withProgress(io.progress, io.images)
+    .start();
 }
