@@ -105,9 +105,11 @@ A and B are stack specs (\`up --print-spec\`: versions, collector config, OCB ma
 before anything is built, and built when first booted. Trials run interleaved (A B, B A, …), each on a
 fresh stack at the same load, every acknowledged item verified. Loss is a hard gate: a candidate trial
 losing items of a signal no baseline trial lost fails the gate there, naming them. Per component CPU-seconds
-per 1,000 items and peak memory (after --warmup), and each signal's canary p99, are compared with a one-sided
-Mann-Whitney U test (exact), Holm-corrected across the metrics, with the Hodges-Lehmann change and its
-interval. A significant change below --tolerance is not a regression; a change that is not significant
+per 1,000 items (the container's CPU counter across the load after --warmup) and peak RSS, and each signal's
+canary p99, are compared with a one-sided Mann-Whitney U test (exact), Holm-corrected across the metrics
+--gate-on picks (the others are reported, not gated), with the Hodges-Lehmann change and its interval.
+--at-knee-fraction 0.5 replaces --rate: a capacity search finds the baseline's knee first (to 10 %) and
+every trial runs at that fraction of it. A significant change below --tolerance is not a regression; a change that is not significant
 counts as a pass only when its interval rules out a --detect regression — otherwise the verdict is
 inconclusive with the trials per arm that would do at the noise measured (--trials auto adds pairs up to
 --max-trials). Writes reports/<run id>/result.json, trials.json, summary.md, junit.xml, benchmark.json
@@ -120,7 +122,7 @@ The load comes from the soak options (--rate, --duration, --signals, --driver, �
 
 Exit: 0 pass, 2 bad option or spec, 3 a metric regressed beyond --tolerance, 4 the candidate lost data the
 baseline did not, 5 a stack did not start (twice), 6 inconclusive (more trials needed, or the baseline itself
-loses data at this load), 130 interrupted (the trials so far are written).`;
+loses data at this load, or its knee was not found), 130 interrupted (the trials so far are written).`;
 }
 
 function verifyHelp(): string {

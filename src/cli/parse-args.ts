@@ -310,7 +310,18 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       };
       const baseline = armOf('baseline', options.baseline);
       const candidate = armOf('candidate', options.candidate);
-      return { name: 'gate', plan: { baseline, candidate, soak, options }, reportDir: soak.reportDir, json: soak.json };
+      const plan: GatePlan = { baseline, candidate, soak, options };
+      if (options.atKneeFraction !== undefined) {
+        if (/=/.test(soak.signals))
+          throw configurationError(
+            '--signals',
+            'signals without rates with --at-knee-fraction (the knee is searched on the total rate)',
+            soak.signals,
+          );
+        // The knee is searched with the capacity defaults, to 10 %: the trials run well below it anyway.
+        plan.knee = resolveCapacityOptions({ precision: '10%' }, env);
+      }
+      return { name: 'gate', plan, reportDir: soak.reportDir, json: soak.json };
     }
     case 'verify': {
       const { values, positionals } = parse(rest, flagSpecs([VERIFY_OPTIONS, ATTACH_OPTIONS]));

@@ -17,6 +17,13 @@ export interface GateOptions {
   /** The smallest change the gate must be able to see (its power is figured for it). */
   detect: number;
   alpha: number;
+  /**
+   * With `--at-knee-fraction`: the load is this fraction of the baseline's zero-loss knee, found by a
+   * capacity search on the baseline before the trials (instead of `--rate`).
+   */
+  atKneeFraction: number | undefined;
+  /** Metric name patterns (`*` any text) that decide the verdict; the others are reported only. */
+  gateOn: string[];
 }
 
 const trialsParse: Parse<number | 'auto'> = (raw, name) => {
@@ -91,6 +98,28 @@ export const GATE_OPTIONS: OptionTable = {
       parse: ratio('a level between 0 and 0.5', (r) => r > 0 && r <= 0.5),
       help: 'family-wise significance level across the metrics (Holm)',
     },
+    {
+      key: 'gateOn',
+      flag: 'gate-on',
+      default: '*',
+      parse: (raw, name) => {
+        const patterns = raw
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
+        if (patterns.length === 0)
+          throw configurationError(name, "metric name patterns, comma-separated ('otelcol *,* canary p99')", raw);
+        return patterns;
+      },
+      help: "metrics that decide the verdict, name patterns with * (e.g. 'otelcol *,* canary p99'); the others are reported, not gated",
+    },
+    {
+      key: 'atKneeFraction',
+      flag: 'at-knee-fraction',
+      default: undefined,
+      parse: ratio('a fraction of the knee, above 0 and at most 1 (0.5 or 50%)', (r) => r > 0 && r <= 1),
+      help: "instead of --rate: search the baseline's zero-loss knee first (a capacity search, precision 10 %) and run every trial at this fraction of its lower end",
+    },
   ],
 };
 
@@ -109,7 +138,15 @@ export function resolveGateOptions(flags: RawFlags, env: NodeJS.ProcessEnv, load
     tolerance: v.tolerance as number,
     detect: v.detect as number,
     alpha: v.alpha as number,
+    atKneeFraction: v.atKneeFraction as number | undefined,
+    gateOn: v.gateOn as string[],
   };
+  if (o.atKneeFraction !== undefined && flags.rate !== undefined)
+    throw configurationError(
+      '--at-knee-fraction',
+      "no --rate with it (the rate is that fraction of the baseline's knee): give one or the other",
+      `${flags['at-knee-fraction'] as string} with --rate ${flags.rate as string}`,
+    );
   if (!o.auto && o.trials > o.maxTrials) o.maxTrials = o.trials;
   if (o.warmupMs >= loadMs)
     throw configurationError(

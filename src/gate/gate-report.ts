@@ -40,7 +40,7 @@ export function comparisonRow(c: MetricComparison): string[] {
     c.verdict === 'pass' && c.pAdjusted >= 0.05 ? `~ ${change}` : change,
     `p=${fmtP(c.pAdjusted)}`,
     `n=${c.baseline.n}+${c.candidate.n}`,
-    c.verdict,
+    c.gated === false ? `${c.verdict} (not gated)` : c.verdict,
   ];
 }
 
@@ -74,7 +74,12 @@ export function renderGateSummary(r: GateResult): string {
     `- baseline: \`${r.plan.baseline.spec}\` — ${r.plan.baseline.title}`,
     `- candidate: \`${r.plan.candidate.spec}\` — ${r.plan.candidate.title}`,
     `- load: ${r.plan.rateRps} items/s (${r.plan.signals}) for ${r.plan.durationMs / 1000} s per trial, the first ${o.warmupMs / 1000} s left out of CPU and memory; every trial on a fresh stack, arms interleaved`,
-    `- statistics: one-sided Mann-Whitney U (exact) toward "worse", Holm across ${r.comparison.length} metrics at α ${o.alpha}; change = Hodges-Lehmann shift / baseline median with its interval; tolerance ${(o.tolerance * 100).toFixed(0)} %; power figured for a ${(o.detect * 100).toFixed(0)} % regression`,
+    ...(r.plan.knee === undefined
+      ? []
+      : [
+          `- load from the knee: ${r.plan.knee.fraction} × the baseline's NDR lower end (${r.plan.knee.ndrLowerRps ?? 'not found'} items/s; capacity ${r.plan.knee.runId}, ${r.plan.knee.trials} trials in ${(r.plan.knee.elapsedMs / 60_000).toFixed(1)} min: ${r.plan.knee.headline})`,
+        ]),
+    `- statistics: one-sided Mann-Whitney U (exact) toward "worse", Holm across the ${r.comparison.filter((c) => c.gated !== false).length} gated metrics at α ${o.alpha}${o.gateOn.join(',') === '*' ? '' : ` (--gate-on ${o.gateOn.join(',')}; the other ${r.comparison.filter((c) => c.gated === false).length} reported, not gated)`}; change = Hodges-Lehmann shift / baseline median with its interval; tolerance ${(o.tolerance * 100).toFixed(0)} %; power figured for a ${(o.detect * 100).toFixed(0)} % regression`,
     `- verdict: ${r.verdict.status} (exit ${r.verdict.exitCode})`,
     ...(r.partial ? ['- **partial**: the gate did not finish; the trials below are what ran'] : []),
     '',
@@ -136,11 +141,13 @@ export function gateJunit(r: GateResult): string {
     cases.push({
       name: `${c.name} not worse than ${(r.plan.options.tolerance * 100).toFixed(0)} %`,
       classname: 'otel-harness.gate.metrics',
-      ...(c.verdict === 'regression'
-        ? { failure: { message: c.why, type: 'failure' as const } }
-        : c.verdict === 'inconclusive'
-          ? { failure: { message: c.why, type: 'inconclusive' as const } }
-          : {}),
+      ...(c.gated === false
+        ? {}
+        : c.verdict === 'regression'
+          ? { failure: { message: c.why, type: 'failure' as const } }
+          : c.verdict === 'inconclusive'
+            ? { failure: { message: c.why, type: 'inconclusive' as const } }
+            : {}),
     });
   }
   if (r.verdict.status === 'error' || r.verdict.status === 'interrupted')

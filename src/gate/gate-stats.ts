@@ -58,6 +58,8 @@ export interface MetricComparison extends GateMetric {
   trialsNeeded: number | undefined;
   verdict: MetricVerdict;
   why: string;
+  /** false: reported only, left out of the verdict (`gate --gate-on`); absent or true: it gates. */
+  gated?: boolean;
 }
 
 function median(xs: readonly number[]): number {

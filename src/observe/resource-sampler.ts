@@ -37,23 +37,59 @@ export interface ResourcePoint {
   generatorCpuPct: number;
   /** component → [CPU % of one core, memory MiB]. */
   components: Record<string, [number, number]>;
+  /** component → its cumulative counters, where the engine gives them. */
+  counters?: Record<string, ComponentCounters>;
+}
+
+/** A container's counters at one reading. */
+export interface ComponentCounters {
+  /**
+   * CPU seconds the container has used since it started (its cgroup's counter): the difference of two
+   * readings is the exact CPU time between them, not a sample.
+   */
+  cpuSeconds: number;
+  /** Ms into the sampling when the engine read the counters. */
+  atMs: number;
+  /**
+   * Anonymous memory (heap, stacks: cgroup v2 `anon`, v1 `total_rss`), MiB. Unlike the working set it holds
+   * no page cache, which is charged to whichever container first read a file (the same image's binary
+   * is charged to one trial's container and not the next).
+   */
+  rssMiB?: number;
 }
 
 export interface DockerStats {
+  /** When the engine read the counters (RFC 3339). */
+  read?: string;
   cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
   memory_stats: { usage?: number; stats?: Record<string, number> };
 }
 
-/** CPU % of one core and working-set memory from one Docker stats reading. */
-export function usageFromStats(s: DockerStats): { cpuPct: number; memoryMiB: number } {
+/** CPU % of one core, CPU seconds used since the container started (and when the engine read them, ms since
+ * the epoch), and working-set memory from one Docker stats reading. */
+export function usageFromStats(s: DockerStats): {
+  cpuPct: number;
+  memoryMiB: number;
+  cpuSeconds: number;
+  readAtMs?: number;
+  rssMiB?: number;
+} {
   const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
   const systemDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
   const cores = s.cpu_stats.online_cpus ?? 1;
   const cpuPct = systemDelta > 0 && cpuDelta >= 0 ? (cpuDelta / systemDelta) * cores * 100 : 0;
   const inactive = s.memory_stats.stats?.total_inactive_file ?? s.memory_stats.stats?.inactive_file ?? 0;
   const memoryMiB = Math.max(0, (s.memory_stats.usage ?? 0) - inactive) / (1024 * 1024);
-  return { cpuPct, memoryMiB };
+  const readAtMs = s.read === undefined ? NaN : Date.parse(s.read);
+  const anon = s.memory_stats.stats?.anon ?? s.memory_stats.stats?.total_rss ?? s.memory_stats.stats?.rss;
+  return {
+    cpuPct,
+    memoryMiB,
+    cpuSeconds: s.cpu_stats.cpu_usage.total_usage / 1e9,
+    ...(Number.isFinite(readAtMs) && readAtMs > 0 ? { readAtMs } : {}),
+    ...(anon === undefined ? {} : { rssMiB: anon / (1024 * 1024) }),
+  };
 }
 
 /** Busy and total jiffies of all cores from /proc/stat's first line. */
@@ -209,6 +245,7 @@ export class ResourceSampler {
       const childMem = this.children.reduce((n, c) => n + (c.alive ? c.memoryMaxMiB : 0), 0);
       this.genMemMax = Math.max(this.genMemMax, process.memoryUsage().rss / (1024 * 1024) + childMem);
       const components: Record<string, [number, number]> = {};
+      const counters: Record<string, ComponentCounters> = {};
       const source = this.source;
       if (source !== undefined) {
         await Promise.all(
@@ -218,6 +255,12 @@ export class ResourceSampler {
             this.series(this.cpu, name).add(u.cpuPct);
             this.series(this.memory, name).add(u.memoryMiB);
             components[name] = [round(u.cpuPct), round(u.memoryMiB)];
+            if (u.cpuSeconds !== undefined)
+              counters[name] = {
+                cpuSeconds: Math.round(u.cpuSeconds * 1000) / 1000,
+                atMs: (u.readAtMs ?? Date.now()) - this.startedAt,
+                ...(u.rssMiB === undefined ? {} : { rssMiB: round(u.rssMiB) }),
+              };
           }),
         );
       }
@@ -226,6 +269,7 @@ export class ResourceSampler {
         hostCpuPct: round(hostPct),
         generatorCpuPct: round(genPct),
         components,
+        ...(Object.keys(counters).length > 0 ? { counters } : {}),
       });
     } finally {
       this.inFlight = false;

@@ -78,8 +78,16 @@ export interface FaultTarget {
 /** Per-component CPU and memory, for reports and "who was the limit". */
 export interface ResourceSource {
   names(): readonly string[];
-  /** One reading: CPU in % of one core, working-set memory in MiB; undefined when unavailable now. */
-  read(name: string): Promise<{ cpuPct: number; memoryMiB: number } | undefined>;
+  /**
+   * One reading: CPU in % of one core, working-set memory in MiB, and (where known) the CPU seconds the
+   * container used since it started, when they were read (ms since the epoch) and its anonymous memory
+   * (MiB); undefined when unavailable now.
+   */
+  read(
+    name: string,
+  ): Promise<
+    { cpuPct: number; memoryMiB: number; cpuSeconds?: number; readAtMs?: number; rssMiB?: number } | undefined
+  >;
   /** Each container's CPU limit in cores (absent: no limit), as set now. */
   cpuLimits?(): Promise<Record<string, number>>;
 }

@@ -75,7 +75,7 @@ describe('gate on Phase 1', () => {
     // Both trials measured their costs: each component's CPU per 1k items and peak memory.
     for (const t of r.trials) {
       expect(Object.keys(t.metrics).sort(), t.arm).toEqual(
-        expect.arrayContaining(['otelcol CPU-s per 1k items', 'otelcol peak memory', 'traces canary p99']),
+        expect.arrayContaining(['otelcol CPU-s per 1k items', 'otelcol peak RSS', 'traces canary p99']),
       );
       expect(t.metrics['otelcol CPU-s per 1k items']).toBeGreaterThan(0);
     }

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/parse-args.js';
 import { HarnessError } from '../../src/harness-error.js';
-import { outrightLoss, trialMetrics, type GateResult, type GateTrial } from '../../src/gate/gate.js';
+import {
+  judgeTrials,
+  matchesPattern,
+  outrightLoss,
+  trialMetrics,
+  trialStartError,
+  type GateResult,
+  type GateTrial,
+} from '../../src/gate/gate.js';
 import { benchmarkJson, gateJunit, renderGateSummary, renderGateTable } from '../../src/gate/gate-report.js';
 import { compareMetrics } from '../../src/gate/gate-stats.js';
 import { emptyStep } from '../../src/soak/load-step.js';
@@ -44,6 +52,14 @@ describe('gate', () => {
     expect(exitOf([...base, '--warmup', '2m'])).toBe(2);
     expect(exitOf([...base, '--chaos', 'kill:otelcol@10s'])).toBe(2);
     expect(exitOf(['gate', '--baseline', 'stacks/gates/seed.yaml', '--candidate', 'no-such-spec.yaml'])).toBe(2);
+    expect(c.plan.knee).toBeUndefined();
+    // --at-knee-fraction: the knee is searched first (to 10 %); never together with --rate.
+    const k = parseArgs([...base, '--at-knee-fraction', '50%'], {});
+    expect(k.name === 'gate' && k.plan.options.atKneeFraction).toBe(0.5);
+    expect(k.name === 'gate' && k.plan.knee?.precision).toBe(0.1);
+    expect(exitOf([...base, '--at-knee-fraction', '0.5', '--rate', '900'])).toBe(2);
+    expect(exitOf([...base, '--at-knee-fraction', '1.5'])).toBe(2);
+    expect(exitOf([...base, '--at-knee-fraction', '0'])).toBe(2);
   });
 
   it('CPU-seconds per 1k items and peak memory after the warm-up, p99 per signal', () => {
@@ -76,9 +92,29 @@ describe('gate', () => {
     const { metrics, notes } = trialMetrics(step, 10_000);
     // 50 % of a core at 1,000 items/s → 0.5 CPU-s per 1,000 items.
     expect(metrics['otelcol CPU-s per 1k items']).toBeCloseTo(0.5, 9);
-    expect(metrics['otelcol peak memory']).toBe(120);
+    expect(metrics['otelcol peak RSS']).toBe(120);
     expect(metrics['traces canary p99']).toBe(4200);
-    expect(notes).toEqual([]);
+    expect(notes).toEqual([
+      'otelcol: CPU from 2 sampled readings (no cumulative CPU counter across the load)',
+      'otelcol: memory is the working set (page cache included): the engine gave no RSS',
+    ]);
+
+    // With the container's cumulative counter, CPU is the exact time between the first reading after the
+    // warm-up and the last within the load: 4.8 CPU-s in 8 s = 0.6 of a core at 1,000 items/s.
+    const timeline = step.resources.timeline;
+    timeline[1]!.counters = { otelcol: { cpuSeconds: 100, atMs: 12_100, rssMiB: 70 } };
+    timeline[2]!.counters = { otelcol: { cpuSeconds: 104.8, atMs: 20_100, rssMiB: 80 } };
+    timeline[3]!.counters = { otelcol: { cpuSeconds: 200, atMs: 40_100, rssMiB: 90 } }; // after the load: left out
+    const counted = trialMetrics(step, 10_000);
+    expect(counted.metrics['otelcol CPU-s per 1k items']).toBeCloseTo(0.6, 9);
+    expect(counted.metrics['otelcol peak RSS']).toBe(80);
+    expect(counted.notes).toEqual([]);
+
+    // A counter that went back (the container restarted) is not a CPU time: the samples are used, and said.
+    timeline[2]!.counters = { otelcol: { cpuSeconds: 3, atMs: 20_100, rssMiB: 80 } };
+    const restarted = trialMetrics(step, 10_000);
+    expect(restarted.metrics['otelcol CPU-s per 1k items']).toBeCloseTo(0.5, 9);
+    expect(restarted.notes).toHaveLength(1);
   });
 
   const trial = (n: number, arm: 'baseline' | 'candidate', lost: number, cpu: number): GateTrial => ({
@@ -142,7 +178,17 @@ describe('gate', () => {
         rateRps: 900,
         durationMs: 30_000,
         signals: 'traces,metrics,logs',
-        options: { trials: 5, auto: false, maxTrials: 10, warmupMs: 10_000, tolerance: 0.05, detect: 0.1, alpha: 0.05 },
+        options: {
+          trials: 5,
+          auto: false,
+          maxTrials: 10,
+          warmupMs: 10_000,
+          tolerance: 0.05,
+          detect: 0.1,
+          alpha: 0.05,
+          atKneeFraction: undefined,
+          gateOn: ['*'],
+        },
       },
       headline:
         'REGRESSION: costly-filter.yaml vs seed.yaml, 5+5 trials at 900 items/s — otelcol CPU-s per 1k items +30.0 %',
@@ -172,5 +218,87 @@ describe('gate', () => {
     });
     expect(bench[0]!.range).toMatch(/^± \d\.\d%$/);
     expect(bench[0]!.extra).toContain('change +30.0 %; p 0.004; n 5+5; regression');
+  });
+
+  it('a stack that did not start twice stops the gate with exit 5, keeping what the engine said', () => {
+    const cause = new HarnessError('jaeger not ready after 60 s', {
+      code: 'NOT_READY',
+      exitCode: 5,
+      details: 'last log lines',
+    });
+    const e = trialStartError('candidate 3', cause);
+    expect(e.exitCode).toBe(5);
+    expect(e.message).toBe("gate: the candidate 3 trial's stack did not start twice: jaeger not ready after 60 s");
+    expect(e.details).toBe('last log lines');
+    // A plain failure (the engine's own error) is exit 5 too, not 1.
+    expect(trialStartError('baseline 1', new Error('socket hang up')).exitCode).toBe(5);
+  });
+
+  it('--gate-on: only matching metrics decide; the others are reported, and a pattern matching nothing says so', () => {
+    expect(matchesPattern('otelcol CPU-s per 1k items', 'otelcol *')).toBe(true);
+    expect(matchesPattern('traces canary p99', '* canary p99')).toBe(true);
+    expect(matchesPattern('jaeger peak RSS', 'otelcol *')).toBe(false);
+    expect(matchesPattern('otelcol (x) peak RSS', 'OTELCOL (x)*')).toBe(true); // regex characters are literal
+    const withMetrics = (n: number, arm: 'baseline' | 'candidate', m: Record<string, number>): GateTrial => ({
+      ...trial(n, arm, 0, 0),
+      metrics: m,
+    });
+    // otelcol is steady; jaeger's memory doubles in the candidate.
+    const trials = [0, 1, 2, 3, 4].flatMap((i) => [
+      withMetrics(2 * i + 1, 'baseline', { 'otelcol CPU-s per 1k items': 0.4 + i * 0.001, 'jaeger peak RSS': 100 + i }),
+      withMetrics(2 * i + 2, 'candidate', {
+        'otelcol CPU-s per 1k items': 0.4 + i * 0.001,
+        'jaeger peak RSS': 200 + i,
+      }),
+    ]);
+    const result = (gateOn: string[]): GateResult => ({
+      schemaVersion: 1,
+      tool: { name: 'otel-harness', version: '0.1.0' },
+      command: 'gate',
+      runId: 'oh-20261203-000000-aaaaaaaaaaaaaaaa',
+      partial: false,
+      startedAt: '2026-12-03T12:00:00.000Z',
+      endedAt: '2026-12-03T12:20:00.000Z',
+      plan: {
+        baseline: { spec: 'a.yaml', topology: 'phase1', title: 'Phase 1' },
+        candidate: { spec: 'b.yaml', topology: 'phase1', title: 'Phase 1' },
+        rateRps: 900,
+        durationMs: 30_000,
+        signals: 'traces',
+        options: {
+          trials: 5,
+          auto: false,
+          maxTrials: 10,
+          warmupMs: 10_000,
+          tolerance: 0.05,
+          detect: 0.1,
+          alpha: 0.05,
+          atKneeFraction: undefined,
+          gateOn,
+        },
+      },
+      headline: '',
+      trials,
+      metrics: [],
+      comparison: [],
+      verdict: { status: 'error', exitCode: 1, reasons: [] },
+    });
+    const all = result(['*']);
+    judgeTrials(all);
+    expect(all.verdict.status).toBe('regression');
+    expect(all.headline).toMatch(/^REGRESSION: .* jaeger peak RSS \+98\.0 %$/);
+
+    const collectorOnly = result(['otelcol *']);
+    judgeTrials(collectorOnly);
+    expect(collectorOnly.verdict.status).toBe('pass');
+    const jaeger = collectorOnly.comparison.find((c) => c.name === 'jaeger peak RSS')!;
+    expect(jaeger).toMatchObject({ verdict: 'regression', gated: false });
+    expect(renderGateTable(collectorOnly)).toMatch(/jaeger peak RSS .* regression \(not gated\)/);
+    expect(gateJunit(collectorOnly)).not.toContain('<failure');
+
+    const typo = result(['otelcol *', 'tempo *']);
+    judgeTrials(typo);
+    expect(typo.verdict).toMatchObject({ status: 'inconclusive', exitCode: 6 });
+    expect(typo.verdict.reasons[0]).toMatch(/^--gate-on 'tempo \*' matched no metric measured/);
   });
 });

@@ -114,11 +114,21 @@ describe('answers', () => {
 describe('resource readings', () => {
   it('computes container CPU and working-set memory from Docker stats', () => {
     const u = usageFromStats({
+      read: '2026-12-03T10:00:00.5Z',
       cpu_stats: { cpu_usage: { total_usage: 3_000_000_000 }, system_cpu_usage: 20_000_000_000, online_cpus: 2 },
       precpu_stats: { cpu_usage: { total_usage: 2_000_000_000 }, system_cpu_usage: 18_000_000_000 },
-      memory_stats: { usage: 300 * 1024 * 1024, stats: { total_inactive_file: 100 * 1024 * 1024 } },
+      memory_stats: {
+        usage: 300 * 1024 * 1024,
+        stats: { total_inactive_file: 100 * 1024 * 1024, total_rss: 150 * 1024 * 1024 },
+      },
     });
-    expect(u).toEqual({ cpuPct: 100, memoryMiB: 200 });
+    expect(u).toEqual({
+      cpuPct: 100,
+      memoryMiB: 200,
+      cpuSeconds: 3,
+      readAtMs: Date.parse('2026-12-03T10:00:00.5Z'),
+      rssMiB: 150,
+    });
   });
 
   it('reads busy and total jiffies from /proc/stat', () => {
