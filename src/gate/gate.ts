@@ -93,7 +93,7 @@ const P99 = 'canary p99';
  * anonymous memory (RSS) — and each signal's canary write→queryable p99. CPU comes from the container's
  * cumulative CPU counter, read at the first sample after the warm-up and the last within the load (the
  * exact CPU time between the engine's two readings). RSS leaves out page cache, which the kernel charges
- * to whichever container first read a file: two trials of one image differ by its binary otherwise. Where
+ * to whichever container first read a file, not to each that uses it. Where
  * the engine gives no counters (or one went back: a restart), the sampled CPU % and working set are used,
  * and said.
  */

@@ -52,8 +52,7 @@ export interface ComponentCounters {
   atMs: number;
   /**
    * Anonymous memory (heap, stacks: cgroup v2 `anon`, v1 `total_rss`), MiB. Unlike the working set it holds
-   * no page cache, which is charged to whichever container first read a file (the same image's binary
-   * is charged to one trial's container and not the next).
+   * no page cache, which is charged to whichever container first read a file, not to each that uses it.
    */
   rssMiB?: number;
 }

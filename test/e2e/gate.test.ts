@@ -10,6 +10,25 @@ const PER_SIGNAL = 4_000;
 /** The planted-loss filter drops span seq and log record seq 100, 200, …: 39 of each in 0–3,999. */
 const DROPPED = 39;
 
+/** Runs a gate of `candidate` against the seed spec into a fresh report folder; its result.json read back. */
+async function gate(candidate: string, flags: string[]) {
+  const dir = tempReportDir();
+  const run = await runCli([
+    'gate',
+    '--baseline',
+    'stacks/gates/seed.yaml',
+    '--candidate',
+    candidate,
+    ...flags,
+    '--report-dir',
+    dir,
+  ]);
+  const [runId] = readdirSync(dir);
+  const folder = join(dir, runId ?? '(no run folder)');
+  const r = JSON.parse(readFileSync(join(folder, 'result.json'), 'utf8')) as GateResult;
+  return { run, folder, r };
+}
+
 describe('gate on Phase 1', () => {
   it('a spec naming a collector version the module proxy does not serve is exit 2 before any stack starts', async () => {
     const dir = tempReportDir();
@@ -33,13 +52,7 @@ describe('gate on Phase 1', () => {
   });
 
   it('a candidate that loses data fails on loss at its first trial, naming what it lost (exit 4)', async () => {
-    const dir = tempReportDir();
-    const run = await runCli([
-      'gate',
-      '--baseline',
-      'stacks/gates/seed.yaml',
-      '--candidate',
-      'stacks/gates/planted-loss.yaml',
+    const { run, folder, r } = await gate('stacks/gates/planted-loss.yaml', [
       '--trials',
       '4',
       '--rate',
@@ -48,13 +61,8 @@ describe('gate on Phase 1', () => {
       '20s',
       '--warmup',
       '5s',
-      '--report-dir',
-      dir,
     ]);
     expect(run.code, run.stderr).toBe(4);
-    const [runId] = readdirSync(dir);
-    const folder = join(dir, runId!);
-    const r = JSON.parse(readFileSync(join(folder, 'result.json'), 'utf8')) as GateResult;
     // Interleaved from the baseline; the gate stops at the first candidate trial that loses what no baseline lost.
     expect(r.trials.map((t) => t.arm)).toEqual(['baseline', 'candidate']);
     const [baseline, candidate] = r.trials;
@@ -88,6 +96,87 @@ describe('gate on Phase 1', () => {
       /<testcase name="candidate loses no traces" classname="otel-harness.gate.loss"[^>]*>\s*<failure/,
     );
     // Every trial's stack is gone.
+    for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  // 4 + 4 trials of 20 s at 2,400 items/s (16,000 of each signal; the first 5 s of each left out).
+  // Measured here, the collector's CPU per item varies 5–6 % from trial to trial and each canary p99 1–3 %,
+  // so with 4 + 4 trials the interval of a change is about ±12 %: the A/A gate is asked to rule out 25 %,
+  // and the regression gate looks at a change of about +140 %. Each gate takes about 7 minutes.
+  const SHORT = ['--trials', '4', '--rate', '2400', '--duration', '20s', '--warmup', '5s'];
+
+  it('an A/A gate (the seed spec twice) passes: nothing lost, no gated metric worse (exit 0)', async () => {
+    const { run, folder, r } = await gate('stacks/gates/seed.yaml', [
+      ...SHORT,
+      '--gate-on',
+      'otelcol CPU-s*,* canary p99',
+      '--tolerance',
+      '10%',
+      '--detect',
+      '25%',
+    ]);
+    expect(run.code, `${r.headline}\n${run.stdout}`).toBe(0);
+    expect(r.verdict.status).toBe('pass');
+    // Interleaved: A B, B A, A B, B A — each on its own stack, every item of every signal found.
+    expect(r.trials.map((t) => t.arm)).toEqual([
+      'baseline',
+      'candidate',
+      'candidate',
+      'baseline',
+      'baseline',
+      'candidate',
+      'candidate',
+      'baseline',
+    ]);
+    expect(new Set(r.trials.map((t) => t.runId)).size).toBe(8);
+    for (const t of r.trials)
+      for (const signal of ['traces', 'metrics', 'logs'] as const)
+        expect(t.loss[signal], `trial ${t.n} ${signal}`).toMatchObject({ expected: 16_000, lost: 0 });
+    // Gated: the collector's CPU per item and each signal's canary p99; the rest reported only.
+    const gated = r.comparison.filter((c) => c.gated !== false).map((c) => c.name);
+    expect(gated).toEqual(['logs canary p99', 'metrics canary p99', 'otelcol CPU-s per 1k items', 'traces canary p99']);
+    for (const c of r.comparison.filter((x) => x.gated !== false)) {
+      expect(c.verdict, `${c.name}: ${c.why}`).toBe('pass');
+      expect(c.changeHigh!, c.name).toBeLessThan(0.25);
+    }
+    expect(r.comparison.filter((c) => c.gated === false).map((c) => c.name)).toEqual(
+      expect.arrayContaining(['jaeger CPU-s per 1k items', 'otelcol peak RSS', 'loki peak RSS']),
+    );
+    expect(r.headline).toMatch(/^PASS: seed\.yaml vs seed\.yaml, 4\+4 trials at 2400 items\/s/);
+    expect(readFileSync(join(folder, 'summary.md'), 'utf8')).toContain('Holm across the 4 gated metrics');
+    for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('a candidate costing more CPU per item (a filter hashing every item 16 times) is a CPU regression (exit 3)', async () => {
+    const { run, folder, r } = await gate('stacks/gates/costly-filter.yaml', [...SHORT, '--gate-on', 'otelcol CPU-s*']);
+    expect(run.code, `${r.headline}\n${run.stdout}`).toBe(3);
+    expect(r.verdict.status).toBe('regression');
+    expect(r.trials).toHaveLength(8);
+    // The filter drops nothing: every trial of both arms lost nothing.
+    for (const t of r.trials)
+      expect(
+        Object.values(t.loss).map((l) => l.lost),
+        `trial ${t.n}`,
+      ).toEqual([0, 0, 0]);
+    const cpu = r.comparison.find((c) => c.name === 'otelcol CPU-s per 1k items')!;
+    expect(cpu).toMatchObject({ verdict: 'regression' });
+    expect(cpu.gated).not.toBe(false);
+    // Every candidate trial above every baseline trial: the exact one-sided p of 4 + 4 is 1 / C(8, 4).
+    expect(cpu.p).toBeCloseTo(1 / 70, 12);
+    expect(cpu.change!).toBeGreaterThan(0.5);
+    expect(cpu.changeLow!).toBeGreaterThan(0.1);
+    expect(r.headline).toMatch(
+      /^REGRESSION: costly-filter\.yaml vs seed\.yaml, 4\+4 trials at 2400 items\/s — otelcol CPU-s per 1k items \+\d+\.\d %$/,
+    );
+    expect(run.stdout).toMatch(/otelcol CPU-s per 1k items \(CPU-s\)\s+\S+ ± \d+ %\s+\S+ ± \d+ %\s+\+\d+\.\d % \[/);
+    // Only the gated metric can fail the build; the others are reported.
+    const junit = readFileSync(join(folder, 'junit.xml'), 'utf8');
+    expect(junit.match(/<failure/g)).toHaveLength(1);
+    expect(junit).toMatch(/<testcase name="otelcol CPU-s per 1k items not worse than 5 %"[^>]*>\s*<failure/);
+    const bench = JSON.parse(readFileSync(join(folder, 'benchmark.json'), 'utf8')) as { name: string }[];
+    expect(bench.map((b) => b.name)).toContain(
+      'costly-filter @ 2400/s traces,metrics,logs: otelcol CPU-s per 1k items',
+    );
     for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
   });
 });

@@ -144,6 +144,40 @@ describe('gate', () => {
     },
   });
 
+  /** A finished gate of costly-filter.yaml vs seed.yaml over these trials, not yet judged. */
+  const gateResult = (trials: GateTrial[], gateOn: string[] = ['*']): GateResult => ({
+    schemaVersion: 1,
+    tool: { name: 'otel-harness', version: '0.1.0' },
+    command: 'gate',
+    runId: 'oh-20261203-000000-aaaaaaaaaaaaaaaa',
+    partial: false,
+    startedAt: '2026-12-03T12:00:00.000Z',
+    endedAt: '2026-12-03T12:20:00.000Z',
+    plan: {
+      baseline: { spec: 'stacks/gates/seed.yaml', topology: 'phase1', title: 'Phase 1' },
+      candidate: { spec: 'stacks/gates/costly-filter.yaml', topology: 'phase1', title: 'Phase 1' },
+      rateRps: 900,
+      durationMs: 30_000,
+      signals: 'traces,metrics,logs',
+      options: {
+        trials: 5,
+        auto: false,
+        maxTrials: 10,
+        warmupMs: 10_000,
+        tolerance: 0.05,
+        detect: 0.1,
+        alpha: 0.05,
+        atKneeFraction: undefined,
+        gateOn,
+      },
+    },
+    headline: '',
+    trials,
+    metrics: [],
+    comparison: [],
+    verdict: { status: 'error', exitCode: 1, reasons: [] },
+  });
+
   it('loss in the candidate where the baseline had none fails outright, naming the items', () => {
     expect(outrightLoss([trial(1, 'baseline', 0, 1), trial(2, 'candidate', 0, 1)])).toBeUndefined();
     expect(outrightLoss([trial(1, 'baseline', 0, 1), trial(2, 'candidate', 10, 1)])).toBe(
@@ -165,31 +199,7 @@ describe('gate', () => {
       [trials.filter((t) => t.arm === 'candidate').map((t) => t.metrics['otelcol CPU-s per 1k items']!)],
     );
     const result: GateResult = {
-      schemaVersion: 1,
-      tool: { name: 'otel-harness', version: '0.1.0' },
-      command: 'gate',
-      runId: 'oh-20261203-000000-aaaaaaaaaaaaaaaa',
-      partial: false,
-      startedAt: '2026-12-03T12:00:00.000Z',
-      endedAt: '2026-12-03T12:20:00.000Z',
-      plan: {
-        baseline: { spec: 'stacks/gates/seed.yaml', topology: 'phase1', title: 'Phase 1' },
-        candidate: { spec: 'stacks/gates/costly-filter.yaml', topology: 'phase1', title: 'Phase 1' },
-        rateRps: 900,
-        durationMs: 30_000,
-        signals: 'traces,metrics,logs',
-        options: {
-          trials: 5,
-          auto: false,
-          maxTrials: 10,
-          warmupMs: 10_000,
-          tolerance: 0.05,
-          detect: 0.1,
-          alpha: 0.05,
-          atKneeFraction: undefined,
-          gateOn: ['*'],
-        },
-      },
+      ...gateResult(trials),
       headline:
         'REGRESSION: costly-filter.yaml vs seed.yaml, 5+5 trials at 900 items/s — otelcol CPU-s per 1k items +30.0 %',
       trials,
@@ -251,38 +261,7 @@ describe('gate', () => {
         'jaeger peak RSS': 200 + i,
       }),
     ]);
-    const result = (gateOn: string[]): GateResult => ({
-      schemaVersion: 1,
-      tool: { name: 'otel-harness', version: '0.1.0' },
-      command: 'gate',
-      runId: 'oh-20261203-000000-aaaaaaaaaaaaaaaa',
-      partial: false,
-      startedAt: '2026-12-03T12:00:00.000Z',
-      endedAt: '2026-12-03T12:20:00.000Z',
-      plan: {
-        baseline: { spec: 'a.yaml', topology: 'phase1', title: 'Phase 1' },
-        candidate: { spec: 'b.yaml', topology: 'phase1', title: 'Phase 1' },
-        rateRps: 900,
-        durationMs: 30_000,
-        signals: 'traces',
-        options: {
-          trials: 5,
-          auto: false,
-          maxTrials: 10,
-          warmupMs: 10_000,
-          tolerance: 0.05,
-          detect: 0.1,
-          alpha: 0.05,
-          atKneeFraction: undefined,
-          gateOn,
-        },
-      },
-      headline: '',
-      trials,
-      metrics: [],
-      comparison: [],
-      verdict: { status: 'error', exitCode: 1, reasons: [] },
-    });
+    const result = (gateOn: string[]) => gateResult(trials, gateOn);
     const all = result(['*']);
     judgeTrials(all);
     expect(all.verdict.status).toBe('regression');
