@@ -100,9 +100,10 @@ describe('gate on Phase 1', () => {
   });
 
   // 4 + 4 trials of 20 s at 2,400 items/s (16,000 of each signal; the first 5 s of each left out).
-  // Measured here, the collector's CPU per item varies 5–6 % from trial to trial and each canary p99 1–3 %,
-  // so with 4 + 4 trials the interval of a change is about ±12 %: the A/A gate is asked to rule out 25 %,
-  // and the regression gate looks at a change of about +140 %. Each gate takes about 7 minutes.
+  // Measured here, the collector's CPU per item varies 5–6 % from trial to trial and each canary p99 1–3 %.
+  // With 4 + 4 trials the 95 % interval of a change runs from the smallest to the largest of the 16
+  // differences (about ±12 % at that noise): the A/A gate is asked to rule out 30 %, and the regression gate
+  // looks at a change of about +140 %. Each gate takes about 7 minutes.
   const SHORT = ['--trials', '4', '--rate', '2400', '--duration', '20s', '--warmup', '5s'];
 
   it('an A/A gate (the seed spec twice) passes: nothing lost, no gated metric worse (exit 0)', async () => {
@@ -113,7 +114,7 @@ describe('gate on Phase 1', () => {
       '--tolerance',
       '10%',
       '--detect',
-      '25%',
+      '30%',
     ]);
     expect(run.code, `${r.headline}\n${run.stdout}`).toBe(0);
     expect(r.verdict.status).toBe('pass');
@@ -137,7 +138,7 @@ describe('gate on Phase 1', () => {
     expect(gated).toEqual(['logs canary p99', 'metrics canary p99', 'otelcol CPU-s per 1k items', 'traces canary p99']);
     for (const c of r.comparison.filter((x) => x.gated !== false)) {
       expect(c.verdict, `${c.name}: ${c.why}`).toBe('pass');
-      expect(c.changeHigh!, c.name).toBeLessThan(0.25);
+      expect(c.changeHigh!, c.name).toBeLessThan(0.3);
     }
     expect(r.comparison.filter((c) => c.gated === false).map((c) => c.name)).toEqual(
       expect.arrayContaining(['jaeger CPU-s per 1k items', 'otelcol peak RSS', 'loki peak RSS']),
