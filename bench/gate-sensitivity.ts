@@ -6,19 +6,24 @@
  * detection rate, and the smallest shift detected in ≥ 80 % of splits is the gate's sensitivity.
  *
  *   npm run gate -- --baseline stacks/gates/seed.yaml --candidate stacks/gates/seed.yaml --trials 5
- *   npm run bench:gate -- reports/<that run>/trials.json [n=5]
+ *   npm run bench:gate -- reports/<that run>/trials.json [n=5] ['otelcol CPU-s*,…' = every metric]
+ *
+ * The third argument gates only the metrics its patterns match (as `gate --gate-on`): a smaller Holm
+ * family, so more power for those metrics.
  *
  * Prints per metric the noise (CV) and the smallest shift detected; writes reports/bench/gate-sensitivity-<date>.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { metricOf, type GateTrial } from '../src/gate/gate.js';
+import { matchesPattern, metricOf, type GateTrial } from '../src/gate/gate.js';
 import { compareMetrics, summarize } from '../src/gate/gate-stats.js';
 import { packageRoot } from '../src/paths.js';
 
-const [file, nArg] = process.argv.slice(2);
+const [file, nArg, gateOnArg] = process.argv.slice(2);
 if (file === undefined) {
-  process.stderr.write('usage: bench:gate -- <trials.json of an A/A gate> [trials per arm = 5]\n');
+  process.stderr.write(
+    "usage: bench:gate -- <trials.json of an A/A gate> [trials per arm = 5] ['metric pattern,…' = '*']\n",
+  );
   process.exit(2);
 }
 const trials = JSON.parse(readFileSync(file, 'utf8')) as GateTrial[];
@@ -27,9 +32,15 @@ if (!Number.isInteger(n) || n < 4 || trials.length < 2 * n) {
   process.stderr.write(`need at least ${2 * n} trials of one spec (have ${trials.length}) and n ≥ 4\n`);
   process.exit(2);
 }
+const gateOn = (gateOnArg ?? '*').split(',').map((p) => p.trim());
 const names = [...new Set(trials.flatMap((t) => Object.keys(t.metrics)))]
   .filter((name) => trials.every((t) => t.metrics[name] !== undefined))
+  .filter((name) => gateOn.some((p) => matchesPattern(name, p)))
   .sort();
+if (names.length === 0) {
+  process.stderr.write(`no metric of every trial matches '${gateOn.join(',')}'\n`);
+  process.exit(2);
+}
 const metrics = names.map(metricOf);
 const values = (idx: readonly number[], name: string) => idx.map((i) => trials[i]!.metrics[name]!);
 
@@ -84,7 +95,7 @@ const sensitivity = names.map((name, k) => {
 
 const minutes = trials.reduce((s, t) => s + t.elapsedMs, 0) / trials.length / 60_000;
 const lines = [
-  `${trials.length} trials of one spec; ${all.length} A/A splits of ${n}+${n}`,
+  `${trials.length} trials of one spec; ${all.length} A/A splits of ${n}+${n}; gated: ${names.length} metrics (${gateOn.join(',')})`,
   `A/A: ${falsePositive} of ${all.length} gates report a regression (${((falsePositive / all.length) * 100).toFixed(1)} %); ${inconclusive} inconclusive`,
   `a ${n}+${n} gate takes about ${(minutes * 2 * n).toFixed(0)} minutes here (${minutes.toFixed(1)} min per trial)`,
   '',
@@ -101,6 +112,6 @@ mkdirSync(dir, { recursive: true });
 const out = join(dir, `gate-sensitivity-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   out,
-  JSON.stringify({ file, n, falsePositive, inconclusive, splits: all.length, minutes, sensitivity }, null, 2),
+  JSON.stringify({ file, n, gateOn, falsePositive, inconclusive, splits: all.length, minutes, sensitivity }, null, 2),
 );
 process.stderr.write(`written: ${out}\n`);
