@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ResourceSource } from '../stack/stack.js';
+import type { ContainerReading, ResourceSource } from '../stack/stack.js';
 
 export interface UsageSummary {
   samples: number;
@@ -67,13 +67,7 @@ export interface DockerStats {
 
 /** CPU % of one core, CPU seconds used since the container started (and when the engine read them, ms since
  * the epoch), and working-set memory from one Docker stats reading. */
-export function usageFromStats(s: DockerStats): {
-  cpuPct: number;
-  memoryMiB: number;
-  cpuSeconds: number;
-  readAtMs?: number;
-  rssMiB?: number;
-} {
+export function usageFromStats(s: DockerStats): ContainerReading & { cpuSeconds: number } {
   const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
   const systemDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
   const cores = s.cpu_stats.online_cpus ?? 1;

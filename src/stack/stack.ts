@@ -75,19 +75,25 @@ export interface FaultTarget {
   scale?(role: string, count: number): Promise<{ started: string[]; removed: string[]; settledMs: number }>;
 }
 
+/** One reading of a container's usage. */
+export interface ContainerReading {
+  /** CPU in % of one core since the engine's previous reading. */
+  cpuPct: number;
+  /** Working-set memory, MiB. */
+  memoryMiB: number;
+  /** CPU seconds the container used since it started, where the engine gives them. */
+  cpuSeconds?: number;
+  /** When the engine read the counters, ms since the epoch. */
+  readAtMs?: number;
+  /** Anonymous memory, MiB. */
+  rssMiB?: number;
+}
+
 /** Per-component CPU and memory, for reports and "who was the limit". */
 export interface ResourceSource {
   names(): readonly string[];
-  /**
-   * One reading: CPU in % of one core, working-set memory in MiB, and (where known) the CPU seconds the
-   * container used since it started, when they were read (ms since the epoch) and its anonymous memory
-   * (MiB); undefined when unavailable now.
-   */
-  read(
-    name: string,
-  ): Promise<
-    { cpuPct: number; memoryMiB: number; cpuSeconds?: number; readAtMs?: number; rssMiB?: number } | undefined
-  >;
+  /** One reading of a container; undefined when unavailable now. */
+  read(name: string): Promise<ContainerReading | undefined>;
   /** Each container's CPU limit in cores (absent: no limit), as set now. */
   cpuLimits?(): Promise<Record<string, number>>;
 }
