@@ -112,8 +112,8 @@ canary p99, are compared with a one-sided Mann-Whitney U test (exact), Holm-corr
 every trial runs at that fraction of it. A significant change below --tolerance is not a regression; a
 change that is not significant counts as a pass only when its interval rules out a --detect regression —
 otherwise the verdict is inconclusive with the trials per arm that would do at the noise measured (--trials
-auto adds pairs up to --max-trials). Writes reports/<run id>/result.json, trials.json, summary.md, junit.xml, benchmark.json
-(github-action-benchmark, customSmallerIsBetter) and report.html.
+auto adds pairs up to --max-trials). Writes reports/<run id>/result.json, trials.json, summary.md,
+junit.xml, benchmark.json (github-action-benchmark, customSmallerIsBetter) and report.html.
 
 ${section(GATE_OPTIONS)}
 
