@@ -18,6 +18,13 @@ export interface GoBuild {
   ldflags: string[];
 }
 
+/** One C file of a module source, compiled to a static binary: `cc <cflags> -static -o <output> <source>`. */
+export interface CBuild {
+  source: string;
+  output: string;
+  cflags: string[];
+}
+
 export interface GoModuleRecipe {
   kind: 'go-module';
   module: string;
@@ -28,6 +35,14 @@ export interface GoModuleRecipe {
   checksumDatabase: boolean;
   /** replace directives to drop after copying (nested modules left out of module zips). */
   dropReplaces: string[];
+  /**
+   * Rewrites every replace directive that points into the module's own tree (k8s.io/kubernetes'
+   * `k8s.io/api => ./staging/src/k8s.io/api`, left out of the zip) to the published module at this
+   * version (`k8s.io/api v0.34.4`). Only set when given.
+   */
+  localReplacesAt?: string;
+  /** C programs of the module compiled statically with the host's cc (pause.c). Only set when given. */
+  cBuilds?: CBuild[];
   /**
    * How a release version maps to the module version (`--image <component>=<version>`), e.g.
    * `v0.{major*100+minor}.{patch}`; undefined: only module versions (`v…`) can be asked for.

@@ -6,6 +6,7 @@ import { stacksDir } from '../paths.js';
 import type {
   Account,
   Catalog,
+  CBuild,
   ComponentSpec,
   DebianRecipe,
   GoBuild,
@@ -92,6 +93,11 @@ function parseSingleRecipe(f: Fields): SingleRecipe {
       if (!checksumDatabase && sum === undefined) {
         throw configurationError(f.at('sum'), 'an h1: sum when checksumDatabase is false', 'missing');
       }
+      const localReplacesAt = f.optionalString('localReplacesAt');
+      if (localReplacesAt !== undefined && !/^v\d+\.\d+\.\d+$/.test(localReplacesAt)) {
+        throw configurationError(f.at('localReplacesAt'), 'a module version like v0.34.4', localReplacesAt);
+      }
+      const cBuilds = f.optionalList('cBuilds')?.map(parseCBuild);
       return {
         kind,
         module: f.string('module'),
@@ -99,8 +105,11 @@ function parseSingleRecipe(f: Fields): SingleRecipe {
         sum,
         checksumDatabase,
         dropReplaces: f.optionalStringList('dropReplaces') ?? [],
+        // Only set when given: recipes without them keep their serialised form (and hash).
+        ...(localReplacesAt === undefined ? {} : { localReplacesAt }),
+        ...(cBuilds === undefined ? {} : { cBuilds }),
         moduleVersionOf: f.optionalString('moduleVersionOf'),
-        builds: f.list('builds').map(parseGoBuild),
+        builds: f.optionalList('builds')?.map(parseGoBuild) ?? [],
       };
     }
     case 'debian':
@@ -154,6 +163,14 @@ function parseGoBuild(f: Fields): GoBuild {
     tags: f.optionalStringList('tags') ?? [],
     ldflags: f.optionalStringList('ldflags') ?? [],
   };
+}
+
+function parseCBuild(f: Fields): CBuild {
+  const source = f.string('source');
+  if (source.startsWith('/') || source.split('/').includes('..')) {
+    throw configurationError(f.at('source'), 'a path inside the module', source);
+  }
+  return { source, output: f.string('output'), cflags: f.optionalStringList('cflags') ?? [] };
 }
 
 function parseImage(f: Fields): ImageSpec {
@@ -268,7 +285,7 @@ export function recipeOutputs(recipe: Recipe): string[] {
     case 'ocb':
       return [recipe.binary];
     case 'go-module':
-      return recipe.builds.map((b) => b.output);
+      return [...recipe.builds.map((b) => b.output), ...(recipe.cBuilds ?? []).map((b) => b.output)];
     case 'debian':
       return recipe.files.map((file) => file.to);
     case 'maven':

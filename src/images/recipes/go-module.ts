@@ -41,7 +41,7 @@ export async function buildGoModule(recipe: GoModuleRecipe, ctx: RecipeContext):
   const ref = `${recipe.module}@${recipe.moduleVersion}`;
   const sourceDir = join(ctx.workDir, 'src');
   const marker = join(ctx.workDir, 'src.ready');
-  const expected = JSON.stringify({ ref, drop: recipe.dropReplaces });
+  const expected = JSON.stringify({ ref, drop: recipe.dropReplaces, localAt: recipe.localReplacesAt });
 
   if (!existsSync(marker) || readFileSync(marker, 'utf8') !== expected) {
     ctx.step(`downloading ${ref}`);
@@ -74,6 +74,19 @@ export async function buildGoModule(recipe: GoModuleRecipe, ctx: RecipeContext):
     for (const module of recipe.dropReplaces) {
       await runCommand('go', ['mod', 'edit', `-dropreplace=${module}`], { cwd: sourceDir, env });
     }
+    if (recipe.localReplacesAt !== undefined) {
+      const goMod = readFileSync(join(sourceDir, 'go.mod'), 'utf8');
+      const local = localReplaceTargets(goMod);
+      if (local.length === 0) {
+        throw new HarnessError(`${ref}: localReplacesAt is set but its go.mod replaces nothing with a local path`, {
+          code: 'RECIPE_INVALID',
+          exitCode: ExitCode.usage,
+        });
+      }
+      ctx.step(`pointing ${local.length} local replaces at their published modules @${recipe.localReplacesAt}`);
+      const edits = local.map((module) => `-replace=${module}=${module}@${recipe.localReplacesAt}`);
+      await runCommand('go', ['mod', 'edit', ...edits], { cwd: sourceDir, env });
+    }
     writeFileSync(marker, expected);
   }
 
@@ -86,7 +99,28 @@ export async function buildGoModule(recipe: GoModuleRecipe, ctx: RecipeContext):
     await runCommand('go', goBuildArgs(build, output), { cwd: sourceDir, env, onLine: ctx.line });
     outputs.set(build.output, output);
   }
+  for (const build of recipe.cBuilds ?? []) {
+    const output = join(outDir, build.output);
+    ctx.step(`compiling ${build.source} (cc, static)`);
+    await runCommand('cc', [...build.cflags, '-static', '-o', output, join(sourceDir, build.source)], {
+      cwd: sourceDir,
+      env: ctx.env,
+      onLine: ctx.line,
+    });
+    await runCommand('strip', [output]);
+    outputs.set(build.output, output);
+  }
   return { outputs, sourceDir };
+}
+
+/** Modules a go.mod replaces with a directory of its own tree (`=> ./…` or `=> ../…`). */
+export function localReplaceTargets(goMod: string): string[] {
+  const modules: string[] = [];
+  for (const line of goMod.split('\n')) {
+    const m = /^\s*(?:replace\s+)?(\S+)(?:\s+v\S+)?\s+=>\s+(\.\.?\/\S*)\s*$/.exec(line);
+    if (m !== null) modules.push(m[1]!);
+  }
+  return modules;
 }
 
 function withHint(err: unknown, hint: string): unknown {
