@@ -21,7 +21,16 @@ export class OtlpHttpClient {
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
 
-  constructor(baseUrl: string, options: { connections: number; timeoutMs: number; headers?: Record<string, string> }) {
+  constructor(
+    baseUrl: string,
+    options: {
+      connections: number;
+      timeoutMs: number;
+      headers?: Record<string, string>;
+      /** Requests a connection carries before it is closed and replaced (default: unlimited). */
+      requestsPerConnection?: number;
+    },
+  ) {
     this.headers = { ...(options.headers ?? {}), 'content-type': 'application/x-protobuf' };
     const url = new URL(baseUrl);
     this.basePath = url.pathname.replace(/\/$/, '');
@@ -31,6 +40,7 @@ export class OtlpHttpClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
+      ...(options.requestsPerConnection === undefined ? {} : { maxRequestsPerClient: options.requestsPerConnection }),
     });
   }
 

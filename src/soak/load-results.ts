@@ -1,6 +1,7 @@
 import type { Ledger, Signal } from '../load/ledger.js';
 import { metricTimelineOf, type LoadSpec } from '../load/load-spec.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
+import { totalItems } from '../load/rate-profile.js';
 import type { SignalLoadResult } from '../report/result.js';
 
 /** Ranges listed per outcome in result.json (the ledger holds them all). */
@@ -26,10 +27,12 @@ export function loadResults(
       failed: ranges('failed'),
       dropped: ranges('dropped'),
     };
+    // What the profile offers on average (a ramp or steps profile offers less than its full rate).
+    const offeredRps = totalItems(spec.profile, s.rateRps, spec.durationMs) / (spec.durationMs / 1000);
     out[s.signal] = {
-      offeredRps: s.rateRps,
+      offeredRps,
       achievedRps,
-      achievedRatio: achievedRps / s.rateRps,
+      achievedRatio: achievedRps / offeredRps,
       counts,
       answers: ledger.answerCounts(s.signal),
       scheduleLagMs: report?.scheduleLagMs ?? { count: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },

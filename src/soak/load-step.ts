@@ -189,7 +189,13 @@ export async function runLoadStep(
     const live = new LiveCounters();
     loadStart = Date.now();
     queue.start(loadStart);
-    for (const o of observers) o.start(loadStart);
+    const observedLoad = {
+      profile: plan.load.profile,
+      rate: plan.load.signals.reduce((n, s) => n + s.rateRps, 0),
+      durationMs: plan.load.durationMs,
+      acknowledged: () => live.total('acknowledged'),
+    };
+    for (const o of observers) o.start(loadStart, observedLoad);
     if (plan.faults.length > 0) {
       if (stack.faults === undefined) throw new Error(`${stack.title} takes no faults`);
       chaos = new ChaosRunner(stack.faults, plan.faults, (m) => io.progress(m)).start(loadStart, abort);
@@ -202,7 +208,12 @@ export async function runLoadStep(
         runId,
         serviceName: SOAK_SERVICE_NAME,
         spec: plan.load,
-        ingest: { otlpHttp: endpoints.otlpHttp, otlpGrpc: endpoints.otlpGrpc, headers: endpoints.otlpHeaders },
+        ingest: {
+          otlpHttp: endpoints.otlpHttp,
+          otlpGrpc: endpoints.otlpGrpc,
+          headers: endpoints.otlpHeaders,
+          ...(endpoints.otlpConnections === undefined ? {} : { connections: endpoints.otlpConnections }),
+        },
         ledger,
         live,
         abort,

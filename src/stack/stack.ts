@@ -1,6 +1,7 @@
 import type { DrainCondition } from '../drain/drain.js';
 import type { ImageProgress } from '../images/image-builder.js';
 import type { Signal } from '../load/ledger.js';
+import type { RateProfile } from '../load/rate-profile.js';
 import type { BackendEndpoint } from '../verify/backends/backend.js';
 
 /**
@@ -46,6 +47,11 @@ export interface StackEndpoints {
   otlpGrpc: string | undefined;
   /** Headers on every OTLP request (OTEL_EXPORTER_OTLP_HEADERS, a tenant). */
   otlpHeaders: Record<string, string>;
+  /**
+   * Behind an L4 balancer (a Kubernetes Service): how many connections to open and how many requests each
+   * carries before it is replaced, so that load spreads over replicas that appear while it runs.
+   */
+  otlpConnections?: { connections: number; requestsPerConnection: number };
   collectors: CollectorRole[];
   backends: Partial<Record<Signal, BackendBinding>>;
 }
@@ -127,9 +133,18 @@ export interface StackObservation {
   series: { atMs: number; values: Record<string, number> }[];
 }
 
+/** The load an observer sees start: its shape, and the generator's running count of acknowledged items. */
+export interface ObservedLoad {
+  profile: RateProfile;
+  /** Offered items/s at the profile's full rate (all signals). */
+  rate: number;
+  durationMs: number;
+  acknowledged(): number;
+}
+
 /** Watches something only a topology has, from the load's start until after the drain. */
 export interface StackObserver {
-  start(loadStartMs: number): void;
+  start(loadStartMs: number, load?: ObservedLoad): void;
   /** The load ended (drain starts): times "to drain" count from here. */
   loadEnded(): void;
   stop(): Promise<StackObservation>;

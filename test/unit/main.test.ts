@@ -25,7 +25,7 @@ describe('main: errors become exit codes in one place', () => {
   it('prints one message and exits 2 for bad input, starting nothing', async () => {
     const c = capture();
     expect(await main(['up', '--phase', '9'], c.io, {}, noSignals)).toBe(ExitCode.usage);
-    expect(c.err()).toBe("error: Configuration: --phase is invalid, expected one of 1, 2 (actual: '9')\n");
+    expect(c.err()).toBe("error: Configuration: --phase is invalid, expected one of 1, 2, 3 (actual: '9')\n");
     expect(c.out()).toBe('');
   });
 

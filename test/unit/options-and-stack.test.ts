@@ -76,11 +76,11 @@ describe('the one option resolver', () => {
 
 describe('topologies', () => {
   it('are looked up by name; --phase selects one, a target selects attach mode', () => {
-    expect(TOPOLOGIES.map((t) => t.name)).toEqual(['phase1', 'phase2', 'attach']);
-    expect(PHASE_TOPOLOGIES).toEqual({ '1': 'phase1', '2': 'phase2' });
+    expect(TOPOLOGIES.map((t) => t.name)).toEqual(['phase1', 'phase2', 'phase3', 'attach']);
+    expect(PHASE_TOPOLOGIES).toEqual({ '1': 'phase1', '2': 'phase2', '3': 'phase3' });
     expect(topologyNamed('phase1').collectorRoles).toEqual(['collector']);
     expect(topologyNamed('phase2').collectorRoles).toEqual(['gateway', 'processor']);
-    expect(usage(() => topologyNamed('phase9'))).toMatch(/topology is invalid, expected one of phase1, phase2, attach/);
+    expect(usage(() => topologyNamed('phase9'))).toMatch(/topology is invalid, expected one of phase1, phase2, phase3, attach/);
     expect(resolveStack({}, {}, undefined).topology.name).toBe('phase1');
     expect(resolveStack({ 'otlp-endpoint': 'http://127.0.0.1:4318' }, {}, undefined).topology.name).toBe('attach');
     expect(usage(() => resolveStack({ 'otlp-endpoint': 'http://127.0.0.1:4318', phase: '1' }, {}, undefined))).toMatch(

@@ -43,7 +43,7 @@ describe('parseArgs', () => {
 
   it('rejects an unknown phase, backend or source with the valid values (exit 2)', () => {
     expect(usageError(['up', '--phase', '4']).message).toBe(
-      "Configuration: --phase is invalid, expected one of 1, 2 (actual: '4')",
+      "Configuration: --phase is invalid, expected one of 1, 2, 3 (actual: '4')",
     );
     expect(usageError(['up', '--traces', 'zipkin']).message).toBe(
       "Configuration: --traces is invalid, expected one of jaeger, tempo (actual: 'zipkin')",

@@ -10,6 +10,11 @@ export interface Ingest {
   otlpHttp: string;
   otlpGrpc: string | undefined;
   headers: Record<string, string>;
+  /**
+   * Behind an L4 balancer (a Kubernetes Service): how many connections to open and how many requests each
+   * carries before it is replaced, so that load spreads over replicas that appear while it runs.
+   */
+  connections?: { connections: number; requestsPerConnection: number };
 }
 
 export interface DriveInput {

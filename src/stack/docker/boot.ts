@@ -134,6 +134,12 @@ async function startService(
     .withWaitStrategy(readiness)
     .withAbortSignal(options.signal);
   if (service.command !== undefined) container.withCommand(service.command);
+  if (service.nestedRuntime !== undefined) container.withNestedRuntime(service.nestedRuntime);
+  if (service.hostMounts !== undefined && service.hostMounts.length > 0) {
+    container.withBindMounts(
+      service.hostMounts.map((m) => ({ source: m.source, target: m.target, mode: m.readOnly ? 'ro' : 'rw' })),
+    );
+  }
   if (service.resources !== undefined) container.withResourcesQuota(service.resources);
 
   const started = Date.now();

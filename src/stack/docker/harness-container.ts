@@ -14,6 +14,7 @@ export class HarnessContainer extends GenericContainer {
   private aliases: string[] = [];
   private abortSignal: AbortSignal | undefined;
   private onCreated: ((containerId: string) => void) | undefined;
+  private nested: { dropCapabilities: string[] } | undefined;
 
   constructor(image: string) {
     super(image);
@@ -35,6 +36,22 @@ export class HarnessContainer extends GenericContainer {
     return this;
   }
 
+  /** Adds bind mounts to those already given (testcontainers' own method replaces them). */
+  override withBindMounts(bindMounts: Parameters<GenericContainer['withBindMounts']>[0]): this {
+    const before = this.hostConfig.Binds ?? [];
+    super.withBindMounts(bindMounts);
+    this.hostConfig.Binds = [...before, ...(this.hostConfig.Binds ?? [])];
+    return this;
+  }
+
+  /** What a container runtime inside the container needs (see ServiceDefinition.nestedRuntime). */
+  withNestedRuntime(options: { dropCapabilities: string[] }): this {
+    this.nested = options;
+    return this.withTmpFs({ '/run': 'rw', '/var/run': 'rw' }).withBindMounts([
+      { source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' },
+    ]);
+  }
+
   withCreatedHook(hook: (containerId: string) => void): this {
     this.onCreated = hook;
     return this;
@@ -45,6 +62,19 @@ export class HarnessContainer extends GenericContainer {
     const portBindings = (this.hostConfig.PortBindings ?? {}) as Record<string, { HostIp?: string }[]>;
     for (const bindings of Object.values(portBindings)) {
       for (const binding of bindings) binding.HostIp = '127.0.0.1';
+    }
+    if (this.nested !== undefined) {
+      Object.assign(this.hostConfig, {
+        CapAdd: ['ALL'],
+        CapDrop: this.nested.dropCapabilities,
+        SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+        // What `--security-opt systempaths=unconfined` means to the CLI: /proc and /sys neither masked nor read-only.
+        MaskedPaths: [],
+        ReadonlyPaths: [],
+        CgroupnsMode: 'host',
+        Devices: [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' }],
+        DeviceCgroupRules: ['a *:* rwm'],
+      });
     }
     if (this.networkName !== undefined) {
       this.createOpts.NetworkingConfig = { EndpointsConfig: { [this.networkName]: { Aliases: this.aliases } } };

@@ -67,6 +67,15 @@ export interface ServiceDefinition {
    */
   afterReady?: (ctx: ReadyContext) => Promise<void>;
   resources?: { memoryGiB: number; cpu: number };
+  /**
+   * Runs a container runtime and kubelet inside (the Phase 3 node): every capability the engine can grant,
+   * no seccomp/AppArmor confinement, /proc and /sys unmasked, the host's cgroup tree writable, /dev/kmsg,
+   * tmpfs /run. Not `--privileged`: hosts whose own bounding set lacks a capability (CAP_SYS_RESOURCE in
+   * some microVMs) refuse that outright.
+   */
+  nestedRuntime?: { dropCapabilities: string[] };
+  /** Host directories mounted into the container (read-only when `readOnly`). */
+  hostMounts?: { source: string; target: string; readOnly: boolean }[];
   /** Services that must be ready first. */
   dependsOn: string[];
 }

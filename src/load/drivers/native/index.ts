@@ -12,6 +12,7 @@ export function nativeDriver(): LoadDriver {
       const reports = await driveNative(loadsOf(spec, input.runId, input.metricTimeline), input.ledger, input.live, {
         endpoint: input.ingest.otlpHttp,
         headers: input.ingest.headers,
+        ...(input.ingest.connections === undefined ? {} : { connections: input.ingest.connections }),
         profile: spec.profile,
         durationMs: spec.durationMs,
         maxInFlight: spec.maxInFlight,

@@ -23,6 +23,8 @@ export interface DriveOptions {
   endpoint: string;
   /** Headers on every request (OTEL_EXPORTER_OTLP_HEADERS, a tenant). */
   headers?: Record<string, string>;
+  /** Connections and requests per connection (spreading over replicas behind an L4 balancer). */
+  connections?: { connections: number; requestsPerConnection: number };
   profile: RateProfile;
   durationMs: number;
   maxInFlight: number;
@@ -44,7 +46,8 @@ export async function driveNative(
   const clock = options.clock ?? systemClock;
   const client = new OtlpHttpClient(options.endpoint, {
     ...(options.headers === undefined ? {} : { headers: options.headers }),
-    connections: Math.max(4, loads.length * 4),
+    connections: options.connections?.connections ?? Math.max(4, loads.length * 4),
+    ...(options.connections === undefined ? {} : { requestsPerConnection: options.connections.requestsPerConnection }),
     timeoutMs: options.timeoutMs,
   });
   const start = clock.now();

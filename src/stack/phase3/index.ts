@@ -1,0 +1,128 @@
+import { configurationError } from '../../harness-error.js';
+import { duration, number, type OptionTable } from '../../options/option-table.js';
+import type { StackChoice, Topology } from '../topology.js';
+import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
+import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
+
+interface Phase3Flags {
+  hpaMin: number;
+  hpaMax: number;
+  hpaCpuTarget: number;
+  hpaMemoryTarget: number;
+  scaleDownWindowMs: number;
+  collectorCpuRequest: number;
+}
+
+const wholeFrom = (min: number, max: number) =>
+  number(`a whole number from ${min} to ${max}`, (n) => Number.isInteger(n) && n >= min && n <= max);
+
+export const PHASE3_OPTIONS: OptionTable = {
+  name: 'phase3',
+  title: 'Phase 3 (Kubernetes)',
+  options: [
+    {
+      key: 'hpaMin',
+      flag: 'hpa-min',
+      default: String(SEED_HPA.minReplicas),
+      parse: wholeFrom(1, 20),
+      help: "the collector HPA's minReplicas (seed 000: 2)",
+    },
+    {
+      key: 'hpaMax',
+      flag: 'hpa-max',
+      default: String(SEED_HPA.maxReplicas),
+      parse: wholeFrom(1, 20),
+      help: "the collector HPA's maxReplicas (seed 000: 5)",
+    },
+    {
+      key: 'hpaCpuTarget',
+      flag: 'hpa-cpu-target',
+      default: String(SEED_HPA.cpuTargetPct),
+      parse: wholeFrom(1, 500),
+      help: 'CPU averageUtilization target, % of the request (seeds: 70)',
+    },
+    {
+      key: 'hpaMemoryTarget',
+      flag: 'hpa-memory-target',
+      default: String(SEED_HPA.memoryTargetPct),
+      parse: wholeFrom(1, 500),
+      help: 'memory averageUtilization target, % of the request (seed 000: 80)',
+    },
+    {
+      key: 'scaleDownWindowMs',
+      flag: 'scale-down-window',
+      default: `${SEED_HPA.scaleDownWindowSeconds}s`,
+      parse: duration,
+      help: "the HPA's scaleDown stabilizationWindowSeconds (seed 002: 300s); the run waits for the scale-down",
+    },
+    {
+      key: 'collectorCpuRequest',
+      flag: 'collector-cpu-request',
+      default: String(DEFAULT_COLLECTOR_RESOURCES.cpuRequestMilli),
+      parse: wholeFrom(10, 16000),
+      help: "a collector pod's CPU request in millicores (what the CPU target is a % of)",
+    },
+  ],
+};
+
+function topologyOptions(flags: Phase3Flags): Phase3TopologyOptions {
+  return {
+    hpa: {
+      ...SEED_HPA,
+      minReplicas: flags.hpaMin,
+      maxReplicas: flags.hpaMax,
+      cpuTargetPct: flags.hpaCpuTarget,
+      memoryTargetPct: flags.hpaMemoryTarget,
+      scaleDownWindowSeconds: Math.round(flags.scaleDownWindowMs / 1000),
+    },
+    resources: { ...DEFAULT_COLLECTOR_RESOURCES, cpuRequestMilli: flags.collectorCpuRequest },
+    terminationGraceSeconds: 60,
+  };
+}
+
+/**
+ * Phase 3 of the seeds: the collector as a Deployment with the seeds' HPA, PDB and graceful shutdown, on
+ * a single-node Kubernetes built here (catalog component kube-node), backends beside it on Docker.
+ */
+export const phase3Topology: Topology = {
+  name: 'phase3',
+  title: 'Phase 3 (Kubernetes)',
+  options: PHASE3_OPTIONS,
+  collectorRoles: ['collector'],
+  check(options, choice: StackChoice) {
+    const o = options as unknown as Phase3Flags;
+    if (o.hpaMin > o.hpaMax) throw configurationError('--hpa-min', `at most --hpa-max (${o.hpaMax})`, o.hpaMin);
+    if (choice.source === 'upstream')
+      throw configurationError(
+        '--source',
+        "'local' or 'auto' with --phase 3 (its node image is built here; no published image has its layout)",
+        choice.source,
+      );
+    if (Object.keys(choice.collectorConfigs).length > 0)
+      throw configurationError('--collector-config', 'none with --phase 3 (it runs the seed configuration)', 'a file');
+  },
+  faultTargets() {
+    return undefined;
+  },
+  describe(options, choice) {
+    const o = options as unknown as Phase3Flags;
+    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m, images: ${choice.source})`;
+  },
+  builder: (options, choice) => new Phase3Builder(topologyOptions(options as unknown as Phase3Flags), choice),
+};
+
+/** A Phase 3 builder with defaults for what is not given (tests). */
+export function phase3(flags: Partial<Phase3Flags> = {}, choice: Partial<StackChoice> = {}): Phase3Builder {
+  return new Phase3Builder(
+    topologyOptions({
+      hpaMin: SEED_HPA.minReplicas,
+      hpaMax: SEED_HPA.maxReplicas,
+      hpaCpuTarget: SEED_HPA.cpuTargetPct,
+      hpaMemoryTarget: SEED_HPA.memoryTargetPct,
+      scaleDownWindowMs: SEED_HPA.scaleDownWindowSeconds * 1000,
+      collectorCpuRequest: DEFAULT_COLLECTOR_RESOURCES.cpuRequestMilli,
+      ...flags,
+    }),
+    { source: 'local', images: {}, collectorConfigs: {}, manifest: undefined, ports: 'random', ...choice },
+  );
+}

@@ -1,0 +1,278 @@
+import { existsSync, linkSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DockerEngine } from '../../docker/docker-engine.js';
+import { connectDockerEngine } from '../../docker/docker-engine.js';
+import { newRunId } from '../../docker/labels.js';
+import { ExitCode, HarnessError } from '../../harness-error.js';
+import type { ImageProgress } from '../../images/image-builder.js';
+import { resolveStackImages } from '../../images/stack-images.js';
+import { apiServiceAvailable, pollUntil, waitDeploymentReady } from '../../k8s/cluster-waits.js';
+import { KubeClient, type KubeObject } from '../../k8s/kube-client.js';
+import { loadKubeconfig } from '../../k8s/kubeconfig.js';
+import { cacheDir } from '../../paths.js';
+import { bootStack } from '../docker/boot.js';
+import type { DockerStack } from '../docker/docker-stack.js';
+import type { StackBuilder } from '../stack.js';
+import type { StackChoice } from '../topology.js';
+import { PHASE3_NAMES, phase3CollectorConfig, phase3Definition } from './definition.js';
+import { collectorManifests, metricsServerManifests, type CollectorResources, type HpaSettings } from './manifests.js';
+import { COLLECTOR_SELECTOR, Phase3Stack, stopNode } from './phase3-stack.js';
+
+const silentImages: ImageProgress = { step: () => undefined, line: () => undefined };
+
+/** Components that run inside the node (imported into its containerd at boot). */
+const IN_CLUSTER = ['pause', 'metrics-server', 'otelcol'] as const;
+const METRICS_RESOLUTION_SECONDS = 15;
+const NODE_READY_TIMEOUT_MS = 120_000;
+const PODS_READY_TIMEOUT_MS = 120_000;
+const METRICS_API_TIMEOUT_MS = 120_000;
+
+export interface Phase3TopologyOptions {
+  hpa: HpaSettings;
+  resources: CollectorResources;
+  terminationGraceSeconds: number;
+}
+
+/** `docker save` of an image, cached by image id: archives are reused across runs. */
+async function imageArchive(engine: DockerEngine, ref: string): Promise<string> {
+  const info = await engine.dockerode.getImage(ref).inspect();
+  const dir = join(cacheDir(), 'kube-node', 'images');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${info.Id.replace(/^sha256:/, '')}.tar`);
+  if (existsSync(path)) return path;
+  const partial = `${path}.${process.pid}.partial`;
+  const stream = await engine.dockerode.getImage(ref).get();
+  const { createWriteStream } = await import('node:fs');
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(partial);
+    stream.on('error', reject);
+    out.on('error', reject);
+    out.on('finish', resolve);
+    stream.pipe(out);
+  });
+  renameSync(partial, path);
+  return path;
+}
+
+/**
+ * Builder for Phase 3: backends on Docker, one Kubernetes node container (kube-node) running the
+ * collector Deployment with the seeds' HPA, metrics-server, and the images it needs imported at boot.
+ */
+export class Phase3Builder implements StackBuilder {
+  private runId: string | undefined;
+  private signal: AbortSignal | undefined;
+  private progress: (message: string) => void = () => undefined;
+  private imageProgress: ImageProgress = silentImages;
+  private readonly images: Record<string, string>;
+
+  constructor(
+    private readonly options: Phase3TopologyOptions,
+    private readonly choice: StackChoice,
+  ) {
+    this.images = { ...choice.images };
+  }
+
+  withRunId(runId: string): this {
+    this.runId = runId;
+    return this;
+  }
+
+  withImages(images: Readonly<Record<string, string>>): this {
+    Object.assign(this.images, images);
+    return this;
+  }
+
+  withCollectorConfig(): this {
+    throw new HarnessError('Phase 3 runs the seed collector configuration; --collector-config is not available', {
+      code: 'USAGE',
+      exitCode: ExitCode.usage,
+    });
+  }
+
+  withAbortSignal(signal: AbortSignal): this {
+    this.signal = signal;
+    return this;
+  }
+
+  withProgress(progress: (message: string) => void, images: ImageProgress = silentImages): this {
+    this.progress = progress;
+    this.imageProgress = images;
+    return this;
+  }
+
+  async start(): Promise<Phase3Stack> {
+    const engine = await connectDockerEngine();
+    const runId = this.runId ?? newRunId();
+    const runDir = join(cacheDir(), 'runs', runId);
+    const imagesDir = join(runDir, 'images');
+    const definition = phase3Definition({ imagesDir, runId, controllerManagerArgs: [] });
+    const resolved = await resolveStackImages(
+      engine,
+      { services: [...definition.services, ...IN_CLUSTER.map((component) => ({ component }))] },
+      {
+        source: this.choice.source,
+        overrides: this.images,
+        manifest: this.choice.manifest,
+        progress: this.imageProgress,
+        say: this.progress,
+      },
+    );
+    mkdirSync(imagesDir, { recursive: true });
+    for (const component of IN_CLUSTER) {
+      const ref = resolved.images.get(component)!;
+      this.progress(`kube-node: saving ${ref} for the node's containerd`);
+      linkSync(await imageArchive(engine, ref), join(imagesDir, `${component}.tar`));
+    }
+    let docker: DockerStack | undefined;
+    try {
+      docker = await bootStack(engine, definition, {
+        runId,
+        images: resolved.images,
+        ports: this.choice.ports,
+        progress: this.progress,
+        versions: resolved.versions,
+        ...(resolved.manifestHash === undefined ? {} : { manifestHash: resolved.manifestHash }),
+        ...(this.signal === undefined ? {} : { signal: this.signal }),
+      });
+      const started = Date.now();
+      const kubeconfigPath = join(runDir, 'kubeconfig');
+      const client = await this.connect(docker, kubeconfigPath);
+      const config = phase3CollectorConfig();
+      await this.deploy(client, docker, resolved.images, config, runId);
+      const stack = new Phase3Stack(docker, client, {
+        collectorConfig: config,
+        kubeconfigPath,
+        runDir,
+        progress: this.progress,
+        clusterSeconds: (Date.now() - started) / 1000,
+      });
+      await stack.listen();
+      return stack;
+    } catch (err) {
+      if (docker !== undefined)
+        await stopNode(docker)
+          .then(() => docker!.stop())
+          .catch(() => undefined);
+      await rm(runDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The node's admin kubeconfig, pointed at the published API port; a client once the node is Ready. */
+  private async connect(docker: DockerStack, kubeconfigPath: string): Promise<KubeClient> {
+    const node = docker.service('kube-node').container;
+    const { output, exitCode } = await node.exec(['cat', '/etc/kubernetes/super-admin.conf']);
+    if (exitCode !== 0) throw new Error(`kube-node has no admin kubeconfig: ${output}`);
+    const server = `https://127.0.0.1:${docker.hostPort('kube-node', 6443)}`;
+    const text = output.replace(/server: https:\/\/\S+/, `server: ${server}`);
+    writeFileSync(kubeconfigPath, text, { mode: 0o600 });
+    const client = new KubeClient(loadKubeconfig(kubeconfigPath));
+    this.progress('kube-node: waiting for the node to be Ready');
+    await pollUntil(
+      async () => {
+        const nodes = await client.get<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>(
+          '/api/v1/nodes',
+        );
+        return nodes.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+          ? true
+          : undefined;
+      },
+      {
+        timeoutMs: NODE_READY_TIMEOUT_MS,
+        everyMs: 1000,
+        ...(this.signal === undefined ? {} : { signal: this.signal }),
+        onTimeout: async () => {
+          const logs = await node.exec(['tail', '-n', '30', '/var/log/kubernetes/kubelet.log']).catch(() => undefined);
+          return new HarnessError('the Kubernetes node did not become Ready', {
+            code: 'NODE_NOT_READY',
+            exitCode: ExitCode.stackFailed,
+            ...(logs === undefined ? {} : { details: `last kubelet log lines:\n${logs.output}` }),
+          });
+        },
+      },
+    );
+    return client;
+  }
+
+  private async deploy(
+    client: KubeClient,
+    docker: DockerStack,
+    images: ReadonlyMap<string, string>,
+    config: string,
+    runId: string,
+  ): Promise<void> {
+    const inCluster = (component: string) => {
+      const ref = images.get(component)!;
+      // containerd names an imported `name:tag` docker.io/name:tag, as the kubelet does.
+      return ref.split('/')[0]!.includes('.') ? ref : `docker.io/${ref}`;
+    };
+    this.progress('kube-node: deploying metrics-server');
+    for (const o of metricsServerManifests(inCluster('metrics-server'), METRICS_RESOLUTION_SECONDS))
+      await client.apply(o);
+    const hostAliases: Record<string, string> = {};
+    for (const service of ['tempo', 'prometheus', 'loki']) {
+      const inspect = await docker.dockerode.getContainer(docker.service(service).container.getId()).inspect();
+      const ip = inspect.NetworkSettings.Networks[docker.network]?.IPAddress;
+      if (ip === undefined || ip === '') throw new Error(`${service} has no address on ${docker.network}`);
+      hostAliases[service] = ip;
+    }
+    this.progress(
+      `kube-node: deploying the collector (HPA ${this.options.hpa.minReplicas}–${this.options.hpa.maxReplicas} replicas, ` +
+        `CPU ${this.options.hpa.cpuTargetPct} % of ${this.options.resources.cpuRequestMilli}m)`,
+    );
+    const objects: KubeObject[] = collectorManifests({
+      image: inCluster('otelcol'),
+      config,
+      hpa: this.options.hpa,
+      resources: this.options.resources,
+      hostAliases,
+      terminationGraceSeconds: this.options.terminationGraceSeconds,
+      runId,
+    });
+    for (const o of objects) await client.apply(o);
+    await waitDeploymentReady(client, PHASE3_NAMES.namespace, PHASE3_NAMES.deployment, COLLECTOR_SELECTOR, {
+      replicas: this.options.hpa.minReplicas,
+      timeoutMs: PODS_READY_TIMEOUT_MS,
+      ...(this.signal === undefined ? {} : { signal: this.signal }),
+    });
+    this.progress("kube-node: waiting for metrics.k8s.io and the HPA's first CPU reading");
+    await pollUntil(async () => ((await apiServiceAvailable(client, 'v1beta1.metrics.k8s.io')) ? true : undefined), {
+      timeoutMs: METRICS_API_TIMEOUT_MS,
+      everyMs: 1000,
+      ...(this.signal === undefined ? {} : { signal: this.signal }),
+      onTimeout: () =>
+        Promise.resolve(
+          new HarnessError('metrics.k8s.io is not served: the HPA cannot read CPU or memory', {
+            code: 'METRICS_API_MISSING',
+            exitCode: ExitCode.stackFailed,
+            hint: 'metrics-server did not become available; its pod events are in `kubectl -n kube-system describe pod -l k8s-app=metrics-server`',
+          }),
+        ),
+    });
+    await pollUntil(
+      async () => {
+        const hpa = await client.get<
+          KubeObject & {
+            status?: { currentMetrics?: { resource?: { name: string; current?: { averageUtilization?: number } } }[] };
+          }
+        >(`/apis/autoscaling/v2/namespaces/${PHASE3_NAMES.namespace}/horizontalpodautoscalers/${PHASE3_NAMES.hpa}`);
+        const cpu = hpa.status?.currentMetrics?.find((m) => m.resource?.name === 'cpu');
+        return cpu?.resource?.current?.averageUtilization !== undefined ? true : undefined;
+      },
+      {
+        timeoutMs: METRICS_API_TIMEOUT_MS,
+        everyMs: 2000,
+        ...(this.signal === undefined ? {} : { signal: this.signal }),
+        onTimeout: () =>
+          Promise.resolve(
+            new HarnessError('the HPA has no CPU reading of the collector pods', {
+              code: 'HPA_NO_METRICS',
+              exitCode: ExitCode.stackFailed,
+              hint: 'metrics-server serves no pod metrics yet; `kubectl describe hpa -n observability` says why',
+            }),
+          ),
+      },
+    );
+  }
+}

@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectorDrainCondition } from '../../drain/collector-condition.js';
+import type { DrainCondition } from '../../drain/drain.js';
+import { isPodReady, type PodObject } from '../../k8s/cluster-waits.js';
+import { HpaObserver } from '../../k8s/hpa-observer.js';
+import type { KubeClient, KubeList } from '../../k8s/kube-client.js';
+import type { Signal } from '../../load/ledger.js';
+import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.js';
+import { queueUnits } from '../collector-config.js';
+import type { DockerStack } from '../docker/docker-stack.js';
+import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver, StartedStack } from '../stack.js';
+import { PHASE3_NAMES } from './definition.js';
+
+const COLLECTOR_DRAIN_POLL_MS = 6_000;
+export const COLLECTOR_SELECTOR = 'app.kubernetes.io/name=otel-collector';
+
+/**
+ * Connections the generator opens to the NodePort, and how many requests each carries before it is
+ * replaced: kube-proxy balances connections, not requests, so only new connections reach new pods.
+ */
+export const PHASE3_CONNECTIONS = { connections: 16, requestsPerConnection: 50 } as const;
+
+/** SIGTERM to the node first: it stops its components and pods and removes their cgroups from the host. */
+export async function stopNode(docker: DockerStack): Promise<void> {
+  const node = docker.services.get('kube-node');
+  if (node === undefined) return;
+  await docker.dockerode
+    .getContainer(node.container.getId())
+    .stop({ t: 30 })
+    .catch(() => undefined);
+}
+
+/** One pod's self-metrics, labelled with the pod's name. */
+export interface PodScrape {
+  pod: string;
+  samples: Sample[];
+}
+
+/**
+ * Reads every ready or terminating collector pod's self-metrics through the API server's pod proxy; a
+ * pod that does not answer makes the whole reading fail (a queue that cannot be read is not empty).
+ */
+export async function scrapeCollectorPods(client: KubeClient, namespace: string): Promise<PodScrape[]> {
+  const pods = await client.get<KubeList<PodObject>>(
+    `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(COLLECTOR_SELECTOR)}`,
+  );
+  const running = pods.items.filter((p) => p.status?.phase === 'Running');
+  return Promise.all(
+    running.map(async (pod) => {
+      const text = await client.getText(`/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}:8888/proxy/metrics`);
+      return { pod: pod.metadata.name, samples: parsePrometheusText(text) };
+    }),
+  );
+}
+
+/** The scrapes as one exposition, each sample labelled `k8s_pod`. */
+export function mergeScrapes(scrapes: readonly PodScrape[]): string {
+  const lines: string[] = [];
+  for (const { pod, samples } of scrapes) {
+    for (const s of samples) {
+      const labels = Object.entries({ ...s.labels, k8s_pod: pod })
+        .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+        .join(',');
+      lines.push(`${s.name}{${labels}} ${Number.isFinite(s.value) ? String(s.value) : s.value > 0 ? '+Inf' : '-Inf'}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The Phase 3 stack: the backends on Docker (DockerStack) and the collector Deployment on the node's
+ * Kubernetes. The collector role is all its pods: their self-metrics are served merged on a local port
+ * (for the queue watch and the counters), the drain waits for every pod's queues, and an HPA observer
+ * records the scaling.
+ */
+export class Phase3Stack implements StartedStack {
+  readonly faults: FaultTarget | undefined = undefined;
+  private metricsServer: Server | undefined;
+  private metricsPort = 0;
+
+  constructor(
+    readonly docker: DockerStack,
+    readonly client: KubeClient,
+    private readonly extra: {
+      collectorConfig: string;
+      kubeconfigPath: string;
+      runDir: string;
+      progress: (message: string) => void;
+      clusterSeconds: number;
+    },
+  ) {}
+
+  /** Starts the local endpoint that serves the pods' merged self-metrics. */
+  async listen(): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      scrapeCollectorPods(this.client, PHASE3_NAMES.namespace)
+        .then((scrapes) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(mergeScrapes(scrapes));
+        })
+        .catch((err: unknown) => {
+          res
+            .writeHead(502, { 'content-type': 'text/plain' })
+            .end(`collector pods unreadable: ${(err as Error).message}\n`);
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.metricsServer = server;
+    this.metricsPort = (server.address() as AddressInfo).port;
+  }
+
+  get runId(): string {
+    return this.docker.runId;
+  }
+
+  get topology(): string {
+    return 'phase3';
+  }
+
+  get title(): string {
+    return this.docker.title;
+  }
+
+  get resources() {
+    return this.docker.resources;
+  }
+
+  private get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
+  describe(): StackDescription {
+    const base = this.docker.describe();
+    return {
+      ...base,
+      configHashes: { 'otel-collector': createHash('sha256').update(this.extra.collectorConfig).digest('hex') },
+    };
+  }
+
+  endpoints(): StackEndpoints {
+    const base = this.docker.endpoints();
+    return {
+      ...base,
+      otlpConnections: PHASE3_CONNECTIONS,
+      collectors: [
+        {
+          name: PHASE3_NAMES.deployment,
+          role: 'collector',
+          metricsUrl: this.metricsUrl,
+          config: this.extra.collectorConfig,
+          exportsToBackends: true,
+        },
+      ],
+    };
+  }
+
+  endpointList(): Endpoint[] {
+    return [
+      ...this.docker.endpointList(),
+      { service: 'kube-node', label: 'kubeconfig', address: this.extra.kubeconfigPath },
+      { service: PHASE3_NAMES.deployment, label: "Collector pods' metrics (merged)", address: this.metricsUrl },
+    ];
+  }
+
+  drainConditions(signals: readonly Signal[]): DrainCondition[] {
+    return [
+      ...this.docker.drainConditions(signals),
+      collectorDrainCondition({
+        name: 'collector pods',
+        metricsUrl: this.metricsUrl,
+        signals,
+        pollMs: COLLECTOR_DRAIN_POLL_MS,
+        read: async () =>
+          (await scrapeCollectorPods(this.client, PHASE3_NAMES.namespace)).flatMap((s) =>
+            s.samples.map((x) => ({ ...x, labels: { ...x.labels, k8s_pod: s.pod } })),
+          ),
+        queueUnit: queueUnits(this.extra.collectorConfig),
+      }),
+    ];
+  }
+
+  observers(): StackObserver[] {
+    return [
+      new HpaObserver(this.client, { namespace: PHASE3_NAMES.namespace, name: PHASE3_NAMES.hpa }, this.extra.progress),
+    ];
+  }
+
+  exitedServices() {
+    return this.docker.exitedServices();
+  }
+
+  async logs(component: string): Promise<string[]> {
+    if (component !== 'otelcol' && component !== PHASE3_NAMES.deployment) return this.docker.logs(component);
+    const pods = await this.client
+      .get<KubeList<PodObject>>(
+        `/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods?labelSelector=${encodeURIComponent(COLLECTOR_SELECTOR)}`,
+      )
+      .catch(() => ({ items: [] as PodObject[] }));
+    const out: string[] = [];
+    for (const pod of pods.items.filter(isPodReady)) {
+      const text = await this.client
+        .getText(`/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods/${pod.metadata.name}/log?tailLines=200`)
+        .catch(() => '');
+      out.push(...text.split('\n').filter((l) => l !== ''));
+    }
+    return out;
+  }
+
+  get bootSeconds(): number {
+    return this.docker.bootSeconds + this.extra.clusterSeconds;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) =>
+      this.metricsServer === undefined ? resolve() : this.metricsServer.close(() => resolve()),
+    );
+    this.metricsServer = undefined;
+    await this.client.close().catch(() => undefined);
+    await stopNode(this.docker);
+    await this.docker.stop();
+    await rm(this.extra.runDir, { recursive: true, force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
