@@ -140,11 +140,14 @@ export class KubeClient {
     }
   }
 
-  /** Server-side apply: creates or updates the object to this spec (fields owned by otel-harness). */
+  /**
+   * Server-side apply: creates or updates the object to this spec (fields owned by otel-harness). Strict
+   * field validation: the API server checks it against its OpenAPI schema and refuses unknown fields.
+   */
   async apply(object: KubeObject): Promise<KubeObject> {
     const path = resourcePath(object.apiVersion, object.kind, object.metadata.namespace, object.metadata.name);
     const body = JSON.stringify(object);
-    const text = await this.text('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true`, {
+    const text = await this.text('PATCH', `${path}?fieldManager=${FIELD_MANAGER}&force=true&fieldValidation=Strict`, {
       body,
       contentType: 'application/apply-patch+yaml',
     });

@@ -13,6 +13,8 @@ interface Reading {
   received: Partial<Record<Signal, number>>;
   /** Bytes the component received, per signal; absent when its byte counter is not exposed. */
   bytes: Partial<Record<Signal, number>>;
+  /** The instances (pods) whose samples the reading holds, sorted, comma-joined; '' for one process. */
+  instances?: string;
 }
 
 interface Component {
@@ -53,6 +55,10 @@ export class CounterWatch {
           ),
           received: {},
           bytes: {},
+          // A collector role of several instances (Phase 3's pods) labels each sample with its pod.
+          instances: [...new Set(samples.flatMap((s) => (s.labels.k8s_pod === undefined ? [] : [s.labels.k8s_pod])))]
+            .sort()
+            .join(','),
         }),
       });
     }
@@ -121,9 +127,23 @@ export class CounterWatch {
     return y >= x ? y - x : y;
   }
 
+  /**
+   * Why the exporting collectors' sent counters are no census of the step: instances (pods) that came or
+   * went between the readings took their counters with them. Undefined when they are one.
+   */
+  sentUnobservable(): string | undefined {
+    for (const name of this.exporting) {
+      const a = this.start.get(name)?.instances;
+      const b = this.end.get(name)?.instances;
+      if (a !== undefined && b !== undefined && a !== b)
+        return `the instances of ${name} changed during the run (${a.split(',').length} at the start, ${b.split(',').length} at the end; a removed pod's counters go with it)`;
+    }
+    return undefined;
+  }
+
   /** What the collectors that export to the backends counted as sent of `signal` during the step. */
   sentTo(signal: Signal): { value: number; describe: string } | undefined {
-    if (this.exporting.length === 0) return undefined;
+    if (this.exporting.length === 0 || this.sentUnobservable() !== undefined) return undefined;
     let sum = 0;
     for (const name of this.exporting) {
       const d = this.delta(name, (r) => r.sent[signal]);

@@ -156,6 +156,8 @@ export async function runLoadStep(
   let chaos: ChaosRunner | undefined;
   let loadStart = Date.now();
   const observers = stack.observers?.(signals) ?? [];
+  /** Collector name@before|after → its instances (pods), to tell whether counter deltas are a census. */
+  const instancesOf = new Map<string, string>();
   const queue = new QueueWatch(
     endpoints.collectors.flatMap((c) => (c.metricsUrl === undefined ? [] : [c.metricsUrl])),
     signals,
@@ -163,7 +165,7 @@ export async function runLoadStep(
   try {
     await driver.prepare(plan.load, runId, SOAK_SERVICE_NAME, (m) => io.progress(m));
     await counters.before();
-    const collectorBefore = await collectorScrapes(endpoints.collectors, signals);
+    const collectorBefore = await collectorScrapes(endpoints.collectors, signals, instancesOf, 'before');
 
     // ── load, with canaries, faults and progress ────────────────────────────────────────────────────
     sampler = new ResourceSampler(stack.resources, plan.resourceIntervalMs).start();
@@ -277,10 +279,15 @@ export async function runLoadStep(
     out.verification.collectorQueuePeak = queue.sources > 0 ? queue.peak : undefined;
 
     // ── verify, then the counters that explain it ─────────────────────────────────────────────────────
-    const collectorAfter = await collectorScrapes(endpoints.collectors, signals);
+    const collectorAfter = await collectorScrapes(endpoints.collectors, signals, instancesOf, 'after');
     for (const [name, after] of Object.entries(collectorAfter)) {
       const before = collectorBefore[name];
       if (before === undefined) continue;
+      if (instancesOf.get(`${name}@before`) !== instancesOf.get(`${name}@after`)) {
+        // Pods that came and went took their counters with them: these deltas would be no census.
+        io.progress(`${name}: its pods changed during the run; its counter deltas are left out of the report`);
+        continue;
+      }
       out.verification.collectors[name] = Object.fromEntries(
         signals.map((s) => [s, counterDelta(before[s]!, after[s]!)]),
       );
@@ -301,6 +308,7 @@ export async function runLoadStep(
       drain: out.drain,
       sampling,
       sentBy: (s) => counters.sentTo(s),
+      sentMissing: () => counters.sentUnobservable(),
       receivedBy: (s) => counters.receivedBy(s),
       progress: (m) => io.progress(m),
     });
@@ -378,6 +386,8 @@ function progressTicker(
 async function collectorScrapes(
   collectors: readonly { name: string; metricsUrl: string | undefined }[],
   signals: readonly Signal[],
+  instances: Map<string, string>,
+  when: 'before' | 'after',
 ): Promise<Record<string, Partial<Record<Signal, CollectorCounters>>>> {
   const out: Record<string, Partial<Record<Signal, CollectorCounters>>> = {};
   await Promise.all(
@@ -386,6 +396,9 @@ async function collectorScrapes(
       try {
         const samples = await scrape(c.metricsUrl);
         out[c.name] = Object.fromEntries(signals.map((s) => [s, collectorCounters(samples, s)]));
+        // A role of several instances (Phase 3's pods) labels each sample with its pod.
+        const pods = new Set(samples.flatMap((x) => (x.labels.k8s_pod === undefined ? [] : [x.labels.k8s_pod])));
+        instances.set(`${c.name}@${when}`, [...pods].sort().join(','));
       } catch {
         // unreachable now: no deltas for it
       }

@@ -25,6 +25,8 @@ export async function verifyStep(input: {
   /** Tail sampling between acknowledgement and the trace backend (none when nothing samples). */
   sampling?: TraceSampling;
   sentBy: (signal: Signal) => { value: number; describe: string } | undefined;
+  /** Why the sent counters are no census (e.g. collector pods came and went), when they are not. */
+  sentMissing?: () => string | undefined;
   receivedBy: (signal: Signal) => { value: number; describe: string } | undefined;
   progress: (message: string) => void;
 }): Promise<Partial<Record<Signal, SignalVerification>>> {
@@ -72,7 +74,13 @@ export async function verifyStep(input: {
     }
     v = accountRejections(v, base.rejections);
     v = accountDrain(v, input.drain);
-    v = accountDelivered(v, input.receivedBy(signal), input.sentBy(signal), backend.receivedMissing);
+    v = accountDelivered(
+      v,
+      input.receivedBy(signal),
+      input.sentBy(signal),
+      backend.receivedMissing,
+      input.sentMissing?.(),
+    );
     input.progress(
       `${signal}: ${v.found} of ${v.expected} found in ${backend.name}, ${v.lost} lost${v.rejectedAbsent > 0 ? `, ${v.rejectedAbsent} declared rejected` : ''} (${v.outcome.status})`,
     );

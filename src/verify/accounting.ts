@@ -95,11 +95,12 @@ export function accountDelivered(
   received: { value: number; describe: string } | undefined,
   sent: { value: number; describe: string } | undefined,
   receivedMissing?: string,
+  sentMissing?: string,
 ): SignalVerification {
   const duplicates = { ...v.duplicates };
   if (received === undefined || sent === undefined) {
     duplicates.delivered = null;
-    duplicates.deliveredNote = `not observable: ${received === undefined ? (receivedMissing ?? `${v.backend} exposes no ingest counter the harness reads`) : "the pipeline's sent counter could not be read"}`;
+    duplicates.deliveredNote = `not observable: ${received === undefined ? (receivedMissing ?? `${v.backend} exposes no ingest counter the harness reads`) : (sentMissing ?? "the pipeline's sent counter could not be read")}`;
   } else {
     duplicates.delivered = Math.max(0, received.value - sent.value);
     duplicates.deliveredNote =

@@ -10,10 +10,15 @@ import type {
   StackBuilder,
   StackDescription,
   StackEndpoints,
+  StackObserver,
   StartedStack,
 } from '../stack.js';
 import type { StackChoice, Topology } from '../topology.js';
 import { endpointByLabel, readTargetFile, type TargetFile } from './target-file.js';
+import { attachHpas, kubeconfigPath, parseHpaRef } from '../../k8s/attach-hpa.js';
+import type { HpaObserver } from '../../k8s/hpa-observer.js';
+import type { KubeClient } from '../../k8s/kube-client.js';
+import { PHASE3_CONNECTIONS } from '../phase3/phase3-stack.js';
 
 export interface AttachOptions {
   target: string | undefined;
@@ -28,6 +33,9 @@ export interface AttachOptions {
   prometheus: string | undefined;
   mimir: string | undefined;
   collectorMetrics: string[];
+  kubeconfig: string | undefined;
+  kubeContext: string | undefined;
+  hpa: string[];
 }
 
 const hostPort = (raw: string, name: string): string => {
@@ -113,6 +121,31 @@ export const ATTACH_OPTIONS: OptionTable = {
       parse: httpUrl,
       repeatable: true,
       help: "a collector's /metrics URL (drain waits for its queues; give each collector that exports to the backends)",
+    },
+    {
+      key: 'hpa',
+      flag: 'hpa',
+      default: undefined,
+      parse: (raw, name) => {
+        parseHpaRef(raw, name);
+        return raw;
+      },
+      repeatable: true,
+      help: 'namespace/name of an HPA to watch (read-only): scaling timeline and reaction times per load step',
+    },
+    {
+      key: 'kubeconfig',
+      flag: 'kubeconfig',
+      default: undefined,
+      parse: text,
+      help: 'kubeconfig of the cluster running the HPAs (default: $KUBECONFIG, then ~/.kube/config)',
+    },
+    {
+      key: 'kubeContext',
+      flag: 'kube-context',
+      default: undefined,
+      parse: text,
+      help: "the kubeconfig's context to use (default: its current context)",
     },
   ],
 };
@@ -224,7 +257,12 @@ class AttachedStack implements StartedStack {
     readonly title: string,
     private readonly stackEndpoints: StackEndpoints,
     private readonly list: Endpoint[],
+    private readonly kube?: { client: KubeClient; observers: HpaObserver[] },
   ) {}
+
+  observers(): StackObserver[] {
+    return this.kube?.observers ?? [];
+  }
 
   describe(): StackDescription {
     return {
@@ -258,8 +296,8 @@ class AttachedStack implements StartedStack {
     return Promise.resolve([]);
   }
 
-  stop(): Promise<void> {
-    return Promise.resolve(); // not ours to remove
+  async stop(): Promise<void> {
+    await this.kube?.client.close().catch(() => undefined); // the stack is not ours to remove
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -328,7 +366,19 @@ class AttachBuilder implements StackBuilder {
     const list: Endpoint[] = file?.endpoints ?? [
       { service: 'target', label: 'OTLP HTTP', address: endpoints.otlpHttp },
     ];
-    return new AttachedStack(this.runId, title, endpoints, list);
+    const o = this.options;
+    const kube =
+      o.hpa.length === 0
+        ? undefined
+        : await attachHpas({
+            kubeconfig: kubeconfigPath(o.kubeconfig),
+            context: o.kubeContext,
+            hpas: o.hpa.map((h) => parseHpaRef(h)),
+            progress: this.progress,
+          });
+    // Behind a Kubernetes Service the load must use many short-lived connections to reach new replicas.
+    const spread = kube === undefined ? endpoints : { ...endpoints, otlpConnections: PHASE3_CONNECTIONS };
+    return new AttachedStack(this.runId, title, spread, list, kube);
   }
 }
 
@@ -343,6 +393,12 @@ export const attachTopology: Topology = {
     if (o.target !== undefined && !existsSync(o.target))
       throw configurationError('--target', 'an existing file (`otel-harness up --json > stack.json`)', o.target);
     if (o.target !== undefined) readTargetFile(o.target);
+    if ((o.kubeconfig !== undefined || o.kubeContext !== undefined) && o.hpa.length === 0)
+      throw configurationError(
+        '--hpa',
+        'namespace/name of an HPA to watch with --kubeconfig/--kube-context',
+        'missing',
+      );
     if (o.target === undefined && o.otlpEndpoint === undefined)
       throw configurationError('--otlp-endpoint', 'the OTLP/HTTP URL of the stack to drive', 'missing');
     parseHeaders(o.otlpHeaders);

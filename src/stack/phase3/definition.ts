@@ -67,8 +67,8 @@ export function phase3Definition(options: Phase3DefinitionOptions, catalog: Cata
     nestedRuntime: { dropCapabilities: ['SYS_RESOURCE'] },
     ports: [
       { container: 6443, label: 'Kubernetes API (https)', scheme: 'http' },
-      { container: NODE_PORTS.grpc, label: 'OTLP gRPC (NodePort)', scheme: 'grpc', standardHostPort: 4317 },
-      { container: NODE_PORTS.http, label: 'OTLP HTTP (NodePort)', scheme: 'http', standardHostPort: 4318 },
+      { container: NODE_PORTS.grpc, label: 'OTLP gRPC', scheme: 'grpc', standardHostPort: 4317 },
+      { container: NODE_PORTS.http, label: 'OTLP HTTP', scheme: 'http', standardHostPort: 4318 },
     ],
     // kube-proxy answers once the API server, the node and its Service rules are up.
     readiness: { port: 10256, path: '/healthz', timeoutMs: READY_TIMEOUT_MS.backend },

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectorDrainCondition } from '../../drain/collector-condition.js';
 import type { DrainCondition } from '../../drain/drain.js';
-import { isPodReady, type PodObject } from '../../k8s/cluster-waits.js';
+import type { PodObject } from '../../k8s/cluster-waits.js';
 import { HpaObserver } from '../../k8s/hpa-observer.js';
 import type { KubeClient, KubeList } from '../../k8s/kube-client.js';
 import type { Signal } from '../../load/ledger.js';
@@ -80,6 +80,9 @@ export class Phase3Stack implements StartedStack {
   readonly faults: FaultTarget | undefined = undefined;
   private metricsServer: Server | undefined;
   private metricsPort = 0;
+  /** Each collector pod's log lines, read every 15 s: pods removed by the HPA take theirs with them. */
+  private readonly podLogs = new Map<string, Set<string>>();
+  private logTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly docker: DockerStack,
@@ -113,6 +116,25 @@ export class Phase3Stack implements StartedStack {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.metricsServer = server;
     this.metricsPort = (server.address() as AddressInfo).port;
+    this.logTimer = setInterval(() => void this.keepLogs(), 15_000);
+    this.logTimer.unref();
+  }
+
+  private async keepLogs(): Promise<void> {
+    const pods = await this.client
+      .get<KubeList<PodObject>>(
+        `/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods?labelSelector=${encodeURIComponent(COLLECTOR_SELECTOR)}`,
+      )
+      .catch(() => ({ items: [] as PodObject[] }));
+    for (const pod of pods.items) {
+      const name = pod.metadata.name;
+      const text = await this.client
+        .getText(`/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods/${name}/log?sinceSeconds=20&timestamps=true`)
+        .catch(() => '');
+      const kept = this.podLogs.get(name) ?? new Set<string>();
+      for (const line of text.split('\n')) if (line !== '' && kept.size < 2_000) kept.add(line);
+      this.podLogs.set(name, kept);
+    }
   }
 
   get runId(): string {
@@ -164,7 +186,7 @@ export class Phase3Stack implements StartedStack {
     return [
       ...this.docker.endpointList(),
       { service: 'kube-node', label: 'kubeconfig', address: this.extra.kubeconfigPath },
-      { service: PHASE3_NAMES.deployment, label: "Collector pods' metrics (merged)", address: this.metricsUrl },
+      { service: PHASE3_NAMES.deployment, label: 'Collector metrics', address: this.metricsUrl },
     ];
   }
 
@@ -197,19 +219,9 @@ export class Phase3Stack implements StartedStack {
 
   async logs(component: string): Promise<string[]> {
     if (component !== 'otelcol' && component !== PHASE3_NAMES.deployment) return this.docker.logs(component);
-    const pods = await this.client
-      .get<KubeList<PodObject>>(
-        `/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods?labelSelector=${encodeURIComponent(COLLECTOR_SELECTOR)}`,
-      )
-      .catch(() => ({ items: [] as PodObject[] }));
-    const out: string[] = [];
-    for (const pod of pods.items.filter(isPodReady)) {
-      const text = await this.client
-        .getText(`/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods/${pod.metadata.name}/log?tailLines=200`)
-        .catch(() => '');
-      out.push(...text.split('\n').filter((l) => l !== ''));
-    }
-    return out;
+    await this.keepLogs();
+    // Lines carry the kubelet's timestamp (for de-duplication across reads); the log line follows it.
+    return [...this.podLogs.values()].flatMap((lines) => [...lines].map((l) => l.replace(/^\S+ /, '')));
   }
 
   get bootSeconds(): number {
@@ -217,6 +229,7 @@ export class Phase3Stack implements StartedStack {
   }
 
   async stop(): Promise<void> {
+    if (this.logTimer !== undefined) clearInterval(this.logTimer);
     await new Promise<void>((resolve) =>
       this.metricsServer === undefined ? resolve() : this.metricsServer.close(() => resolve()),
     );
