@@ -200,11 +200,16 @@ export class HpaObserver implements StackObserver {
     const list = await this.client.get<KubeList<KubeObject & { containers?: { usage?: { cpu?: string } }[] }>>(
       `/apis/metrics.k8s.io/v1beta1/namespaces/${this.ns}/pods?labelSelector=${encodeURIComponent(selector)}`,
     );
-    const total = list.items.reduce(
-      (sum, pod) => sum + (pod.containers ?? []).reduce((m, c) => m + (cpuMilli(c.usage?.cpu) ?? 0), 0),
-      0,
+    const perPod = list.items.map((pod) =>
+      (pod.containers ?? []).reduce((m, c) => m + (cpuMilli(c.usage?.cpu) ?? 0), 0),
     );
-    this.cpu.push({ atMs: this.rel(Date.now()), totalMilli: total, pods: list.items.length });
+    const total = perPod.reduce((a, b) => a + b, 0);
+    this.cpu.push({
+      atMs: this.rel(Date.now()),
+      totalMilli: total,
+      pods: perPod.length,
+      ...(perPod.length === 0 ? {} : { minPodMilli: Math.min(...perPod), maxPodMilli: Math.max(...perPod) }),
+    });
   }
 
   private record(): void {

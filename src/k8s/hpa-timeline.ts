@@ -35,6 +35,9 @@ export interface CpuReading {
   atMs: number;
   totalMilli: number;
   pods: number;
+  /** The least and most any one pod used: how evenly the load spreads over the replicas. */
+  minPodMilli?: number;
+  maxPodMilli?: number;
 }
 
 export interface LoadStep {
@@ -81,6 +84,8 @@ export interface StepReaction {
   cpuCallsFor: number | undefined;
   /** Mean pods' CPU over the step's last third, millicores. */
   plateauCpuMilli: number | undefined;
+  /** The last reading's least and most loaded pod in the step, millicores. */
+  podSpreadMilli: { min: number; max: number } | undefined;
 }
 
 export interface ScaleDownReaction {
@@ -192,7 +197,12 @@ export function analyseHpa(input: {
       plateauCpu === undefined || perPod === undefined || perPod <= 0
         ? undefined
         : Math.min(input.spec.maxReplicas, Math.max(input.spec.minReplicas, Math.ceil(plateauCpu / perPod)));
+    const last = input.cpu.filter((c) => c.atMs >= step.startMs && c.atMs <= step.endMs).at(-1);
     return {
+      podSpreadMilli:
+        last?.minPodMilli === undefined || last.maxPodMilli === undefined
+          ? undefined
+          : { min: last.minPodMilli, max: last.maxPodMilli },
       index: step.index,
       rate: step.rate,
       startMs: step.startMs,
@@ -253,8 +263,12 @@ export function describeHpa(a: HpaAnalysis, spec: HpaSpecSummary): string[] {
       st.cpuCallsFor === undefined
         ? ''
         : `; pods' CPU ${Math.round(st.plateauCpuMilli ?? 0)}m calls for ${st.cpuCallsFor} at ${spec.cpuTargetPct} % of ${spec.cpuRequestMilli ?? '?'}m`;
+    const spread =
+      st.podSpreadMilli === undefined
+        ? ''
+        : ` (per pod ${Math.round(st.podSpreadMilli.min)}–${Math.round(st.podSpreadMilli.max)}m at the step's end)`;
     lines.push(
-      `step ${st.index + 1} (${Math.round(st.rate).toLocaleString('en-US')} items/s from +${s(st.startMs / 1000)}): ${scale}; ${ack}; plateau ${st.plateauReady} ready / ${st.plateauDesired} desired${cpu}`,
+      `step ${st.index + 1} (${Math.round(st.rate).toLocaleString('en-US')} items/s from +${s(st.startMs / 1000)}): ${scale}; ${ack}; plateau ${st.plateauReady} ready / ${st.plateauDesired} desired${cpu}${spread}`,
     );
   }
   const d = a.scaleDown;

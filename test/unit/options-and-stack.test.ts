@@ -80,7 +80,9 @@ describe('topologies', () => {
     expect(PHASE_TOPOLOGIES).toEqual({ '1': 'phase1', '2': 'phase2', '3': 'phase3' });
     expect(topologyNamed('phase1').collectorRoles).toEqual(['collector']);
     expect(topologyNamed('phase2').collectorRoles).toEqual(['gateway', 'processor']);
-    expect(usage(() => topologyNamed('phase9'))).toMatch(/topology is invalid, expected one of phase1, phase2, phase3, attach/);
+    expect(usage(() => topologyNamed('phase9'))).toMatch(
+      /topology is invalid, expected one of phase1, phase2, phase3, attach/,
+    );
     expect(resolveStack({}, {}, undefined).topology.name).toBe('phase1');
     expect(resolveStack({ 'otlp-endpoint': 'http://127.0.0.1:4318' }, {}, undefined).topology.name).toBe('attach');
     expect(usage(() => resolveStack({ 'otlp-endpoint': 'http://127.0.0.1:4318', phase: '1' }, {}, undefined))).toMatch(

@@ -50,7 +50,7 @@ describe('HPA reaction analysis (recorded readings)', () => {
   const acks = acksAt((t) => (t < 60 ? 1000 : t < 82 ? 1500 : t < 120 ? 2000 : 0), 200);
   const cpu = [
     { atMs: 50_000, totalMilli: 23, pods: 2 },
-    { atMs: 110_000, totalMilli: 31, pods: 3 },
+    { atMs: 110_000, totalMilli: 31, pods: 3, minPodMilli: 6, maxPodMilli: 14 },
   ];
 
   it('finds the decisions from changes of desired replicas, with the event reason', () => {
@@ -88,6 +88,7 @@ describe('HPA reaction analysis (recorded readings)', () => {
     const lines = describeHpa(a, spec);
     expect(lines[1]).toContain('2 → 3 replicas decided at +15 s, ready at +22 s');
     expect(lines[1]).toContain('acknowledged rate recovered at +26 s');
+    expect(lines[1]).toContain("(per pod 6–14m at the step's end)");
     expect(lines[2]).toContain('first decision 61 s after the load');
     expect(lines[2]).toContain('back at 2 replicas at 70 s');
   });

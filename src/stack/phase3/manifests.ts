@@ -193,6 +193,22 @@ export function collectorManifests(input: CollectorManifestInput): KubeObject[] 
 }
 
 /**
+ * What kubeadm's init would also create: the API server's kubelet client (its certificate names the user
+ * kube-apiserver-kubelet-client) may use the kubelet API, so pod logs, exec and port-forward work.
+ */
+export function kubeletApiAccess(): KubeObject[] {
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'otel-harness:apiserver-kubelet-api-admin' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kube-apiserver-kubelet-client' }],
+    },
+  ];
+}
+
+/**
  * metrics-server (what the HPA reads CPU and memory from), as its release manifests install it, with the
  * image built here and `--kubelet-insecure-tls` (the kubelet serves a self-signed certificate here).
  */

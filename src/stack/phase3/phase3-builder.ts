@@ -16,7 +16,13 @@ import type { DockerStack } from '../docker/docker-stack.js';
 import type { StackBuilder } from '../stack.js';
 import type { StackChoice } from '../topology.js';
 import { PHASE3_NAMES, phase3CollectorConfig, phase3Definition } from './definition.js';
-import { collectorManifests, metricsServerManifests, type CollectorResources, type HpaSettings } from './manifests.js';
+import {
+  collectorManifests,
+  kubeletApiAccess,
+  metricsServerManifests,
+  type CollectorResources,
+  type HpaSettings,
+} from './manifests.js';
 import { COLLECTOR_SELECTOR, Phase3Stack, stopNode } from './phase3-stack.js';
 
 const silentImages: ImageProgress = { step: () => undefined, line: () => undefined };
@@ -207,6 +213,7 @@ export class Phase3Builder implements StackBuilder {
       // containerd names an imported `name:tag` docker.io/name:tag, as the kubelet does.
       return ref.split('/')[0]!.includes('.') ? ref : `docker.io/${ref}`;
     };
+    for (const o of kubeletApiAccess()) await client.apply(o);
     this.progress('kube-node: deploying metrics-server');
     for (const o of metricsServerManifests(inCluster('metrics-server'), METRICS_RESOLUTION_SECONDS))
       await client.apply(o);

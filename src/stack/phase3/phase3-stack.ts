@@ -19,9 +19,10 @@ export const COLLECTOR_SELECTOR = 'app.kubernetes.io/name=otel-collector';
 
 /**
  * Connections the generator opens to the NodePort, and how many requests each carries before it is
- * replaced: kube-proxy balances connections, not requests, so only new connections reach new pods.
+ * replaced: kube-proxy balances connections, not requests, so only new connections reach new pods; at a few
+ * requests a second a connection must be short-lived for the load to spread at all.
  */
-export const PHASE3_CONNECTIONS = { connections: 16, requestsPerConnection: 50 } as const;
+export const PHASE3_CONNECTIONS = { connections: 16, requestsPerConnection: 5 } as const;
 
 /** SIGTERM to the node first: it stops its components and pods and removes their cgroups from the host. */
 export async function stopNode(docker: DockerStack): Promise<void> {
@@ -162,6 +163,8 @@ export class Phase3Stack implements StartedStack {
     return {
       ...base,
       configHashes: { 'otel-collector': createHash('sha256').update(this.extra.collectorConfig).digest('hex') },
+      // The containers, then the cluster: metrics-server, the collector pods ready, the HPA's first reading.
+      bootSeconds: this.bootSeconds,
     };
   }
 
