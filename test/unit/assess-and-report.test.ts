@@ -472,6 +472,14 @@ describe('renderers', () => {
     );
   });
 
+  it('says a steps or ramp profile offers its rate at the peak, a constant one throughout', () => {
+    expect(renderSummary(result)).toContain(
+      'native driver, constant profile, 1,000 items/s offered for 60 s (logs 1,000/s)',
+    );
+    const steps = renderSummary({ ...result, plan: { ...result.plan, profile: 'steps:4' } });
+    expect(steps).toContain('native driver, steps:4 profile, up to 1,000 items/s offered for 60 s (logs 1,000/s)');
+  });
+
   it('writes junit.xml with a test case per threshold; a failed one carries its figures', () => {
     const xml = junitOfRun(result);
     expect(xml).toMatch(
