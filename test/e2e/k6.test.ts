@@ -2,12 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runCommand } from '../../src/images/run-command.js';
 import { HarnessError } from '../../src/harness-error.js';
 import { loadCatalog } from '../../src/images/catalog.js';
 import { ensureK6 } from '../../src/load/drivers/k6/k6-binary.js';
 import { inspectScenario } from '../../src/load/drivers/k6/k6-driver.js';
 import { cacheDir } from '../../src/paths.js';
-import { runReported, seqs } from './support/cli.js';
+import { runCli, runReported, seqs } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 describe('soak --driver k6 (k6 built here, scenarios on the shared generators)', () => {
@@ -79,6 +81,36 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
     const dropped = seqs(r.load.signals.logs!.idRanges.acknowledged).filter((s) => s > 0 && s % 100 === 0);
     expect(r.verification.signals.logs!.lost).toBe(dropped.length);
     expect(seqs(r.verification.signals.logs!.lostRanges)).toEqual(dropped);
+  });
+
+  it('k6 manifest: the archive in its ConfigMap holds the rate and duration asked for', async () => {
+    const run = await runCli([
+      'k6',
+      'manifest',
+      '--parallelism',
+      '3',
+      '--scenario',
+      'traces',
+      '--rate',
+      '2000',
+      '--duration',
+      '30s',
+      '--endpoint',
+      'http://otel-collector.observability:4318',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const [configMap] = parseAllDocuments(run.stdout).map((d) => d.toJS() as { binaryData?: Record<string, string> });
+    const dir = mkdtempSync(join(tmpdir(), 'k6-manifest-'));
+    const archive = join(dir, 'archive.tar');
+    writeFileSync(archive, Buffer.from(configMap!.binaryData!['archive.tar']!, 'base64'));
+    // What a runner executes: the archive's options (its init code ran at `k6 archive`), not the Pod's env.
+    const k6 = await ensureK6(loadCatalog().tools.get('k6')!, { cacheDir: cacheDir(), progress: () => undefined });
+    const inspected = JSON.parse(await runCommand(k6, ['inspect', archive], { captureStdout: true })) as {
+      scenarios: { traces: { rate: number; timeUnit: string; duration: string } };
+    };
+    const t = inspected.scenarios.traces;
+    // 2,000 spans/s of 510-span iterations: 200 iterations per 51 s, for 30 s.
+    expect([t.rate, t.timeUnit, t.duration]).toEqual([200, '51s', '30s']);
   });
 
   it("a scenario k6 cannot load is exit 2 with k6's own message", async () => {

@@ -7,7 +7,7 @@ import { loadCatalog } from '../../images/catalog.js';
 import { runCommand } from '../../images/run-command.js';
 import { renderTestRun, toYaml } from '../../k8s/k6-testrun.js';
 import { ensureK6 } from '../../load/drivers/k6/k6-binary.js';
-import { k6Env, k6Scenario, scenarioPath } from '../../load/drivers/k6/k6-scenarios.js';
+import { k6ArchiveArgs, k6Env, k6Scenario, scenarioPath } from '../../load/drivers/k6/k6-scenarios.js';
 import { SOAK_SERVICE_NAME } from '../../load/run-identity.js';
 import { planSignalRates } from '../../load/signal-plan.js';
 import { cacheDir, packageRoot } from '../../paths.js';
@@ -70,7 +70,7 @@ export async function runK6Manifest(
   const dir = mkdtempSync(join(tmpdir(), 'otel-harness-k6-archive-'));
   try {
     const archive = join(dir, 'archive.tar');
-    await runCommand(bin, ['archive', '--quiet', '-O', archive, scenarioPath(packageRoot(), scenario.name)], {
+    await runCommand(bin, k6ArchiveArgs(env, archive, scenarioPath(packageRoot(), scenario.name)), {
       env: { ...process.env, ...env, K6_NO_USAGE_REPORT: 'true' },
     }).catch((err: unknown) => {
       throw new HarnessError(`k6 cannot archive scenario ${scenario.name}`, {

@@ -88,3 +88,12 @@ export function k6Env(input: K6RunInput): Record<string, string> {
   }
   return env;
 }
+
+/**
+ * `k6 archive` arguments that keep the scenario's environment in the archive (`-e`): k6 archives the
+ * options its init code computes, and `k6 archive` does not show the init code the process environment,
+ * so without them an archive holds the defaults (RATE 1000, DURATION 1m) whatever its runners are given.
+ */
+export function k6ArchiveArgs(env: Record<string, string>, output: string, script: string): string[] {
+  return ['archive', '--quiet', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), '-O', output, script];
+}
