@@ -220,16 +220,19 @@ export function analyseHpa(input: {
     };
   });
   const atEnd = at(readings, input.loadEndMs);
-  const down = decisions.find((d) => d.to < d.from && d.atMs >= input.loadEndMs);
+  // A scale-up decided after the load's end (the HPA reads CPU a period late) is one the scale-down
+  // must undo too: the scale-down is counted from the later of the two.
+  const lateUp = decisions.filter((d) => d.to > d.from && d.atMs >= input.loadEndMs).at(-1);
+  const settleFrom = lateUp?.atMs ?? input.loadEndMs;
+  const down = decisions.find((d) => d.to < d.from && d.atMs >= settleFrom);
+  const aboveMin = (atEnd !== undefined && atEnd.desired > input.spec.minReplicas) || atEnd === undefined;
   const atMin = readings.find(
     (r) =>
-      r.atMs >= input.loadEndMs &&
+      r.atMs >= settleFrom &&
       r.current === input.spec.minReplicas &&
       r.ready === input.spec.minReplicas &&
       r.desired === input.spec.minReplicas &&
-      (atEnd === undefined || atEnd.desired > input.spec.minReplicas
-        ? down !== undefined && r.atMs >= down.atMs
-        : true),
+      (aboveMin || lateUp !== undefined ? down !== undefined && r.atMs >= down.atMs : true),
   );
   return {
     steps,

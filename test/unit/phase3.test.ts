@@ -112,6 +112,21 @@ describe('HPA reaction analysis (recorded readings)', () => {
     expect(idle.steps[1]!.cpuCallsFor).toBeUndefined();
   });
 
+  it('a scale-up decided after the load ended is undone before the stack counts as back at its minimum', () => {
+    // The load ends at 120 s at 2 replicas; the HPA, a CPU reading late, decides 2 → 4 at +125 s, then
+    // 4 → 2 at +190 s; back at 2 ready at +195 s.
+    const late = [
+      ...hold(0, 125, 2, 2, 2),
+      ...hold(125, 130, 4, 4, 2),
+      ...hold(130, 190, 4, 4, 4),
+      ...hold(190, 195, 2, 4, 4),
+      ...hold(195, 210, 2, 2, 2),
+    ];
+    const a = analyseHpa({ steps, loadEndMs: 120_000, endMs: 210_000, readings: late, acks, cpu, spec });
+    expect(a.scaleDown).toEqual({ decisionSeconds: 70, atMinSeconds: 75, replicasAtLoadEnd: 2, watchedSeconds: 90 });
+    expect(a.peakReplicas).toBe(4);
+  });
+
   it('a step whose acknowledged rate never recovers is reported as such', () => {
     const slow = acksAt((t) => (t < 60 ? 1000 : 1200), 130);
     const a = analyseHpa({ steps, loadEndMs: 120_000, endMs: 130_000, readings, acks: slow, cpu, spec });
