@@ -10,6 +10,14 @@ export interface TestRunInput {
   /** Environment of every runner: the scenario's __ENV (endpoint, run id, rate, duration, …). */
   env: Record<string, string>;
   runnerImage: string;
+  /** The image of the starter Job (curl); the operator's default is ghcr.io/grafana/k6-operator:latest-starter. */
+  starterImage?: string;
+  /** k6 run arguments, space-separated (default `--no-usage-report`). */
+  arguments?: string;
+  /** `post`: the operator deletes the jobs when the run ends (default); `none`: whoever applied it does. */
+  cleanup?: 'post' | 'none';
+  /** Labels on every runner pod, besides the operator's own (app, k6_cr, runner). */
+  podLabels?: Record<string, string>;
 }
 
 export const ARCHIVE_KEY = 'archive.tar';
@@ -45,13 +53,15 @@ export function renderTestRun(input: TestRunInput): {
     spec: {
       parallelism: input.parallelism,
       script: { configMap: { name: `${input.name}-script`, file: ARCHIVE_KEY } },
-      arguments: '--no-usage-report',
+      arguments: input.arguments ?? '--no-usage-report',
       separate: false,
-      cleanup: 'post',
+      ...((input.cleanup ?? 'post') === 'post' ? { cleanup: 'post' } : {}),
       runner: {
         image: input.runnerImage,
+        ...(input.podLabels === undefined ? {} : { metadata: { labels: input.podLabels } }),
         env: Object.entries(input.env).map(([name, value]) => ({ name, value })),
       },
+      ...(input.starterImage === undefined ? {} : { starter: { image: input.starterImage } }),
     },
   };
   return { configMap, testRun };

@@ -59,6 +59,12 @@ const RESOURCES: Record<string, { prefix: string; plural: string; namespaced: bo
     plural: 'rolebindings',
     namespaced: true,
   },
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': {
+    prefix: '/apis/apiextensions.k8s.io/v1',
+    plural: 'customresourcedefinitions',
+    namespaced: false,
+  },
+  'k6.io/v1alpha1/TestRun': { prefix: '/apis/k6.io/v1alpha1', plural: 'testruns', namespaced: true },
   'apiregistration.k8s.io/v1/APIService': {
     prefix: '/apis/apiregistration.k8s.io/v1',
     plural: 'apiservices',
@@ -239,6 +245,34 @@ export class KubeClient {
         onError(err);
         await new Promise((r) => setTimeout(r, 1000).unref());
       }
+    }
+  }
+
+  /**
+   * Streams a text resource line by line (a pod's log with `follow=true`) until the server ends it or
+   * `signal` aborts; the last line is passed even without a newline.
+   */
+  async followLines(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+    const response = await request(`${this.server}${path}`, {
+      dispatcher: this.agent,
+      method: 'GET',
+      headers: { ...this.headers, accept: '*/*' },
+      signal,
+      bodyTimeout: 0,
+    });
+    if (response.statusCode !== 200) throw apiError(response.statusCode, path, await response.body.text());
+    let buffered = '';
+    try {
+      for await (const chunk of response.body) {
+        buffered += (chunk as Buffer).toString('utf8');
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          onLine(buffered.slice(0, newline));
+          buffered = buffered.slice(newline + 1);
+        }
+      }
+    } finally {
+      if (buffered !== '') onLine(buffered);
     }
   }
 

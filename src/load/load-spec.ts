@@ -2,7 +2,7 @@ import type { LogShape, MetricShape, MetricTimeline, TraceShape } from '../../ge
 import type { Signal } from './ledger.js';
 import type { RateProfile } from './rate-profile.js';
 
-export const DRIVERS = ['native', 'sdk', 'k6'] as const;
+export const DRIVERS = ['native', 'sdk', 'k6', 'k6-operator'] as const;
 export type DriverName = (typeof DRIVERS)[number];
 
 /** One signal's offered load. */
@@ -23,6 +23,8 @@ export interface LoadSpec {
   scenario: string;
   /** A k6 binary to use instead of the one built here. */
   k6Path: string | undefined;
+  /** Runners of a k6-operator TestRun (--driver k6-operator): k6 execution segments. */
+  k6Parallelism: number;
   signals: SignalPlan[];
   traceShape: TraceShape;
   logShape: LogShape;
@@ -37,7 +39,7 @@ export interface LoadSpec {
 /** The metric timeline of a load started at `startMs` (k6's metric scenarios run a constant, whole rate). */
 export function metricTimelineOf(spec: LoadSpec, startMs: number): MetricTimeline {
   const rate = spec.signals.find((s) => s.signal === 'metrics')?.rateRps ?? 1;
-  return spec.driver === 'k6'
+  return spec.driver === 'k6' || spec.driver === 'k6-operator'
     ? { startMs, profile: { kind: 'constant' }, rate: Math.max(1, Math.round(rate)), durationMs: k6DurationMs(spec) }
     : { startMs, profile: spec.profile, rate, durationMs: spec.durationMs };
 }

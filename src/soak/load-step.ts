@@ -190,21 +190,32 @@ export async function runLoadStep(
     );
     const live = new LiveCounters();
     loadStart = Date.now();
-    queue.start(loadStart);
     const observedLoad = {
       profile: plan.load.profile,
       rate: plan.load.signals.reduce((n, s) => n + s.rateRps, 0),
       durationMs: plan.load.durationMs,
       acknowledged: () => live.total('acknowledged'),
     };
-    for (const o of observers) o.start(loadStart, observedLoad);
+    // The load's clock: now, or when a driver that waits for its runners says they started.
+    const offered = plan.load.signals.reduce((n, s) => n + s.rateRps, 0);
+    let loadStarted = false;
+    let ticker: NodeJS.Timeout | undefined;
+    const startLoad = (atMs: number) => {
+      if (loadStarted) return;
+      loadStarted = true;
+      loadStart = atMs;
+      queue.start(loadStart);
+      for (const o of observers) o.start(loadStart, observedLoad);
+      ticker = progressTicker(io, live, loadStart, plan.load.durationMs, offered, () => queue.now);
+    };
+    const deferredStart = endpoints.cluster !== undefined && plan.load.driver === 'k6-operator';
+    if (!deferredStart) startLoad(loadStart);
     if (plan.faults.length > 0) {
       if (stack.faults === undefined) throw new Error(`${stack.title} takes no faults`);
       chaos = new ChaosRunner(stack.faults, plan.faults, (m) => io.progress(m)).start(loadStart, abort);
     }
-    const offered = plan.load.signals.reduce((n, s) => n + s.rateRps, 0);
-    const ticker = progressTicker(io, live, loadStart, plan.load.durationMs, offered, () => queue.now);
     let outcome: DriveOutcome;
+    let ledgerGaps: Partial<Record<Signal, string>> = {};
     try {
       outcome = await driver.drive({
         runId,
@@ -215,6 +226,7 @@ export async function runLoadStep(
           otlpGrpc: endpoints.otlpGrpc,
           headers: endpoints.otlpHeaders,
           ...(endpoints.otlpConnections === undefined ? {} : { connections: endpoints.otlpConnections }),
+          ...(endpoints.cluster === undefined ? {} : { cluster: endpoints.cluster }),
         },
         ledger,
         live,
@@ -222,8 +234,11 @@ export async function runLoadStep(
         metricTimeline: metricTimelineOf(plan.load, loadStart),
         progress: (m) => io.progress(m),
         onGeneratorProcess: (pid, label, cores) => sampler?.watchGeneratorProcess(pid, label, cores),
+        onLoadStart: startLoad,
       });
+      ledgerGaps = outcome.ledgerGaps ?? {};
     } finally {
+      startLoad(loadStart); // the driver never said: observers still get a start (and a stop)
       clearInterval(ticker);
       canaryStop.abort();
       // Resource figures describe the load window only (verification queries would distort them).
@@ -312,6 +327,17 @@ export async function runLoadStep(
       receivedBy: (s) => counters.receivedBy(s),
       progress: (m) => io.progress(m),
     });
+    for (const [s, reason] of Object.entries(ledgerGaps) as [Signal, string][]) {
+      // What the ledger does not hold cannot be called delivered or lost: no census for this signal.
+      // Loss found among the requests it does hold is still loss.
+      const v = out.verification.signals[s];
+      if (v === undefined) continue;
+      if (v.outcome.status === 'fail') v.notes.push(reason);
+      else {
+        io.progress(`${s}: verification inconclusive: ${reason}`);
+        out.verification.signals[s] = { ...v, outcome: { status: 'inconclusive', reason } };
+      }
+    }
     if (out.drain.stalled === true) {
       // Canaries behind a stuck backlog will not arrive before their timeout: they count as timed out now.
       canaryGiveUp.abort();

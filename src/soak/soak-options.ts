@@ -9,6 +9,7 @@ import {
   duration,
   fraction,
   nonNegativeInt,
+  number,
   oneOf,
   positive,
   positiveInt,
@@ -28,6 +29,8 @@ export interface SoakOptions {
   scenario: string;
   /** A k6 binary to use instead of the one built here. */
   k6Path: string | undefined;
+  /** Runners of the k6-operator TestRun (--driver k6-operator). */
+  parallelism: number;
   /** Faults to inject during the load (comma-separated `action:target@at[+duration][=value]`). */
   chaos: string | undefined;
   /** A YAML file of faults. */
@@ -77,7 +80,7 @@ export const SOAK_OPTIONS: OptionTable = {
       flag: 'driver',
       default: 'native',
       parse: oneOf(DRIVERS),
-      help: 'native (OTLP/HTTP protobuf), sdk (OpenTelemetry JS SDK, OTLP gRPC; traces only) or k6',
+      help: 'native (OTLP/HTTP protobuf), sdk (OpenTelemetry JS SDK, OTLP gRPC; traces only), k6, or k6-operator (k6 TestRun on the cluster: --phase 3, or attach with --kubeconfig and --k6-endpoint)',
     },
     {
       key: 'scenario',
@@ -85,6 +88,13 @@ export const SOAK_OPTIONS: OptionTable = {
       default: 'traces',
       parse: text,
       help: 'k6 scenario with --driver k6: traces, traces-ramping, logs, metrics, mixed, steps',
+    },
+    {
+      key: 'parallelism',
+      flag: 'parallelism',
+      default: '2',
+      parse: number('a whole number from 1 to 100', (n) => Number.isInteger(n) && n >= 1 && n <= 100),
+      help: 'runners of the k6-operator TestRun (--driver k6-operator); each runs its segment of the rate',
     },
     {
       key: 'k6Path',
@@ -252,7 +262,7 @@ export const SOAK_OPTIONS: OptionTable = {
 /** Flags → env → defaults, parsed and cross-checked. Throws a configuration error (exit 2). */
 export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): SoakOptions {
   const options = resolveOptions([SOAK_OPTIONS], flags, env).values as unknown as SoakOptions;
-  if (options.driver === 'k6') {
+  if (options.driver === 'k6' || options.driver === 'k6-operator') {
     const scenario = k6Scenario(options.scenario);
     const explicitSignals = flags.signals ?? env.OTEL_HARNESS_SIGNALS;
     if (explicitSignals === undefined || explicitSignals === '') options.signals = scenario.signals.join(',');
@@ -269,6 +279,13 @@ export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Soa
     }
   }
   const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
+  if (options.driver === 'k6-operator' && rates.metrics !== undefined) {
+    throw configurationError(
+      '--scenario',
+      'a traces or logs scenario with --driver k6-operator (its runners start at different moments, so their metric ticks would not follow one schedule)',
+      options.scenario,
+    );
+  }
   if (options.driver === 'sdk' && Object.keys(rates).some((s) => s !== 'traces')) {
     throw configurationError(
       '--signals',

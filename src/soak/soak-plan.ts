@@ -73,6 +73,7 @@ export function planLoad(options: SoakOptions): LoadSpec {
     driver: options.driver,
     scenario: options.scenario,
     k6Path: options.k6Path,
+    k6Parallelism: options.parallelism,
     signals,
     traceShape,
     logShape,
@@ -88,6 +89,16 @@ export function planLoad(options: SoakOptions): LoadSpec {
 /** A soak's plan: the load, the stack it runs on, and the faults (checked against the stack's targets). */
 export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
   const load = planLoad(options);
+  if (options.driver === 'k6-operator') {
+    if (stack.topology.name !== 'phase3' && stack.topology.name !== 'attach')
+      throw configurationError(
+        '--driver',
+        'k6-operator on a Kubernetes cluster: --phase 3, or attach mode with --kubeconfig and --k6-endpoint',
+        `k6-operator on ${stack.topology.title}`,
+      );
+    // The stack deploys the operator and loads the k6 images (phase 3), or checks the operator is there.
+    stack.choice.clusterLoad = true;
+  }
   const specs = [
     ...(options.chaos === undefined ? [] : options.chaos.split(',')),
     ...(options.chaosFile === undefined ? [] : readChaosFile(options.chaosFile)),

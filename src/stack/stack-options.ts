@@ -130,6 +130,8 @@ export function resolveStack(flags: RawFlags, env: NodeJS.ProcessEnv, ports: Por
     collectorConfigs,
     manifest: withSpec.values.manifest as string | undefined,
     ports: ports ?? 'random',
+    // --driver k6-operator runs the load on the stack's cluster: the topology prepares (or checks) it.
+    ...((flags.driver ?? env.OTEL_HARNESS_DRIVER) === 'k6-operator' ? { clusterLoad: true } : {}),
   };
   topology.check(resolved.values, choice);
   return { topology, options: resolved.values, choice, specFile };

@@ -1,3 +1,4 @@
+import type { ClusterEngine } from '../load/drivers/driver.js';
 import type { DrainCondition } from '../drain/drain.js';
 import type { ImageProgress } from '../images/image-builder.js';
 import type { Signal } from '../load/ledger.js';
@@ -52,6 +53,8 @@ export interface StackEndpoints {
    * carries before it is replaced, so that load spreads over replicas that appear while it runs.
    */
   otlpConnections?: { connections: number; requestsPerConnection: number };
+  /** A Kubernetes cluster that can run the load itself (--driver k6-operator), when the stack has one. */
+  cluster?: ClusterEngine;
   collectors: CollectorRole[];
   backends: Partial<Record<Signal, BackendBinding>>;
 }

@@ -13,6 +13,8 @@ export interface StackChoice {
   /** An OCB manifest to build the collector from (`--otelcol-manifest`). */
   manifest: string | undefined;
   ports: PortMode;
+  /** The load runs on the stack's cluster (--driver k6-operator): its images and operator are deployed. */
+  clusterLoad?: boolean;
 }
 
 /** What chaos may target in a topology, known before anything starts. */

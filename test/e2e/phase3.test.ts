@@ -27,8 +27,9 @@ describe('Phase 3: the collector Deployment with the seeds’ HPA on a Kubernete
   let kubeconfig: string;
 
   beforeAll(async () => {
-    // The node boots from the kube-node image; the HPA scales 2–4 with a short scale-down window.
-    stack = await phase3({ hpaMax: 4, scaleDownWindowMs: 20_000 }).start();
+    // The node boots from the kube-node image; the HPA scales 2–4 with a short scale-down window; the
+    // k6-operator (built here) is installed for the distributed-load test.
+    stack = await phase3({ hpaMax: 4, scaleDownWindowMs: 20_000 }, { clusterLoad: true }).start();
     const list = stack.endpointList();
     kubeconfig = list.find((e) => e.label === 'kubeconfig')!.address;
     targetFile = join(tempReportDir(), 'stack.json');
@@ -89,6 +90,56 @@ describe('Phase 3: the collector Deployment with the seeds’ HPA on a Kubernete
     expect(stack.endpoints().collectors[0]!.metricsUrl).toBeDefined();
     const answer = await fetch(stack.endpoints().collectors[0]!.metricsUrl!);
     expect(answer.status).toBe(200);
+  });
+
+  it('k6-operator: a TestRun of 2 runners on the cluster, every runner’s ledger read back and merged, verified exactly', async () => {
+    // The target file names the in-cluster OTLP endpoint and the k6 image (`--phase 3` writes them).
+    const run = await runReported([
+      'soak',
+      '--target',
+      targetFile,
+      '--kubeconfig',
+      kubeconfig,
+      '--driver',
+      'k6-operator',
+      '--scenario',
+      'traces',
+      '--parallelism',
+      '2',
+      '--rate',
+      '2040',
+      '--duration',
+      '20s',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    const runners = r.k6!.runners!;
+    expect(runners.map((x) => x.pod).join(' ')).toMatch(/^otel-harness-\w+-1-\w+ otel-harness-\w+-2-\w+$/);
+    for (const x of runners) {
+      // Each runner's answers were all read back from its pod log: as many as its summary's iterations.
+      expect(x.exitCode, x.pod).toBe(0);
+      expect(x.pointsRead, x.pod).toBeGreaterThan(30);
+      expect(x.pointsRead, x.pod).toBe(x.iterations);
+    }
+    // 2,040 spans/s of 510-span iterations (102 traces of 5 spans) for 20 s: 80 iterations split over the
+    // two execution segments; their trace ids are disjoint, so the merged ledger counts every span once.
+    const iterations = runners.reduce((n, x) => n + x.pointsRead, 0);
+    expect(iterations).toBeGreaterThanOrEqual(78);
+    expect(iterations).toBeLessThanOrEqual(81);
+    const acked = r.load.signals.traces!.counts.acknowledged;
+    expect(acked).toBe(iterations * 510);
+    const v = r.verification.signals.traces!;
+    expect([v.expected, v.found, v.lost, v.outcome.status]).toEqual([acked, acked, 0, 'pass']);
+    expect(r.verdict.status).toBe('pass');
+    // The rate held: the load's clock starts when the operator started the runners, not at the apply.
+    expect(r.load.signals.traces!.achievedRps).toBeGreaterThan(1900);
+    // The TestRun, its jobs and its script are removed; the operator stays for the next run.
+    const left = await stack.client.get<{ items: unknown[] }>('/apis/k6.io/v1alpha1/namespaces/observability/testruns');
+    expect(left.items).toEqual([]);
+    const pods = await stack.client.get<{ items: unknown[] }>(
+      '/api/v1/namespaces/observability/pods?labelSelector=app%3Dk6',
+    );
+    expect(pods.items).toEqual([]);
   });
 
   it('an HPA that does not exist is a usage error (exit 2) before any load', async () => {

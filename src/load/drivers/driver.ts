@@ -1,3 +1,4 @@
+import type { KubeClient } from '../../k8s/kube-client.js';
 import type { MetricTimeline } from '../../../generators/index.js';
 import type { Ledger, Signal } from '../ledger.js';
 import type { LiveCounters } from '../live-counters.js';
@@ -15,6 +16,20 @@ export interface Ingest {
    * carries before it is replaced, so that load spreads over replicas that appear while it runs.
    */
   connections?: { connections: number; requestsPerConnection: number };
+  /** A Kubernetes cluster that can run the load on its own pods (k6-operator TestRuns). */
+  cluster?: ClusterEngine;
+}
+
+/** Where a TestRun goes: the cluster, its namespace, the ingest endpoint as pods reach it, the images. */
+export interface ClusterEngine {
+  client: KubeClient;
+  namespace: string;
+  /** OTLP/HTTP base URL as the cluster's pods reach it (a Service address). */
+  otlpHttp: string;
+  /** The k6 image of the initializer and the runners. */
+  runnerImage: string;
+  /** The image of the starter Job (sh and curl); the operator's default when undefined. */
+  starterImage: string | undefined;
 }
 
 export interface DriveInput {
@@ -30,6 +45,12 @@ export interface DriveInput {
   progress: (message: string) => void;
   /** A generator subprocess started (k6): counted as the generator in the resource report. */
   onGeneratorProcess?: (pid: number, label: string, cores: number) => void;
+  /**
+   * The load's first request goes out now (a driver whose start waits for something else, e.g. the
+   * cluster starting its runners): observers and the load's clock start here. Called at most once; a
+   * driver that does not call it starts when `drive` is called.
+   */
+  onLoadStart?: (atMs: number) => void;
 }
 
 /** What a k6 run left behind, for the report. */
@@ -40,11 +61,18 @@ export interface K6RunReport {
   summary: K6Summary | undefined;
   /** End of k6's own output. */
   outputTail: string[];
+  /** A TestRun on a cluster: each runner's pod, its iterations per its summary, and the points read back. */
+  runners?: { pod: string; iterations: number | undefined; pointsRead: number; exitCode: number | undefined }[];
 }
 
 export interface DriveOutcome {
   reports: Map<Signal, SchedulerReport>;
   k6?: K6RunReport;
+  /**
+   * Why the ledger may not hold every request that was sent (a runner's output not read in full): those
+   * signals' verification cannot be a census and is inconclusive.
+   */
+  ledgerGaps?: Partial<Record<Signal, string>>;
 }
 
 /**

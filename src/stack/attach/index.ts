@@ -14,10 +14,20 @@ import type {
   StartedStack,
 } from '../stack.js';
 import type { StackChoice, Topology } from '../topology.js';
-import { endpointByLabel, readTargetFile, type TargetFile } from './target-file.js';
+import {
+  endpointByLabel,
+  K6_ENDPOINT_LABEL,
+  K6_IMAGE_LABEL,
+  K6_STARTER_LABEL,
+  readTargetFile,
+  type TargetFile,
+} from './target-file.js';
 import { attachHpas, kubeconfigPath, parseHpaRef } from '../../k8s/attach-hpa.js';
 import type { HpaObserver } from '../../k8s/hpa-observer.js';
-import type { KubeClient } from '../../k8s/kube-client.js';
+import { KubeApiError, KubeClient } from '../../k8s/kube-client.js';
+import { loadKubeconfig } from '../../k8s/kubeconfig.js';
+import { loadCatalog } from '../../images/catalog.js';
+import type { ClusterEngine } from '../../load/drivers/driver.js';
 import { PHASE3_CONNECTIONS } from '../phase3/phase3-stack.js';
 
 export interface AttachOptions {
@@ -36,6 +46,10 @@ export interface AttachOptions {
   kubeconfig: string | undefined;
   kubeContext: string | undefined;
   hpa: string[];
+  k6Endpoint: string | undefined;
+  k6Namespace: string;
+  k6Image: string | undefined;
+  k6StarterImage: string | undefined;
 }
 
 const hostPort = (raw: string, name: string): string => {
@@ -147,6 +161,34 @@ export const ATTACH_OPTIONS: OptionTable = {
       parse: text,
       help: "the kubeconfig's context to use (default: its current context)",
     },
+    {
+      key: 'k6Endpoint',
+      flag: 'k6-endpoint',
+      default: undefined,
+      parse: httpUrl,
+      help: "--driver k6-operator: the OTLP/HTTP URL as the cluster's pods reach it (e.g. http://otel-collector.observability:4318)",
+    },
+    {
+      key: 'k6Namespace',
+      flag: 'k6-namespace',
+      default: 'default',
+      parse: text,
+      help: '--driver k6-operator: the namespace of the TestRun and its runner pods',
+    },
+    {
+      key: 'k6Image',
+      flag: 'k6-image',
+      default: undefined,
+      parse: text,
+      help: "--driver k6-operator: the runners' k6 image; unset, the catalog's upstream (docker.io/grafana/k6:2.2.0)",
+    },
+    {
+      key: 'k6StarterImage',
+      flag: 'k6-starter-image',
+      default: undefined,
+      parse: text,
+      help: "--driver k6-operator: the TestRun's starter image (sh and curl); unset, the operator's own",
+    },
   ],
 };
 
@@ -246,6 +288,12 @@ export function endpointsOf(o: AttachOptions, file: TargetFile | undefined, expo
   };
 }
 
+function k6RunnerUpstream(): string {
+  const runner = loadCatalog().components.get('k6-runner');
+  if (runner === undefined) throw new Error('the catalog has no k6-runner component');
+  return runner.upstream;
+}
+
 /** A stack started elsewhere: driven and verified, never faulted or removed. */
 class AttachedStack implements StartedStack {
   readonly topology = 'attach';
@@ -329,11 +377,13 @@ class AttachBuilder implements StackBuilder {
   private runId = 'attached';
   private progress: (m: string) => void = () => undefined;
   private exportingConfig: string | undefined;
+  private readonly clusterLoad: boolean;
 
   constructor(
     private readonly options: AttachOptions,
     choice?: StackChoice,
   ) {
+    this.clusterLoad = choice?.clusterLoad === true;
     const file = choice?.collectorConfigs.exporting;
     if (file !== undefined) this.exportingConfig = readFileSync(file, 'utf8');
   }
@@ -378,7 +428,41 @@ class AttachBuilder implements StackBuilder {
           });
     // Behind a Kubernetes Service the load must use many short-lived connections to reach new replicas.
     const spread = kube === undefined ? endpoints : { ...endpoints, otlpConnections: PHASE3_CONNECTIONS };
-    return new AttachedStack(this.runId, title, spread, list, kube);
+    if (!this.clusterLoad) return new AttachedStack(this.runId, title, spread, list, kube);
+    const k6Endpoint = o.k6Endpoint ?? endpointByLabel(file, K6_ENDPOINT_LABEL);
+    if (k6Endpoint === undefined)
+      throw configurationError(
+        '--k6-endpoint',
+        "the OTLP/HTTP URL as the cluster's pods reach it (--driver k6-operator)",
+        'missing',
+      );
+    const client =
+      kube?.client ??
+      new KubeClient(
+        loadKubeconfig(kubeconfigPath(o.kubeconfig), o.kubeContext === undefined ? {} : { context: o.kubeContext }),
+      );
+    try {
+      await client.get('/apis/k6.io/v1alpha1');
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if (err instanceof KubeApiError && err.status === 404)
+        throw new HarnessError('k6-operator is not installed on the cluster: k6.io/v1alpha1 (TestRun) is not served', {
+          code: 'K6_OPERATOR_MISSING',
+          exitCode: ExitCode.stackFailed,
+          hint: 'install the k6-operator (its bundle.yaml), or boot a cluster with it: --phase 3 --driver k6-operator',
+        });
+      throw err;
+    }
+    const runnerImage = o.k6Image ?? endpointByLabel(file, K6_IMAGE_LABEL) ?? k6RunnerUpstream();
+    this.progress(`k6-operator: TestRuns in namespace ${o.k6Namespace}, runners of ${runnerImage} → ${k6Endpoint}`);
+    const cluster: ClusterEngine = {
+      client,
+      namespace: o.k6Namespace,
+      otlpHttp: k6Endpoint,
+      runnerImage,
+      starterImage: o.k6StarterImage ?? endpointByLabel(file, K6_STARTER_LABEL),
+    };
+    return new AttachedStack(this.runId, title, { ...spread, cluster }, list, kube ?? { client, observers: [] });
   }
 }
 
@@ -393,10 +477,14 @@ export const attachTopology: Topology = {
     if (o.target !== undefined && !existsSync(o.target))
       throw configurationError('--target', 'an existing file (`otel-harness up --json > stack.json`)', o.target);
     if (o.target !== undefined) readTargetFile(o.target);
-    if ((o.kubeconfig !== undefined || o.kubeContext !== undefined) && o.hpa.length === 0)
+    if (
+      (o.kubeconfig !== undefined || o.kubeContext !== undefined) &&
+      o.hpa.length === 0 &&
+      choice.clusterLoad !== true
+    )
       throw configurationError(
         '--hpa',
-        'namespace/name of an HPA to watch with --kubeconfig/--kube-context',
+        'namespace/name of an HPA to watch with --kubeconfig/--kube-context (or --driver k6-operator)',
         'missing',
       );
     if (o.target === undefined && o.otlpEndpoint === undefined)

@@ -41,3 +41,8 @@ export function readTargetFile(path: string): TargetFile {
 export function endpointByLabel(file: TargetFile | undefined, label: string): string | undefined {
   return file?.endpoints.find((e) => e.label === label)?.address;
 }
+
+/** Labels of a target file's entries that say how the cluster runs k6 TestRuns (written by `--phase 3`). */
+export const K6_ENDPOINT_LABEL = 'OTLP HTTP in cluster';
+export const K6_IMAGE_LABEL = 'k6 runner image';
+export const K6_STARTER_LABEL = 'k6 starter image';

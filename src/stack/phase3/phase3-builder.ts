@@ -10,6 +10,8 @@ import { resolveStackImages } from '../../images/stack-images.js';
 import { apiServiceAvailable, pollUntil, waitDeploymentReady } from '../../k8s/cluster-waits.js';
 import { KubeClient, type KubeObject } from '../../k8s/kube-client.js';
 import { loadKubeconfig } from '../../k8s/kubeconfig.js';
+import { deployK6Operator } from '../../k8s/k6-operator.js';
+import type { ClusterEngine } from '../../load/drivers/driver.js';
 import { cacheDir } from '../../paths.js';
 import { bootStack } from '../docker/boot.js';
 import type { DockerStack } from '../docker/docker-stack.js';
@@ -25,10 +27,18 @@ import {
 } from './manifests.js';
 import { COLLECTOR_SELECTOR, Phase3Stack, stopNode } from './phase3-stack.js';
 
+/** An image as the node's containerd names it: an imported `name:tag` is docker.io/name:tag, as the kubelet says. */
+function inClusterRef(images: ReadonlyMap<string, string>, component: string): string {
+  const ref = images.get(component)!;
+  return ref.split('/')[0]!.includes('.') ? ref : `docker.io/${ref}`;
+}
+
 const silentImages: ImageProgress = { step: () => undefined, line: () => undefined };
 
 /** Components that run inside the node (imported into its containerd at boot). */
 const IN_CLUSTER = ['pause', 'metrics-server', 'otelcol'] as const;
+/** With --driver k6-operator: the operator and the k6 its TestRuns run. */
+const CLUSTER_LOAD = ['k6-operator', 'k6-runner'] as const;
 const METRICS_RESOLUTION_SECONDS = 15;
 const NODE_READY_TIMEOUT_MS = 120_000;
 const PODS_READY_TIMEOUT_MS = 120_000;
@@ -113,9 +123,10 @@ export class Phase3Builder implements StackBuilder {
     const runDir = join(cacheDir(), 'runs', runId);
     const imagesDir = join(runDir, 'images');
     const definition = phase3Definition({ imagesDir, runId, controllerManagerArgs: [] });
+    const inCluster: string[] = [...IN_CLUSTER, ...(this.choice.clusterLoad === true ? CLUSTER_LOAD : [])];
     const resolved = await resolveStackImages(
       engine,
-      { services: [...definition.services, ...IN_CLUSTER.map((component) => ({ component }))] },
+      { services: [...definition.services, ...inCluster.map((component) => ({ component }))] },
       {
         source: this.choice.source,
         overrides: this.images,
@@ -125,7 +136,7 @@ export class Phase3Builder implements StackBuilder {
       },
     );
     mkdirSync(imagesDir, { recursive: true });
-    for (const component of IN_CLUSTER) {
+    for (const component of inCluster) {
       const ref = resolved.images.get(component)!;
       this.progress(`kube-node: saving ${ref} for the node's containerd`);
       linkSync(await imageArchive(engine, ref), join(imagesDir, `${component}.tar`));
@@ -145,8 +156,17 @@ export class Phase3Builder implements StackBuilder {
       const kubeconfigPath = join(runDir, 'kubeconfig');
       const client = await this.connect(docker, kubeconfigPath);
       const config = phase3CollectorConfig();
+      // The k6-operator installs while the collector starts and the HPA waits for its first reading.
+      const operator =
+        this.choice.clusterLoad === true
+          ? deployK6Operator(client, inClusterRef(resolved.images, 'k6-operator'), this.progress, this.signal)
+          : undefined;
+      operator?.catch(() => undefined); // awaited below; a failure of deploy() must not leave it unhandled
       await this.deploy(client, docker, resolved.images, config, runId);
+      const cluster =
+        operator === undefined ? undefined : await operator.then(() => this.loadEngine(client, resolved.images));
       const stack = new Phase3Stack(docker, client, {
+        ...(cluster === undefined ? {} : { cluster }),
         collectorConfig: config,
         kubeconfigPath,
         runDir,
@@ -201,6 +221,24 @@ export class Phase3Builder implements StackBuilder {
     return client;
   }
 
+  /** Where the k6-operator's TestRuns send: the collector Service's ClusterIP (no cluster DNS here). */
+  private async loadEngine(client: KubeClient, images: ReadonlyMap<string, string>): Promise<ClusterEngine> {
+    const service = await client.get<KubeObject & { spec?: { clusterIP?: string } }>(
+      `/api/v1/namespaces/${PHASE3_NAMES.namespace}/services/${PHASE3_NAMES.service}`,
+    );
+    const ip = service.spec?.clusterIP;
+    if (ip === undefined || ip === '' || ip === 'None')
+      throw new Error(`service ${PHASE3_NAMES.service} has no ClusterIP`);
+    const runner = inClusterRef(images, 'k6-runner');
+    return {
+      client,
+      namespace: PHASE3_NAMES.namespace,
+      otlpHttp: `http://${ip}:4318`,
+      runnerImage: runner,
+      starterImage: runner,
+    };
+  }
+
   private async deploy(
     client: KubeClient,
     docker: DockerStack,
@@ -208,11 +246,7 @@ export class Phase3Builder implements StackBuilder {
     config: string,
     runId: string,
   ): Promise<void> {
-    const inCluster = (component: string) => {
-      const ref = images.get(component)!;
-      // containerd names an imported `name:tag` docker.io/name:tag, as the kubelet does.
-      return ref.split('/')[0]!.includes('.') ? ref : `docker.io/${ref}`;
-    };
+    const inCluster = (component: string) => inClusterRef(images, component);
     for (const o of kubeletApiAccess()) await client.apply(o);
     this.progress('kube-node: deploying metrics-server');
     for (const o of metricsServerManifests(inCluster('metrics-server'), METRICS_RESOLUTION_SECONDS))

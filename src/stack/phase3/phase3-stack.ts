@@ -7,11 +7,13 @@ import type { DrainCondition } from '../../drain/drain.js';
 import type { PodObject } from '../../k8s/cluster-waits.js';
 import { HpaObserver } from '../../k8s/hpa-observer.js';
 import type { KubeClient, KubeList } from '../../k8s/kube-client.js';
+import type { ClusterEngine } from '../../load/drivers/driver.js';
 import type { Signal } from '../../load/ledger.js';
 import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.js';
 import { queueUnits } from '../collector-config.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver, StartedStack } from '../stack.js';
+import { K6_ENDPOINT_LABEL, K6_IMAGE_LABEL, K6_STARTER_LABEL } from '../attach/target-file.js';
 import { PHASE3_NAMES } from './definition.js';
 
 const COLLECTOR_DRAIN_POLL_MS = 6_000;
@@ -94,6 +96,8 @@ export class Phase3Stack implements StartedStack {
       runDir: string;
       progress: (message: string) => void;
       clusterSeconds: number;
+      /** Where --driver k6-operator runs its TestRuns, when the operator was deployed. */
+      cluster?: ClusterEngine;
     },
   ) {}
 
@@ -173,6 +177,7 @@ export class Phase3Stack implements StartedStack {
     return {
       ...base,
       otlpConnections: PHASE3_CONNECTIONS,
+      ...(this.extra.cluster === undefined ? {} : { cluster: this.extra.cluster }),
       collectors: [
         {
           name: PHASE3_NAMES.deployment,
@@ -190,6 +195,15 @@ export class Phase3Stack implements StartedStack {
       ...this.docker.endpointList(),
       { service: 'kube-node', label: 'kubeconfig', address: this.extra.kubeconfigPath },
       { service: PHASE3_NAMES.deployment, label: 'Collector metrics', address: this.metricsUrl },
+      ...(this.extra.cluster === undefined
+        ? []
+        : [
+            { service: 'k6-operator', label: K6_ENDPOINT_LABEL, address: this.extra.cluster.otlpHttp },
+            { service: 'k6-operator', label: K6_IMAGE_LABEL, address: this.extra.cluster.runnerImage },
+            ...(this.extra.cluster.starterImage === undefined
+              ? []
+              : [{ service: 'k6-operator', label: K6_STARTER_LABEL, address: this.extra.cluster.starterImage }]),
+          ]),
     ];
   }
 

@@ -9,7 +9,7 @@ import { ensureK6 } from './k6-binary.js';
 import { driveK6, inspectScenario } from './k6-driver.js';
 import { k6Env, k6Scenario, scenarioPath, type K6RunInput } from './k6-scenarios.js';
 
-function k6Input(
+export function k6Input(
   spec: LoadSpec,
   runId: string,
   serviceName: string,
