@@ -66,6 +66,12 @@ wait_for() {
 # --- kernel settings of this network namespace -----------------------------------------------------------
 echo 1 >/proc/sys/net/ipv4/ip_forward
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables || true
+# A packet to a Service address that kube-proxy has not translated (its rules for a new Service are not
+# written yet) would leave by the default route, and the networks outside may answer for that address
+# (another cluster's service range): a connection made then stays with whatever answered. Refused here
+# instead; translated packets carry a pod's address by the time these filter chains see them.
+iptables -w -I FORWARD -d "$SERVICE_CIDR" -j REJECT
+iptables -w -I OUTPUT -d "$SERVICE_CIDR" -j REJECT
 # The kubelet's OOM watcher reads the kernel log; the harness passes the host's /dev/kmsg in.
 [ -e /dev/kmsg ] || { say "/dev/kmsg is missing (run the node with --device /dev/kmsg)"; exit 1; }
 [ -s /etc/machine-id ] || tr -d - </proc/sys/kernel/random/uuid >/etc/machine-id
