@@ -36,6 +36,7 @@ export class CounterWatch {
   private readonly receivingBytes = new Map<Signal, { component: string; describe: string }>();
   private start = new Map<string, Reading>();
   private end = new Map<string, Reading>();
+  private churn: string | undefined;
 
   constructor(endpoints: StackEndpoints, backends: readonly SignalBackend[]) {
     for (const c of endpoints.collectors) {
@@ -132,6 +133,7 @@ export class CounterWatch {
    * went between the readings took their counters with them. Undefined when they are one.
    */
   sentUnobservable(): string | undefined {
+    if (this.churn !== undefined) return this.churn;
     for (const name of this.exporting) {
       const a = this.start.get(name)?.instances;
       const b = this.end.get(name)?.instances;
@@ -139,6 +141,14 @@ export class CounterWatch {
         return `the instances of ${name} changed during the run (${a.split(',').length} at the start, ${b.split(',').length} at the end; a removed pod's counters go with it)`;
     }
     return undefined;
+  }
+
+  /**
+   * Instances came and went between the readings even if the same ones are there at both (an HPA scaled
+   * up and back down): the sent counters are no census either.
+   */
+  markChurn(reason: string): void {
+    this.churn = reason;
   }
 
   /** What the collectors that export to the backends counted as sent of `signal` during the step. */

@@ -295,10 +295,12 @@ export async function runLoadStep(
 
     // ── verify, then the counters that explain it ─────────────────────────────────────────────────────
     const collectorAfter = await collectorScrapes(endpoints.collectors, signals, instancesOf, 'after');
+    const churn = podChurn(out.observations);
+    if (churn !== undefined) counters.markChurn(churn);
     for (const [name, after] of Object.entries(collectorAfter)) {
       const before = collectorBefore[name];
       if (before === undefined) continue;
-      if (instancesOf.get(`${name}@before`) !== instancesOf.get(`${name}@after`)) {
+      if (churn !== undefined || instancesOf.get(`${name}@before`) !== instancesOf.get(`${name}@after`)) {
         // Pods that came and went took their counters with them: these deltas would be no census.
         io.progress(`${name}: its pods changed during the run; its counter deltas are left out of the report`);
         continue;
@@ -382,6 +384,20 @@ export async function runLoadStep(
     await driver.dispose();
   }
   return out;
+}
+
+/**
+ * Pods an observer saw start or terminate during the step (an HPA scaling up and back down): counters read
+ * before and after it are no census, even when the same pods are there at both readings.
+ */
+export function podChurn(observations: readonly StackObservation[]): string | undefined {
+  for (const o of observations) {
+    const started = o.figures.podsStarted ?? 0;
+    const terminated = o.figures.podsTerminated ?? 0;
+    if (started + terminated > 0)
+      return `${o.title}: ${started} pods started and ${terminated} terminated during the run (a removed pod's counters go with it)`;
+  }
+  return undefined;
 }
 
 function progressTicker(

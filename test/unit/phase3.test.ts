@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuMilli, loadSteps } from '../../src/k8s/hpa-observer.js';
+import { podChurn } from '../../src/soak/load-step.js';
 import { analyseHpa, describeHpa, scaleDecisions, type ReplicaReading } from '../../src/k8s/hpa-timeline.js';
 import { resourcePath } from '../../src/k8s/kube-client.js';
 import { loadKubeconfig } from '../../src/k8s/kubeconfig.js';
@@ -272,5 +273,24 @@ describe('Phase 3 pieces', () => {
       { name: 'otelcol_exporter_queue_size', labels: { exporter: 'x', k8s_pod: 'a' }, value: 3 },
       { name: 'otelcol_exporter_queue_size', labels: { exporter: 'x', k8s_pod: 'b' }, value: 4 },
     ]);
+  });
+});
+
+describe('pods that came and went', () => {
+  const hpa = (started: number, terminated: number) => ({
+    name: 'hpa',
+    title: 'Kubernetes HPA observability/otel-collector-hpa',
+    lines: [],
+    figures: { podsStarted: started, podsTerminated: terminated, peakReplicas: 4 },
+    series: [],
+  });
+  it('make the collectors’ sent counters no census, even when the same pods are there before and after', () => {
+    expect(podChurn([hpa(2, 2)])).toBe(
+      "Kubernetes HPA observability/otel-collector-hpa: 2 pods started and 2 terminated during the run (a removed pod's counters go with it)",
+    );
+    expect(podChurn([hpa(0, 0)])).toBeUndefined();
+    expect(
+      podChurn([{ name: 'kafka-lag', title: 'Kafka consumer lag', lines: [], figures: { peak: 3 }, series: [] }]),
+    ).toBeUndefined();
   });
 });
