@@ -27,9 +27,17 @@ describe('Phase 3: the collector Deployment with the seeds’ HPA on a Kubernete
   let kubeconfig: string;
 
   beforeAll(async () => {
-    // The node boots from the kube-node image; the HPA scales 2–4 with a short scale-down window; the
-    // k6-operator (built here) is installed for the distributed-load test.
-    stack = await phase3({ hpaMax: 4, scaleDownWindowMs: 20_000 }, { clusterLoad: true }).start();
+    // The node boots from the kube-node image; the HPA scales 2–3 (the seeds' scale-down policy takes one
+    // pod a minute, so a fourth replica would add a minute) with a short scale-down window; the
+    // k6-operator (built here) is installed for the distributed-load test. A collector pod spends
+    // 10–15 millicores per 1,000 items/s here, and the load below must cross the seeds' 70 % target with a
+    // margin the machine's noise cannot erase: with the 20m default, 2,400 items/s over two pods read
+    // 26–31m against the 30.8m (two pods × 14m + the HPA's 10 % tolerance) a scale-up needs, so a 10m
+    // request (7m per pod at 70 %: scale-up above 15.4m, idle pods 1–3m each) leaves a factor of ~2 both ways.
+    stack = await phase3(
+      { hpaMax: 3, scaleDownWindowMs: 20_000, collectorCpuRequest: 10 },
+      { clusterLoad: true },
+    ).start();
     const list = stack.endpointList();
     kubeconfig = list.find((e) => e.label === 'kubeconfig')!.address;
     targetFile = join(tempReportDir(), 'stack.json');
@@ -78,7 +86,7 @@ describe('Phase 3: the collector Deployment with the seeds’ HPA on a Kubernete
     expect(hpa.title).toBe(`Kubernetes HPA ${HPA}`);
     // Scaled beyond the minimum of 2 during the load, with the step's reaction times measured …
     expect(hpa.figures.peakReplicas, hpa.lines.join('\n')).toBeGreaterThanOrEqual(3);
-    expect(hpa.lines.join('\n')).toMatch(/2 → [34] replicas decided at \+\d+ s, ready at \+\d+ s/);
+    expect(hpa.lines.join('\n')).toMatch(/2 → 3 replicas decided at \+\d+ s, ready at \+\d+ s/);
     const step2 = hpa.figures['step2.scaleUpDecisionSeconds'] ?? hpa.figures['step1.scaleUpDecisionSeconds'];
     expect(step2, JSON.stringify(hpa.figures)).toBeGreaterThanOrEqual(0);
     // … and back to 2 after the 20-s stabilization window, observed after the load.
