@@ -9,6 +9,8 @@ import { resourcePath } from '../../src/k8s/kube-client.js';
 import { loadKubeconfig } from '../../src/k8s/kubeconfig.js';
 import { localReplaceTargets } from '../../src/images/recipes/go-module.js';
 import { mergeScrapes } from '../../src/stack/phase3/phase3-stack.js';
+import { phase3PrometheusConfig } from '../../src/stack/phase3/definition.js';
+import { parse as parseYaml } from 'yaml';
 import { collectorManifests, DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from '../../src/stack/phase3/manifests.js';
 import { parsePrometheusText } from '../../src/observe/prometheus-text.js';
 import { PHASE_TOPOLOGIES, topologyNamed } from '../../src/stack/registry.js';
@@ -227,6 +229,20 @@ describe('Phase 3 pieces', () => {
       'replace k8s.io/kubelet => ../kubelet',
     ].join('\n');
     expect(localReplaceTargets(goMod)).toEqual(['k8s.io/api', 'k8s.io/client-go', 'k8s.io/kubelet']);
+  });
+
+  it("renders Prometheus's out-of-order window only when one is asked for (--prometheus-ooo-window)", () => {
+    const values = { 'traces.backend': 'tempo', 'traces.metricsTarget': 'tempo:3200' };
+    const seed = parseYaml(phase3PrometheusConfig(0, values)) as Record<string, unknown>;
+    expect(seed.storage).toBeUndefined();
+    expect(seed.scrape_configs).toBeDefined();
+    const widened = parseYaml(phase3PrometheusConfig(1800, values)) as Record<string, unknown>;
+    expect(widened.storage).toEqual({ tsdb: { out_of_order_time_window: '1800s' } });
+    expect(widened.scrape_configs).toEqual(seed.scrape_configs);
+    const flag = topologyNamed('phase3').options.options.find((o) => o.flag === 'prometheus-ooo-window')!;
+    expect(flag.default).toBe('0s');
+    expect(flag.parse('30m', '--prometheus-ooo-window')).toBe(1_800_000);
+    expect(flag.parse('0s', '--prometheus-ooo-window')).toBe(0);
   });
 
   it('renders the collector with the seeds’ HPA, requests on every container, backends as host aliases', () => {

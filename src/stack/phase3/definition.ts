@@ -30,6 +30,25 @@ export interface Phase3DefinitionOptions {
   runId: string;
   /** Extra kube-controller-manager flags (the HPA controller's sync period, tolerance, …). */
   controllerManagerArgs: string[];
+  /**
+   * Prometheus's `storage.tsdb.out_of_order_time_window` in seconds; 0 (the seed's Prometheus) leaves it
+   * unset, so a sample older than its series' newest is refused.
+   */
+  prometheusOooWindowSeconds?: number;
+}
+
+/**
+ * Phase 1's prometheus.yml, with a TSDB out-of-order window when one is asked for: several collector
+ * replicas remote-write samples of the same series, and the Prometheus guide suggests such a window then.
+ */
+export function phase3PrometheusConfig(windowSeconds: number, values: Record<string, string>): string {
+  const text = renderTemplate(
+    readFileSync(join(stacksDir(), 'phase1', 'prometheus.yml'), 'utf8'),
+    values,
+    'stacks/phase1/prometheus.yml',
+  );
+  if (windowSeconds <= 0) return text;
+  return `${text}\n# otel-harness --prometheus-ooo-window\nstorage:\n  tsdb:\n    out_of_order_time_window: ${windowSeconds}s\n`;
 }
 
 /**
@@ -45,7 +64,7 @@ export function phase3Definition(options: Phase3DefinitionOptions, catalog: Cata
   const values = { 'traces.backend': 'tempo', 'traces.metricsTarget': 'tempo:3200' };
   const prometheus = prometheusService(
     catalog,
-    renderTemplate(read('prometheus.yml'), values, 'stacks/phase1/prometheus.yml'),
+    phase3PrometheusConfig(options.prometheusOooWindowSeconds ?? 0, values),
     ['--web.enable-remote-write-receiver', '--web.enable-otlp-receiver'],
   );
   const loki = lokiService(catalog, renderTemplate(read('loki.yaml'), {}, 'stacks/phase1/loki.yaml'));

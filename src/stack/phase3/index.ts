@@ -1,5 +1,6 @@
 import { configurationError } from '../../harness-error.js';
 import { duration, number, type OptionTable } from '../../options/option-table.js';
+import { parseDurationMs } from '../../options/duration.js';
 import type { StackChoice, Topology } from '../topology.js';
 import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
 import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
@@ -11,6 +12,7 @@ interface Phase3Flags {
   hpaMemoryTarget: number;
   scaleDownWindowMs: number;
   collectorCpuRequest: number;
+  prometheusOooWindowMs: number;
 }
 
 const wholeFrom = (min: number, max: number) =>
@@ -62,6 +64,13 @@ export const PHASE3_OPTIONS: OptionTable = {
       parse: wholeFrom(10, 16000),
       help: "a collector pod's CPU request in millicores (what the CPU target is a % of)",
     },
+    {
+      key: 'prometheusOooWindowMs',
+      flag: 'prometheus-ooo-window',
+      default: '0s',
+      parse: parseDurationMs,
+      help: "Prometheus's storage.tsdb.out_of_order_time_window (seed 000's Prometheus: unset, 0s); several collector replicas write each series, e.g. 30m",
+    },
   ],
 };
 
@@ -77,6 +86,7 @@ function topologyOptions(flags: Phase3Flags): Phase3TopologyOptions {
     },
     resources: { ...DEFAULT_COLLECTOR_RESOURCES, cpuRequestMilli: flags.collectorCpuRequest },
     terminationGraceSeconds: 60,
+    prometheusOooWindowSeconds: Math.round(flags.prometheusOooWindowMs / 1000),
   };
 }
 
@@ -106,7 +116,9 @@ export const phase3Topology: Topology = {
   },
   describe(options, choice) {
     const o = options as unknown as Phase3Flags;
-    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m, images: ${choice.source})`;
+    const ooo =
+      o.prometheusOooWindowMs > 0 ? `, Prometheus out-of-order window ${o.prometheusOooWindowMs / 1000} s` : '';
+    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}, images: ${choice.source})`;
   },
   builder: (options, choice) => new Phase3Builder(topologyOptions(options as unknown as Phase3Flags), choice),
 };
@@ -121,6 +133,7 @@ export function phase3(flags: Partial<Phase3Flags> = {}, choice: Partial<StackCh
       hpaMemoryTarget: SEED_HPA.memoryTargetPct,
       scaleDownWindowMs: SEED_HPA.scaleDownWindowSeconds * 1000,
       collectorCpuRequest: DEFAULT_COLLECTOR_RESOURCES.cpuRequestMilli,
+      prometheusOooWindowMs: 0,
       ...flags,
     }),
     { source: 'local', images: {}, collectorConfigs: {}, manifest: undefined, ports: 'random', ...choice },

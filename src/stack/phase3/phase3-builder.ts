@@ -48,6 +48,8 @@ export interface Phase3TopologyOptions {
   hpa: HpaSettings;
   resources: CollectorResources;
   terminationGraceSeconds: number;
+  /** Prometheus's TSDB out-of-order window (0: unset, as the seed's Prometheus). */
+  prometheusOooWindowSeconds: number;
 }
 
 /** `docker save` of an image, cached by image id: archives are reused across runs. */
@@ -122,7 +124,12 @@ export class Phase3Builder implements StackBuilder {
     const runId = this.runId ?? newRunId();
     const runDir = join(cacheDir(), 'runs', runId);
     const imagesDir = join(runDir, 'images');
-    const definition = phase3Definition({ imagesDir, runId, controllerManagerArgs: [] });
+    const definition = phase3Definition({
+      imagesDir,
+      runId,
+      controllerManagerArgs: [],
+      prometheusOooWindowSeconds: this.options.prometheusOooWindowSeconds,
+    });
     const inCluster: string[] = [...IN_CLUSTER, ...(this.choice.clusterLoad === true ? CLUSTER_LOAD : [])];
     const resolved = await resolveStackImages(
       engine,
