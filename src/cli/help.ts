@@ -102,7 +102,8 @@ Usage: otel-harness gate --baseline A.yaml --candidate B.yaml [--trials 5|auto] 
        (npm run gate -- --baseline stacks/gates/seed.yaml --candidate stacks/gates/hardened.yaml)
 
 A and B are stack specs (\`up --print-spec\`: versions, collector config, OCB manifest); both are checked
-before anything is built, and built when first booted. Trials run interleaved (A B, B A, …), each on a
+before any stack starts (a collector configuration by the collector's own validate command, in the image
+that will run it), and built when first needed. Trials run interleaved (A B, B A, …), each on a
 fresh stack at the same load, every acknowledged item verified. Loss is a hard gate: a candidate trial
 losing items of a signal no baseline trial lost fails the gate there, naming them. Per component CPU-seconds
 per 1,000 items (the container's CPU counter across the load after --warmup) and peak RSS, and each signal's

@@ -6,7 +6,10 @@ import { parseDurationMs } from '../options/duration.js';
 export interface GateOptions {
   baseline: string;
   candidate: string;
-  /** Trials per arm; with `auto`, the first look, then one more pair at a time up to `maxTrials`. */
+  /**
+   * Trials per arm; with `auto`, 4: one pair at a time is added from there up to `maxTrials`, judged at the
+   * looks gate-sequential.ts plans, which share `alpha`.
+   */
   trials: number;
   auto: boolean;
   maxTrials: number;
@@ -61,7 +64,7 @@ export const GATE_OPTIONS: OptionTable = {
       flag: 'trials',
       default: '5',
       parse: trialsParse,
-      help: 'trials per arm (each on a fresh stack, interleaved), or auto: add pairs until conclusive or --max-trials',
+      help: 'trials per arm (each on a fresh stack, interleaved), or auto: add pairs until a look is conclusive or --max-trials (the looks share --alpha)',
     },
     {
       key: 'maxTrials',
@@ -96,7 +99,7 @@ export const GATE_OPTIONS: OptionTable = {
       flag: 'alpha',
       default: '0.05',
       parse: ratio('a level between 0 and 0.5', (r) => r > 0 && r <= 0.5),
-      help: 'family-wise significance level across the metrics (Holm)',
+      help: 'family-wise significance level across the metrics (Holm) and, with --trials auto, across the looks',
     },
     {
       key: 'gateOn',

@@ -26,19 +26,23 @@ function num(x: number): string {
 const pct = (x: number | undefined, sign = true) =>
   x === undefined ? '?' : `${sign && x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 
-/** benchstat-style cells: `0.0412 ± 3 %`, the change with its interval, p, n, the verdict. */
-export function comparisonRow(c: MetricComparison): string[] {
+/**
+ * benchstat-style cells: `0.0412 ± 3 %`, the change with its interval, p, n, the verdict; `~` marks a change
+ * not significant at `alpha` (the level of the look compared), `—` what was not measured or tested.
+ */
+export function comparisonRow(c: MetricComparison, alpha = 0.05): string[] {
   const spread = (cv: number) => `± ${(cv * 100).toFixed(0)} %`;
+  const arm = (a: MetricComparison['baseline']) => (a.n === 0 ? '—' : `${num(a.median)} ${spread(a.cv)}`);
   const change =
     c.change === undefined
       ? '—'
       : `${pct(c.change)}${c.changeLow === undefined || c.changeHigh === undefined ? '' : ` [${pct(c.changeLow)}, ${pct(c.changeHigh)}]`}`;
   return [
     `${c.name} (${c.unit})`,
-    `${num(c.baseline.median)} ${spread(c.baseline.cv)}`,
-    `${num(c.candidate.median)} ${spread(c.candidate.cv)}`,
-    c.verdict === 'pass' && c.pAdjusted >= 0.05 ? `~ ${change}` : change,
-    `p=${fmtP(c.pAdjusted)}`,
+    arm(c.baseline),
+    arm(c.candidate),
+    c.verdict === 'pass' && c.pAdjusted >= alpha ? `~ ${change}` : change,
+    c.unmeasured === undefined ? `p=${fmtP(c.pAdjusted)}` : 'p=—',
     `n=${c.baseline.n}+${c.candidate.n}`,
     c.gated === false ? `${c.verdict} (not gated)` : c.verdict,
   ];
@@ -47,8 +51,22 @@ export function comparisonRow(c: MetricComparison): string[] {
 const HEADER = ['metric', 'baseline', 'candidate', 'change [interval]', 'p (Holm)', 'n', 'verdict'];
 
 /** The table printed on stdout: the headline first, then one aligned row per metric. */
+/** The level the comparison was judged at: its look's share of --alpha. */
+const levelOf = (r: GateResult) => r.look?.alpha ?? r.plan.options.alpha;
+
+/** A trial's loss per signal: `traces 0 / 4000`, or `traces not verified (12 of 4000 absent, undecided)`. */
+function lossCell(t: GateResult['trials'][number]): string {
+  return Object.entries(t.loss)
+    .map(([s, l]) =>
+      l?.status === 'inconclusive'
+        ? `${s} not verified (${l.undecided ?? '?'} of ${l.expected} absent, undecided)`
+        : `${s} ${l?.lost ?? '?'} / ${l?.expected ?? '?'}`,
+    )
+    .join(', ');
+}
+
 export function renderGateTable(r: GateResult): string {
-  const rows = [HEADER, ...r.comparison.map(comparisonRow)];
+  const rows = [HEADER, ...r.comparison.map((c) => comparisonRow(c, levelOf(r)))];
   const widths = HEADER.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) =>
     row
@@ -79,7 +97,7 @@ export function renderGateSummary(r: GateResult): string {
       : [
           `- load from the knee: ${r.plan.knee.fraction} × the baseline's NDR lower end (${r.plan.knee.ndrLowerRps ?? 'not found'} items/s; capacity ${r.plan.knee.runId}, ${r.plan.knee.trials} trials in ${(r.plan.knee.elapsedMs / 60_000).toFixed(1)} min: ${r.plan.knee.headline})`,
         ]),
-    `- statistics: one-sided Mann-Whitney U (exact) toward "worse", Holm across the ${r.comparison.filter((c) => c.gated !== false).length} gated metrics at α ${o.alpha}${o.gateOn.join(',') === '*' ? '' : ` (--gate-on ${o.gateOn.join(',')}; the other ${r.comparison.filter((c) => c.gated === false).length} reported, not gated)`}; change = Hodges-Lehmann shift / baseline median with its interval; tolerance ${(o.tolerance * 100).toFixed(0)} %; power figured for a ${(o.detect * 100).toFixed(0)} % regression`,
+    `- statistics: one-sided Mann-Whitney U (exact) toward "worse", Holm across the ${r.comparison.filter((c) => c.gated !== false && c.unmeasured === undefined).length} gated metrics at α ${o.auto ? `${levelOf(r).toPrecision(2)} (--trials auto: α ${o.alpha} spent over the looks after ${r.plan.looks.map((l) => l.trialsPerArm).join(', ')} trials per arm; this comparison is the look after ${r.look?.trialsPerArm ?? '?'})` : o.alpha}${o.gateOn.join(',') === '*' ? '' : ` (--gate-on ${o.gateOn.join(',')}; the other ${r.comparison.filter((c) => c.gated === false).length} reported, not gated)`}; change = Hodges-Lehmann shift / baseline median with its interval; tolerance ${(o.tolerance * 100).toFixed(0)} %; power figured for a ${(o.detect * 100).toFixed(0)} % regression`,
     `- verdict: ${r.verdict.status} (exit ${r.verdict.exitCode})`,
     ...(r.partial ? ['- **partial**: the gate did not finish; the trials below are what ran'] : []),
     '',
@@ -91,7 +109,7 @@ export function renderGateSummary(r: GateResult): string {
       '',
       `| ${HEADER.join(' | ')} |`,
       `|${HEADER.map(() => '---').join('|')}|`,
-      ...r.comparison.map((c) => `| ${comparisonRow(c).join(' | ')} |`),
+      ...r.comparison.map((c) => `| ${comparisonRow(c, levelOf(r)).join(' | ')} |`),
       '',
       '`~`: no significant change. "± x %" is the run-to-run noise (coefficient of variation) of the arm.',
       '',
@@ -104,12 +122,7 @@ export function renderGateSummary(r: GateResult): string {
     '|---|---|---|---|---|---|---|',
   );
   for (const t of r.trials) {
-    const loss = Object.entries(t.loss)
-      .map(
-        ([s, l]) =>
-          `${s} ${l?.lost ?? '?'} / ${l?.expected ?? '?'}${l?.status === 'inconclusive' ? ' (inconclusive)' : ''}`,
-      )
-      .join(', ');
+    const loss = lossCell(t);
     out.push(
       `| ${t.n} | ${t.arm} | ${t.runId} | ${loss || '-'} | ${t.refused} | ${(t.elapsedMs / 60_000).toFixed(1)} | ${t.notes.join('; ').replaceAll('|', '\\|')} |`,
     );
@@ -126,15 +139,25 @@ export function gateJunit(r: GateResult): string {
   const cases: JunitCase[] = [];
   const signals = [...new Set(r.trials.flatMap((t) => Object.keys(t.loss)))];
   for (const s of signals) {
-    const lost = r.trials
-      .filter((t) => t.arm === 'candidate')
-      .reduce((n, t) => n + (t.loss[s as 'traces']?.lost ?? 0), 0);
+    const candidate = r.trials.filter((t) => t.arm === 'candidate');
+    const lost = candidate.reduce(
+      (n, t) => n + (t.loss[s as 'traces']?.status === 'inconclusive' ? 0 : (t.loss[s as 'traces']?.lost ?? 0)),
+      0,
+    );
+    const unverified = candidate.filter((t) => t.loss[s as 'traces']?.status === 'inconclusive').map((t) => t.n);
     cases.push({
       name: `candidate loses no ${s}`,
       classname: 'otel-harness.gate.loss',
       ...(lost > 0
         ? { failure: { message: `${lost} ${s} items lost in candidate trials`, type: 'failure' as const } }
-        : {}),
+        : unverified.length > 0
+          ? {
+              failure: {
+                message: `${s} not verified in candidate trial ${unverified.join(', ')}`,
+                type: 'inconclusive' as const,
+              },
+            }
+          : {}),
     });
   }
   for (const c of r.comparison) {
@@ -174,7 +197,7 @@ export function benchmarkJson(
 ): { name: string; unit: string; value: number; range: string; extra: string }[] {
   const scenario = `${basename(r.plan.candidate.spec).replace(/\.ya?ml$/, '')} @ ${r.plan.rateRps}/s ${r.plan.signals}`;
   return r.comparison
-    .filter((c) => c.better === 'smaller')
+    .filter((c) => c.better === 'smaller' && c.candidate.n > 0)
     .map((c) => ({
       name: `${scenario}: ${c.name}`,
       unit: c.unit,
@@ -224,19 +247,11 @@ export function gateHtml(r: GateResult): HtmlReport {
       ['verdict', `${r.verdict.status} (exit ${r.verdict.exitCode})`],
     ],
     tables: [
-      { title: 'Metrics', header: HEADER, rows: r.comparison.map(comparisonRow) },
+      { title: 'Metrics', header: HEADER, rows: r.comparison.map((c) => comparisonRow(c, levelOf(r))) },
       {
         title: 'Trials',
         header: ['#', 'arm', 'run id', 'lost', 'refused'],
-        rows: r.trials.map((t) => [
-          String(t.n),
-          t.arm,
-          t.runId,
-          Object.entries(t.loss)
-            .map(([s, l]) => `${s} ${l?.lost ?? '?'}/${l?.expected ?? '?'}`)
-            .join(', '),
-          String(t.refused),
-        ]),
+        rows: r.trials.map((t) => [String(t.n), t.arm, t.runId, lossCell(t), String(t.refused)]),
       },
     ],
     charts,

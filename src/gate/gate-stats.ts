@@ -60,6 +60,13 @@ export interface MetricComparison extends GateMetric {
   why: string;
   /** false: reported only, left out of the verdict (`gate --gate-on`); absent or true: it gates. */
   gated?: boolean;
+  /**
+   * Trials of each arm whose value is only a lower bound (a canary p99 censored at the canary timeout);
+   * absent when none is.
+   */
+  censored?: { baseline: number; candidate: number };
+  /** The trials that did not measure this metric: it is not tested, and inconclusive (see `unmeasuredComparison`). */
+  unmeasured?: string;
 }
 
 function median(xs: readonly number[]): number {
@@ -96,10 +103,23 @@ export function smallestP(n: number): number {
   return 1 / c;
 }
 
-/** Trials per arm for `power` at level `level` (at most `cap`; undefined beyond it). */
+/**
+ * The fewest trials per arm (from 2) for `power` at level `level`: at most `cap`, undefined beyond it.
+ * `powerOf` grows with n, so the search starts where the normal approximation puts it and settles on the
+ * first n that reaches `power`.
+ */
 export function trialsFor(cv: number, shift: number, level: number, power: number, cap = 100): number | undefined {
-  for (let n = 2; n <= cap; n++) if (powerOf(n, cv, shift, level) >= power) return n;
-  return undefined;
+  let n = 2;
+  while (n <= cap && smallestP(n) > level) n++;
+  if (n > cap) return undefined;
+  if (cv > 0 && power > 0 && power < 1) {
+    const z = normalQuantile(1 - level) + normalQuantile(power);
+    n = Math.max(n, Math.floor((2 / ARE) * ((z * cv) / shift) ** 2));
+    if (!(n <= cap)) return undefined;
+  }
+  while (n > 2 && powerOf(n - 1, cv, shift, level) >= power) n--;
+  while (n <= cap && powerOf(n, cv, shift, level) < power) n++;
+  return n <= cap ? n : undefined;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
@@ -184,6 +204,59 @@ export function compareMetrics(
     }
     return out;
   });
+}
+
+/**
+ * A metric some trials did not measure (`where` names them): summarised over the trials that did, not
+ * tested (p 1), and inconclusive — a figure missing from a trial is never left out silently, since what
+ * it would have shown is unknown. Not part of a Holm family.
+ */
+export function unmeasuredComparison(
+  metric: GateMetric,
+  baseline: readonly number[],
+  candidate: readonly number[],
+  where: string,
+): MetricComparison {
+  const arm = (xs: readonly number[]): ArmSummary => (xs.length === 0 ? { n: 0, median: 0, cv: 0 } : summarize(xs));
+  return {
+    ...metric,
+    baseline: arm(baseline),
+    candidate: arm(candidate),
+    change: undefined,
+    changeLow: undefined,
+    changeHigh: undefined,
+    coverage: undefined,
+    p: 1,
+    pAdjusted: 1,
+    power: 0,
+    trialsNeeded: undefined,
+    verdict: 'inconclusive',
+    why: `not measured in ${where}: a trial without it cannot be compared (its notes say why)`,
+    unmeasured: where,
+  };
+}
+
+/**
+ * A comparison in which some trials' values are censored: known only to be at least the value recorded (a
+ * canary p99 recorded as the canary timeout). The rank test sees every censored trial tied at the
+ * censoring point — above each trial measured below it, unordered among themselves (mid-ranks; the exact
+ * test counts ties). A candidate censored in any trial may be worse than recorded, so neither "no
+ * significant change" nor "within the tolerance" can be shown: such a pass becomes inconclusive. A
+ * regression stands; its reason names the censored trials.
+ */
+export function withCensoring(
+  c: MetricComparison,
+  censored: { baseline: number; candidate: number },
+): MetricComparison {
+  if (censored.baseline === 0 && censored.candidate === 0) return c;
+  const out: MetricComparison = { ...c, censored };
+  const note = `${censored.baseline}+${censored.candidate} trials censored at the canary timeout (tied there in the test)`;
+  if (censored.candidate > 0 && c.verdict === 'pass') {
+    out.verdict = 'inconclusive';
+    out.trialsNeeded = undefined;
+    out.why = `${censored.candidate} of ${c.candidate.n} candidate trials reached the canary timeout: the candidate's value is only known to be at least the one recorded, so a regression cannot be ruled out (${note})`;
+  } else out.why = `${c.why}; ${note}`;
+  return out;
 }
 
 /** The interval's end on the worse side, as a worsening (positive = worse). */

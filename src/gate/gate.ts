@@ -3,17 +3,25 @@ import { newRunId } from '../docker/labels.js';
 import { ExitCode, HarnessError } from '../harness-error.js';
 import type { Signal } from '../load/ledger.js';
 import type { RunHeader } from '../report/result.js';
-import { emptyStep, runLoadStep, type StepIo, type StepPlan, type StepResult } from '../soak/load-step.js';
+import { emptyStep, runLoadStep, type StepIo, type StepPlan } from '../soak/load-step.js';
 import type { SoakOptions } from '../soak/soak-options.js';
 import { planLoad } from '../soak/soak-plan.js';
 import type { StackDescription, StartedStack } from '../stack/stack.js';
 import { startStack, type ResolvedStack } from '../stack/stack-options.js';
-import { compareMetrics, GATE_STATS_DEFAULTS, type GateMetric, type MetricComparison } from './gate-stats.js';
+import { CPU, trialMetrics } from './gate-metrics.js';
+import { checkGatePlan, ENGINE_CHECKS, type GateChecks } from './gate-preflight.js';
+import { lookDecides, lookFor, plannedLooks, type GateLook } from './gate-sequential.js';
+import { GATE_STATS_DEFAULTS, type GateMetric, type MetricComparison } from './gate-stats.js';
+import { compareArms, conclude, countOf, outrightLoss, trialLoss, type GateStatus } from './gate-verdict.js';
 import type { GateOptions } from './gate-options.js';
 import { runCapacity } from '../capacity/capacity.js';
 import type { CapacityOptions } from '../capacity/capacity-options.js';
 
-export const GATE_SCHEMA_VERSION = 1;
+// bench/gate-sensitivity.ts imports these from here.
+export { metricOf } from './gate-metrics.js';
+export { matchesPattern } from './gate-verdict.js';
+
+export const GATE_SCHEMA_VERSION = 2;
 
 export type Arm = 'baseline' | 'candidate';
 
@@ -27,24 +35,49 @@ export interface GatePlan {
   knee?: CapacityOptions;
 }
 
+/** What a gate calls to check, boot and load (tests pass fakes). */
+export interface GateDeps {
+  checks: GateChecks;
+  startStack: typeof startStack;
+  runLoadStep: typeof runLoadStep;
+}
+
+/** The real thing: the module proxy and the Docker engine. */
+export const ENGINE_DEPS: GateDeps = { checks: ENGINE_CHECKS, startStack, runLoadStep };
+
+/** One signal's loss in one trial, as the gate judges it. */
+export interface TrialLoss {
+  /** Acknowledged items that must arrive. */
+  expected: number;
+  /** Items decided lost (absent after a complete drain, or declared rejected); 0 when not verified. */
+  lost: number;
+  /** `inconclusive`: not verified — nothing was decided, so nothing counts as lost. */
+  status: 'pass' | 'fail' | 'inconclusive';
+  /** Why it was not verified (inconclusive only). */
+  reason?: string;
+  /** Inconclusive only: acknowledged items absent when verification ended, which may still have arrived. */
+  undecided?: number;
+  /** Some of the lost items, named. */
+  examples: string[];
+}
+
 /** One trial: a fresh stack of one arm, one load step verified exactly, and the figures compared. */
 export interface GateTrial {
   n: number;
   arm: Arm;
   runId: string;
   elapsedMs: number;
-  /** Per signal: acknowledged items that must arrive, those absent (exact), and some of them named. */
-  loss: Partial<Record<Signal, { expected: number; lost: number; status: string; examples: string[] }>>;
+  loss: Partial<Record<Signal, TrialLoss>>;
   /** Items the pipeline refused or failed during the load. */
   refused: number;
   /** Every metric of the trial by name (see GateMetric). */
   metrics: Record<string, number>;
-  /** Why a figure is missing or the trial's verification was not conclusive. */
+  /** Metrics whose value is a lower bound: a canary p99 censored at the canary timeout. */
+  censored?: string[];
+  /** Why a figure is missing or censored, or the trial's verification was not conclusive. */
   notes: string[];
   stack: StackDescription;
 }
-
-export type GateStatus = 'pass' | 'regression' | 'loss' | 'inconclusive' | 'interrupted' | 'error';
 
 export interface GateResult extends RunHeader<'gate', typeof GATE_SCHEMA_VERSION> {
   plan: {
@@ -54,6 +87,8 @@ export interface GateResult extends RunHeader<'gate', typeof GATE_SCHEMA_VERSION
     durationMs: number;
     signals: string;
     options: Omit<GateOptions, 'baseline' | 'candidate'>;
+    /** The looks the trials are judged at and the error each spends (gate-sequential.ts). */
+    looks: GateLook[];
     /** With `--at-knee-fraction`: the baseline's knee the rate was taken from. */
     knee?: {
       fraction: number;
@@ -71,77 +106,9 @@ export interface GateResult extends RunHeader<'gate', typeof GATE_SCHEMA_VERSION
   trials: GateTrial[];
   metrics: GateMetric[];
   comparison: MetricComparison[];
+  /** The look `comparison` was made at (its levels); absent before the first. */
+  look?: GateLook;
   verdict: { status: GateStatus; exitCode: number; reasons: string[] };
-}
-
-/** Exit codes of a gate (README "Exit codes"). */
-export const GATE_EXIT: Record<GateStatus, number> = {
-  pass: 0,
-  regression: 3,
-  loss: 4,
-  inconclusive: 6,
-  interrupted: 130,
-  error: 1,
-};
-
-const CPU = 'CPU-s per 1k items';
-const MEMORY = 'peak RSS';
-const P99 = 'canary p99';
-
-/**
- * A trial's figures per component after the warm-up — CPU-seconds per 1,000 acknowledged items and peak
- * anonymous memory (RSS) — and each signal's canary write→queryable p99. CPU comes from the container's
- * cumulative CPU counter, read at the first sample after the warm-up and the last within the load (the
- * exact CPU time between the engine's two readings). RSS leaves out page cache, which the kernel charges
- * to whichever container first read a file, not to each that uses it. Where
- * the engine gives no counters (or one went back: a restart), the sampled CPU % and working set are used,
- * and said.
- */
-export function trialMetrics(step: StepResult, warmupMs: number): { metrics: Record<string, number>; notes: string[] } {
-  const metrics: Record<string, number> = {};
-  const notes: string[] = [];
-  const loadMs = step.load.elapsedMs;
-  const acked = Object.values(step.load.signals).reduce((n, l) => n + (l?.counts.acknowledged ?? 0), 0);
-  const ackedPerSecond = loadMs > 0 ? acked / (loadMs / 1000) : 0;
-  const points = (step.resources?.timeline ?? []).filter((p) => p.tMs >= warmupMs && p.tMs <= loadMs);
-  if (points.length === 0) notes.push('no resource sample after the warm-up: CPU and memory not measured');
-  const components = [...new Set(points.flatMap((p) => Object.keys(p.components)))].sort();
-  for (const c of components) {
-    const mine = points.flatMap((p) => (p.components[c] === undefined ? [] : [p.components[c]]));
-    if (mine.length === 0) continue;
-    const counted = points.flatMap((p) => (p.counters?.[c] === undefined ? [] : [p.counters[c]]));
-    const first = counted[0];
-    const last = counted[counted.length - 1];
-    if (ackedPerSecond > 0) {
-      const used = first && last ? last.cpuSeconds - first.cpuSeconds : -1;
-      const spanS = first && last ? (last.atMs - first.atMs) / 1000 : 0;
-      if (used >= 0 && spanS >= 1) {
-        metrics[`${c} ${CPU}`] = used / spanS / (ackedPerSecond / 1000);
-      } else {
-        const cpuPct = mine.reduce((s, [cpu]) => s + cpu, 0) / mine.length;
-        metrics[`${c} ${CPU}`] = cpuPct / 100 / (ackedPerSecond / 1000);
-        notes.push(`${c}: CPU from ${mine.length} sampled readings (no cumulative CPU counter across the load)`);
-      }
-    }
-    const rss = counted.flatMap((k) => (k.rssMiB === undefined ? [] : [k.rssMiB]));
-    if (rss.length > 0) metrics[`${c} ${MEMORY}`] = Math.max(...rss);
-    else {
-      metrics[`${c} ${MEMORY}`] = Math.max(...mine.map(([, mib]) => mib));
-      notes.push(`${c}: memory is the working set (page cache included): the engine gave no RSS`);
-    }
-  }
-  for (const [signal, canary] of Object.entries(step.latency)) {
-    if (canary !== undefined && canary.found > 0) metrics[`${signal} ${P99}`] = canary.latencyMs.p99;
-    else notes.push(`${signal}: no canary became queryable: its p99 is not measured`);
-  }
-  return { metrics, notes };
-}
-
-/** What each metric measures and which way is better. */
-export function metricOf(name: string): GateMetric {
-  if (name.endsWith(CPU)) return { name, unit: 'CPU-s', better: 'smaller' };
-  if (name.endsWith(MEMORY)) return { name, unit: 'MiB', better: 'smaller' };
-  return { name, unit: 'ms', better: 'smaller' };
 }
 
 function stepPlanOf(plan: GatePlan, label: string): StepPlan {
@@ -158,9 +125,11 @@ function stepPlanOf(plan: GatePlan, label: string): StepPlan {
 }
 
 /**
- * A gate: trials of baseline and candidate interleaved (A B, B A, …), each on a fresh stack, at the same
- * load; loss is a hard gate, CPU per item, peak memory and canary p99 are compared with Mann-Whitney and
- * Holm. Returns a result always, partial when interrupted or a stack would not start twice.
+ * A gate: both specs checked first, then trials of baseline and candidate interleaved (A B, B A, …), each
+ * on a fresh stack, at the same load; loss is a hard gate, CPU per item, peak memory and canary p99 are
+ * compared with Mann-Whitney and Holm at each planned look (gate-sequential.ts). Throws a configuration
+ * error (exit 2) when a spec fails its checks, before any stack starts; otherwise returns a result always,
+ * partial when interrupted or a stack would not start twice.
  */
 export async function runGate(
   input: GatePlan,
@@ -168,7 +137,10 @@ export async function runGate(
   io: StepIo,
   abort: AbortSignal,
   version: string,
+  deps: GateDeps = ENGINE_DEPS,
 ): Promise<{ result: GateResult; error: unknown }> {
+  io.progress('gate: checking both specs (images, collector configurations) before any stack starts');
+  await checkGatePlan(input, deps.checks, io);
   let plan = input;
   const o = plan.options;
   const startedAt = new Date().toISOString();
@@ -202,6 +174,7 @@ export async function runGate(
         atKneeFraction: o.atKneeFraction,
         gateOn: o.gateOn,
       },
+      looks: plannedLooks(o, GATE_STATS_DEFAULTS.confidence),
     },
     headline: 'the gate did not finish',
     trials: [],
@@ -221,34 +194,54 @@ export async function runGate(
         result.plan.rateRps = planLoad(plan.soak).signals.reduce((n, s) => n + s.rateRps, 0);
       }
     }
-    for (let round = 1; noKnee === undefined && round <= o.maxTrials; round++) {
-      const order: Arm[] = round % 2 === 1 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
-      for (const arm of order) {
-        const trial = await runTrial(plan, arm, result.trials.length + 1, round, io, abort);
-        result.trials.push(trial);
-        lossStop = outrightLoss(result.trials);
-        if (lossStop !== undefined) break;
-      }
-      if (lossStop !== undefined) break;
-      if (round < o.trials) continue;
-      compare(result, o);
-      const undecided = result.comparison.some((c) => c.gated !== false && c.verdict === 'inconclusive');
-      if (!o.auto || !undecided) break;
-      if (round < o.maxTrials) io.progress(`gate: not conclusive after ${round} trials per arm: one more pair`);
-    }
+    if (noKnee === undefined)
+      lossStop = await runRounds(
+        result,
+        (arm, n, round) => runTrial(plan, arm, n, round, io, abort, deps),
+        (m) => io.progress(m),
+      );
     result.partial = false;
   } catch (err) {
     error = err;
   }
-  if (
-    result.comparison.length === 0 &&
-    countOf(result.trials, 'baseline') > 0 &&
-    countOf(result.trials, 'candidate') > 0
-  )
-    compare(result, o);
+  const both = Math.min(countOf(result.trials, 'baseline'), countOf(result.trials, 'candidate'));
+  if (result.comparison.length === 0 && both > 0) compareArms(result, lookFor(result.plan.looks, both));
   conclude(result, lossStop, abort.aborted, error, noKnee);
   result.endedAt = new Date().toISOString();
   return { result, error };
+}
+
+/**
+ * The rounds of a gate: each adds a baseline and a candidate trial (A B, then B A, …); after the round of
+ * each planned look the metrics are compared at that look's levels, and the gate stops at the first look
+ * that decides (`lookDecides`) or at the last. Returns why the gate stopped on loss, if it did: at the
+ * first trial that lost what no baseline lost, whatever the round.
+ */
+export async function runRounds(
+  result: GateResult,
+  trial: (arm: Arm, n: number, round: number) => Promise<GateTrial>,
+  progress: (message: string) => void,
+): Promise<string | undefined> {
+  const looks = result.plan.looks;
+  const lastRound = looks[looks.length - 1]?.trialsPerArm ?? 0;
+  for (let round = 1; round <= lastRound; round++) {
+    const order: Arm[] = round % 2 === 1 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
+    for (const arm of order) {
+      result.trials.push(await trial(arm, result.trials.length + 1, round));
+      const lossStop = outrightLoss(result.trials);
+      if (lossStop !== undefined) return lossStop;
+    }
+    const look = looks.find((l) => l.trialsPerArm === round);
+    if (look === undefined) continue;
+    compareArms(result, look);
+    if (lookDecides(result.comparison)) return undefined;
+    const next = looks.find((l) => l.trialsPerArm > round);
+    if (next !== undefined)
+      progress(
+        `gate: not conclusive after ${round} trials per arm: more pairs, the next look after ${next.trialsPerArm}`,
+      );
+  }
+  return undefined;
 }
 
 /**
@@ -295,10 +288,6 @@ async function kneeRate(
   return rate;
 }
 
-function countOf(trials: readonly GateTrial[], arm: Arm): number {
-  return trials.filter((t) => t.arm === arm).length;
-}
-
 async function runTrial(
   plan: GatePlan,
   arm: Arm,
@@ -306,6 +295,7 @@ async function runTrial(
   round: number,
   io: StepIo,
   abort: AbortSignal,
+  deps: GateDeps,
 ): Promise<GateTrial> {
   const spec = plan[arm];
   const trialRunId = newRunId();
@@ -316,7 +306,7 @@ async function runTrial(
   for (let attempt = 1; stack === undefined; attempt++) {
     try {
       progress(`booting ${spec.topology.describe(spec.options, spec.choice)} (run ${trialRunId})`);
-      stack = await startStack(spec, trialRunId, abort, { progress, images: io.images });
+      stack = await deps.startStack(spec, trialRunId, abort, { progress, images: io.images });
     } catch (err) {
       abort.throwIfAborted();
       // A configuration the topology refuses is not retried: it will not start the second time either.
@@ -327,7 +317,7 @@ async function runTrial(
   }
   try {
     const step = emptyStep();
-    await runLoadStep(
+    await deps.runLoadStep(
       stack,
       stepPlanOf(plan, basename(spec.specFile ?? arm)),
       trialRunId,
@@ -335,27 +325,20 @@ async function runTrial(
       abort,
       step,
     );
-    const { metrics, notes } = trialMetrics(step, plan.options.warmupMs);
-    const loss: GateTrial['loss'] = {};
-    for (const [signal, v] of Object.entries(step.verification.signals) as [
-      Signal,
-      NonNullable<StepResult['verification']['signals'][Signal]>,
-    ][]) {
-      loss[signal] = {
-        expected: v.expected,
-        lost: v.lost + v.rejectedAbsent,
-        status: v.outcome.status,
-        examples: v.lostExamples.slice(0, 10),
-      };
-      if (v.outcome.status === 'inconclusive') notes.push(`${signal}: verification inconclusive (${v.outcome.reason})`);
-    }
+    const figures = trialMetrics(step, plan.options.warmupMs, plan.soak.canaryTimeoutMs);
+    const { loss, notes: unverified } = trialLoss(step);
+    const notes = [...figures.notes, ...unverified];
+    const metrics = figures.metrics;
     const refused = Object.values(step.load.signals).reduce(
       (s, l) => s + (l === undefined ? 0 : l.counts.refused + l.counts.failed),
       0,
     );
     const lostTotal = Object.values(loss).reduce((s, l) => s + (l?.lost ?? 0), 0);
+    const notVerified = Object.entries(loss).filter(([, l]) => l?.status === 'inconclusive');
     progress(
-      `done: ${lostTotal} lost, ${refused} refused; ${Object.entries(metrics)
+      `done: ${lostTotal} lost${notVerified.length > 0 ? ` (${notVerified.map(([s]) => s).join(', ')} not verified)` : ''}, ${refused} refused; ${Object.entries(
+        metrics,
+      )
         .filter(([k]) => k.includes(CPU))
         .map(([k, v]) => `${k.replace(` ${CPU}`, '')} ${v.toFixed(3)} CPU-s/1k`)
         .join(', ')}`,
@@ -368,6 +351,7 @@ async function runTrial(
       loss,
       refused,
       metrics,
+      censored: figures.censored,
       notes,
       stack: stack.describe(),
     };
@@ -386,156 +370,4 @@ export function trialStartError(label: string, err: unknown): HarnessError {
     hint: 'the trials done are in the report; fix the stack (`up` with the same spec shows why) and run the gate again',
     cause: err,
   });
-}
-
-/** A candidate trial that lost (or refused) items of a signal no baseline trial lost: the gate fails there. */
-export function outrightLoss(trials: readonly GateTrial[]): string | undefined {
-  const candidate = trials.filter((t) => t.arm === 'candidate');
-  const baseline = trials.filter((t) => t.arm === 'baseline');
-  for (const t of candidate) {
-    for (const [signal, l] of Object.entries(t.loss)) {
-      if (l === undefined || l.lost === 0) continue;
-      const baselineLost = baseline.some((b) => (b.loss[signal as Signal]?.lost ?? 0) > 0);
-      if (!baselineLost)
-        return `the candidate lost ${l.lost} of ${l.expected} ${signal} items in trial ${t.n} where no baseline trial lost any${l.examples.length > 0 ? ` (e.g. ${l.examples.slice(0, 3).join('; ')})` : ''}`;
-    }
-    if (t.refused > 0 && baseline.every((b) => b.refused === 0))
-      return `the candidate refused ${t.refused} items in trial ${t.n} where no baseline trial refused any`;
-  }
-  return undefined;
-}
-
-/** Whether a metric name matches a `--gate-on` pattern (`*` = any text, case-insensitive). */
-export function matchesPattern(name: string, pattern: string): boolean {
-  const re = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${re}$`, 'i').test(name);
-}
-
-function compare(result: GateResult, o: GateResult['plan']['options']): void {
-  const measured = (arm: Arm) => result.trials.filter((t) => t.arm === arm);
-  const a = measured('baseline');
-  const b = measured('candidate');
-  // A metric is compared only when every trial of both arms has it.
-  const names = [...new Set(result.trials.flatMap((t) => Object.keys(t.metrics)))]
-    .filter((name) => [...a, ...b].every((t) => t.metrics[name] !== undefined))
-    .sort();
-  result.metrics = names.map(metricOf);
-  if (a.length === 0 || b.length === 0) {
-    result.comparison = [];
-    return;
-  }
-  // The gated metrics are one Holm family; those reported only are compared apart and decide nothing.
-  const gated = names.filter((name) => o.gateOn.some((p) => matchesPattern(name, p)));
-  const reported = names.filter((name) => !gated.includes(name));
-  const family = (which: string[], isGated: boolean) =>
-    which.length === 0
-      ? []
-      : compareMetrics(
-          which.map(metricOf),
-          which.map((name) => a.map((t) => t.metrics[name]!)),
-          which.map((name) => b.map((t) => t.metrics[name]!)),
-          { ...GATE_STATS_DEFAULTS, alpha: o.alpha, tolerance: o.tolerance, detect: o.detect },
-        ).map((c) => (isGated ? c : { ...c, gated: false }));
-  result.comparison = [...family(gated, true), ...family(reported, false)].sort((x, y) => x.name.localeCompare(y.name));
-}
-
-/** The verdict of finished trials (what a gate does after its last trial). */
-export function judgeTrials(result: GateResult): void {
-  compare(result, result.plan.options);
-  conclude(result, outrightLoss(result.trials), false, undefined);
-}
-
-/** `--gate-on` patterns that matched no metric the trials measured. */
-function unmatchedPatterns(result: GateResult): string[] {
-  const names = result.metrics.map((m) => m.name);
-  return result.plan.options.gateOn.filter((p) => !names.some((n) => matchesPattern(n, p)));
-}
-
-function conclude(
-  result: GateResult,
-  lossStop: string | undefined,
-  interrupted: boolean,
-  error: unknown,
-  noKnee?: string,
-): void {
-  const set = (status: GateStatus, reasons: string[]) => {
-    result.verdict = { status, exitCode: GATE_EXIT[status], reasons };
-  };
-  const gating = result.comparison.filter((c) => c.gated !== false);
-  const regressions = gating.filter((c) => c.verdict === 'regression');
-  const undecided = gating.filter((c) => c.verdict === 'inconclusive');
-  const unmatched = result.comparison.length === 0 ? [] : unmatchedPatterns(result);
-  const baselineLoss = result.trials
-    .filter((t) => t.arm === 'baseline')
-    .flatMap((t) =>
-      Object.entries(t.loss)
-        .filter(([, l]) => (l?.lost ?? 0) > 0)
-        .map(([s]) => `${s} in trial ${t.n}`),
-    );
-  const unverified = result.trials.flatMap((t) =>
-    Object.entries(t.loss)
-      .filter(([, l]) => l?.status === 'inconclusive')
-      .map(([s]) => `${t.arm} trial ${t.n}: ${s}`),
-  );
-  if (interrupted) set('interrupted', ['interrupted: the trials so far are reported']);
-  else if (error !== undefined) set('error', [error instanceof Error ? error.message : JSON.stringify(error)]);
-  else if (noKnee !== undefined)
-    set('inconclusive', [
-      `the baseline's zero-loss knee was not found, so no load could be set from it (${noKnee}); give --rate`,
-    ]);
-  else if (lossStop !== undefined) set('loss', [lossStop]);
-  else if (regressions.length > 0)
-    set(
-      'regression',
-      regressions.map((r) => `${r.name}: ${r.why}`),
-    );
-  else if (baselineLoss.length > 0)
-    set('inconclusive', [
-      `the baseline itself lost data (${baselineLoss.join(', ')}): loss cannot gate at this load; lower --rate`,
-    ]);
-  else if (unverified.length > 0)
-    set('inconclusive', [`verification was not conclusive (${unverified.join('; ')}): loss is not known`]);
-  else if (result.comparison.length === 0) set('inconclusive', ['no metric was measured in every trial of both arms']);
-  else if (unmatched.length > 0)
-    set('inconclusive', [
-      `--gate-on ${unmatched.map((p) => `'${p}'`).join(', ')} matched no metric measured (${result.metrics.map((m) => m.name).join(', ')})`,
-    ]);
-  else if (gating.length === 0) set('inconclusive', ['no metric measured in every trial matches --gate-on']);
-  else if (undecided.length > 0)
-    set(
-      'inconclusive',
-      undecided.map((r) => `${r.name}: ${r.why}`),
-    );
-  else set('pass', []);
-  if (error instanceof HarnessError && result.verdict.status === 'error') result.verdict.exitCode = error.exitCode;
-  result.headline = headlineOf(result);
-}
-
-export function headlineOf(r: GateResult): string {
-  const a = countOf(r.trials, 'baseline');
-  const b = countOf(r.trials, 'candidate');
-  const what = `${basename(r.plan.candidate.spec)} vs ${basename(r.plan.baseline.spec)}, ${a}+${b} trials at ${r.plan.rateRps} items/s`;
-  switch (r.verdict.status) {
-    case 'pass':
-      return `PASS: ${what} — no loss, no regression beyond ${(r.plan.options.tolerance * 100).toFixed(0)} %`;
-    case 'regression':
-      return `REGRESSION: ${what} — ${r.comparison
-        .filter((c) => c.gated !== false && c.verdict === 'regression')
-        .map(
-          (c) =>
-            `${c.name} ${c.change === undefined ? '' : `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)} %`}`,
-        )
-        .join(', ')}`;
-    case 'loss':
-      return `FAIL (loss): ${what} — ${r.verdict.reasons[0] ?? ''}`;
-    case 'inconclusive':
-      return `INCONCLUSIVE: ${what} — ${r.verdict.reasons[0] ?? ''}`;
-    case 'interrupted':
-      return `INTERRUPTED: ${what}`;
-    default:
-      return `ERROR: ${what} — ${r.verdict.reasons[0] ?? ''}`;
-  }
 }

@@ -33,9 +33,10 @@ export interface MannWhitney {
 const EXACT_LIMIT = 60;
 
 /**
- * The Mann-Whitney U test of `a` against `b`. Exact for up to 60 values: the distribution of the rank sum
- * of `a` over every way of choosing |a| of the pooled (mid-)ranks, counted by dynamic programming on
- * doubled ranks so ties stay integers.
+ * The Mann-Whitney U test of `a` against `b`. Exact for up to 60 values: without ties, the classic
+ * distribution of U (`uDistribution`, kept per pair of sample sizes); with ties, the distribution of the
+ * rank sum of `a` over every way of choosing |a| of the pooled mid-ranks, counted by dynamic programming
+ * on doubled ranks so ties stay integers.
  */
 export function mannWhitney(a: readonly number[], b: readonly number[]): MannWhitney {
   const m = a.length;
@@ -44,22 +45,29 @@ export function mannWhitney(a: readonly number[], b: readonly number[]): MannWhi
   const ranks = midRanks([...a, ...b]);
   const rankSumA = ranks.slice(0, m).reduce((s, r) => s + r, 0);
   const u = rankSumA - (m * (m + 1)) / 2;
+  if (m + n <= EXACT_LIMIT && new Set(ranks).size === m + n) {
+    // No ties: the classic distribution of U, the same for every sample of these sizes; it is symmetric,
+    // so P(U ≥ u) = P(U ≤ mn − u), both read from the lower tail.
+    const cdf = uDistributionCached(m, n);
+    return { u, pGreater: cdf[m * n - u]!, pLess: cdf[u]!, method: 'exact' };
+  }
   if (m + n <= EXACT_LIMIT) {
     const doubled = ranks.map((r) => Math.round(r * 2));
     const observed = Math.round(rankSumA * 2);
     const maxSum = doubled.reduce((s, r) => s + r, 0);
-    // ways[k][s]: subsets of size k of the ranks seen so far with doubled rank sum s.
-    let ways: Float64Array[] = Array.from({ length: m + 1 }, () => new Float64Array(maxSum + 1));
+    // ways[k][s]: subsets of size k of the ranks seen so far with doubled rank sum s; updated in place, k
+    // downward, so each rank joins a subset at most once.
+    const ways: Float64Array[] = Array.from({ length: m + 1 }, () => new Float64Array(maxSum + 1));
     ways[0]![0] = 1;
-    for (const r of doubled) {
-      const next = ways.map((row) => row.slice());
-      for (let k = 0; k < m; k++) {
-        const from = ways[k]!;
-        const to = next[k + 1]!;
-        for (let s = 0; s + r <= maxSum; s++) if (from[s]! > 0) to[s + r]! += from[s]!;
+    let reach = 0;
+    doubled.forEach((r, seen) => {
+      reach += r;
+      for (let k = Math.min(m, seen + 1); k >= 1; k--) {
+        const from = ways[k - 1]!;
+        const to = ways[k]!;
+        for (let s = reach; s >= r; s--) if (from[s - r]! > 0) to[s]! += from[s - r]!;
       }
-      ways = next;
-    }
+    });
     const dist = ways[m]!;
     let total = 0;
     let atLeast = 0;
@@ -146,7 +154,7 @@ export function hodgesLehmann(a: readonly number[], b: readonly number[], confid
   const diffs: number[] = [];
   for (const x of a) for (const y of b) diffs.push(y - x);
   diffs.sort((p, q) => p - q);
-  const cdf = uDistribution(m, n);
+  const cdf = uDistributionCached(m, n);
   const alphaHalf = (1 - confidence) / 2;
   // P(U ≤ k − 1) ≤ α/2: the interval [d(k), d(mn − k + 1)].
   let k = 0;
@@ -160,6 +168,16 @@ export function hodgesLehmann(a: readonly number[], b: readonly number[], confid
     high: diffs[diffs.length - k]!,
     coverage: 1 - 2 * cdf[k - 1]!,
   };
+}
+
+const uDistributions = new Map<string, readonly number[]>();
+
+/** uDistribution, kept per sample sizes (a gate asks for the same few again at every look). */
+function uDistributionCached(m: number, n: number): readonly number[] {
+  const key = `${m}:${n}`;
+  let cdf = uDistributions.get(key);
+  if (cdf === undefined) uDistributions.set(key, (cdf = uDistribution(m, n)));
+  return cdf;
 }
 
 /** Cumulative distribution of U (no ties) for sample sizes m and n: cdf[u] = P(U ≤ u). */

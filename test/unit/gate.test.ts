@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/parse-args.js';
 import { HarnessError } from '../../src/harness-error.js';
-import {
-  judgeTrials,
-  matchesPattern,
-  outrightLoss,
-  trialMetrics,
-  trialStartError,
-  type GateResult,
-  type GateTrial,
-} from '../../src/gate/gate.js';
+import { trialStartError, type GateResult, type GateTrial } from '../../src/gate/gate.js';
+import { trialMetrics } from '../../src/gate/gate-metrics.js';
+import { judgeTrials, matchesPattern, outrightLoss } from '../../src/gate/gate-verdict.js';
 import { benchmarkJson, gateJunit, renderGateSummary, renderGateTable } from '../../src/gate/gate-report.js';
 import { compareMetrics } from '../../src/gate/gate-stats.js';
 import { emptyStep } from '../../src/soak/load-step.js';
@@ -89,7 +83,7 @@ describe('gate', () => {
         latencyMs: { count: 3, min: 1, p50: 2, p90: 3, p99: 4200, p999: 5, max: 5, mean: 3 },
       },
     };
-    const { metrics, notes } = trialMetrics(step, 10_000);
+    const { metrics, notes } = trialMetrics(step, 10_000, 30_000);
     // 50 % of a core at 1,000 items/s → 0.5 CPU-s per 1,000 items.
     expect(metrics['otelcol CPU-s per 1k items']).toBeCloseTo(0.5, 9);
     expect(metrics['otelcol peak RSS']).toBe(120);
@@ -105,14 +99,14 @@ describe('gate', () => {
     timeline[1]!.counters = { otelcol: { cpuSeconds: 100, atMs: 12_100, rssMiB: 70 } };
     timeline[2]!.counters = { otelcol: { cpuSeconds: 104.8, atMs: 20_100, rssMiB: 80 } };
     timeline[3]!.counters = { otelcol: { cpuSeconds: 200, atMs: 40_100, rssMiB: 90 } }; // after the load: left out
-    const counted = trialMetrics(step, 10_000);
+    const counted = trialMetrics(step, 10_000, 30_000);
     expect(counted.metrics['otelcol CPU-s per 1k items']).toBeCloseTo(0.6, 9);
     expect(counted.metrics['otelcol peak RSS']).toBe(80);
     expect(counted.notes).toEqual([]);
 
     // A counter that went back (the container restarted) is not a CPU time: the samples are used, and said.
     timeline[2]!.counters = { otelcol: { cpuSeconds: 3, atMs: 20_100, rssMiB: 80 } };
-    const restarted = trialMetrics(step, 10_000);
+    const restarted = trialMetrics(step, 10_000, 30_000);
     expect(restarted.metrics['otelcol CPU-s per 1k items']).toBeCloseTo(0.5, 9);
     expect(restarted.notes).toHaveLength(1);
   });
@@ -146,7 +140,7 @@ describe('gate', () => {
 
   /** A finished gate of costly-filter.yaml vs seed.yaml over these trials, not yet judged. */
   const gateResult = (trials: GateTrial[], gateOn: string[] = ['*']): GateResult => ({
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'otel-harness', version: '0.1.0' },
     command: 'gate',
     runId: 'oh-20261203-000000-aaaaaaaaaaaaaaaa',
@@ -170,6 +164,7 @@ describe('gate', () => {
         atKneeFraction: undefined,
         gateOn,
       },
+      looks: [{ trialsPerArm: 5, alpha: 0.05, confidence: 0.95 }],
     },
     headline: '',
     trials,

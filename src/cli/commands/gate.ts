@@ -1,5 +1,4 @@
 import { newRunId } from '../../docker/labels.js';
-import { checkImageOverrides } from '../../images/stack-images.js';
 import { runGate } from '../../gate/gate.js';
 import { renderGateTable, writeGateReport } from '../../gate/gate-report.js';
 import { reportError, type Reporter } from '../output.js';
@@ -25,12 +24,11 @@ export async function runGateCommand(
     (signal) => `${signal} received: stopping the trial, writing the trials so far`,
   );
   try {
-    // Versions are checked against the module proxy before any stack starts (exit 2 on a bad one).
-    for (const arm of [plan.baseline, plan.candidate]) await checkImageOverrides(arm.choice.images);
     const o = plan.options;
     reporter.progress(
       `gate ${runId}: ${plan.options.candidate} vs ${plan.options.baseline}, ${o.auto ? `4 to ${o.maxTrials}` : o.trials} trials per arm, ${plan.soak.durationMs / 1000} s each (${plan.soak.signals})`,
     );
+    // runGate checks both specs (images, collector configurations) before any stack starts: exit 2 on a bad one.
     const { result, error } = await runGate(
       plan,
       runId,
