@@ -229,6 +229,11 @@ export function capacityHtml(r: CapacityResult): HtmlReport {
           label: 'full-length trials',
           values: trials.map((t) => (t.durationMs >= r.plan.search.confirmMs ? lossPct(t) : null)),
         },
+        {
+          // Not drawn at 0: an undecided trial is drawn at the share it had absent (the most it can have lost).
+          label: 'undecided (absent share, at most lost)',
+          values: trials.map((t) => (t.conclusive || t.expected === 0 ? null : (t.lost / t.expected) * 100)),
+        },
       ],
       points: true,
       ...(band === undefined ? {} : { band }),

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { digestCollectorLog } from '../observe/collector-log.js';
+import { exportFailuresOf } from '../observe/export-failures.js';
 import { collectorCounters } from '../observe/collector-metrics.js';
 import { describeQueued, type DrainReport } from '../drain/drain.js';
 import { scrape } from '../observe/prometheus-text.js';
@@ -143,8 +143,10 @@ function outcomeOf(
     }
   }
   const limits = assessLimits(step.load.signals, step.resources, options.slo.achieved);
-  // The component that saturated first, then what the generator and machine did, then why undecided.
+  // What failed first, in words (the cause of loss, who refused), then the component that saturated, then
+  // what the generator and machine did, then why undecided.
   const reasons = [
+    ...failureCauses(step, sloMisses),
     ...stackFindings(step, cpuLimits, exportFailures),
     ...limits.reasons,
     ...(inconclusive !== undefined && inconclusive.outcome.status === 'inconclusive'
@@ -177,6 +179,35 @@ function outcomeOf(
     limitedBy: who,
     reasons,
   };
+}
+
+/**
+ * The trial's failure in words, from the evidence: the causes of its lost items (collector → backend, and
+ * why), then who refused items, then canaries that timed out. First in a trial's reasons, so that "limited
+ * by the stack: …" names what failed rather than the busiest container.
+ */
+export function failureCauses(
+  step: Pick<StepResult, 'verification' | 'load' | 'latency'>,
+  sloMisses: readonly string[] = [],
+): string[] {
+  const out: string[] = [];
+  for (const v of Object.values(step.verification.signals)) {
+    if (v.outcome.status === 'pass') continue;
+    for (const c of v.evidence?.causes ?? [])
+      out.push(`${v.signal}: ${c.hop}: ${c.reason}${c.fix === undefined ? '' : ` (fix: ${c.fix})`}`);
+  }
+  for (const [signal, l] of Object.entries(step.load.signals)) {
+    const refused = Object.entries(l.answers).filter(([a]) => !a.startsWith('2'));
+    if (l.counts.refused + l.counts.failed > 0)
+      out.push(
+        `${signal}: the collector answered ${refused.map(([a, n]) => `${a} to ${n} items`).join(', ')} (backpressure or refusal)`,
+      );
+  }
+  for (const [signal, c] of Object.entries(step.latency)) {
+    if (c.timedOut > 0 && sloMisses.some((m) => m.startsWith(signal)))
+      out.push(`${signal}: ${c.timedOut} of ${c.sent} canaries not queryable in ${c.backend} before their timeout`);
+  }
+  return out;
 }
 
 /** A container using this share of its CPU limit (or of one core, without a limit) on average is busy. */
@@ -512,19 +543,17 @@ async function waitIdle(
   }
 }
 
-/** The first collector's export failures logged since `sinceMs`, grouped: why a trial's items did not leave. */
+/** The collectors' export failures logged since `sinceMs`, in words: why a trial's items did not leave. */
 async function collectorTrouble(stack: StartedStack, sinceMs: number): Promise<string[]> {
-  const first = stack.endpoints().collectors[0];
-  if (first === undefined) return [];
-  const lines = (await stack.logs(first.name).catch(() => [] as string[])).filter((line) => {
-    const ts = /"ts":"([^"]+)"/.exec(line)?.[1];
-    return ts !== undefined && Date.parse(ts) >= sinceMs;
-  });
-  return digestCollectorLog(lines, 3).map(
-    (d) =>
-      // The end of an example holds the root cause (`… grpc: received message larger than max (…)`).
-      `${first.name} logged ${d.count}× ${d.component}: ${d.message}${d.example === '' ? '' : ` (${d.example.length > 220 ? `…${d.example.slice(-200)}` : d.example})`}`,
-  );
+  const out: string[] = [];
+  for (const c of stack.endpoints().collectors) {
+    const lines = await stack.logs(c.name).catch(() => [] as string[]);
+    for (const f of exportFailuresOf(c.name, lines, sinceMs).slice(0, 3))
+      out.push(
+        `${c.name} → ${f.exporter}: ${f.cause.summary} (${f.count} ${f.outcome === 'retrying' ? 'failed attempts, retried' : f.outcome === 'given-up' ? `batches given up${f.droppedItems > 0 ? `, ${f.droppedItems} items` : ''}` : 'requests refused to the client'})`,
+      );
+  }
+  return out;
 }
 
 function trialStepPlan(plan: CapacityPlan, rateRps: number, durationMs: number): StepPlan {

@@ -1,4 +1,4 @@
-import type { LedgerEntry, SeqRange, Signal } from '../load/ledger.js';
+import type { LedgerEntry, Rejection, SeqRange, Signal } from '../load/ledger.js';
 import type { SignalVerification } from '../verify/verification.js';
 import type { ChaosEvent } from './chaos-runner.js';
 
@@ -14,6 +14,10 @@ export interface Recovery {
 export interface Attribution {
   lost: number;
   duplicates: number;
+  /** Absent items nothing decided (the verdict was inconclusive, or only a lower bound of loss is known). */
+  absent?: number;
+  /** Absent items the pipeline declared rejected in its answer (OTLP partial success): not silent loss. */
+  rejected?: number;
   /** Acknowledgement times of the attributed lost items, ms relative to the fault's start. */
   ackFromMs: number | undefined;
   ackToMs: number | undefined;
@@ -34,7 +38,7 @@ export interface ChaosReport {
   variant: string;
   faults: FaultAnalysis[];
   /** Lost or duplicated items acknowledged away from every fault window. */
-  unattributed: Partial<Record<Signal, { lost: number; duplicates: number }>>;
+  unattributed: Partial<Record<Signal, { lost: number; duplicates: number; absent?: number; rejected?: number }>>;
 }
 
 export interface StackFacts {
@@ -190,6 +194,14 @@ export function explain(e: ChaosEvent, signal: Signal, a: Attribution, facts: St
       out.push(`${a.lost} ${noun[signal]} acknowledged around the ${e.action} of ${e.target} are missing${window}.`);
     }
   }
+  if ((a.absent ?? 0) > 0)
+    out.push(
+      `${a.absent} ${noun[signal]} acknowledged around the ${e.action} of ${e.target} are absent${window}, but the verdict could not call them lost (they may still have been queued): see the verification.`,
+    );
+  if ((a.rejected ?? 0) > 0)
+    out.push(
+      `${a.rejected} ${noun[signal]} around the ${e.action} of ${e.target} were declared rejected by the pipeline in its answers (OTLP partial success): the client was told.`,
+    );
   if (a.duplicates > 0) {
     out.push(
       `${a.duplicates} ${noun[signal]} stored twice after the ${e.action} of ${e.target}: ${
@@ -210,7 +222,9 @@ export function explain(e: ChaosEvent, signal: Signal, a: Attribution, facts: St
  */
 export function analyseChaos(input: {
   events: readonly ChaosEvent[];
-  ledger: Partial<Record<Signal, { entries: readonly LedgerEntry[]; itemsPerSeq: number }>>;
+  ledger: Partial<
+    Record<Signal, { entries: readonly LedgerEntry[]; itemsPerSeq: number; rejections?: readonly Rejection[] }>
+  >;
   verification: Partial<Record<Signal, SignalVerification>>;
   queue: readonly { tMs: number; size: number }[];
   facts: StackFacts;
@@ -245,15 +259,28 @@ export function analyseChaos(input: {
       .sort((a, b) => a.first - b.first);
     const v = input.verification[signal];
     if (v === undefined) continue;
-    const tally = (ranges: readonly SeqRange[], key: 'lost' | 'duplicates') => {
-      const bySeq = key === 'lost' ? v.itemsBySeq?.lost : v.itemsBySeq?.duplicates;
+    // Absent items are lost only when the verdict decided so exactly; in a batch the pipeline answered
+    // with a partial success, up to its declared count are rejections, not silent loss.
+    const decided = v.outcome.status !== 'inconclusive' && v.evidence?.lowerBound !== true;
+    const declared = (l.rejections ?? []).map((r) => ({ ...r, left: r.rejected }));
+    const kindOf = (seq: number, amount: number): 'lost' | 'absent' | 'rejected' => {
+      const r = declared.find((x) => seq >= x.first && seq < x.first + x.count && x.left > 0);
+      if (r !== undefined) {
+        r.left -= amount;
+        return 'rejected';
+      }
+      return decided ? 'lost' : 'absent';
+    };
+    const tally = (ranges: readonly SeqRange[], what: 'lost' | 'duplicates') => {
+      const bySeq = what === 'lost' ? v.itemsBySeq?.lost : v.itemsBySeq?.duplicates;
       for (const seq of seqs(ranges)) {
         const amount = bySeq?.[String(seq)] ?? 1;
+        const key = what === 'lost' ? kindOf(seq, amount) : 'duplicates';
         const at = ackTimeOf(acked, seq);
         const idx = at === undefined ? -1 : faultAt(faults, at);
         if (idx < 0) {
           const u = (unattributed[signal] ??= { lost: 0, duplicates: 0 });
-          u[key] += amount;
+          u[key] = (u[key] ?? 0) + amount;
           continue;
         }
         const a = (faults[idx]!.attributed[signal] ??= {
@@ -262,8 +289,8 @@ export function analyseChaos(input: {
           ackFromMs: undefined,
           ackToMs: undefined,
         });
-        a[key] += amount;
-        if (key === 'lost' && at !== undefined) {
+        a[key] = (a[key] ?? 0) + amount;
+        if (key !== 'duplicates' && at !== undefined) {
           const rel = at - starts[idx]!;
           a.ackFromMs = Math.min(a.ackFromMs ?? rel, rel);
           a.ackToMs = Math.max(a.ackToMs ?? rel, rel);
@@ -297,10 +324,16 @@ export function analyseChaos(input: {
   );
   if (movers.length === 1) {
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
-      const delivered = input.verification[signal]?.duplicates.delivered ?? 0;
+      const d = input.verification[signal]?.duplicates;
+      // Only a figure the counters prove (a restart leaves at most an upper bound, said as such).
+      const delivered = d?.delivered ?? 0;
       if (delivered > 0)
         movers[0]!.explanations.push(
           `${delivered} ${noun[signal]} delivered to ${input.verification[signal]!.backend} more than once in the run: when partitions moved, Kafka delivered again the records after the last committed offset (at-least-once delivery; counted from the backend's ingest counter, not loss).`,
+        );
+      else if ((d?.deliveredAtMost ?? 0) > 0)
+        movers[0]!.explanations.push(
+          `up to ${d!.deliveredAtMost} ${noun[signal]} may have been delivered to ${input.verification[signal]!.backend} more than once (${d!.deliveredNote}).`,
         );
     }
   }

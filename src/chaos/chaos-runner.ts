@@ -37,6 +37,8 @@ export class ChaosRunner {
     private readonly target: FaultTarget,
     private readonly faults: readonly ChaosFault[],
     private readonly progress: (message: string) => void,
+    /** Called just before a fault stops a process (a last reading of its counters). */
+    private readonly beforeStop: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.events = faults.map((f) => ({
       spec: f.spec,
@@ -81,6 +83,7 @@ export class ChaosRunner {
         case 'kill':
         case 'restart':
         case 'outage':
+          await this.beforeStop().catch(() => undefined);
           if (fault.action === 'kill') {
             await t.kill(id);
             this.stopped.add(id);
@@ -115,6 +118,7 @@ export class ChaosRunner {
         }
         case 'scale': {
           if (t.scale === undefined) throw new Error(`this stack cannot scale ${id}`);
+          await this.beforeStop().catch(() => undefined);
           const r = await t.scale(id, fault.value ?? 1);
           event.endedAtMs = now();
           event.scaled = { started: r.started, removed: r.removed, settledAtMs: event.startedAtMs + r.settledMs };

@@ -9,6 +9,21 @@ export interface QueueReading {
   size: number;
   /** What `size` counts: 'requests' (batches), 'items', 'messages'. */
   unit: string;
+  /** The signal whose items it holds, when known. */
+  signal?: Signal;
+  /** The most items it can hold (size × the most items a request can carry); undefined when nothing caps it. */
+  maxItems?: number;
+}
+
+/** One signal's part of a condition's look. */
+export interface SignalDrainState {
+  idle: boolean;
+  queued: QueueReading[];
+  unobservable?: string;
+  /** Changes whenever anything of this signal moved (queue sizes, in flight, sent or failed counters). */
+  movement: string;
+  /** Items delivered so far (a counter): unchanged while something is queued means nothing gets through. */
+  delivered?: number;
 }
 
 /** One look at a drain condition. */
@@ -20,6 +35,8 @@ export interface DrainState {
   unobservable?: string;
   /** One line for the progress display. */
   detail: string;
+  /** Per signal, when the condition can tell signals apart; otherwise its state holds for every signal. */
+  signals?: Partial<Record<Signal, SignalDrainState>>;
 }
 
 /** A condition the pipeline must reach before verification: collector queues empty, Kafka lag 0, … */
@@ -28,6 +45,12 @@ export interface DrainCondition {
   /** Time between looks (longer than any batching timeout, so a held batch shows as movement). */
   pollMs: number;
   check(): Promise<DrainState>;
+  /**
+   * Why `signal`'s queued items cannot get through, when the component's own evidence says no retry can
+   * fix it (e.g. its exporter keeps failing with a message over the receiver's size limit); undefined when
+   * it cannot tell. Asked only when something is queued and nothing was delivered for a while.
+   */
+  stuck?(signal: Signal): Promise<string | undefined>;
 }
 
 export interface DrainOptions {
@@ -44,11 +67,17 @@ export interface DrainOptions {
    * in a chaos run must be waited out); capacity trials use it.
    */
   stallMs?: number;
+  /**
+   * A signal whose queued items were not delivered for this long is asked about (`stuck`): when the evidence
+   * says no retry can get them through, its drain ends there (default 20 s).
+   */
+  stuckAfterMs?: number;
   backendPollMs: number;
   /**
    * How long a count below `expected` must hold still before it is taken as final: backends make data
    * countable in steps (Tempo's metrics-generator cuts traces after 10–20 s), so two equal polls of a short
-   * count prove nothing.
+   * count prove nothing. Also how long a backend whose count cannot be read is given after the pipeline
+   * went idle.
    */
   settleMs?: number;
   clock?: Clock;
@@ -56,7 +85,30 @@ export interface DrainOptions {
   progress?: (message: string) => void;
 }
 
+/** How one signal's drain ended. */
+export interface SignalDrain {
+  drained: boolean;
+  /** When this signal's drain ended, ms after the drain started. */
+  elapsedMs: number;
+  /** When every pipeline condition was idle for this signal. */
+  pipelineIdleAtMs: number | undefined;
+  /** When the backend's count was stable (or, not readable, the settle time had passed). */
+  backendStableAtMs: number | undefined;
+  finalCount: number | undefined;
+  reason: string | undefined;
+  stalled?: boolean;
+  /** Items are queued behind an error no retry can fix (the evidence, in words). */
+  blocked?: string;
+  /** What was still queued at the last look (empty when drained). */
+  stillQueued: QueueReading[];
+  /** Queues of this signal the drain could not see. */
+  unobservable: string[];
+  /** The backend's count could not be read (why): the drain waited `settleMs` after the pipeline went idle instead. */
+  countUnobservable?: string;
+}
+
 export interface DrainReport {
+  /** Every signal drained. */
   drained: boolean;
   elapsedMs: number;
   /** When every pipeline condition was idle (queues empty, counters still), ms after drain start. */
@@ -64,7 +116,7 @@ export interface DrainReport {
   /** When every backend count was stable across two polls. */
   backendsStableAtMs: number | undefined;
   finalCounts: Partial<Record<Signal, number>>;
-  /** Why the drain ended without reaching every condition. */
+  /** Why the drain ended without reaching every condition (signals joined). */
   reason: string | undefined;
   /** It ended because nothing moved for `stallMs` while something was queued. */
   stalled?: boolean;
@@ -75,6 +127,8 @@ export interface DrainReport {
    * ended cannot prove those were empty.
    */
   unobservable: string[];
+  /** Each signal's own drain: one signal's trouble never holds back another's. */
+  signals?: Partial<Record<Signal, SignalDrain>>;
 }
 
 /** `75 requests in otelcol (otlp_grpc/jaeger), 3 items in …`. */
@@ -82,12 +136,44 @@ export function describeQueued(queued: readonly QueueReading[]): string {
   return queued.map((q) => `${q.size} ${q.unit} in ${q.component} (${q.queue})`).join(', ');
 }
 
+/** The part of a drain report that concerns `signal` (the whole report when it has no per-signal parts). */
+export function drainOf(report: DrainReport, signal: Signal): SignalDrain {
+  const own = report.signals?.[signal];
+  if (own !== undefined) return own;
+  return {
+    drained: report.drained,
+    elapsedMs: report.elapsedMs,
+    pipelineIdleAtMs: report.collectorIdleAtMs,
+    backendStableAtMs: report.backendsStableAtMs,
+    finalCount: report.finalCounts[signal],
+    reason: report.reason,
+    ...(report.stalled === true ? { stalled: true } : {}),
+    stillQueued: report.stillQueued,
+    unobservable: report.unobservable,
+  };
+}
+
+const COUNT_FAILURES_BEFORE_UNOBSERVABLE = 3;
+
+interface Track {
+  signal: Signal;
+  phase: 'pipeline' | 'backend' | 'done';
+  out: SignalDrain;
+  lastMove: { key: string; at: number } | undefined;
+  lastDelivery: { value: number | undefined; at: number } | undefined;
+  previousCount: string | undefined;
+  stillSince: number;
+  countFailures: number;
+}
+
 /**
- * After the load stops: wait until every pipeline condition is idle (sending queues empty, nothing in
- * flight, sent counters still between two looks; Kafka lag 0 …), then until each backend's count of the run's
- * items is the same in two consecutive polls. Bounded by `timeoutMs`; the report says which condition held,
- * what was still queued, and what could not be observed — a drain that did not finish makes missing items
- * "still queued", never "lost".
+ * After the load stops, per signal: wait until every pipeline condition is idle for it (sending queues
+ * empty, nothing in flight, sent counters still; Kafka lag 0 …), then until its backend's count of the run's
+ * items is the same in two consecutive polls. Bounded by `timeoutMs`. Each signal ends on its own — drained,
+ * timed out, stalled, or blocked behind an error no retry fixes — and a backend whose count cannot be read
+ * is given `settleMs` after its pipeline went idle, so one signal's trouble never holds another back. The
+ * report says which condition held, what was still queued, and what could not be observed — a drain that did
+ * not finish makes missing items "still queued" until the evidence decides, never "lost" on its own.
  */
 export async function drain(options: DrainOptions): Promise<DrainReport> {
   const clock = options.clock ?? systemClock;
@@ -95,17 +181,45 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   const elapsed = () => clock.now() - start;
   const deadline = start + options.timeoutMs;
   const progress = options.progress ?? (() => undefined);
-  let collectorIdleAtMs: number | undefined;
-  let reason: string | undefined;
-  let stalled = false;
-  let stillQueued: QueueReading[] = [];
-  let unobservable: string[] = [];
+  const settleMs = options.settleMs ?? 30_000;
+  const stuckAfterMs = options.stuckAfterMs ?? 20_000;
+  const conditionPollMs = Math.max(0, ...options.conditions.map((c) => c.pollMs));
+  const tracks: Track[] = options.signals.map((signal) => ({
+    signal,
+    phase: options.conditions.length > 0 ? 'pipeline' : 'backend',
+    out: {
+      drained: false,
+      elapsedMs: 0,
+      pipelineIdleAtMs: options.conditions.length > 0 ? undefined : 0,
+      backendStableAtMs: undefined,
+      finalCount: undefined,
+      reason: undefined,
+      stillQueued: [],
+      unobservable: [],
+    },
+    lastMove: undefined,
+    lastDelivery: undefined,
+    previousCount: undefined,
+    stillSince: start,
+    countFailures: 0,
+  }));
+  const finish = (t: Track, drained: boolean, reason?: string) => {
+    t.phase = 'done';
+    t.out.drained = drained;
+    t.out.elapsedMs = elapsed();
+    if (reason !== undefined) t.out.reason = reason;
+    if (drained) t.out.stillQueued = [];
+  };
+  let nextConditionsAt = start;
 
-  if (options.conditions.length > 0) {
-    const pollMs = Math.max(...options.conditions.map((c) => c.pollMs));
-    let lastMove: { key: string; at: number } | undefined;
-    for (;;) {
-      options.signal?.throwIfAborted();
+  while (tracks.some((t) => t.phase !== 'done')) {
+    options.signal?.throwIfAborted();
+    const now = clock.now();
+
+    // ── pipeline: queues, in flight, lag ────────────────────────────────────────────────────────────────
+    const inPipeline = tracks.filter((t) => t.phase === 'pipeline');
+    if (inPipeline.length > 0 && now >= nextConditionsAt) {
+      nextConditionsAt = now + conditionPollMs;
       const states = await Promise.all(
         options.conditions.map((c) =>
           c.check().catch((err: unknown): DrainState => ({
@@ -116,70 +230,153 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
           })),
         ),
       );
-      stillQueued = states.flatMap((s) => s.queued);
-      unobservable = states.flatMap((s) => (s.unobservable === undefined ? [] : [s.unobservable]));
       progress(`drain: ${states.map((s) => s.detail).join('; ')}`);
-      if (states.every((s) => s.idle)) {
-        collectorIdleAtMs = elapsed();
-        break;
+      for (const t of inPipeline) {
+        const own = states.map((s) => s.signals?.[t.signal] ?? stateOf(s));
+        t.out.stillQueued = own.flatMap((s) => s.queued);
+        t.out.unobservable = [...new Set(own.flatMap((s) => (s.unobservable === undefined ? [] : [s.unobservable])))];
+        if (own.every((s) => s.idle)) {
+          t.out.pipelineIdleAtMs = elapsed();
+          t.phase = 'backend';
+          t.stillSince = clock.now();
+          continue;
+        }
+        const key = JSON.stringify(own.map((s) => s.movement));
+        if (t.lastMove?.key !== key) t.lastMove = { key, at: now };
+        const delivered = own.some((s) => s.delivered === undefined)
+          ? undefined
+          : own.reduce((n, s) => n + (s.delivered ?? 0), 0);
+        if (t.lastDelivery === undefined || delivered === undefined || delivered !== t.lastDelivery.value)
+          t.lastDelivery = { value: delivered, at: now };
+        if (options.stallMs !== undefined && now - t.lastMove.at >= options.stallMs) {
+          t.out.stalled = true;
+          finish(
+            t,
+            false,
+            `the pipeline stalled: nothing moved for ${Math.round((now - t.lastMove.at) / 1000)} s${t.out.stillQueued.length > 0 ? ` while ${describeQueued(t.out.stillQueued)} stayed queued` : ''}`,
+          );
+          continue;
+        }
+        if (t.out.stillQueued.length > 0 && delivered !== undefined && now - t.lastDelivery.at >= stuckAfterMs) {
+          const why = (
+            await Promise.all(
+              options.conditions.map((c) =>
+                c.stuck === undefined ? Promise.resolve(undefined) : c.stuck(t.signal).catch(() => undefined),
+              ),
+            )
+          ).find((x) => x !== undefined);
+          if (why !== undefined) {
+            t.out.blocked = why;
+            finish(
+              t,
+              false,
+              `${describeQueued(t.out.stillQueued)} queued behind an error no retry fixes (${why}); nothing delivered for ${Math.round((now - t.lastDelivery.at) / 1000)} s`,
+            );
+            continue;
+          }
+        }
+        if (now + conditionPollMs > deadline) {
+          finish(
+            t,
+            false,
+            `the pipeline did not become idle before the drain timeout${t.out.stillQueued.length > 0 ? `: ${describeQueued(t.out.stillQueued)} still queued` : ''}`,
+          );
+        }
       }
-      const key = JSON.stringify(states.map((s) => [s.queued, s.detail]));
-      if (lastMove?.key !== key) lastMove = { key, at: clock.now() };
-      else if (options.stallMs !== undefined && clock.now() - lastMove.at >= options.stallMs) {
-        stalled = true;
-        reason = `the pipeline stalled: nothing moved for ${Math.round((clock.now() - lastMove.at) / 1000)} s${stillQueued.length > 0 ? ` while ${describeQueued(stillQueued)} stayed queued` : ''}`;
-        break;
-      }
-      if (clock.now() + pollMs > deadline) {
-        reason = `the pipeline did not become idle before the drain timeout${stillQueued.length > 0 ? `: ${describeQueued(stillQueued)} still queued` : ''}`;
-        break;
-      }
-      await clock.sleep(pollMs, options.signal);
     }
+
+    // ── backends: the run's items countable, and stable ─────────────────────────────────────────────────
+    const inBackend = tracks.filter((t) => t.phase === 'backend');
+    await Promise.all(
+      inBackend.map(async (t) => {
+        if (t.out.countUnobservable !== undefined) {
+          // The count cannot be read: the backend gets `settleMs` after the pipeline went idle.
+          if (elapsed() - (t.out.pipelineIdleAtMs ?? 0) >= settleMs) {
+            t.out.backendStableAtMs = elapsed();
+            finish(t, true);
+          }
+          return;
+        }
+        try {
+          const n = await options.backendCount(t.signal);
+          t.countFailures = 0;
+          t.out.finalCount = n;
+          const key = String(n);
+          const short = options.expected !== undefined && n < options.expected(t.signal);
+          if (key !== t.previousCount) t.stillSince = clock.now();
+          else if (!short || clock.now() - t.stillSince >= settleMs) {
+            t.out.backendStableAtMs = elapsed();
+            finish(t, true);
+            return;
+          }
+          t.previousCount = key;
+        } catch (err) {
+          t.countFailures++;
+          t.previousCount = undefined;
+          const message = (err as Error).message;
+          progress(`drain: ${t.signal} backend count failed (${message})`);
+          if (t.countFailures >= COUNT_FAILURES_BEFORE_UNOBSERVABLE) {
+            t.out.countUnobservable = message;
+            progress(
+              `drain: ${t.signal}: the backend's count cannot be read; giving it ${Math.round(settleMs / 1000)} s after the pipeline went idle`,
+            );
+          }
+        }
+      }),
+    );
+    const counted = inBackend.filter((t) => t.phase === 'backend' && t.out.countUnobservable === undefined);
+    if (counted.length > 0)
+      progress(
+        `drain: backend counts ${counted.map((t) => `${t.signal}=${t.out.finalCount ?? '?'}${options.expected === undefined ? '' : `/${options.expected(t.signal)}`}`).join(' ')}`,
+      );
+    for (const t of tracks) {
+      if (t.phase === 'backend' && clock.now() + options.backendPollMs > deadline)
+        finish(t, false, 'backend counts were still changing at the drain timeout');
+    }
+    if (tracks.every((t) => t.phase === 'done')) break;
+    const waitMs = tracks.some((t) => t.phase === 'backend')
+      ? options.backendPollMs
+      : Math.max(0, nextConditionsAt - clock.now());
+    await clock.sleep(waitMs, options.signal);
   }
 
-  let backendsStableAtMs: number | undefined;
-  let last: Partial<Record<Signal, number>> = {};
-  const settleMs = options.settleMs ?? 30_000;
-  if (reason === undefined) {
-    let previous: string | undefined;
-    let stillSince = 0;
-    for (;;) {
-      options.signal?.throwIfAborted();
-      try {
-        const counts = await Promise.all(options.signals.map(async (s) => [s, await options.backendCount(s)] as const));
-        last = Object.fromEntries(counts);
-        const key = JSON.stringify(last);
-        const short = counts.filter(([s, n]) => options.expected !== undefined && n < options.expected(s));
-        progress(
-          `drain: backend counts ${counts.map(([s, n]) => `${s}=${n}${options.expected === undefined ? '' : `/${options.expected(s)}`}`).join(' ')}`,
-        );
-        if (key !== previous) stillSince = clock.now();
-        if (key === previous && (short.length === 0 || clock.now() - stillSince >= settleMs)) {
-          backendsStableAtMs = elapsed();
-          break;
-        }
-        previous = key;
-      } catch (err) {
-        progress(`drain: backend count failed (${(err as Error).message})`);
-        previous = undefined;
-      }
-      if (clock.now() + options.backendPollMs > deadline) {
-        reason = 'backend counts were still changing at the drain timeout';
-        break;
-      }
-      await clock.sleep(options.backendPollMs, options.signal);
-    }
-  }
+  const signals = Object.fromEntries(tracks.map((t) => [t.signal, t.out])) as Partial<Record<Signal, SignalDrain>>;
+  const all = tracks.map((t) => t.out);
+  const ended = tracks.filter((t) => t.out.reason !== undefined);
+  const distinct = [...new Set(ended.map((t) => t.out.reason!))];
+  // One reason for every signal that ended early is said once; different ones name their signal.
+  const reasons =
+    distinct.length === 1 && ended.length === tracks.length
+      ? distinct
+      : ended.map((t) => `${t.signal}: ${t.out.reason}`);
+  const idle = all.map((s) => s.pipelineIdleAtMs);
+  const stable = all.map((s) => s.backendStableAtMs);
   return {
-    drained: reason === undefined,
-    elapsedMs: elapsed(),
-    collectorIdleAtMs,
-    backendsStableAtMs,
-    finalCounts: last,
-    reason,
-    ...(stalled ? { stalled } : {}),
-    stillQueued: reason === undefined ? [] : stillQueued,
-    unobservable,
+    drained: all.every((s) => s.drained),
+    elapsedMs: Math.max(0, ...all.map((s) => s.elapsedMs)),
+    collectorIdleAtMs: allDefined(idle) ? Math.max(0, ...idle) : undefined,
+    backendsStableAtMs: allDefined(stable) ? Math.max(0, ...stable) : undefined,
+    finalCounts: Object.fromEntries(
+      tracks.flatMap((t) => (t.out.finalCount === undefined ? [] : [[t.signal, t.out.finalCount]])),
+    ),
+    reason: reasons.length > 0 ? reasons.join('; ') : undefined,
+    ...(all.some((s) => s.stalled === true) ? { stalled: true } : {}),
+    stillQueued: all.flatMap((s) => s.stillQueued),
+    unobservable: [...new Set(all.flatMap((s) => s.unobservable))],
+    signals,
+  };
+}
+
+function allDefined(values: readonly (number | undefined)[]): values is number[] {
+  return values.every((x) => x !== undefined);
+}
+
+/** A condition's whole state as one signal's (conditions that cannot tell signals apart). */
+function stateOf(s: DrainState): SignalDrainState {
+  return {
+    idle: s.idle,
+    queued: s.queued,
+    ...(s.unobservable === undefined ? {} : { unobservable: s.unobservable }),
+    movement: JSON.stringify([s.queued, s.detail]),
   };
 }

@@ -1,6 +1,6 @@
 import type { Signal } from '../load/ledger.js';
 import type { CollectorCounters } from '../observe/collector-metrics.js';
-import { duplicatesCell } from './render-table.js';
+import { duplicatesCell, lostCell } from './render-table.js';
 import type { SoakResult } from './result.js';
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -65,7 +65,7 @@ export function renderSummary(r: SoakResult): string {
           fmt(l.counts.dropped),
           v?.backend ?? '-',
           v === undefined ? '-' : fmt(v.found),
-          v === undefined ? '-' : `**${fmt(v.lost)}**${v.sample === undefined ? '' : ' (est.)'}`,
+          v === undefined ? '-' : `**${lostCell(v)}**${v.sample === undefined ? '' : ' (est.)'}`,
           v === undefined ? '-' : duplicatesCell(v.duplicates),
           v === undefined ? '-' : fmt(v.unacknowledgedFound),
         ];
@@ -79,6 +79,18 @@ export function renderSummary(r: SoakResult): string {
     out.push(`### ${s} in ${v.backend}: ${v.outcome.status}`, '', `Method: ${v.method}.`);
     if (v.outcome.status !== 'pass')
       out.push('', `Outcome: ${v.outcome.status === 'fail' ? v.outcome.reason : v.outcome.reason}.`);
+    const e = v.evidence;
+    if (
+      e !== undefined &&
+      (e.absent > 0 || (e.givenUp ?? 0) > 0 || (e.causes.length > 0 && v.outcome.status !== 'pass'))
+    ) {
+      out.push(
+        '',
+        `Evidence: ${fmt(e.absent)} acknowledged absent; the collectors gave up ${e.givenUp === null ? 'an unknown number of' : fmt(e.givenUp)} item(s) on the way (their own counters, all traffic); ${e.pendingAtMost === null ? `what is still queued is not bounded (${e.pendingHow})` : `at most ${fmt(e.pendingAtMost)} still in the pipeline (${e.pendingHow})`}${e.lostAtLeast === null ? '' : `, so at least ${fmt(e.lostAtLeast)} lost`}${e.doomed > 0 ? `; ${fmt(e.doomed)} queued behind an error no retry fixes` : ''}.`,
+      );
+      for (const c of e.causes)
+        out.push('', `- **${c.hop}**: ${c.reason}.${c.fix === undefined ? '' : ` **Fix:** ${c.fix}.`}`);
+    }
     if (v.rejected > 0)
       out.push(
         '',
@@ -90,7 +102,7 @@ export function renderSummary(r: SoakResult): string {
     );
     out.push(
       '',
-      `Delivered more than once: ${v.duplicates.delivered === null ? v.duplicates.deliveredNote : `${fmt(v.duplicates.delivered)} (${v.duplicates.deliveredNote})`}.`,
+      `Delivered more than once: ${v.duplicates.delivered === null ? (v.duplicates.deliveredAtMost === undefined ? v.duplicates.deliveredNote : `${v.duplicates.deliveredNote}`) : `${fmt(v.duplicates.delivered)} (${v.duplicates.deliveredNote})`}.`,
     );
     if (v.sampling !== undefined) {
       const sm = v.sampling;

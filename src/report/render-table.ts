@@ -1,5 +1,5 @@
 import type { Signal } from '../load/ledger.js';
-import type { DuplicateFindings } from '../verify/verification.js';
+import type { DuplicateFindings, SignalVerification } from '../verify/verification.js';
 import type { SoakResult } from './result.js';
 
 function align(rows: string[][]): string {
@@ -9,11 +9,28 @@ function align(rows: string[][]): string {
     .join('\n');
 }
 
-/** Query-visible duplicates, else delivered-more-than-once from counters (`+n`), else `n/a` (not observable). */
+/**
+ * Query-visible duplicates, else delivered-more-than-once from counters (`+n`, `≤+n` when only bounded),
+ * else `n/a` (not observable).
+ */
 export function duplicatesCell(d: DuplicateFindings): string {
   if (d.queryVisible !== null && d.queryVisible > 0) return String(d.queryVisible);
   if (d.delivered !== null) return d.delivered === 0 ? '0' : `+${d.delivered}`;
+  if (d.deliveredAtMost !== undefined) return `≤+${d.deliveredAtMost}`;
   return d.queryVisible === null ? 'n/a' : String(d.queryVisible);
+}
+
+/**
+ * Lost items: exact (`n`), a lower bound with what waits behind an error no retry fixes (`≥n +m queued`),
+ * estimated from a sample (`n~`), or undecided (`? (n absent)`).
+ */
+export function lostCell(v: SignalVerification): string {
+  const e = v.evidence;
+  if (v.outcome.status === 'inconclusive') return e === undefined ? '?' : `? (${e.absent} absent)`;
+  if (v.sample !== undefined) return `${v.lost}~`;
+  if (e?.lowerBound === true && v.outcome.status === 'fail')
+    return `≥${e.lostAtLeast ?? 0}${e.doomed > 0 ? ` +${e.doomed} queued` : ''}`;
+  return String(v.lost);
 }
 
 /** The stdout table of a soak run. Pure. */
@@ -38,11 +55,7 @@ export function renderTable(r: SoakResult): string {
       String(l.counts.refused),
       String(l.counts.failed),
       String(l.counts.dropped),
-      v === undefined
-        ? '-'
-        : v.outcome.status === 'inconclusive'
-          ? '?'
-          : `${v.lost}${v.sample === undefined ? '' : '~'}`,
+      v === undefined ? '-' : lostCell(v),
       v === undefined ? '-' : duplicatesCell(v.duplicates),
       c === undefined || c.found === 0 ? '-' : `${c.latencyMs.p99} ms`,
     ]);

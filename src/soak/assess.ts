@@ -3,11 +3,18 @@ import type { LossBudget } from './soak-options.js';
 import type { Signal } from '../load/ledger.js';
 import type { LimitAssessment, SignalLoadResult, SoakResult, ThresholdResult } from '../report/result.js';
 import type { ResourceReport } from '../observe/resource-sampler.js';
+import { describeCauses } from '../verify/loss-evidence.js';
 import type { SignalVerification } from '../verify/verification.js';
 import type { CanaryReport } from '../verify/latency-canary.js';
 
 export function allowedLoss(budget: LossBudget, expected: number): number {
   return budget.kind === 'items' ? budget.value : Math.floor((budget.value / 100) * expected);
+}
+
+/** ` — otelcol → loki: …; fix: …` when the evidence names causes. */
+function because(v: SignalVerification): string {
+  const causes = v.evidence?.causes ?? [];
+  return causes.length === 0 ? '' : ` — ${describeCauses(causes)}`;
 }
 
 export function describeBudget(budget: LossBudget): string {
@@ -25,6 +32,45 @@ export function thresholds(input: {
 }): ThresholdResult[] {
   const out: ThresholdResult[] = [];
   for (const [signal, v] of Object.entries(input.verification) as [Signal, SignalVerification][]) {
+    const e = v.evidence;
+    if (e !== undefined && v.sample === undefined && (v.outcome.status === 'inconclusive' || e.lowerBound)) {
+      // Absence the drain could not decide: the evidence bounds it. Lost for certain (at least) plus queued
+      // behind an error no retry fixes above the budget fails; all of it absent within the budget passes.
+      const allowed = allowedLoss(input.maxLoss, v.expected);
+      const limit = `≤ ${allowed} (${describeBudget(input.maxLoss)})`;
+      const certain = (e.lostAtLeast ?? 0) + e.doomed;
+      if (certain > allowed) {
+        out.push({
+          name: `${signal} lost in ${v.backend}`,
+          limit,
+          actual: `${e.lostAtLeast !== null && e.lostAtLeast > 0 ? `at least ${e.lostAtLeast}` : '0 yet'} of ${v.expected}${e.doomed > 0 ? `, and ${e.doomed} queued behind an error no retry fixes` : ''} (${e.absent} absent)${because(v)}`,
+          pass: false,
+          exitCode: ExitCode.verification,
+        });
+        continue;
+      }
+      if (e.absent <= allowed && v.outcome.status !== 'pass') {
+        out.push({
+          name: `${signal} lost in ${v.backend}`,
+          limit,
+          actual: `at most ${e.absent} of ${v.expected} (absent; some may still arrive)`,
+          pass: true,
+          exitCode: ExitCode.verification,
+        });
+        continue;
+      }
+      if (v.outcome.status === 'fail') {
+        out.push({
+          name: `${signal} lost in ${v.backend}`,
+          limit,
+          actual: `between ${certain} and ${e.absent} of ${v.expected}: ${e.absent - certain} absent may still be queued${because(v)}`,
+          pass: false,
+          exitCode: ExitCode.verification,
+          inconclusive: true,
+        });
+        continue;
+      }
+    }
     if (v.outcome.status === 'inconclusive') {
       out.push({
         name: `${signal} verification (${v.backend})`,
@@ -64,7 +110,7 @@ export function thresholds(input: {
     out.push({
       name: `${signal} lost in ${v.backend}`,
       limit,
-      actual: `${v.lost} of ${v.expected}`,
+      actual: `${v.lost} of ${v.expected}${v.lost > allowed ? because(v) : ''}`,
       pass: v.lost <= allowed,
       exitCode: ExitCode.verification,
     });
@@ -106,17 +152,35 @@ export function thresholds(input: {
 }
 
 const GENERATOR_CPU_LIMIT = 90;
-const MACHINE_CPU_LIMIT = 90;
+const MACHINE_CPU_LIMIT = 85;
 const LAG_LIMIT_MS = 1_000;
+/** A container using this share of its CPU limit (of one core without a limit) on average was saturated. */
+const CONTAINER_BUSY_SHARE = 0.85;
+
+/** What else a run holds that says whether the stack kept up. */
+export interface LimitEvidence {
+  latency?: Partial<Record<Signal, CanaryReport>>;
+  /** The collectors' summed sending-queue sizes during the load. */
+  queue?: readonly { tMs: number; size: number }[];
+  /** The load's length, ms (queue points after it belong to the drain). */
+  loadMs?: number;
+  verification?: Partial<Record<Signal, SignalVerification>>;
+  /** Containers' CPU limits, in cores. */
+  cpuLimits?: Record<string, number>;
+}
 
 /**
  * Says what limited the run. If the generator or the machine was saturated, rates and refusals measure
- * them, not the stack, and the report says so instead of blaming the pipeline.
+ * them, not the stack, and the report says so instead of blaming the pipeline. The stack is named when it
+ * refused or failed items, when one of its containers was CPU-saturated, when its queues grew through the
+ * load, when canaries timed out, or when items were lost with a cause: a run in which a component
+ * saturated never says "nothing".
  */
 export function assessLimits(
   load: Partial<Record<Signal, SignalLoadResult>>,
   resources: ResourceReport | undefined,
   minAchievedRatio: number,
+  evidence: LimitEvidence = {},
 ): LimitAssessment {
   const reasons: string[] = [];
   let generator = false;
@@ -166,8 +230,49 @@ export function assessLimits(
     if (resources.host.cpuMeanPct > MACHINE_CPU_LIMIT) {
       machine = true;
       reasons.push(
-        `the machine's ${resources.host.cores} cores were ${resources.host.cpuMeanPct}% busy on average: the stack and the generator share them`,
+        `the machine's ${resources.host.cores} cores were ${resources.host.cpuMeanPct}% busy on average (at most ${resources.host.cpuMaxPct}%): the stack and the generator share them`,
       );
+    }
+    const limits = evidence.cpuLimits ?? {};
+    const share = (name: string, pct: number) => pct / 100 / (limits[name] ?? 1);
+    const busy = Object.entries(resources.containers)
+      .filter(([name, u]) => share(name, u.cpuMeanPct) >= CONTAINER_BUSY_SHARE)
+      .sort((a, b) => share(b[0], b[1].cpuMeanPct) - share(a[0], a[1].cpuMeanPct));
+    for (const [name, u] of busy) {
+      stack = true;
+      const limit = limits[name];
+      reasons.push(
+        limit === undefined
+          ? `${name} used ${u.cpuMeanPct}% of a core on average (at most ${u.cpuMaxPct}%, ${Math.round(u.memoryMaxMiB)} MiB)`
+          : `${name} at ${Math.round(share(name, u.cpuMeanPct) * 100)}% of its CPU limit of ${limit} cores`,
+      );
+    }
+  }
+  const queue = (evidence.queue ?? []).filter((q) => evidence.loadMs === undefined || q.tMs <= evidence.loadMs);
+  if (queue.length >= 2) {
+    const peak = Math.max(...queue.map((q) => q.size));
+    const last = queue.at(-1)!.size;
+    const first = queue[0]!.size;
+    if (last > first && last >= peak / 2 && peak > 0) {
+      stack = true;
+      reasons.push(
+        `the collectors' sending queues grew through the load (${first} → ${last}, peak ${peak}): the exporters fell behind`,
+      );
+    }
+  }
+  for (const [signal, c] of Object.entries(evidence.latency ?? {}) as [Signal, CanaryReport][]) {
+    if (c.timedOut > 0) {
+      stack = true;
+      reasons.push(
+        `${signal}: ${c.timedOut} of ${c.sent} canaries were not queryable in ${c.backend} before their timeout${c.found > 0 ? ` (p99 of the others ${c.latencyMs.p99} ms)` : ''}`,
+      );
+    }
+  }
+  for (const [signal, v] of Object.entries(evidence.verification ?? {}) as [Signal, SignalVerification][]) {
+    for (const cause of v.evidence?.causes ?? []) {
+      if (v.outcome.status === 'pass' && cause.retryable) continue;
+      stack = true;
+      reasons.push(`${signal}: ${cause.hop}: ${cause.reason}`);
     }
   }
   const limitedBy = machine ? 'machine' : generator ? 'generator' : stack ? 'stack' : 'nothing';

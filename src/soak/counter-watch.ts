@@ -1,184 +1,380 @@
 import type { Signal } from '../load/ledger.js';
-import { BACKEND_COUNTERS, deltas, readCounters, type CounterSpec } from '../observe/backend-counters.js';
-import { collectorMetricNames } from '../observe/collector-metrics.js';
+import { SIGNALS } from '../load/ledger.js';
+import { BACKEND_COUNTERS, readCounters, type CounterSpec } from '../observe/backend-counters.js';
+import { collectorPipelineOf, exportersFeeding, type CollectorPipeline } from '../stack/collector-pipeline.js';
+import { CounterSegments } from '../observe/counter-segments.js';
 import { scrape, sumOf, type Sample } from '../observe/prometheus-text.js';
-import type { StackEndpoints } from '../stack/stack.js';
-import type { SignalBackend } from '../verify/backends/backend.js';
+import type { CollectorRole, StackEndpoints } from '../stack/stack.js';
+import type { IngestCounter, SignalBackend } from '../verify/backends/backend.js';
 
-interface Reading {
-  counters: Record<string, number>;
-  /** Items the component's exporters counted as sent, per signal (collectors). */
-  sent: Partial<Record<Signal, number>>;
-  /** Items the component received, per signal (backends with an ingest counter). */
-  received: Partial<Record<Signal, number>>;
-  /** Bytes the component received, per signal; absent when its byte counter is not exposed. */
-  bytes: Partial<Record<Signal, number>>;
-  /** The instances (pods) whose samples the reading holds, sorted, comma-joined; '' for one process. */
-  instances?: string;
-}
+const ITEM: Record<Signal, string> = { traces: 'spans', metrics: 'metric_points', logs: 'log_records' };
 
 interface Component {
   name: string;
   url: string;
+  /** Counter keys read for the report (silent drops, ingest). */
   specs: readonly CounterSpec[];
-  read(samples: Sample[]): Reading;
+  read(samples: Sample[], atMs: number): { values: Record<string, number>; uptimeS?: number; instances: string };
+  segments: CounterSegments;
+  /** The reading under way (readings of one component run one after another). */
+  reading: Promise<void>;
+  /** Instances (pods) at the first and the latest reading. */
+  instances: { first?: string; last?: string };
+  collector?: { role: CollectorRole; pipeline: CollectorPipeline | undefined };
+  backend?: SignalBackend;
+}
+
+/** What the pipeline's own counters say of one signal over the step (restarts joined). */
+export interface PipelineCounters {
+  /** Items the exporters feeding the backend gave up (send_failed + enqueue_failed), canaries and other traffic included. */
+  givenUp: number;
+  /** Items the pipeline took in (its entry receivers) and had not sent, given up or passed on at the last reading. */
+  pendingAtMost: number | undefined;
+  /** Why `pendingAtMost` is undefined. */
+  pendingUnknown: string | undefined;
+  /** Per feeding exporter: sent, given up. */
+  exporters: { collector: string; exporter: string; sent: number; givenUp: number }[];
+}
+
+const key = (...parts: string[]) => parts.join('|');
+
+function sumLabelled(samples: readonly Sample[], name: RegExp, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of samples)
+    if (name.test(s.name)) out[s.labels[label] ?? '?'] = (out[s.labels[label] ?? '?'] ?? 0) + s.value;
+  return out;
+}
+
+function sumCounter(samples: readonly Sample[], c: IngestCounter): number {
+  return sumOf(samples, c.name, c.where);
 }
 
 /**
- * Reads every component's silent-drop and ingest counters before and after a step: backends by their
- * modules' counter lists, collectors by theirs, plus what the last collectors sent and the backends
- * received (for data delivered more than once).
+ * Reads every component's silent-drop, ingest and export counters before, during (every few seconds and
+ * before each fault) and after a step, so that a process that restarted in between is seen and its
+ * counters are joined across the restart instead of read from 0. Answers what the exporters feeding each
+ * backend sent and gave up, what the backends received and stored, and how much the pipeline can still hold.
  */
 export class CounterWatch {
   private readonly components: Component[] = [];
-  private readonly exporting: string[] = [];
-  private readonly receiving = new Map<Signal, { component: string; describe: string }>();
-  private readonly receivingBytes = new Map<Signal, { component: string; describe: string }>();
-  private start = new Map<string, Reading>();
-  private end = new Map<string, Reading>();
   private churn: string | undefined;
 
   constructor(endpoints: StackEndpoints, backends: readonly SignalBackend[]) {
     for (const c of endpoints.collectors) {
       if (c.metricsUrl === undefined) continue;
-      if (c.exportsToBackends) this.exporting.push(c.name);
       this.components.push({
         name: c.name,
         url: c.metricsUrl,
         specs: BACKEND_COUNTERS.otelcol!,
-        read: (samples) => ({
-          counters: readCounters(samples, BACKEND_COUNTERS.otelcol!),
-          sent: Object.fromEntries(
-            (['traces', 'metrics', 'logs'] as const).map((s) => [
-              s,
-              sumOf(samples, collectorMetricNames(s).exporterSent),
-            ]),
-          ),
-          received: {},
-          bytes: {},
-          // A collector role of several instances (Phase 3's pods) labels each sample with its pod.
-          instances: [...new Set(samples.flatMap((s) => (s.labels.k8s_pod === undefined ? [] : [s.labels.k8s_pod])))]
-            .sort()
-            .join(','),
-        }),
+        segments: new CounterSegments(),
+        reading: Promise.resolve(),
+        instances: {},
+        collector: { role: c, pipeline: collectorPipelineOf(c.config) },
+        read: (samples) => {
+          const values = readCounters(samples, BACKEND_COUNTERS.otelcol!);
+          for (const s of SIGNALS) {
+            const item = ITEM[s];
+            const n = (m: string) => new RegExp(`^otelcol_${m}_${item}(_total)?$`);
+            for (const [r, v] of Object.entries(sumLabelled(samples, n('receiver_accepted'), 'receiver')))
+              values[key('accepted', s, r)] = v;
+            for (const [e, v] of Object.entries(sumLabelled(samples, n('exporter_sent'), 'exporter')))
+              values[key('sent', s, e)] = v;
+            for (const [e, v] of Object.entries(sumLabelled(samples, n('exporter_send_failed'), 'exporter')))
+              values[key('failed', s, e)] = v;
+            for (const [e, v] of Object.entries(sumLabelled(samples, n('exporter_enqueue_failed'), 'exporter')))
+              values[key('failed', s, e)] = (values[key('failed', s, e)] ?? 0) + v;
+          }
+          const uptime = samples.filter((x) => /^otelcol_process_uptime(_seconds)?(_total)?$/.test(x.name));
+          const pods = [...new Set(samples.flatMap((x) => (x.labels.k8s_pod === undefined ? [] : [x.labels.k8s_pod])))];
+          return {
+            values,
+            // Several pods have one uptime each: restarts are then seen from the counters alone.
+            ...(uptime.length === 1 ? { uptimeS: uptime[0]!.value } : {}),
+            instances: pods.sort().join(','),
+          };
+        },
       });
     }
     for (const b of backends) {
       if (b.endpoint.metrics === undefined) continue;
-      const received = b.received;
-      if (received !== undefined) this.receiving.set(b.signal, { component: b.name, describe: received.describe });
-      const bytes = b.receivedBytes;
-      if (bytes !== undefined) this.receivingBytes.set(b.signal, { component: b.name, describe: bytes.describe });
       this.components.push({
         name: b.name,
         url: b.endpoint.metrics,
         specs: b.counters,
-        read: (samples) => ({
-          counters: readCounters(samples, b.counters),
-          sent: {},
-          received: received === undefined ? {} : { [b.signal]: sumOf(samples, received.name, received.where) },
-          // A labelled counter appears with the first push: absent before the step it counts from 0, absent
-          // after it there is no figure.
-          bytes:
-            bytes === undefined || !samples.some((s) => bytes.name.test(s.name))
-              ? {}
-              : { [b.signal]: sumOf(samples, bytes.name, bytes.where) },
-        }),
+        segments: new CounterSegments(),
+        reading: Promise.resolve(),
+        instances: {},
+        backend: b,
+        read: (samples, atMs) => {
+          const values = readCounters(samples, b.counters);
+          if (b.received !== undefined) values[key('received', b.signal)] = sumCounter(samples, b.received);
+          for (const c of b.receivedNotStored ?? [])
+            values[key('notStored', b.signal)] = (values[key('notStored', b.signal)] ?? 0) + sumCounter(samples, c);
+          for (const c of b.receivedUnreliableWhen ?? [])
+            values[key('unreliable', b.signal)] = (values[key('unreliable', b.signal)] ?? 0) + sumCounter(samples, c);
+          // A labelled counter appears with the first push: absent, it has counted nothing yet.
+          if (b.receivedBytes !== undefined) values[key('bytes', b.signal)] = sumCounter(samples, b.receivedBytes);
+          const start = samples.find((x) => x.name === 'process_start_time_seconds')?.value;
+          const uptime = samples.find((x) => /^otelcol_process_uptime(_seconds)?(_total)?$/.test(x.name))?.value;
+          return {
+            values,
+            ...(uptime !== undefined
+              ? { uptimeS: uptime }
+              : start !== undefined
+                ? { uptimeS: atMs / 1000 - start }
+                : {}),
+            instances: '',
+          };
+        },
       });
     }
   }
 
-  private async readAll(): Promise<Map<string, Reading>> {
-    const out = new Map<string, Reading>();
+  /** Reads every component; readings of one component never overlap, so they are added in order. */
+  private async readAll(): Promise<void> {
     await Promise.all(
-      this.components.map(async (c) => {
-        try {
-          out.set(c.name, c.read(await scrape(c.url)));
-        } catch {
-          // unreachable: its counters are undefined in the report
-        }
+      this.components.map((c) => {
+        c.reading = c.reading.then(async () => {
+          try {
+            const samples = await scrape(c.url);
+            const atMs = Date.now();
+            const r = c.read(samples, atMs);
+            c.segments.add({ atMs, values: r.values, uptimeS: r.uptimeS });
+            c.instances.first ??= r.instances;
+            c.instances.last = r.instances;
+          } catch {
+            // unreachable now (stopped by a fault, or gone): the next reading joins the segments
+          }
+        });
+        return c.reading;
       }),
     );
-    return out;
   }
 
   async before(): Promise<void> {
-    this.start = await this.readAll();
+    await this.readAll();
   }
 
-  /** Deltas per component; `undefined` for a component that could not be read twice. */
+  /** A reading between the first and the last (periodically, and just before a fault stops a process). */
+  async sample(): Promise<void> {
+    await this.readAll();
+  }
+
+  /** The last reading, then the report's counters per component; `undefined` for one that could not be read twice. */
   async deltas(): Promise<Record<string, Record<string, number> | undefined>> {
-    this.end = await this.readAll();
+    await this.readAll();
     return Object.fromEntries(
       this.components.map((c) => {
-        const a = this.start.get(c.name);
-        const b = this.end.get(c.name);
-        return [c.name, a === undefined || b === undefined ? undefined : deltas(a.counters, b.counters)];
+        const d = c.segments.deltas();
+        if (d === undefined) return [c.name, undefined];
+        return [c.name, Object.fromEntries(Object.entries(d).filter(([k]) => !k.includes('|')))];
       }),
     );
   }
 
-  private delta(component: string, pick: (r: Reading) => number | undefined): number | undefined {
-    const a = this.start.get(component);
-    const b = this.end.get(component);
-    if (a === undefined || b === undefined) return undefined;
-    const x = pick(a);
-    const y = pick(b);
-    if (x === undefined || y === undefined) return undefined;
-    return y >= x ? y - x : y;
+  /** Components whose process restarted between readings, with how many times and the widest gap. */
+  restarts(): { component: string; restarts: number; gapMs: number }[] {
+    return this.components
+      .filter((c) => c.segments.restarts > 0)
+      .map((c) => ({ component: c.name, restarts: c.segments.restarts, gapMs: Math.max(...c.segments.gapsMs) }));
   }
 
   /**
-   * Why the exporting collectors' sent counters are no census of the step: instances (pods) that came or
-   * went between the readings took their counters with them. Undefined when they are one.
-   */
-  sentUnobservable(): string | undefined {
-    if (this.churn !== undefined) return this.churn;
-    for (const name of this.exporting) {
-      const a = this.start.get(name)?.instances;
-      const b = this.end.get(name)?.instances;
-      if (a !== undefined && b !== undefined && a !== b)
-        return `the instances of ${name} changed during the run (${a.split(',').length} at the start, ${b.split(',').length} at the end; a removed pod's counters go with it)`;
-    }
-    return undefined;
-  }
-
-  /**
-   * Instances came and went between the readings even if the same ones are there at both (an HPA scaled
-   * up and back down): the sent counters are no census either.
+   * Pods came and went between the readings even if the same ones are there at both (an HPA scaled up and
+   * back down): the collectors' counters are no census.
    */
   markChurn(reason: string): void {
     this.churn = reason;
   }
 
-  /** What the collectors that export to the backends counted as sent of `signal` during the step. */
-  sentTo(signal: Signal): { value: number; describe: string } | undefined {
-    if (this.exporting.length === 0 || this.sentUnobservable() !== undefined) return undefined;
-    let sum = 0;
-    for (const name of this.exporting) {
-      const d = this.delta(name, (r) => r.sent[signal]);
-      if (d === undefined) return undefined;
-      sum += d;
+  private exporting(): Component[] {
+    return this.components.filter((c) => c.collector?.role.exportsToBackends === true);
+  }
+
+  /** Why the collectors' counters are no census of the step (pods came and went), or undefined. */
+  sentUnobservable(): string | undefined {
+    if (this.churn !== undefined) return this.churn;
+    for (const c of this.components.filter((x) => x.collector !== undefined)) {
+      const a = c.instances.first;
+      const b = c.instances.last;
+      if (a !== undefined && b !== undefined && a !== b)
+        return `the instances of ${c.name} changed during the run (${a.split(',').length} at the start, ${b.split(',').length} at the end; a removed pod's counters go with it)`;
     }
-    return { value: sum, describe: `the exporters of ${this.exporting.join(', ')} counted as sent` };
+    return undefined;
+  }
+
+  /** The exporters of each exporting collector that feed the backend of `signal`; a reason when it cannot tell. */
+  private feeding(
+    signal: Signal,
+    backend: SignalBackend | undefined,
+  ): { component: Component; exporters: string[] }[] | string {
+    const exporting = this.exporting();
+    if (exporting.length === 0) return 'no collector that exports to the backends exposes its metrics';
+    const out: { component: Component; exporters: string[] }[] = [];
+    for (const c of exporting) {
+      const pipeline = c.collector!.pipeline;
+      const seen = Object.keys(c.segments.latest?.values ?? {})
+        .filter((k) => k.startsWith(`sent|${signal}|`) || k.startsWith(`failed|${signal}|`))
+        .map((k) => k.split('|')[2]!);
+      if (pipeline === undefined) {
+        const distinct = [...new Set(seen)];
+        if (distinct.length > 1)
+          return `${c.name} counts ${signal} sent by ${distinct.join(', ')}, and without its configuration the harness cannot tell which feeds ${backend?.name ?? 'the backend'}`;
+        out.push({ component: c, exporters: distinct });
+        continue;
+      }
+      const hosts = backend === undefined ? [] : [hostOf(backend.endpoint.query)];
+      const feeding = exportersFeeding(pipeline, signal, { name: backend?.name ?? '', hosts });
+      if (feeding === undefined)
+        return `${c.name} has several ${signal} exporters (${pipeline.exporters
+          .filter((e) => e.signals.includes(signal) && !e.sink)
+          .map((e) => e.name)
+          .join(', ')}) and none names ${backend?.name ?? 'the backend'} in its endpoint`;
+      out.push({ component: c, exporters: feeding.map((e) => e.name) });
+    }
+    return out;
+  }
+
+  /** What the exporters feeding the backend of `signal` sent during the step, restarts joined. */
+  sentTo(
+    signal: Signal,
+    backend?: SignalBackend,
+  ): { value: number; describe: string; restarts: number; gapMs: number } | undefined {
+    if (this.sentUnobservable() !== undefined) return undefined;
+    const feeding = this.feeding(signal, backend);
+    if (typeof feeding === 'string') return undefined;
+    let sum = 0;
+    let restarts = 0;
+    let gapMs = 0;
+    for (const f of feeding) {
+      for (const e of f.exporters) {
+        const d = f.component.segments.delta(key('sent', signal, e));
+        if (d === undefined) return undefined;
+        sum += d;
+      }
+      restarts += f.component.segments.restarts;
+      gapMs = Math.max(gapMs, ...f.component.segments.gapsMs, 0);
+    }
+    const names = feeding.flatMap((f) => f.exporters.map((e) => `${f.component.name} ${e}`));
+    return { value: sum, describe: `sent by ${names.join(', ')}`, restarts, gapMs };
+  }
+
+  /** Why `sentTo` is undefined. */
+  sentMissing(signal: Signal, backend?: SignalBackend): string | undefined {
+    const churn = this.sentUnobservable();
+    if (churn !== undefined) return churn;
+    const feeding = this.feeding(signal, backend);
+    return typeof feeding === 'string' ? feeding : undefined;
+  }
+
+  /**
+   * What the collectors' own counters say of `signal`: items the exporters feeding the backend gave up, and
+   * at most how many items the pipeline still held at the last reading — what its entry receivers accepted
+   * less what left it (sent to the backend, given up anywhere). Other traffic only raises that bound, so it
+   * holds for the run's items; a restart or pods that came and went leave it unknown (the counters of a
+   * stopped process are not all seen).
+   */
+  pipeline(signal: Signal, backend?: SignalBackend): PipelineCounters | undefined {
+    const feeding = this.feeding(signal, backend);
+    if (typeof feeding === 'string') return undefined;
+    const exporters: PipelineCounters['exporters'] = [];
+    let givenUp = 0;
+    for (const f of feeding) {
+      for (const e of f.exporters) {
+        const sent = f.component.segments.delta(key('sent', signal, e));
+        const failed = f.component.segments.delta(key('failed', signal, e));
+        if (sent === undefined || failed === undefined) return undefined;
+        exporters.push({ collector: f.component.name, exporter: e, sent, givenUp: failed });
+        givenUp += failed;
+      }
+    }
+    const collectors = this.components.filter((c) => c.collector !== undefined);
+    let pendingUnknown: string | undefined = this.sentUnobservable();
+    const restarted = collectors.find((c) => c.segments.restarts > 0);
+    if (restarted !== undefined)
+      pendingUnknown = `${restarted.name} restarted during the run (what it took in just before it stopped is not counted)`;
+    let pending = 0;
+    for (const c of collectors) {
+      const d = c.segments.deltas();
+      if (d === undefined) {
+        pendingUnknown ??= `${c.name}'s counters could not be read twice`;
+        break;
+      }
+      const pipeline = c.collector!.pipeline;
+      // Items in: every receiver but a Kafka one (those were counted in when a gateway took them).
+      for (const [k, v] of Object.entries(d)) {
+        const [kind, s, component] = k.split('|');
+        if (kind === 'accepted' && s === signal && !component!.startsWith('kafka')) pending += v;
+      }
+      const out = (kind: string, e: string) => d[key(kind, signal, e)] ?? 0;
+      const nonSink = (pipeline?.exporters ?? [])
+        .filter((e) => e.signals.includes(signal) && !e.sink)
+        .map((e) => e.name);
+      const names =
+        nonSink.length > 0
+          ? nonSink
+          : [
+              ...new Set(
+                Object.keys(d)
+                  .filter((k) => k.startsWith(`sent|${signal}|`))
+                  .map((k) => k.split('|')[2]!),
+              ),
+            ];
+      if (names.length === 0) continue;
+      if (c.collector!.role.exportsToBackends) {
+        // Out of the pipeline: the least any of its exporters passed on or gave up (fan-out copies each item).
+        pending -= Math.min(...names.map((e) => out('sent', e) + out('failed', e)));
+      } else {
+        // A hop in between (gateways): what it gave up left the pipeline; what it sent stays in it (Kafka).
+        pending -= Math.min(...names.map((e) => out('failed', e)));
+      }
+    }
+    return {
+      givenUp,
+      pendingAtMost: pendingUnknown === undefined ? Math.max(0, pending) : undefined,
+      pendingUnknown,
+      exporters,
+    };
   }
 
   /** Uncompressed bytes the backend of `signal` says it received during the step (canaries included). */
   bytesReceivedBy(signal: Signal): { backend: string; bytes: number; describe: string } | undefined {
-    const r = this.receivingBytes.get(signal);
-    if (r === undefined) return undefined;
-    const a = this.start.get(r.component);
-    const b = this.end.get(r.component)?.bytes[signal];
-    if (a === undefined || b === undefined) return undefined;
-    const x = a.bytes[signal] ?? 0;
-    return { backend: r.component, bytes: b >= x ? b - x : b, describe: r.describe };
+    const c = this.components.find((x) => x.backend?.signal === signal && x.backend.receivedBytes !== undefined);
+    if (c === undefined) return undefined;
+    const d = c.segments.delta(key('bytes', signal));
+    return d === undefined ? undefined : { backend: c.name, bytes: d, describe: c.backend!.receivedBytes!.describe };
   }
 
-  /** What the backend of `signal` says it received during the step. */
-  receivedBy(signal: Signal): { value: number; describe: string } | undefined {
-    const r = this.receiving.get(signal);
-    if (r === undefined) return undefined;
-    const d = this.delta(r.component, (x) => x.received[signal]);
-    return d === undefined ? undefined : { value: d, describe: r.describe };
+  /**
+   * What the backend of `signal` received and kept over the step: its ingest counter less its own counts
+   * of what it discarded. `unreliable` says why the difference is no count of what it stored.
+   */
+  receivedBy(signal: Signal): { value: number; describe: string; restarts: number; unreliable?: string } | undefined {
+    const c = this.components.find((x) => x.backend?.signal === signal && x.backend.received !== undefined);
+    if (c === undefined) return undefined;
+    const b = c.backend!;
+    const received = c.segments.delta(key('received', signal));
+    if (received === undefined) return undefined;
+    const notStored = c.segments.delta(key('notStored', signal)) ?? 0;
+    const unreliable = c.segments.delta(key('unreliable', signal)) ?? 0;
+    const describe = `${b.received!.describe}${notStored > 0 ? ` less ${notStored} it counted as discarded` : ''}`;
+    return {
+      value: received - notStored,
+      describe,
+      restarts: c.segments.restarts,
+      ...(unreliable > 0
+        ? {
+            unreliable: `${b.name} ${(b.receivedUnreliableWhen ?? []).map((x) => x.describe).join(' / ')}: ${unreliable} — its ${b.received!.describe} include items it did not store`,
+          }
+        : {}),
+    };
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
   }
 }

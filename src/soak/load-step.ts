@@ -13,6 +13,8 @@ import { metricTimelineOf, type LoadSpec } from '../load/load-spec.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
 import { OtlpHttpClient } from '../load/otlp-http-client.js';
 import { digestCollectorLog } from '../observe/collector-log.js';
+import { exportFailuresOf } from '../observe/export-failures.js';
+import { collectorPipelineOf } from '../stack/collector-pipeline.js';
 import { collectorCounters, counterDelta, type CollectorCounters } from '../observe/collector-metrics.js';
 import { scrape } from '../observe/prometheus-text.js';
 import { ResourceSampler, type ResourceReport } from '../observe/resource-sampler.js';
@@ -21,11 +23,11 @@ import type { StackObservation, StackObserver, StartedStack } from '../stack/sta
 import { backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { canaryIdentity, canaryTraceShape, runCanaries, type CanaryReport } from '../verify/latency-canary.js';
-import { keptCount, traceSamplingOf } from '../verify/sampling/tail-sampling.js';
+import { keptCount } from '../verify/sampling/tail-sampling.js';
 import type { SignalVerification } from '../verify/verification.js';
 import { loadResults } from './load-results.js';
 import { CounterWatch } from './counter-watch.js';
-import { replayOf, type Replay } from './replay.js';
+import { replayOf, samplingOf, samplingPathOf, type Replay } from './replay.js';
 import { verifyStep } from './verify-step.js';
 
 export interface StepIo {
@@ -81,6 +83,8 @@ export interface StepResult {
 
 const PROGRESS_MS = 5_000;
 const QUEUE_POLL_MS = 2_500;
+/** Counter readings between the first and the last (restarts are joined from them). */
+const COUNTER_SAMPLE_MS = 5_000;
 
 /** The step's fields that go into result.json (completion and the ledger are kept apart). */
 export function reportedFields(step: StepResult): Omit<StepResult, 'complete' | 'replay'> {
@@ -136,17 +140,10 @@ export async function runLoadStep(
     if (b !== undefined) backends.set(s, backendOf(b.backend, b.endpoint));
   }
   const counters = new CounterWatch(endpoints, [...backends.values()]);
-  // Tail sampling in the collectors that export to the backends decides which traces must arrive.
-  const sampling = traceSamplingOf(
-    endpoints.collectors.filter((c) => c.exportsToBackends).map((c) => c.config),
-    plan.load.traceShape,
-    runId,
-  );
-  const canarySampling = traceSamplingOf(
-    endpoints.collectors.filter((c) => c.exportsToBackends).map((c) => c.config),
-    canaryTraceShape(),
-    canaryIdentity(runId).runId,
-  );
+  // Sampling and filtering along the collectors' path decide which traces must arrive.
+  const path = samplingPathOf(stack);
+  const sampling = samplingOf(path, plan.load.traceShape, { runId, serviceName: SOAK_SERVICE_NAME });
+  const canarySampling = samplingOf(path, canaryTraceShape(), canaryIdentity(runId));
   if (sampling.kind === 'predict') io.progress(`traces: predicting the sampler's decisions (${sampling.describe})`);
   if (sampling.kind === 'unsupported')
     io.progress(
@@ -154,6 +151,7 @@ export async function runLoadStep(
     );
   let sampler: ResourceSampler | undefined;
   let chaos: ChaosRunner | undefined;
+  let counterTimer: NodeJS.Timeout | undefined;
   let loadStart = Date.now();
   const observers = stack.observers?.(signals) ?? [];
   /** Collector name@before|after → its instances (pods), to tell whether counter deltas are a census. */
@@ -165,6 +163,8 @@ export async function runLoadStep(
   try {
     await driver.prepare(plan.load, runId, SOAK_SERVICE_NAME, (m) => io.progress(m));
     await counters.before();
+    // Readings through the load and the drain: a process that restarts is seen and its counters joined.
+    counterTimer = setInterval(() => void counters.sample(), COUNTER_SAMPLE_MS);
     const collectorBefore = await collectorScrapes(endpoints.collectors, signals, instancesOf, 'before');
 
     // ── load, with canaries, faults and progress ────────────────────────────────────────────────────
@@ -212,7 +212,12 @@ export async function runLoadStep(
     if (!deferredStart) startLoad(loadStart);
     if (plan.faults.length > 0) {
       if (stack.faults === undefined) throw new Error(`${stack.title} takes no faults`);
-      chaos = new ChaosRunner(stack.faults, plan.faults, (m) => io.progress(m)).start(loadStart, abort);
+      chaos = new ChaosRunner(
+        stack.faults,
+        plan.faults,
+        (m) => io.progress(m),
+        () => counters.sample(),
+      ).start(loadStart, abort);
     }
     let outcome: DriveOutcome;
     let ledgerGaps: Partial<Record<Signal, string>> = {};
@@ -290,6 +295,7 @@ export async function runLoadStep(
         : `drain incomplete: ${out.drain.reason ?? ''}`,
     );
     queue.stop();
+    clearInterval(counterTimer);
     out.observations = await stopObservers(observers);
     out.verification.collectorQueuePeak = queue.sources > 0 ? queue.peak : undefined;
 
@@ -315,6 +321,17 @@ export async function runLoadStep(
       const b = counters.bytesReceivedBy(s);
       if (b !== undefined) out.verification.ingestBytes[s] = b;
     }
+    // The collectors' own account of their exports: every failure line since the load started.
+    const logs = new Map<string, string[]>();
+    await Promise.all(
+      endpoints.collectors.map(async (c) => logs.set(c.name, await stack.logs(c.name).catch(() => []))),
+    );
+    const failures = [...logs].flatMap(([name, lines]) => exportFailuresOf(name, lines, loadStart - 1_000));
+    const exporterSetups = endpoints.collectors.flatMap((c) => collectorPipelineOf(c.config)?.exporters ?? []);
+    for (const r of counters.restarts())
+      io.progress(
+        `${r.component} restarted ${r.restarts} time(s) during the run: its counters are joined across restarts`,
+      );
     out.verification.signals = await verifyStep({
       runId,
       ledger,
@@ -324,9 +341,20 @@ export async function runLoadStep(
       loadStartMs: loadStart,
       drain: out.drain,
       sampling,
-      sentBy: (s) => counters.sentTo(s),
-      sentMissing: () => counters.sentUnobservable(),
+      sentBy: (s) => counters.sentTo(s, backends.get(s)),
+      sentMissing: (s) => counters.sentMissing(s, backends.get(s)),
       receivedBy: (s) => counters.receivedBy(s),
+      evidence: {
+        pipeline: (s) => counters.pipeline(s, backends.get(s)),
+        failures: (s) =>
+          failures.filter(
+            (f) =>
+              f.signal === s ||
+              (f.signal === undefined && exporterSetups.some((e) => e.name === f.exporter && e.signals.includes(s))),
+          ),
+        exporters: exporterSetups,
+        backendCounters: (name) => backendDeltas[name],
+      },
       progress: (m) => io.progress(m),
     });
     for (const [s, reason] of Object.entries(ledgerGaps) as [Signal, string][]) {
@@ -349,13 +377,16 @@ export async function runLoadStep(
     await canaryClient.close();
     const firstCollector = endpoints.collectors[0];
     if (firstCollector !== undefined) {
-      out.verification.collectorLog = digestCollectorLog(await stack.logs(firstCollector.name));
+      out.verification.collectorLog = digestCollectorLog(logs.get(firstCollector.name) ?? []);
     }
     if (chaos !== undefined) {
       out.chaos = analyseChaos({
         events: chaos.events,
         ledger: Object.fromEntries(
-          signals.map((s) => [s, { entries: ledger.entriesOf(s), itemsPerSeq: ledger.itemsPer(s) }]),
+          signals.map((s) => [
+            s,
+            { entries: ledger.entriesOf(s), itemsPerSeq: ledger.itemsPer(s), rejections: ledger.rejections(s) },
+          ]),
         ),
         verification: out.verification.signals,
         queue: queue.series,
@@ -369,6 +400,7 @@ export async function runLoadStep(
     out.complete = true;
   } finally {
     queue.stop();
+    clearInterval(counterTimer);
     if (out.observations.length === 0 && observers.length > 0) out.observations = await stopObservers(observers);
     if (chaos !== undefined && out.chaos === undefined) {
       // Interrupted or failed mid-fault: lift every fault (unpause, reconnect) before teardown.
@@ -380,7 +412,7 @@ export async function runLoadStep(
       out.load.signals = loadResults(plan.load, ledger, new Map<Signal, SchedulerReport>(), loadStart);
     }
     out.timeline = { ...timelineOf(ledger, signals), queue: queue.series };
-    out.replay = replayOf(runId, ledger, plan.load, loadStart, endpoints.backends);
+    out.replay = replayOf(runId, ledger, plan.load, loadStart, endpoints.backends, path);
     await driver.dispose();
   }
   return out;

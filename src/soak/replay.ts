@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { configurationError } from '../harness-error.js';
 import { Ledger, SIGNALS, type LedgerEntry, type Rejection, type Signal } from '../load/ledger.js';
 import type { LoadSpec } from '../load/load-spec.js';
-import type { StackEndpoints } from '../stack/stack.js';
+import type { StackEndpoints, StartedStack } from '../stack/stack.js';
+import type { RunIdentity, TraceShape } from '../../generators/index.js';
+import { traceSamplingOf, type CollectorOnPath, type TraceSampling } from '../verify/sampling/tail-sampling.js';
 
 export const LEDGER_FILE = 'ledger.json';
 
@@ -19,6 +21,31 @@ export interface Replay {
   itemsPerSeq: Record<Signal, number>;
   entries: Partial<Record<Signal, LedgerEntry[]>>;
   rejections: Partial<Record<Signal, Rejection[]>>;
+  /** The collectors the run's items passed, in path order, and their version: what sampling they were under. */
+  path?: SamplingPath;
+}
+
+/** The collectors between the load and the backends, in path order, with their configurations and version. */
+export interface SamplingPath {
+  collectors: CollectorOnPath[];
+  collectorVersion: string | undefined;
+}
+
+/** The stack's collectors in path order (gateways before processors) and the collector version it runs. */
+export function samplingPathOf(stack: Pick<StartedStack, 'endpoints' | 'describe'>): SamplingPath {
+  const version = stack.describe().versions.otelcol;
+  return {
+    collectors: stack.endpoints().collectors.map((c) => ({ name: c.name, role: c.role, config: c.config })),
+    collectorVersion: version !== undefined && /\d+\.\d+\.\d+/.test(version) ? version : undefined,
+  };
+}
+
+/** What sampling and filtering along `path` keep of traces of `shape` sent as `identity`. */
+export function samplingOf(path: SamplingPath, shape: TraceShape, identity: RunIdentity): TraceSampling {
+  return traceSamplingOf(path.collectors, shape, identity.runId, {
+    serviceName: identity.serviceName,
+    ...(path.collectorVersion === undefined ? {} : { collectorVersion: path.collectorVersion }),
+  });
 }
 
 export function replayOf(
@@ -27,9 +54,11 @@ export function replayOf(
   spec: LoadSpec,
   loadStartMs: number,
   backends: StackEndpoints['backends'],
+  path?: SamplingPath,
 ): Replay {
   const signals = ledger.signals();
   return {
+    ...(path === undefined ? {} : { path }),
     runId,
     loadStartMs,
     spec,

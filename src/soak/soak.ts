@@ -113,7 +113,12 @@ export async function runSoak(
   } finally {
     Object.assign(result, reportedFields(step));
     const o = plan.options;
-    result.limits = assessLimits(result.load.signals, result.resources, o.minAchievedRatio);
+    result.limits = assessLimits(result.load.signals, result.resources, o.minAchievedRatio, {
+      latency: result.latency,
+      queue: result.timeline.queue,
+      loadMs: result.load.elapsedMs,
+      verification: result.verification.signals,
+    });
     result.thresholds = result.partial
       ? []
       : [

@@ -1,4 +1,5 @@
-import type { DrainReport } from '../drain/drain.js';
+import { drainOf, type DrainReport } from '../drain/drain.js';
+import type { ExportFailure } from '../observe/export-failures.js';
 import type { Ledger, Signal } from '../load/ledger.js';
 import { metricTimelineOf } from '../load/load-spec.js';
 import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
@@ -6,7 +7,28 @@ import { accountDelivered, accountDrain, accountRejections } from '../verify/acc
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { expectationOf, type Expectation, type VerifyContext } from '../verify/expectation.js';
 import type { TraceSampling } from '../verify/sampling/tail-sampling.js';
+import {
+  causesOf,
+  evidenceOf,
+  type ExporterSetup,
+  type LossEvidence,
+  type PipelineCounters,
+} from '../verify/loss-evidence.js';
 import { inconclusiveVerification, type SignalVerification } from '../verify/verification.js';
+
+/** What the run holds besides the backends' answers: the pipeline's counters, logs and configuration. */
+export interface StepEvidence {
+  /** The collectors' counters of a signal (what was given up, at most what is still held). */
+  pipeline(signal: Signal): PipelineCounters | undefined;
+  /** The collectors' export failures of a signal, as logged. */
+  failures(signal: Signal): ExportFailure[];
+  /** The exporters of the collectors, as configured. */
+  exporters: readonly ExporterSetup[];
+  /** A backend's counter deltas over the step (its discard counters). */
+  backendCounters(backend: string): Record<string, number> | undefined;
+  /** Evidence a run kept (verify --run-id): used when the counters are no longer there to read. */
+  earlier?(signal: Signal): LossEvidence | undefined;
+}
 import type { StepPlan } from './load-step.js';
 
 /**
@@ -24,10 +46,13 @@ export async function verifyStep(input: {
   drain: DrainReport | undefined;
   /** Tail sampling between acknowledgement and the trace backend (none when nothing samples). */
   sampling?: TraceSampling;
-  sentBy: (signal: Signal) => { value: number; describe: string } | undefined;
-  /** Why the sent counters are no census (e.g. collector pods came and went), when they are not. */
-  sentMissing?: () => string | undefined;
-  receivedBy: (signal: Signal) => { value: number; describe: string } | undefined;
+  sentBy: (signal: Signal) => { value: number; describe: string; restarts?: number; gapMs?: number } | undefined;
+  /** Why the sent counters of a signal are no census (e.g. collector pods came and went), when they are not. */
+  sentMissing?: (signal: Signal) => string | undefined;
+  receivedBy: (
+    signal: Signal,
+  ) => { value: number; describe: string; restarts?: number; unreliable?: string } | undefined;
+  evidence?: StepEvidence;
   progress: (message: string) => void;
 }): Promise<Partial<Record<Signal, SignalVerification>>> {
   const out: Partial<Record<Signal, SignalVerification>> = {};
@@ -73,13 +98,18 @@ export async function verifyStep(input: {
       continue;
     }
     v = accountRejections(v, base.rejections);
-    v = accountDrain(v, input.drain);
+    const drain = input.drain === undefined ? undefined : drainOf(input.drain, signal);
+    v = accountDrain(
+      v,
+      drain,
+      drain === undefined ? undefined : evidenceFor(v, signal, backend.name, drain, input.evidence),
+    );
     v = accountDelivered(
       v,
       input.receivedBy(signal),
       input.sentBy(signal),
       backend.receivedMissing,
-      input.sentMissing?.(),
+      input.sentMissing?.(signal),
     );
     input.progress(
       `${signal}: ${v.found} of ${v.expected} found in ${backend.name}, ${v.lost} lost${v.rejectedAbsent > 0 ? `, ${v.rejectedAbsent} declared rejected` : ''} (${v.outcome.status})`,
@@ -87,4 +117,45 @@ export async function verifyStep(input: {
     out[signal] = v;
   }
   return out;
+}
+
+/** The evidence of one signal's absent items (see src/verify/loss-evidence.ts). */
+function evidenceFor(
+  v: SignalVerification,
+  signal: Signal,
+  backend: string,
+  drain: ReturnType<typeof drainOf>,
+  step: StepEvidence | undefined,
+): LossEvidence | undefined {
+  if (step === undefined || v.sample !== undefined) return undefined;
+  const earlier = step.earlier?.(signal);
+  const counters =
+    step.pipeline(signal) ??
+    (earlier === undefined
+      ? undefined
+      : {
+          givenUp: earlier.givenUp ?? 0,
+          pendingAtMost: earlier.pendingAtMost ?? undefined,
+          pendingUnknown: earlier.pendingHow,
+          exporters: [],
+        });
+  const evidence = evidenceOf({
+    absent: v.lost + v.rejectedAbsent,
+    drained: drain.drained,
+    blocked: drain.blocked,
+    stillQueued: drain.stillQueued,
+    unobservable: drain.unobservable,
+    counters,
+    causes: [],
+  });
+  const causes = causesOf({
+    signal,
+    backend,
+    failures: step.failures(signal),
+    counters,
+    exporters: step.exporters,
+    backendCounters: step.backendCounters(backend),
+    doomed: evidence.doomed,
+  });
+  return { ...evidence, causes: causes.length > 0 ? causes : (earlier?.causes ?? []) };
 }

@@ -1,6 +1,7 @@
-import { describeQueued, type DrainReport } from '../drain/drain.js';
+import { describeQueued, type DrainReport, type SignalDrain } from '../drain/drain.js';
 import type { Rejection } from '../load/ledger.js';
 import { clipRanges } from '../load/seq-ranges.js';
+import { describeCauses, type LossEvidence } from './loss-evidence.js';
 import type { SignalVerification } from './verification.js';
 
 /** Absent items in [first, first + count): one per absent seq, or the missing spans of each absent trace. */
@@ -63,50 +64,114 @@ function unitOf(v: SignalVerification): string {
 }
 
 /**
- * A drain that did not finish, or could not see every queue, makes absence unprovable: items found missing
- * may still be queued. The verdict is then inconclusive, naming what was still queued — never "lost".
+ * Decides absence with the drain and the run's other evidence. A drain that finished and saw every queue
+ * makes absent items lost, exactly, with their causes. Otherwise absence alone proves nothing — items may
+ * still be queued — but the evidence can: absent items less the most the pipeline can still hold are lost
+ * (a lower bound, FAIL when it is above zero), and items queued behind an error no retry fixes will not
+ * arrive (FAIL now, without waiting for retries to expire). Only when nothing decides is the verdict
+ * inconclusive, saying what was queued and what could not be seen.
  */
-export function accountDrain(v: SignalVerification, drain: DrainReport | undefined): SignalVerification {
+export function accountDrain(
+  v: SignalVerification,
+  drain: DrainReport | SignalDrain | undefined,
+  evidence?: LossEvidence,
+): SignalVerification {
   const absent = v.lost + v.rejectedAbsent;
-  if (drain === undefined || absent === 0 || v.outcome.status === 'inconclusive') return v;
+  const withEvidence = evidence === undefined ? v : { ...v, evidence };
+  if (drain === undefined || absent === 0 || v.outcome.status === 'inconclusive') return withEvidence;
+  const unit = unitOf(v);
+  const causes = evidence === undefined || evidence.causes.length === 0 ? '' : ` — ${describeCauses(evidence.causes)}`;
+  const seen = drain.unobservable.length === 0;
+  if (drain.drained && seen) {
+    if (withEvidence.outcome.status !== 'fail' || causes === '') return withEvidence;
+    return { ...withEvidence, outcome: { ...withEvidence.outcome, reason: `${withEvidence.outcome.reason}${causes}` } };
+  }
   const why = !drain.drained
     ? drain.stillQueued.length > 0
       ? `${describeQueued(drain.stillQueued)} still queued when the drain ended`
       : (drain.reason ?? 'the drain did not finish')
-    : drain.unobservable.length > 0
-      ? `the drain could not see every queue (${drain.unobservable.join('; ')})`
-      : undefined;
-  if (why === undefined) return v;
+    : `the drain could not see every queue (${drain.unobservable.join('; ')})`;
+  const lostAtLeast = evidence?.lostAtLeast ?? null;
+  const blocked = 'blocked' in drain ? drain.blocked : undefined;
+  if (evidence !== undefined && (blocked !== undefined || (lostAtLeast !== null && lostAtLeast > 0))) {
+    const parts: string[] = [];
+    if (lostAtLeast !== null && lostAtLeast > 0)
+      parts.push(
+        `at least ${lostAtLeast} lost (${absent} absent, at most ${evidence.pendingAtMost} still in the pipeline: ${evidence.pendingHow})`,
+      );
+    if (evidence.doomed > 0) parts.push(`${evidence.doomed} queued behind an error no retry fixes (${blocked})`);
+    return {
+      ...withEvidence,
+      lost: Math.max(0, (lostAtLeast ?? 0) - v.rejectedAbsent),
+      outcome: {
+        status: 'fail',
+        expected: v.expected,
+        actual: v.found,
+        reason: `${absent} acknowledged ${unit} absent from ${v.backend}: ${parts.join('; ')}${causes}`,
+      },
+    };
+  }
+  const bound =
+    evidence === undefined
+      ? ''
+      : evidence.pendingAtMost !== null
+        ? ` (at most ${evidence.pendingAtMost} still in the pipeline: ${evidence.pendingHow})`
+        : ` (nothing bounds what is still queued: ${evidence.pendingHow})`;
   return {
-    ...v,
+    ...withEvidence,
     outcome: {
       status: 'inconclusive',
-      reason: `${absent} acknowledged ${unitOf(v)} not in ${v.backend} yet, but ${why}: they may still arrive, so they are not counted as lost`,
+      reason: `${absent} acknowledged ${unit} not in ${v.backend} yet, but ${why}${bound}: they may still arrive, so they are not counted as lost${causes}`,
     },
   };
 }
 
 /**
- * Data delivered more than once, from counters: what the backend says it received minus what the pipeline's
- * exporters say they sent it, over the run's window. `null` when either counter could not be read.
+ * Data delivered more than once, from counters: what the backend kept (its ingest counter less its own
+ * discard counters) minus what the exporters feeding it say they sent, over the run's window, restarts
+ * joined. Never a figure the backend could not have stored: `null` with the reason when either counter
+ * cannot be read, when the backend counted items it then failed to store, when it restarted, or when the
+ * difference exceeds what it holds of the run. When only the collector restarted, what it sent just before
+ * it stopped is unseen: the difference is then an upper bound (`deliveredAtMost`).
  */
 export function accountDelivered(
   v: SignalVerification,
-  received: { value: number; describe: string } | undefined,
-  sent: { value: number; describe: string } | undefined,
+  received: { value: number; describe: string; restarts?: number; unreliable?: string } | undefined,
+  sent: { value: number; describe: string; restarts?: number; gapMs?: number } | undefined,
   receivedMissing?: string,
   sentMissing?: string,
 ): SignalVerification {
   const duplicates = { ...v.duplicates };
-  if (received === undefined || sent === undefined) {
+  delete duplicates.deliveredAtMost;
+  const none = (why: string) => {
     duplicates.delivered = null;
-    duplicates.deliveredNote = `not observable: ${received === undefined ? (receivedMissing ?? `${v.backend} exposes no ingest counter the harness reads`) : (sentMissing ?? "the pipeline's sent counter could not be read")}`;
-  } else {
-    duplicates.delivered = Math.max(0, received.value - sent.value);
-    duplicates.deliveredNote =
-      `${v.backend} ${received.describe}: ${received.value}; ${sent.describe}: ${sent.value}` +
-      (received.value < sent.value ? ' (fewer received than sent: see lost and the silent-drop counters)' : '') +
-      " — all traffic in the run's window, canaries included";
+    duplicates.deliveredNote = `not observable: ${why}`;
+    return { ...v, duplicates };
+  };
+  if (received === undefined)
+    return none(receivedMissing ?? `${v.backend} exposes no ingest counter the harness reads`);
+  if (sent === undefined) return none(sentMissing ?? "the pipeline's sent counter could not be read");
+  if (received.unreliable !== undefined) return none(received.unreliable);
+  if ((received.restarts ?? 0) > 0)
+    return none(`${v.backend} restarted during the run: what it received just before it stopped is not counted`);
+  const diff = received.value - sent.value;
+  const figures = `${v.backend} ${received.describe}: ${received.value}; ${sent.describe}: ${sent.value}`;
+  const couldStore = v.found + v.unacknowledgedFound;
+  if (diff > couldStore)
+    return none(
+      `${figures}: the difference (${diff}) is more than ${v.backend} holds of the run (${couldStore}), so it counts other traffic`,
+    );
+  if ((sent.restarts ?? 0) > 0 && diff > 0) {
+    duplicates.delivered = null;
+    duplicates.deliveredAtMost = diff;
+    duplicates.deliveredNote = `at most ${diff}: ${figures}; the collector restarted ${sent.restarts} time(s) and what it sent between its last reading and its stop (up to ${((sent.gapMs ?? 0) / 1000).toFixed(1)} s) is not counted as sent`;
+    return { ...v, duplicates };
   }
+  duplicates.delivered = Math.max(0, diff);
+  duplicates.deliveredNote =
+    figures +
+    (diff < 0 ? ' (fewer received than sent: see lost and the silent-drop counters)' : '') +
+    ((sent.restarts ?? 0) > 0 ? `; counters joined across ${sent.restarts} collector restart(s)` : '') +
+    " — all traffic in the run's window, canaries included";
   return { ...v, duplicates };
 }

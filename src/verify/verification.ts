@@ -1,4 +1,5 @@
 import type { SeqRange, Signal } from '../load/ledger.js';
+import type { LossEvidence } from './loss-evidence.js';
 
 /** A verifier's verdict; a value, never an exception (exceptions are for bugs and broken infrastructure). */
 export type VerifierOutcome =
@@ -36,6 +37,8 @@ export interface DuplicateFindings {
    * null when a counter could not be read.
    */
   delivered: number | null;
+  /** When `delivered` is null because only an upper bound is known (a collector restarted): that bound. */
+  deliveredAtMost?: number;
   deliveredNote: string;
   /** Sequence ranges holding query-visible duplicates (traces: trace seqs). */
   ranges: SeqRange[];
@@ -84,7 +87,9 @@ export interface SignalVerification {
   found: number;
   /**
    * Silent loss: acknowledged items absent after drain, less those the pipeline declared rejected in the
-   * same batches (`rejectedAbsent`). Exact unless `sample` is set.
+   * same batches (`rejectedAbsent`). Exact unless `sample` is set, or `evidence.lowerBound` (then the least
+   * that was lost: the drain ended with items still queued); when the outcome is inconclusive, the absent
+   * items nothing decided.
    */
   lost: number;
   /** Items of acknowledged batches the pipeline declared rejected (OTLP partial success). */
@@ -104,6 +109,8 @@ export interface SignalVerification {
   /** Traces only, when a sampler decided what reaches the backend. */
   sampling?: SamplingAccount;
   crossCheck?: CrossCheck;
+  /** What the collectors' counters, logs and configuration and the backend's discard counters say of the absent items. */
+  evidence?: LossEvidence;
   /** Extra exact figures (e.g. Loki's whole-run count). */
   figures: Record<string, number>;
   outcome: VerifierOutcome;

@@ -10,7 +10,7 @@ import {
 } from '../../src/capacity/capacity-search.js';
 import { componentCosts, ingestCosts, linearFit, type IngestCost } from '../../src/capacity/capacity-cost.js';
 import { publishedFigures, sizeFor } from '../../src/capacity/capacity-sizing.js';
-import { stackFindings, whoLimited, type TrialRecord } from '../../src/capacity/capacity.js';
+import { failureCauses, stackFindings, whoLimited, type TrialRecord } from '../../src/capacity/capacity.js';
 import { capacityHtml, capacityJunit, renderCapacitySummary } from '../../src/capacity/capacity-report.js';
 import { renderHtml } from '../../src/report/render-html.js';
 import type { SignalVerification } from '../../src/verify/verification.js';
@@ -265,6 +265,47 @@ describe('capacity findings and reports', () => {
     collectorLog: undefined,
     ingestBytes: {},
   };
+
+  it('puts what failed before the busiest container: the cause of the loss, who refused, canaries', () => {
+    const lost = {
+      signal: 'logs',
+      backend: 'loki',
+      expected: 1000,
+      found: 0,
+      outcome: { status: 'fail', expected: 1000, actual: 0, reason: 'r' },
+      evidence: {
+        causes: [
+          {
+            hop: 'otelcol → loki',
+            reason: '1,000 log records given up: requests of 5.28 MB exceed a 4 MiB gRPC message limit',
+            fix: 'set send_batch_max_size',
+            retryable: false,
+          },
+        ],
+      },
+    } as unknown as SignalVerification;
+    const causes = failureCauses(
+      {
+        verification: { ...verification, signals: { logs: lost } },
+        load: { elapsedMs: 10_000, interrupted: false, signals: {} },
+        latency: {
+          traces: {
+            backend: 'jaeger',
+            sent: 10,
+            acknowledged: 10,
+            found: 7,
+            timedOut: 3,
+            latencyMs: { count: 7, min: 1, p50: 1, p90: 1, p99: 1, p999: 1, max: 1, mean: 1 },
+          },
+        },
+      },
+      ['traces write→queryable p99 unmeasured'],
+    );
+    expect(causes).toEqual([
+      'logs: otelcol → loki: 1,000 log records given up: requests of 5.28 MB exceed a 4 MiB gRPC message limit (fix: set send_batch_max_size)',
+      'traces: 3 of 10 canaries not queryable in jaeger before their timeout',
+    ]);
+  });
 
   it('names the component at its CPU limit first, and one near a whole core without a limit', () => {
     const findings = stackFindings(

@@ -296,6 +296,34 @@ describe('attribution', () => {
     expect(report.unattributed).toEqual({ traces: { lost: 7, duplicates: 0 } });
   });
 
+  it('never calls undecided absence or a declared rejection "lost at the fault"', () => {
+    const undecided: SignalVerification = {
+      ...lostLogs,
+      outcome: { status: 'inconclusive', reason: '20 not in loki yet, 75 requests still queued' },
+    };
+    const a = analyseChaos({
+      events: [kill],
+      ledger: { logs: { entries, itemsPerSeq: 1 } },
+      verification: { logs: undecided },
+      queue: [],
+      facts,
+    });
+    expect(a.faults[0]!.attributed.logs).toMatchObject({ lost: 0, absent: 20 });
+    expect(a.faults[0]!.explanations[0]).toMatch(
+      /^20 log records acknowledged around the kill of otelcol are absent .* could not call them lost/,
+    );
+    const declared = analyseChaos({
+      events: [kill],
+      ledger: {
+        logs: { entries, itemsPerSeq: 1, rejections: [{ first: 80, count: 10, rejected: 10, message: 'dropped' }] },
+      },
+      verification: { logs: { ...lostLogs, outcome: { status: 'fail', expected: 300, actual: 280, reason: 'r' } } },
+      queue: [],
+      facts,
+    });
+    expect(declared.faults[0]!.attributed.logs).toMatchObject({ lost: 10, rejected: 10 });
+  });
+
   it('explains metrics lost at a collector kill by the in-memory remote-write queue, and duplicates by redelivery', () => {
     expect(explain(kill, 'metrics', { lost: 3, duplicates: 0, ackFromMs: -2000, ackToMs: -100 }, facts)[0]).toMatch(
       /prometheus_remote_write exporter has no persistent sending queue/,

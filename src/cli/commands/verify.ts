@@ -11,7 +11,8 @@ import { renderSummary } from '../../report/render-summary.js';
 import { renderTable } from '../../report/render-table.js';
 import { verdict, thresholds } from '../../soak/assess.js';
 import { emptyStep, reportedFields } from '../../soak/load-step.js';
-import { LEDGER_FILE, readReplay, type Replay } from '../../soak/replay.js';
+import { LEDGER_FILE, readReplay, samplingOf, type Replay } from '../../soak/replay.js';
+import { SOAK_SERVICE_NAME } from '../../load/run-identity.js';
 import { verifyStep } from '../../soak/verify-step.js';
 import { backendOf } from '../../verify/backends/registry.js';
 import type { SignalBackend } from '../../verify/backends/backend.js';
@@ -61,8 +62,22 @@ export async function runVerifyCommand(
     },
     loadStartMs: replay.loadStartMs,
     drain: earlier?.drain,
+    // The sampling and filtering the run's traces went through, from the collectors it recorded.
+    ...(replay.path === undefined
+      ? {}
+      : {
+          sampling: samplingOf(replay.path, replay.spec.traceShape, { runId: o.runId, serviceName: SOAK_SERVICE_NAME }),
+        }),
     sentBy: () => undefined,
+    sentMissing: () => 'verified again after the run: the counters of its window are not read again',
     receivedBy: () => undefined,
+    evidence: {
+      pipeline: () => undefined,
+      failures: () => [],
+      exporters: [],
+      backendCounters: () => undefined,
+      earlier: (s) => earlier?.verification.signals[s]?.evidence,
+    },
     progress: (m) => reporter.progress(m),
   });
   const stepFields = reportedFields(step);

@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { collectorPipelineOf } from '../collector-pipeline.js';
+import { queueUnits } from '../collector-config.js';
 import { collectorDrainCondition } from '../../drain/collector-condition.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
@@ -333,11 +335,32 @@ class AttachedStack implements StartedStack {
   }
 
   drainConditions(signals: readonly Signal[]): DrainCondition[] {
-    return this.stackEndpoints.collectors.flatMap((c) =>
+    const watched = this.stackEndpoints.collectors.flatMap((c) =>
       c.metricsUrl === undefined
         ? []
-        : [collectorDrainCondition({ name: c.name, metricsUrl: c.metricsUrl, signals, pollMs: 6_000 })],
+        : [
+            collectorDrainCondition({
+              name: c.name,
+              metricsUrl: c.metricsUrl,
+              signals,
+              pollMs: 6_000,
+              queueUnit: queueUnits(c.config),
+              pipeline: collectorPipelineOf(c.config),
+            }),
+          ],
     );
+    if (watched.length > 0) return watched;
+    // Without the collector's metrics nothing says whether its queues are empty: the drain may not say so.
+    const why =
+      'the collector exposes no metrics to the harness, so its sending queues cannot be seen (give --collector-metrics URL)';
+    return [
+      {
+        name: 'collector',
+        pollMs: 1_000,
+        check: () =>
+          Promise.resolve({ idle: true, queued: [], unobservable: why, detail: 'collector queues not observable' }),
+      },
+    ];
   }
 
   logs(): Promise<string[]> {

@@ -6,6 +6,7 @@ import type { DrainCondition } from '../../drain/drain.js';
 import type { Signal } from '../../load/ledger.js';
 import { containerLogLines } from '../../observe/collector-log.js';
 import { usageFromStats, type DockerStats } from '../../observe/resource-sampler.js';
+import { collectorPipelineOf } from '../collector-pipeline.js';
 import { queueUnits } from '../collector-config.js';
 import type {
   CollectorRole,
@@ -214,6 +215,8 @@ export class DockerStack implements StartedStack {
               signals,
               pollMs: COLLECTOR_DRAIN_POLL_MS,
               queueUnit: queueUnits(c.config),
+              pipeline: collectorPipelineOf(c.config),
+              logs: () => this.logs(c.name),
             }),
           ],
     );

@@ -10,6 +10,7 @@ import type { KubeClient, KubeList } from '../../k8s/kube-client.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
 import type { Signal } from '../../load/ledger.js';
 import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.js';
+import { collectorPipelineOf } from '../collector-pipeline.js';
 import { queueUnits } from '../collector-config.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver, StartedStack } from '../stack.js';
@@ -220,6 +221,7 @@ export class Phase3Stack implements StartedStack {
             s.samples.map((x) => ({ ...x, labels: { ...x.labels, k8s_pod: s.pod } })),
           ),
         queueUnit: queueUnits(this.extra.collectorConfig),
+        pipeline: collectorPipelineOf(this.extra.collectorConfig),
       }),
     ];
   }

@@ -47,6 +47,13 @@ export interface SignalBackend<E extends Expectation = Expectation> {
   readonly received: IngestCounter | undefined;
   /** Why `received` is undefined (said in the report instead of a count). */
   readonly receivedMissing?: string;
+  /** Its counts of items it received and then discarded (rate limits, validation): `received` less these is what it kept. */
+  readonly receivedNotStored?: readonly IngestCounter[];
+  /**
+   * Counters that, when they move, mean `received` also counted items the backend then failed to store
+   * without counting them (a push to an ingester that failed): what it kept cannot be told then.
+   */
+  readonly receivedUnreliableWhen?: readonly IngestCounter[];
   /** Uncompressed bytes received (backends that size in MB/s: Tempo, Loki); absent when it counts none. */
   readonly receivedBytes?: IngestCounter;
   /** Why the backend's query answers cannot show a duplicate (each backend says how it collapses them). */

@@ -76,6 +76,12 @@ export function jaegerBackend(endpoint: BackendEndpoint): SignalBackend<TraceExp
       name: /^otelcol_receiver_accepted_spans(_total)?$/,
       describe: "spans accepted by Jaeger's OTLP receiver",
     },
+    receivedNotStored: [
+      {
+        name: /^otelcol_exporter_(send|enqueue)_failed_spans(_total)?$/,
+        describe: 'spans its storage exporter failed to write',
+      },
+    ],
     duplicatesInvisible: JAEGER_DUPLICATES,
     async count() {
       // Jaeger has no count API: the spans its storage exporter wrote (every trace, not only this run's).

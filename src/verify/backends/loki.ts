@@ -55,6 +55,10 @@ const LOST_EXAMPLES = 20;
 export const LOKI_COUNTERS: CounterSpec[] = [
   { key: 'loki_distributor_lines_received_total', name: /^loki_distributor_lines_received_total$/ },
   { key: 'loki_discarded_samples_total', name: /^loki_discarded_samples_total$/, by: 'reason' },
+  {
+    key: 'loki_distributor_ingester_append_failures_total',
+    name: /^loki_distributor_ingester_append_failures_total$/,
+  },
 ];
 
 /** Loki: LogQL counts per seq block (structured metadata), lines read only where a block is short. */
@@ -75,6 +79,16 @@ export function lokiBackend(endpoint: BackendEndpoint): SignalBackend<LogExpecta
     endpoint,
     counters: LOKI_COUNTERS,
     received: { name: /^loki_distributor_lines_received_total$/, describe: 'lines received by the distributor' },
+    // The distributor counts lines before its limits and before the push to an ingester.
+    receivedNotStored: [
+      { name: /^loki_discarded_samples_total$/, describe: 'lines it discarded (limits, validation)' },
+    ],
+    receivedUnreliableWhen: [
+      {
+        name: /^loki_distributor_ingester_append_failures_total$/,
+        describe: 'counted failed pushes from its distributor to an ingester',
+      },
+    ],
     receivedBytes: {
       name: /^loki_distributor_bytes_received_total$/,
       describe: "uncompressed bytes received by Loki's distributor (structured metadata included)",
