@@ -5,6 +5,7 @@ import { collectorDrainCondition } from '../../src/drain/collector-condition.js'
 import { drain, drainOf } from '../../src/drain/drain.js';
 import { CounterSegments } from '../../src/observe/counter-segments.js';
 import { parsePrometheusText } from '../../src/observe/prometheus-text.js';
+import { attachedDrainConditions } from '../../src/stack/attach/index.js';
 import { collectorPipelineOf } from '../../src/stack/collector-pipeline.js';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -155,5 +156,24 @@ describe('counters across a restart', () => {
     c.add({ atMs: 10_000, values: { sent: 5, failed: 0 } });
     expect(c.restarts).toBe(1);
     expect(c.deltas()).toEqual({ sent: 35, failed: 2 });
+  });
+});
+
+describe('an attached stack without collector metrics', () => {
+  it('drains with its queues declared unseen, so absence cannot be called loss on its word', async () => {
+    const conditions = attachedDrainConditions(
+      [{ name: 'collector', role: 'exporting', metricsUrl: undefined, config: undefined, exportsToBackends: true }],
+      ['logs'],
+    );
+    const report = await drain({
+      conditions,
+      signals: ['logs'],
+      backendCount: () => Promise.resolve(10),
+      timeoutMs: 60_000,
+      backendPollMs: 3_000,
+      clock: fakeClock(),
+    });
+    expect(report.drained).toBe(true);
+    expect(report.unobservable).toEqual([expect.stringMatching(/give --collector-metrics URL/) as unknown]);
   });
 });

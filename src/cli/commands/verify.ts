@@ -82,7 +82,7 @@ export async function runVerifyCommand(
   });
   const stepFields = reportedFields(step);
   const result: SoakResult = {
-    ...(earlier ?? ({} as SoakResult)),
+    ...(earlier ?? headerOf(replay, o.verifySample)),
     ...stepFields,
     load: earlier?.load ?? stepFields.load,
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -172,4 +172,37 @@ function readEarlier(reportDir: string, runId: string): SoakResult | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The plan and stack of a run whose result.json is missing (only its ledger was kept), from the ledger. */
+function headerOf(replay: Replay, verifySample: number | undefined): SoakResult {
+  const spec = replay.spec;
+  return {
+    plan: {
+      topology: 'unknown',
+      stackOptions: {},
+      source: 'unknown',
+      target: undefined,
+      stackSpec: undefined,
+      driver: spec.driver,
+      profile: spec.profile.kind,
+      durationMs: spec.durationMs,
+      rateRps: spec.signals.reduce((n, s) => n + s.rateRps, 0),
+      signals: Object.fromEntries(spec.signals.map((s) => [s.signal, s.rateRps])),
+      maxLoss: '0 items',
+      minAchievedRatio: 0,
+      maxLatencyP99Ms: undefined,
+      verifySample,
+    },
+    stack: {
+      topology: 'unknown',
+      title: `the stack of run ${replay.runId} (its result.json is missing)`,
+      images: {},
+      versions: {},
+      configHashes: {},
+      manifestHash: undefined,
+      bootSeconds: undefined,
+      endpoints: [],
+    },
+  } as unknown as SoakResult;
 }

@@ -8,6 +8,7 @@ import type { Signal } from '../../load/ledger.js';
 import { httpUrl, text, type OptionTable } from '../../options/option-table.js';
 import type {
   BackendBinding,
+  CollectorRole,
   Endpoint,
   StackBuilder,
   StackDescription,
@@ -296,6 +297,42 @@ function k6RunnerUpstream(): string {
   return runner.upstream;
 }
 
+/**
+ * The drain conditions of an attached stack: each collector whose metrics the harness can read; with none,
+ * one condition that says the queues cannot be seen, so that absence is never called loss on a drain that
+ * could not look.
+ */
+export function attachedDrainConditions(
+  collectors: readonly CollectorRole[],
+  signals: readonly Signal[],
+): DrainCondition[] {
+  const watched = collectors.flatMap((c) =>
+    c.metricsUrl === undefined
+      ? []
+      : [
+          collectorDrainCondition({
+            name: c.name,
+            metricsUrl: c.metricsUrl,
+            signals,
+            pollMs: 6_000,
+            queueUnit: queueUnits(c.config),
+            pipeline: collectorPipelineOf(c.config),
+          }),
+        ],
+  );
+  if (watched.length > 0) return watched;
+  const why =
+    'the collector exposes no metrics to the harness, so its sending queues cannot be seen (give --collector-metrics URL)';
+  return [
+    {
+      name: 'collector',
+      pollMs: 1_000,
+      check: () =>
+        Promise.resolve({ idle: true, queued: [], unobservable: why, detail: 'collector queues not observable' }),
+    },
+  ];
+}
+
 /** A stack started elsewhere: driven and verified, never faulted or removed. */
 class AttachedStack implements StartedStack {
   readonly topology = 'attach';
@@ -335,32 +372,7 @@ class AttachedStack implements StartedStack {
   }
 
   drainConditions(signals: readonly Signal[]): DrainCondition[] {
-    const watched = this.stackEndpoints.collectors.flatMap((c) =>
-      c.metricsUrl === undefined
-        ? []
-        : [
-            collectorDrainCondition({
-              name: c.name,
-              metricsUrl: c.metricsUrl,
-              signals,
-              pollMs: 6_000,
-              queueUnit: queueUnits(c.config),
-              pipeline: collectorPipelineOf(c.config),
-            }),
-          ],
-    );
-    if (watched.length > 0) return watched;
-    // Without the collector's metrics nothing says whether its queues are empty: the drain may not say so.
-    const why =
-      'the collector exposes no metrics to the harness, so its sending queues cannot be seen (give --collector-metrics URL)';
-    return [
-      {
-        name: 'collector',
-        pollMs: 1_000,
-        check: () =>
-          Promise.resolve({ idle: true, queued: [], unobservable: why, detail: 'collector queues not observable' }),
-      },
-    ];
+    return attachedDrainConditions(this.stackEndpoints.collectors, signals);
   }
 
   logs(): Promise<string[]> {
