@@ -82,7 +82,10 @@ export function accountDrain(
   const unit = unitOf(v);
   const causes = evidence === undefined || evidence.causes.length === 0 ? '' : ` — ${describeCauses(evidence.causes)}`;
   const seen = drain.unobservable.length === 0;
-  if (drain.drained && seen) {
+  // The collectors' counters say nothing is left in the pipeline: absence is loss, exactly, even where a
+  // queue gauge could not be read.
+  const blocked = 'blocked' in drain ? drain.blocked : undefined;
+  if ((drain.drained && seen) || (evidence?.pendingAtMost === 0 && blocked === undefined)) {
     if (withEvidence.outcome.status !== 'fail' || causes === '') return withEvidence;
     return { ...withEvidence, outcome: { ...withEvidence.outcome, reason: `${withEvidence.outcome.reason}${causes}` } };
   }
@@ -92,7 +95,6 @@ export function accountDrain(
       : (drain.reason ?? 'the drain did not finish')
     : `the drain could not see every queue (${drain.unobservable.join('; ')})`;
   const lostAtLeast = evidence?.lostAtLeast ?? null;
-  const blocked = 'blocked' in drain ? drain.blocked : undefined;
   if (evidence !== undefined && (blocked !== undefined || (lostAtLeast !== null && lostAtLeast > 0))) {
     const parts: string[] = [];
     if (lostAtLeast !== null && lostAtLeast > 0)

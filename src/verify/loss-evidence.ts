@@ -243,7 +243,7 @@ export function evidenceOf(input: {
     pendingHow,
     lostAtLeast,
     doomed,
-    lowerBound: !(input.drained && input.unobservable.length === 0),
+    lowerBound: !(input.drained && input.unobservable.length === 0) && pendingAtMost !== 0,
     causes: input.causes,
   };
 }

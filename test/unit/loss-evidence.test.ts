@@ -458,3 +458,24 @@ describe('what limited a run', () => {
     expect(assessLimits({ traces: load }, resources(40, 20), 0.95).limitedBy).toBe('nothing');
   });
 });
+
+describe('a queue gauge the collector does not expose (its sending queue off)', () => {
+  it("is no reason to doubt when the collector's counters say nothing is left: the loss is exact", () => {
+    const why =
+      'otelcol exposes no otelcol_exporter_queue_size for logs (a queue that cannot be read is not taken as empty)';
+    const evidence = evidenceOf({
+      absent: 29_725,
+      drained: true,
+      blocked: undefined,
+      stillQueued: [],
+      unobservable: [why],
+      counters: counters({ givenUp: 29_730, pendingAtMost: 0 }),
+      causes: [],
+    });
+    const v = accountDrain(logs(29_725), drainOf({ unobservable: [why] }), evidence);
+    expect(v.outcome.status).toBe('fail');
+    expect(v.lost).toBe(29_725);
+    expect(evidence.lowerBound).toBe(false);
+    expect(lostCell(v)).toBe('29725');
+  });
+});
