@@ -1,5 +1,5 @@
 import type { Signal } from '../load/ledger.js';
-import type { ExportFailure, FailureCause } from '../observe/export-failures.js';
+import { classifyExportError, type ExportFailure, type FailureCause } from '../observe/export-failures.js';
 
 /** What the pipeline's own counters say of one signal over a step (restarts joined). */
 export interface PipelineCounters {
@@ -61,8 +61,11 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 /** Counters of a backend that say it discarded items (names with discard, drop, refuse or fail), when they moved. */
 export function backendDiscards(counters: Record<string, number> | undefined): [string, number][] {
-  return Object.entries(counters ?? {}).filter(
-    ([k, v]) => v > 0 && k.includes('{') && /discard|dropped|refused|fail|out_of_order|out_of_bound/.test(k),
+  const all = Object.entries(counters ?? {});
+  // A counter read by label is listed by label, not again as its sum.
+  const byLabel = (k: string) => all.some(([other]) => other.startsWith(`${k}{`));
+  return all.filter(
+    ([k, v]) => v > 0 && !byLabel(k) && /discard|dropped|refused|fail|out_of_order|out_of_bound/.test(k),
   );
 }
 
@@ -187,12 +190,26 @@ export function causesOf(input: {
     });
   }
   const discards = backendDiscards(input.backendCounters);
-  if (discards.length > 0)
+  if (discards.length > 0) {
+    // A backend's own reason for discarding, where it is a known limit, names the same fix as its refusal.
+    const reasons = discards.map(([k]) => k).join(' ');
+    const cause: FailureCause | undefined = /rate_limit/.test(reasons)
+      ? classifyExportError('rate limit')
+      : /too_old|max_sample_age|too_far_behind/.test(reasons)
+        ? classifyExportError('too old')
+        : /out_of_order/.test(reasons)
+          ? classifyExportError('out of order sample')
+          : undefined;
+    const feeding = input.exporters.find((e) => input.counters?.exporters.some((c) => c.exporter === e.name));
+    const fix =
+      cause === undefined ? undefined : fixFor(cause, input.backend, input.signal, feeding, undefined, 'given-up');
     out.push({
       hop: input.backend,
       reason: `${input.backend} counted items it discarded: ${discards.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`,
-      retryable: false,
+      ...(fix === undefined ? {} : { fix }),
+      retryable: cause?.retryable ?? false,
     });
+  }
   return out;
 }
 

@@ -47,8 +47,15 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
     expect(attributedDuplicates + SIGNALS.reduce((n, s) => n + (r.chaos!.unattributed[s]?.duplicates ?? 0), 0)).toBe(
       duplicates,
     );
-    for (const s of ['traces', 'logs'] as const)
-      expect(typeof r.verification.signals[s]!.duplicates.delivered).toBe('number');
+    // The killed collector's counters are joined across its restart (read just before the kill): a figure,
+    // or an upper bound when it sent in the moment between that reading and the kill — never more than the
+    // backend holds of the run.
+    for (const s of ['traces', 'logs'] as const) {
+      const d = r.verification.signals[s]!.duplicates;
+      const figure = d.delivered ?? d.deliveredAtMost;
+      expect(figure, `${s}: ${d.deliveredNote}`).toBeDefined();
+      expect(figure!).toBeLessThanOrEqual(r.verification.signals[s]!.found);
+    }
     expect(r.verdict.status).toBe('pass');
   });
 

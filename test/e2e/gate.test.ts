@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { phase1Definition } from '../../src/stack/phase1/definition.js';
 import type { GateResult } from '../../src/gate/gate.js';
 import { runCli, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
@@ -151,11 +153,14 @@ describe('gate on Phase 1', () => {
     for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
   });
 
-  it('a candidate costing more CPU per item (a filter hashing every item 16 times) is a CPU regression (exit 3)', async () => {
-    const { run, folder, r } = await gate('stacks/gates/costly-filter.yaml', [
+  it('a candidate costing more CPU per item (a filter hashing every item 16 times) is a CPU regression (exit 3); its log canaries, never delivered, never pass', async () => {
+    const { run, folder, r } = await gate(costlyAndCanaryBlind(), [
       ...TRIALS,
       '--duration',
       '20s',
+      // The candidate's log canaries never arrive: a shorter wait for each keeps its trials short.
+      '--canary-timeout',
+      '15s',
       '--gate-on',
       'otelcol CPU-s*',
     ]);
@@ -187,6 +192,36 @@ describe('gate on Phase 1', () => {
     expect(bench.map((b) => b.name)).toContain(
       'costly-filter @ 2400/s traces,metrics,logs: otelcol CPU-s per 1k items',
     );
+    // The candidate drops its log canaries: every one times out, so its p99 is censored at the canary
+    // timeout in every trial — reported, never a pass.
+    const logCanaries = r.comparison.find((c) => c.name === 'logs canary p99')!;
+    expect(logCanaries.verdict).not.toBe('pass');
+    expect(logCanaries.censored).toMatchObject({ candidate: 4 });
     for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
   });
 });
+
+/**
+ * The costly-filter variant's collector configuration plus a filter dropping the log canaries (service.name
+ * otel-harness-canary), as a stack spec named costly-filter.yaml.
+ */
+function costlyAndCanaryBlind(): string {
+  const dir = tempReportDir();
+  const definition = phase1Definition({ traces: 'jaeger', variant: 'costly-filter' });
+  const config = parse(definition.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
+    processors: Record<string, unknown>;
+    service: { pipelines: { logs: { processors: string[] } } };
+  };
+  config.processors['filter/no-log-canaries'] = {
+    error_mode: 'propagate',
+    logs: { log_record: ['resource.attributes["service.name"] == "otel-harness-canary"'] },
+  };
+  config.service.pipelines.logs.processors.splice(1, 0, 'filter/no-log-canaries');
+  writeFileSync(join(dir, 'collector.yaml'), stringify(config));
+  const spec = join(dir, 'costly-filter.yaml');
+  writeFileSync(
+    spec,
+    `apiVersion: otel-harness/v1\ntopology: phase1\nsource: local\noptions:\n  traces: jaeger\n  variant: seed\ncollectorConfigs:\n  collector: ${join(dir, 'collector.yaml')}\n`,
+  );
+  return spec;
+}

@@ -112,8 +112,12 @@ describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors �
     expect(r.partial, run.stderr).toBe(false);
     for (const signal of ['metrics', 'logs'] as const) expect(r.verification.signals[signal]!.lost, signal).toBe(0);
     // Records after the last committed offset are read again: Loki received more lines than the processors
-    // had sent before the kill — counted as delivered twice, never as loss.
-    expect(r.verification.signals.logs!.duplicates.delivered).toBeGreaterThan(0);
+    // sent — counted as delivered twice, never as loss. The killed processor's counters restarted from 0
+    // (joined across the restart from a reading just before the kill), so the figure is an upper bound.
+    const replays = r.verification.signals.logs!.duplicates;
+    expect(replays.delivered ?? replays.deliveredAtMost ?? 0).toBeGreaterThan(0);
+    expect(replays.delivered ?? replays.deliveredAtMost ?? 0).toBeLessThanOrEqual(r.verification.signals.logs!.found);
+    if (replays.delivered === null) expect(replays.deliveredNote).toMatch(/restarted 1 time/);
 
     const fault = r.chaos!.faults[0]!;
     expect(fault).toMatchObject({ action: 'kill', target: 'processor-1' });

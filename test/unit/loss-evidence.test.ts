@@ -479,3 +479,40 @@ describe('a queue gauge the collector does not expose (its sending queue off)', 
     expect(lostCell(v)).toBe('29725');
   });
 });
+
+describe("a backend's own discard counters", () => {
+  it('are a cause, with the fix of the limit they name', () => {
+    const causes = causesOf({
+      signal: 'logs',
+      backend: 'loki',
+      failures: [],
+      counters: counters({
+        givenUp: 29_725,
+        exporters: [{ collector: 'otelcol', exporter: 'otlp_http/loki', sent: 275, givenUp: 29_725 }],
+      }),
+      exporters: collectorPipelineOf(
+        'exporters: { otlp_http/loki: { retry_on_failure: { enabled: false }, sending_queue: { enabled: false } } }\nservice: { pipelines: { logs: { exporters: [otlp_http/loki] } } }',
+      )!.exporters,
+      backendCounters: {
+        loki_distributor_lines_received_total: 30_000,
+        loki_discarded_samples_total: 29_725,
+        'loki_discarded_samples_total{reason=rate_limited}': 29_725,
+        prometheus_tsdb_out_of_order_samples_total: 0,
+      },
+      doomed: 0,
+    });
+    expect(causes).toEqual([
+      expect.objectContaining({
+        hop: 'otelcol → loki',
+        reason: expect.stringMatching(/^29,725 log records given up by otlp_http\/loki/) as unknown,
+      }),
+      expect.objectContaining({
+        hop: 'loki',
+        reason: 'loki counted items it discarded: loki_discarded_samples_total{reason=rate_limited} 29,725',
+        fix: expect.stringMatching(
+          /^turn otlp_http\/loki's retry_on_failure and sending_queue on .*ingestion_rate_mb/,
+        ) as unknown,
+      }),
+    ]);
+  });
+});
