@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { duplicatesCell, lostCell } from './render-table.js';
 import type { SoakResult } from './result.js';
 
 /**
@@ -338,8 +339,8 @@ export function htmlOfRun(result: SoakResult): HtmlReport {
           v.backend,
           String(v.expected),
           String(v.found),
-          `${v.lost > 0 ? '✗ ' : ''}${v.lost}`,
-          v.duplicates.delivered === null ? `not observable` : String(v.duplicates.delivered),
+          `${v.outcome.status === 'fail' ? '✗ ' : ''}${lostCell(v)}`,
+          duplicatesCell(v.duplicates),
           v.method,
         ]),
       },
