@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { duplicatesCell, lostCell } from './render-table.js';
+import { lostCell } from '../verify/verification.js';
+import { duplicatesCell } from './render-table.js';
 import type { SoakResult } from './result.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { Signal } from '../load/ledger.js';
 import type { CollectorCounters } from '../observe/collector-metrics.js';
-import { duplicatesCell, lostCell } from './render-table.js';
+import { lostCell } from '../verify/verification.js';
+import { duplicatesCell } from './render-table.js';
 import type { SoakResult } from './result.js';
 
 const fmt = (n: number | undefined, digits = 0) =>

@@ -1,5 +1,6 @@
 import type { Signal } from '../load/ledger.js';
-import type { DuplicateFindings, SignalVerification } from '../verify/verification.js';
+import { lostCell, type DuplicateFindings } from '../verify/verification.js';
+
 import type { SoakResult } from './result.js';
 
 function align(rows: string[][]): string {
@@ -18,19 +19,6 @@ export function duplicatesCell(d: DuplicateFindings): string {
   if (d.delivered !== null) return d.delivered === 0 ? '0' : `+${d.delivered}`;
   if (d.deliveredAtMost !== undefined) return `≤+${d.deliveredAtMost}`;
   return d.queryVisible === null ? 'n/a' : String(d.queryVisible);
-}
-
-/**
- * Lost items: exact (`n`), a lower bound with what waits behind an error no retry fixes (`≥n +m queued`),
- * estimated from a sample (`n~`), or undecided (`? (n absent)`).
- */
-export function lostCell(v: SignalVerification): string {
-  const e = v.evidence;
-  if (v.outcome.status === 'inconclusive') return e === undefined ? '?' : `? (${e.absent} absent)`;
-  if (v.sample !== undefined) return `${v.lost}~`;
-  if (e?.lowerBound === true && v.outcome.status === 'fail')
-    return `≥${e.lostAtLeast ?? 0}${e.doomed > 0 ? ` +${e.doomed} queued` : ''}`;
-  return String(v.lost);
 }
 
 /** The stdout table of a soak run. Pure. */

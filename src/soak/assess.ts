@@ -43,7 +43,7 @@ export function thresholds(input: {
         out.push({
           name: `${signal} lost in ${v.backend}`,
           limit,
-          actual: `${e.lostAtLeast !== null && e.lostAtLeast > 0 ? `at least ${e.lostAtLeast}` : '0 yet'} of ${v.expected}${e.doomed > 0 ? `, and ${e.doomed} queued behind an error no retry fixes` : ''} (${e.absent} absent)${because(v)}`,
+          actual: `${e.lostAtLeast !== null && e.lostAtLeast > 0 ? `at least ${e.lostAtLeast} of ${v.expected}` : `none of ${v.expected} given up yet`}${e.doomed > 0 ? `, ${e.doomed} queued behind an error no retry fixes` : ''} (${e.absent} absent)${because(v)}`,
           pass: false,
           exitCode: ExitCode.verification,
         });

@@ -368,10 +368,13 @@ export async function runLoadStep(
         out.verification.signals[s] = { ...v, outcome: { status: 'inconclusive', reason } };
       }
     }
-    if (out.drain.stalled === true) {
+    const blocked = Object.values(out.drain.signals ?? {}).some((d) => d.blocked !== undefined);
+    if (out.drain.stalled === true || blocked) {
       // Canaries behind a stuck backlog will not arrive before their timeout: they count as timed out now.
       canaryGiveUp.abort();
-      io.progress('the pipeline stalled: outstanding latency canaries are counted as timed out');
+      io.progress(
+        `the pipeline ${blocked ? 'is blocked behind an error no retry fixes' : 'stalled'}: outstanding latency canaries are counted as timed out`,
+      );
     } else io.progress('waiting for outstanding latency canaries');
     out.latency = await canaries;
     await canaryClient.close();

@@ -14,7 +14,7 @@ import {
   type LossEvidence,
   type PipelineCounters,
 } from '../verify/loss-evidence.js';
-import { inconclusiveVerification, type SignalVerification } from '../verify/verification.js';
+import { inconclusiveVerification, lostCell, type SignalVerification } from '../verify/verification.js';
 
 /** What the run holds besides the backends' answers: the pipeline's counters, logs and configuration. */
 export interface StepEvidence {
@@ -112,7 +112,7 @@ export async function verifyStep(input: {
       input.sentMissing?.(signal),
     );
     input.progress(
-      `${signal}: ${v.found} of ${v.expected} found in ${backend.name}, ${v.lost} lost${v.rejectedAbsent > 0 ? `, ${v.rejectedAbsent} declared rejected` : ''} (${v.outcome.status})`,
+      `${signal}: ${v.found} of ${v.expected} found in ${backend.name}, lost ${lostCell(v)}${v.rejectedAbsent > 0 ? `, ${v.rejectedAbsent} declared rejected` : ''} (${v.outcome.status})`,
     );
     out[signal] = v;
   }

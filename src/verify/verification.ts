@@ -117,6 +117,19 @@ export interface SignalVerification {
   notes: string[];
 }
 
+/**
+ * Lost items in a word: exact (`n`), a lower bound with what waits behind an error no retry fixes
+ * (`≥n +m queued`), estimated from a sample (`n~`), or undecided (`? (n absent)`).
+ */
+export function lostCell(v: SignalVerification): string {
+  const e = v.evidence;
+  if (v.outcome.status === 'inconclusive') return e === undefined ? '?' : `? (${e.absent} absent)`;
+  if (v.sample !== undefined) return `${v.lost}~`;
+  if (e?.lowerBound === true && v.outcome.status === 'fail')
+    return `≥${e.lostAtLeast ?? 0}${e.doomed > 0 ? ` +${e.doomed} queued` : ''}`;
+  return String(v.lost);
+}
+
 /** Pass when nothing acknowledged is absent; otherwise fail naming the count. */
 export function verdict(expected: number, absent: number, what: string): VerifierOutcome {
   return absent === 0

@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { SignalDrain } from '../../src/drain/drain.js';
 import { classifyExportError, exportFailuresOf } from '../../src/observe/export-failures.js';
 import type { SignalLoadResult } from '../../src/report/result.js';
-import { lostCell } from '../../src/report/render-table.js';
+
 import { assessLimits, thresholds, verdict } from '../../src/soak/assess.js';
 import { collectorPipelineOf, exportersFeeding } from '../../src/stack/collector-pipeline.js';
 import { accountDelivered, accountDrain } from '../../src/verify/accounting.js';
 import { causesOf, evidenceOf, type PipelineCounters } from '../../src/verify/loss-evidence.js';
-import { notQueryVisible, type SignalVerification } from '../../src/verify/verification.js';
+import { lostCell, notQueryVisible, type SignalVerification } from '../../src/verify/verification.js';
 
 const here = new URL('.', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(join(here, 'fixtures', name), 'utf8');
@@ -228,7 +228,7 @@ describe('decisive verdicts from the evidence', () => {
     expect(t[0]).toMatchObject({ pass: false, exitCode: 4 });
     expect(t[0]!.inconclusive).toBeUndefined();
     expect(t[0]!.actual).toMatch(
-      /^at least 102407 of 1000000, and 897593 queued behind an error no retry fixes .* — otelcol → loki: .*fix: /,
+      /^at least 102407 of 1000000, 897593 queued behind an error no retry fixes .* — otelcol → loki: .*fix: /,
     );
     expect(verdict({ thresholds: t, partial: false }, false)).toMatchObject({ status: 'fail', exitCode: 4 });
     expect(lostCell(decided)).toBe('≥102407 +897593 queued');
