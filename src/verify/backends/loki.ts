@@ -88,6 +88,11 @@ export function lokiBackend(endpoint: BackendEndpoint): SignalBackend<LogExpecta
         name: /^loki_distributor_ingester_append_failures_total$/,
         describe: 'counted failed pushes from its distributor to an ingester',
       },
+      {
+        name: /^loki_request_duration_seconds_count$/,
+        where: { route: /^(otlp_v1_logs|loki_api_v1_push|api_prom_push)$/, status_code: /^5/ },
+        describe: 'answered pushes with a 5xx',
+      },
     ],
     receivedBytes: {
       name: /^loki_distributor_bytes_received_total$/,
