@@ -108,7 +108,9 @@ export async function verifyStep(input: {
       v,
       input.receivedBy(signal),
       input.sentBy(signal),
-      backend.receivedMissing,
+      backend.endpoint.metrics === undefined
+        ? `${backend.name}'s own metrics are not reachable (no metrics endpoint given), so what it received cannot be read`
+        : backend.receivedMissing,
       input.sentMissing?.(signal),
     );
     input.progress(
