@@ -341,6 +341,10 @@ describe.each(CASES.filter((c) => c.signal === 'traces'))(
       const partial = await run((s, i) => (keep(s) && !(s === victim && i === 0) ? 1 : 0), unsupported);
       expect(partial.lost).toBe(1);
       expect(partial.outcome.status).toBe('fail');
+      // Every acknowledged trace found whole: nothing was sampled out or lost, whatever the sampler does.
+      const all = await run(() => 1, unsupported);
+      expect(all.sampling).toMatchObject({ oracle: null, absentUndecided: 0 });
+      expect(all.outcome.status).toBe('pass');
     });
   },
 );

@@ -17,12 +17,8 @@ import {
   promCountBySeriesQuery,
   promSelector,
 } from '../../src/verify/backends/promql.js';
-import {
-  parseTempoCount,
-  parseTempoSearch,
-  parseTempoTrace,
-  tempoSpanCountQuery,
-} from '../../src/verify/backends/tempo.js';
+import { parseTempoCount, tempoSpanCountQuery } from '../../src/verify/backends/tempo-count.js';
+import { parseTempoSearch, parseTempoTrace } from '../../src/verify/backends/tempo-reading.js';
 import { spanOfHex, tally, type TraceSpans } from '../../src/verify/backends/trace-evidence.js';
 import { uniformSample, verdict, wilsonUpper95 } from '../../src/verify/verification.js';
 
@@ -54,7 +50,9 @@ describe('response parsers (fixtures recorded from the real backends)', () => {
     const answer = parseTempoSearch(json('tempo-2.8.0-search.json'));
     expect(answer.traces).toHaveLength(3);
     expect(answer.traces[0]).toMatchObject({ traceHex: '7ed0531d47d5e4910000000000000001', matched: 3 });
-    expect(answer.traces[0]!.spanHexes).toEqual([0, 1, 2].map((i) => toHex(spanId(1, i))));
+    expect(answer.traces[0]!.spans).toEqual(
+      [0, 1, 2].map((i) => ({ hex: toHex(spanId(1, i)), startMs: 1796108900324 + 5 * i })),
+    );
     // limit 3 was reached: not every job ran, so this window would be halved.
     expect([answer.completedJobs, answer.totalJobs]).toEqual([2, 3]);
   });

@@ -26,8 +26,20 @@ export interface TraceSpans {
   misfiled: number;
 }
 
-/** Looks up traces by seq; traces the backend does not have are simply absent from the answer. */
-export type TraceLookup = (seqs: readonly number[]) => Promise<TraceSpans[]>;
+/**
+ * Which reading of traces a lookup is: the first (`recheck` 0) or the n-th re-check of traces found
+ * incomplete, and whether it is the last reading before the missing spans count as lost.
+ */
+export interface LookupPass {
+  recheck: number;
+  last: boolean;
+}
+
+/**
+ * Looks up traces by seq; traces the backend does not have are simply absent from the answer. `checkTraces`
+ * always says which reading it asks for (a lookup that reads the same way each time may ignore it).
+ */
+export type TraceLookup = (seqs: readonly number[], pass?: LookupPass) => Promise<TraceSpans[]>;
 
 /** Span hex id → (seq, index) as derived by generators/ids.ts (6 bytes seq+1, 2 bytes index). */
 export function spanOfHex(hex: string): { seq: number; index: number } | undefined {
@@ -139,8 +151,9 @@ export async function checkTraces(
   };
 
   const total = (seqList?.length ?? population) + unackTotal;
+  const first: LookupPass = { recheck: 0, last: options.rechecks === 0 };
   const processChunk = async (seqs: readonly number[], acked: boolean) => {
-    const answer = new Map((await lookup(seqs)).map((t) => [t.seq, t]));
+    const answer = new Map((await lookup(seqs, first)).map((t) => [t.seq, t]));
     for (const seq of seqs) {
       const t = answer.get(seq);
       let present = 0;
@@ -199,8 +212,9 @@ export async function checkTraces(
     for (let i = 0; i < incomplete.length; i += options.chunk)
       groups.push(incomplete.slice(i, i + options.chunk).map((x) => x.seq));
     const before = new Map(incomplete.map((x) => [x.seq, x]));
+    const pass: LookupPass = { recheck: attempt + 1, last: attempt + 1 === options.rechecks };
     await mapConcurrent(groups, options.concurrency, async (seqs) => {
-      const answer = new Map((await lookup(seqs)).map((t) => [t.seq, t]));
+      const answer = new Map((await lookup(seqs, pass)).map((t) => [t.seq, t]));
       for (const seq of seqs) {
         // A span seen once stays found: only spans missing from every answer so far are still missing.
         const previously = before.get(seq)!.missing;
@@ -350,7 +364,8 @@ export async function checkTraces(
  */
 function samplingOutcome(outcome: VerifierOutcome, account: SamplingAccount | undefined): VerifierOutcome {
   if (account === undefined || outcome.status !== 'pass') return outcome;
-  if (account.oracle === null)
+  // Nothing absent: whatever the sampler would have decided, nothing was sampled out or lost.
+  if (account.oracle === null && account.absentUndecided > 0)
     return {
       status: 'inconclusive',
       reason: `traces verified against acknowledgement only: ${account.absentUndecided} absent trace(s) may have been sampled out (${account.note.replace(/^absent traces are not counted as lost: /, '')}); every trace found is complete`,
