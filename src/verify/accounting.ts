@@ -161,7 +161,7 @@ export function accountDelivered(
   const couldStore = v.found + v.unacknowledgedFound;
   if (diff > couldStore)
     return none(
-      `${figures}: the difference (${diff}) is more than ${v.backend} holds of the run (${couldStore}), so it counts other traffic`,
+      `${figures}: the difference (${diff}) is more than ${v.backend} holds of the run (${couldStore}), so it counts the same items delivered again and again (retries of requests that timed out after arriving) or other traffic — no count of items stored twice`,
     );
   if ((sent.restarts ?? 0) > 0 && diff > 0) {
     duplicates.delivered = null;

@@ -124,9 +124,10 @@ export function fixFor(
       return `check ${exporter?.name ?? 'the exporter'}'s credentials and the backend's tenant`;
     case 'queue-full':
       return `raise ${exporter?.name ?? 'the exporter'}'s sending_queue.queue_size${exporter !== undefined ? ` (now ${n(exporter.queue.size)} ${exporter.queue.sizer})` : ''}, or let the client see backpressure (no batch processor before a full queue)`;
+    case 'timeout':
+      return `${backend} answered slower than ${exporter?.name ?? 'the exporter'}'s timeout: raise the timeout (a request that times out after it arrived is sent again) or give ${backend} more CPU${retryOff ? `, and turn retry_on_failure on` : ''}`;
     case 'unavailable':
     case 'connection':
-    case 'timeout':
       if (outcome === 'retrying') return undefined;
       return retryOff
         ? `turn ${exporter?.name ?? 'the exporter'}'s retry_on_failure on`
