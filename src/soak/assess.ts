@@ -156,6 +156,8 @@ const MACHINE_CPU_LIMIT = 85;
 const LAG_LIMIT_MS = 1_000;
 /** A container using this share of its CPU limit (of one core without a limit) on average was saturated. */
 const CONTAINER_BUSY_SHARE = 0.85;
+/** A sending queue this long (requests or items) at the load's end, and growing, means the exporters fell behind. */
+const QUEUE_GROWTH_MIN = 20;
 
 /** What else a run holds that says whether the stack kept up. */
 export interface LimitEvidence {
@@ -253,7 +255,11 @@ export function assessLimits(
     const peak = Math.max(...queue.map((q) => q.size));
     const last = queue.at(-1)!.size;
     const first = queue[0]!.size;
-    if (last > first && last >= peak / 2 && peak > 0) {
+    const sizes = queue.map((q) => q.size).sort((a, b) => a - b);
+    const median = sizes[Math.floor(sizes.length / 2)]!;
+    // Growth, not the few requests a busy exporter always has in its queue: at the load's end well above
+    // what the queue held most of the time, and near its peak.
+    if (last >= QUEUE_GROWTH_MIN && last > 2 * median && last > first && last >= peak / 2) {
       stack = true;
       reasons.push(
         `the collectors' sending queues grew through the load (${first} → ${last}, peak ${peak}): the exporters fell behind`,
