@@ -11,6 +11,7 @@ import { renderSummary } from '../../report/render-summary.js';
 import { renderTable } from '../../report/render-table.js';
 import { verdict, thresholds } from '../../soak/assess.js';
 import { emptyStep, reportedFields } from '../../soak/load-step.js';
+import { notStarted } from '../../soak/soak.js';
 import { LEDGER_FILE, readReplay, samplingOf, type Replay } from '../../soak/replay.js';
 import { SOAK_SERVICE_NAME } from '../../load/run-identity.js';
 import { verifyStep } from '../../soak/verify-step.js';
@@ -194,15 +195,6 @@ function headerOf(replay: Replay, verifySample: number | undefined): SoakResult 
       maxLatencyP99Ms: undefined,
       verifySample,
     },
-    stack: {
-      topology: 'unknown',
-      title: `the stack of run ${replay.runId} (its result.json is missing)`,
-      images: {},
-      versions: {},
-      configHashes: {},
-      manifestHash: undefined,
-      bootSeconds: undefined,
-      endpoints: [],
-    },
+    stack: { ...notStarted('unknown'), title: `the stack of run ${replay.runId} (its result.json is missing)` },
   } as unknown as SoakResult;
 }

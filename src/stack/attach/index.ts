@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { collectorPipelineOf } from '../collector-pipeline.js';
-import { queueUnits } from '../collector-config.js';
-import { collectorDrainCondition } from '../../drain/collector-condition.js';
+import { collectorConditions } from '../collector-drain.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
 import type { Signal } from '../../load/ledger.js';
@@ -306,20 +304,7 @@ export function attachedDrainConditions(
   collectors: readonly CollectorRole[],
   signals: readonly Signal[],
 ): DrainCondition[] {
-  const watched = collectors.flatMap((c) =>
-    c.metricsUrl === undefined
-      ? []
-      : [
-          collectorDrainCondition({
-            name: c.name,
-            metricsUrl: c.metricsUrl,
-            signals,
-            pollMs: 6_000,
-            queueUnit: queueUnits(c.config),
-            pipeline: collectorPipelineOf(c.config),
-          }),
-        ],
-  );
+  const watched = collectorConditions(collectors, signals, 6_000);
   if (watched.length > 0) return watched;
   const why =
     'the collector exposes no metrics to the harness, so its sending queues cannot be seen (give --collector-metrics URL)';

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { StartedTestContainer } from 'testcontainers';
 import type { DockerEngine } from '../../docker/docker-engine.js';
-import { collectorDrainCondition } from '../../drain/collector-condition.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import type { Signal } from '../../load/ledger.js';
 import { containerLogLines } from '../../observe/collector-log.js';
 import { usageFromStats, type DockerStats } from '../../observe/resource-sampler.js';
-import { collectorPipelineOf } from '../collector-pipeline.js';
-import { queueUnits } from '../collector-config.js';
+import { collectorConditions } from '../collector-drain.js';
 import type {
   CollectorRole,
   Endpoint,
@@ -205,20 +203,8 @@ export class DockerStack implements StartedStack {
   }
 
   drainConditions(signals: readonly Signal[]): DrainCondition[] {
-    return this.endpoints().collectors.flatMap((c) =>
-      c.metricsUrl === undefined
-        ? []
-        : [
-            collectorDrainCondition({
-              name: c.name,
-              metricsUrl: c.metricsUrl,
-              signals,
-              pollMs: COLLECTOR_DRAIN_POLL_MS,
-              queueUnit: queueUnits(c.config),
-              pipeline: collectorPipelineOf(c.config),
-              logs: () => this.logs(c.name),
-            }),
-          ],
+    return collectorConditions(this.endpoints().collectors, signals, COLLECTOR_DRAIN_POLL_MS, (name) =>
+      this.logs(name),
     );
   }
 
