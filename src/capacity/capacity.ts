@@ -146,8 +146,9 @@ function outcomeOf(
   // What failed first, in words (the cause of loss, who refused), then the component that saturated, then
   // what the generator and machine did, then why undecided.
   const reasons = [
-    ...failureCauses(step, sloMisses),
+    ...failureCauses(step, sloMisses).causes,
     ...stackFindings(step, cpuLimits, exportFailures),
+    ...failureCauses(step, sloMisses).symptoms,
     ...limits.reasons,
     ...(inconclusive !== undefined && inconclusive.outcome.status === 'inconclusive'
       ? [`${inconclusive.signal}: ${inconclusive.outcome.reason}`]
@@ -182,32 +183,36 @@ function outcomeOf(
 }
 
 /**
- * The trial's failure in words, from the evidence: the causes of its lost items (collector → backend, and
- * why), then who refused items, then canaries that timed out. First in a trial's reasons, so that "limited
- * by the stack: …" names what failed rather than the busiest container.
+ * The trial's failure in words, from the evidence. `causes`: why items were lost (collector → backend, and
+ * why) — first in a trial's reasons, so that "limited by the stack: …" names what lost them rather than the
+ * busiest container. `symptoms`: who refused items and canaries that timed out — after the saturated
+ * components, which are their cause.
  */
 export function failureCauses(
   step: Pick<StepResult, 'verification' | 'load' | 'latency'>,
   sloMisses: readonly string[] = [],
-): string[] {
-  const out: string[] = [];
+): { causes: string[]; symptoms: string[] } {
+  const causes: string[] = [];
+  const symptoms: string[] = [];
   for (const v of Object.values(step.verification.signals)) {
     if (v.outcome.status === 'pass') continue;
     for (const c of v.evidence?.causes ?? [])
-      out.push(`${v.signal}: ${c.hop}: ${c.reason}${c.fix === undefined ? '' : ` (fix: ${c.fix})`}`);
+      causes.push(`${v.signal}: ${c.hop}: ${c.reason}${c.fix === undefined ? '' : ` (fix: ${c.fix})`}`);
   }
   for (const [signal, l] of Object.entries(step.load.signals)) {
     const refused = Object.entries(l.answers).filter(([a]) => !a.startsWith('2'));
     if (l.counts.refused + l.counts.failed > 0)
-      out.push(
+      symptoms.push(
         `${signal}: the collector answered ${refused.map(([a, n]) => `${a} to ${n} items`).join(', ')} (backpressure or refusal)`,
       );
   }
   for (const [signal, c] of Object.entries(step.latency)) {
     if (c.timedOut > 0 && sloMisses.some((m) => m.startsWith(signal)))
-      out.push(`${signal}: ${c.timedOut} of ${c.sent} canaries not queryable in ${c.backend} before their timeout`);
+      symptoms.push(
+        `${signal}: ${c.timedOut} of ${c.sent} canaries not queryable in ${c.backend} before their timeout`,
+      );
   }
-  return out;
+  return { causes, symptoms };
 }
 
 /** A container using this share of its CPU limit (or of one core, without a limit) on average is busy. */

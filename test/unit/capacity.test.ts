@@ -301,10 +301,12 @@ describe('capacity findings and reports', () => {
       },
       ['traces write→queryable p99 unmeasured'],
     );
-    expect(causes).toEqual([
-      'logs: otelcol → loki: 1,000 log records given up: requests of 5.28 MB exceed a 4 MiB gRPC message limit (fix: set send_batch_max_size)',
-      'traces: 3 of 10 canaries not queryable in jaeger before their timeout',
-    ]);
+    expect(causes).toEqual({
+      causes: [
+        'logs: otelcol → loki: 1,000 log records given up: requests of 5.28 MB exceed a 4 MiB gRPC message limit (fix: set send_batch_max_size)',
+      ],
+      symptoms: ['traces: 3 of 10 canaries not queryable in jaeger before their timeout'],
+    });
   });
 
   it('names the component at its CPU limit first, and one near a whole core without a limit', () => {
