@@ -248,16 +248,12 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
           : own.reduce((n, s) => n + (s.delivered ?? 0), 0);
         if (t.lastDelivery === undefined || delivered === undefined || delivered !== t.lastDelivery.value)
           t.lastDelivery = { value: delivered, at: now };
-        if (options.stallMs !== undefined && now - t.lastMove.at >= options.stallMs) {
-          t.out.stalled = true;
-          finish(
-            t,
-            false,
-            `the pipeline stalled: nothing moved for ${Math.round((now - t.lastMove.at) / 1000)} s${t.out.stillQueued.length > 0 ? ` while ${describeQueued(t.out.stillQueued)} stayed queued` : ''}`,
-          );
-          continue;
-        }
-        if (t.out.stillQueued.length > 0 && delivered !== undefined && now - t.lastDelivery.at >= stuckAfterMs) {
+        const stalling = options.stallMs !== undefined && now - t.lastMove.at >= options.stallMs;
+        if (
+          t.out.stillQueued.length > 0 &&
+          delivered !== undefined &&
+          (now - t.lastDelivery.at >= stuckAfterMs || stalling)
+        ) {
           const why = (
             await Promise.all(
               options.conditions.map((c) =>
@@ -274,6 +270,15 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
             );
             continue;
           }
+        }
+        if (stalling) {
+          t.out.stalled = true;
+          finish(
+            t,
+            false,
+            `the pipeline stalled: nothing moved for ${Math.round((now - t.lastMove.at) / 1000)} s${t.out.stillQueued.length > 0 ? ` while ${describeQueued(t.out.stillQueued)} stayed queued` : ''}`,
+          );
+          continue;
         }
         if (now + conditionPollMs > deadline) {
           finish(

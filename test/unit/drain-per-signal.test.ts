@@ -103,6 +103,31 @@ describe('the drain, signal by signal', () => {
     );
   });
 
+  it('with a stall bound (capacity trials), says blocked rather than stalled when the evidence knows why', async () => {
+    const report = await drain({
+      conditions: [
+        collectorDrainCondition({
+          name: 'otelcol',
+          metricsUrl: 'unused',
+          read: () => Promise.resolve(metrics(4, 0, 0)),
+          signals: ['logs'],
+          pollMs: 5_000,
+          logs: () => Promise.resolve(fixtureLines),
+          now: () => Date.parse('2026-11-21T21:20:00.000Z'),
+        }),
+      ],
+      signals: ['logs'],
+      backendCount: () => Promise.resolve(0),
+      timeoutMs: 120_000,
+      stallMs: 20_000,
+      stuckAfterMs: 60_000,
+      backendPollMs: 3_000,
+      clock: fakeClock(),
+    });
+    expect(report.signals?.logs).toMatchObject({ blocked: expect.stringMatching(/gRPC message limit/) as unknown });
+    expect(report.stalled).toBeUndefined();
+  });
+
   it('keeps waiting for a queue behind failures a retry can fix (a rate limit)', async () => {
     const clock = fakeClock();
     const rateLimited = JSON.stringify({
