@@ -104,7 +104,8 @@ export function accountDrain(
     if (evidence.doomed > 0) parts.push(`${evidence.doomed} queued behind an error no retry fixes (${blocked})`);
     return {
       ...withEvidence,
-      lost: Math.max(0, (lostAtLeast ?? 0) - v.rejectedAbsent),
+      // Lost for certain, and queued behind an error no retry fixes: what this configuration will not deliver.
+      lost: Math.max(0, (lostAtLeast ?? 0) + evidence.doomed - v.rejectedAbsent),
       outcome: {
         status: 'fail',
         expected: v.expected,

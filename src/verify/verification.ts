@@ -88,8 +88,9 @@ export interface SignalVerification {
   /**
    * Silent loss: acknowledged items absent after drain, less those the pipeline declared rejected in the
    * same batches (`rejectedAbsent`). Exact unless `sample` is set, or `evidence.lowerBound` (then the least
-   * that was lost: the drain ended with items still queued); when the outcome is inconclusive, the absent
-   * items nothing decided.
+   * that was lost — `evidence.lostAtLeast` — plus what is queued behind an error no retry fixes —
+   * `evidence.doomed`: the drain ended with items still queued); when the outcome is inconclusive, the
+   * absent items nothing decided.
    */
   lost: number;
   /** Items of acknowledged batches the pipeline declared rejected (OTLP partial success). */
