@@ -325,11 +325,16 @@ export function analyseChaos(input: {
   if (movers.length === 1) {
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const d = input.verification[signal]?.duplicates;
+      const redelivered = d?.redelivered?.value ?? 0;
+      if (redelivered > 0)
+        movers[0]!.explanations.push(
+          `${redelivered} ${noun[signal]} read again from Kafka in the run: when partitions moved, the records after the last committed offset were delivered again (at-least-once; ${d!.redelivered!.note}) — duplicates, not loss.`,
+        );
       // Only a figure the counters prove (a restart leaves at most an upper bound, said as such).
       const delivered = d?.delivered ?? 0;
       if (delivered > 0)
         movers[0]!.explanations.push(
-          `${delivered} ${noun[signal]} delivered to ${input.verification[signal]!.backend} more than once in the run: when partitions moved, Kafka delivered again the records after the last committed offset (at-least-once delivery; counted from the backend's ingest counter, not loss).`,
+          `${delivered} ${noun[signal]} reached ${input.verification[signal]!.backend} more than its senders counted sending (its ingest counter against theirs): requests retried after a timeout that had arrived — not loss.`,
         );
       else if ((d?.deliveredAtMost ?? 0) > 0)
         movers[0]!.explanations.push(

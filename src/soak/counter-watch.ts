@@ -130,24 +130,26 @@ export class CounterWatch {
     }
   }
 
-  /** Reads every component; readings of one component never overlap, so they are added in order. */
-  private async readAll(): Promise<void> {
+  /** Reads the components; readings of one component never overlap, so they are added in order. */
+  private async readAll(which: 'all' | 'collectors' = 'all'): Promise<void> {
     await Promise.all(
-      this.components.map((c) => {
-        c.reading = c.reading.then(async () => {
-          try {
-            const samples = await scrape(c.url);
-            const atMs = Date.now();
-            const r = c.read(samples, atMs);
-            c.segments.add({ atMs, values: r.values, uptimeS: r.uptimeS });
-            c.instances.first ??= r.instances;
-            c.instances.last = r.instances;
-          } catch {
-            // unreachable now (stopped by a fault, or gone): the next reading joins the segments
-          }
-        });
-        return c.reading;
-      }),
+      this.components
+        .filter((c) => which === 'all' || c.collector !== undefined)
+        .map((c) => {
+          c.reading = c.reading.then(async () => {
+            try {
+              const samples = await scrape(c.url);
+              const atMs = Date.now();
+              const r = c.read(samples, atMs);
+              c.segments.add({ atMs, values: r.values, uptimeS: r.uptimeS });
+              c.instances.first ??= r.instances;
+              c.instances.last = r.instances;
+            } catch {
+              // unreachable now (stopped by a fault, or gone): the next reading joins the segments
+            }
+          });
+          return c.reading;
+        }),
     );
   }
 
@@ -155,9 +157,13 @@ export class CounterWatch {
     await this.readAll();
   }
 
-  /** A reading between the first and the last (periodically, and just before a fault stops a process). */
-  async sample(): Promise<void> {
-    await this.readAll();
+  /**
+   * A reading between the first and the last: of every component just before a fault stops a process, of
+   * the collectors alone periodically (a backend that restarts unannounced is still seen from its uptime at
+   * the last reading; its /metrics are large, and reading them often would cost the machine the load runs on).
+   */
+  async sample(which: 'all' | 'collectors' = 'all'): Promise<void> {
+    await this.readAll(which);
   }
 
   /** The last reading, then the report's counters per component; `undefined` for one that could not be read twice. */
@@ -334,6 +340,37 @@ export class CounterWatch {
       pendingAtMost: pendingUnknown === undefined ? Math.max(0, pending) : undefined,
       pendingUnknown,
       exporters,
+    };
+  }
+
+  /**
+   * Items of `signal` read again from Kafka: what the collectors reading it (kafka receivers) accepted beyond
+   * what the collectors writing it (kafka exporters) sent, over the step, restarts joined. Undefined where no
+   * collector reads Kafka, or a counter could not be read.
+   */
+  redeliveredBy(signal: Signal): { value: number; note: string } | undefined {
+    if (this.sentUnobservable() !== undefined) return undefined;
+    let produced = 0;
+    let consumed = 0;
+    let readers = 0;
+    for (const c of this.components.filter((x) => x.collector !== undefined)) {
+      const d = c.segments.deltas();
+      if (d === undefined) return undefined;
+      for (const [k, v] of Object.entries(d)) {
+        const [kind, s, component] = k.split('|');
+        if (s !== signal || component === undefined || !component.startsWith('kafka')) continue;
+        if (kind === 'sent') produced += v;
+        if (kind === 'accepted') {
+          consumed += v;
+          readers++;
+        }
+      }
+    }
+    if (readers === 0) return undefined;
+    const restarts = this.restarts().filter((r) => this.components.some((c) => c.name === r.component && c.collector));
+    return {
+      value: Math.max(0, consumed - produced),
+      note: `the collectors reading Kafka accepted ${consumed}, the ones writing it sent ${produced}${restarts.length > 0 ? `; counters joined across ${restarts.reduce((n, r) => n + r.restarts, 0)} restart(s), each read just before it when a fault caused it` : ''}`,
     };
   }
 

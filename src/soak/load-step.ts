@@ -164,7 +164,7 @@ export async function runLoadStep(
     await driver.prepare(plan.load, runId, SOAK_SERVICE_NAME, (m) => io.progress(m));
     await counters.before();
     // Readings through the load and the drain: a process that restarts is seen and its counters joined.
-    counterTimer = setInterval(() => void counters.sample(), COUNTER_SAMPLE_MS);
+    counterTimer = setInterval(() => void counters.sample('collectors'), COUNTER_SAMPLE_MS);
     const collectorBefore = await collectorScrapes(endpoints.collectors, signals, instancesOf, 'before');
 
     // ── load, with canaries, faults and progress ────────────────────────────────────────────────────
@@ -344,6 +344,7 @@ export async function runLoadStep(
       sentBy: (s) => counters.sentTo(s, backends.get(s)),
       sentMissing: (s) => counters.sentMissing(s, backends.get(s)),
       receivedBy: (s) => counters.receivedBy(s),
+      redeliveredBy: (s) => counters.redeliveredBy(s),
       evidence: {
         pipeline: (s) => counters.pipeline(s, backends.get(s)),
         failures: (s) =>

@@ -53,6 +53,8 @@ export async function verifyStep(input: {
     signal: Signal,
   ) => { value: number; describe: string; restarts?: number; unreliable?: string } | undefined;
   evidence?: StepEvidence;
+  /** Items read again from a queue between collectors (Kafka), when there is one. */
+  redeliveredBy?: (signal: Signal) => { value: number; note: string } | undefined;
   progress: (message: string) => void;
 }): Promise<Partial<Record<Signal, SignalVerification>>> {
   const out: Partial<Record<Signal, SignalVerification>> = {};
@@ -113,6 +115,8 @@ export async function verifyStep(input: {
         : backend.receivedMissing,
       input.sentMissing?.(signal),
     );
+    const redelivered = input.redeliveredBy?.(signal);
+    if (redelivered !== undefined) v = { ...v, duplicates: { ...v.duplicates, redelivered } };
     input.progress(
       `${signal}: ${v.found} of ${v.expected} found in ${backend.name}, lost ${lostCell(v)}${v.rejectedAbsent > 0 ? `, ${v.rejectedAbsent} declared rejected` : ''} (${v.outcome.status})`,
     );

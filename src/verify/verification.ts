@@ -40,6 +40,12 @@ export interface DuplicateFindings {
   /** When `delivered` is null because only an upper bound is known (a collector restarted): that bound. */
   deliveredAtMost?: number;
   deliveredNote: string;
+  /**
+   * Items read again from a queue between collectors (Kafka): what the consumers accepted beyond what the
+   * producers wrote, counters joined across restarts — at-least-once redelivery, which the exporters then
+   * send (and count) again, so `delivered` cannot see it. Absent where nothing queues between collectors.
+   */
+  redelivered?: { value: number; note: string };
   /** Sequence ranges holding query-visible duplicates (traces: trace seqs). */
   ranges: SeqRange[];
 }

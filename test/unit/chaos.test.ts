@@ -247,7 +247,7 @@ describe('attribution', () => {
     expect(report.unattributed).toEqual({});
   });
 
-  it('says what a scale did, and gives replays counted by the backend to the one fault that moved partitions', () => {
+  it('says what a scale did, and gives the records Kafka delivered again to the one fault that moved partitions', () => {
     const scale = {
       spec: 'scale:processor@50s=3',
       action: 'scale' as const,
@@ -263,7 +263,15 @@ describe('attribution', () => {
       ...lostLogs,
       lost: 0,
       lostRanges: [],
-      duplicates: { ...notQueryVisible('Loki keeps one copy'), delivered: 7_001, deliveredNote: 'counted' },
+      duplicates: {
+        ...notQueryVisible('Loki keeps one copy'),
+        delivered: 0,
+        deliveredNote: 'counted',
+        redelivered: {
+          value: 7_001,
+          note: 'the collectors reading Kafka accepted 52,001, the ones writing it sent 45,000',
+        },
+      },
     };
     const report = analyseChaos({
       events: [scale],
@@ -274,7 +282,7 @@ describe('attribution', () => {
     });
     expect(report.faults[0]!.explanations).toEqual([
       'processor: started processor-3; every consumer group Stable with the new members 2.4 s after the change.',
-      "7001 log records delivered to loki more than once in the run: when partitions moved, Kafka delivered again the records after the last committed offset (at-least-once delivery; counted from the backend's ingest counter, not loss).",
+      '7001 log records read again from Kafka in the run: when partitions moved, the records after the last committed offset were delivered again (at-least-once; the collectors reading Kafka accepted 52,001, the ones writing it sent 45,000) — duplicates, not loss.',
     ]);
   });
 
