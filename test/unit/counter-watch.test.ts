@@ -114,3 +114,45 @@ describe("the collectors' counters over a step", () => {
     });
   });
 });
+
+describe('records read again from Kafka', () => {
+  it("are what the processors accepted beyond what the gateways wrote, the killed processor's counters joined", async () => {
+    const gateway = await metricsServer([
+      'otelcol_exporter_sent_log_records{exporter="kafka/logs"} 0',
+      'otelcol_exporter_sent_log_records{exporter="kafka/logs"} 1000',
+    ]);
+    const processor = await metricsServer([
+      'otelcol_receiver_accepted_log_records{receiver="kafka/logs"} 0\notelcol_process_uptime 50',
+      'otelcol_receiver_accepted_log_records{receiver="kafka/logs"} 600\notelcol_process_uptime 60',
+      'otelcol_receiver_accepted_log_records{receiver="kafka/logs"} 500\notelcol_process_uptime 4',
+    ]);
+    servers.push(gateway.server, processor.server);
+    const w = new CounterWatch(
+      {
+        otlpHttp: 'http://unused',
+        otlpGrpc: undefined,
+        otlpHeaders: {},
+        collectors: [
+          { name: 'gateway-1', role: 'gateway', metricsUrl: gateway.url, config: undefined, exportsToBackends: false },
+          {
+            name: 'processor-1',
+            role: 'processor',
+            metricsUrl: processor.url,
+            config: undefined,
+            exportsToBackends: true,
+          },
+        ],
+        backends: {},
+      },
+      [],
+    );
+    await w.before();
+    await w.sample(); // just before the processor's kill
+    await w.deltas();
+    expect(w.redeliveredBy('logs')).toMatchObject({ value: 100 });
+    expect(w.redeliveredBy('logs')!.note).toMatch(
+      /accepted 1100, the ones writing it sent 1000; counters joined across 1 restart/,
+    );
+    expect(w.redeliveredBy('traces')).toBeUndefined();
+  });
+});
