@@ -78,7 +78,8 @@ export function accountDrain(
 ): SignalVerification {
   const absent = v.lost + v.rejectedAbsent;
   const withEvidence = evidence === undefined ? v : { ...v, evidence };
-  if (drain === undefined || absent === 0 || v.outcome.status === 'inconclusive') return withEvidence;
+  // Absent items the pipeline declared rejected will not arrive: only silent absence waits on the drain.
+  if (drain === undefined || v.lost === 0 || v.outcome.status === 'inconclusive') return withEvidence;
   const unit = unitOf(v);
   const causes = evidence === undefined || evidence.causes.length === 0 ? '' : ` — ${describeCauses(evidence.causes)}`;
   const seen = drain.unobservable.length === 0;
