@@ -8,8 +8,9 @@ import { HarnessError } from '../harness-error.js';
 import type { Signal } from '../load/ledger.js';
 import type { ResourceReport } from '../observe/resource-sampler.js';
 import { assessLimits } from '../soak/assess.js';
-import { emptyStep, runLoadStep, type StepIo, type StepPlan, type StepResult } from '../soak/load-step.js';
-import type { RunHeader } from '../report/result.js';
+import { runLoadStep } from '../step/load-step.js';
+import { emptyStep, type StepIo, type StepPlan, type StepResult } from '../step/step-types.js';
+import { runHeader, type RunHeader } from '../report/result.js';
 import type { SoakOptions } from '../soak/soak-options.js';
 import { notStarted } from '../soak/soak.js';
 import { planLoad } from '../soak/soak-plan.js';
@@ -341,7 +342,6 @@ export async function runCapacity(
   version: string,
 ): Promise<{ result: CapacityResult; error: unknown }> {
   const o = { ...plan.options, factor: RAMP_FACTOR };
-  const startedAt = new Date().toISOString();
   const shares = sharesOf(plan.soak);
   const signals = Object.keys(shares) as Signal[];
   const { slo, pdr } = o;
@@ -357,13 +357,7 @@ export async function runCapacity(
     settleTimeoutMs: o.settleTimeoutMs,
   };
   const result: CapacityResult = {
-    schemaVersion: CAPACITY_SCHEMA_VERSION,
-    tool: { name: 'otel-harness', version },
-    command: 'capacity',
-    runId,
-    partial: true,
-    startedAt,
-    endedAt: startedAt,
+    ...runHeader('capacity', CAPACITY_SCHEMA_VERSION, runId, version),
     plan: {
       topology: plan.stack.topology.name,
       stackOptions: plan.stack.options,
@@ -629,7 +623,7 @@ export function conclude(result: CapacityResult, plan: CapacityPlan, interrupted
       shares: result.plan.shares,
       costs: result.cost,
       fittedUpToRps: Math.max(0, ...passing.map((t) => t.rateRps)),
-      tailSampling: plan.stack.topology.name === 'phase2', // the Phase 2 processors tail-sample
+      tailSampling: plan.stack.topology.capabilities.tailSampling,
     });
   }
   result.headline = headlineOf(result);

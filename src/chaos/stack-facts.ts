@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { parseDurationMs } from '../options/duration.js';
+import { goDurationMs } from '../options/go-duration.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
 import type { StackFacts } from './chaos-analysis.js';
 
@@ -42,10 +42,10 @@ export function stackFactsOf(collectorConfig: string, variant: string, role?: st
     decisionWaitMs:
       sampler === undefined
         ? undefined
-        : parseDurationMs(config.processors?.[sampler]?.decision_wait ?? '30s', 'decision_wait'),
+        : (goDurationMs(config.processors?.[sampler]?.decision_wait ?? '30s') ?? 30_000),
     readsKafka: receivers.some((r) => r === 'kafka' || r.startsWith('kafka/')),
     inMemoryExporter,
-    batchTimeoutMs: usesBatch && timeout !== undefined ? parseDurationMs(timeout, 'batch timeout') : undefined,
-    retryMaxElapsedMs: elapsed === undefined ? 300_000 : parseDurationMs(elapsed, 'max_elapsed_time'),
+    batchTimeoutMs: usesBatch && timeout !== undefined ? goDurationMs(timeout) : undefined,
+    retryMaxElapsedMs: elapsed === undefined ? 300_000 : (goDurationMs(elapsed) ?? 300_000),
   };
 }

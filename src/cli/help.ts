@@ -5,18 +5,28 @@ import { CAPACITY_OPTIONS, SEARCH_OWNED_FLAGS } from '../capacity/capacity-optio
 import { GATE_OPTIONS } from '../gate/gate-options.js';
 import { TOPOLOGIES } from '../stack/registry.js';
 import { PORTS_OPTION, STACK_OPTIONS } from '../stack/stack-options.js';
-import { VERIFY_OPTIONS } from './parse-args.js';
+import { ATTACH_OPTIONS } from '../stack/attach/index.js';
+import { GATE_REFUSED_FLAGS, VERIFY_OPTIONS } from './parse-args.js';
 
 function section(table: OptionTable): string {
   return `${table.title[0]!.toUpperCase()}${table.title.slice(1)}:\n${helpRows(table).join('\n')}`;
 }
 
 /** The stack options and every topology's own, from their tables (defaults live there only). */
-function stackHelp(): string {
+function stackHelp(topologies = TOPOLOGIES): string {
   return [
     section(STACK_OPTIONS),
-    ...TOPOLOGIES.map((t) => section({ ...t.options, title: `${t.title} options` })),
+    ...topologies.map((t) => section({ ...t.options, title: `${t.title} options` })),
   ].join('\n\n');
+}
+
+/** The soak's load options a command takes (all but those it sets or refuses itself). */
+function loadHelp(refused: readonly string[]): string {
+  return section({
+    ...SOAK_OPTIONS,
+    title: 'load options (as for soak)',
+    options: SOAK_OPTIONS.options.filter((o) => !refused.includes(o.flag)),
+  });
 }
 
 const EXIT_CODES = `Exit codes:
@@ -26,6 +36,7 @@ const EXIT_CODES = `Exit codes:
   3    thresholds failed
   4    verification failed
   5    stack or image build failed (engine unreachable, container not ready, build error)
+  6    gate inconclusive (more trials needed, the baseline lost data, or its knee was not found)
   130  interrupted (Ctrl-C or SIGTERM before the work finished)`;
 
 function upHelp(): string {
@@ -33,7 +44,7 @@ function upHelp(): string {
 
 Usage: otel-harness up [options]
 
-${stackHelp()}
+${stackHelp(TOPOLOGIES.filter((t) => t.capabilities.boots))}
 
 ${section(PORTS_OPTION)}
   --json                      print the endpoints as JSON on stdout (a --target file for soak)
@@ -85,10 +96,11 @@ figures. Writes reports/<run id>/result.json, summary.md, junit.xml and report.h
 
 ${section(CAPACITY_OPTIONS)}
 
-The load's shape comes from the soak options (--signals, --driver, --batch, --spans-per-trace, …); the
-search sets ${SEARCH_OWNED_FLAGS.map((f) => `--${f}`).join(', ')} itself and refuses them.
+${loadHelp(SEARCH_OWNED_FLAGS)}
 
-${stackHelp()}
+The search sets ${SEARCH_OWNED_FLAGS.map((f) => `--${f}`).join(', ')} itself and refuses them.
+
+${stackHelp(TOPOLOGIES.filter((t) => t.capabilities.boots))}
 
 Exit: 0 a knee was found (or every rate up to --to passed), 2 bad option, 3 the stack fails at the lower
 end of the range or the trial budget ran out, 5 the stack did not start, 130 interrupted (the trials so far
@@ -118,8 +130,10 @@ junit.xml, benchmark.json (github-action-benchmark, customSmallerIsBetter) and r
 
 ${section(GATE_OPTIONS)}
 
-The load comes from the soak options (--rate, --duration, --signals, --driver, …); --chaos, --chaos-file,
---verify-sample and --profile are refused.
+${loadHelp(GATE_REFUSED_FLAGS)}
+
+${GATE_REFUSED_FLAGS.map((f) => `--${f}`).join(', ')} are refused: a gate compares the specs at a steady load,
+with no faults and every item verified. The stacks come from the two specs, not from stack options.
 
 Exit: 0 pass, 2 bad option or spec, 3 a metric regressed beyond --tolerance, 4 the candidate lost data the
 baseline did not, 5 a stack did not start (twice), 6 inconclusive (more trials needed, or the baseline itself
@@ -136,14 +150,16 @@ the backends the run used (they must still be up and hold the data), and writes 
 
 ${section(VERIFY_OPTIONS)}
 
+${section({ ...ATTACH_OPTIONS, title: 'where the backends are, without a ledger (attach mode options)' })}
+
 Exit codes as for soak.`;
 }
 
 const DOWN = `otel-harness down — remove what the harness left running
 
-Usage: otel-harness down [--run <run id>]
+Usage: otel-harness down [--run-id <run id>]
 
-Removes every container, network and volume labelled io.otel-harness.run (of one run with --run).`;
+Removes every container, network and volume labelled io.otel-harness.run (of one run with --run-id).`;
 
 const IMAGES = `otel-harness images — images of the real components, built here
 
@@ -180,18 +196,19 @@ const K6 = `otel-harness k6 — k6, built here, and k6-operator manifests
 Usage:
   otel-harness k6 build [--k6 <path>]
   otel-harness k6 manifest --parallelism <n> [--scenario traces] [--rate 1000] [--duration 1m]
-                           [--endpoint http://otel-collector:4318] [--namespace default] [--name <name>]
+                           [--k6-endpoint http://otel-collector:4318] [--namespace default] [--name <name>]
                            [--image docker.io/grafana/k6:2.2.0] [--k6 <path>]
 
 build     builds k6 with xk6 from the Go module proxy on first use (cached) and prints its path.
 manifest  prints a ConfigMap (the scenario as a k6 archive) and a k6-operator TestRun that runs it on
-          --parallelism runners against --endpoint (as the runners reach the collector in the cluster):
+          --parallelism runners against --k6-endpoint (as the runners reach the collector in the cluster):
             otel-harness k6 manifest --parallelism 4 --rate 20000 | kubectl apply -f -
 
 Scenarios (scenarios/): traces, traces-ramping, logs, metrics, mixed, steps. To run one locally against a
 stack: otel-harness soak --driver k6 --scenario <name>.`;
 
-const CHAOS = `otel-harness chaos — a soak with faults injected, and a no-data-loss verdict
+function chaosHelp(): string {
+  return `otel-harness chaos — a soak with faults injected, and a no-data-loss verdict
 
 Usage: otel-harness chaos --scenario <preset> [soak options]     (npm run chaos -- --phase 1 --scenario collector-kill)
 
@@ -210,10 +227,19 @@ overlap, and each must start before the load ends (otherwise exit 2).
 
 The report lists each fault with when it started, was lifted and the service was ready again, the time
 until the acknowledged rate was back to 95 % of offered, the collector queue's peak and drain, and every
-lost or duplicated item attributed to a fault by its acknowledgement time, with a sentence on why.`;
+lost or duplicated item attributed to a fault by its acknowledgement time, with a sentence on why.
+
+Phase 2 presets (stacks/chaos/phase2/, with --phase 2): processor-kill, processor-restart, gateway-kill,
+kafka-restart, backend-outage. --scenario names the preset here (for a k6 scenario under faults, use soak
+--driver k6 --scenario <name> --chaos …).
+
+${loadHelp(['scenario'])}
+
+${stackHelp()}`;
+}
 
 const TOPICS: Record<string, () => string> = {
-  chaos: () => CHAOS,
+  chaos: chaosHelp,
   k6: () => K6,
   up: upHelp,
   verify: verifyHelp,

@@ -1,11 +1,12 @@
 import { parseArgs as parseNodeArgs } from 'node:util';
+import { didYouMean } from '../options/suggest.js';
 import { chaosPresetsDir, listChaosPresets, loadChaosPreset } from '../chaos/chaos-presets.js';
 import { isRunId } from '../docker/labels.js';
-import { configurationError, HarnessError } from '../harness-error.js';
+import { configurationError, ExitCode, HarnessError } from '../harness-error.js';
 import { isDnsLabel } from '../k8s/k6-testrun.js';
 import { k6Scenario } from '../load/drivers/k6/k6-scenarios.js';
 import { parseDurationMs } from '../options/duration.js';
-import { bool, duration, keyValue, positiveInt, text, type OptionTable } from '../options/option-table.js';
+import { bool, duration, envName, keyValue, positiveInt, text, type OptionTable } from '../options/option-table.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
 import { ATTACH_OPTIONS } from '../stack/attach/index.js';
 import { flagSpecs, resolveOptions, type RawFlags } from '../options/resolve.js';
@@ -109,14 +110,44 @@ export const VERIFY_OPTIONS: OptionTable = {
 };
 
 /** Soak flags a gate refuses: its trials are steady, fault-free and verified in full. */
-const GATE_REFUSED_FLAGS = ['chaos', 'chaos-file', 'verify-sample', 'profile'] as const;
+export const GATE_REFUSED_FLAGS = ['chaos', 'chaos-file', 'verify-sample', 'profile'] as const;
 
 export const COMMANDS = ['soak', 'chaos', 'capacity', 'gate', 'verify', 'up', 'down', 'images', 'k6', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 
+const K6_MANIFEST_SPEC: OptionSpec = {
+  scenario: { type: 'string' },
+  parallelism: { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  'k6-endpoint': { type: 'string' },
+  namespace: { type: 'string' },
+  name: { type: 'string' },
+  image: { type: 'string' },
+  k6: { type: 'string' },
+};
+
+/** The options each command (and subcommand) takes: what it parses, and what its help lists. */
+export function commandSpecs(): Record<string, OptionSpec> {
+  return {
+    up: { ...flagSpecs(UP_STACK_TABLES), json: { type: 'boolean' }, 'print-spec': { type: 'boolean' } },
+    soak: flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS]),
+    chaos: flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS]),
+    capacity: flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS, CAPACITY_OPTIONS]),
+    gate: flagSpecs([SOAK_OPTIONS, GATE_OPTIONS]),
+    verify: flagSpecs([VERIFY_OPTIONS, ATTACH_OPTIONS]),
+    down: { 'run-id': { type: 'string' } },
+    'images build': { force: { type: 'boolean' }, verbose: { type: 'boolean' } },
+    'images list': { json: { type: 'boolean' } },
+    'k6 build': { k6: { type: 'string' } },
+    'k6 manifest': K6_MANIFEST_SPEC,
+  };
+}
+
 function parse(
+  command: string,
   args: string[],
   options: OptionSpec,
 ): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
@@ -131,10 +162,43 @@ function parse(
   } catch (err) {
     // node:util reports unknown options and missing values as TypeErrors with a code.
     const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: string }).code;
     const option = /'([^']+)'/.exec(message)?.[1] ?? message;
-    const known = Object.keys(options).map((o) => `--${o}`);
-    throw configurationError('option', known.length > 0 ? `one of ${known.join(', ')}` : 'no options', option);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const flag = /^(--?[\w-]+)/.exec(option)?.[1] ?? option;
+      throw new HarnessError(`Configuration: ${flag} needs a value`, {
+        code: 'CONFIGURATION',
+        exitCode: ExitCode.usage,
+        hint: `\`otel-harness ${command} --help\` says what it takes`,
+      });
+    }
+    throw unknownOption(command, option, Object.keys(options));
   }
+}
+
+/**
+ * One message for an option the command does not take: the nearest options it does take, or the
+ * commands the option belongs to — never the whole list (`--help` has it).
+ */
+function unknownOption(command: string, option: string, known: readonly string[]): HarnessError {
+  const name = option.replace(/^-+/, '').replace(/=.*$/, '');
+  const elsewhere = Object.entries(commandSpecs())
+    .filter(([c, spec]) => c !== command && Object.hasOwn(spec, name))
+    .map(([c]) => c);
+  const hint =
+    elsewhere.length > 0 && !known.includes(name)
+      ? `--${name} is an option of ${elsewhere.join(', ')}`
+      : (didYouMean(name, known, '--') ?? undefined);
+  return new HarnessError(`Configuration: ${command} has no option ${option.startsWith('-') ? option : `--${name}`}`, {
+    code: 'CONFIGURATION',
+    exitCode: ExitCode.usage,
+    hint: `${hint === undefined ? '' : `${hint}; `}\`otel-harness ${command} --help\` lists its options`,
+  });
+}
+
+function noArguments(command: string, positionals: readonly string[]): void {
+  if (positionals.length > 0)
+    throw configurationError('argument', `no positional arguments for ${command}`, positionals[0]);
 }
 
 function resolveManifestOptions(
@@ -155,9 +219,9 @@ function resolveManifestOptions(
     throw configurationError('--name', 'a lower-case DNS label (a-z, 0-9, -), at most 63 characters', name);
   const namespace = str(values.namespace) ?? 'default';
   if (!isDnsLabel(namespace)) throw configurationError('--namespace', 'a lower-case DNS label', namespace);
-  const endpoint = str(values.endpoint) ?? 'http://otel-collector:4318';
+  const endpoint = str(values['k6-endpoint']) ?? 'http://otel-collector:4318';
   if (!/^https?:\/\/[^/\s]+/.test(endpoint))
-    throw configurationError('--endpoint', "an http(s) URL of the collector's OTLP/HTTP receiver", endpoint);
+    throw configurationError('--k6-endpoint', "an http(s) URL of the collector's OTLP/HTTP receiver", endpoint);
   return {
     scenario,
     parallelism,
@@ -188,9 +252,36 @@ function rawFlags(values: Record<string, string | boolean | (string | boolean)[]
 /** Every stack flag any topology understands (another topology's flags are refused by the resolver by name). */
 const ALL_STACK_TABLES: OptionTable[] = [STACK_OPTIONS, ...TOPOLOGIES.map((t) => t.options)];
 
+/** `up` boots a stack: every topology's options but attach mode's (there is nothing to boot). */
+export const UP_STACK_TABLES: OptionTable[] = [
+  STACK_OPTIONS,
+  ...TOPOLOGIES.filter((t) => t.capabilities.boots).map((t) => t.options),
+  PORTS_OPTION,
+];
+
 function soakPlanOf(flags: RawFlags, env: NodeJS.ProcessEnv): SoakPlan {
   const stack = resolveStack(flags, env, 'random');
   return planSoak(resolveSoakOptions(flags, env), stack);
+}
+
+/** Environment variables of the harness that are no option: where its cache is, which Chromium opens reports. */
+const OTHER_VARIABLES = ['OTEL_HARNESS_CACHE', 'OTEL_HARNESS_CHROMIUM'];
+
+/**
+ * An `OTEL_HARNESS_*` variable that names no option of any command is a typo that would silently be
+ * ignored: one message, exit 2, with the nearest names.
+ */
+function checkEnvironment(env: NodeJS.ProcessEnv): void {
+  const known = new Set(OTHER_VARIABLES);
+  for (const spec of Object.values(commandSpecs())) for (const flag of Object.keys(spec)) known.add(envName(flag));
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('OTEL_HARNESS_') || known.has(name)) continue;
+    throw new HarnessError(`Configuration: the environment variable ${name} names no option of otel-harness`, {
+      code: 'CONFIGURATION',
+      exitCode: ExitCode.usage,
+      hint: `${didYouMean(name, [...known]) ?? 'each option --x-y is read from OTEL_HARNESS_X_Y'}; unset it or correct it`,
+    });
+  }
 }
 
 /**
@@ -200,21 +291,25 @@ function soakPlanOf(flags: RawFlags, env: NodeJS.ProcessEnv): SoakPlan {
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Command {
   const [first, ...rest] = argv;
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
-    return first === 'help' && rest[0] !== undefined ? { name: 'help', topic: rest[0] } : { name: 'help' };
+    if (first !== 'help' || rest[0] === undefined) return { name: 'help' };
+    const topics = COMMANDS.filter((c) => c !== 'help');
+    if (!(topics as readonly string[]).includes(rest[0]))
+      throw configurationError(
+        'help topic',
+        `a command: one of ${topics.join(', ')}`,
+        rest[0],
+        didYouMean(rest[0], topics),
+      );
+    return { name: 'help', topic: rest[0] };
   }
   if (first === '--version' || first === '-v') return { name: 'version' };
+  checkEnvironment(env);
 
   switch (first) {
     case 'up': {
-      const tables = [...ALL_STACK_TABLES, PORTS_OPTION];
-      const { values, positionals } = parse(rest, {
-        ...flagSpecs(tables),
-        json: { type: 'boolean' },
-        'print-spec': { type: 'boolean' },
-      });
+      const { values, positionals } = parse('up', rest, commandSpecs().up!);
       if (values.help === true) return { name: 'help', topic: 'up' };
-      if (positionals.length > 0)
-        throw configurationError('argument', 'no positional arguments for up', positionals[0]);
+      noArguments('up', positionals);
       const flags = rawFlags(values);
       const ports = resolveOptions([PORTS_OPTION], flags, env).values.ports as PortMode;
       return {
@@ -225,18 +320,16 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       };
     }
     case 'soak': {
-      const { values, positionals } = parse(rest, flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS]));
+      const { values, positionals } = parse('soak', rest, commandSpecs().soak!);
       if (values.help === true) return { name: 'help', topic: 'soak' };
-      if (positionals.length > 0)
-        throw configurationError('argument', 'no positional arguments for soak', positionals[0]);
+      noArguments('soak', positionals);
       return { name: 'soak', plan: soakPlanOf(rawFlags(values), env) };
     }
     case 'chaos': {
       // chaos = soak with a preset of faults (stacks/chaos/<name>.yaml); its --scenario names the preset.
-      const { values, positionals } = parse(rest, flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS]));
+      const { values, positionals } = parse('chaos', rest, commandSpecs().chaos!);
       if (values.help === true) return { name: 'help', topic: 'chaos' };
-      if (positionals.length > 0)
-        throw configurationError('argument', 'no positional arguments for chaos', positionals[0]);
+      noArguments('chaos', positionals);
       const presetName = str(values.scenario);
       // Presets are per phase (stacks/chaos for Phase 1, stacks/chaos/phase<N> otherwise).
       const phase = str(values.phase) ?? env.OTEL_HARNESS_PHASE ?? '1';
@@ -253,16 +346,15 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, env) };
     }
     case 'capacity': {
-      const { values, positionals } = parse(rest, flagSpecs([...ALL_STACK_TABLES, SOAK_OPTIONS, CAPACITY_OPTIONS]));
+      const { values, positionals } = parse('capacity', rest, commandSpecs().capacity!);
       if (values.help === true) return { name: 'help', topic: 'capacity' };
-      if (positionals.length > 0)
-        throw configurationError('argument', 'no positional arguments for capacity', positionals[0]);
+      noArguments('capacity', positionals);
       const flags = rawFlags(values);
       const options = resolveCapacityOptions(flags, env);
       // Each trial sets its own rate and length; the rest of the load's shape comes from the soak options.
       const soak = resolveSoakOptions({ ...flags, rate: String(options.fromRps) }, env);
       const stack = resolveStack(flags, env, 'random');
-      if (stack.topology.name === 'attach')
+      if (!stack.topology.capabilities.boots)
         throw configurationError(
           '--target',
           'a stack booted by the search (--phase 1 or 2): trials measure its containers',
@@ -277,10 +369,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       return { name: 'capacity', plan: { options, soak, stack }, reportDir: soak.reportDir, json: soak.json };
     }
     case 'gate': {
-      const { values, positionals } = parse(rest, flagSpecs([SOAK_OPTIONS, GATE_OPTIONS]));
+      const { values, positionals } = parse('gate', rest, commandSpecs().gate!);
       if (values.help === true) return { name: 'help', topic: 'gate' };
-      if (positionals.length > 0)
-        throw configurationError('argument', 'no positional arguments for gate', positionals[0]);
+      noArguments('gate', positionals);
       const flags = rawFlags(values);
       for (const flag of GATE_REFUSED_FLAGS)
         if (flags[flag] !== undefined)
@@ -304,7 +395,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
             `${file}: ${err.message}`,
           );
         }
-        if (resolved.topology.name === 'attach')
+        if (!resolved.topology.capabilities.boots)
           throw configurationError(`--${flag}`, 'a spec of a stack the gate boots (phase 1 or 2)', file);
         return resolved;
       };
@@ -324,10 +415,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       return { name: 'gate', plan, reportDir: soak.reportDir, json: soak.json };
     }
     case 'verify': {
-      const { values, positionals } = parse(rest, flagSpecs([VERIFY_OPTIONS, ATTACH_OPTIONS]));
+      const { values, positionals } = parse('verify', rest, commandSpecs().verify!);
       if (values.help === true) return { name: 'help', topic: 'verify' };
-      if (positionals.length > 0)
-        throw configurationError('argument', 'no positional arguments for verify', positionals[0]);
+      noArguments('verify', positionals);
       const flags = rawFlags(values);
       const v = resolveOptions([VERIFY_OPTIONS], flags, env).values;
       const expected: Partial<Record<Signal, number>> = {};
@@ -359,13 +449,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       };
     }
     case 'down': {
-      const { values, positionals } = parse(rest, { run: { type: 'string' } });
+      const { values, positionals } = parse('down', rest, commandSpecs().down!);
       if (values.help === true) return { name: 'help', topic: 'down' };
-      if (positionals.length > 0)
-        throw configurationError('argument', 'no positional arguments for down', positionals[0]);
-      const runId = str(values.run);
+      noArguments('down', positionals);
+      const runId = str(values['run-id']);
       if (runId !== undefined && !isRunId(runId)) {
-        throw configurationError('--run', 'a run id like oh-20260101-120000-0123456789abcdef', runId);
+        throw configurationError('--run-id', 'a run id like oh-20260101-120000-0123456789abcdef', runId);
       }
       return { name: 'down', runId };
     }
@@ -373,7 +462,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const [sub, ...subArgs] = rest;
       if (sub === '--help' || sub === undefined) return { name: 'help', topic: 'images' };
       if (sub === 'build') {
-        const { values, positionals } = parse(subArgs, { force: { type: 'boolean' }, verbose: { type: 'boolean' } });
+        const { values, positionals } = parse('images build', subArgs, commandSpecs()['images build']!);
         if (values.help === true) return { name: 'help', topic: 'images' };
         return {
           name: 'images-build',
@@ -383,10 +472,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
         };
       }
       if (sub === 'list') {
-        const { values, positionals } = parse(subArgs, { json: { type: 'boolean' } });
+        const { values, positionals } = parse('images list', subArgs, commandSpecs()['images list']!);
         if (values.help === true) return { name: 'help', topic: 'images' };
-        if (positionals.length > 0)
-          throw configurationError('argument', 'no positional arguments for images list', positionals[0]);
+        noArguments('images list', positionals);
         return { name: 'images-list', json: values.json === true };
       }
       throw configurationError('images subcommand', `one of ${IMAGES_SUBCOMMANDS.join(', ')}`, sub);
@@ -395,30 +483,19 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const [sub, ...subArgs] = rest;
       if (sub === undefined || sub === '--help') return { name: 'help', topic: 'k6' };
       if (sub === 'build') {
-        const { values } = parse(subArgs, { k6: { type: 'string' } });
+        const { values } = parse('k6 build', subArgs, commandSpecs()['k6 build']!);
         if (values.help === true) return { name: 'help', topic: 'k6' };
         return { name: 'k6-build', k6Path: str(values.k6) };
       }
       if (sub === 'manifest') {
-        const { values, positionals } = parse(subArgs, {
-          scenario: { type: 'string' },
-          parallelism: { type: 'string' },
-          rate: { type: 'string' },
-          duration: { type: 'string' },
-          endpoint: { type: 'string' },
-          namespace: { type: 'string' },
-          name: { type: 'string' },
-          image: { type: 'string' },
-          k6: { type: 'string' },
-        });
+        const { values, positionals } = parse('k6 manifest', subArgs, K6_MANIFEST_SPEC);
         if (values.help === true) return { name: 'help', topic: 'k6' };
-        if (positionals.length > 0)
-          throw configurationError('argument', 'no positional arguments for k6 manifest', positionals[0]);
+        noArguments('k6 manifest', positionals);
         return { name: 'k6-manifest', options: resolveManifestOptions(values) };
       }
       throw configurationError('k6 subcommand', 'one of build, manifest', sub);
     }
     default:
-      throw configurationError('command', `one of ${COMMANDS.join(', ')}`, first);
+      throw configurationError('command', `one of ${COMMANDS.join(', ')}`, first, didYouMean(first, COMMANDS));
   }
 }

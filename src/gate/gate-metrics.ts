@@ -1,4 +1,4 @@
-import type { StepResult } from '../soak/load-step.js';
+import type { StepResult } from '../step/step-types.js';
 import type { CanaryReport } from '../verify/latency-canary.js';
 import type { GateMetric } from './gate-stats.js';
 

@@ -84,14 +84,14 @@ export const GATE_OPTIONS: OptionTable = {
       key: 'tolerance',
       flag: 'tolerance',
       default: '5%',
-      parse: ratio('a ratio ≥ 0 (5% or 0.05)', (r) => r >= 0 && r < 10),
+      parse: ratio('a ratio from 0 to below 1 (5% or 0.05)', (r) => r >= 0 && r < 1),
       help: 'a significant change smaller than this is not a regression',
     },
     {
       key: 'detect',
       flag: 'detect',
       default: '10%',
-      parse: ratio('a ratio > 0 (10% or 0.1)', (r) => r > 0 && r < 10),
+      parse: ratio('a ratio above 0 and below 1 (10% or 0.1)', (r) => r > 0 && r < 1),
       help: 'a change that is not significant passes only when its interval rules this regression out; else inconclusive',
     },
     {

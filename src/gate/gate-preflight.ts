@@ -4,7 +4,7 @@ import { loadCatalog } from '../images/catalog.js';
 import { checkImageOverrides, resolveStackImages } from '../images/stack-images.js';
 import { isImageReference, specAtVersion, specWithManifest } from '../images/versioned.js';
 import { cacheDir, stacksDir } from '../paths.js';
-import type { StepIo } from '../soak/load-step.js';
+import type { StepIo } from '../step/step-types.js';
 import { validateCollectorConfig } from '../stack/collector-validate.js';
 import type { ResolvedStack } from '../stack/stack-options.js';
 import type { StackChoice } from '../stack/topology.js';

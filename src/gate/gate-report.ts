@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { renderJunit, type JunitCase } from '../report/junit.js';
 import { renderHtml, type ChartSpec, type HtmlReport } from '../report/render-html.js';
-import type { GateResult } from './gate.js';
+import type { GateResult } from './gate-result.js';
 import { fmtP, type MetricComparison } from './gate-stats.js';
 
 /** Writes result.json, trials.json, summary.md, junit.xml, benchmark.json and report.html; returns the folder. */

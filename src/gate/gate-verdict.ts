@@ -6,13 +6,13 @@
 import { basename } from 'node:path';
 import { HarnessError } from '../harness-error.js';
 import type { Signal } from '../load/ledger.js';
-import type { StepResult } from '../soak/load-step.js';
-import type { Arm, GateResult, GateTrial, TrialLoss } from './gate.js';
+import type { StepResult } from '../step/step-types.js';
+import type { Arm, GateResult, GateStatus, GateTrial, TrialLoss } from './gate-result.js';
+
+export type { GateStatus } from './gate-result.js';
 import { metricOf } from './gate-metrics.js';
 import { lookFor, type GateLook } from './gate-sequential.js';
 import { compareMetrics, GATE_STATS_DEFAULTS, unmeasuredComparison, withCensoring } from './gate-stats.js';
-
-export type GateStatus = 'pass' | 'regression' | 'loss' | 'inconclusive' | 'interrupted' | 'error';
 
 /** Exit codes of a gate (README "Exit codes"). */
 export const GATE_EXIT: Record<GateStatus, number> = {

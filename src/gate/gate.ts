@@ -1,18 +1,22 @@
 import { basename } from 'node:path';
 import { newRunId } from '../docker/labels.js';
 import { ExitCode, HarnessError } from '../harness-error.js';
-import type { Signal } from '../load/ledger.js';
-import type { RunHeader } from '../report/result.js';
-import { emptyStep, runLoadStep, type StepIo, type StepPlan } from '../soak/load-step.js';
+
+import { runHeader } from '../report/result.js';
+import { runLoadStep } from '../step/load-step.js';
+import { emptyStep, type StepIo, type StepPlan } from '../step/step-types.js';
 import type { SoakOptions } from '../soak/soak-options.js';
 import { planLoad } from '../soak/soak-plan.js';
-import type { StackDescription, StartedStack } from '../stack/stack.js';
+import type { StartedStack } from '../stack/stack.js';
 import { startStack, type ResolvedStack } from '../stack/stack-options.js';
 import { CPU, trialMetrics } from './gate-metrics.js';
 import { checkGatePlan, ENGINE_CHECKS, type GateChecks } from './gate-preflight.js';
-import { lookDecides, lookFor, plannedLooks, type GateLook } from './gate-sequential.js';
-import { GATE_STATS_DEFAULTS, type GateMetric, type MetricComparison } from './gate-stats.js';
-import { compareArms, conclude, countOf, outrightLoss, trialLoss, type GateStatus } from './gate-verdict.js';
+import { lookDecides, lookFor, plannedLooks } from './gate-sequential.js';
+import { GATE_STATS_DEFAULTS } from './gate-stats.js';
+import { compareArms, conclude, countOf, outrightLoss, trialLoss } from './gate-verdict.js';
+import { GATE_SCHEMA_VERSION, type Arm, type GateResult, type GateTrial } from './gate-result.js';
+
+export { GATE_SCHEMA_VERSION, type Arm, type GateResult, type GateTrial, type TrialLoss } from './gate-result.js';
 import type { GateOptions } from './gate-options.js';
 import { runCapacity } from '../capacity/capacity.js';
 import type { CapacityOptions } from '../capacity/capacity-options.js';
@@ -20,10 +24,6 @@ import type { CapacityOptions } from '../capacity/capacity-options.js';
 // bench/gate-sensitivity.ts imports these from here.
 export { metricOf } from './gate-metrics.js';
 export { matchesPattern } from './gate-verdict.js';
-
-export const GATE_SCHEMA_VERSION = 2;
-
-export type Arm = 'baseline' | 'candidate';
 
 export interface GatePlan {
   baseline: ResolvedStack;
@@ -44,72 +44,6 @@ export interface GateDeps {
 
 /** The real thing: the module proxy and the Docker engine. */
 export const ENGINE_DEPS: GateDeps = { checks: ENGINE_CHECKS, startStack, runLoadStep };
-
-/** One signal's loss in one trial, as the gate judges it. */
-export interface TrialLoss {
-  /** Acknowledged items that must arrive. */
-  expected: number;
-  /** Items decided lost (absent after a complete drain, or declared rejected); 0 when not verified. */
-  lost: number;
-  /** `inconclusive`: not verified — nothing was decided, so nothing counts as lost. */
-  status: 'pass' | 'fail' | 'inconclusive';
-  /** Why it was not verified (inconclusive only). */
-  reason?: string;
-  /** Inconclusive only: acknowledged items absent when verification ended, which may still have arrived. */
-  undecided?: number;
-  /** Some of the lost items, named. */
-  examples: string[];
-}
-
-/** One trial: a fresh stack of one arm, one load step verified exactly, and the figures compared. */
-export interface GateTrial {
-  n: number;
-  arm: Arm;
-  runId: string;
-  elapsedMs: number;
-  loss: Partial<Record<Signal, TrialLoss>>;
-  /** Items the pipeline refused or failed during the load. */
-  refused: number;
-  /** Every metric of the trial by name (see GateMetric). */
-  metrics: Record<string, number>;
-  /** Metrics whose value is a lower bound: a canary p99 censored at the canary timeout. */
-  censored?: string[];
-  /** Why a figure is missing or censored, or the trial's verification was not conclusive. */
-  notes: string[];
-  stack: StackDescription;
-}
-
-export interface GateResult extends RunHeader<'gate', typeof GATE_SCHEMA_VERSION> {
-  plan: {
-    baseline: { spec: string; topology: string; title: string };
-    candidate: { spec: string; topology: string; title: string };
-    rateRps: number;
-    durationMs: number;
-    signals: string;
-    options: Omit<GateOptions, 'baseline' | 'candidate'>;
-    /** The looks the trials are judged at and the error each spends (gate-sequential.ts). */
-    looks: GateLook[];
-    /** With `--at-knee-fraction`: the baseline's knee the rate was taken from. */
-    knee?: {
-      fraction: number;
-      runId: string;
-      /** The capacity search's own one-line result. */
-      headline: string;
-      ndrLowerRps: number | undefined;
-      ndrUpperRps: number | undefined;
-      trials: number;
-      elapsedMs: number;
-    };
-  };
-  /** The result in one line. */
-  headline: string;
-  trials: GateTrial[];
-  metrics: GateMetric[];
-  comparison: MetricComparison[];
-  /** The look `comparison` was made at (its levels); absent before the first. */
-  look?: GateLook;
-  verdict: { status: GateStatus; exitCode: number; reasons: string[] };
-}
 
 function stepPlanOf(plan: GatePlan, label: string): StepPlan {
   return {
@@ -143,20 +77,13 @@ export async function runGate(
   await checkGatePlan(input, deps.checks, io);
   let plan = input;
   const o = plan.options;
-  const startedAt = new Date().toISOString();
   const describe = (arm: Arm) => ({
     spec: plan[arm].specFile ?? '(flags)',
     topology: plan[arm].topology.name,
     title: plan[arm].topology.describe(plan[arm].options, plan[arm].choice),
   });
   const result: GateResult = {
-    schemaVersion: GATE_SCHEMA_VERSION,
-    tool: { name: 'otel-harness', version },
-    command: 'gate',
-    runId,
-    partial: true,
-    startedAt,
-    endedAt: startedAt,
+    ...runHeader('gate', GATE_SCHEMA_VERSION, runId, version),
     plan: {
       baseline: describe('baseline'),
       candidate: describe('candidate'),

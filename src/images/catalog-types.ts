@@ -166,6 +166,8 @@ export interface ComponentSpec {
   /** Local image tag when it is not the version (a build from a user's own manifest). */
   tag?: string;
   upstream: string;
+  /** Whether the upstream image runs in place of the local one (false: a reference only; built here always). */
+  published: boolean;
   recipe: Recipe;
   image: ImageSpec;
   layout: Layout;

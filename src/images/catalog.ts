@@ -65,6 +65,7 @@ function parseComponent(name: string, f: Fields): ComponentSpec {
     description: f.string('description'),
     version: f.string('version'),
     upstream: f.string('upstream'),
+    published: f.optionalBoolean('published') ?? true,
     recipe: parseRecipe(f.object('recipe')),
     image: parseImage(f.object('image')),
     layout: parseLayout(f.object('layout')),

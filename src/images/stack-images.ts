@@ -69,9 +69,11 @@ export async function resolveStackImages(
     stacksDir: stacksDir(),
     progress: options.progress,
   });
-  const resolved = await resolveImages(engine, builder, specs, options.source).catch((err: unknown) => {
-    throw refusedBuild(err, asked);
-  });
+  const resolved = await resolveImages(engine, builder, specs, options.source, { progress: options.progress }).catch(
+    (err: unknown) => {
+      throw refusedBuild(err, asked);
+    },
+  );
   const images = new Map(resolved.map((r) => [r.component, r.ref]));
   for (const [component, ref] of references) images.set(component, ref);
   const versions: Record<string, string> = {};

@@ -2,8 +2,9 @@ import type { LogShape, MetricShape, MetricTimeline, TraceShape } from '../../ge
 import type { Signal } from './ledger.js';
 import type { RateProfile } from './rate-profile.js';
 
-export const DRIVERS = ['native', 'sdk', 'k6', 'k6-operator'] as const;
-export type DriverName = (typeof DRIVERS)[number];
+import { capabilitiesOf, type DriverName } from './drivers/capabilities.js';
+
+export { DRIVERS, type DriverName } from './drivers/capabilities.js';
 
 /** One signal's offered load. */
 export interface SignalPlan {
@@ -39,7 +40,7 @@ export interface LoadSpec {
 /** The metric timeline of a load started at `startMs` (k6's metric scenarios run a constant, whole rate). */
 export function metricTimelineOf(spec: LoadSpec, startMs: number): MetricTimeline {
   const rate = spec.signals.find((s) => s.signal === 'metrics')?.rateRps ?? 1;
-  return spec.driver === 'k6' || spec.driver === 'k6-operator'
+  return capabilitiesOf(spec.driver).k6Scenario
     ? { startMs, profile: { kind: 'constant' }, rate: Math.max(1, Math.round(rate)), durationMs: k6DurationMs(spec) }
     : { startMs, profile: spec.profile, rate, durationMs: spec.durationMs };
 }

@@ -1,5 +1,5 @@
 import type { Signal } from '../load/ledger.js';
-import type { StackObservation, StackObserver } from '../stack/stack.js';
+import type { StackObservation, StackObserver } from './observer.js';
 import { lagTotals, type KafkaLagReader } from './kafka-lag.js';
 import { scrape, sumBy } from './prometheus-text.js';
 

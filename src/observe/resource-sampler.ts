@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ContainerReading, ResourceSource } from '../stack/stack.js';
+import type { ContainerReading, ResourceSource } from './observer.js';
 
 export interface UsageSummary {
   samples: number;

@@ -2,10 +2,20 @@ import { configurationError } from '../harness-error.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
-/** Parses `250ms`, `30s`, `10m`, `1h`, `1m30s`, or a plain number of seconds, into milliseconds. */
+/**
+ * Parses `250ms`, `30s`, `10m`, `1h`, `1m30s` into milliseconds. A number needs its unit — `30` could be
+ * seconds or milliseconds — except `0`.
+ */
 export function parseDurationMs(text: string, name: string): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1_000);
+  if (/^0+(\.0+)?$/.test(trimmed)) return 0;
+  if (/^\d+(\.\d+)?$/.test(trimmed))
+    throw configurationError(
+      name,
+      'a duration with its unit, like 30s, 10m, 1h or 1m30s',
+      text,
+      `did you mean ${trimmed}s?`,
+    );
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
     throw configurationError(name, 'a duration like 30s, 10m, 1h or 1m30s', text);

@@ -31,6 +31,8 @@ export interface OptionTable {
   name: string;
   /** Shown in messages: 'Phase 1', 'attach mode (--target)'. */
   title: string;
+  /** What makes these options apply, said when one is given without it: 'add --phase 2'. */
+  activation?: string;
   options: readonly OptionDef[];
 }
 
@@ -52,15 +54,29 @@ export const positiveInt = number('a whole number > 0', (n) => Number.isInteger(
 export const nonNegativeInt = number('a whole number ≥ 0', (n) => Number.isInteger(n) && n >= 0);
 export const fraction = number('a fraction between 0 and 1', (n) => n >= 0 && n <= 1);
 
-/** `5%` or `0.05` → 0.05, checked by `ok`. */
+/**
+ * A ratio, written `5%` or `0.05` (→ 0.05) everywhere, checked by `ok`. A bare number that fails the
+ * check but would pass as a percentage (`--tolerance 5`) is refused with "did you mean 5%?".
+ */
 export const ratio =
   (rule: string, ok: (r: number) => boolean): Parse<number> =>
   (raw, name) => {
-    const m = /^(\d+(?:\.\d+)?)%$/.exec(raw.trim());
-    const r = m ? Number(m[1]) / 100 : Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(r) || !ok(r)) throw configurationError(name, rule, raw);
-    return r;
+    const t = raw.trim();
+    const m = /^(\d+(?:\.\d+)?)%$/.exec(t);
+    const r = m ? Number(m[1]) / 100 : /^\d*\.?\d+$/.test(t) ? Number(t) : Number.NaN;
+    if (Number.isFinite(r) && ok(r)) return r;
+    const asPercent = m === null && Number.isFinite(r) && ok(r / 100) ? `did you mean ${t}%?` : undefined;
+    throw configurationError(name, rule, raw, asPercent);
   };
+
+/** A ratio given in whole percent (an HPA's averageUtilization): `70%` or `0.7` → 70. */
+export const wholePercent = (min: number, max: number): Parse<number> => {
+  const parse = ratio(`a ratio from ${min}% to ${max}% (70% or 0.7), in whole percent`, (r) => {
+    const pct = Math.round(r * 1e6) / 1e4;
+    return Number.isInteger(pct) && pct >= min && pct <= max;
+  });
+  return (raw, name) => Math.round(parse(raw, name) * 100);
+};
 
 export const duration: Parse<number> = (raw, name) => {
   const ms = parseDurationMs(raw, name);

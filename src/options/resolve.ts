@@ -34,6 +34,7 @@ export function resolveOptions(
           `--${def.flag}`,
           `an option of ${active} (it belongs to ${table.title})`,
           flagText(flags[def.flag]),
+          table.activation === undefined ? undefined : `to use it, ${table.activation}`,
         );
       }
     }

@@ -1,6 +1,8 @@
-import type { Signal, OutcomeCounts, Rejection, SeqRange } from '../load/ledger.js';
-import type { Percentiles } from '../stats/histogram.js';
-import type { StepResult } from '../soak/load-step.js';
+import type { Signal } from '../load/ledger.js';
+
+import type { StepResult } from '../step/step-types.js';
+
+export type { SignalLoadResult, StepTimeline } from '../step/step-types.js';
 import type { StackDescription, Endpoint } from '../stack/stack.js';
 
 /**
@@ -8,34 +10,6 @@ import type { StackDescription, Endpoint } from '../stack/stack.js';
  * any incompatible change.
  */
 export const RESULT_SCHEMA_VERSION = 2;
-
-/** Items per second over the step, per signal, and the collectors' queue. */
-export interface StepTimeline {
-  bucketMs: number;
-  signals: Partial<Record<Signal, { acknowledged: number[]; notAcknowledged: number[] }>>;
-  queue: { tMs: number; size: number }[];
-}
-
-export interface SignalLoadResult {
-  /** Planned offered rate, items/s. */
-  offeredRps: number;
-  /** Acknowledged items per second of load time. */
-  achievedRps: number;
-  /** achievedRps / offeredRps. */
-  achievedRatio: number;
-  counts: OutcomeCounts;
-  /** Items per answer: HTTP status, gRPC code or transport error code. */
-  answers: Record<string, number>;
-  /** How late batches were issued against the schedule, ms. */
-  scheduleLagMs: Percentiles;
-  /** Sequence ranges by outcome (trace seqs for traces), at most `rangeLimit` each. */
-  idRanges: Record<'acknowledged' | 'refused' | 'failed' | 'dropped', SeqRange[]>;
-  idRangesTruncated: boolean;
-  /** Acknowledged batches whose answer declared items rejected (OTLP partial success). */
-  rejections: Rejection[];
-  /** Generator parameters of this signal (spans per trace, series, interval, ...). */
-  shape: Record<string, number | string>;
-}
 
 export interface ThresholdResult {
   name: string;
@@ -64,6 +38,25 @@ export interface RunHeader<Command extends string, Schema extends number> {
   partial: boolean;
   startedAt: string;
   endedAt: string;
+}
+
+/** The header of a run that starts now: partial until it finishes. */
+export function runHeader<Command extends string, Schema extends number>(
+  command: Command,
+  schemaVersion: Schema,
+  runId: string,
+  version: string,
+): RunHeader<Command, Schema> {
+  const startedAt = new Date().toISOString();
+  return {
+    schemaVersion,
+    tool: { name: 'otel-harness', version },
+    command,
+    runId,
+    partial: true,
+    startedAt,
+    endedAt: startedAt,
+  };
 }
 
 export interface SoakResult

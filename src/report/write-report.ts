@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeReplay, type Replay } from '../soak/replay.js';
+import { writeReplay, type Replay } from '../step/replay.js';
 import { junitOfRun } from './junit.js';
 import { htmlOfRun, renderHtml } from './render-html.js';
 import { renderSummary } from './render-summary.js';

@@ -1,5 +1,6 @@
 import { configurationError } from '../harness-error.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
+import { capabilitiesOf } from '../load/drivers/capabilities.js';
 import { DRIVERS, type DriverName } from '../load/load-spec.js';
 import { parseProfile, type RateProfile } from '../load/rate-profile.js';
 import { planSignalRates } from '../load/signal-plan.js';
@@ -7,7 +8,7 @@ import { k6Scenario } from '../load/drivers/k6/k6-scenarios.js';
 import {
   bool,
   duration,
-  fraction,
+  ratio,
   nonNegativeInt,
   number,
   oneOf,
@@ -63,11 +64,14 @@ export interface SoakOptions {
   json: boolean;
 }
 
+/** A whole number is an item count; a percentage (`0.1%`) or a ratio below 1 (`0.001`) a share. */
 const lossBudget: Parse<LossBudget> = (raw, name) => {
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(raw);
-  if (pct) return { kind: 'percent', value: Number(pct[1]) };
-  if (/^\d+$/.test(raw)) return { kind: 'items', value: Number(raw) };
-  throw configurationError(name, 'an item count (e.g. 0) or a percentage (e.g. 0.1%)', raw);
+  const t = raw.trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
+  if (pct && Number(pct[1]) <= 100) return { kind: 'percent', value: Number(pct[1]) };
+  if (/^\d+$/.test(t)) return { kind: 'items', value: Number(t) };
+  if (/^0?\.\d+$/.test(t)) return { kind: 'percent', value: Number(t) * 100 };
+  throw configurationError(name, 'an item count (e.g. 0) or a share (0.1% or 0.001)', raw);
 };
 
 /** Every soak option: flag, default (once), parser and help. Env: OTEL_HARNESS_<FLAG IN UPPER SNAKE>. */
@@ -173,14 +177,14 @@ export const SOAK_OPTIONS: OptionTable = {
       key: 'errorFraction',
       flag: 'error-fraction',
       default: '0.01',
-      parse: fraction,
+      parse: ratio('a ratio from 0 to 1 (0.05 or 5%)', (r) => r >= 0 && r <= 1),
       help: 'fraction of traces with an ERROR root span',
     },
     {
       key: 'slowFraction',
       flag: 'slow-fraction',
       default: '0.01',
-      parse: fraction,
+      parse: ratio('a ratio from 0 to 1 (0.05 or 5%)', (r) => r >= 0 && r <= 1),
       help: 'fraction of slow (1.5 s) traces',
     },
     { key: 'logBodyBytes', flag: 'log-body-bytes', default: '200', parse: positiveInt, help: 'bytes per log line' },
@@ -243,8 +247,8 @@ export const SOAK_OPTIONS: OptionTable = {
     {
       key: 'minAchievedRatio',
       flag: 'min-achieved-ratio',
-      default: '0.95',
-      parse: fraction,
+      default: '95%',
+      parse: ratio('a ratio from 0 to 1 (95% or 0.95)', (r) => r >= 0 && r <= 1),
       help: 'acknowledged/offered rate below this → exit 3',
     },
     {
@@ -262,7 +266,8 @@ export const SOAK_OPTIONS: OptionTable = {
 /** Flags → env → defaults, parsed and cross-checked. Throws a configuration error (exit 2). */
 export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): SoakOptions {
   const options = resolveOptions([SOAK_OPTIONS], flags, env).values as unknown as SoakOptions;
-  if (options.driver === 'k6' || options.driver === 'k6-operator') {
+  const can = capabilitiesOf(options.driver);
+  if (can.k6Scenario) {
     const scenario = k6Scenario(options.scenario);
     const explicitSignals = flags.signals ?? env.OTEL_HARNESS_SIGNALS;
     if (explicitSignals === undefined || explicitSignals === '') options.signals = scenario.signals.join(',');
@@ -279,18 +284,12 @@ export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Soa
     }
   }
   const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
-  if (options.driver === 'k6-operator' && rates.metrics !== undefined) {
+  const unsent = (Object.keys(rates) as Signal[]).filter((s) => !can.signals.includes(s));
+  if (unsent.length > 0) {
     throw configurationError(
-      '--scenario',
-      'a traces or logs scenario with --driver k6-operator (its runners start at different moments, so their metric ticks would not follow one schedule)',
-      options.scenario,
-    );
-  }
-  if (options.driver === 'sdk' && Object.keys(rates).some((s) => s !== 'traces')) {
-    throw configurationError(
-      '--signals',
-      "only 'traces' with --driver sdk (the SDK driver exports traces over OTLP gRPC)",
-      options.signals,
+      can.k6Scenario ? '--scenario' : '--signals',
+      `${can.k6Scenario ? 'a scenario of' : 'only'} ${can.signals.join(' or ')} with --driver ${options.driver} (${can.signalsWhy ?? 'it sends no others'})`,
+      can.k6Scenario ? options.scenario : options.signals,
     );
   }
   if (options.spansPerTrace > 65535)

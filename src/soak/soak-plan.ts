@@ -1,3 +1,4 @@
+import { capabilitiesOf } from '../load/drivers/capabilities.js';
 import type { LogShape, MetricShape, TraceShape } from '../../generators/index.js';
 import { planFaults, type ChaosFault } from '../chaos/chaos-plan.js';
 import { readChaosFile } from '../chaos/chaos-presets.js';
@@ -89,8 +90,8 @@ export function planLoad(options: SoakOptions): LoadSpec {
 /** A soak's plan: the load, the stack it runs on, and the faults (checked against the stack's targets). */
 export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
   const load = planLoad(options);
-  if (options.driver === 'k6-operator') {
-    if (stack.topology.name !== 'phase3' && stack.topology.name !== 'attach')
+  if (capabilitiesOf(options.driver).onCluster) {
+    if (!stack.topology.capabilities.clusterLoad)
       throw configurationError(
         '--driver',
         'k6-operator on a Kubernetes cluster: --phase 3, or attach mode with --kubeconfig and --k6-endpoint',

@@ -1,11 +1,12 @@
 import { HarnessError } from '../harness-error.js';
 import { describeProfile } from '../load/rate-profile.js';
-import { RESULT_SCHEMA_VERSION, type SoakResult } from '../report/result.js';
+import { RESULT_SCHEMA_VERSION, runHeader, type SoakResult } from '../report/result.js';
 import type { Endpoint, StackDescription, StartedStack } from '../stack/stack.js';
 import { startStack } from '../stack/stack-options.js';
 import { assessLimits, describeBudget, thresholds, verdict } from './assess.js';
-import { emptyStep, reportedFields, runLoadStep, type StepIo, type StepPlan } from './load-step.js';
-import type { Replay } from './replay.js';
+import { runLoadStep } from '../step/load-step.js';
+import { emptyStep, reportedFields, type StepIo, type StepPlan } from '../step/step-types.js';
+import type { Replay } from '../step/replay.js';
 import type { SoakPlan } from './soak-plan.js';
 
 export type SoakIo = StepIo;
@@ -51,15 +52,8 @@ export function emptyResult(
   command: SoakResult['command'],
 ): SoakResult {
   const o = plan.options;
-  const startedAt = new Date().toISOString();
   return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    tool: { name: 'otel-harness', version },
-    command,
-    runId,
-    partial: true,
-    startedAt,
-    endedAt: startedAt,
+    ...runHeader(command, RESULT_SCHEMA_VERSION, runId, version),
     plan: {
       topology: plan.stack.topology.name,
       stackOptions: plan.stack.options,
@@ -142,7 +136,7 @@ export async function runSoak(
       };
     }
     result.endedAt = new Date().toISOString();
-    if (stack !== undefined && stack.topology !== 'attach') io.progress(`removing run ${runId}`);
+    if (stack !== undefined && plan.stack.topology.capabilities.boots) io.progress(`removing run ${runId}`);
     await stack?.stop();
   }
   return { result, error, replay: step.replay };

@@ -1,3 +1,4 @@
+import { goDurationMs } from '../options/go-duration.js';
 import { parse } from 'yaml';
 import { SIGNALS, type Signal } from '../load/ledger.js';
 
@@ -48,18 +49,6 @@ type Raw = {
 
 const SINKS = new Set(['debug', 'logging', 'nop', 'file']);
 const DEFAULT_RETRY_MAX_ELAPSED_MS = 300_000;
-
-/** Go duration (`300s`, `1m30s`, `500ms`, `0`) in ms; undefined when it is not one. */
-export function goDurationMs(text: unknown): number | undefined {
-  if (typeof text === 'number') return text === 0 ? 0 : undefined;
-  if (typeof text !== 'string') return undefined;
-  const t = text.trim();
-  if (t === '0') return 0;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) return undefined;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
-}
 
 function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;

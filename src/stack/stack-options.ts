@@ -1,6 +1,8 @@
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { configurationError } from '../harness-error.js';
-import { IMAGE_SOURCES, type ImageSource } from '../images/image-source.js';
+import { loadCatalog } from '../images/catalog.js';
+import { IMAGE_SOURCE_TEXT, IMAGE_SOURCES, type ImageSource } from '../images/image-source.js';
+import { isImageReference } from '../images/versioned.js';
 import { keyValue, oneOf, text, type OptionTable } from '../options/option-table.js';
 import { resolveOptions, type RawFlags } from '../options/resolve.js';
 import { wantsAttach } from './attach/index.js';
@@ -28,9 +30,9 @@ export const STACK_OPTIONS: OptionTable = {
     {
       key: 'source',
       flag: 'source',
-      default: 'local',
+      default: 'auto',
       parse: oneOf(IMAGE_SOURCES),
-      help: `images: ${IMAGE_SOURCES.join(', ')}`,
+      help: `images: ${IMAGE_SOURCES.map((s) => `${s} = ${IMAGE_SOURCE_TEXT[s]}`).join('; ')}`,
     },
     {
       key: 'image',
@@ -80,6 +82,25 @@ export const PORTS_OPTION: OptionTable = {
   ],
 };
 
+/**
+ * One `--image COMPONENT=VERSION|REF`, checked before anything starts: a component of the catalog, and a
+ * release version (`0.155.0`, a module version `v…`) or an image reference (with a `/` or a `:tag`). Whether
+ * the module proxy serves the version is asked when the images are resolved.
+ */
+function imageOverride(component: string, value: string): string {
+  const known = [...loadCatalog().components.keys()].filter((n) => n !== 'toolbox');
+  if (!known.includes(component))
+    throw configurationError('--image', `a component of the catalog (${known.join(', ')})`, component);
+  if (!isImageReference(value) && !/^v?\d+\.\d+\.\d+(?:[-+][\w.+-]+)?$/.test(value))
+    throw configurationError(
+      `--image ${component}`,
+      'a release version like 0.155.0 (built here) or an image reference with a registry path or :tag',
+      value,
+      `tags such as latest name no release: give the version, e.g. --image ${component}=${loadCatalog().components.get(component)?.version ?? '1.2.3'}`,
+    );
+  return value;
+}
+
 /** A resolved stack: its topology, that topology's options, and the shared choice of images and configs. */
 export interface ResolvedStack {
   topology: Topology;
@@ -112,7 +133,8 @@ export function resolveStack(flags: RawFlags, env: NodeJS.ProcessEnv, ports: Por
   const others = TOPOLOGIES.filter((t) => t.name !== topology.name).map((t) => t.options);
   const resolved = resolveOptions([topology.options], flags, env, fromSpec, others);
   const images: Record<string, string> = {};
-  for (const { key, value } of withSpec.values.image as { key: string; value: string }[]) images[key] = value;
+  for (const { key, value } of withSpec.values.image as { key: string; value: string }[])
+    images[key] = imageOverride(key, value);
   const collectorConfigs: Record<string, string> = {};
   for (const raw of withSpec.values.collectorConfig as string[]) {
     const at = raw.indexOf('=');

@@ -25,6 +25,16 @@ export interface FaultPlanTargets {
   scalable?: readonly string[];
 }
 
+/** What a topology can do, asked by soak, capacity, gate and the CLI instead of its name. */
+export interface TopologyCapabilities {
+  /** The harness boots it and removes it; false: a stack started elsewhere, driven and verified only. */
+  boots: boolean;
+  /** Its collectors tail-sample traces (a sizing counts the sampler's memory). */
+  tailSampling: boolean;
+  /** Load may run on its Kubernetes cluster (--driver k6-operator). */
+  clusterLoad: boolean;
+}
+
 /**
  * A kind of stack (phase1, phase2, phase3, attach): its own options, and a builder that starts it. Nothing
  * outside src/stack knows a topology by name; the registry (./registry.ts) maps names to them.
@@ -34,6 +44,8 @@ export interface Topology {
   /** e.g. 'Phase 1', 'attach mode (--target)'. */
   title: string;
   options: OptionTable;
+  /** What it can do: the rest of the tree asks these, never the name. */
+  capabilities: TopologyCapabilities;
   /** Collector roles a user may configure with `--collector-config role=FILE` (first: the default role). */
   collectorRoles: readonly string[];
   /** Checks the topology's options (files exist, variants known) before anything starts: exit 2 otherwise. */

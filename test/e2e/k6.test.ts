@@ -95,7 +95,7 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
       '2000',
       '--duration',
       '30s',
-      '--endpoint',
+      '--k6-endpoint',
       'http://otel-collector.observability:4318',
     ]);
     expect(run.code, run.stderr).toBe(0);

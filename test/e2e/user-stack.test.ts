@@ -24,7 +24,7 @@ describe("the user's own stack", () => {
     const run = await runReported(['soak', '--collector-config', file, ...SHORT]);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
-    expect(run.stderr).toContain(`validating ${file} with the collector's own validate command`);
+    expect(run.stderr).toContain(`validating ${file} (collector) with the collector's own validate command`);
     expect(r.stack.title).toBe('Phase 1 (traces: jaeger, your collector configuration)');
     expect(r.stack.configHashes.otelcol).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
     for (const s of ['traces', 'metrics', 'logs'] as const) expect(r.verification.signals[s]!.lost, s).toBe(0);

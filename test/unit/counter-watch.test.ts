@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CounterWatch } from '../../src/soak/counter-watch.js';
+import { CounterWatch } from '../../src/step/counter-watch.js';
 import type { StackEndpoints } from '../../src/stack/stack.js';
 import { backendOf } from '../../src/verify/backends/registry.js';
 

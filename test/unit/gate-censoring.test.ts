@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GateResult, GateTrial } from '../../src/gate/gate.js';
 import { canaryP99, trialMetrics } from '../../src/gate/gate-metrics.js';
 import { judgeTrials } from '../../src/gate/gate-verdict.js';
-import { emptyStep, type StepResult } from '../../src/soak/load-step.js';
+import { emptyStep, type StepResult } from '../../src/step/step-types.js';
 
 const TIMEOUT_MS = 10_000;
 

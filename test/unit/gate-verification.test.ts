@@ -3,7 +3,7 @@ import { parseArgs } from '../../src/cli/parse-args.js';
 import { gateJunit, renderGateSummary } from '../../src/gate/gate-report.js';
 import { runGate, type GateDeps, type GatePlan, type GateResult, type GateTrial } from '../../src/gate/gate.js';
 import { judgeTrials, trialLoss } from '../../src/gate/gate-verdict.js';
-import { emptyStep, type StepResult } from '../../src/soak/load-step.js';
+import { emptyStep, type StepResult } from '../../src/step/step-types.js';
 import type { StartedStack } from '../../src/stack/stack.js';
 import type { SignalVerification } from '../../src/verify/verification.js';
 

@@ -6,7 +6,7 @@ import { trialMetrics } from '../../src/gate/gate-metrics.js';
 import { judgeTrials, matchesPattern, outrightLoss } from '../../src/gate/gate-verdict.js';
 import { benchmarkJson, gateJunit, renderGateSummary, renderGateTable } from '../../src/gate/gate-report.js';
 import { compareMetrics } from '../../src/gate/gate-stats.js';
-import { emptyStep } from '../../src/soak/load-step.js';
+import { emptyStep } from '../../src/step/step-types.js';
 
 const exitOf = (args: string[]) => {
   try {

@@ -154,8 +154,8 @@ describe('k6-operator TestRun', () => {
     expect(reject(['k6', 'manifest'])).toMatch(/--parallelism is invalid, expected the number of k6 runners/);
     expect(reject(['k6', 'manifest', '--parallelism', '0'])).toMatch(/--parallelism is invalid/);
     expect(reject(['k6', 'manifest', '--parallelism', '2', '--name', 'Bad_Name'])).toMatch(/--name is invalid/);
-    expect(reject(['k6', 'manifest', '--parallelism', '2', '--endpoint', 'otel:4318'])).toMatch(
-      /--endpoint is invalid/,
+    expect(reject(['k6', 'manifest', '--parallelism', '2', '--k6-endpoint', 'otel:4318'])).toMatch(
+      /--k6-endpoint is invalid/,
     );
     expect(reject(['k6', 'deploy'])).toMatch(/k6 subcommand is invalid, expected one of build, manifest/);
     expect(parseArgs(['k6', 'manifest', '--parallelism', '3', '--scenario', 'mixed'], {})).toMatchObject({
@@ -281,7 +281,7 @@ describe('k6-operator TestRun run by the harness', () => {
 
   it('refuses a metrics scenario with --driver k6-operator (exit 2)', () => {
     expect(() => resolveSoakOptions({ driver: 'k6-operator', scenario: 'metrics', rate: '1000' }, {})).toThrow(
-      /--scenario is invalid, expected a traces or logs scenario with --driver k6-operator/,
+      /--scenario is invalid, expected a scenario of traces or logs with --driver k6-operator/,
     );
     expect(resolveSoakOptions({ driver: 'k6-operator', scenario: 'logs', rate: '1000' }, {})).toMatchObject({
       driver: 'k6-operator',

@@ -35,7 +35,8 @@ describe('durations and profiles', () => {
     expect(parseDurationMs('30s', 'd')).toBe(30_000);
     expect(parseDurationMs('1m30s', 'd')).toBe(90_000);
     expect(parseDurationMs('250ms', 'd')).toBe(250);
-    expect(parseDurationMs('2', 'd')).toBe(2_000);
+    expect(() => parseDurationMs('2', 'd')).toThrow(/d is invalid, expected a duration with its unit/);
+    expect(parseDurationMs('0', 'd')).toBe(0);
     expect(() => parseDurationMs('ten minutes', '--duration')).toThrow(/--duration is invalid, expected a duration/);
     expect(() => parseDurationMs('10x', '--duration')).toThrow(/actual: '10x'/);
   });

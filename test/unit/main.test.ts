@@ -48,7 +48,9 @@ describe('main: errors become exit codes in one place', () => {
     const c = capture();
     expect(await main(['up', '--help'], c.io, {}, noSignals)).toBe(0);
     expect(c.out()).toMatch(/--traces <v> +trace backend: jaeger, tempo \(default: jaeger\)/);
-    expect(c.out()).toMatch(/--source <v> +images: local, upstream, auto \(default: local\)/);
+    expect(c.out()).toMatch(
+      /--source <v> +images: auto = images already here, else the published ones pulled, else built here .*\(default: auto\)/,
+    );
     expect(c.out()).toMatch(/--ports <v> +host ports on 127.0.0.1: .* \(default: standard\)/);
   });
 

@@ -14,7 +14,7 @@ function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): HarnessError {
 }
 
 describe('parseArgs', () => {
-  it('defaults up to phase 1, jaeger, local images, the seed ports', () => {
+  it('defaults up to phase 1, jaeger, images here or pulled or built (auto), the seed ports', () => {
     expect(parseArgs(['up'])).toMatchObject({
       name: 'up',
       json: false,
@@ -22,7 +22,7 @@ describe('parseArgs', () => {
       stack: {
         topology: { name: 'phase1' },
         options: { traces: 'jaeger', variant: 'seed' },
-        choice: { source: 'local', ports: 'standard', images: {}, collectorConfigs: {} },
+        choice: { source: 'auto', ports: 'standard', images: {}, collectorConfigs: {} },
       },
     });
   });
@@ -30,7 +30,7 @@ describe('parseArgs', () => {
   it('takes flags over environment over defaults', () => {
     const env = { OTEL_HARNESS_TRACES: 'tempo', OTEL_HARNESS_PORTS: 'random' };
     expect(parseArgs(['up'], env)).toMatchObject({
-      stack: { options: { traces: 'tempo' }, choice: { ports: 'random', source: 'local' } },
+      stack: { options: { traces: 'tempo' }, choice: { ports: 'random', source: 'auto' } },
     });
     expect(parseArgs(['up', '--traces', 'jaeger'], env)).toMatchObject({
       stack: { options: { traces: 'jaeger' }, choice: { ports: 'random' } },
@@ -48,7 +48,7 @@ describe('parseArgs', () => {
     expect(usageError(['up', '--traces', 'zipkin']).message).toBe(
       "Configuration: --traces is invalid, expected one of jaeger, tempo (actual: 'zipkin')",
     );
-    expect(usageError(['up', '--source', 'registry']).message).toMatch(/expected one of local, upstream, auto/);
+    expect(usageError(['up', '--source', 'registry']).message).toMatch(/expected one of auto, local, upstream/);
     expect(usageError(['up'], { OTEL_HARNESS_SOURCE: 'nope' }).message).toMatch(/OTEL_HARNESS_SOURCE is invalid/);
   });
 
@@ -56,10 +56,10 @@ describe('parseArgs', () => {
     expect(usageError(['soakk']).message).toMatch(
       /command is invalid, expected one of soak, chaos, capacity, gate, verify, up, down, images, k6, help/,
     );
-    expect(usageError(['up', '--rate', '5']).message).toMatch(/option is invalid.*actual: '--rate'/);
+    expect(usageError(['up', '--rate', '5']).message).toBe('Configuration: up has no option --rate');
     expect(usageError(['up', 'now']).message).toMatch(/no positional arguments/);
     expect(usageError(['images', 'push']).message).toMatch(/expected one of build, list/);
-    expect(usageError(['down', '--run', 'abc']).message).toMatch(/--run is invalid/);
+    expect(usageError(['down', '--run-id', 'abc']).message).toMatch(/--run-id is invalid/);
   });
 
   it('parses capacity and refuses what the search sets itself, unknown SLOs and a range that is not one', () => {
@@ -117,7 +117,7 @@ describe('parseArgs', () => {
     });
     expect(parseArgs(['images', 'list', '--json'])).toEqual({ name: 'images-list', json: true });
     expect(parseArgs(['down'])).toEqual({ name: 'down', runId: undefined });
-    expect(parseArgs(['down', '--run', 'oh-20261121-120000-0123456789abcdef'])).toEqual({
+    expect(parseArgs(['down', '--run-id', 'oh-20261121-120000-0123456789abcdef'])).toEqual({
       name: 'down',
       runId: 'oh-20261121-120000-0123456789abcdef',
     });

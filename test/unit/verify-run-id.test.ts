@@ -10,7 +10,7 @@ import { SOAK_SERVICE_NAME } from '../../src/load/run-identity.js';
 import type { SoakResult } from '../../src/report/result.js';
 import { resolveSoakOptions } from '../../src/soak/soak-options.js';
 import { planLoad } from '../../src/soak/soak-plan.js';
-import { replayOf, samplingOf, writeReplay, type SamplingPath } from '../../src/soak/replay.js';
+import { replayOf, samplingOf, writeReplay, type SamplingPath } from '../../src/step/replay.js';
 import { startSim, type Sim } from './support/backend-sims.js';
 
 const RUN = 'oh-20261206-100000-0123456789abcdef';

@@ -4,17 +4,17 @@ import { configurationError } from '../../harness-error.js';
 import { Ledger, type Signal } from '../../load/ledger.js';
 import { resolveSoakOptions } from '../../soak/soak-options.js';
 import { planLoad } from '../../soak/soak-plan.js';
-import { endpointsOf, type AttachOptions } from '../../stack/attach/index.js';
+import { attachOptionsOf, endpointsOf } from '../../stack/attach/index.js';
 import { readTargetFile } from '../../stack/attach/target-file.js';
 import { RESULT_SCHEMA_VERSION, type SoakResult } from '../../report/result.js';
 import { renderSummary } from '../../report/render-summary.js';
 import { renderTable } from '../../report/render-table.js';
 import { verdict, thresholds } from '../../soak/assess.js';
-import { emptyStep, reportedFields } from '../../soak/load-step.js';
+import { emptyStep, reportedFields } from '../../step/step-types.js';
 import { notStarted } from '../../soak/soak.js';
-import { LEDGER_FILE, readReplay, samplingOf, type Replay } from '../../soak/replay.js';
+import { LEDGER_FILE, readReplay, samplingOf, type Replay } from '../../step/replay.js';
 import { SOAK_SERVICE_NAME } from '../../load/run-identity.js';
-import { verifyStep } from '../../soak/verify-step.js';
+import { verifyStep } from '../../step/verify-step.js';
 import { backendOf } from '../../verify/backends/registry.js';
 import type { SignalBackend } from '../../verify/backends/backend.js';
 import type { Reporter } from '../output.js';
@@ -131,7 +131,7 @@ function expectedRun(o: VerifyOptions): { replay: Replay; ledger: Ledger } {
       'no backends',
     );
   }
-  const attach = o.attach as unknown as AttachOptions;
+  const attach = attachOptionsOf(o.attach);
   const file = attach.target === undefined ? undefined : readTargetFile(attach.target);
   const backends = endpointsOf({ ...attach, otlpEndpoint: attach.otlpEndpoint ?? 'http://unused' }, file).backends;
   const now = Date.now();

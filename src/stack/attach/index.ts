@@ -3,7 +3,8 @@ import { collectorConditions } from '../collector-drain.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
 import type { Signal } from '../../load/ledger.js';
-import { httpUrl, text, type OptionTable } from '../../options/option-table.js';
+import { httpUrl, text, type OptionDef, type OptionTable } from '../../options/option-table.js';
+import { BACKENDS } from '../../verify/backends/registry.js';
 import type {
   BackendBinding,
   CollectorRole,
@@ -23,8 +24,8 @@ import {
   readTargetFile,
   type TargetFile,
 } from './target-file.js';
-import { attachHpas, kubeconfigPath, parseHpaRef } from '../../k8s/attach-hpa.js';
-import type { HpaObserver } from '../../k8s/hpa-observer.js';
+import { attachHpas, kubeconfigPath, parseHpaRef } from '../hpa/attach-hpa.js';
+import type { HpaObserver } from '../hpa/hpa-observer.js';
 import { KubeApiError, KubeClient } from '../../k8s/kube-client.js';
 import { loadKubeconfig } from '../../k8s/kubeconfig.js';
 import { loadCatalog } from '../../images/catalog.js';
@@ -37,12 +38,8 @@ export interface AttachOptions {
   otlpGrpc: string | undefined;
   otlpHeaders: string | undefined;
   tenant: string | undefined;
-  tempo: string | undefined;
-  jaeger: string | undefined;
-  jaegerMetrics: string | undefined;
-  loki: string | undefined;
-  prometheus: string | undefined;
-  mimir: string | undefined;
+  /** Per backend of the registry: its API URL, and its /metrics URL where it has an address of its own. */
+  backends: Record<string, { query: string | undefined; metrics: string | undefined }>;
   collectorMetrics: string[];
   kubeconfig: string | undefined;
   kubeContext: string | undefined;
@@ -61,6 +58,7 @@ const hostPort = (raw: string, name: string): string => {
 export const ATTACH_OPTIONS: OptionTable = {
   name: 'attach',
   title: 'attach mode (--target or --otlp-endpoint)',
+  activation: 'drive an existing stack: add --target stack.json (from `otel-harness up --json`) or --otlp-endpoint URL',
   options: [
     {
       key: 'target',
@@ -99,36 +97,7 @@ export const ATTACH_OPTIONS: OptionTable = {
       parse: text,
       help: 'X-Scope-OrgID on OTLP requests and backend queries',
     },
-    {
-      key: 'tempo',
-      flag: 'tempo',
-      default: undefined,
-      parse: httpUrl,
-      help: "Tempo's HTTP API (traces verified there)",
-    },
-    {
-      key: 'jaeger',
-      flag: 'jaeger',
-      default: undefined,
-      parse: httpUrl,
-      help: "Jaeger's query API (traces verified there)",
-    },
-    { key: 'jaegerMetrics', flag: 'jaeger-metrics', default: undefined, parse: httpUrl, help: "Jaeger's /metrics URL" },
-    { key: 'loki', flag: 'loki', default: undefined, parse: httpUrl, help: "Loki's HTTP API (logs verified there)" },
-    {
-      key: 'prometheus',
-      flag: 'prometheus',
-      default: undefined,
-      parse: httpUrl,
-      help: "Prometheus' HTTP API (metrics verified there)",
-    },
-    {
-      key: 'mimir',
-      flag: 'mimir',
-      default: undefined,
-      parse: httpUrl,
-      help: "Mimir's HTTP API, e.g. http://127.0.0.1:9009 (metrics verified through its /prometheus API)",
-    },
+    ...backendOptions(),
     {
       key: 'collectorMetrics',
       flag: 'collector-metrics',
@@ -193,6 +162,75 @@ export const ATTACH_OPTIONS: OptionTable = {
   ],
 };
 
+/** Attach flags of every backend of the registry: `--<name> URL`, and `--<name>-metrics URL` where it has its own. */
+function backendOptions(): OptionDef[] {
+  return Object.entries(BACKENDS).flatMap(([name, b]) => [
+    { key: name, flag: name, default: undefined, parse: httpUrl, help: b.help },
+    ...(b.metrics === 'own-address'
+      ? [
+          {
+            key: `${name}Metrics`,
+            flag: `${name}-metrics`,
+            default: undefined,
+            parse: httpUrl,
+            help: `${name}'s /metrics URL (its ingest and discard counters)`,
+          },
+        ]
+      : []),
+  ]);
+}
+
+/** Resolved attach values → AttachOptions, the backends' flags gathered by name. */
+export function attachOptionsOf(values: Readonly<Record<string, unknown>>): AttachOptions {
+  const backends: AttachOptions['backends'] = {};
+  const rest: Record<string, unknown> = { ...values };
+  for (const name of Object.keys(BACKENDS)) {
+    backends[name] = {
+      query: values[name] as string | undefined,
+      metrics: values[`${name}Metrics`] as string | undefined,
+    };
+    delete rest[name];
+    delete rest[`${name}Metrics`];
+  }
+  return { ...(rest as Omit<AttachOptions, 'backends'>), backends };
+}
+
+/**
+ * The backend of each signal: the one whose flag was given (two for one signal is an error), else — for a
+ * file of `up --json` without a `stack` section — the one whose address the file labels.
+ */
+function backendBindings(
+  o: AttachOptions,
+  file: TargetFile | undefined,
+  tenant: Record<string, string>,
+): Partial<Record<Signal, BackendBinding>> {
+  const out: Partial<Record<Signal, BackendBinding>> = {};
+  const byFlag = new Map<Signal, string>();
+  for (const [name, b] of Object.entries(BACKENDS)) {
+    const given = o.backends[name]?.query;
+    const fromFile =
+      file?.stack === undefined && b.labels !== undefined ? endpointByLabel(file, b.labels.query) : undefined;
+    const query = given ?? fromFile;
+    if (query === undefined) continue;
+    if (given !== undefined) {
+      const other = byFlag.get(b.signal);
+      if (other !== undefined)
+        throw configurationError(`--${name}`, `one ${b.signal} backend (--${other} is given too)`, given);
+      byFlag.set(b.signal, name);
+    } else if (out[b.signal] !== undefined) continue;
+    const metrics =
+      b.metrics === 'under-api'
+        ? `${query}/metrics`
+        : (o.backends[name]?.metrics ??
+          (b.labels?.metrics === undefined ? undefined : endpointByLabel(file, b.labels.metrics)));
+    out[b.signal] = {
+      backend: name,
+      endpoint: { query, ...(metrics === undefined ? {} : { metrics }), headers: tenant },
+    };
+  }
+  return out;
+}
+
 /** Whether options ask for attach mode: a target file or an OTLP endpoint given explicitly. */
 export function wantsAttach(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): boolean {
   return (
@@ -228,31 +266,8 @@ export function endpointsOf(o: AttachOptions, file: TargetFile | undefined, expo
   const headers = { ...parseHeaders(o.otlpHeaders), ...tenant };
   // A file written by `up --json` names every role; flags given by hand replace what they name.
   const backends: Partial<Record<Signal, BackendBinding>> = { ...(base?.backends ?? {}) };
-  const tempo = o.tempo ?? (base === undefined ? endpointByLabel(file, 'Tempo query') : undefined);
-  const jaeger = o.jaeger ?? (base === undefined ? endpointByLabel(file, 'Jaeger query') : undefined);
-  const loki = o.loki ?? (base === undefined ? endpointByLabel(file, 'Loki') : undefined);
-  const prometheus = o.prometheus ?? (base === undefined ? endpointByLabel(file, 'Prometheus') : undefined);
-  if (tempo !== undefined)
-    backends.traces = { backend: 'tempo', endpoint: { query: tempo, metrics: `${tempo}/metrics`, headers: tenant } };
-  else if (jaeger !== undefined) {
-    const metrics = o.jaegerMetrics ?? endpointByLabel(file, 'Jaeger metrics');
-    backends.traces = {
-      backend: 'jaeger',
-      endpoint: { query: jaeger, ...(metrics === undefined ? {} : { metrics }), headers: tenant },
-    };
-  }
-  if (loki !== undefined)
-    backends.logs = { backend: 'loki', endpoint: { query: loki, metrics: `${loki}/metrics`, headers: tenant } };
-  if (prometheus !== undefined)
-    backends.metrics = {
-      backend: 'prometheus',
-      endpoint: { query: prometheus, metrics: `${prometheus}/metrics`, headers: tenant },
-    };
-  if (o.mimir !== undefined)
-    backends.metrics = {
-      backend: 'mimir',
-      endpoint: { query: o.mimir, metrics: `${o.mimir}/metrics`, headers: tenant },
-    };
+  for (const [signal, binding] of Object.entries(backendBindings(o, file, tenant)))
+    backends[signal as Signal] = binding;
   const collectorUrls =
     o.collectorMetrics.length > 0
       ? o.collectorMetrics
@@ -490,10 +505,11 @@ export const attachTopology: Topology = {
   name: 'attach',
   title: 'attach mode (--target or --otlp-endpoint)',
   options: ATTACH_OPTIONS,
+  capabilities: { boots: false, tailSampling: false, clusterLoad: true },
   // The configuration of the collectors exporting to the backends, for predicting their tail sampling.
   collectorRoles: ['exporting'],
   check(options, choice: StackChoice) {
-    const o = options as unknown as AttachOptions;
+    const o = attachOptionsOf(options);
     if (o.target !== undefined && !existsSync(o.target))
       throw configurationError('--target', 'an existing file (`otel-harness up --json > stack.json`)', o.target);
     if (o.target !== undefined) readTargetFile(o.target);
@@ -525,8 +541,8 @@ export const attachTopology: Topology = {
   },
   faultTargets: () => undefined,
   describe: (options) => {
-    const o = options as unknown as AttachOptions;
+    const o = attachOptionsOf(options);
     return o.target !== undefined ? `target ${o.target}` : `target ${o.otlpEndpoint ?? ''}`;
   },
-  builder: (options, choice) => new AttachBuilder(options as unknown as AttachOptions, choice),
+  builder: (options, choice) => new AttachBuilder(attachOptionsOf(options), choice),
 };

@@ -1,3 +1,4 @@
+import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { existsSync } from 'node:fs';
 import { configurationError } from '../../harness-error.js';
 import { number, oneOf, text, type OptionTable } from '../../options/option-table.js';
@@ -15,6 +16,7 @@ export interface Phase1TopologyOptions {
 export const PHASE1_OPTIONS: OptionTable = {
   name: 'phase1',
   title: 'Phase 1',
+  activation: 'add --phase 1',
   options: [
     {
       key: 'traces',
@@ -48,6 +50,7 @@ export const phase1Topology: Topology = {
   name: 'phase1',
   title: 'Phase 1',
   options: PHASE1_OPTIONS,
+  capabilities: { boots: true, tailSampling: false, clusterLoad: false },
   collectorRoles: ['collector'],
   check(options, choice: StackChoice) {
     const o = options as unknown as Phase1TopologyOptions;
@@ -80,7 +83,7 @@ export const phase1Topology: Topology = {
   },
   describe(options, choice) {
     const o = options as unknown as Phase1TopologyOptions;
-    return `Phase 1 (traces: ${o.traces}, images: ${choice.source}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''})`;
+    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''})`;
   },
   builder: (options, choice) => new Phase1Builder(options as unknown as Phase1TopologyOptions, choice),
 };

@@ -1,3 +1,4 @@
+import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { existsSync } from 'node:fs';
 import { configurationError } from '../../harness-error.js';
 import { number, text, type OptionTable } from '../../options/option-table.js';
@@ -15,6 +16,7 @@ const ROLES = ['gateway', 'processor'] as const;
 export const PHASE2_OPTIONS: OptionTable = {
   name: 'phase2',
   title: 'Phase 2',
+  activation: 'add --phase 2',
   options: [
     {
       key: 'gateways',
@@ -54,6 +56,7 @@ export const phase2Topology: Topology = {
   name: 'phase2',
   title: 'Phase 2',
   options: PHASE2_OPTIONS,
+  capabilities: { boots: true, tailSampling: true, clusterLoad: false },
   collectorRoles: ROLES,
   check(options, choice: StackChoice) {
     const o = options as unknown as Phase2TopologyOptions;
@@ -100,7 +103,7 @@ export const phase2Topology: Topology = {
   },
   describe(options, choice) {
     const o = options as unknown as Phase2TopologyOptions;
-    return `Phase 2 (${o.gateways} gateways, ${o.processors} processors, images: ${choice.source})`;
+    return `Phase 2 (${o.gateways} gateways, ${o.processors} processors, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
   builder: (options, choice) => new Phase2Builder(options as unknown as Phase2TopologyOptions, choice),
 };

@@ -1,23 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { connectDockerEngine } from '../../docker/docker-engine.js';
-import { newRunId } from '../../docker/labels.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
 import { loadCatalog } from '../../images/catalog.js';
-import type { ImageProgress } from '../../images/image-builder.js';
-import { resolveStackImages } from '../../images/stack-images.js';
 import { SIGNALS } from '../../load/ledger.js';
-import { validateCollectorConfig } from '../collector-validate.js';
-import { bootStack } from '../docker/boot.js';
+import { BaseStackBuilder } from '../docker/base-builder.js';
 import { freePorts } from '../docker/free-ports.js';
 import { ReadinessError } from '../docker/http-readiness.js';
-import type { StackBuilder } from '../stack.js';
 import type { StackChoice } from '../topology.js';
 import { groupsOf, phase2Configs, phase2Definition, STANDARD_KAFKA_PORT } from './definition.js';
 import { waitForUpServers } from './haproxy.js';
 import { waitForGroups } from './kafka-admin.js';
 import { Phase2Stack } from './phase2-stack.js';
 
-const silentImages: ImageProgress = { step: () => undefined, line: () => undefined };
 /** HAProxy's DNS resolution (hold valid 2 s) plus two passing checks 2 s apart, with margin. */
 const ROUTING_TIMEOUT_MS = 60_000;
 /** Consumer groups: join, sync and the first assignment of every member. */
@@ -34,46 +28,12 @@ export interface Phase2TopologyOptions {
  * Ready means more than every container answering: HAProxy routes to every gateway and every consumer
  * group is Stable with every processor, so that no partition moves once load starts.
  */
-export class Phase2Builder implements StackBuilder {
-  private runId: string | undefined;
-  private signal: AbortSignal | undefined;
-  private progress: (message: string) => void = () => undefined;
-  private imageProgress: ImageProgress = silentImages;
-  private readonly images: Record<string, string>;
-  private readonly collectorConfigs: Record<string, string>;
-
+export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
   constructor(
     private readonly options: Phase2TopologyOptions,
-    private readonly choice: StackChoice,
+    choice: StackChoice,
   ) {
-    this.images = { ...choice.images };
-    this.collectorConfigs = { ...choice.collectorConfigs };
-  }
-
-  withRunId(runId: string): this {
-    this.runId = runId;
-    return this;
-  }
-
-  withImages(images: Readonly<Record<string, string>>): this {
-    Object.assign(this.images, images);
-    return this;
-  }
-
-  withCollectorConfig(role: string, file: string): this {
-    this.collectorConfigs[role] = file;
-    return this;
-  }
-
-  withAbortSignal(signal: AbortSignal): this {
-    this.signal = signal;
-    return this;
-  }
-
-  withProgress(progress: (message: string) => void, images: ImageProgress = silentImages): this {
-    this.progress = progress;
-    this.imageProgress = images;
-    return this;
+    super(choice);
   }
 
   async start(): Promise<Phase2Stack> {
@@ -91,26 +51,9 @@ export class Phase2Builder implements StackBuilder {
     };
     const options = { ...this.options, kafkaPort, collectorConfigs: user };
     const definition = phase2Definition(options, catalog);
-    const resolved = await resolveStackImages(engine, definition, {
-      source: this.choice.source,
-      overrides: this.images,
-      manifest: this.choice.manifest,
-      progress: this.imageProgress,
-      say: this.progress,
-    });
-    for (const [role, file] of Object.entries(this.collectorConfigs)) {
-      this.progress(`validating ${file} (${role}) with the collector's own validate command`);
-      await validateCollectorConfig(engine, resolved.images.get('otelcol')!, file);
-    }
-    const docker = await bootStack(engine, definition, {
-      runId: this.runId ?? newRunId(),
-      images: resolved.images,
-      ports: this.choice.ports,
-      progress: this.progress,
-      versions: resolved.versions,
-      ...(resolved.manifestHash === undefined ? {} : { manifestHash: resolved.manifestHash }),
-      ...(this.signal === undefined ? {} : { signal: this.signal }),
-    });
+    const resolved = await this.resolveImages(engine, definition);
+    await this.validateCollectorConfigs(engine, resolved);
+    const docker = await this.boot(engine, definition, resolved);
     const broker = `127.0.0.1:${kafkaPort}`;
     try {
       const started = Date.now();

@@ -1,3 +1,4 @@
+import { WrappedDockerStack } from '../docker/wrapped-stack.js';
 import type { Catalog } from '../../images/catalog-types.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import { kafkaLagCondition } from '../../drain/kafka-condition.js';
@@ -7,7 +8,7 @@ import { KafkaLagObserver } from '../../observe/kafka-lag-observer.js';
 import { samplingOracle } from '../../verify/sampling/tail-sampling.js';
 import { traceShapeDefaults } from '../../../generators/index.js';
 import type { DockerStack } from '../docker/docker-stack.js';
-import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver, StartedStack } from '../stack.js';
+import type { FaultTarget, StackObserver } from '../stack.js';
 import { gatewayService, GROUPS, groupsOf, processorService, TOPICS } from './definition.js';
 import { waitForUpServers } from './haproxy.js';
 import { waitForGroups } from './kafka-admin.js';
@@ -35,63 +36,35 @@ export interface ScaleOutcome {
  * The Phase 2 stack booted on Docker: the Docker stack's roles, plus what Phase 2 adds — Kafka lag in the
  * drain, and gateways and processors that can be scaled while load runs.
  */
-export class Phase2Stack implements StartedStack {
-  readonly faults: FaultTarget & { scale(role: string, count: number): Promise<ScaleOutcome> };
+export class Phase2Stack extends WrappedDockerStack {
+  /** The containers' faults, and `scale` of a role. */
+  override readonly faults: FaultTarget & { scale(role: string, count: number): Promise<ScaleOutcome> };
 
   constructor(
-    readonly docker: DockerStack,
+    docker: DockerStack,
     private readonly catalog: Catalog,
     private readonly configs: { gateway: string; processor: string },
     readonly kafkaBroker: string,
     private counts: { gateways: number; processors: number },
   ) {
-    const inner = docker.faults;
-    this.faults = {
-      targets: () => inner.targets(),
-      resolve: (t) => inner.resolve(t),
-      kill: (t) => inner.kill(t),
-      stop: (t, grace) => inner.stop(t, grace),
-      start: (t) => inner.start(t),
-      pause: (t) => inner.pause(t),
-      unpause: (t) => inner.unpause(t),
-      disconnect: (t) => inner.disconnect(t),
-      connect: (t) => inner.connect(t),
-      throttle: (t, cpus) => inner.throttle(t, cpus),
-      ready: (t) => inner.ready(t),
-      scale: (role, count) => this.scale(role, count),
-    };
+    super(docker);
+    const scale = (role: string, count: number) => this.scale(role, count);
+    // Every fault of the containers as they are, bound to them, and `scale`.
+    this.faults = new Proxy(docker.faults, {
+      get: (target, key) => {
+        if (key === 'scale') return scale;
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as FaultTarget & { scale(role: string, count: number): Promise<ScaleOutcome> };
   }
 
-  get runId(): string {
-    return this.docker.runId;
-  }
-
-  get topology(): string {
-    return this.docker.topology;
-  }
-
-  get title(): string {
+  override get title(): string {
     return `Phase 2 (${this.counts.gateways} gateway${this.counts.gateways === 1 ? '' : 's'}, ${this.counts.processors} processor${this.counts.processors === 1 ? '' : 's'})`;
   }
 
-  get resources(): StartedStack['resources'] {
-    return this.docker.resources;
-  }
-
-  describe(): StackDescription {
-    return { ...this.docker.describe(), title: this.title };
-  }
-
-  endpoints(): StackEndpoints {
-    return this.docker.endpoints();
-  }
-
-  endpointList(): Endpoint[] {
-    return this.docker.endpointList();
-  }
-
   /** Collector queues (gateways and processors), then Kafka lag 0 held for the tail sampler's decision wait. */
-  drainConditions(signals: readonly Signal[]): DrainCondition[] {
+  override drainConditions(signals: readonly Signal[]): DrainCondition[] {
     const reader = new KafkaLagReader([this.kafkaBroker], groupsOf(0, signals));
     const oracle = samplingOracle(this.configs.processor, traceShapeDefaults());
     const holdMs =
@@ -103,21 +76,13 @@ export class Phase2Stack implements StartedStack {
   }
 
   /** Kafka consumer lag through the step, per group and topic, beside the receivers' own lag gauge. */
-  observers(signals: readonly Signal[]): StackObserver[] {
+  override observers(signals: readonly Signal[]): StackObserver[] {
     const processors = () =>
       this.docker
         .endpoints()
         .collectors.filter((c) => c.role === 'processor' && c.metricsUrl !== undefined)
         .map((c) => c.metricsUrl!);
     return [new KafkaLagObserver(new KafkaLagReader([this.kafkaBroker], groupsOf(0, signals)), processors, signals)];
-  }
-
-  exitedServices(): ReturnType<DockerStack['exitedServices']> {
-    return this.docker.exitedServices();
-  }
-
-  logs(component: string): Promise<string[]> {
-    return this.docker.logs(component);
   }
 
   /**
@@ -179,13 +144,5 @@ export class Phase2Stack implements StartedStack {
         timeoutMs,
       });
     }
-  }
-
-  stop(): Promise<void> {
-    return this.docker.stop();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 }

@@ -1,5 +1,6 @@
+import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { configurationError } from '../../harness-error.js';
-import { duration, number, type OptionTable } from '../../options/option-table.js';
+import { duration, number, wholePercent, type OptionTable } from '../../options/option-table.js';
 import { parseDurationMs } from '../../options/duration.js';
 import type { StackChoice, Topology } from '../topology.js';
 import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
@@ -21,6 +22,7 @@ const wholeFrom = (min: number, max: number) =>
 export const PHASE3_OPTIONS: OptionTable = {
   name: 'phase3',
   title: 'Phase 3 (Kubernetes)',
+  activation: 'add --phase 3',
   options: [
     {
       key: 'hpaMin',
@@ -39,16 +41,16 @@ export const PHASE3_OPTIONS: OptionTable = {
     {
       key: 'hpaCpuTarget',
       flag: 'hpa-cpu-target',
-      default: String(SEED_HPA.cpuTargetPct),
-      parse: wholeFrom(1, 500),
-      help: 'CPU averageUtilization target, % of the request (seeds: 70)',
+      default: `${SEED_HPA.cpuTargetPct}%`,
+      parse: wholePercent(1, 500),
+      help: 'CPU averageUtilization target, of the request (seeds: 70%)',
     },
     {
       key: 'hpaMemoryTarget',
       flag: 'hpa-memory-target',
-      default: String(SEED_HPA.memoryTargetPct),
-      parse: wholeFrom(1, 500),
-      help: 'memory averageUtilization target, % of the request (seed 000: 80)',
+      default: `${SEED_HPA.memoryTargetPct}%`,
+      parse: wholePercent(1, 500),
+      help: 'memory averageUtilization target, of the request (seed 000: 80%)',
     },
     {
       key: 'scaleDownWindowMs',
@@ -68,7 +70,7 @@ export const PHASE3_OPTIONS: OptionTable = {
       key: 'prometheusOooWindowMs',
       flag: 'prometheus-ooo-window',
       default: '0s',
-      parse: parseDurationMs,
+      parse: (raw, name) => parseDurationMs(raw, name),
       help: "Prometheus's storage.tsdb.out_of_order_time_window (seed 000's Prometheus: unset, 0s); several collector replicas write each series, e.g. 30m",
     },
   ],
@@ -98,6 +100,7 @@ export const phase3Topology: Topology = {
   name: 'phase3',
   title: 'Phase 3 (Kubernetes)',
   options: PHASE3_OPTIONS,
+  capabilities: { boots: true, tailSampling: false, clusterLoad: true },
   collectorRoles: ['collector'],
   check(options, choice: StackChoice) {
     const o = options as unknown as Phase3Flags;
@@ -118,7 +121,7 @@ export const phase3Topology: Topology = {
     const o = options as unknown as Phase3Flags;
     const ooo =
       o.prometheusOooWindowMs > 0 ? `, Prometheus out-of-order window ${o.prometheusOooWindowMs / 1000} s` : '';
-    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}, images: ${choice.source})`;
+    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
   builder: (options, choice) => new Phase3Builder(topologyOptions(options as unknown as Phase3Flags), choice),
 };

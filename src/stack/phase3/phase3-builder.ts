@@ -5,17 +5,14 @@ import type { DockerEngine } from '../../docker/docker-engine.js';
 import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { newRunId } from '../../docker/labels.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
-import type { ImageProgress } from '../../images/image-builder.js';
-import { resolveStackImages } from '../../images/stack-images.js';
 import { apiServiceAvailable, pollUntil, waitDeploymentReady } from '../../k8s/cluster-waits.js';
 import { KubeClient, type KubeObject } from '../../k8s/kube-client.js';
 import { loadKubeconfig } from '../../k8s/kubeconfig.js';
 import { deployK6Operator } from '../../k8s/k6-operator.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
 import { cacheDir } from '../../paths.js';
-import { bootStack } from '../docker/boot.js';
+import { BaseStackBuilder } from '../docker/base-builder.js';
 import type { DockerStack } from '../docker/docker-stack.js';
-import type { StackBuilder } from '../stack.js';
 import type { StackChoice } from '../topology.js';
 import { PHASE3_NAMES, phase3CollectorConfig, phase3Definition } from './definition.js';
 import {
@@ -32,8 +29,6 @@ function inClusterRef(images: ReadonlyMap<string, string>, component: string): s
   const ref = images.get(component)!;
   return ref.split('/')[0]!.includes('.') ? ref : `docker.io/${ref}`;
 }
-
-const silentImages: ImageProgress = { step: () => undefined, line: () => undefined };
 
 /** Components that run inside the node (imported into its containerd at boot). */
 const IN_CLUSTER = ['pause', 'metrics-server', 'otelcol'] as const;
@@ -77,46 +72,19 @@ async function imageArchive(engine: DockerEngine, ref: string): Promise<string> 
  * Builder for Phase 3: backends on Docker, one Kubernetes node container (kube-node) running the
  * collector Deployment with the seeds' HPA, metrics-server, and the images it needs imported at boot.
  */
-export class Phase3Builder implements StackBuilder {
-  private runId: string | undefined;
-  private signal: AbortSignal | undefined;
-  private progress: (message: string) => void = () => undefined;
-  private imageProgress: ImageProgress = silentImages;
-  private readonly images: Record<string, string>;
-
+export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
   constructor(
     private readonly options: Phase3TopologyOptions,
-    private readonly choice: StackChoice,
+    choice: StackChoice,
   ) {
-    this.images = { ...choice.images };
+    super(choice);
   }
 
-  withRunId(runId: string): this {
-    this.runId = runId;
-    return this;
-  }
-
-  withImages(images: Readonly<Record<string, string>>): this {
-    Object.assign(this.images, images);
-    return this;
-  }
-
-  withCollectorConfig(): this {
+  override withCollectorConfig(): this {
     throw new HarnessError('Phase 3 runs the seed collector configuration; --collector-config is not available', {
       code: 'USAGE',
       exitCode: ExitCode.usage,
     });
-  }
-
-  withAbortSignal(signal: AbortSignal): this {
-    this.signal = signal;
-    return this;
-  }
-
-  withProgress(progress: (message: string) => void, images: ImageProgress = silentImages): this {
-    this.progress = progress;
-    this.imageProgress = images;
-    return this;
   }
 
   async start(): Promise<Phase3Stack> {
@@ -131,17 +99,9 @@ export class Phase3Builder implements StackBuilder {
       prometheusOooWindowSeconds: this.options.prometheusOooWindowSeconds,
     });
     const inCluster: string[] = [...IN_CLUSTER, ...(this.choice.clusterLoad === true ? CLUSTER_LOAD : [])];
-    const resolved = await resolveStackImages(
-      engine,
-      { services: [...definition.services, ...inCluster.map((component) => ({ component }))] },
-      {
-        source: this.choice.source,
-        overrides: this.images,
-        manifest: this.choice.manifest,
-        progress: this.imageProgress,
-        say: this.progress,
-      },
-    );
+    const resolved = await this.resolveImages(engine, {
+      services: [...definition.services, ...inCluster.map((component) => ({ component }))],
+    });
     mkdirSync(imagesDir, { recursive: true });
     for (const component of inCluster) {
       const ref = resolved.images.get(component)!;
@@ -150,15 +110,7 @@ export class Phase3Builder implements StackBuilder {
     }
     let docker: DockerStack | undefined;
     try {
-      docker = await bootStack(engine, definition, {
-        runId,
-        images: resolved.images,
-        ports: this.choice.ports,
-        progress: this.progress,
-        versions: resolved.versions,
-        ...(resolved.manifestHash === undefined ? {} : { manifestHash: resolved.manifestHash }),
-        ...(this.signal === undefined ? {} : { signal: this.signal }),
-      });
+      docker = await this.boot(engine, definition, resolved, runId);
       const started = Date.now();
       const kubeconfigPath = join(runDir, 'kubeconfig');
       const client = await this.connect(docker, kubeconfigPath);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { collectorDrainCondition } from '../../drain/collector-condition.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import type { PodObject } from '../../k8s/cluster-waits.js';
-import { HpaObserver } from '../../k8s/hpa-observer.js';
+import { HpaObserver } from '../hpa/hpa-observer.js';
 import type { KubeClient, KubeList } from '../../k8s/kube-client.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
 import type { Signal } from '../../load/ledger.js';
@@ -13,7 +13,8 @@ import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.
 import { collectorPipelineOf } from '../collector-pipeline.js';
 import { queueUnits } from '../collector-config.js';
 import type { DockerStack } from '../docker/docker-stack.js';
-import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver, StartedStack } from '../stack.js';
+import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver } from '../stack.js';
+import { WrappedDockerStack } from '../docker/wrapped-stack.js';
 import { K6_ENDPOINT_LABEL, K6_IMAGE_LABEL, K6_STARTER_LABEL } from '../attach/target-file.js';
 import { PHASE3_NAMES } from './definition.js';
 
@@ -80,8 +81,8 @@ export function mergeScrapes(scrapes: readonly PodScrape[]): string {
  * (for the queue watch and the counters), the drain waits for every pod's queues, and an HPA observer
  * records the scaling.
  */
-export class Phase3Stack implements StartedStack {
-  readonly faults: FaultTarget | undefined = undefined;
+export class Phase3Stack extends WrappedDockerStack {
+  override readonly faults: FaultTarget | undefined = undefined;
   private metricsServer: Server | undefined;
   private metricsPort = 0;
   /** Each collector pod's log lines, read every 15 s: pods removed by the HPA take theirs with them. */
@@ -89,7 +90,7 @@ export class Phase3Stack implements StartedStack {
   private logTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly docker: DockerStack,
+    docker: DockerStack,
     readonly client: KubeClient,
     private readonly extra: {
       collectorConfig: string;
@@ -100,7 +101,9 @@ export class Phase3Stack implements StartedStack {
       /** Where --driver k6-operator runs its TestRuns, when the operator was deployed. */
       cluster?: ClusterEngine;
     },
-  ) {}
+  ) {
+    super(docker);
+  }
 
   /** Starts the local endpoint that serves the pods' merged self-metrics. */
   async listen(): Promise<void> {
@@ -143,27 +146,15 @@ export class Phase3Stack implements StartedStack {
     }
   }
 
-  get runId(): string {
-    return this.docker.runId;
-  }
-
-  get topology(): string {
+  override get topology(): string {
     return 'phase3';
-  }
-
-  get title(): string {
-    return this.docker.title;
-  }
-
-  get resources() {
-    return this.docker.resources;
   }
 
   private get metricsUrl(): string {
     return `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
-  describe(): StackDescription {
+  override describe(): StackDescription {
     const base = this.docker.describe();
     return {
       ...base,
@@ -173,7 +164,7 @@ export class Phase3Stack implements StartedStack {
     };
   }
 
-  endpoints(): StackEndpoints {
+  override endpoints(): StackEndpoints {
     const base = this.docker.endpoints();
     return {
       ...base,
@@ -191,7 +182,7 @@ export class Phase3Stack implements StartedStack {
     };
   }
 
-  endpointList(): Endpoint[] {
+  override endpointList(): Endpoint[] {
     return [
       ...this.docker.endpointList(),
       { service: 'kube-node', label: 'kubeconfig', address: this.extra.kubeconfigPath },
@@ -208,7 +199,7 @@ export class Phase3Stack implements StartedStack {
     ];
   }
 
-  drainConditions(signals: readonly Signal[]): DrainCondition[] {
+  override drainConditions(signals: readonly Signal[]): DrainCondition[] {
     return [
       ...this.docker.drainConditions(signals),
       collectorDrainCondition({
@@ -226,17 +217,13 @@ export class Phase3Stack implements StartedStack {
     ];
   }
 
-  observers(): StackObserver[] {
+  override observers(): StackObserver[] {
     return [
       new HpaObserver(this.client, { namespace: PHASE3_NAMES.namespace, name: PHASE3_NAMES.hpa }, this.extra.progress),
     ];
   }
 
-  exitedServices() {
-    return this.docker.exitedServices();
-  }
-
-  async logs(component: string): Promise<string[]> {
+  override async logs(component: string): Promise<string[]> {
     if (component !== 'otelcol' && component !== PHASE3_NAMES.deployment) return this.docker.logs(component);
     await this.keepLogs();
     // Lines carry the kubelet's timestamp (for de-duplication across reads); the log line follows it.
@@ -247,7 +234,7 @@ export class Phase3Stack implements StartedStack {
     return this.docker.bootSeconds + this.extra.clusterSeconds;
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     if (this.logTimer !== undefined) clearInterval(this.logTimer);
     await new Promise<void>((resolve) =>
       this.metricsServer === undefined ? resolve() : this.metricsServer.close(() => resolve()),
@@ -257,9 +244,5 @@ export class Phase3Stack implements StartedStack {
     await stopNode(this.docker);
     await this.docker.stop();
     await rm(this.extra.runDir, { recursive: true, force: true });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { traceTraits } from '../../../generators/index.js';
 import { atLeast } from './collector-version.js';
-import { goDurationMs } from './go-duration.js';
+import { goDurationMs } from '../../options/go-duration.js';
 import { fnv1a64, fnvAtMost, probabilisticThreshold } from './trace-id-hash.js';
 import type { Decide, StageOutcome, TraceModel } from './trace-model.js';
 

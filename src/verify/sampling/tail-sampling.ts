@@ -4,7 +4,7 @@ import { collectorStages } from './collector-stages.js';
 import { traceModel, type Stage, type TraceModel } from './trace-model.js';
 
 export { fnv1a64, probabilisticThreshold } from './trace-id-hash.js';
-export { goDurationMs } from './go-duration.js';
+export { goDurationMs } from '../../options/go-duration.js';
 
 /**
  * The decisions of one collector configuration's traces pipeline on the generated traces, predicted exactly

@@ -1,41 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { loadCatalog } from '../../../images/catalog.js';
-import { cacheDir, packageRoot } from '../../../paths.js';
-import type { LoadSpec } from '../../load-spec.js';
-import type { DriveInput, DriveOutcome, LoadDriver } from '../driver.js';
-import { ensureK6 } from './k6-binary.js';
-import { driveK6, inspectScenario } from './k6-driver.js';
-import { k6Env, k6Scenario, scenarioPath, type K6RunInput } from './k6-scenarios.js';
 
-export function k6Input(
-  spec: LoadSpec,
-  runId: string,
-  serviceName: string,
-  otlpHttp: string,
-  metricStartMs: number,
-  summaryFile: string,
-): K6RunInput {
-  return {
-    scenario: k6Scenario(spec.scenario).name,
-    runId,
-    serviceName,
-    otlpHttp,
-    durationMs: spec.durationMs,
-    rates: Object.fromEntries(spec.signals.map((s) => [s.signal, s.rateRps])),
-    batchItems: spec.batchItems,
-    spansPerTrace: spec.traceShape.spansPerTrace,
-    metricSeries: spec.metricShape.series,
-    metricIntervalMs: spec.metricShape.intervalMs,
-    metricStartMs,
-    logBodyBytes: spec.logShape.bodyBytes,
-    logSeverity: spec.logShape.severityText,
-    ...(spec.profile.kind === 'ramp' ? { rampMs: spec.profile.rampMs } : {}),
-    ...(spec.profile.kind === 'steps' ? { steps: spec.profile.steps } : {}),
-    summaryFile,
-  };
-}
+import type { DriveInput, DriveOutcome, LoadDriver } from '../driver.js';
+
+import { driveK6 } from './k6-driver.js';
+import { k6Env } from './k6-scenarios.js';
+import { k6Input, prepareK6, type PreparedK6 } from './k6-prepare.js';
+
+export { k6Input } from './k6-prepare.js';
 
 /**
  * The k6 driver: k6 (built here with xk6 on first use) runs a scenario of scenarios/ as a subprocess; its
@@ -43,27 +16,11 @@ export function k6Input(
  * script error is exit 2 with k6's own message) before anything starts.
  */
 export function k6Driver(): LoadDriver {
-  let prepared: { binary: string; script: string; workDir: string } | undefined;
+  let prepared: PreparedK6 | undefined;
   return {
     name: 'k6',
     async prepare(spec, runId, serviceName, progress) {
-      const tool = loadCatalog().tools.get('k6');
-      if (tool === undefined) throw new Error('the catalog has no k6 tool');
-      const binary = await ensureK6(tool, {
-        cacheDir: cacheDir(),
-        ...(spec.k6Path === undefined ? {} : { explicit: spec.k6Path }),
-        progress,
-      });
-      const scenario = k6Scenario(spec.scenario);
-      const script = scenarioPath(packageRoot(), scenario.name);
-      const workDir = mkdtempSync(join(tmpdir(), `otel-harness-${runId}-`));
-      prepared = { binary, script, workDir };
-      await inspectScenario(
-        binary,
-        script,
-        k6Env(k6Input(spec, runId, serviceName, 'http://127.0.0.1:4318', Date.now(), join(workDir, 'summary.json'))),
-      );
-      progress(`k6: scenario ${scenario.name} loaded (${script})`);
+      prepared = await prepareK6(spec, runId, serviceName, progress, 'k6', (dir) => join(dir, 'summary.json'));
     },
     async drive(input: DriveInput): Promise<DriveOutcome> {
       if (prepared === undefined) throw new Error('k6 driver used before prepare()');

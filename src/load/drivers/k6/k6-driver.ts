@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ExitCode, HarnessError } from '../../../harness-error.js';
-import { Histogram } from '../../../stats/histogram.js';
+
 import type { Ledger, Signal } from '../../ledger.js';
 import type { LiveCounters } from '../../live-counters.js';
 import type { SchedulerReport } from '../../open-model-scheduler.js';
-import { K6_EXIT, parseK6Point, parseK6Summary, type K6Summary } from './k6-results.js';
+import { K6_EXIT, k6Reports, parseK6Point, parseK6Summary, type K6Summary } from './k6-results.js';
 
 export interface K6Outcome {
   exitCode: number;
@@ -165,17 +165,6 @@ export async function driveK6(
     ledger.recordUnnumbered(signal, 'dropped', items / ledger.itemsPer(signal));
     live.add(signal, 'dropped', items);
   }
-  const reports = new Map<Signal, SchedulerReport>();
-  for (const signal of input.signals) {
-    const counts = ledger.counts(signal);
-    reports.set(signal, {
-      offeredUnits: counts.offered / ledger.itemsPer(signal),
-      sentUnits: counts.attempted / ledger.itemsPer(signal),
-      droppedUnits: counts.dropped / ledger.itemsPer(signal),
-      issueElapsedMs: Math.max(lastAtMs, 1),
-      scheduleLagMs: new Histogram().percentiles(), // k6 schedules its own iterations
-      interrupted,
-    });
-  }
+  const reports = k6Reports(ledger, input.signals, lastAtMs, interrupted);
   return { exitCode, summary, outputTail: tail, reports, thresholdsFailed: exitCode === K6_EXIT.thresholdsFailed };
 }

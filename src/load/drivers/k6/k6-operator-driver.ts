@@ -1,22 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { ExitCode, HarnessError } from '../../../harness-error.js';
-import { loadCatalog } from '../../../images/catalog.js';
+
 import { runCommand } from '../../../images/run-command.js';
 import { describePods, sleep, type PodObject } from '../../../k8s/cluster-waits.js';
 import { renderTestRun } from '../../../k8s/k6-testrun.js';
 import type { KubeObject } from '../../../k8s/kube-client.js';
-import { cacheDir, packageRoot } from '../../../paths.js';
-import { Histogram } from '../../../stats/histogram.js';
-import type { Signal } from '../../ledger.js';
-import type { SchedulerReport } from '../../open-model-scheduler.js';
+
 import type { ClusterEngine, DriveInput, DriveOutcome, LoadDriver } from '../driver.js';
-import { k6Input } from './index.js';
-import { ensureK6 } from './k6-binary.js';
-import { inspectScenario } from './k6-driver.js';
-import { parseK6Point, parseK6Summary, type K6Summary } from './k6-results.js';
-import { k6ArchiveArgs, k6Env, k6Scenario, scenarioPath } from './k6-scenarios.js';
+import { k6Input, prepareK6, type PreparedK6 } from './k6-prepare.js';
+
+import { k6Reports, parseK6Point, parseK6Summary, type K6Summary } from './k6-results.js';
+import { k6ArchiveArgs, k6Env } from './k6-scenarios.js';
 
 const TAIL = 40;
 /** From the TestRun's creation to its runners started: initializer, runner pods, starter. */
@@ -100,27 +96,11 @@ export function testRunName(runId: string): string {
  * it ran, so a runner whose answers were not all read back makes the verification inconclusive.
  */
 export function k6OperatorDriver(): LoadDriver {
-  let prepared: { binary: string; script: string; workDir: string } | undefined;
+  let prepared: PreparedK6 | undefined;
   return {
     name: 'k6-operator',
     async prepare(spec, runId, serviceName, progress) {
-      const tool = loadCatalog().tools.get('k6');
-      if (tool === undefined) throw new Error('the catalog has no k6 tool');
-      const binary = await ensureK6(tool, {
-        cacheDir: cacheDir(),
-        ...(spec.k6Path === undefined ? {} : { explicit: spec.k6Path }),
-        progress,
-      });
-      const scenario = k6Scenario(spec.scenario);
-      const script = scenarioPath(packageRoot(), scenario.name);
-      const workDir = mkdtempSync(join(tmpdir(), `otel-harness-${runId}-`));
-      prepared = { binary, script, workDir };
-      await inspectScenario(
-        binary,
-        script,
-        k6Env(k6Input(spec, runId, serviceName, 'http://127.0.0.1:4318', Date.now(), 'stdout')),
-      );
-      progress(`k6-operator: scenario ${scenario.name} loaded (${script})`);
+      prepared = await prepareK6(spec, runId, serviceName, progress, 'k6-operator', () => 'stdout');
     },
     async drive(input: DriveInput): Promise<DriveOutcome> {
       if (prepared === undefined) throw new Error('k6-operator driver used before prepare()');
@@ -306,21 +286,10 @@ async function driveTestRun(
     live.add(s.signal, 'dropped', items);
   }
   let lastAtMs = 0;
-  const reports = new Map<Signal, SchedulerReport>();
   for (const signal of signals) {
     for (const e of ledger.entriesOf(signal)) lastAtMs = Math.max(lastAtMs, e.atMs);
   }
-  for (const signal of signals) {
-    const counts = ledger.counts(signal);
-    reports.set(signal, {
-      offeredUnits: counts.offered / ledger.itemsPer(signal),
-      sentUnits: counts.attempted / ledger.itemsPer(signal),
-      droppedUnits: counts.dropped / ledger.itemsPer(signal),
-      issueElapsedMs: Math.max(lastAtMs, 1),
-      scheduleLagMs: new Histogram().percentiles(),
-      interrupted: input.abort.aborted,
-    });
-  }
+  const reports = k6Reports(ledger, signals, lastAtMs, input.abort.aborted);
   const failed = [...exitCodes.values()].find((c) => c !== 0);
   const ledgerGaps =
     gaps.length === 0

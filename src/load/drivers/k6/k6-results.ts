@@ -1,4 +1,6 @@
-import type { LedgerEntry, Outcome, Signal } from '../../ledger.js';
+import { Histogram } from '../../../stats/histogram.js';
+import type { SchedulerReport } from '../../open-model-scheduler.js';
+import type { Ledger, LedgerEntry, Outcome, Signal } from '../../ledger.js';
 
 /** What a scenario's handleSummary writes (scenarios/lib/harness.js `summary`). */
 export interface K6Summary {
@@ -77,3 +79,25 @@ export function parseK6Point(line: string, startMs: number): K6BatchPoint | unde
 
 /** k6 exit codes that matter here (k6 errext/exitcodes). */
 export const K6_EXIT = { thresholdsFailed: 99, externalAbort: 105, scriptException: 107, invalidConfig: 104 } as const;
+
+/** What k6 ran per signal, from the ledger its points filled (k6 schedules its own iterations: no lag). */
+export function k6Reports(
+  ledger: Ledger,
+  signals: readonly Signal[],
+  lastAtMs: number,
+  interrupted: boolean,
+): Map<Signal, SchedulerReport> {
+  const reports = new Map<Signal, SchedulerReport>();
+  for (const signal of signals) {
+    const counts = ledger.counts(signal);
+    reports.set(signal, {
+      offeredUnits: counts.offered / ledger.itemsPer(signal),
+      sentUnits: counts.attempted / ledger.itemsPer(signal),
+      droppedUnits: counts.dropped / ledger.itemsPer(signal),
+      issueElapsedMs: Math.max(lastAtMs, 1),
+      scheduleLagMs: new Histogram().percentiles(),
+      interrupted,
+    });
+  }
+  return reports;
+}

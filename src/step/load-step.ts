@@ -1,15 +1,17 @@
 import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
-import { analyseChaos, unanalysed, type ChaosReport } from '../chaos/chaos-analysis.js';
-import type { ChaosFault } from '../chaos/chaos-plan.js';
+import { analyseChaos, unanalysed } from '../chaos/chaos-analysis.js';
+
 import { ChaosRunner } from '../chaos/chaos-runner.js';
 import { stackFactsOf } from '../chaos/stack-facts.js';
-import { drain, type DrainReport } from '../drain/drain.js';
-import type { ImageProgress } from '../images/image-builder.js';
-import type { DriveOutcome, K6RunReport } from '../load/drivers/driver.js';
+import { drain } from '../drain/drain.js';
+
+import type { DriveOutcome } from '../load/drivers/driver.js';
+import { capabilitiesOf } from '../load/drivers/capabilities.js';
 import { driverOf } from '../load/drivers/registry.js';
 import { Ledger, type Signal } from '../load/ledger.js';
 import { LiveCounters } from '../load/live-counters.js';
-import { metricTimelineOf, type LoadSpec } from '../load/load-spec.js';
+import { metricTimelineOf } from '../load/load-spec.js';
+import { itemsDue } from '../load/rate-profile.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
 import { OtlpHttpClient } from '../load/otlp-http-client.js';
 import { digestCollectorLog } from '../observe/collector-log.js';
@@ -17,105 +19,23 @@ import { exportFailuresOf } from '../observe/export-failures.js';
 import { collectorPipelineOf } from '../stack/collector-pipeline.js';
 import { collectorCounters, counterDelta, type CollectorCounters } from '../observe/collector-metrics.js';
 import { scrape } from '../observe/prometheus-text.js';
-import { ResourceSampler, type ResourceReport } from '../observe/resource-sampler.js';
-import type { SignalLoadResult, StepTimeline } from '../report/result.js';
+import { ResourceSampler } from '../observe/resource-sampler.js';
+import { emptyStep, type StepIo, type StepPlan, type StepResult, type StepTimeline } from './step-types.js';
 import type { StackObservation, StackObserver, StartedStack } from '../stack/stack.js';
 import { backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
-import { canaryIdentity, canaryTraceShape, runCanaries, type CanaryReport } from '../verify/latency-canary.js';
+import { canaryIdentity, canaryTraceShape, runCanaries } from '../verify/latency-canary.js';
 import { keptCount } from '../verify/sampling/tail-sampling.js';
-import type { SignalVerification } from '../verify/verification.js';
+
 import { loadResults } from './load-results.js';
 import { CounterWatch } from './counter-watch.js';
-import { replayOf, samplingOf, samplingPathOf, type Replay } from './replay.js';
+import { replayOf, samplingOf, samplingPathOf } from './replay.js';
 import { verifyStep } from './verify-step.js';
-
-export interface StepIo {
-  progress(message: string): void;
-  images: ImageProgress;
-}
-
-/** One load step: what to offer, how long to wait for the drain, how to verify, which faults. */
-export interface StepPlan {
-  load: LoadSpec;
-  faults: ChaosFault[];
-  drainTimeoutMs: number;
-  /** End the drain when something is queued and nothing has moved for this long (capacity trials). */
-  drainStallMs?: number;
-  verifySample: number | undefined;
-  canaryIntervalMs: number;
-  canaryTimeoutMs: number;
-  /** Names the collector configuration in chaos explanations (a variant, or 'your configuration'). */
-  collectorLabel: string;
-  /** How often containers, the host and the generator are sampled (default 5 s; short trials use less). */
-  resourceIntervalMs?: number;
-}
-
-/** What one step produced; every field is filled as far as the step got (partial when interrupted). */
-export interface StepResult {
-  load: { elapsedMs: number; interrupted: boolean; signals: Partial<Record<Signal, SignalLoadResult>> };
-  drain: DrainReport | undefined;
-  verification: {
-    signals: Partial<Record<Signal, SignalVerification>>;
-    /** Self-metric deltas per collector and signal (canaries included). */
-    collectors: Record<string, Partial<Record<Signal, CollectorCounters>>>;
-    /** Largest sum of sending-queue sizes seen during the load (all collectors). */
-    collectorQueuePeak: number | undefined;
-    /** Silent-drop and ingest counters of each component, deltas over the step. */
-    backendCounters: Record<string, Record<string, number> | undefined>;
-    /** The first collector's trouble log lines, grouped. */
-    collectorLog: ReturnType<typeof digestCollectorLog> | undefined;
-    /** Uncompressed bytes each backend that counts them received over the step (Tempo, Loki). */
-    ingestBytes: Partial<Record<Signal, { backend: string; bytes: number; describe: string }>>;
-  };
-  latency: Partial<Record<Signal, CanaryReport>>;
-  k6: K6RunReport | undefined;
-  chaos: ChaosReport | undefined;
-  resources: ResourceReport | undefined;
-  timeline: StepTimeline;
-  /** What the topology's own observers saw (Phase 2: Kafka consumer lag). */
-  observations: StackObservation[];
-  /** Verification finished. */
-  complete: boolean;
-  /** The ledger and what verifying it again needs (written apart as ledger.json). */
-  replay: Replay | undefined;
-}
 
 const PROGRESS_MS = 5_000;
 const QUEUE_POLL_MS = 2_500;
 /** Counter readings between the first and the last (restarts are joined from them). */
 const COUNTER_SAMPLE_MS = 5_000;
-
-/** The step's fields that go into result.json (completion and the ledger are kept apart). */
-export function reportedFields(step: StepResult): Omit<StepResult, 'complete' | 'replay'> {
-  const out: Partial<StepResult> = { ...step };
-  delete out.complete;
-  delete out.replay;
-  return out as Omit<StepResult, 'complete' | 'replay'>;
-}
-
-export function emptyStep(): StepResult {
-  return {
-    load: { elapsedMs: 0, interrupted: false, signals: {} },
-    drain: undefined,
-    verification: {
-      signals: {},
-      collectors: {},
-      collectorQueuePeak: undefined,
-      backendCounters: {},
-      collectorLog: undefined,
-      ingestBytes: {},
-    },
-    latency: {},
-    k6: undefined,
-    chaos: undefined,
-    resources: undefined,
-    timeline: { bucketMs: 1_000, signals: {}, queue: [] },
-    observations: [],
-    complete: false,
-    replay: undefined,
-  };
-}
 
 /**
  * One load step on a started stack: drive (canaries and faults alongside), drain, verify every acknowledged
@@ -206,9 +126,16 @@ export async function runLoadStep(
       loadStart = atMs;
       queue.start(loadStart);
       for (const o of observers) o.start(loadStart, observedLoad);
-      ticker = progressTicker(io, live, loadStart, plan.load.durationMs, offered, () => queue.now);
+      ticker = progressTicker(
+        io,
+        live,
+        loadStart,
+        plan.load.durationMs,
+        (t) => itemsDue(plan.load.profile, offered, t, plan.load.durationMs),
+        () => queue.now,
+      );
     };
-    const deferredStart = endpoints.cluster !== undefined && plan.load.driver === 'k6-operator';
+    const deferredStart = endpoints.cluster !== undefined && capabilitiesOf(plan.load.driver).onCluster;
     if (!deferredStart) startLoad(loadStart);
     if (plan.faults.length > 0) {
       if (stack.faults === undefined) throw new Error(`${stack.title} takes no faults`);
@@ -441,7 +368,8 @@ function progressTicker(
   live: LiveCounters,
   loadStart: number,
   durationMs: number,
-  offeredRps: number,
+  /** Items the profile has made due by this many ms into the load (a ramp's or a step's rate, not the peak). */
+  dueBy: (tMs: number) => number,
   queueNow: () => number,
 ): NodeJS.Timeout {
   let lastAcked = 0;
@@ -451,6 +379,7 @@ function progressTicker(
     const acked = live.total('acknowledged');
     const elapsed = (now - loadStart) / 1000;
     const achieved = ((acked - lastAcked) / Math.max(1, now - lastAt)) * 1000;
+    const offeredRps = ((dueBy(now - loadStart) - dueBy(lastAt - loadStart)) / Math.max(1, now - lastAt)) * 1000;
     lastAcked = acked;
     lastAt = now;
     io.progress(

@@ -1,6 +1,6 @@
-import { rateAt } from '../load/rate-profile.js';
-import type { ObservedLoad, StackObservation, StackObserver } from '../stack/stack.js';
-import { isPodReady, sleep, type PodObject } from './cluster-waits.js';
+import { rateAt } from '../../../generators/rate-profile.js';
+import type { ObservedLoad, StackObservation, StackObserver } from '../../observe/observer.js';
+import { isPodReady, sleep, type PodObject } from '../../k8s/cluster-waits.js';
 import {
   analyseHpa,
   describeHpa,
@@ -10,7 +10,7 @@ import {
   type LoadStep,
   type ReplicaReading,
 } from './hpa-timeline.js';
-import type { KubeClient, KubeList, KubeObject } from './kube-client.js';
+import type { KubeClient, KubeList, KubeObject } from '../../k8s/kube-client.js';
 
 interface HpaObject extends KubeObject {
   spec: {

@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { configurationError, ExitCode, HarnessError } from '../harness-error.js';
+import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
 import { HpaObserver, type HpaTarget } from './hpa-observer.js';
-import { KubeApiError, KubeClient } from './kube-client.js';
-import { loadKubeconfig } from './kubeconfig.js';
+import { KubeApiError, KubeClient } from '../../k8s/kube-client.js';
+import { loadKubeconfig } from '../../k8s/kubeconfig.js';
 
 /** `namespace/name` of an HPA (`--hpa`). */
 export function parseHpaRef(raw: string, name = '--hpa'): HpaTarget {

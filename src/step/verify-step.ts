@@ -29,7 +29,7 @@ export interface StepEvidence {
   /** Evidence a run kept (verify --run-id): used when the counters are no longer there to read. */
   earlier?(signal: Signal): LossEvidence | undefined;
 }
-import type { StepPlan } from './load-step.js';
+import type { StepPlan } from './step-types.js';
 
 /**
  * Verifies each signal in its backend: the expectation from the ledger, the backend module's exact count,

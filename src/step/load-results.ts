@@ -2,7 +2,7 @@ import type { Ledger, Signal } from '../load/ledger.js';
 import { metricTimelineOf, type LoadSpec } from '../load/load-spec.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
 import { totalItems } from '../load/rate-profile.js';
-import type { SignalLoadResult } from '../report/result.js';
+import type { SignalLoadResult } from './step-types.js';
 
 /** Ranges listed per outcome in result.json (the ledger holds them all). */
 const RANGE_LIMIT = 1_000;

@@ -1,0 +1,37 @@
+import type { Signal } from '../ledger.js';
+
+export const DRIVERS = ['native', 'sdk', 'k6', 'k6-operator'] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+/** What a load driver can do: the plan, the step and the stack ask these, never the driver's name. */
+export interface DriverCapabilities {
+  /** The signals it sends. */
+  signals: readonly Signal[];
+  /** Why it sends no others (said when they are asked for). */
+  signalsWhy?: string;
+  /** Runs a k6 scenario: the scenario's signals, whole seconds, metrics at a constant whole rate. */
+  k6Scenario: boolean;
+  /** Runs on the stack's Kubernetes cluster: the load's clock starts when its runners start. */
+  onCluster: boolean;
+}
+
+export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities>> = {
+  native: { signals: ['traces', 'metrics', 'logs'], k6Scenario: false, onCluster: false },
+  sdk: {
+    signals: ['traces'],
+    signalsWhy: 'the SDK driver exports traces over OTLP gRPC',
+    k6Scenario: false,
+    onCluster: false,
+  },
+  k6: { signals: ['traces', 'metrics', 'logs'], k6Scenario: true, onCluster: false },
+  'k6-operator': {
+    signals: ['traces', 'logs'],
+    signalsWhy: 'its runners start at different moments, so their metric ticks would not follow one schedule',
+    k6Scenario: true,
+    onCluster: true,
+  },
+};
+
+export function capabilitiesOf(driver: DriverName): DriverCapabilities {
+  return DRIVER_CAPABILITIES[driver];
+}
