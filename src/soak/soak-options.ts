@@ -214,7 +214,7 @@ export const SOAK_OPTIONS: OptionTable = {
       flag: 'drain-timeout',
       default: '5m',
       parse: duration,
-      help: 'longest wait for queues to empty and counts to settle (items still queued then: inconclusive, not lost)',
+      help: "longest wait for queues to empty and counts to settle (then the collectors' counters bound what can still arrive)",
     },
     {
       key: 'verifySample',
