@@ -5,7 +5,7 @@ import { ChaosRunner } from '../chaos/chaos-runner.js';
 import { stackFactsOf } from '../chaos/stack-facts.js';
 import { drain } from '../drain/drain.js';
 
-import type { DriveOutcome } from '../load/drivers/driver.js';
+import type { DriveOutcome, LoadDriver } from '../load/drivers/driver.js';
 import { capabilitiesOf } from '../load/drivers/capabilities.js';
 import { driverOf } from '../load/drivers/registry.js';
 import { Ledger, type Signal } from '../load/ledger.js';
@@ -15,17 +15,17 @@ import { itemsDue } from '../load/rate-profile.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
 import { OtlpHttpClient } from '../load/otlp-http-client.js';
 import { digestCollectorLog } from '../observe/collector-log.js';
-import { exportFailuresOf } from '../observe/export-failures.js';
-import { collectorPipelineOf } from '../stack/collector-pipeline.js';
+import { exportFailuresOf, type ExportFailure } from '../observe/export-failures.js';
+import { collectorPipelineOf, type ExporterFacts } from '../stack/collector-pipeline.js';
 import { collectorCounters, counterDelta, type CollectorCounters } from '../observe/collector-metrics.js';
 import { scrape } from '../observe/prometheus-text.js';
 import { ResourceSampler } from '../observe/resource-sampler.js';
 import { emptyStep, type StepIo, type StepPlan, type StepResult, type StepTimeline } from './step-types.js';
-import type { StackObservation, StackObserver, StartedStack } from '../stack/stack.js';
+import type { StackEndpoints, StackObservation, StackObserver, StartedStack } from '../stack/stack.js';
 import { backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { canaryIdentity, canaryTraceShape, runCanaries } from '../verify/latency-canary.js';
-import { keptCount } from '../verify/sampling/tail-sampling.js';
+import { keptCount, type TraceSampling } from '../verify/sampling/tail-sampling.js';
 
 import { loadResults } from './load-results.js';
 import { CounterWatch } from './counter-watch.js';
@@ -50,107 +50,169 @@ export async function runLoadStep(
   abort: AbortSignal,
   out: StepResult = emptyStep(),
 ): Promise<StepResult> {
-  const endpoints = stack.endpoints();
-  const signals = plan.load.signals.map((s) => s.signal);
-  const ledger = new Ledger({ traces: plan.load.traceShape.spansPerTrace, metrics: 1, logs: 1 });
-  const driver = driverOf(plan.load.driver);
-  const backends = new Map<Signal, SignalBackend>();
-  for (const s of signals) {
-    const b = endpoints.backends[s];
-    if (b !== undefined) backends.set(s, backendOf(b.backend, b.endpoint));
-  }
-  const counters = new CounterWatch(endpoints, [...backends.values()]);
-  // Sampling and filtering along the collectors' path decide which traces must arrive.
-  const path = samplingPathOf(stack);
-  const sampling = samplingOf(path, plan.load.traceShape, { runId, serviceName: SOAK_SERVICE_NAME });
-  const canarySampling = samplingOf(path, canaryTraceShape(), canaryIdentity(runId));
-  if (sampling.kind === 'predict') io.progress(`traces: predicting the sampler's decisions (${sampling.describe})`);
-  if (sampling.kind === 'unsupported')
-    io.progress(
-      `traces: the sampler's decisions cannot be predicted (${sampling.reason}); absent traces will not count as lost`,
-    );
-  let sampler: ResourceSampler | undefined;
-  let chaos: ChaosRunner | undefined;
-  let counterTimer: NodeJS.Timeout | undefined;
-  let loadStart = Date.now();
-  const observers = stack.observers?.(signals) ?? [];
-  /** Collector name@before|after → its instances (pods), to tell whether counter deltas are a census. */
-  const instancesOf = new Map<string, string>();
-  const queue = new QueueWatch(
-    endpoints.collectors.flatMap((c) => (c.metricsUrl === undefined ? [] : [c.metricsUrl])),
-    signals,
-  );
+  const step = new LoadStep(stack, plan, runId, io, abort, out);
   try {
-    await driver.prepare(plan.load, runId, SOAK_SERVICE_NAME, (m) => io.progress(m));
-    await counters.before();
-    // Readings through the load and the drain: a process that restarts is seen and its counters joined.
-    counterTimer = setInterval(() => void counters.sample('collectors'), COUNTER_SAMPLE_MS);
-    const collectorBefore = await collectorScrapes(endpoints.collectors, signals, instancesOf, 'before');
+    await step.prepare();
+    const gaps = await step.drive();
+    await step.drainPipeline();
+    const evidence = await step.readEvidence();
+    await step.verify(evidence, gaps);
+    await step.collectCanaries();
+    step.explainFaults();
+    out.complete = true;
+  } finally {
+    await step.finish();
+  }
+  return out;
+}
 
-    // ── load, with canaries, faults and progress ────────────────────────────────────────────────────
-    sampler = new ResourceSampler(stack.resources, plan.resourceIntervalMs).start();
+/** What the step read after the drain to explain its verdicts. */
+interface ReadEvidence {
+  failures: ExportFailure[];
+  exporters: ExporterFacts[];
+  backendDeltas: StepResult['verification']['backendCounters'];
+}
+
+/**
+ * The phases of one load step, in order (as a collector testbed's test case: start the load, stop it, wait
+ * for the pipeline, validate), sharing what the step set up: the ledger, the backends, the counter watch,
+ * the sampling along the collectors' path, the queue watch, the observers and the canaries.
+ */
+class LoadStep {
+  private readonly endpoints: StackEndpoints;
+  private readonly signals: Signal[];
+  private readonly ledger: Ledger;
+  private readonly driver: LoadDriver;
+  private readonly backends = new Map<Signal, SignalBackend>();
+  private readonly counters: CounterWatch;
+  private readonly path: ReturnType<typeof samplingPathOf>;
+  private readonly sampling: TraceSampling;
+  private readonly canarySampling: TraceSampling;
+  private readonly observers: StackObserver[];
+  private readonly queue: QueueWatch;
+  /** Collector name@before|after → its instances (pods), to tell whether counter deltas are a census. */
+  private readonly instancesOf = new Map<string, string>();
+  private collectorBefore: Record<string, Partial<Record<Signal, CollectorCounters>>> = {};
+  private readonly logs = new Map<string, string[]>();
+  private sampler: ResourceSampler | undefined;
+  private chaos: ChaosRunner | undefined;
+  private counterTimer: NodeJS.Timeout | undefined;
+  private loadStart = Date.now();
+  private canaries: ReturnType<typeof runCanaries> | undefined;
+  private canaryClient: OtlpHttpClient | undefined;
+  private readonly canaryGiveUp = new AbortController();
+
+  constructor(
+    private readonly stack: StartedStack,
+    private readonly plan: StepPlan,
+    private readonly runId: string,
+    private readonly io: StepIo,
+    private readonly abort: AbortSignal,
+    private readonly out: StepResult,
+  ) {
+    this.endpoints = stack.endpoints();
+    this.signals = plan.load.signals.map((s) => s.signal);
+    this.ledger = new Ledger({ traces: plan.load.traceShape.spansPerTrace, metrics: 1, logs: 1 });
+    this.driver = driverOf(plan.load.driver);
+    for (const s of this.signals) {
+      const b = this.endpoints.backends[s];
+      if (b !== undefined) this.backends.set(s, backendOf(b.backend, b.endpoint));
+    }
+    this.counters = new CounterWatch(this.endpoints, [...this.backends.values()]);
+    // Sampling and filtering along the collectors' path decide which traces must arrive.
+    this.path = samplingPathOf(stack);
+    this.sampling = samplingOf(this.path, plan.load.traceShape, { runId, serviceName: SOAK_SERVICE_NAME });
+    this.canarySampling = samplingOf(this.path, canaryTraceShape(), canaryIdentity(runId));
+    if (this.sampling.kind === 'predict')
+      io.progress(`traces: predicting the sampler's decisions (${this.sampling.describe})`);
+    if (this.sampling.kind === 'unsupported')
+      io.progress(
+        `traces: the sampler's decisions cannot be predicted (${this.sampling.reason}); absent traces will not count as lost`,
+      );
+    this.observers = stack.observers?.(this.signals) ?? [];
+    this.queue = new QueueWatch(
+      this.endpoints.collectors.flatMap((c) => (c.metricsUrl === undefined ? [] : [c.metricsUrl])),
+      this.signals,
+    );
+  }
+
+  /** The driver ready, every counter read before the load, and readings through it (restarts are joined). */
+  async prepare(): Promise<void> {
+    await this.driver.prepare(this.plan.load, this.runId, SOAK_SERVICE_NAME, (m) => this.io.progress(m));
+    await this.counters.before();
+    this.counterTimer = setInterval(() => void this.counters.sample('collectors'), COUNTER_SAMPLE_MS);
+    this.collectorBefore = await collectorScrapes(this.endpoints.collectors, this.signals, this.instancesOf, 'before');
+  }
+
+  /**
+   * The load, with canaries, faults, observers and progress alongside; its figures go to `out.load`.
+   * Returns what the ledger could not hold per signal (a k6 runner whose answers were not all read back).
+   */
+  async drive(): Promise<Partial<Record<Signal, string>>> {
+    const { plan, io, endpoints, out } = this;
+    const sampler = new ResourceSampler(this.stack.resources, plan.resourceIntervalMs).start();
+    this.sampler = sampler;
     const canaryStop = new AbortController();
-    const canaryGiveUp = new AbortController();
-    const canaryClient = new OtlpHttpClient(endpoints.otlpHttp, {
+    this.canaryClient = new OtlpHttpClient(endpoints.otlpHttp, {
       connections: 2,
       timeoutMs: plan.load.requestTimeoutMs,
       headers: endpoints.otlpHeaders,
     });
-    const canaries = runCanaries(
-      runId,
-      { client: canaryClient, backends: [...backends.values()] },
+    const canarySampling = this.canarySampling;
+    this.canaries = runCanaries(
+      this.runId,
+      { client: this.canaryClient, backends: [...this.backends.values()] },
       {
         intervalMs: plan.canaryIntervalMs,
         pollMs: 250,
         timeoutMs: plan.canaryTimeoutMs,
         stop: canaryStop.signal,
-        giveUp: canaryGiveUp.signal,
+        giveUp: this.canaryGiveUp.signal,
         ...(canarySampling.kind === 'predict' ? { traceKeep: (seq: number) => canarySampling.keep(seq) } : {}),
       },
     );
     const live = new LiveCounters();
-    loadStart = Date.now();
+    this.loadStart = Date.now();
+    const offered = plan.load.signals.reduce((n, s) => n + s.rateRps, 0);
     const observedLoad = {
       profile: plan.load.profile,
-      rate: plan.load.signals.reduce((n, s) => n + s.rateRps, 0),
+      rate: offered,
       durationMs: plan.load.durationMs,
       acknowledged: () => live.total('acknowledged'),
     };
     // The load's clock: now, or when a driver that waits for its runners says they started.
-    const offered = plan.load.signals.reduce((n, s) => n + s.rateRps, 0);
     let loadStarted = false;
     let ticker: NodeJS.Timeout | undefined;
     const startLoad = (atMs: number) => {
       if (loadStarted) return;
       loadStarted = true;
-      loadStart = atMs;
-      queue.start(loadStart);
-      for (const o of observers) o.start(loadStart, observedLoad);
+      this.loadStart = atMs;
+      this.queue.start(atMs);
+      for (const o of this.observers) o.start(atMs, observedLoad);
       ticker = progressTicker(
         io,
         live,
-        loadStart,
+        atMs,
         plan.load.durationMs,
         (t) => itemsDue(plan.load.profile, offered, t, plan.load.durationMs),
-        () => queue.now,
+        () => this.queue.now,
       );
     };
     const deferredStart = endpoints.cluster !== undefined && capabilitiesOf(plan.load.driver).onCluster;
-    if (!deferredStart) startLoad(loadStart);
+    if (!deferredStart) startLoad(this.loadStart);
     if (plan.faults.length > 0) {
-      if (stack.faults === undefined) throw new Error(`${stack.title} takes no faults`);
-      chaos = new ChaosRunner(
-        stack.faults,
+      if (this.stack.faults === undefined) throw new Error(`${this.stack.title} takes no faults`);
+      this.chaos = new ChaosRunner(
+        this.stack.faults,
         plan.faults,
         (m) => io.progress(m),
-        () => counters.sample(),
-      ).start(loadStart, abort);
+        () => this.counters.sample(),
+      ).start(this.loadStart, this.abort);
     }
     let outcome: DriveOutcome;
-    let ledgerGaps: Partial<Record<Signal, string>> = {};
     try {
-      outcome = await driver.drive({
-        runId,
+      outcome = await this.driver.drive({
+        runId: this.runId,
         serviceName: SOAK_SERVICE_NAME,
         spec: plan.load,
         ingest: {
@@ -160,49 +222,52 @@ export async function runLoadStep(
           ...(endpoints.otlpConnections === undefined ? {} : { connections: endpoints.otlpConnections }),
           ...(endpoints.cluster === undefined ? {} : { cluster: endpoints.cluster }),
         },
-        ledger,
+        ledger: this.ledger,
         live,
-        abort,
-        metricTimeline: metricTimelineOf(plan.load, loadStart),
+        abort: this.abort,
+        metricTimeline: metricTimelineOf(plan.load, this.loadStart),
         progress: (m) => io.progress(m),
-        onGeneratorProcess: (pid, label, cores) => sampler?.watchGeneratorProcess(pid, label, cores),
+        onGeneratorProcess: (pid, label, cores) => sampler.watchGeneratorProcess(pid, label, cores),
         onLoadStart: startLoad,
       });
-      ledgerGaps = outcome.ledgerGaps ?? {};
     } finally {
-      startLoad(loadStart); // the driver never said: observers still get a start (and a stop)
+      startLoad(this.loadStart); // the driver never said: observers still get a start (and a stop)
       clearInterval(ticker);
       canaryStop.abort();
       // Resource figures describe the load window only (verification queries would distort them).
       out.resources = sampler.stop();
-      sampler = undefined;
+      this.sampler = undefined;
     }
     out.k6 = outcome.k6;
     out.load = {
       elapsedMs: Math.max(...[...outcome.reports.values()].map((r) => r.issueElapsedMs), 0),
-      interrupted: abort.aborted,
-      signals: loadResults(plan.load, ledger, outcome.reports, loadStart),
+      interrupted: this.abort.aborted,
+      signals: loadResults(plan.load, this.ledger, outcome.reports, this.loadStart),
     };
-    for (const o of observers) o.loadEnded();
+    for (const o of this.observers) o.loadEnded();
     io.progress(
       `load done: ${live.total('acknowledged')} items acknowledged, ${live.total('refused')} refused, ${live.total('failed')} failed, ${live.total('dropped')} dropped`,
     );
-    abort.throwIfAborted();
-    if (chaos !== undefined) {
+    this.abort.throwIfAborted();
+    if (this.chaos !== undefined) {
       io.progress('chaos: waiting for the last fault to be lifted');
-      await chaos.settled();
+      await this.chaos.settled();
     }
+    return outcome.ledgerGaps ?? {};
+  }
 
-    // ── drain ─────────────────────────────────────────────────────────────────────────────────────────
+  /** Until the pipeline is idle and the backends' counts settle, signal by signal; then the watches stop. */
+  async drainPipeline(): Promise<void> {
+    const { plan, io, out, ledger, sampling } = this;
     let kept: number | undefined;
     const keptTraces = () => (kept ??= keptCount(ledger.ranges('traces', 'acknowledged'), sampling));
     io.progress('draining: waiting for the pipeline to be idle and backend counts to settle');
     out.drain = await drain({
-      conditions: stack.drainConditions(signals),
-      signals,
+      conditions: this.stack.drainConditions(this.signals),
+      signals: this.signals,
       backendCount: async (s) => {
-        const b = backends.get(s);
-        return b === undefined ? 0 : b.count(runId, SOAK_SERVICE_NAME, loadStart);
+        const b = this.backends.get(s);
+        return b === undefined ? 0 : b.count(this.runId, SOAK_SERVICE_NAME, this.loadStart);
       },
       expected: (s) =>
         s !== 'traces' || sampling.kind === 'none'
@@ -213,7 +278,7 @@ export async function runLoadStep(
       timeoutMs: plan.drainTimeoutMs,
       stallMs: plan.drainStallMs,
       backendPollMs: 3_000,
-      signal: abort,
+      signal: this.abort,
       progress: (m) => io.progress(m),
     });
     io.progress(
@@ -221,19 +286,25 @@ export async function runLoadStep(
         ? `drained in ${(out.drain.elapsedMs / 1000).toFixed(1)} s`
         : `drain incomplete: ${out.drain.reason ?? ''}`,
     );
-    queue.stop();
-    clearInterval(counterTimer);
-    out.observations = await stopObservers(observers);
-    out.verification.collectorQueuePeak = queue.sources > 0 ? queue.peak : undefined;
+    this.queue.stop();
+    clearInterval(this.counterTimer);
+    out.observations = await stopObservers(this.observers);
+    out.verification.collectorQueuePeak = this.queue.sources > 0 ? this.queue.peak : undefined;
+  }
 
-    // ── verify, then the counters that explain it ─────────────────────────────────────────────────────
-    const collectorAfter = await collectorScrapes(endpoints.collectors, signals, instancesOf, 'after');
+  /**
+   * The counters and logs that explain the verdicts: each collector's deltas (left out when its pods
+   * changed), each backend's, the bytes it ingested, and every export failure the collectors logged.
+   */
+  async readEvidence(): Promise<ReadEvidence> {
+    const { io, out, endpoints, signals, counters } = this;
+    const collectorAfter = await collectorScrapes(endpoints.collectors, signals, this.instancesOf, 'after');
     const churn = podChurn(out.observations);
     if (churn !== undefined) counters.markChurn(churn);
     for (const [name, after] of Object.entries(collectorAfter)) {
-      const before = collectorBefore[name];
+      const before = this.collectorBefore[name];
       if (before === undefined) continue;
-      if (churn !== undefined || instancesOf.get(`${name}@before`) !== instancesOf.get(`${name}@after`)) {
+      if (churn !== undefined || this.instancesOf.get(`${name}@before`) !== this.instancesOf.get(`${name}@after`)) {
         // Pods that came and went took their counters with them: these deltas would be no census.
         io.progress(`${name}: its pods changed during the run; its counter deltas are left out of the report`);
         continue;
@@ -249,25 +320,30 @@ export async function runLoadStep(
       if (b !== undefined) out.verification.ingestBytes[s] = b;
     }
     // The collectors' own account of their exports: every failure line since the load started.
-    const logs = new Map<string, string[]>();
     await Promise.all(
-      endpoints.collectors.map(async (c) => logs.set(c.name, await stack.logs(c.name).catch(() => []))),
+      endpoints.collectors.map(async (c) => this.logs.set(c.name, await this.stack.logs(c.name).catch(() => []))),
     );
-    const failures = [...logs].flatMap(([name, lines]) => exportFailuresOf(name, lines, loadStart - 1_000));
-    const exporterSetups = endpoints.collectors.flatMap((c) => collectorPipelineOf(c.config)?.exporters ?? []);
+    const failures = [...this.logs].flatMap(([name, lines]) => exportFailuresOf(name, lines, this.loadStart - 1_000));
+    const exporters = endpoints.collectors.flatMap((c) => collectorPipelineOf(c.config)?.exporters ?? []);
     for (const r of counters.restarts())
       io.progress(
         `${r.component} restarted ${r.restarts} time(s) during the run: its counters are joined across restarts`,
       );
+    return { failures, exporters, backendDeltas };
+  }
+
+  /** Every acknowledged item of every signal, with the evidence; a ledger gap leaves a signal undecided. */
+  async verify(evidence: ReadEvidence, gaps: Partial<Record<Signal, string>>): Promise<void> {
+    const { io, out, counters, backends } = this;
     out.verification.signals = await verifyStep({
-      runId,
-      ledger,
-      signals,
+      runId: this.runId,
+      ledger: this.ledger,
+      signals: this.signals,
       backends,
-      plan,
-      loadStartMs: loadStart,
+      plan: this.plan,
+      loadStartMs: this.loadStart,
       drain: out.drain,
-      sampling,
+      sampling: this.sampling,
       sentBy: (s) => counters.sentTo(s, backends.get(s)),
       sentMissing: (s) => counters.sentMissing(s, backends.get(s)),
       receivedBy: (s) => counters.receivedBy(s),
@@ -275,17 +351,18 @@ export async function runLoadStep(
       evidence: {
         pipeline: (s) => counters.pipeline(s, backends.get(s)),
         failures: (s) =>
-          failures.filter(
+          evidence.failures.filter(
             (f) =>
               f.signal === s ||
-              (f.signal === undefined && exporterSetups.some((e) => e.name === f.exporter && e.signals.includes(s))),
+              (f.signal === undefined &&
+                evidence.exporters.some((e) => e.name === f.exporter && e.signals.includes(s))),
           ),
-        exporters: exporterSetups,
-        backendCounters: (name) => backendDeltas[name],
+        exporters: evidence.exporters,
+        backendCounters: (name) => evidence.backendDeltas[name],
       },
       progress: (m) => io.progress(m),
     });
-    for (const [s, reason] of Object.entries(ledgerGaps) as [Signal, string][]) {
+    for (const [s, reason] of Object.entries(gaps) as [Signal, string][]) {
       // What the ledger does not hold cannot be called delivered or lost: no census for this signal.
       // Loss found among the requests it does hold is still loss.
       const v = out.verification.signals[s];
@@ -296,57 +373,72 @@ export async function runLoadStep(
         out.verification.signals[s] = { ...v, outcome: { status: 'inconclusive', reason } };
       }
     }
-    const blocked = Object.values(out.drain.signals ?? {}).some((d) => d.blocked !== undefined);
-    if (out.drain.stalled === true || blocked) {
+  }
+
+  /** The latency canaries: waited for, or counted as timed out behind a pipeline that stalled or is blocked. */
+  async collectCanaries(): Promise<void> {
+    const { io, out } = this;
+    const drained = out.drain;
+    const blocked = Object.values(drained?.signals ?? {}).some((d) => d.blocked !== undefined);
+    if (drained?.stalled === true || blocked) {
       // Canaries behind a stuck backlog will not arrive before their timeout: they count as timed out now.
-      canaryGiveUp.abort();
+      this.canaryGiveUp.abort();
       io.progress(
         `the pipeline ${blocked ? 'is blocked behind an error no retry fixes' : 'stalled'}: outstanding latency canaries are counted as timed out`,
       );
     } else io.progress('waiting for outstanding latency canaries');
-    out.latency = await canaries;
-    await canaryClient.close();
-    const firstCollector = endpoints.collectors[0];
-    if (firstCollector !== undefined) {
-      out.verification.collectorLog = digestCollectorLog(logs.get(firstCollector.name) ?? []);
-    }
-    if (chaos !== undefined) {
-      out.chaos = analyseChaos({
-        events: chaos.events,
-        ledger: Object.fromEntries(
-          signals.map((s) => [
-            s,
-            { entries: ledger.entriesOf(s), itemsPerSeq: ledger.itemsPer(s), rejections: ledger.rejections(s) },
-          ]),
-        ),
-        verification: out.verification.signals,
-        queue: queue.series,
-        facts: stackFactsOf(firstCollector?.config ?? '', plan.collectorLabel),
-        factsFor: (target) => {
-          const c = endpoints.collectors.find((x) => x.name === target);
-          return c?.config === undefined ? undefined : stackFactsOf(c.config, plan.collectorLabel, c.role);
-        },
-      });
-    }
-    out.complete = true;
-  } finally {
-    queue.stop();
-    clearInterval(counterTimer);
-    if (out.observations.length === 0 && observers.length > 0) out.observations = await stopObservers(observers);
+    if (this.canaries !== undefined) out.latency = await this.canaries;
+    await this.canaryClient?.close();
+    const firstCollector = this.endpoints.collectors[0];
+    if (firstCollector !== undefined)
+      out.verification.collectorLog = digestCollectorLog(this.logs.get(firstCollector.name) ?? []);
+  }
+
+  /** Each lost, absent, rejected or duplicated item attributed to a fault, with why. */
+  explainFaults(): void {
+    const { chaos, out, plan, endpoints, ledger } = this;
+    if (chaos === undefined) return;
+    out.chaos = analyseChaos({
+      events: chaos.events,
+      ledger: Object.fromEntries(
+        this.signals.map((s) => [
+          s,
+          { entries: ledger.entriesOf(s), itemsPerSeq: ledger.itemsPer(s), rejections: ledger.rejections(s) },
+        ]),
+      ),
+      verification: out.verification.signals,
+      queue: this.queue.series,
+      facts: stackFactsOf(endpoints.collectors[0]?.config ?? '', plan.collectorLabel),
+      factsFor: (target) => {
+        const c = endpoints.collectors.find((x) => x.name === target);
+        return c?.config === undefined ? undefined : stackFactsOf(c.config, plan.collectorLabel, c.role);
+      },
+    });
+  }
+
+  /**
+   * Whatever happened: watches stopped, faults still applied lifted (unpause, reconnect) before teardown,
+   * the load's figures and timeline from the ledger, the ledger kept for `verify --run-id`, the driver
+   * disposed.
+   */
+  async finish(): Promise<void> {
+    const { out, plan, ledger, chaos } = this;
+    this.queue.stop();
+    clearInterval(this.counterTimer);
+    if (out.observations.length === 0 && this.observers.length > 0)
+      out.observations = await stopObservers(this.observers);
     if (chaos !== undefined && out.chaos === undefined) {
-      // Interrupted or failed mid-fault: lift every fault (unpause, reconnect) before teardown.
       await chaos.undo();
       out.chaos = { variant: plan.collectorLabel, faults: chaos.events.map(unanalysed), unattributed: {} };
     }
-    out.resources ??= sampler?.stop();
+    out.resources ??= this.sampler?.stop();
     if (Object.keys(out.load.signals).length === 0 && ledger.signals().length > 0) {
-      out.load.signals = loadResults(plan.load, ledger, new Map<Signal, SchedulerReport>(), loadStart);
+      out.load.signals = loadResults(plan.load, ledger, new Map<Signal, SchedulerReport>(), this.loadStart);
     }
-    out.timeline = { ...timelineOf(ledger, signals), queue: queue.series };
-    out.replay = replayOf(runId, ledger, plan.load, loadStart, endpoints.backends, path);
-    await driver.dispose();
+    out.timeline = { ...timelineOf(ledger, this.signals), queue: this.queue.series };
+    out.replay = replayOf(this.runId, ledger, plan.load, this.loadStart, this.endpoints.backends, this.path);
+    await this.driver.dispose();
   }
-  return out;
 }
 
 /**
