@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { disableReaperUnlessSet } from '../docker/docker-engine.js';
 import { ExitCode } from '../harness-error.js';
 import { packageRoot } from '../paths.js';
-import { runCapacityCommand } from './commands/capacity.js';
-import { runGateCommand } from './commands/gate.js';
+import { capacityRun } from './commands/capacity.js';
+import { gateRun } from './commands/gate.js';
 import { runDown } from './commands/down.js';
 import { runK6Build, runK6Manifest } from './commands/k6.js';
 import { runImagesBuild, runImagesList } from './commands/images.js';
 import { processSignals, type SignalSource } from './commands/signals.js';
-import { runSoakCommand } from './commands/soak.js';
+import { runReported } from './commands/run-reported.js';
+import { soakRun } from './commands/soak.js';
 import { runUp } from './commands/up.js';
 import { runVerifyCommand } from './commands/verify.js';
 import { helpText } from './help.js';
@@ -40,13 +41,12 @@ export async function main(
       case 'up':
         return await runUp(command, reporter, signals);
       case 'soak':
-        return await runSoakCommand(command, reporter, signals, version());
       case 'chaos':
-        return await runSoakCommand(command, reporter, signals, version());
+        return await runReported(reporter, signals, soakRun(command, version()));
       case 'capacity':
-        return await runCapacityCommand(command, reporter, signals, version());
+        return await runReported(reporter, signals, capacityRun(command, version()));
       case 'gate':
-        return await runGateCommand(command, reporter, signals, version());
+        return await runReported(reporter, signals, gateRun(command, version()));
       case 'verify':
         return await runVerifyCommand(command, reporter, version());
       case 'down':

@@ -2,24 +2,21 @@ import { renderTable } from '../../report/render-table.js';
 import { writeReport } from '../../report/write-report.js';
 import { runSoak } from '../../soak/soak.js';
 import type { Replay } from '../../step/replay.js';
-import type { Reporter } from '../output.js';
 import type { Command } from '../parse-args.js';
-import { runReported } from './run-reported.js';
-import type { SignalSource } from './signals.js';
+import type { ReportedRun } from './run-reported.js';
+import type { SoakResult } from '../../report/result.js';
 
 /**
  * `soak`: plan (every option checked first), run, write reports/<runId>/, print the table (or result.json
  * with --json). Ctrl-C stops the load, writes a partial result, tears down and exits 130.
  */
-export async function runSoakCommand(
+export function soakRun(
   command: Extract<Command, { name: 'soak' | 'chaos' }>,
-  reporter: Reporter,
-  signals: SignalSource,
   version: string,
-): Promise<number> {
+): ReportedRun<SoakResult> {
   const { plan } = command;
   let replay: Replay | undefined;
-  return runReported(reporter, signals, {
+  return {
     opening: (runId) =>
       `run ${runId}: ${command.name} on ${plan.stack.topology.describe(plan.stack.options, plan.stack.choice)} at ${plan.load.signals.map((s) => `${s.signal} ${s.rateRps.toFixed(0)}/s`).join(', ')} for ${plan.options.durationMs / 1000} s (${plan.options.driver} driver)`,
     onInterrupt: (signal, runId) =>
@@ -31,5 +28,5 @@ export async function runSoakCommand(
     },
     write: (result) => `report: ${writeReport(result, plan.options.reportDir, replay)}/summary.md`,
     print: (result) => (plan.options.json ? JSON.stringify(result, null, 2) : renderTable(result)),
-  });
+  };
 }

@@ -98,13 +98,24 @@ export interface StackDefinition {
   /** Collectors by role, with their self-metrics port. */
   collectors: { service: string; role: string; metricsPort: number; exportsToBackends: boolean }[];
   /** The backend storing each signal (a src/verify/backends registry name) and its ports. */
-  backends: Partial<
-    Record<Signal, { service: string; backend: string; queryPort: number; metrics?: { port: number; path: string } }>
-  >;
+  backends: Partial<Record<Signal, BackendService>>;
   /** Fault-target aliases → service (e.g. collector → otelcol, traces → jaeger). */
   aliases: Record<string, string>;
   /** Component → version of what the definition runs. */
   versions: Record<string, string>;
+}
+
+/** A service that stores a signal: its registry name, its query port and its own /metrics. */
+export interface BackendService {
+  service: string;
+  backend: string;
+  queryPort: number;
+  metrics?: { port: number; path: string };
+}
+
+/** A backend whose API and /metrics share a port (Tempo, Loki, Prometheus, Mimir), under its own service name. */
+export function backendService(name: string, port: number): BackendService {
+  return { service: name, backend: name, queryPort: port, metrics: { port, path: '/metrics' } };
 }
 
 /** Orders services into layers: each layer depends only on earlier ones. Throws on unknown deps or cycles. */

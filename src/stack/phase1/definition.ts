@@ -14,7 +14,7 @@ import {
   READY_TIMEOUT_MS,
   tempoService,
 } from '../docker/services.js';
-import type { ServiceDefinition, StackDefinition } from '../docker/stack-definition.js';
+import { backendService, type ServiceDefinition, type StackDefinition } from '../docker/stack-definition.js';
 
 export const TRACES_BACKENDS = ['jaeger', 'tempo'] as const;
 export type TracesBackend = (typeof TRACES_BACKENDS)[number];
@@ -111,7 +111,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
         : `, collector variant: ${variant.name}`;
   const traces =
     options.traces === 'tempo'
-      ? { service: 'tempo', backend: 'tempo', queryPort: 3200, metrics: { port: 3200, path: '/metrics' } }
+      ? backendService('tempo', 3200)
       : { service: 'jaeger', backend: 'jaeger', queryPort: 16686, metrics: { port: 8888, path: '/metrics' } };
   return {
     phase: 1,
@@ -122,13 +122,8 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
     collectors: [{ service: 'otelcol', role: 'collector', metricsPort: 8888, exportsToBackends: true }],
     backends: {
       traces,
-      logs: { service: 'loki', backend: 'loki', queryPort: 3100, metrics: { port: 3100, path: '/metrics' } },
-      metrics: {
-        service: 'prometheus',
-        backend: 'prometheus',
-        queryPort: 9090,
-        metrics: { port: 9090, path: '/metrics' },
-      },
+      logs: backendService('loki', 3100),
+      metrics: backendService('prometheus', 9090),
     },
     aliases: { collector: 'otelcol', 'otel-collector': 'otelcol', traces: options.traces },
     versions: Object.fromEntries(

@@ -16,7 +16,7 @@ import {
   READY_TIMEOUT_MS,
   tempoService,
 } from '../docker/services.js';
-import type { ServiceDefinition, StackDefinition } from '../docker/stack-definition.js';
+import { backendService, type ServiceDefinition, type StackDefinition } from '../docker/stack-definition.js';
 import { createTopics, type GroupSpec, type TopicSpec } from './kafka-admin.js';
 
 export function phase2Dir(): string {
@@ -229,9 +229,9 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
     ingest: { http: { service: 'haproxy', port: 4318 }, grpc: { service: 'haproxy', port: 4317 } },
     collectors,
     backends: {
-      traces: { service: 'tempo', backend: 'tempo', queryPort: 3200, metrics: { port: 3200, path: '/metrics' } },
-      metrics: { service: 'mimir', backend: 'mimir', queryPort: 9009, metrics: { port: 9009, path: '/metrics' } },
-      logs: { service: 'loki', backend: 'loki', queryPort: 3100, metrics: { port: 3100, path: '/metrics' } },
+      traces: backendService('tempo', 3200),
+      metrics: backendService('mimir', 9009),
+      logs: backendService('loki', 3100),
     },
     aliases: {
       gateway: gatewayName(1),

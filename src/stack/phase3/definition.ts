@@ -5,7 +5,7 @@ import type { Catalog } from '../../images/catalog-types.js';
 import { stacksDir } from '../../paths.js';
 import { renderTemplate } from '../docker/render-config.js';
 import { component, lokiService, prometheusService, READY_TIMEOUT_MS, tempoService } from '../docker/services.js';
-import type { ServiceDefinition, StackDefinition } from '../docker/stack-definition.js';
+import { backendService, type ServiceDefinition, type StackDefinition } from '../docker/stack-definition.js';
 
 /** NodePorts of the collector Service (OTLP gRPC and HTTP), published on 127.0.0.1 by the node container. */
 export const NODE_PORTS = { grpc: 30317, http: 30318 } as const;
@@ -105,14 +105,9 @@ export function phase3Definition(options: Phase3DefinitionOptions, catalog: Cata
     // The collectors are pods; Phase3Stack lists them.
     collectors: [],
     backends: {
-      traces: { service: 'tempo', backend: 'tempo', queryPort: 3200, metrics: { port: 3200, path: '/metrics' } },
-      logs: { service: 'loki', backend: 'loki', queryPort: 3100, metrics: { port: 3100, path: '/metrics' } },
-      metrics: {
-        service: 'prometheus',
-        backend: 'prometheus',
-        queryPort: 9090,
-        metrics: { port: 9090, path: '/metrics' },
-      },
+      traces: backendService('tempo', 3200),
+      logs: backendService('loki', 3100),
+      metrics: backendService('prometheus', 9090),
     },
     aliases: { traces: 'tempo', node: 'kube-node' },
     versions: Object.fromEntries(
