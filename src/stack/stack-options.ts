@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { configurationError } from '../harness-error.js';
 import { loadCatalog } from '../images/catalog.js';
+import { capabilitiesOf, DRIVERS, type DriverName } from '../load/drivers/capabilities.js';
 import { IMAGE_SOURCE_TEXT, IMAGE_SOURCES, type ImageSource } from '../images/image-source.js';
 import { isImageReference } from '../images/versioned.js';
 import { keyValue, oneOf, text, type OptionTable } from '../options/option-table.js';
@@ -82,6 +83,15 @@ export const PORTS_OPTION: OptionTable = {
   ],
 };
 
+/** Whether `--driver` (as given; checked by the soak options) names a driver that runs on the stack's cluster. */
+function runsOnCluster(driver: string | readonly string[] | undefined): boolean {
+  return (
+    typeof driver === 'string' &&
+    (DRIVERS as readonly string[]).includes(driver) &&
+    capabilitiesOf(driver as DriverName).onCluster
+  );
+}
+
 /**
  * One `--image COMPONENT=VERSION|REF`, checked before anything starts: a component of the catalog, and a
  * release version (`0.155.0`, a module version `v…`) or an image reference (with a `/` or a `:tag`). Whether
@@ -153,7 +163,7 @@ export function resolveStack(flags: RawFlags, env: NodeJS.ProcessEnv, ports: Por
     manifest: withSpec.values.manifest as string | undefined,
     ports: ports ?? 'random',
     // --driver k6-operator runs the load on the stack's cluster: the topology prepares (or checks) it.
-    ...((flags.driver ?? env.OTEL_HARNESS_DRIVER) === 'k6-operator' ? { clusterLoad: true } : {}),
+    ...(runsOnCluster(flags.driver ?? env.OTEL_HARNESS_DRIVER) ? { clusterLoad: true } : {}),
   };
   topology.check(resolved.values, choice);
   return { topology, options: resolved.values, choice, specFile };

@@ -56,3 +56,29 @@ export interface Topology {
   describe(options: Readonly<Record<string, unknown>>, choice: StackChoice): string;
   builder(options: Readonly<Record<string, unknown>>, choice: StackChoice): StackBuilder;
 }
+
+/**
+ * A topology written against its own typed options: `read` turns the resolved option values (each already
+ * parsed by the topology's option table) into them once, and every method takes them typed.
+ */
+export interface TypedTopology<O> extends Omit<Topology, 'check' | 'faultTargets' | 'describe' | 'builder'> {
+  read(values: Readonly<Record<string, unknown>>): O;
+  check(options: O, choice: StackChoice): void;
+  faultTargets(options: O): FaultPlanTargets | undefined;
+  describe(options: O, choice: StackChoice): string;
+  builder(options: O, choice: StackChoice): StackBuilder;
+}
+
+export function defineTopology<O>(t: TypedTopology<O>): Topology {
+  return {
+    name: t.name,
+    title: t.title,
+    options: t.options,
+    capabilities: t.capabilities,
+    collectorRoles: t.collectorRoles,
+    check: (values, choice) => t.check(t.read(values), choice),
+    faultTargets: (values) => t.faultTargets(t.read(values)),
+    describe: (values, choice) => t.describe(t.read(values), choice),
+    builder: (values, choice) => t.builder(t.read(values), choice),
+  };
+}

@@ -15,7 +15,7 @@ import type {
   StackObserver,
   StartedStack,
 } from '../stack.js';
-import type { StackChoice, Topology } from '../topology.js';
+import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import {
   endpointByLabel,
   K6_ENDPOINT_LABEL,
@@ -501,15 +501,15 @@ class AttachBuilder implements StackBuilder {
   }
 }
 
-export const attachTopology: Topology = {
+export const attachTopology: Topology = defineTopology<AttachOptions>({
   name: 'attach',
   title: 'attach mode (--target or --otlp-endpoint)',
   options: ATTACH_OPTIONS,
   capabilities: { boots: false, tailSampling: false, clusterLoad: true },
   // The configuration of the collectors exporting to the backends, for predicting their tail sampling.
   collectorRoles: ['exporting'],
-  check(options, choice: StackChoice) {
-    const o = attachOptionsOf(options);
+  read: attachOptionsOf,
+  check(o, choice: StackChoice) {
     if (o.target !== undefined && !existsSync(o.target))
       throw configurationError('--target', 'an existing file (`otel-harness up --json > stack.json`)', o.target);
     if (o.target !== undefined) readTargetFile(o.target);
@@ -540,9 +540,8 @@ export const attachTopology: Topology = {
     }
   },
   faultTargets: () => undefined,
-  describe: (options) => {
-    const o = attachOptionsOf(options);
+  describe: (o) => {
     return o.target !== undefined ? `target ${o.target}` : `target ${o.otlpEndpoint ?? ''}`;
   },
-  builder: (options, choice) => new AttachBuilder(attachOptionsOf(options), choice),
-};
+  builder: (options, choice) => new AttachBuilder(options, choice),
+});

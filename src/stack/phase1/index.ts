@@ -2,7 +2,7 @@ import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { existsSync } from 'node:fs';
 import { configurationError } from '../../harness-error.js';
 import { number, oneOf, text, type OptionTable } from '../../options/option-table.js';
-import type { StackChoice, Topology } from '../topology.js';
+import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
 import { phase1Dir, SEED_COLLECTOR_CPUS, TRACES_BACKENDS, type TracesBackend } from './definition.js';
 import { Phase1Builder } from './phase1-builder.js';
@@ -46,14 +46,18 @@ export const PHASE1_OPTIONS: OptionTable = {
  * Phase 1 of the seeds: one collector with persistent queues in front of Jaeger or Tempo, Prometheus and
  * Loki, booted on Docker from images built here (or upstream).
  */
-export const phase1Topology: Topology = {
+export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
   name: 'phase1',
   title: 'Phase 1',
   options: PHASE1_OPTIONS,
   capabilities: { boots: true, tailSampling: false, clusterLoad: false },
   collectorRoles: ['collector'],
-  check(options, choice: StackChoice) {
-    const o = options as unknown as Phase1TopologyOptions;
+  read: (v) => ({
+    traces: v.traces as TracesBackend,
+    variant: v.variant as string,
+    collectorCpus: v.collectorCpus as number,
+  }),
+  check(o, choice: StackChoice) {
     const variants = listVariants(phase1Dir());
     if (!variants.includes(o.variant))
       throw configurationError('--variant', `one of ${variants.join(', ')}`, o.variant);
@@ -74,19 +78,17 @@ export const phase1Topology: Topology = {
         );
     }
   },
-  faultTargets(options) {
-    const o = options as unknown as Phase1TopologyOptions;
+  faultTargets(o) {
     return {
       services: ['otelcol', o.traces, 'prometheus', 'loki'],
       aliases: { collector: 'otelcol', 'otel-collector': 'otelcol', traces: o.traces },
     };
   },
-  describe(options, choice) {
-    const o = options as unknown as Phase1TopologyOptions;
+  describe(o, choice) {
     return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''})`;
   },
-  builder: (options, choice) => new Phase1Builder(options as unknown as Phase1TopologyOptions, choice),
-};
+  builder: (o, choice) => new Phase1Builder(o, choice),
+});
 
 /**
  * A Phase 1 builder with defaults for what is not given:

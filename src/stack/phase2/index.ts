@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { configurationError } from '../../harness-error.js';
 import { number, text, type OptionTable } from '../../options/option-table.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
-import type { StackChoice, Topology } from '../topology.js';
+import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { PARTITIONS, phase2Dir } from './definition.js';
 import { Phase2Builder, type Phase2TopologyOptions } from './phase2-builder.js';
 import { SCALABLE_ROLES } from './phase2-stack.js';
@@ -52,14 +52,14 @@ export const PHASE2_OPTIONS: OptionTable = {
  * Phase 2 of the seeds: HAProxy → gateway collectors → Kafka → processor collectors (tail sampling) →
  * Tempo, Mimir, Loki, with Prometheus watching the stack; booted on Docker from images built here.
  */
-export const phase2Topology: Topology = {
+export const phase2Topology: Topology = defineTopology<Phase2TopologyOptions>({
   name: 'phase2',
   title: 'Phase 2',
   options: PHASE2_OPTIONS,
   capabilities: { boots: true, tailSampling: true, clusterLoad: false },
   collectorRoles: ROLES,
-  check(options, choice: StackChoice) {
-    const o = options as unknown as Phase2TopologyOptions;
+  read: (v) => ({ gateways: v.gateways as number, processors: v.processors as number, variant: v.variant as string }),
+  check(o, choice: StackChoice) {
     const variants = listVariants(phase2Dir());
     if (!variants.includes(o.variant))
       throw configurationError('--variant', `one of ${variants.join(', ')}`, o.variant);
@@ -76,8 +76,7 @@ export const phase2Topology: Topology = {
         );
     }
   },
-  faultTargets(options) {
-    const o = options as unknown as Phase2TopologyOptions;
+  faultTargets(o) {
     const numbered = (role: string, n: number) => Array.from({ length: n }, (_, k) => `${role}-${k + 1}`);
     return {
       services: [
@@ -101,12 +100,11 @@ export const phase2Topology: Topology = {
       scalable: SCALABLE_ROLES,
     };
   },
-  describe(options, choice) {
-    const o = options as unknown as Phase2TopologyOptions;
+  describe(o, choice) {
     return `Phase 2 (${o.gateways} gateways, ${o.processors} processors, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
-  builder: (options, choice) => new Phase2Builder(options as unknown as Phase2TopologyOptions, choice),
-};
+  builder: (o, choice) => new Phase2Builder(o, choice),
+});
 
 /** A Phase 2 builder with defaults for what is not given. */
 export function phase2(options: Partial<Phase2TopologyOptions> = {}, choice: Partial<StackChoice> = {}): Phase2Builder {

@@ -2,7 +2,7 @@ import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { configurationError } from '../../harness-error.js';
 import { duration, number, wholePercent, type OptionTable } from '../../options/option-table.js';
 import { parseDurationMs } from '../../options/duration.js';
-import type { StackChoice, Topology } from '../topology.js';
+import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
 import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
 
@@ -96,14 +96,22 @@ function topologyOptions(flags: Phase3Flags): Phase3TopologyOptions {
  * Phase 3 of the seeds: the collector as a Deployment with the seeds' HPA, PDB and graceful shutdown, on
  * a single-node Kubernetes built here (catalog component kube-node), backends beside it on Docker.
  */
-export const phase3Topology: Topology = {
+export const phase3Topology: Topology = defineTopology<Phase3Flags>({
   name: 'phase3',
   title: 'Phase 3 (Kubernetes)',
   options: PHASE3_OPTIONS,
   capabilities: { boots: true, tailSampling: false, clusterLoad: true },
   collectorRoles: ['collector'],
-  check(options, choice: StackChoice) {
-    const o = options as unknown as Phase3Flags;
+  read: (v) => ({
+    hpaMin: v.hpaMin as number,
+    hpaMax: v.hpaMax as number,
+    hpaCpuTarget: v.hpaCpuTarget as number,
+    hpaMemoryTarget: v.hpaMemoryTarget as number,
+    scaleDownWindowMs: v.scaleDownWindowMs as number,
+    collectorCpuRequest: v.collectorCpuRequest as number,
+    prometheusOooWindowMs: v.prometheusOooWindowMs as number,
+  }),
+  check(o, choice: StackChoice) {
     if (o.hpaMin > o.hpaMax) throw configurationError('--hpa-min', `at most --hpa-max (${o.hpaMax})`, o.hpaMin);
     if (choice.source === 'upstream')
       throw configurationError(
@@ -117,14 +125,13 @@ export const phase3Topology: Topology = {
   faultTargets() {
     return undefined;
   },
-  describe(options, choice) {
-    const o = options as unknown as Phase3Flags;
+  describe(o, choice) {
     const ooo =
       o.prometheusOooWindowMs > 0 ? `, Prometheus out-of-order window ${o.prometheusOooWindowMs / 1000} s` : '';
     return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
-  builder: (options, choice) => new Phase3Builder(topologyOptions(options as unknown as Phase3Flags), choice),
-};
+  builder: (o, choice) => new Phase3Builder(topologyOptions(o), choice),
+});
 
 /** A Phase 3 builder with defaults for what is not given (tests). */
 export function phase3(flags: Partial<Phase3Flags> = {}, choice: Partial<StackChoice> = {}): Phase3Builder {
