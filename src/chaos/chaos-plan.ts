@@ -1,23 +1,15 @@
 import { configurationError } from '../harness-error.js';
 import { formatDuration, parseDurationMs } from '../options/duration.js';
+import { CHAOS_ACTIONS, FAULTS } from './faults/registry.js';
 
-/**
- * Faults a run can inject:
- *  - kill      SIGKILL, then start again at once (or after +duration)
- *  - restart   graceful: SIGTERM with =<seconds> grace (default 30, the seeds' stop_grace_period), then start
- *  - pause     freeze the container's processes for +duration, then unpause
- *  - partition disconnect a backend from the run network (the collector cannot reach it) for +duration
- *  - outage    stop a component for +duration, then start it (longer than the exporter's retry
- *              max_elapsed_time to provoke its give-up)
- *  - throttle  limit the container to =<cpus> CPUs for +duration
- *  - scale     resize a scalable role (Phase 2: gateway, processor) to =<count> instances
- */
-export const CHAOS_ACTIONS = ['kill', 'restart', 'pause', 'partition', 'outage', 'throttle', 'scale'] as const;
-export type ChaosAction = (typeof CHAOS_ACTIONS)[number];
+export { CHAOS_ACTIONS } from './faults/registry.js';
+
+/** A fault's action: a key of the fault registry (src/chaos/faults/registry.ts). */
+export type ChaosAction = string;
 
 export interface ChaosFault {
   action: ChaosAction;
-  /** Stack service name (collector → otelcol). */
+  /** Stack service name (collector → otelcol), or a role for scale. */
   target: string;
   /** When the fault starts, ms into the load. */
   atMs: number;
@@ -29,11 +21,12 @@ export interface ChaosFault {
   spec: string;
 }
 
-const NEEDS_DURATION: readonly ChaosAction[] = ['pause', 'partition', 'outage', 'throttle'];
 const ALIASES: Record<string, string> = { collector: 'otelcol', 'otel-collector': 'otelcol' };
-const DEFAULT_GRACE_S = 30;
 
-/** Parses `action:target@at[+duration][=value]`, e.g. `kill:collector@60s`, `pause:loki@30s+20s`. */
+/**
+ * Parses `action:target@at[+duration][=value]`, e.g. `kill:collector@60s`, `pause:loki@30s+20s`, checked
+ * against what the fault's module (src/chaos/faults/) says it takes and the topology's targets.
+ */
 export function parseFault(
   spec: string,
   services: readonly string[],
@@ -47,78 +40,65 @@ export function parseFault(
       "faults like 'kill:collector@60s', 'pause:loki@30s+20s', 'throttle:collector@10s+30s=0.25', 'scale:gateway@60s=3'",
       spec,
     );
-  const [, actionRaw, targetRaw, atRaw, durationRaw, valueRaw] = m;
-  if (!(CHAOS_ACTIONS as readonly string[]).includes(actionRaw!)) {
-    throw configurationError('--chaos action', `one of ${CHAOS_ACTIONS.join(', ')}`, actionRaw);
+  const [, action, targetRaw, atRaw, durationRaw, valueRaw] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string?,
+    string?,
+  ];
+  const kind = FAULTS[action];
+  if (kind === undefined) throw configurationError('--chaos action', `one of ${CHAOS_ACTIONS.join(', ')}`, action);
+  let target: string;
+  if (kind.targets === 'role') {
+    if (scalable.length === 0)
+      throw configurationError(`--chaos ${action}`, 'a topology with scalable roles (--phase 2)', spec);
+    if (!scalable.includes(targetRaw))
+      throw configurationError(`--chaos ${action} target`, `one of ${scalable.join(', ')}`, targetRaw);
+    target = targetRaw;
+  } else {
+    target = aliases[targetRaw] ?? ALIASES[targetRaw] ?? targetRaw;
+    if (!services.includes(target))
+      throw configurationError(
+        '--chaos target',
+        `one of collector, ${services.filter((s) => s !== 'otelcol').join(', ')}`,
+        targetRaw,
+      );
+    if (kind.targets === 'backend' && target === 'otelcol')
+      throw configurationError(
+        `--chaos ${action} target`,
+        'a backend (the collector keeps its network; the backend is cut off)',
+        targetRaw,
+      );
   }
-  const action = actionRaw as ChaosAction;
-  if (action === 'scale') return parseScale(spec, targetRaw!, atRaw!, durationRaw, valueRaw, scalable);
-  const target = aliases[targetRaw!] ?? ALIASES[targetRaw!] ?? targetRaw!;
-  if (!services.includes(target))
-    throw configurationError(
-      '--chaos target',
-      `one of collector, ${services.filter((s) => s !== 'otelcol').join(', ')}`,
-      targetRaw,
-    );
-  if (action === 'partition' && target === 'otelcol') {
-    throw configurationError(
-      '--chaos partition target',
-      'a backend (the collector keeps its network; the backend is cut off)',
-      targetRaw,
-    );
-  }
+  if (kind.duration === 'refused' && durationRaw !== undefined)
+    throw configurationError(`--chaos ${action}`, `no +duration (${kind.help})`, spec);
   const durationMs = durationRaw === undefined ? 0 : parseDurationMs(durationRaw, `--chaos ${spec} duration`);
-  if (NEEDS_DURATION.includes(action) && durationMs <= 0)
+  if (kind.duration === 'required' && durationMs <= 0)
     throw configurationError(`--chaos ${action}`, `a duration, e.g. ${action}:${targetRaw}@30s+20s`, spec);
   let value: number | undefined;
-  if (action === 'restart') value = valueRaw === undefined ? DEFAULT_GRACE_S : Number(valueRaw);
-  if (action === 'throttle') {
-    value = Number(valueRaw);
-    if (valueRaw === undefined || !(value > 0))
-      throw configurationError('--chaos throttle', 'a CPU limit, e.g. throttle:collector@10s+30s=0.25', spec);
+  if (kind.value === undefined) {
+    if (valueRaw !== undefined) throw configurationError(`--chaos ${action}`, 'no =value', spec);
+  } else {
+    value = valueRaw === undefined ? kind.value.default : Number(valueRaw);
+    if (value === undefined || !kind.value.valid(value))
+      throw configurationError(`--chaos ${action}`, `${kind.value.rule}, e.g. ${kind.value.example}`, spec);
   }
-  if (valueRaw !== undefined && action !== 'restart' && action !== 'throttle')
-    throw configurationError(`--chaos ${action}`, 'no =value', spec);
   return {
     action,
     target,
-    atMs: parseDurationMs(atRaw!, `--chaos ${spec} start`),
+    atMs: parseDurationMs(atRaw, `--chaos ${spec} start`),
     durationMs,
     value,
     spec: spec.trim(),
   };
 }
 
-/** `scale:<role>@<at>=<count>`: a role of the topology, a whole number of instances, no duration. */
-function parseScale(
-  spec: string,
-  role: string,
-  atRaw: string,
-  durationRaw: string | undefined,
-  valueRaw: string | undefined,
-  scalable: readonly string[],
-): ChaosFault {
-  if (scalable.length === 0)
-    throw configurationError('--chaos scale', 'a topology with scalable roles (--phase 2)', spec);
-  if (!scalable.includes(role)) throw configurationError('--chaos scale target', `one of ${scalable.join(', ')}`, role);
-  const count = Number(valueRaw);
-  if (valueRaw === undefined || !Number.isInteger(count) || count < 1)
-    throw configurationError('--chaos scale', `a number of instances, e.g. scale:${role}@60s=3`, spec);
-  if (durationRaw !== undefined) throw configurationError('--chaos scale', 'no +duration (a scale stays)', spec);
-  return {
-    action: 'scale',
-    target: role,
-    atMs: parseDurationMs(atRaw, `--chaos ${spec} start`),
-    durationMs: 0,
-    value: count,
-    spec: spec.trim(),
-  };
-}
-
 /** The window a fault keeps its container disturbed (a restart's grace counts). */
 export function faultWindow(f: ChaosFault): { startMs: number; endMs: number } {
-  const grace = f.action === 'restart' ? (f.value ?? DEFAULT_GRACE_S) * 1000 : 0;
-  return { startMs: f.atMs, endMs: f.atMs + Math.max(f.durationMs, grace) };
+  const extra = FAULTS[f.action]?.extraWindowMs?.(f.value) ?? 0;
+  return { startMs: f.atMs, endMs: f.atMs + Math.max(f.durationMs, extra) };
 }
 
 /**

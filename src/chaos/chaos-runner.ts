@@ -1,6 +1,7 @@
 import type { FaultTarget } from '../stack/stack.js';
 import { retryUntil } from '../time/retry-until.js';
 import type { ChaosFault } from './chaos-plan.js';
+import { FAULTS } from './faults/registry.js';
 
 /** What happened when a fault was applied; times are ms into the load. */
 export interface ChaosEvent {
@@ -27,10 +28,8 @@ const READY_TIMEOUT_MS = 120_000;
 export class ChaosRunner {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly running: Promise<void>[] = [];
-  private readonly paused = new Set<string>();
-  private readonly disconnected = new Set<string>();
-  private readonly throttled = new Map<string, number>();
-  private readonly stopped = new Set<string>();
+  /** How to lift each fault that holds now (paused, disconnected, throttled), should the run be interrupted. */
+  private readonly holds = new Set<() => Promise<unknown>>();
   readonly events: ChaosEvent[];
 
   constructor(
@@ -72,68 +71,34 @@ export class ChaosRunner {
     await Promise.all(this.running);
   }
 
+  /** Applies one fault through its module (src/chaos/faults/), recording its course in `event`. */
   private async apply(fault: ChaosFault, event: ChaosEvent, now: () => number, abort: AbortSignal): Promise<void> {
-    const t = this.target;
-    const id = fault.target;
-    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-    event.startedAtMs = now();
+    const started = now();
+    event.startedAtMs = started;
     this.progress(`chaos: ${fault.spec}`);
     try {
-      switch (fault.action) {
-        case 'kill':
-        case 'restart':
-        case 'outage':
-          await this.beforeStop().catch(() => undefined);
-          if (fault.action === 'kill') {
-            await t.kill(id);
-            this.stopped.add(id);
-          } else {
-            this.stopped.add(id);
-            await t.stop(id, fault.action === 'restart' ? (fault.value ?? 30) : 10);
-          }
-          // A kill stays down for its duration if it has one; a graceful restart comes straight back.
-          if (fault.action !== 'restart' && fault.durationMs > 0) await pause(fault.durationMs);
-          await t.start(id);
-          this.stopped.delete(id);
-          event.endedAtMs = now();
-          event.readyAtMs = await this.waitReady(fault.target, now, abort);
-          break;
-        case 'pause':
-          await t.pause(id);
-          this.paused.add(id);
-          await pause(fault.durationMs);
-          await t.unpause(id);
-          this.paused.delete(id);
-          event.endedAtMs = now();
-          break;
-        case 'partition': {
-          await t.disconnect(id);
-          this.disconnected.add(id);
-          await pause(fault.durationMs);
-          await t.connect(id);
-          this.disconnected.delete(id);
-          event.endedAtMs = now();
-          event.readyAtMs = await this.waitReady(fault.target, now, abort);
-          break;
-        }
-        case 'scale': {
-          if (t.scale === undefined) throw new Error(`this stack cannot scale ${id}`);
-          await this.beforeStop().catch(() => undefined);
-          const r = await t.scale(id, fault.value ?? 1);
-          event.endedAtMs = now();
-          event.scaled = { started: r.started, removed: r.removed, settledAtMs: event.startedAtMs + r.settledMs };
+      const kind = FAULTS[fault.action];
+      if (kind === undefined) throw new Error(`no fault module for ${fault.action}`);
+      await kind.apply({
+        target: this.target,
+        id: fault.target,
+        durationMs: fault.durationMs,
+        value: fault.value,
+        now,
+        sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+        beforeStop: this.beforeStop,
+        waitReady: () => this.waitReady(fault.target, now, abort),
+        holding: (lift) => {
+          this.holds.add(lift);
+          return () => this.holds.delete(lift);
+        },
+        lifted: () => (event.endedAtMs = now()),
+        ready: (atMs) => (event.readyAtMs = atMs),
+        scaled: (r) => {
+          event.scaled = { started: r.started, removed: r.removed, settledAtMs: started + r.settledMs };
           event.readyAtMs = event.scaled.settledAtMs;
-          break;
-        }
-        case 'throttle': {
-          this.throttled.set(id, await t.throttle(id, fault.value ?? 1));
-          await pause(fault.durationMs);
-          await t.throttle(id, this.throttled.get(id) ?? 0);
-          this.throttled.delete(id);
-          event.endedAtMs = now();
-          break;
-        }
-      }
+        },
+      });
       this.progress(
         `chaos: ${fault.spec} done${event.readyAtMs === undefined ? '' : `, ${fault.target} ready again at ${(event.readyAtMs / 1000).toFixed(1)} s`}`,
       );
@@ -153,14 +118,10 @@ export class ChaosRunner {
     return outcome?.status === 'done' ? now() : undefined;
   }
 
-  /** Lifts every active fault: cancels the rest of the schedule, unpauses, reconnects, restores, starts. */
+  /** Lifts every fault that holds: cancels the rest of the schedule, unpauses, reconnects, restores CPU. */
   async undo(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
-    const ops: Promise<unknown>[] = [];
-    for (const target of this.paused) ops.push(this.target.unpause(target).catch(() => undefined));
-    for (const target of this.disconnected) ops.push(this.target.connect(target).catch(() => undefined));
-    for (const [target, cpus] of this.throttled) ops.push(this.target.throttle(target, cpus).catch(() => undefined));
-    await Promise.all(ops);
-    this.paused.clear();
+    await Promise.all([...this.holds].map((lift) => lift().catch(() => undefined)));
+    this.holds.clear();
   }
 }

@@ -1,3 +1,4 @@
+import { FAULTS } from '../chaos/faults/registry.js';
 import { envName, type OptionTable } from '../options/option-table.js';
 import { helpRows } from '../options/resolve.js';
 import { SOAK_OPTIONS } from '../soak/soak-options.js';
@@ -218,10 +219,9 @@ brings its faults and run defaults (duration, rate); soak options given on the c
 
 Faults can also be given to soak directly: --chaos 'kill:collector@60s,outage:loki@90s+20s' or
 --chaos-file faults.yaml. Grammar: action:target@start[+duration][=value]
-  kill       SIGKILL, then start again (+duration: wait before starting)
-  restart    SIGTERM with =<grace seconds> (default 30), then start
-  pause      freeze for +duration           partition  cut a backend off the network for +duration
-  outage     stop for +duration, then start throttle   =<cpus> for +duration
+${Object.values(FAULTS)
+  .map((f) => `  ${f.action.padEnd(10)} ${f.help}`)
+  .join('\n')}
 Targets: collector, jaeger or tempo (or: traces), prometheus, loki. Faults on one container may not
 overlap, and each must start before the load ends (otherwise exit 2).
 

@@ -1,0 +1,18 @@
+import type { FaultKind } from './fault-kind.js';
+
+/** Disconnect a backend from the run's network for +duration: the collector cannot reach it. */
+export const partition: FaultKind = {
+  action: 'partition',
+  help: 'cut a backend off the network for +duration',
+  duration: 'required',
+  targets: 'backend',
+  async apply(ctx) {
+    await ctx.target.disconnect(ctx.id);
+    const release = ctx.holding(() => ctx.target.connect(ctx.id));
+    await ctx.sleep(ctx.durationMs);
+    await ctx.target.connect(ctx.id);
+    release();
+    ctx.lifted();
+    ctx.ready(await ctx.waitReady());
+  },
+};
