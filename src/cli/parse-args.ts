@@ -273,7 +273,10 @@ const OTHER_VARIABLES = ['OTEL_HARNESS_CACHE', 'OTEL_HARNESS_CHROMIUM'];
  */
 function checkEnvironment(env: NodeJS.ProcessEnv): void {
   const known = new Set(OTHER_VARIABLES);
-  for (const spec of Object.values(commandSpecs())) for (const flag of Object.keys(spec)) known.add(envName(flag));
+  // Only the options the resolver reads (k6 manifest, images and down take flags only).
+  const specs = commandSpecs();
+  for (const command of ['up', 'soak', 'chaos', 'capacity', 'gate', 'verify'])
+    for (const flag of Object.keys(specs[command] ?? {})) known.add(envName(flag));
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith('OTEL_HARNESS_') || known.has(name)) continue;
     throw new HarnessError(`Configuration: the environment variable ${name} names no option of otel-harness`, {
