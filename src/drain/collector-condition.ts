@@ -10,18 +10,30 @@ const RECENT_FAILURE_MS = 60_000;
 
 /**
  * A collector is idle for a signal when the sending queues of that signal's exporters are empty, nothing is
- * in flight, and its sent and failed counters did not move since the previous look. A queue gauge that is
+ * in flight, and its sent and failed counters stood still from one look to the next — and, with `quiet`, long
+ * enough that nothing can still be held before its exporters (a batch timeout, a tail sampler's
+ * decision_wait): counted from the last movement, or, for a collector fed only by the load (whose items all
+ * entered it before the drain began), from the drain's first look. A queue gauge that is
  * missing is not read as 0: the state says the queue is not observable, so that items found missing after
  * such a drain are not called lost on that drain's word. With the collector's configuration, each queue
  * reading says how many items it can hold at most; with its log, `stuck` says when its exporter keeps
  * failing with an error no retry can fix.
  */
+/** How long after what a signal's pipeline may still hold an item. */
+export interface Quiet {
+  ms: number;
+  from: 'last-movement' | 'first-look';
+}
+
 export function collectorDrainCondition(options: {
   /** The collector's name in the stack, e.g. 'otelcol' or 'gateway-1'. */
   name: string;
   metricsUrl: string;
   signals: readonly Signal[];
+  /** Time between looks. */
   pollMs: number;
+  /** How long nothing may be held any more before a signal is idle (default: from one look to the next). */
+  quiet?: (signal: Signal) => Quiet;
   /** Reads the metrics (default: scrape `metricsUrl`). */
   read?: () => Promise<Sample[]>;
   /** Unit of `otelcol_exporter_queue_size` per exporter (the sending_queue sizer; default 'requests'). */
@@ -43,7 +55,8 @@ export function collectorDrainCondition(options: {
   const read = options.read ?? (() => scrape(options.metricsUrl));
   const unit = options.queueUnit ?? (() => 'requests');
   const now = options.now ?? Date.now;
-  const previous = new Map<Signal, string>();
+  const previous = new Map<Signal, { key: string; since: number }>();
+  let firstLookAt: number | undefined;
   const maxItems = (exporter: string, signal: Signal, size: number, u: string): number | undefined => {
     if (u === 'items') return size;
     const perRequest = options.pipeline?.exporters.find((e) => e.name === exporter)?.maxItemsPerRequest[signal];
@@ -96,8 +109,15 @@ export function collectorDrainCondition(options: {
         const c = collectorCounters(samples, signal);
         const key = `${c.exporterSent},${c.exporterSendFailed},${c.exporterEnqueueFailed}`;
         const still = queued.length === 0 && c.inFlight === 0;
-        const idle = still && key === previous.get(signal);
-        if (still) previous.set(signal, key);
+        const at = now();
+        const last = previous.get(signal);
+        const since = still && last?.key === key ? last.since : undefined;
+        firstLookAt ??= at;
+        const quiet = options.quiet?.(signal);
+        const idle =
+          since !== undefined &&
+          (quiet === undefined || at - (quiet.from === 'first-look' ? firstLookAt : since) >= quiet.ms);
+        if (still) previous.set(signal, { key, since: since ?? at });
         else previous.delete(signal);
         signals[signal] = {
           idle,

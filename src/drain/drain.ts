@@ -79,7 +79,7 @@ export interface DrainOptions {
    * count prove nothing. Also how long a backend whose count cannot be read is given after the pipeline
    * went idle.
    */
-  settleMs?: number;
+  settleMs?: number | ((signal: Signal) => number);
   clock?: Clock;
   signal?: AbortSignal;
   progress?: (message: string) => void;
@@ -181,7 +181,8 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
   const elapsed = () => clock.now() - start;
   const deadline = start + options.timeoutMs;
   const progress = options.progress ?? (() => undefined);
-  const settleMs = options.settleMs ?? 30_000;
+  const settle = options.settleMs ?? 30_000;
+  const settleMs = (signal: Signal) => (typeof settle === 'number' ? settle : settle(signal));
   const stuckAfterMs = options.stuckAfterMs ?? 20_000;
   const conditionPollMs = Math.max(0, ...options.conditions.map((c) => c.pollMs));
   const tracks: Track[] = options.signals.map((signal) => ({
@@ -296,7 +297,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
       inBackend.map(async (t) => {
         if (t.out.countUnobservable !== undefined) {
           // The count cannot be read: the backend gets `settleMs` after the pipeline went idle.
-          if (elapsed() - (t.out.pipelineIdleAtMs ?? 0) >= settleMs) {
+          if (elapsed() - (t.out.pipelineIdleAtMs ?? 0) >= settleMs(t.signal)) {
             t.out.backendStableAtMs = elapsed();
             finish(t, true);
           }
@@ -309,7 +310,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
           const key = String(n);
           const short = options.expected !== undefined && n < options.expected(t.signal);
           if (key !== t.previousCount) t.stillSince = clock.now();
-          else if (!short || clock.now() - t.stillSince >= settleMs) {
+          else if (!short || clock.now() - t.stillSince >= settleMs(t.signal)) {
             t.out.backendStableAtMs = elapsed();
             finish(t, true);
             return;
@@ -323,7 +324,7 @@ export async function drain(options: DrainOptions): Promise<DrainReport> {
           if (t.countFailures >= COUNT_FAILURES_BEFORE_UNOBSERVABLE) {
             t.out.countUnobservable = message;
             progress(
-              `drain: ${t.signal}: the backend's count cannot be read; giving it ${Math.round(settleMs / 1000)} s after the pipeline went idle`,
+              `drain: ${t.signal}: the backend's count cannot be read; giving it ${Math.round(settleMs(t.signal) / 1000)} s after the pipeline went idle`,
             );
           }
         }

@@ -36,6 +36,12 @@ export interface CollectorPipeline {
   receivers: Partial<Record<Signal, string[]>>;
   /** Processors per signal, in order (component ids, all pipelines of the signal). */
   processors: Partial<Record<Signal, string[]>>;
+  /**
+   * Per signal, the longest its pipeline may hold an item with no counter moving (the longest pipeline):
+   * each batch processor's `timeout`, a tail sampler's `decision_wait` plus its 1 s tick, groupbytrace's
+   * `wait_duration`, an exporter's own batching `flush_timeout`.
+   */
+  holdMs: Partial<Record<Signal, number>>;
 }
 
 type Raw = {
@@ -72,11 +78,16 @@ export function collectorPipelineOf(config: string | undefined): CollectorPipeli
   const inPipelines = new Map<string, Signal[]>();
   const maxItems = new Map<string, Partial<Record<Signal, number>>>();
   const batchSizes = new Map<string, Partial<Record<Signal, number>>>();
+  const holdMs: CollectorPipeline['holdMs'] = {};
   for (const [name, p] of Object.entries(raw.service?.pipelines ?? {})) {
     const signal = name.split('/')[0] as Signal;
     if (!SIGNALS.includes(signal) || p === null) continue;
     (receivers[signal] ??= []).push(...(p.receivers ?? []));
     (processors[signal] ??= []).push(...(p.processors ?? []));
+    const held =
+      (p.processors ?? []).reduce((ms, n) => ms + processorHoldMs(n, obj(raw.processors?.[n])), 0) +
+      Math.max(0, ...(p.exporters ?? []).map((e) => exporterHoldMs(obj(raw.exporters?.[e]))));
+    holdMs[signal] = Math.max(holdMs[signal] ?? 0, held);
     // The last batch processor of the pipeline sizes what its exporters get.
     const batch = [...(p.processors ?? [])].reverse().find((n) => n === 'batch' || n.startsWith('batch/'));
     const batchConfig = batch === undefined ? undefined : obj(raw.processors?.[batch]);
@@ -131,7 +142,23 @@ export function collectorPipelineOf(config: string | undefined): CollectorPipeli
       batchSize: batchSizes.get(name) ?? {},
     });
   }
-  return { exporters, receivers, processors };
+  return { exporters, receivers, processors, holdMs };
+}
+
+/** How long a processor may hold an item before passing it on (0 for those that pass items straight on). */
+function processorHoldMs(id: string, config: Record<string, unknown>): number {
+  const type = id.split('/')[0];
+  if (type === 'batch') return goDurationMs(config.timeout) ?? 200;
+  if (type === 'tail_sampling') return (goDurationMs(config.decision_wait) ?? 30_000) + 1_000;
+  if (type === 'groupbytrace') return goDurationMs(config.wait_duration) ?? 1_000;
+  return 0;
+}
+
+/** How long an exporter's own batching (`sending_queue.batch`) may hold a request before sending it. */
+function exporterHoldMs(config: Record<string, unknown>): number {
+  const queue = obj(config.sending_queue);
+  if (queue.batch === undefined || queue.enabled === false) return 0;
+  return goDurationMs(obj(queue.batch).flush_timeout) ?? 200;
 }
 
 /**

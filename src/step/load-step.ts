@@ -31,6 +31,7 @@ import { loadResults } from './load-results.js';
 import { CounterWatch } from './counter-watch.js';
 import { replayOf, samplingOf, samplingPathOf } from './replay.js';
 import { verifyStep } from './verify-step.js';
+import { settleMsOf } from './settle.js';
 
 const PROGRESS_MS = 5_000;
 const QUEUE_POLL_MS = 2_500;
@@ -275,9 +276,10 @@ class LoadStep {
           : sampling.kind === 'predict'
             ? keptTraces() * plan.load.traceShape.spansPerTrace
             : 0,
+      settleMs: (s) => settleMsOf(this.backends.get(s), this.stack.endpoints().collectors),
       timeoutMs: plan.drainTimeoutMs,
       stallMs: plan.drainStallMs,
-      backendPollMs: 3_000,
+      backendPollMs: 2_000,
       signal: this.abort,
       progress: (m) => io.progress(m),
     });

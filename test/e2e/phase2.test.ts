@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { logLine, runTag, traceId, traceShapeDefaults, traceTraits } from '../../generators/index.js';
+import { collectorPipelineOf } from '../../src/stack/collector-pipeline.js';
 import { fnv1a64, probabilisticThreshold } from '../../src/verify/sampling/tail-sampling.js';
 import { runReported, seqs } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
@@ -127,13 +129,18 @@ describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors �
     expect(fault).toMatchObject({ action: 'kill', target: 'processor-1' });
     expect(fault.readyAtMs).toBeDefined();
     const tracesLost = r.verification.signals.traces!.lost;
-    // Whatever traces were lost are the ones the killed tail sampler held: all attributed to the kill,
-    // acknowledged within decision_wait (10 s) plus the 1 s tick before it.
+    // Whatever traces were lost are the ones the killed processor held: all attributed to the kill, and
+    // acknowledged (by a gateway) no earlier than what the way from the gateway to the processor's exporter can
+    // hold — the gateway's batch (1 s), the Kafka hop (1 s allowed), the processor's decision_wait (10 s), its
+    // 1 s tick and its batch (5 s), read from the configurations.
+    const holdOf = (file: string) => collectorPipelineOf(readFileSync(`stacks/phase2/${file}`, 'utf8'))!.holdMs.traces!;
+    const heldMs = holdOf('gateway.yaml') + 1_000 + holdOf('processor.yaml');
+    expect(heldMs).toBe(18_000);
     expect(r.chaos!.unattributed.traces?.lost ?? 0).toBe(0);
     if (tracesLost > 0) {
       const a = fault.attributed.traces!;
       expect(a.lost).toBe(tracesLost);
-      expect(a.ackFromMs!).toBeGreaterThanOrEqual(-13_000);
+      expect(a.ackFromMs!).toBeGreaterThanOrEqual(-heldMs);
       expect(a.ackToMs!).toBeLessThanOrEqual(0);
       expect(fault.explanations.join(' ')).toMatch(/tail sampler held these traces for decision_wait \(10 s\)/);
     }

@@ -319,7 +319,7 @@ export function attachedDrainConditions(
   collectors: readonly CollectorRole[],
   signals: readonly Signal[],
 ): DrainCondition[] {
-  const watched = collectorConditions(collectors, signals, 6_000);
+  const watched = collectorConditions(collectors, signals);
   if (watched.length > 0) return watched;
   const why =
     'the collector exposes no metrics to the harness, so its sending queues cannot be seen (give --collector-metrics URL)';

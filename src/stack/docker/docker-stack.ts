@@ -27,7 +27,6 @@ export interface StartedService {
 }
 
 /** The seeds' batch processor flushes after 5 s; drain looks must be further apart to see it. */
-const COLLECTOR_DRAIN_POLL_MS = 6_000;
 
 /**
  * A stack booted here on Docker. It exposes roles (ingest, collectors, a backend per signal, faults,
@@ -203,9 +202,7 @@ export class DockerStack implements StartedStack {
   }
 
   drainConditions(signals: readonly Signal[]): DrainCondition[] {
-    return collectorConditions(this.endpoints().collectors, signals, COLLECTOR_DRAIN_POLL_MS, (name) =>
-      this.logs(name),
-    );
+    return collectorConditions(this.endpoints().collectors, signals, (name) => this.logs(name));
   }
 
   describe(): StackDescription {

@@ -12,6 +12,7 @@ import type { Signal } from '../../load/ledger.js';
 import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.js';
 import { collectorPipelineOf } from '../collector-pipeline.js';
 import { queueUnits } from '../collector-config.js';
+import { quietOf } from '../collector-drain.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver } from '../stack.js';
 import { WrappedDockerStack } from '../docker/wrapped-stack.js';
@@ -211,6 +212,7 @@ export class Phase3Stack extends WrappedDockerStack {
           (await scrapeCollectorPods(this.client, PHASE3_NAMES.namespace)).flatMap((s) =>
             s.samples.map((x) => ({ ...x, labels: { ...x.labels, k8s_pod: s.pod } })),
           ),
+        quiet: quietOf(collectorPipelineOf(this.extra.collectorConfig), COLLECTOR_DRAIN_POLL_MS),
         queueUnit: queueUnits(this.extra.collectorConfig),
         pipeline: collectorPipelineOf(this.extra.collectorConfig),
       }),

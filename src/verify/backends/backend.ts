@@ -39,6 +39,11 @@ export interface SignalBackend<E extends Expectation = Expectation> {
   readonly endpoint: BackendEndpoint;
   /** A cheap count of a run's items stored since `sinceMs` (grows as data lands; for the drain's stability check). */
   count(runId: string, serviceName: string, sinceMs: number): Promise<number>;
+  /**
+   * The longest an item its ingest acknowledged may take to show in `count`: a count below what is expected
+   * must hold still this long before the drain takes it as final.
+   */
+  readonly countLagMs: number;
   verify(expectation: E, context: VerifyContext): Promise<SignalVerification>;
   readonly canary: CanaryQuery;
   /** Silent-drop and ingest counters of its own /metrics, reported as deltas over the run. */

@@ -83,6 +83,8 @@ export function jaegerBackend(endpoint: BackendEndpoint): SignalBackend<TraceExp
       },
     ],
     duplicatesInvisible: JAEGER_DUPLICATES,
+    // Its count is its storage exporter's sent counter, behind its own batch processor (200 ms by default).
+    countLagMs: 10_000,
     async count() {
       // Jaeger has no count API: the spans its storage exporter wrote (every trace, not only this run's).
       if (endpoint.metrics === undefined) throw new Error('no Jaeger metrics endpoint to count stored spans');
