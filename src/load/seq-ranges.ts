@@ -5,8 +5,8 @@ import type { SeqRange } from './ledger.js';
  * to the number of ranges (batches with distinct outcomes), never to the number of items.
  */
 
-/** Index of the first range that ends after `seq` (binary search). */
-function firstEndingAfter(ranges: readonly SeqRange[], seq: number): number {
+/** Index of the first range (sorted by `first`, not overlapping) that ends after `seq` (binary search). */
+export function firstEndingAfter(ranges: readonly Pick<SeqRange, 'first' | 'count'>[], seq: number): number {
   let lo = 0;
   let hi = ranges.length;
   while (lo < hi) {

@@ -196,17 +196,10 @@ export function renderSummary(r: SoakResult): string {
     out.push(
       table(
         ['signal', 'backend', 'sent', 'found', 'timed out', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
-        latency.map(([s, c]) => [
-          s,
-          c.backend,
-          fmt(c.sent),
-          fmt(c.found),
-          fmt(c.timedOut),
-          fmt(c.latencyMs.p50),
-          fmt(c.latencyMs.p90),
-          fmt(c.latencyMs.p99),
-          fmt(c.latencyMs.max),
-        ]),
+        latency.map(([s, c]) => {
+          const { p50, p90, p99, max } = c.latencyMs;
+          return [s, c.backend, ...[c.sent, c.found, c.timedOut, p50, p90, p99, max].map((n) => fmt(n))];
+        }),
       ),
       '',
     );

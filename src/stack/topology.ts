@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { configurationError } from '../harness-error.js';
 import type { ImageSource } from '../images/image-source.js';
 import type { OptionTable } from '../options/option-table.js';
 import type { PortMode } from './docker/boot.js';
@@ -76,9 +78,28 @@ export function defineTopology<O>(t: TypedTopology<O>): Topology {
     options: t.options,
     capabilities: t.capabilities,
     collectorRoles: t.collectorRoles,
-    check: (values, choice) => t.check(t.read(values), choice),
+    check: (values, choice) => {
+      checkCollectorConfigs(t, choice);
+      t.check(t.read(values), choice);
+    },
     faultTargets: (values) => t.faultTargets(t.read(values)),
     describe: (values, choice) => t.describe(t.read(values), choice),
     builder: (values, choice) => t.builder(t.read(values), choice),
   };
+}
+
+/** Every `--collector-config [ROLE=]FILE` names one of the topology's collector roles and an existing file. */
+function checkCollectorConfigs(t: Pick<Topology, 'title' | 'collectorRoles'>, choice: StackChoice): void {
+  for (const [role, file] of Object.entries(choice.collectorConfigs)) {
+    if (!t.collectorRoles.includes(role))
+      throw configurationError(
+        '--collector-config',
+        t.collectorRoles.length === 1
+          ? `a file for the role '${t.collectorRoles[0]}' (${t.title} has one collector role)`
+          : `ROLE=FILE with a role of ${t.title} (${t.collectorRoles.join(', ')})`,
+        role,
+      );
+    if (!existsSync(file))
+      throw configurationError('--collector-config', 'an existing collector configuration file', file);
+  }
 }

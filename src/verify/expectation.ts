@@ -1,5 +1,6 @@
 import type { MetricShape, MetricTimeline } from '../../generators/index.js';
 import type { Ledger, LedgerEntry, Rejection, SeqRange, Signal } from '../load/ledger.js';
+import { firstEndingAfter } from '../load/seq-ranges.js';
 import type { Clock } from '../time/clock.js';
 import type { TraceSampling } from './sampling/tail-sampling.js';
 
@@ -91,17 +92,9 @@ function sentWindow(
   loadStartMs: number,
   requestTimeoutMs: number,
 ): { fromMs: number; toMs: number } | undefined {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const e = sorted[mid]!;
-    if (e.first + e.count <= from) lo = mid + 1;
-    else hi = mid;
-  }
   let min = Infinity;
   let max = -Infinity;
-  for (let i = lo; i < sorted.length; i++) {
+  for (let i = firstEndingAfter(sorted, from); i < sorted.length; i++) {
     const e = sorted[i]!;
     if (e.first >= to) break;
     min = Math.min(min, e.atMs);

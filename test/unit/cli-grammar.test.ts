@@ -1,33 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { captureIo as io, refused as refusal } from './support/usage.js';
 import { helpText } from '../../src/cli/help.js';
 import { main } from '../../src/cli/main.js';
 import { commandSpecs, GATE_REFUSED_FLAGS, parseArgs } from '../../src/cli/parse-args.js';
 import { SEARCH_OWNED_FLAGS } from '../../src/capacity/capacity-options.js';
-import { HarnessError } from '../../src/harness-error.js';
 import { ATTACH_OPTIONS } from '../../src/stack/attach/index.js';
 import { closest } from '../../src/options/suggest.js';
-
-function refusal(argv: string[], env: NodeJS.ProcessEnv = {}): HarnessError {
-  try {
-    parseArgs(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(HarnessError);
-    expect((err as HarnessError).exitCode).toBe(2);
-    return err as HarnessError;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be refused`);
-}
-
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
 
 describe('one CLI grammar', () => {
   it('answers an unknown option with the nearest ones, not the whole list', () => {

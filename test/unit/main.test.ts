@@ -1,5 +1,5 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
+import { captureIo as capture } from './support/usage.js';
 import { main, reportError } from '../../src/cli/main.js';
 import { ExitCode, HarnessError } from '../../src/harness-error.js';
 import type * as Testcontainers from 'testcontainers';
@@ -8,16 +8,6 @@ vi.mock('testcontainers', async (importOriginal) => ({
   ...(await importOriginal<typeof Testcontainers>()),
   getContainerRuntimeClient: () => Promise.reject(new Error('Could not find a working container runtime strategy')),
 }));
-
-function capture() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
 
 const noSignals = { onInterrupt: () => () => undefined };
 

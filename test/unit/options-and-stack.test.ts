@@ -2,26 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { usage } from './support/usage.js';
 import { decodePartialSuccess, decodePartialSuccessJson, ProtoWriter } from '../../generators/index.js';
 import { parseArgs } from '../../src/cli/parse-args.js';
-import { HarnessError } from '../../src/harness-error.js';
 import { positiveInt, text, type OptionTable } from '../../src/options/option-table.js';
 import { resolveOptions } from '../../src/options/resolve.js';
 import { parseHeaders } from '../../src/stack/attach/index.js';
 import { PHASE_TOPOLOGIES, TOPOLOGIES, topologyNamed } from '../../src/stack/registry.js';
 import { resolveStack } from '../../src/stack/stack-options.js';
 import { parseStackSpec, renderStackSpec } from '../../src/stack/stack-spec.js';
-
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(HarnessError);
-    expect((err as HarnessError).exitCode).toBe(2);
-    return (err as HarnessError).message;
-  }
-  throw new Error('expected a configuration error');
-}
 
 const TABLE: OptionTable = {
   name: 't',

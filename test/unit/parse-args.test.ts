@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { refused as usageError } from './support/usage.js';
 import { parseArgs } from '../../src/cli/parse-args.js';
-import { HarnessError } from '../../src/harness-error.js';
-
-function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): HarnessError {
-  try {
-    parseArgs(argv, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(HarnessError);
-    expect((err as HarnessError).exitCode).toBe(2);
-    return err as HarnessError;
-  }
-  throw new Error(`expected ${argv.join(' ')} to be rejected`);
-}
 
 describe('parseArgs', () => {
   it('defaults up to phase 1, jaeger, images here or pulled or built (auto), the seed ports', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { usage } from './support/usage.js';
 import { parse } from 'yaml';
 import { traceShapeDefaults } from '../../generators/index.js';
 import { kafkaLagCondition } from '../../src/drain/kafka-condition.js';
-import { HarnessError } from '../../src/harness-error.js';
 import { loadCatalog } from '../../src/images/catalog.js';
 import { lagTotals, partitionLags } from '../../src/observe/kafka-lag.js';
 import { summarizeLag } from '../../src/observe/kafka-lag-observer.js';
@@ -17,17 +17,6 @@ import { resolveStack } from '../../src/stack/stack-options.js';
 import { traceSamplingOf } from '../../src/verify/sampling/tail-sampling.js';
 
 const catalog = loadCatalog();
-
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(HarnessError);
-    expect((err as HarnessError).exitCode).toBe(2);
-    return (err as HarnessError).message;
-  }
-  throw new Error('expected a configuration error');
-}
 
 describe('the Phase 2 stack definition', () => {
   const def = phase2Definition({ gateways: 3, processors: 2, kafkaPort: 41234 }, catalog);

@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { usage as rejects } from './support/usage.js';
 import { parseArgs } from '../../src/cli/parse-args.js';
 import { envName } from '../../src/options/option-table.js';
 import { resolveSoakOptions, signalRates } from '../../src/soak/soak-options.js';
 import { resolveStack } from '../../src/stack/stack-options.js';
-import { HarnessError } from '../../src/harness-error.js';
 import { planSignalRates } from '../../src/load/signal-plan.js';
 import { planLoad, planSoak } from '../../src/soak/soak-plan.js';
-
-function rejects(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(HarnessError);
-    expect((err as HarnessError).exitCode).toBe(2);
-    return (err as HarnessError).message;
-  }
-  throw new Error('expected a configuration error');
-}
 
 describe('soak options', () => {
   it('defaults to a 1 minute run at 1000 items/s over the three signals', () => {

@@ -45,3 +45,15 @@ export interface FaultKind {
   extraWindowMs?(value: number | undefined): number;
   apply(ctx: FaultContext): Promise<void>;
 }
+
+/**
+ * Keeps a fault that was just applied in place for its +duration, then lifts it with `lift` — which also
+ * runs should the run be interrupted meanwhile.
+ */
+export async function holdThenLift(ctx: FaultContext, lift: () => Promise<unknown>): Promise<void> {
+  const release = ctx.holding(lift);
+  await ctx.sleep(ctx.durationMs);
+  await lift();
+  release();
+  ctx.lifted();
+}

@@ -1,4 +1,4 @@
-import type { FaultKind } from './fault-kind.js';
+import { holdThenLift, type FaultKind } from './fault-kind.js';
 
 /** Disconnect a backend from the run's network for +duration: the collector cannot reach it. */
 export const partition: FaultKind = {
@@ -8,11 +8,7 @@ export const partition: FaultKind = {
   targets: 'backend',
   async apply(ctx) {
     await ctx.target.disconnect(ctx.id);
-    const release = ctx.holding(() => ctx.target.connect(ctx.id));
-    await ctx.sleep(ctx.durationMs);
-    await ctx.target.connect(ctx.id);
-    release();
-    ctx.lifted();
+    await holdThenLift(ctx, () => ctx.target.connect(ctx.id));
     ctx.ready(await ctx.waitReady());
   },
 };

@@ -1,4 +1,4 @@
-import type { FaultKind } from './fault-kind.js';
+import { holdThenLift, type FaultKind } from './fault-kind.js';
 
 /** Freeze the container's processes for +duration, then unpause: a stall, a long GC, a stuck node. */
 export const pause: FaultKind = {
@@ -8,10 +8,6 @@ export const pause: FaultKind = {
   targets: 'service',
   async apply(ctx) {
     await ctx.target.pause(ctx.id);
-    const release = ctx.holding(() => ctx.target.unpause(ctx.id));
-    await ctx.sleep(ctx.durationMs);
-    await ctx.target.unpause(ctx.id);
-    release();
-    ctx.lifted();
+    await holdThenLift(ctx, () => ctx.target.unpause(ctx.id));
   },
 };

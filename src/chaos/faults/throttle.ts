@@ -1,4 +1,4 @@
-import type { FaultKind } from './fault-kind.js';
+import { holdThenLift, type FaultKind } from './fault-kind.js';
 
 /** Limit the container to =<cpus> CPUs for +duration, then restore its limit. */
 export const throttle: FaultKind = {
@@ -9,10 +9,6 @@ export const throttle: FaultKind = {
   targets: 'service',
   async apply(ctx) {
     const before = await ctx.target.throttle(ctx.id, ctx.value ?? 1);
-    const release = ctx.holding(() => ctx.target.throttle(ctx.id, before));
-    await ctx.sleep(ctx.durationMs);
-    await ctx.target.throttle(ctx.id, before);
-    release();
-    ctx.lifted();
+    await holdThenLift(ctx, () => ctx.target.throttle(ctx.id, before));
   },
 };

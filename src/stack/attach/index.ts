@@ -528,16 +528,7 @@ export const attachTopology: Topology = defineTopology<AttachOptions>({
     parseHeaders(o.otlpHeaders);
     if (Object.keys(choice.images).length > 0 || choice.manifest !== undefined)
       throw configurationError('--image/--otelcol-manifest', 'a stack booted here (not --target)', 'attach mode');
-    for (const [role, file] of Object.entries(choice.collectorConfigs)) {
-      if (role !== 'exporting')
-        throw configurationError(
-          '--collector-config',
-          'FILE: the configuration of the collectors that export to the backends (attach mode)',
-          role,
-        );
-      if (!existsSync(file))
-        throw configurationError('--collector-config', 'an existing collector configuration file', file);
-    }
+
   },
   faultTargets: () => undefined,
   describe: (o) => {

@@ -55,42 +55,47 @@ const processorName = (i: number) => `processor-${i}`;
 
 /** The definition of gateway `i` (1-based): also what a scale-up starts. */
 export function gatewayService(catalog: Catalog, config: string, i: number): ServiceDefinition {
-  const otelcol = component(catalog, 'otelcol');
-  return {
+  // Every gateway answers to otel-gateway: HAProxy's server-template and Prometheus find them by it.
+  return collectorService(catalog, config, {
     name: gatewayName(i),
-    component: 'otelcol',
-    // Every gateway answers to otel-gateway: HAProxy's server-template and Prometheus find them by it.
-    aliases: ['otel-gateway', gatewayName(i)],
-    env: { GOMEMLIMIT: '1100MiB' },
-    files: [{ target: configPath(otelcol), content: config }],
-    volumes: [],
-    ports: [
-      { container: 8888, label: `Gateway ${i} metrics`, scheme: 'http', path: '/metrics' },
-      { container: 13133, label: `Gateway ${i} health`, scheme: 'http', path: '/health' },
-    ],
-    readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
-    resources: { memoryGiB: 1.5, cpu: 2 },
+    alias: 'otel-gateway',
+    label: `Gateway ${i}`,
+    memory: { limit: '1100MiB', GiB: 1.5 },
     dependsOn: ['kafka'],
-  };
+  });
 }
 
 /** The definition of processor `i` (1-based). */
 export function processorService(catalog: Catalog, config: string, i: number): ServiceDefinition {
-  const otelcol = component(catalog, 'otelcol');
-  return {
+  return collectorService(catalog, config, {
     name: processorName(i),
+    alias: 'otel-processor',
+    label: `Processor ${i}`,
+    memory: { limit: '2200MiB', GiB: 2.5 },
+    dependsOn: ['kafka', 'tempo', 'mimir', 'loki'],
+  });
+}
+
+/** A collector of one role: its configuration, metrics and health ports, a Go memory limit under its container's. */
+function collectorService(
+  catalog: Catalog,
+  config: string,
+  c: { name: string; alias: string; label: string; memory: { limit: string; GiB: number }; dependsOn: string[] },
+): ServiceDefinition {
+  return {
+    name: c.name,
     component: 'otelcol',
-    aliases: ['otel-processor', processorName(i)],
-    env: { GOMEMLIMIT: '2200MiB' },
-    files: [{ target: configPath(otelcol), content: config }],
+    aliases: [c.alias, c.name],
+    env: { GOMEMLIMIT: c.memory.limit },
+    files: [{ target: configPath(component(catalog, 'otelcol')), content: config }],
     volumes: [],
     ports: [
-      { container: 8888, label: `Processor ${i} metrics`, scheme: 'http', path: '/metrics' },
-      { container: 13133, label: `Processor ${i} health`, scheme: 'http', path: '/health' },
+      { container: 8888, label: `${c.label} metrics`, scheme: 'http', path: '/metrics' },
+      { container: 13133, label: `${c.label} health`, scheme: 'http', path: '/health' },
     ],
     readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
-    resources: { memoryGiB: 2.5, cpu: 2 },
-    dependsOn: ['kafka', 'tempo', 'mimir', 'loki'],
+    resources: { memoryGiB: c.memory.GiB, cpu: 2 },
+    dependsOn: c.dependsOn,
   };
 }
 
