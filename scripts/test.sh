@@ -11,4 +11,4 @@ bash scripts/docker-engine.sh
 # report.html is opened in a real headless Chromium (Debian's package, installed once).
 OTEL_HARNESS_CHROMIUM="$(bash scripts/chromium.sh)"
 export OTEL_HARNESS_CHROMIUM
-npx vitest run --project e2e "$@"
+npx vitest run --project e2e --project e2e-alone "$@"
