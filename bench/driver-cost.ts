@@ -1,6 +1,6 @@
 /**
  * Benchmark: spans per CPU-second of the load generators, side by side on the same discarding sink in one
- * run — otel-harness's native driver (pre-built OTLP protobuf over HTTP), its SDK driver (OpenTelemetry JS
+ * run — otel-harness's native driver (pre-built OTLP protobuf over HTTP and gRPC, plain and gzip), its SDK driver (OpenTelemetry JS
  * SDK, OTLP gRPC), the k6 traces scenario (k6 built here) and telemetrygen (OpenTelemetry's own Go
  * generator, built from the module proxy).
  *
@@ -21,6 +21,7 @@ import { startSink, type Sink } from './sink.js';
 import { loadCatalog } from '../src/images/catalog.js';
 import { ensureK6 } from '../src/load/drivers/k6/k6-binary.js';
 import { scenarioPath } from '../src/load/drivers/k6/k6-scenarios.js';
+import { describeTransport } from '../src/load/otlp/transport.js';
 
 const TELEMETRYGEN = 'github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@v0.161.0';
 const SPANS_PER_TRACE = 5;
@@ -121,16 +122,34 @@ async function main(): Promise<void> {
   const results: Measurement[] = [];
   try {
     for (const rate of rates) {
-      results.push(
-        await measure(
-          sink,
-          'otel-harness native',
-          rate,
-          seconds,
-          [process.execPath, child, 'native', sink.http, sink.grpc, String(rate), String(seconds)],
-          'OTLP/HTTP protobuf, 510 spans/request (--batch 512)',
-        ),
-      );
+      for (const [protocol, compression] of [
+        ['http/protobuf', 'none'],
+        ['http/protobuf', 'gzip'],
+        ['grpc', 'none'],
+        ['grpc', 'gzip'],
+      ] as const) {
+        const wire = describeTransport({ protocol, compression });
+        results.push(
+          await measure(
+            sink,
+            `otel-harness native, ${wire}`,
+            rate,
+            seconds,
+            [
+              process.execPath,
+              child,
+              'native',
+              sink.http,
+              sink.grpc,
+              String(rate),
+              String(seconds),
+              protocol,
+              compression,
+            ],
+            `${wire}, 510 spans/request (--batch 512)`,
+          ),
+        );
+      }
       results.push(
         await measure(
           sink,

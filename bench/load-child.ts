@@ -1,6 +1,6 @@
 /**
  * One generator in its own process, so its CPU time can be measured alone:
- *   node dist/bench/load-child.js <native|sdk> <otlp http url> <otlp grpc host:port> <spans/s> <seconds>
+ *   node dist/bench/load-child.js <native|sdk> <otlp http url> <otlp grpc host:port> <spans/s> <seconds> [protocol] [compression]
  * Prints the ledger counts as JSON on stdout.
  */
 import { driverOf } from '../src/load/drivers/registry.js';
@@ -11,8 +11,20 @@ import { SOAK_SERVICE_NAME } from '../src/load/run-identity.js';
 import { resolveSoakOptions } from '../src/soak/soak-options.js';
 import { planLoad } from '../src/soak/soak-plan.js';
 
-const [driver, http, grpc, rate, seconds] = process.argv.slice(2);
-const spec = planLoad(resolveSoakOptions({ driver, signals: 'traces', rate, duration: `${seconds}s` }, {}));
+const [driver, http, grpc, rate, seconds, protocol, compression] = process.argv.slice(2);
+const spec = planLoad(
+  resolveSoakOptions(
+    {
+      driver,
+      signals: 'traces',
+      rate,
+      duration: `${seconds}s`,
+      ...(protocol === undefined ? {} : { protocol }),
+      ...(compression === undefined ? {} : { compression }),
+    },
+    {},
+  ),
+);
 const ledger = new Ledger({ traces: spec.traceShape.spansPerTrace, metrics: 1, logs: 1 });
 const runId = `bench-${driver}-${Date.now()}`;
 const d = driverOf(driver as DriverName);

@@ -62,7 +62,9 @@ export function renderCapacitySummary(r: CapacityResult): string {
   out.push(
     `- load: ${Object.entries(r.plan.shares)
       .map(([s, share]) => `${s} ${Math.round(share * 100)} %`)
-      .join(', ')} of each trial's rate (${r.plan.driver} driver)`,
+      .join(
+        ', ',
+      )} of each trial's rate (${r.plan.driver} driver${r.plan.transport === undefined ? '' : `, ${r.plan.transport}`})`,
   );
   out.push(
     `- search: ${n(r.plan.search.fromRps)}–${n(r.plan.search.toRps)} items/s, short trials ${r.plan.search.trialMs / 1000} s, confirmation ${r.plan.search.confirmMs / 1000} s, precision ${(r.plan.search.precision * 100).toFixed(1)} %`,

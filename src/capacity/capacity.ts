@@ -30,6 +30,7 @@ import {
   type TrialOutcome,
 } from './capacity-search.js';
 import { sizeFor, type Sizing } from './capacity-sizing.js';
+import { describeTransport } from '../load/otlp/transport.js';
 
 export const CAPACITY_SCHEMA_VERSION = 1;
 /** The bracket doubles the rate until a trial fails. */
@@ -82,6 +83,8 @@ export interface CapacityResult extends RunHeader<'capacity', typeof CAPACITY_SC
     topology: string;
     stackOptions: Record<string, unknown>;
     driver: string;
+    /** e.g. "OTLP/gRPC gzip": a knee and a cost fit hold for what went over the wire (absent in older results). */
+    transport?: string;
     /** Share of each signal in every trial's rate. */
     shares: Partial<Record<Signal, number>>;
     search: Omit<CapacityOptions, 'slo' | 'forRps' | 'headroom' | 'pdr'>;
@@ -362,6 +365,7 @@ export async function runCapacity(
       topology: plan.stack.topology.name,
       stackOptions: plan.stack.options,
       driver: plan.soak.driver,
+      transport: describeTransport({ protocol: plan.soak.protocol, compression: plan.soak.compression }),
       shares,
       search,
       slo,

@@ -1,6 +1,7 @@
 import type { LogShape, MetricShape, MetricTimeline, TraceShape } from '../../generators/index.js';
 import type { Signal } from './ledger.js';
 import type { RateProfile } from './rate-profile.js';
+import type { Transport } from './otlp/transport.js';
 
 import { capabilitiesOf, type DriverName } from './drivers/capabilities.js';
 
@@ -35,6 +36,8 @@ export interface LoadSpec {
   batchItems: number;
   maxInFlight: number;
   requestTimeoutMs: number;
+  /** OTLP protocol and compression (the native driver; the others speak their own). */
+  transport: Transport;
 }
 
 /** The metric timeline of a load started at `startMs` (k6's metric scenarios run a constant, whole rate). */

@@ -317,7 +317,9 @@ export function htmlOfRun(result: SoakResult): HtmlReport {
         'load',
         `${Object.entries(result.plan.signals)
           .map(([s, r]) => `${s} ${r}/s`)
-          .join(', ')} for ${result.plan.durationMs / 1000} s (${result.plan.driver})`,
+          .join(
+            ', ',
+          )} for ${result.plan.durationMs / 1000} s (${result.plan.driver}${result.plan.transport === undefined ? '' : `, ${result.plan.transport}`})`,
       ],
       [
         'limited by',

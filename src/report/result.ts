@@ -74,6 +74,8 @@ export interface SoakResult
     /** --stack spec file. */
     stackSpec: string | undefined;
     driver: string;
+    /** e.g. "OTLP/gRPC gzip" (absent in results written before it was recorded). */
+    transport?: string;
     profile: string;
     durationMs: number;
     rateRps: number;

@@ -1,6 +1,7 @@
 import { configurationError } from '../harness-error.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
 import { capabilitiesOf } from '../load/drivers/capabilities.js';
+import { COMPRESSIONS, PROTOCOLS, type Compression, type Protocol } from '../load/otlp/transport.js';
 import { DRIVERS, type DriverName } from '../load/load-spec.js';
 import { parseProfile, type RateProfile } from '../load/rate-profile.js';
 import { planSignalRates } from '../load/signal-plan.js';
@@ -43,6 +44,9 @@ export interface SoakOptions {
   batchItems: number;
   maxInFlight: number;
   requestTimeoutMs: number;
+  /** OTLP protocol (the driver's own when not given). */
+  protocol: Protocol;
+  compression: Compression;
   spansPerTrace: number;
   spanAttributes: number;
   attributeBytes: number;
@@ -72,6 +76,13 @@ const lossBudget: Parse<LossBudget> = (raw, name) => {
   if (/^\d+$/.test(t)) return { kind: 'items', value: Number(t) };
   if (/^0?\.\d+$/.test(t)) return { kind: 'percent', value: Number(t) * 100 };
   throw configurationError(name, 'an item count (e.g. 0) or a share (0.1% or 0.001)', raw);
+};
+
+/** OTEL_EXPORTER_OTLP_PROTOCOL's values; http/json is named as not sent yet rather than unknown. */
+const protocol: Parse<Protocol> = (raw, name) => {
+  if (raw === 'http/json')
+    throw configurationError(name, 'http/protobuf or grpc (OTLP/HTTP JSON is not sent by the harness)', raw);
+  return oneOf(PROTOCOLS)(raw, name);
 };
 
 /** Every soak option: flag, default (once), parser and help. Env: OTEL_HARNESS_<FLAG IN UPPER SNAKE>. */
@@ -158,6 +169,22 @@ export const SOAK_OPTIONS: OptionTable = {
       help: 'requests in flight per signal before batches are dropped at the generator',
     },
     { key: 'requestTimeoutMs', flag: 'request-timeout', default: '10s', parse: duration, help: 'per-request timeout' },
+    {
+      key: 'protocol',
+      flag: 'protocol',
+      default: undefined,
+      env: ['OTEL_EXPORTER_OTLP_PROTOCOL'],
+      parse: protocol,
+      help: "OTLP protocol: http/protobuf or grpc (--driver native; default: the driver's own, http/protobuf for native)",
+    },
+    {
+      key: 'compression',
+      flag: 'compression',
+      default: 'none',
+      env: ['OTEL_EXPORTER_OTLP_COMPRESSION'],
+      parse: oneOf(COMPRESSIONS),
+      help: 'none or gzip (--driver native)',
+    },
     { key: 'spansPerTrace', flag: 'spans-per-trace', default: '5', parse: positiveInt, help: 'spans per trace' },
     {
       key: 'spanAttributes',
@@ -283,6 +310,19 @@ export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Soa
       );
     }
   }
+  options.protocol ??= can.protocols[0]!;
+  if (!can.protocols.includes(options.protocol))
+    throw configurationError(
+      '--protocol',
+      `${can.protocols.join(' or ')} with --driver ${options.driver} (${can.transportWhy ?? 'the only one it speaks'})`,
+      options.protocol,
+    );
+  if (!can.compressions.includes(options.compression))
+    throw configurationError(
+      '--compression',
+      `${can.compressions.join(' or ')} with --driver ${options.driver} (${can.transportWhy ?? 'the only one it sends'})`,
+      options.compression,
+    );
   const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
   const unsent = (Object.keys(rates) as Signal[]).filter((s) => !can.signals.includes(s));
   if (unsent.length > 0) {

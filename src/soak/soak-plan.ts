@@ -84,6 +84,7 @@ export function planLoad(options: SoakOptions): LoadSpec {
     batchItems: options.batchItems,
     maxInFlight: options.maxInFlight,
     requestTimeoutMs: options.requestTimeoutMs,
+    transport: { protocol: options.protocol, compression: options.compression },
   };
 }
 

@@ -8,6 +8,7 @@ import { runLoadStep } from '../step/load-step.js';
 import { emptyStep, reportedFields, type StepIo, type StepPlan } from '../step/step-types.js';
 import type { Replay } from '../step/replay.js';
 import type { SoakPlan } from './soak-plan.js';
+import { describeTransport } from '../load/otlp/transport.js';
 
 export type SoakIo = StepIo;
 
@@ -61,6 +62,7 @@ export function emptyResult(
       target: plan.stack.options.target as string | undefined,
       stackSpec: plan.stack.specFile,
       driver: o.driver,
+      transport: describeTransport(plan.load.transport),
       profile: describeProfile(o.profile),
       durationMs: o.durationMs,
       rateRps: plan.load.signals.reduce((n, s) => n + s.rateRps, 0),

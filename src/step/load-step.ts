@@ -13,7 +13,7 @@ import { LiveCounters } from '../load/live-counters.js';
 import { metricTimelineOf } from '../load/load-spec.js';
 import { itemsDue } from '../load/rate-profile.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
-import { OtlpHttpClient } from '../load/otlp-http-client.js';
+import { OtlpHttpClient } from '../load/otlp/otlp-http-client.js';
 import { digestCollectorLog } from '../observe/collector-log.js';
 import { exportFailuresOf, type ExportFailure } from '../observe/export-failures.js';
 import { collectorPipelineOf, type ExporterFacts } from '../stack/collector-pipeline.js';

@@ -8,7 +8,7 @@ import {
   type TraceShape,
 } from '../../generators/index.js';
 import type { Signal } from '../load/ledger.js';
-import type { OtlpHttpClient } from '../load/otlp-http-client.js';
+import type { OtlpHttpClient } from '../load/otlp/otlp-http-client.js';
 import { Histogram, type Percentiles } from '../stats/histogram.js';
 import type { SignalBackend } from './backends/backend.js';
 

@@ -66,6 +66,33 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
     });
   });
 
+  it('the native driver over OTLP/gRPC with gzip: every signal counted exactly', async () => {
+    const run = await runReported([
+      'soak',
+      '--target',
+      targetFile,
+      '--protocol',
+      'grpc',
+      '--compression',
+      'gzip',
+      '--rate',
+      '1500',
+      '--duration',
+      '15s',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    expect(r.plan.transport).toBe('OTLP/gRPC gzip');
+    expect(run.stderr).toMatch(/\(native driver, OTLP\/gRPC gzip\)/);
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const load = r.load.signals[signal]!;
+      expect(load.counts.acknowledged, signal).toBe(7_500);
+      // Every answer a gRPC status: the collector's OTLP gRPC receiver took them all.
+      expect(load.answers, signal).toEqual({ OK: 7_500 });
+      expect(r.verification.signals[signal], signal).toMatchObject({ expected: 7_500, found: 7_500, lost: 0 });
+    }
+  });
+
   it('takes the endpoints as flags, and verify --run-id verifies the finished run again from its ledger', async () => {
     const url = (service: string, port: number) => stack.url(service, port);
     const flags = [

@@ -5,6 +5,7 @@ import type { Replay } from '../../step/replay.js';
 import type { Command } from '../parse-args.js';
 import type { ReportedRun } from './run-reported.js';
 import type { SoakResult } from '../../report/result.js';
+import { describeTransport } from '../../load/otlp/transport.js';
 
 /**
  * `soak`: plan (every option checked first), run, write reports/<runId>/, print the table (or result.json
@@ -18,7 +19,7 @@ export function soakRun(
   let replay: Replay | undefined;
   return {
     opening: (runId) =>
-      `run ${runId}: ${command.name} on ${plan.stack.topology.describe(plan.stack.options, plan.stack.choice)} at ${plan.load.signals.map((s) => `${s.signal} ${s.rateRps.toFixed(0)}/s`).join(', ')} for ${plan.options.durationMs / 1000} s (${plan.options.driver} driver)`,
+      `run ${runId}: ${command.name} on ${plan.stack.topology.describe(plan.stack.options, plan.stack.choice)} at ${plan.load.signals.map((s) => `${s.signal} ${s.rateRps.toFixed(0)}/s`).join(', ')} for ${plan.options.durationMs / 1000} s (${plan.options.driver} driver, ${describeTransport(plan.load.transport)})`,
     onInterrupt: (signal, runId) =>
       `${signal} received: stopping the load, writing a partial result, removing run ${runId}`,
     run: async (runId, io, abort) => {

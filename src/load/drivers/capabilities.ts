@@ -1,4 +1,5 @@
 import type { Signal } from '../ledger.js';
+import type { Compression, Protocol } from '../otlp/transport.js';
 
 export const DRIVERS = ['native', 'sdk', 'k6', 'k6-operator'] as const;
 export type DriverName = (typeof DRIVERS)[number];
@@ -13,22 +14,48 @@ export interface DriverCapabilities {
   k6Scenario: boolean;
   /** Runs on the stack's Kubernetes cluster: the load's clock starts when its runners start. */
   onCluster: boolean;
+  /** The OTLP protocols it speaks (the first when none is asked for) and the compressions it sends. */
+  protocols: readonly Protocol[];
+  compressions: readonly Compression[];
+  /** Why it speaks no others (said when they are asked for). */
+  transportWhy?: string;
 }
 
+const K6_TRANSPORT = {
+  protocols: ['http/protobuf'],
+  compressions: ['none'],
+  transportWhy: 'the k6 scenarios post uncompressed OTLP/HTTP protobuf',
+} as const;
+
 export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities>> = {
-  native: { signals: ['traces', 'metrics', 'logs'], k6Scenario: false, onCluster: false },
+  native: {
+    signals: ['traces', 'metrics', 'logs'],
+    k6Scenario: false,
+    onCluster: false,
+    protocols: ['http/protobuf', 'grpc'],
+    compressions: ['none', 'gzip'],
+  },
   sdk: {
     signals: ['traces'],
     signalsWhy: 'the SDK driver exports traces over OTLP gRPC',
     k6Scenario: false,
     onCluster: false,
+    protocols: ['grpc'],
+    compressions: ['none'],
+    transportWhy: "the SDK driver exports with the JS SDK's OTLP gRPC exporter, uncompressed",
   },
-  k6: { signals: ['traces', 'metrics', 'logs'], k6Scenario: true, onCluster: false },
+  k6: {
+    signals: ['traces', 'metrics', 'logs'],
+    k6Scenario: true,
+    onCluster: false,
+    ...K6_TRANSPORT,
+  },
   'k6-operator': {
     signals: ['traces', 'logs'],
     signalsWhy: 'its runners start at different moments, so their metric ticks would not follow one schedule',
     k6Scenario: true,
     onCluster: true,
+    ...K6_TRANSPORT,
   },
 };
 

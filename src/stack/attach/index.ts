@@ -528,7 +528,6 @@ export const attachTopology: Topology = defineTopology<AttachOptions>({
     parseHeaders(o.otlpHeaders);
     if (Object.keys(choice.images).length > 0 || choice.manifest !== undefined)
       throw configurationError('--image/--otelcol-manifest', 'a stack booted here (not --target)', 'attach mode');
-
   },
   faultTargets: () => undefined,
   describe: (o) => {

@@ -2,7 +2,7 @@ import type { DriveInput, DriveOutcome, LoadDriver } from '../driver.js';
 import { driveNative } from './native-driver.js';
 import { loadsOf } from './signal-loads.js';
 
-/** The native driver: pre-built OTLP protobuf over HTTP on the open-model schedule (the fast path). */
+/** The native driver: pre-built OTLP protobuf over HTTP or gRPC on the open-model schedule (the fast path). */
 export function nativeDriver(): LoadDriver {
   return {
     name: 'native',
@@ -11,6 +11,8 @@ export function nativeDriver(): LoadDriver {
       const { spec } = input;
       const reports = await driveNative(loadsOf(spec, input.runId, input.metricTimeline), input.ledger, input.live, {
         endpoint: input.ingest.otlpHttp,
+        grpcEndpoint: input.ingest.otlpGrpc,
+        transport: spec.transport,
         headers: input.ingest.headers,
         ...(input.ingest.connections === undefined ? {} : { connections: input.ingest.connections }),
         profile: spec.profile,

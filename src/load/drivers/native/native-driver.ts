@@ -4,7 +4,8 @@ import { systemClock } from '../../../time/clock.js';
 import type { Ledger, Signal } from '../../ledger.js';
 import type { LiveCounters } from '../../live-counters.js';
 import { runOpenModel, type SchedulerReport } from '../../open-model-scheduler.js';
-import { OtlpHttpClient } from '../../otlp-http-client.js';
+import { otlpClient } from '../../otlp/otlp-client.js';
+import { DEFAULT_TRANSPORT, type Transport } from '../../otlp/transport.js';
 import type { RateProfile } from '../../rate-profile.js';
 
 /** One signal's load: its unit rate and how to build a batch of units. */
@@ -21,6 +22,10 @@ export interface SignalLoad {
 export interface DriveOptions {
   /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318. */
   endpoint: string;
+  /** OTLP/gRPC host:port, for `transport.protocol` grpc. */
+  grpcEndpoint?: string | undefined;
+  /** Protocol and compression (default: OTLP/HTTP protobuf, uncompressed). */
+  transport?: Transport;
   /** Headers on every request (OTEL_EXPORTER_OTLP_HEADERS, a tenant). */
   headers?: Record<string, string>;
   /** Connections and requests per connection (spreading over replicas behind an L4 balancer). */
@@ -34,8 +39,9 @@ export interface DriveOptions {
 }
 
 /**
- * The native driver: pre-built OTLP protobuf over HTTP, one open-model schedule per signal, all signals
- * concurrently over one connection pool. Every batch's answer goes into the ledger.
+ * The native driver: pre-built OTLP protobuf over HTTP or gRPC (gzip-compressed when asked), one open-model
+ * schedule per signal, all signals concurrently over one connection pool. Every batch's answer goes into
+ * the ledger.
  */
 export async function driveNative(
   loads: readonly SignalLoad[],
@@ -44,9 +50,12 @@ export async function driveNative(
   options: DriveOptions,
 ): Promise<Map<Signal, SchedulerReport>> {
   const clock = options.clock ?? systemClock;
-  const client = new OtlpHttpClient(options.endpoint, {
+  const transport = options.transport ?? DEFAULT_TRANSPORT;
+  const client = otlpClient({ otlpHttp: options.endpoint, otlpGrpc: options.grpcEndpoint }, transport, {
     ...(options.headers === undefined ? {} : { headers: options.headers }),
-    connections: options.connections?.connections ?? Math.max(4, loads.length * 4),
+    // HTTP/2 carries many calls per connection: two sessions do what a pool of HTTP/1.1 connections does.
+    connections:
+      options.connections?.connections ?? (transport.protocol === 'grpc' ? 2 : Math.max(4, loads.length * 4)),
     ...(options.connections === undefined ? {} : { requestsPerConnection: options.connections.requestsPerConnection }),
     timeoutMs: options.timeoutMs,
   });

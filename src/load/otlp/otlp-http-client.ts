@@ -1,25 +1,25 @@
 import { Pool } from 'undici';
-import { decodePartialSuccess, decodePartialSuccessJson } from '../../generators/index.js';
-import { classifyHttpStatus, errorAnswer } from './answer.js';
-import type { Outcome, Signal } from './ledger.js';
+import { decodePartialSuccess, decodePartialSuccessJson } from '../../../generators/index.js';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { classifyHttpStatus, errorAnswer } from '../answer.js';
+import type { Signal } from '../ledger.js';
+import type { Answer, Compression, OtlpClient } from './transport.js';
 
-export interface Answer {
-  outcome: Outcome;
-  /** HTTP status or transport error code. */
-  answer: string;
-  /** Items a 2xx answer declared rejected (OTLP partial success); 0 when none. */
-  rejected: number;
-  rejectMessage: string;
-}
+export type { Answer } from './transport.js';
+
+const gzipAsync = promisify(gzip);
 
 /**
  * Posts pre-built OTLP protobuf payloads to `<base>/v1/<signal>` over a keep-alive connection pool, with
- * the stack's headers (e.g. a tenant), and reads each answer's partial success.
+ * the stack's headers (e.g. a tenant), gzip-compressed when asked (off the event loop, in zlib's thread
+ * pool), and reads each answer's partial success.
  */
-export class OtlpHttpClient {
+export class OtlpHttpClient implements OtlpClient {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
+  private readonly compression: Compression;
 
   constructor(
     baseUrl: string,
@@ -29,9 +29,15 @@ export class OtlpHttpClient {
       headers?: Record<string, string>;
       /** Requests a connection carries before it is closed and replaced (default: unlimited). */
       requestsPerConnection?: number;
+      compression?: Compression;
     },
   ) {
-    this.headers = { ...(options.headers ?? {}), 'content-type': 'application/x-protobuf' };
+    this.compression = options.compression ?? 'none';
+    this.headers = {
+      ...(options.headers ?? {}),
+      'content-type': 'application/x-protobuf',
+      ...(this.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+    };
     const url = new URL(baseUrl);
     this.basePath = url.pathname.replace(/\/$/, '');
     this.pool = new Pool(url.origin, {
@@ -50,7 +56,7 @@ export class OtlpHttpClient {
         path: `${this.basePath}/v1/${signal}`,
         method: 'POST',
         headers: this.headers,
-        body,
+        body: this.compression === 'gzip' ? await gzipAsync(body) : body,
       });
       const outcome = classifyHttpStatus(response.statusCode);
       const answer = String(response.statusCode);

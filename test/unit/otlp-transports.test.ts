@@ -1,0 +1,223 @@
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createH2Server, type Http2Server, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { firstGrpcMessage, grpcFrame, OtlpGrpcClient } from '../../src/load/otlp/otlp-grpc-client.js';
+import { OtlpHttpClient } from '../../src/load/otlp/otlp-http-client.js';
+import { otlpClient } from '../../src/load/otlp/otlp-client.js';
+import { resolveSoakOptions } from '../../src/soak/soak-options.js';
+import { usage } from './support/usage.js';
+
+/** An Export*ServiceResponse whose partial_success rejects `n` items because of `why`. */
+function partialSuccess(n: number, why: string): Uint8Array {
+  const text = new TextEncoder().encode(why);
+  const inner = [0x08, n, 0x12, text.length, ...text];
+  return new Uint8Array([0x0a, inner.length, ...inner]);
+}
+
+const BODY = new Uint8Array(Array.from({ length: 3_000 }, (_, i) => i % 7)); // compressible, like OTLP
+
+interface Call {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  message: Uint8Array | undefined;
+}
+
+type Reply = (stream: ServerHttp2Stream) => void;
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  // Clients before the servers they hold sessions with.
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** A real HTTP/2 server answering each call with `reply`; what it received is in `calls`. */
+async function grpcServer(reply: Reply): Promise<{ target: string; calls: Call[] }> {
+  const calls: Call[] = [];
+  const server: Http2Server = createH2Server();
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      void firstGrpcMessage(Buffer.concat(chunks), headers['grpc-encoding'] as string | undefined).then((message) => {
+        calls.push({ path: String(headers[':path']), headers, message });
+        reply(stream);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return { target: `127.0.0.1:${(server.address() as AddressInfo).port}`, calls };
+}
+
+/** An OK answer carrying `message`, with its status in the trailers. */
+const ok =
+  (message: Uint8Array = new Uint8Array()): Reply =>
+  (stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(grpcFrame(message, false));
+  };
+
+/** A trailers-only answer with gRPC status `code`. */
+const status =
+  (code: number, message = ''): Reply =>
+  (stream) => {
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': message },
+      { endStream: true },
+    );
+  };
+
+function client(target: string, options: Partial<ConstructorParameters<typeof OtlpGrpcClient>[1]> = {}) {
+  const c = new OtlpGrpcClient(target, { connections: 2, timeoutMs: 2_000, ...options });
+  closers.push(() => c.close());
+  return c;
+}
+
+describe('OTLP/gRPC, as the native driver sends it', () => {
+  it("calls each signal's Export method with the request as one message, gzip-compressed when asked", async () => {
+    const server = await grpcServer(ok());
+    const plain = client(server.target, { headers: { 'X-Scope-OrgID': 'tenant-1' } });
+    const gzipped = client(server.target, { compression: 'gzip' });
+    expect(await plain.post('traces', BODY)).toEqual({
+      outcome: 'acknowledged',
+      answer: 'OK',
+      rejected: 0,
+      rejectMessage: '',
+    });
+    expect((await gzipped.post('logs', BODY)).outcome).toBe('acknowledged');
+    expect((await gzipped.post('metrics', BODY)).outcome).toBe('acknowledged');
+    expect(server.calls.map((c) => c.path)).toEqual([
+      '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+      '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+    ]);
+    for (const call of server.calls) expect(Buffer.from(call.message!)).toEqual(Buffer.from(BODY)); // decompressed when gzipped
+    expect(server.calls[0]!.headers).toMatchObject({
+      'content-type': 'application/grpc+proto',
+      te: 'trailers',
+      'x-scope-orgid': 'tenant-1',
+    });
+    expect(server.calls[0]!.headers['grpc-encoding']).toBeUndefined();
+    expect(server.calls[1]!.headers['grpc-encoding']).toBe('gzip');
+    expect(server.calls[1]!.headers['grpc-timeout']).toBe('2000m');
+  });
+
+  it("reads an OK answer's partial success, as over HTTP", async () => {
+    const server = await grpcServer(ok(partialSuccess(3, 'too old')));
+    expect(await client(server.target).post('logs', BODY)).toEqual({
+      outcome: 'acknowledged',
+      answer: 'OK',
+      rejected: 3,
+      rejectMessage: 'too old',
+    });
+  });
+
+  it('calls UNAVAILABLE and RESOURCE_EXHAUSTED refusals, INVALID_ARGUMENT a failure, and names each status', async () => {
+    const codes = [14, 8, 3, 16];
+    let i = 0;
+    const server = await grpcServer((stream) => status(codes[i++]!, 'no')(stream));
+    const c = client(server.target);
+    const answers = [];
+    for (let n = 0; n < codes.length; n++) answers.push(await c.post('traces', BODY));
+    expect(answers.map((a) => [a.outcome, a.answer])).toEqual([
+      ['refused', 'UNAVAILABLE'],
+      ['refused', 'RESOURCE_EXHAUSTED'],
+      ['failed', 'INVALID_ARGUMENT'],
+      ['failed', 'UNAUTHENTICATED'],
+    ]);
+  });
+
+  it("judges a proxy's answer without a gRPC status by its HTTP status", async () => {
+    const server = await grpcServer((stream) => stream.respond({ ':status': 503 }, { endStream: true }));
+    expect(await client(server.target).post('traces', BODY)).toMatchObject({ outcome: 'refused', answer: 'HTTP 503' });
+  });
+
+  it('fails a call unanswered within the request timeout, and one nobody listens for', async () => {
+    const server = await grpcServer(() => undefined); // never answers
+    expect(await client(server.target, { timeoutMs: 200 }).post('traces', BODY)).toMatchObject({
+      outcome: 'failed',
+      answer: 'DEADLINE_EXCEEDED (local)',
+    });
+    const closed = await grpcServer(ok());
+    const port = closed.target;
+    await closers.pop()!(); // the port is free again: nothing listens
+    expect(await client(port).post('traces', BODY)).toMatchObject({ outcome: 'failed', answer: 'ECONNREFUSED' });
+  });
+
+  it('opens a new session after requestsPerConnection calls, so load spreads behind an L4 balancer', async () => {
+    const sessions = new Set<unknown>();
+    const server = await grpcServer((stream) => {
+      sessions.add(stream.session);
+      ok()(stream);
+    });
+    const c = client(server.target, { connections: 1, requestsPerConnection: 2 });
+    for (let n = 0; n < 6; n++) expect((await c.post('traces', BODY)).outcome).toBe('acknowledged');
+    expect(sessions.size).toBe(3);
+  });
+});
+
+describe('OTLP/HTTP with gzip', () => {
+  it('sends the request gzip-compressed with Content-Encoding: gzip, and plain without', async () => {
+    const received: { encoding: string | undefined; body: Buffer }[] = [];
+    const server = createHttpServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const encoding = req.headers['content-encoding'];
+        const raw = Buffer.concat(chunks);
+        received.push({ encoding, body: encoding === 'gzip' ? gunzipSync(raw) : raw });
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const compression of ['gzip', 'none'] as const) {
+      const c = new OtlpHttpClient(base, { connections: 1, timeoutMs: 2_000, compression });
+      closers.push(() => c.close());
+      expect((await c.post('logs', BODY)).outcome).toBe('acknowledged');
+    }
+    expect(received.map((r) => r.encoding)).toEqual(['gzip', undefined]);
+    for (const r of received) expect(r.body).toEqual(Buffer.from(BODY));
+    expect(gzipSync(BODY).length).toBeLessThan(BODY.length / 10);
+  });
+});
+
+describe('choosing the transport', () => {
+  it('takes --protocol and --compression, or the OpenTelemetry variables, for the native driver only', () => {
+    const o = (flags: Record<string, string>, env: NodeJS.ProcessEnv = {}) => resolveSoakOptions(flags, env);
+    expect(o({})).toMatchObject({ protocol: 'http/protobuf', compression: 'none' });
+    expect(o({ protocol: 'grpc', compression: 'gzip' })).toMatchObject({ protocol: 'grpc', compression: 'gzip' });
+    expect(o({}, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' })).toMatchObject({
+      protocol: 'grpc',
+      compression: 'gzip',
+    });
+    // The flag wins over the variable.
+    expect(o({ protocol: 'http/protobuf' }, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).protocol).toBe('http/protobuf');
+    // The SDK driver speaks gRPC of its own; k6 posts OTLP/HTTP protobuf.
+    expect(o({ driver: 'sdk', signals: 'traces' }).protocol).toBe('grpc');
+    expect(usage(() => o({ driver: 'k6', protocol: 'grpc' }))).toMatch(
+      /--protocol is invalid, expected http\/protobuf with --driver k6 \(the k6 scenarios post uncompressed OTLP\/HTTP protobuf\)/,
+    );
+    expect(usage(() => o({ driver: 'sdk', signals: 'traces', compression: 'gzip' }))).toMatch(
+      /--compression is invalid/,
+    );
+    expect(usage(() => o({ protocol: 'http/json' }))).toMatch(/OTLP\/HTTP JSON is not sent by the harness/);
+    expect(usage(() => o({ compression: 'zstd' }))).toMatch(/--compression is invalid, expected one of none, gzip/);
+  });
+
+  it('needs the stack’s gRPC address for grpc', () => {
+    expect(
+      usage(() =>
+        otlpClient(
+          { otlpHttp: 'http://127.0.0.1:4318', otlpGrpc: undefined },
+          { protocol: 'grpc', compression: 'none' },
+          { connections: 1, timeoutMs: 1_000 },
+        ),
+      ),
+    ).toMatch(/--otlp-grpc host:port/);
+  });
+});
