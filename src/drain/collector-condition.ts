@@ -8,6 +8,12 @@ const DATA_TYPE: Record<Signal, string> = { traces: 'traces', metrics: 'metrics'
 /** Failures older than this say nothing of what the exporter does now. */
 const RECENT_FAILURE_MS = 60_000;
 
+/** How long after what a signal's pipeline may still hold an item. */
+export interface Quiet {
+  ms: number;
+  from: 'last-movement' | 'first-look';
+}
+
 /**
  * A collector is idle for a signal when the sending queues of that signal's exporters are empty, nothing is
  * in flight, and its sent and failed counters stood still from one look to the next — and, with `quiet`, long
@@ -19,12 +25,6 @@ const RECENT_FAILURE_MS = 60_000;
  * reading says how many items it can hold at most; with its log, `stuck` says when its exporter keeps
  * failing with an error no retry can fix.
  */
-/** How long after what a signal's pipeline may still hold an item. */
-export interface Quiet {
-  ms: number;
-  from: 'last-movement' | 'first-look';
-}
-
 export function collectorDrainCondition(options: {
   /** The collector's name in the stack, e.g. 'otelcol' or 'gateway-1'. */
   name: string;
