@@ -20,4 +20,9 @@ export {
   type MetricTimeline,
 } from './metrics.js';
 export { dueTimeMs, itemsDue, rateAt, totalItems, type RateProfile } from './rate-profile.js';
-export { decodePartialSuccess, decodePartialSuccessJson, type PartialSuccess } from './otlp-response.js';
+export {
+  decodePartialSuccess,
+  decodePartialSuccessJson,
+  decodeRetryInfoMs,
+  type PartialSuccess,
+} from './otlp-response.js';

@@ -56,6 +56,35 @@ export function decodePartialSuccessJson(text: string): PartialSuccess {
   };
 }
 
+/**
+ * The retry delay a refused gRPC call asked for: the `google.rpc.RetryInfo` among the details of its
+ * `grpc-status-details-bin` trailer (a google.rpc.Status: details = 3, each an Any of type_url = 1 and
+ * value = 2; RetryInfo.retry_delay = 1, a Duration of seconds = 1 and nanos = 2), in ms; undefined when the
+ * status carries none. Malformed input yields an Error naming the offset.
+ */
+export function decodeRetryInfoMs(status: Uint8Array): number | undefined {
+  for (const d of fields(status, 0, status.length)) {
+    if (d.field !== 3 || d.wire !== 2) continue;
+    let typeUrl = '';
+    let value: Field | undefined;
+    for (const a of fields(status, d.start, d.end)) {
+      if (a.field === 1 && a.wire === 2) typeUrl = utf8(status, a.start, a.end);
+      if (a.field === 2 && a.wire === 2) value = a;
+    }
+    if (!typeUrl.endsWith('/google.rpc.RetryInfo') || value === undefined) continue;
+    let ms = 0;
+    for (const r of fields(status, value.start, value.end)) {
+      if (r.field !== 1 || r.wire !== 2) continue;
+      for (const t of fields(status, r.start, r.end)) {
+        if (t.field === 1 && t.wire === 0) ms += t.value * 1000;
+        if (t.field === 2 && t.wire === 0) ms += t.value / 1e6;
+      }
+    }
+    return ms;
+  }
+  return undefined;
+}
+
 interface Field {
   field: number;
   wire: number;

@@ -31,6 +31,8 @@ export interface LedgerEntry extends SeqRange {
   rejected?: number;
   /** The partial success's error_message. */
   rejectMessage?: string;
+  /** A refusal's requested delay before a retry (gRPC RetryInfo, HTTP Retry-After), ms. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -109,6 +111,15 @@ export class Ledger {
   /** Items per answer (e.g. `200`, `503`, `ECONNREFUSED`). */
   answerCounts(signal: Signal): Record<string, number> {
     return Object.fromEntries(this.answers.get(signal) ?? []);
+  }
+
+  /** The retry delays refused batches asked for (gRPC RetryInfo, HTTP Retry-After); undefined when none did. */
+  retryAfter(signal: Signal): { batches: number; minMs: number; maxMs: number } | undefined {
+    const delays = (this.entries.get(signal) ?? []).flatMap((e) =>
+      e.retryAfterMs === undefined ? [] : [e.retryAfterMs],
+    );
+    if (delays.length === 0) return undefined;
+    return { batches: delays.length, minMs: Math.min(...delays), maxMs: Math.max(...delays) };
   }
 
   /** Merged, sorted sequence ranges with the given outcome. */

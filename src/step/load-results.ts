@@ -29,6 +29,7 @@ export function loadResults(
     };
     // What the profile offers on average (a ramp or steps profile offers less than its full rate).
     const offeredRps = totalItems(spec.profile, s.rateRps, spec.durationMs) / (spec.durationMs / 1000);
+    const retryAfter = ledger.retryAfter(s.signal);
     out[s.signal] = {
       offeredRps,
       achievedRps,
@@ -44,6 +45,7 @@ export function loadResults(
       },
       idRangesTruncated: Object.values(all).some((r) => r.length > RANGE_LIMIT),
       rejections: ledger.rejections(s.signal).slice(0, RANGE_LIMIT),
+      ...(retryAfter === undefined ? {} : { retryAfter }),
       shape: shapeOf(spec, s.signal, loadStartMs),
     };
   }

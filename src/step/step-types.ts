@@ -43,6 +43,8 @@ export interface SignalLoadResult {
   idRangesTruncated: boolean;
   /** Acknowledged batches whose answer declared items rejected (OTLP partial success). */
   rejections: Rejection[];
+  /** Refused batches whose answer asked for a retry delay (gRPC RetryInfo, HTTP Retry-After), when any did. */
+  retryAfter?: { batches: number; minMs: number; maxMs: number };
   /** Generator parameters of this signal (spans per trace, series, interval, ...). */
   shape: Record<string, number | string>;
 }

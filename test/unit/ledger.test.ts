@@ -9,6 +9,15 @@ describe('Ledger', () => {
   ledger.record('traces', { first: 30, count: 4, outcome: 'dropped', atMs: 4 });
   ledger.record('traces', { first: 34, count: 1, outcome: 'failed', answer: 'ECONNREFUSED', atMs: 5 });
 
+  it('sums up the retry delays refusals asked for, and says nothing when none did', () => {
+    const l = new Ledger({ traces: 5, metrics: 1, logs: 1 });
+    l.record('logs', { first: 0, count: 5, outcome: 'refused', answer: 'UNAVAILABLE', atMs: 1, retryAfterMs: 1_000 });
+    l.record('logs', { first: 5, count: 5, outcome: 'refused', answer: 'UNAVAILABLE', atMs: 2, retryAfterMs: 250 });
+    l.record('logs', { first: 10, count: 5, outcome: 'refused', answer: 'UNAVAILABLE', atMs: 3 });
+    expect(l.retryAfter('logs')).toEqual({ batches: 2, minMs: 250, maxMs: 1_000 });
+    expect(ledger.retryAfter('traces')).toBeUndefined();
+  });
+
   it('counts items per outcome (spans = traces × spans per trace)', () => {
     expect(ledger.counts('traces')).toEqual({
       acknowledged: 100,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstGrpcMessage, grpcFrame, OtlpGrpcClient } from '../../src/load/otlp/otlp-grpc-client.js';
-import { OtlpHttpClient } from '../../src/load/otlp/otlp-http-client.js';
+import { OtlpHttpClient, retryAfterOf } from '../../src/load/otlp/otlp-http-client.js';
 import { otlpClient } from '../../src/load/otlp/otlp-client.js';
 import { resolveSoakOptions } from '../../src/soak/soak-options.js';
 import { usage } from './support/usage.js';
@@ -130,6 +130,27 @@ describe('OTLP/gRPC, as the native driver sends it', () => {
     ]);
   });
 
+  it('records the retry delay a refusal asks for (RetryInfo in grpc-status-details-bin)', async () => {
+    const url = new TextEncoder().encode('type.googleapis.com/google.rpc.RetryInfo');
+    const retryInfo = [0x0a, 5, 0x08, 0x02, 0x10, 0x80, 0xe1, 0xeb, 0x17]; // retry_delay { seconds: 2, nanos: 50,000,000 }
+    retryInfo.splice(1, 1, retryInfo.length - 2);
+    const any = [0x0a, url.length, ...url, 0x12, retryInfo.length, ...retryInfo];
+    const details = Buffer.from([0x08, 8, 0x1a, any.length, ...any]).toString('base64');
+    const server = await grpcServer((stream) => {
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '8', 'grpc-status-details-bin': details },
+        { endStream: true },
+      );
+    });
+    expect(await client(server.target).post('logs', BODY)).toEqual({
+      outcome: 'refused',
+      answer: 'RESOURCE_EXHAUSTED',
+      rejected: 0,
+      rejectMessage: '',
+      retryAfterMs: 2_050,
+    });
+  });
+
   it("judges a proxy's answer without a gRPC status by its HTTP status", async () => {
     const server = await grpcServer((stream) => stream.respond({ ':status': 503 }, { endStream: true }));
     expect(await client(server.target).post('traces', BODY)).toMatchObject({ outcome: 'refused', answer: 'HTTP 503' });
@@ -183,6 +204,16 @@ describe('OTLP/HTTP with gzip', () => {
     expect(received.map((r) => r.encoding)).toEqual(['gzip', undefined]);
     for (const r of received) expect(r.body).toEqual(Buffer.from(BODY));
     expect(gzipSync(BODY).length).toBeLessThan(BODY.length / 10);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads delay seconds and dates, and nothing else', () => {
+    expect(retryAfterOf('3')).toBe(3_000);
+    expect(retryAfterOf(['10'])).toBe(10_000);
+    expect(retryAfterOf('Sun, 06 Dec 2026 12:00:05 GMT', Date.parse('Sun, 06 Dec 2026 12:00:00 GMT'))).toBe(5_000);
+    expect(retryAfterOf(undefined)).toBeUndefined();
+    expect(retryAfterOf('soon')).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { decodePartialSuccess } from '../../../generators/index.js';
+import { decodePartialSuccess, decodeRetryInfoMs } from '../../../generators/index.js';
 import { classifyGrpcCode, classifyHttpStatus, errorAnswer } from '../answer.js';
 import type { Signal } from '../ledger.js';
 import type { Answer, Compression, OtlpClient } from './transport.js';
@@ -66,6 +66,16 @@ export async function firstGrpcMessage(body: Buffer, encoding: string | undefine
 function grpcTimeout(ms: number): string {
   const whole = Math.max(1, Math.ceil(ms));
   return whole < 1e8 ? `${whole}m` : `${Math.ceil(whole / 1000)}S`;
+}
+
+/** The RetryInfo delay of a `grpc-status-details-bin` value (base64), ms; undefined when absent or unreadable. */
+function retryInfoMs(details: string | undefined): number | undefined {
+  if (details === undefined || details === '') return undefined;
+  try {
+    return decodeRetryInfoMs(Buffer.from(details, 'base64'));
+  } catch {
+    return undefined;
+  }
 }
 
 function headerOf(h: IncomingHttpHeaders, name: string): string | undefined {
@@ -197,7 +207,18 @@ export class OtlpGrpcClient implements OtlpClient {
     }
     const code = Number(status);
     const answer = grpcCodeName(code);
-    if (code !== 0) return { outcome: classifyGrpcCode(code), answer, rejected: 0, rejectMessage: '' };
+    if (code !== 0) {
+      const retryAfterMs = retryInfoMs(
+        headerOf(trailers, 'grpc-status-details-bin') ?? headerOf(head, 'grpc-status-details-bin'),
+      );
+      return {
+        outcome: classifyGrpcCode(code),
+        answer,
+        rejected: 0,
+        rejectMessage: '',
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+    }
     try {
       const message = await firstGrpcMessage(body, headerOf(head, 'grpc-encoding'));
       if (message === undefined) return { outcome: 'acknowledged', answer, rejected: 0, rejectMessage: '' };

@@ -62,7 +62,14 @@ export class OtlpHttpClient implements OtlpClient {
       const answer = String(response.statusCode);
       if (outcome !== 'acknowledged') {
         await response.body.dump();
-        return { outcome, answer, rejected: 0, rejectMessage: '' };
+        const retryAfterMs = outcome === 'refused' ? retryAfterOf(response.headers['retry-after']) : undefined;
+        return {
+          outcome,
+          answer,
+          rejected: 0,
+          rejectMessage: '',
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        };
       }
       // The Export*ServiceResponse: usually empty; a partial_success says how many items were rejected.
       const answerBody = new Uint8Array(await response.body.arrayBuffer());
@@ -84,4 +91,13 @@ export class OtlpHttpClient implements OtlpClient {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** An HTTP Retry-After (delay seconds, or a date) in ms from now; undefined when absent or unreadable. */
+export function retryAfterOf(header: string | string[] | undefined, nowMs = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }

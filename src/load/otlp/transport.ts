@@ -29,6 +29,8 @@ export interface Answer {
   /** Items a successful answer declared rejected (OTLP partial success); 0 when none. */
   rejected: number;
   rejectMessage: string;
+  /** A refusal's requested delay before a retry (gRPC RetryInfo, HTTP Retry-After), ms. */
+  retryAfterMs?: number;
 }
 
 /** Sends one signal's pre-built OTLP protobuf export request and reads its answer. */

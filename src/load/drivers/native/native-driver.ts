@@ -84,6 +84,7 @@ export async function driveNative(
                 answer: answer.answer,
                 atMs: clock.now() - start,
                 ...(answer.rejected > 0 ? { rejected: answer.rejected, rejectMessage: answer.rejectMessage } : {}),
+                ...(answer.retryAfterMs === undefined ? {} : { retryAfterMs: answer.retryAfterMs }),
               });
               live.add(load.signal, answer.outcome, batch.items, batch.body.length);
             },
