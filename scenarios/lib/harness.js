@@ -31,6 +31,8 @@ export const config = {
   maxVUs: numberEnv('MAX_VUS', 200),
   /** Extra request headers as JSON (e.g. a tenant: {"X-Scope-OrgID":"team-a"}). */
   headers: JSON.parse(env('OTLP_HEADERS', '{}')),
+  /** Request body compression: none or gzip (k6 compresses and sets Content-Encoding). */
+  compression: env('COMPRESSION', 'none'),
 };
 
 /** The ledger: one point per batch, tagged with its first sequence number, size and outcome. */
@@ -55,11 +57,13 @@ function partialSuccessOf(res) {
 
 /** POSTs one OTLP protobuf batch and records its outcome (and any partial success) for the harness. */
 export function post(signal, first, units, itemsPerUnit, body) {
-  const res = http.post(`${config.endpoint}/v1/${signal}`, body.buffer, {
+  const params = {
     headers: Object.assign({}, config.headers, { 'Content-Type': 'application/x-protobuf' }),
     tags: { signal },
     responseType: 'binary',
-  });
+  };
+  if (config.compression === 'gzip') params.compression = 'gzip';
+  const res = http.post(`${config.endpoint}/v1/${signal}`, body.buffer, params);
   const transportError = res.status === 0;
   const outcome = transportError ? 'failed' : outcomeOf(res.status);
   const tags = {
@@ -137,6 +141,7 @@ export function summary(data, scenario) {
     droppedIterations: value('dropped_iterations', 'count'),
     droppedByScenario,
     httpReqs: value('http_reqs', 'count'),
+    dataSentBytes: value('data_sent', 'count'),
     httpReqFailedRate: value('http_req_failed', 'rate'),
     httpReqDurationP99Ms: value('http_req_duration', 'p(99)'),
     thresholds,

@@ -77,6 +77,8 @@ describe('k6 scenarios', () => {
     const mixed = k6Env({ ...input, scenario: 'mixed', rates: { traces: 100, metrics: 50, logs: 25 } });
     expect(mixed).toMatchObject({ RATE_TRACES: '100', RATE_METRICS: '50', RATE_LOGS: '25' });
     expect(mixed.RATE).toBeUndefined();
+    expect(k6Env(input).COMPRESSION).toBeUndefined();
+    expect(k6Env({ ...input, compression: 'gzip' }).COMPRESSION).toBe('gzip');
     expect(k6Env({ ...input, scenario: 'traces-ramping', rampMs: 20_000 })).toMatchObject({ RAMP: '20s', HOLD: '40s' });
     expect(k6Env({ ...input, scenario: 'steps', steps: 4, durationMs: 240_000 })).toMatchObject({
       STEPS: '4',

@@ -231,11 +231,13 @@ describe('choosing the transport', () => {
     // The SDK driver speaks gRPC of its own; k6 posts OTLP/HTTP protobuf.
     expect(o({ driver: 'sdk', signals: 'traces' }).protocol).toBe('grpc');
     expect(usage(() => o({ driver: 'k6', protocol: 'grpc' }))).toMatch(
-      /--protocol is invalid, expected http\/protobuf with --driver k6 \(the k6 scenarios post uncompressed OTLP\/HTTP protobuf\)/,
+      /--protocol is invalid, expected http\/protobuf with --driver k6 \(the k6 scenarios post OTLP\/HTTP protobuf\)/,
     );
     expect(usage(() => o({ driver: 'sdk', signals: 'traces', compression: 'gzip' }))).toMatch(
       /--compression is invalid/,
     );
+    // k6 compresses the bodies it posts.
+    expect(o({ driver: 'k6', compression: 'gzip' }).compression).toBe('gzip');
     expect(usage(() => o({ protocol: 'http/json' }))).toMatch(/OTLP\/HTTP JSON is not sent by the harness/);
     expect(usage(() => o({ compression: 'zstd' }))).toMatch(/--compression is invalid, expected one of none, gzip/);
   });

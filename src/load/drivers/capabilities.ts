@@ -23,8 +23,8 @@ export interface DriverCapabilities {
 
 const K6_TRANSPORT = {
   protocols: ['http/protobuf'],
-  compressions: ['none'],
-  transportWhy: 'the k6 scenarios post uncompressed OTLP/HTTP protobuf',
+  compressions: ['none', 'gzip'],
+  transportWhy: 'the k6 scenarios post OTLP/HTTP protobuf',
 } as const;
 
 export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities>> = {

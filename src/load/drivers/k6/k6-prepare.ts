@@ -39,6 +39,7 @@ export function k6Input(
     logSeverity: spec.logShape.severityText,
     ...(spec.profile.kind === 'ramp' ? { rampMs: spec.profile.rampMs } : {}),
     ...(spec.profile.kind === 'steps' ? { steps: spec.profile.steps } : {}),
+    ...(spec.transport.compression === 'gzip' ? { compression: 'gzip' as const } : {}),
     summaryFile,
   };
 }

@@ -10,6 +10,8 @@ export interface K6Summary {
   /** Dropped iterations per k6 scenario (traces, metrics, logs). */
   droppedByScenario: Record<string, number>;
   httpReqs: number;
+  /** Bytes k6 put on the wire (requests, headers included; compressed bodies when asked). */
+  dataSentBytes?: number;
   httpReqFailedRate: number;
   httpReqDurationP99Ms: number;
   thresholds: { metric: string; expression: string; ok: boolean }[];
@@ -25,6 +27,7 @@ export function parseK6Summary(text: string): K6Summary {
     droppedIterations: raw.droppedIterations ?? 0,
     droppedByScenario: raw.droppedByScenario ?? {},
     httpReqs: raw.httpReqs ?? 0,
+    ...(raw.dataSentBytes === undefined ? {} : { dataSentBytes: raw.dataSentBytes }),
     httpReqFailedRate: raw.httpReqFailedRate ?? 0,
     httpReqDurationP99Ms: raw.httpReqDurationP99Ms ?? 0,
     thresholds: raw.thresholds,

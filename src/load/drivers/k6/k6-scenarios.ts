@@ -42,6 +42,8 @@ export interface K6RunInput {
   logSeverity: string;
   /** Extra headers on every request (a tenant). */
   headers?: Record<string, string>;
+  /** Request bodies gzip-compressed. */
+  compression?: 'gzip';
   /** ramp duration for traces-ramping, steps for steps. */
   rampMs?: number;
   steps?: number;
@@ -68,6 +70,7 @@ export function k6Env(input: K6RunInput): Record<string, string> {
   };
   if (input.headers !== undefined && Object.keys(input.headers).length > 0)
     env.OTLP_HEADERS = JSON.stringify(input.headers);
+  if (input.compression !== undefined) env.COMPRESSION = input.compression;
   const signals = K6_SCENARIOS[input.scenario].signals;
   if (input.scenario === 'mixed') {
     for (const s of ['traces', 'metrics', 'logs'] as const)
