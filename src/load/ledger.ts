@@ -115,11 +115,16 @@ export class Ledger {
 
   /** The retry delays refused batches asked for (gRPC RetryInfo, HTTP Retry-After); undefined when none did. */
   retryAfter(signal: Signal): { batches: number; minMs: number; maxMs: number } | undefined {
-    const delays = (this.entries.get(signal) ?? []).flatMap((e) =>
-      e.retryAfterMs === undefined ? [] : [e.retryAfterMs],
-    );
-    if (delays.length === 0) return undefined;
-    return { batches: delays.length, minMs: Math.min(...delays), maxMs: Math.max(...delays) };
+    // One pass: an overloaded hour can refuse hundreds of thousands of batches (too many to spread).
+    let out: { batches: number; minMs: number; maxMs: number } | undefined;
+    for (const e of this.entries.get(signal) ?? []) {
+      if (e.retryAfterMs === undefined) continue;
+      out ??= { batches: 0, minMs: e.retryAfterMs, maxMs: e.retryAfterMs };
+      out.batches++;
+      out.minMs = Math.min(out.minMs, e.retryAfterMs);
+      out.maxMs = Math.max(out.maxMs, e.retryAfterMs);
+    }
+    return out;
   }
 
   /** Merged, sorted sequence ranges with the given outcome. */

@@ -132,18 +132,18 @@ export class OtlpGrpcClient implements OtlpClient {
 
   async post(signal: Signal, body: Uint8Array): Promise<Answer> {
     const gzipped = this.options.compression === 'gzip';
-    let frame: Buffer;
-    try {
-      frame = grpcFrame(gzipped ? await gzipAsync(body) : body, gzipped);
-    } catch (err) {
-      return { outcome: 'failed', answer: errorAnswer(err), rejected: 0, rejectMessage: '' };
-    }
     const failed = (err: unknown): Answer => ({
       outcome: 'failed',
       answer: errorAnswer(err),
       rejected: 0,
       rejectMessage: '',
     });
+    let frame: Buffer;
+    try {
+      frame = grpcFrame(gzipped ? await gzipAsync(body) : body, gzipped);
+    } catch (err) {
+      return failed(err);
+    }
     if (this.closed) return failed(Object.assign(new Error('client closed'), { code: 'ERR_CLIENT_CLOSED' }));
     let stream: ReturnType<ClientHttp2Session['request']>;
     try {
