@@ -1,3 +1,4 @@
+import type { TlsSettings } from '../load/otlp/transport.js';
 import type { ClusterEngine } from '../load/drivers/driver.js';
 import type { DrainCondition } from '../drain/drain.js';
 import type { ImageProgress } from '../images/image-builder.js';
@@ -56,6 +57,8 @@ export interface StackEndpoints {
   otlpGrpc: string | undefined;
   /** Headers on every OTLP request (OTEL_EXPORTER_OTLP_HEADERS, a tenant). */
   otlpHeaders: Record<string, string>;
+  /** TLS to an https OTLP endpoint (CA, client certificate): attach mode. */
+  otlpTls?: TlsSettings;
   /**
    * Behind an L4 balancer (a Kubernetes Service): how many connections to open and how many requests each
    * carries before it is replaced, so that load spreads over replicas that appear while it runs.

@@ -13,7 +13,9 @@ import { LiveCounters } from '../load/live-counters.js';
 import { metricTimelineOf } from '../load/load-spec.js';
 import { itemsDue } from '../load/rate-profile.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
-import { OtlpHttpClient } from '../load/otlp/otlp-http-client.js';
+import { otlpClient } from '../load/otlp/otlp-client.js';
+import { probeOtlpTarget } from '../load/otlp/otlp-probe.js';
+import type { OtlpClient } from '../load/otlp/transport.js';
 import { digestCollectorLog } from '../observe/collector-log.js';
 import { exportFailuresOf, type ExportFailure } from '../observe/export-failures.js';
 import { collectorPipelineOf, type ExporterFacts } from '../stack/collector-pipeline.js';
@@ -100,7 +102,7 @@ class LoadStep {
   private counterTimer: NodeJS.Timeout | undefined;
   private loadStart = Date.now();
   private canaries: ReturnType<typeof runCanaries> | undefined;
-  private canaryClient: OtlpHttpClient | undefined;
+  private canaryClient: OtlpClient | undefined;
   private readonly canaryGiveUp = new AbortController();
 
   constructor(
@@ -139,6 +141,21 @@ class LoadStep {
 
   /** The driver ready, every counter read before the load, and readings through it (restarts are joined). */
   async prepare(): Promise<void> {
+    // The canaries speak the load's protocol, compression, headers and TLS; one empty export first tells a
+    // target that does not take them (a wrong CA, token or protocol) before anything else runs.
+    const { endpoints } = this;
+    this.canaryClient = otlpClient(endpoints, this.plan.load.transport, {
+      connections: 2,
+      timeoutMs: this.plan.load.requestTimeoutMs,
+      headers: endpoints.otlpHeaders,
+      ...(endpoints.otlpTls === undefined ? {} : { tls: endpoints.otlpTls }),
+    });
+    await probeOtlpTarget(
+      this.canaryClient,
+      this.signals[0] ?? 'traces',
+      this.plan.load.transport.protocol === 'grpc' ? (endpoints.otlpGrpc ?? endpoints.otlpHttp) : endpoints.otlpHttp,
+      this.plan.load.transport,
+    );
     await this.driver.prepare(this.plan.load, this.runId, SOAK_SERVICE_NAME, (m) => this.io.progress(m));
     await this.counters.before();
     this.counterTimer = setInterval(() => void this.counters.sample('collectors'), COUNTER_SAMPLE_MS);
@@ -154,15 +171,12 @@ class LoadStep {
     const sampler = new ResourceSampler(this.stack.resources, plan.resourceIntervalMs).start();
     this.sampler = sampler;
     const canaryStop = new AbortController();
-    this.canaryClient = new OtlpHttpClient(endpoints.otlpHttp, {
-      connections: 2,
-      timeoutMs: plan.load.requestTimeoutMs,
-      headers: endpoints.otlpHeaders,
-    });
+    const canaryClient = this.canaryClient;
+    if (canaryClient === undefined) throw new Error('load step: drive() before prepare()');
     const canarySampling = this.canarySampling;
     this.canaries = runCanaries(
       this.runId,
-      { client: this.canaryClient, backends: [...this.backends.values()] },
+      { client: canaryClient, backends: [...this.backends.values()] },
       {
         intervalMs: plan.canaryIntervalMs,
         pollMs: 250,
@@ -220,6 +234,7 @@ class LoadStep {
           otlpHttp: endpoints.otlpHttp,
           otlpGrpc: endpoints.otlpGrpc,
           headers: endpoints.otlpHeaders,
+          ...(endpoints.otlpTls === undefined ? {} : { tls: endpoints.otlpTls }),
           ...(endpoints.otlpConnections === undefined ? {} : { connections: endpoints.otlpConnections }),
           ...(endpoints.cluster === undefined ? {} : { cluster: endpoints.cluster }),
         },

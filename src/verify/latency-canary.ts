@@ -8,7 +8,7 @@ import {
   type TraceShape,
 } from '../../generators/index.js';
 import type { Signal } from '../load/ledger.js';
-import type { OtlpHttpClient } from '../load/otlp/otlp-http-client.js';
+import type { OtlpClient } from '../load/otlp/transport.js';
 import { Histogram, type Percentiles } from '../stats/histogram.js';
 import type { SignalBackend } from './backends/backend.js';
 
@@ -31,7 +31,7 @@ interface Probe {
 }
 
 export interface CanaryTargets {
-  client: OtlpHttpClient;
+  client: OtlpClient;
   /** The backend of each signal to probe. */
   backends: readonly SignalBackend[];
 }

@@ -5,7 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstGrpcMessage, grpcFrame, OtlpGrpcClient } from '../../src/load/otlp/otlp-grpc-client.js';
 import { OtlpHttpClient, retryAfterOf } from '../../src/load/otlp/otlp-http-client.js';
-import { otlpClient } from '../../src/load/otlp/otlp-client.js';
+import { grpcTarget, otlpClient } from '../../src/load/otlp/otlp-client.js';
 import { resolveSoakOptions } from '../../src/soak/soak-options.js';
 import { usage } from './support/usage.js';
 
@@ -242,15 +242,17 @@ describe('choosing the transport', () => {
     expect(usage(() => o({ compression: 'zstd' }))).toMatch(/--compression is invalid, expected one of none, gzip/);
   });
 
-  it('needs the stack’s gRPC address for grpc', () => {
-    expect(
-      usage(() =>
-        otlpClient(
-          { otlpHttp: 'http://127.0.0.1:4318', otlpGrpc: undefined },
-          { protocol: 'grpc', compression: 'none' },
-          { connections: 1, timeoutMs: 1_000 },
-        ),
-      ),
-    ).toMatch(/--otlp-grpc host:port/);
+  it('sends gRPC to the OTLP endpoint itself when the stack names no gRPC address (OTEL_EXPORTER_OTLP_ENDPOINT alone)', () => {
+    expect(grpcTarget('127.0.0.1:4317')).toEqual({ target: '127.0.0.1:4317', secure: false });
+    expect(grpcTarget('http://127.0.0.1:4317')).toEqual({ target: '127.0.0.1:4317', secure: false });
+    expect(grpcTarget('https://collector.example:4317/')).toEqual({ target: 'collector.example:4317', secure: true });
+    expect(grpcTarget('https://collector.example')).toEqual({ target: 'collector.example:443', secure: true });
+    const c = otlpClient(
+      { otlpHttp: 'https://127.0.0.1:4317', otlpGrpc: undefined },
+      { protocol: 'grpc', compression: 'none' },
+      { connections: 1, timeoutMs: 1_000 },
+    );
+    closers.push(() => c.close());
+    expect(c).toBeInstanceOf(OtlpGrpcClient);
   });
 });

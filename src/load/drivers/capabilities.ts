@@ -19,12 +19,15 @@ export interface DriverCapabilities {
   compressions: readonly Compression[];
   /** Why it speaks no others (said when they are asked for). */
   transportWhy?: string;
+  /** Speaks TLS to an https OTLP target with the run's CA and client certificate. */
+  tls: boolean;
 }
 
 const K6_TRANSPORT = {
   protocols: ['http/protobuf'],
   compressions: ['none', 'gzip'],
   transportWhy: 'the k6 scenarios post OTLP/HTTP protobuf',
+  tls: false,
 } as const;
 
 export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities>> = {
@@ -34,6 +37,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     onCluster: false,
     protocols: ['http/protobuf', 'grpc'],
     compressions: ['none', 'gzip'],
+    tls: true,
   },
   sdk: {
     signals: ['traces'],
@@ -43,6 +47,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     protocols: ['grpc'],
     compressions: ['none'],
     transportWhy: "the SDK driver exports with the JS SDK's OTLP gRPC exporter, uncompressed",
+    tls: false,
   },
   k6: {
     signals: ['traces', 'metrics', 'logs'],

@@ -3,6 +3,7 @@ import type { MetricTimeline } from '../../../generators/index.js';
 import type { Ledger, Signal } from '../ledger.js';
 import type { LiveCounters } from '../live-counters.js';
 import type { LoadSpec } from '../load-spec.js';
+import type { TlsSettings } from '../otlp/transport.js';
 import type { SchedulerReport } from '../open-model-scheduler.js';
 import type { K6Summary } from './k6/k6-results.js';
 
@@ -11,6 +12,8 @@ export interface Ingest {
   otlpHttp: string;
   otlpGrpc: string | undefined;
   headers: Record<string, string>;
+  /** TLS to an https OTLP endpoint (drivers whose capabilities say `tls`). */
+  tls?: TlsSettings;
   /**
    * Behind an L4 balancer (a Kubernetes Service): how many connections to open and how many requests each
    * carries before it is replaced, so that load spreads over replicas that appear while it runs.

@@ -1,21 +1,30 @@
-import { configurationError } from '../../harness-error.js';
 import { OtlpGrpcClient } from './otlp-grpc-client.js';
 import { OtlpHttpClient } from './otlp-http-client.js';
-import type { OtlpClient, Transport } from './transport.js';
+import type { OtlpClient, OtlpClientOptions, Transport } from './transport.js';
 
-/** The client of `transport` to a stack's OTLP receivers; a gRPC one needs the stack's gRPC address. */
+/**
+ * Where OTLP/gRPC goes: `host:port` (cleartext HTTP/2, as the harness's stacks listen) or a URL whose scheme
+ * says cleartext (http) or TLS (https), as OTEL_EXPORTER_OTLP_ENDPOINT gives it.
+ */
+export function grpcTarget(address: string): { target: string; secure: boolean } {
+  if (!address.includes('://')) return { target: address, secure: false };
+  const url = new URL(address);
+  const secure = url.protocol === 'https:';
+  return { target: `${url.hostname}:${url.port === '' ? (secure ? '443' : '80') : url.port}`, secure };
+}
+
+/**
+ * The client of `transport` to a stack's OTLP receivers. gRPC goes to the stack's gRPC address; without
+ * one (an endpoint given alone, as OTEL_EXPORTER_OTLP_ENDPOINT with OTEL_EXPORTER_OTLP_PROTOCOL=grpc), to
+ * the OTLP endpoint itself.
+ */
 export function otlpClient(
   endpoints: { otlpHttp: string; otlpGrpc: string | undefined },
   transport: Transport,
-  options: { connections: number; timeoutMs: number; headers?: Record<string, string>; requestsPerConnection?: number },
+  options: Omit<OtlpClientOptions, 'compression'>,
 ): OtlpClient {
   const common = { ...options, compression: transport.compression };
   if (transport.protocol === 'http/protobuf') return new OtlpHttpClient(endpoints.otlpHttp, common);
-  if (endpoints.otlpGrpc === undefined)
-    throw configurationError(
-      '--protocol',
-      "http/protobuf, or grpc with the stack's OTLP/gRPC address (attach mode: --otlp-grpc host:port)",
-      'grpc',
-    );
-  return new OtlpGrpcClient(endpoints.otlpGrpc, common);
+  const { target, secure } = grpcTarget(endpoints.otlpGrpc ?? endpoints.otlpHttp);
+  return new OtlpGrpcClient(target, { ...common, secure });
 }

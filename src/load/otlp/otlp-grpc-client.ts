@@ -4,7 +4,7 @@ import { gunzip, gzip } from 'node:zlib';
 import { decodePartialSuccess, decodeRetryInfoMs } from '../../../generators/index.js';
 import { classifyGrpcCode, classifyHttpStatus, errorAnswer } from '../answer.js';
 import type { Signal } from '../ledger.js';
-import type { Answer, Compression, OtlpClient } from './transport.js';
+import { tlsOptionsOf, type Answer, type OtlpClient, type OtlpClientOptions } from './transport.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -85,7 +85,7 @@ function headerOf(h: IncomingHttpHeaders, name: string): string | undefined {
 
 /**
  * Sends pre-built OTLP protobuf export requests as unary gRPC calls over HTTP/2 (cleartext, as the
- * collector's OTLP gRPC receiver listens by default), over `connections` sessions taken in turn, each
+ * collector's OTLP gRPC receiver listens by default, or TLS when `secure`), over `connections` sessions taken in turn, each
  * replaced after `requestsPerConnection` calls (so that load spreads over replicas behind an L4 balancer).
  * Messages are gzip-compressed when asked (`grpc-encoding: gzip`). UNAVAILABLE, RESOURCE_EXHAUSTED and the
  * other codes the OTLP specification calls retryable are refusals; a successful answer's partial success
@@ -99,12 +99,9 @@ export class OtlpGrpcClient implements OtlpClient {
 
   constructor(
     private readonly target: string,
-    private readonly options: {
-      connections: number;
-      timeoutMs: number;
-      headers?: Record<string, string>;
-      requestsPerConnection?: number;
-      compression?: Compression;
+    private readonly options: OtlpClientOptions & {
+      /** TLS to the target (an https endpoint); cleartext HTTP/2 otherwise. */
+      secure?: boolean;
     },
   ) {
     // HTTP/2 header names are lowercase; the transport's own headers cannot be overridden.
@@ -120,7 +117,10 @@ export class OtlpGrpcClient implements OtlpClient {
       slot = undefined;
     }
     if (slot === undefined || slot.session.closed || slot.session.destroyed) {
-      const session = connect(`http://${this.target}`);
+      const session =
+        this.options.secure === true
+          ? connect(`https://${this.target}`, tlsOptionsOf(this.options.tls))
+          : connect(`http://${this.target}`);
       // A session's failure (a refused connection) cancels each of its calls, which report it as their cause.
       session.on('error', () => undefined);
       slot = { session, calls: 0 };

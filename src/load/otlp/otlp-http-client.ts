@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { classifyHttpStatus, errorAnswer } from '../answer.js';
 import type { Signal } from '../ledger.js';
-import type { Answer, Compression, OtlpClient } from './transport.js';
+import { tlsOptionsOf, type Answer, type Compression, type OtlpClient, type OtlpClientOptions } from './transport.js';
 
 export type { Answer } from './transport.js';
 
@@ -21,17 +21,7 @@ export class OtlpHttpClient implements OtlpClient {
   private readonly headers: Record<string, string>;
   private readonly compression: Compression;
 
-  constructor(
-    baseUrl: string,
-    options: {
-      connections: number;
-      timeoutMs: number;
-      headers?: Record<string, string>;
-      /** Requests a connection carries before it is closed and replaced (default: unlimited). */
-      requestsPerConnection?: number;
-      compression?: Compression;
-    },
-  ) {
+  constructor(baseUrl: string, options: OtlpClientOptions) {
     this.compression = options.compression ?? 'none';
     this.headers = {
       ...(options.headers ?? {}),
@@ -46,6 +36,7 @@ export class OtlpHttpClient implements OtlpClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
+      ...(url.protocol === 'https:' ? { connect: tlsOptionsOf(options.tls) } : {}),
       ...(options.requestsPerConnection === undefined ? {} : { maxRequestsPerClient: options.requestsPerConnection }),
     });
   }

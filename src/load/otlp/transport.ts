@@ -13,6 +13,47 @@ export interface Transport {
   compression: Compression;
 }
 
+/**
+ * TLS to an OTLP target (OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE, _CLIENT_KEY): PEM contents,
+ * read from their files before the run. Used when the endpoint's scheme is https.
+ */
+export interface TlsSettings {
+  /** The CA that signed the target's certificate (else the system's CAs). */
+  ca?: string;
+  /** Client certificate and key (mutual TLS). */
+  cert?: string;
+  key?: string;
+  /** Accept any server certificate (--insecure-skip-verify): said on the run's first line. */
+  insecureSkipVerify?: boolean;
+}
+
+/** Node's TLS options of `tls` (for undici's connect and http2.connect). */
+export function tlsOptionsOf(tls: TlsSettings | undefined): {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  rejectUnauthorized?: boolean;
+} {
+  if (tls === undefined) return {};
+  return {
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    ...(tls.insecureSkipVerify === true ? { rejectUnauthorized: false } : {}),
+  };
+}
+
+/** Options every OTLP client takes. */
+export interface OtlpClientOptions {
+  connections: number;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  /** Requests a connection carries before it is closed and replaced (default: unlimited). */
+  requestsPerConnection?: number;
+  compression?: Compression;
+  tls?: TlsSettings;
+}
+
 export const DEFAULT_TRANSPORT: Transport = { protocol: 'http/protobuf', compression: 'none' };
 
 /** "OTLP/HTTP protobuf", "OTLP/gRPC gzip": for progress lines and reports. */

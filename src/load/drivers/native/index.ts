@@ -14,6 +14,7 @@ export function nativeDriver(): LoadDriver {
         grpcEndpoint: input.ingest.otlpGrpc,
         transport: spec.transport,
         headers: input.ingest.headers,
+        ...(input.ingest.tls === undefined ? {} : { tls: input.ingest.tls }),
         ...(input.ingest.connections === undefined ? {} : { connections: input.ingest.connections }),
         profile: spec.profile,
         durationMs: spec.durationMs,

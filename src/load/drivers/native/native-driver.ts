@@ -5,7 +5,7 @@ import type { Ledger, Signal } from '../../ledger.js';
 import type { LiveCounters } from '../../live-counters.js';
 import { runOpenModel, type SchedulerReport } from '../../open-model-scheduler.js';
 import { otlpClient } from '../../otlp/otlp-client.js';
-import { DEFAULT_TRANSPORT, type Transport } from '../../otlp/transport.js';
+import { DEFAULT_TRANSPORT, type TlsSettings, type Transport } from '../../otlp/transport.js';
 import type { RateProfile } from '../../rate-profile.js';
 
 /** One signal's load: its unit rate and how to build a batch of units. */
@@ -28,6 +28,8 @@ export interface DriveOptions {
   transport?: Transport;
   /** Headers on every request (OTEL_EXPORTER_OTLP_HEADERS, a tenant). */
   headers?: Record<string, string>;
+  /** TLS to an https endpoint. */
+  tls?: TlsSettings;
   /** Connections and requests per connection (spreading over replicas behind an L4 balancer). */
   connections?: { connections: number; requestsPerConnection: number };
   profile: RateProfile;
@@ -53,6 +55,7 @@ export async function driveNative(
   const transport = options.transport ?? DEFAULT_TRANSPORT;
   const client = otlpClient({ otlpHttp: options.endpoint, otlpGrpc: options.grpcEndpoint }, transport, {
     ...(options.headers === undefined ? {} : { headers: options.headers }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     // HTTP/2 carries many calls per connection: two sessions do what a pool of HTTP/1.1 connections does.
     connections:
       options.connections?.connections ?? (transport.protocol === 'grpc' ? 2 : Math.max(4, loads.length * 4)),
