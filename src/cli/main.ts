@@ -16,6 +16,7 @@ import { runVerifyCommand } from './commands/verify.js';
 import { helpText } from './help.js';
 import { processIo, reportError, Reporter, type CliIo } from './output.js';
 import { parseArgs } from './parse-args.js';
+import { withSignalOtlpEnv } from '../load/otlp/otlp-env.js';
 
 /**
  * The CLI entry point. The one place where errors become exit codes: HarnessError → its code,
@@ -30,7 +31,7 @@ export async function main(
   disableReaperUnlessSet(env);
   const reporter = new Reporter(io, argv.includes('--verbose'));
   try {
-    const command = parseArgs(argv, env);
+    const command = parseArgs(argv, withSignalOtlpEnv(env));
     switch (command.name) {
       case 'help':
         io.stdout.write(helpText(command.topic));

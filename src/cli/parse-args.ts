@@ -259,6 +259,16 @@ export const UP_STACK_TABLES: OptionTable[] = [
   PORTS_OPTION,
 ];
 
+/**
+ * The environment of a command that boots its stacks (up, capacity, gate): OTEL_EXPORTER_OTLP_ENDPOINT,
+ * which selects attach mode for soak and chaos, is an application's setting there, not a target.
+ */
+function bootingEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const rest = { ...env };
+  delete rest.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return rest;
+}
+
 function soakPlanOf(flags: RawFlags, env: NodeJS.ProcessEnv): SoakPlan {
   const stack = resolveStack(flags, env, 'random');
   return planSoak(resolveSoakOptions(flags, env), stack);
@@ -317,7 +327,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const ports = resolveOptions([PORTS_OPTION], flags, env).values.ports as PortMode;
       return {
         name: 'up',
-        stack: resolveStack(flags, env, ports),
+        stack: resolveStack(flags, bootingEnv(env), ports),
         json: values.json === true,
         printSpec: values['print-spec'] === true,
       };
@@ -356,7 +366,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const options = resolveCapacityOptions(flags, env);
       // Each trial sets its own rate and length; the rest of the load's shape comes from the soak options.
       const soak = resolveSoakOptions({ ...flags, rate: String(options.fromRps) }, env);
-      const stack = resolveStack(flags, env, 'random');
+      const stack = resolveStack(flags, bootingEnv(env), 'random');
       if (!stack.topology.capabilities.boots)
         throw configurationError(
           '--target',
@@ -389,7 +399,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const armOf = (flag: string, file: string) => {
         let resolved: ResolvedStack;
         try {
-          resolved = resolveStack({ stack: file }, env, 'random');
+          resolved = resolveStack({ stack: file }, bootingEnv(env), 'random');
         } catch (err) {
           if (!(err instanceof HarnessError)) throw err;
           throw configurationError(

@@ -23,6 +23,8 @@ export interface OptionDef<T = unknown> {
   repeatable?: boolean;
   /** Other environment variables read, after OTEL_HARNESS_<FLAG> (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
   env?: readonly string[];
+  /** Holds a secret (a token in headers): reports and logs say it is set, never what it is. */
+  secret?: boolean;
 }
 
 /** A named group of options: a verb's or a topology's. */
@@ -35,6 +37,19 @@ export interface OptionTable {
   activation?: string;
   options: readonly OptionDef[];
 }
+
+/** What a report may show of resolved `values`: each secret option's value replaced by "(set, not shown)". */
+export function publicValues(
+  tables: readonly OptionTable[],
+  values: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...values };
+  for (const t of tables)
+    for (const o of t.options) if (o.secret === true && out[o.key] !== undefined) out[o.key] = SECRET_SHOWN;
+  return out;
+}
+
+export const SECRET_SHOWN = '(set, not shown)';
 
 export function envName(flag: string): string {
   return `OTEL_HARNESS_${flag.toUpperCase().replaceAll('-', '_')}`;

@@ -168,7 +168,16 @@ export const SOAK_OPTIONS: OptionTable = {
       parse: positiveInt,
       help: 'requests in flight per signal before batches are dropped at the generator',
     },
-    { key: 'requestTimeoutMs', flag: 'request-timeout', default: '10s', parse: duration, help: 'per-request timeout' },
+    {
+      key: 'requestTimeoutMs',
+      flag: 'request-timeout',
+      default: '10s',
+      // OTEL_EXPORTER_OTLP_TIMEOUT is milliseconds without a unit, as the specification writes it.
+      parse: (raw, name) =>
+        name === 'OTEL_EXPORTER_OTLP_TIMEOUT' && /^\d+$/.test(raw) ? Number(raw) : duration(raw, name),
+      env: ['OTEL_EXPORTER_OTLP_TIMEOUT'],
+      help: 'per-request timeout',
+    },
     {
       key: 'protocol',
       flag: 'protocol',

@@ -101,6 +101,12 @@ export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
     // The stack deploys the operator and loads the k6 images (phase 3), or checks the operator is there.
     stack.choice.clusterLoad = true;
   }
+  if (stack.choice.tlsTarget === true && !capabilitiesOf(options.driver).tls)
+    throw configurationError(
+      '--driver',
+      'native for an OTLP target with TLS settings (a CA, a client certificate, --insecure-skip-verify)',
+      options.driver,
+    );
   const specs = [
     ...(options.chaos === undefined ? [] : options.chaos.split(',')),
     ...(options.chaosFile === undefined ? [] : readChaosFile(options.chaosFile)),

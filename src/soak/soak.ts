@@ -9,6 +9,7 @@ import { emptyStep, reportedFields, type StepIo, type StepPlan } from '../step/s
 import type { Replay } from '../step/replay.js';
 import type { SoakPlan } from './soak-plan.js';
 import { describeTransport } from '../load/otlp/transport.js';
+import { publicValues } from '../options/option-table.js';
 
 export type SoakIo = StepIo;
 
@@ -57,7 +58,7 @@ export function emptyResult(
     ...runHeader(command, RESULT_SCHEMA_VERSION, runId, version),
     plan: {
       topology: plan.stack.topology.name,
-      stackOptions: plan.stack.options,
+      stackOptions: publicValues([plan.stack.topology.options], plan.stack.options),
       source: plan.stack.choice.source,
       target: plan.stack.options.target as string | undefined,
       stackSpec: plan.stack.specFile,

@@ -136,7 +136,7 @@ export function resolveStack(flags: RawFlags, env: NodeJS.ProcessEnv, ports: Por
   if (attach && flags.phase !== undefined)
     throw configurationError(
       '--phase',
-      'no phase with --target or --otlp-endpoint (the stack is not booted here)',
+      'no phase with --target, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT (the stack is not booted here)',
       flags.phase,
     );
   const topology = topologyNamed(name);
@@ -165,6 +165,15 @@ export function resolveStack(flags: RawFlags, env: NodeJS.ProcessEnv, ports: Por
     // --driver k6-operator runs the load on the stack's cluster: the topology prepares (or checks) it.
     ...(runsOnCluster(flags.driver ?? env.OTEL_HARNESS_DRIVER) ? { clusterLoad: true } : {}),
   };
+  // OTEL_EXPORTER_OTLP_ENDPOINT alone selected attach mode: the first line says so.
+  if (
+    attach &&
+    resolved.values.otlpEndpoint !== undefined &&
+    flags['otlp-endpoint'] === undefined &&
+    (env.OTEL_HARNESS_OTLP_ENDPOINT ?? '') === '' &&
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '') !== ''
+  )
+    resolved.values.otlpEndpointFrom = 'OTEL_EXPORTER_OTLP_ENDPOINT';
   topology.check(resolved.values, choice);
   return { topology, options: resolved.values, choice, specFile };
 }

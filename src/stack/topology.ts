@@ -17,6 +17,8 @@ export interface StackChoice {
   ports: PortMode;
   /** The load runs on the stack's cluster (--driver k6-operator): its images and operator are deployed. */
   clusterLoad?: boolean;
+  /** The OTLP target takes TLS settings of the run (a CA, a client certificate): drivers must speak TLS. */
+  tlsTarget?: boolean;
 }
 
 /** What chaos may target in a topology, known before anything starts. */

@@ -1,3 +1,4 @@
+import { withoutSecrets } from '../stack/collector-secrets.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configurationError } from '../harness-error.js';
@@ -58,7 +59,18 @@ export function replayOf(
 ): Replay {
   const signals = ledger.signals();
   return {
-    ...(path === undefined ? {} : { path }),
+    // The collectors' configurations without their credentials: a replay is a file users share.
+    ...(path === undefined
+      ? {}
+      : {
+          path: {
+            ...path,
+            collectors: path.collectors.map((c) => ({
+              ...c,
+              config: c.config === undefined ? undefined : withoutSecrets(c.config),
+            })),
+          },
+        }),
     runId,
     loadStartMs,
     spec,

@@ -146,7 +146,7 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
     const run = await runReported(['soak', '--target', dead, '--duration', '5s']);
     expect(run.code).toBe(5);
     expect(run.stderr).toContain(
-      `error: Target endpoint OTLP HTTP (http://127.0.0.1:${port}/v1/traces) is unreachable: ECONNREFUSED`,
+      `error: The OTLP target http://127.0.0.1:${port} answered ECONNREFUSED to an empty traces export over OTLP/HTTP protobuf: nothing answers there`,
     );
     expect(run.result().verdict).toMatchObject({ status: 'error', exitCode: 5 });
   });

@@ -77,8 +77,11 @@ describe('topologies', () => {
     expect(usage(() => resolveStack({ 'otlp-endpoint': 'http://127.0.0.1:4318', phase: '1' }, {}, undefined))).toMatch(
       /--phase is invalid, expected no phase with --target/,
     );
-    // OTEL_EXPORTER_OTLP_ENDPOINT alone does not switch a soak to attach mode; it fills the endpoint there.
-    expect(resolveStack({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }, undefined).topology.name).toBe('phase1');
+    // OTEL_EXPORTER_OTLP_ENDPOINT alone selects attach mode (as an instrumented application would send there).
+    expect(resolveStack({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318' }, undefined)).toMatchObject({
+      topology: { name: 'attach' },
+      options: { otlpEndpoint: 'http://x:4318', otlpEndpointFrom: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
+    });
     const dir = mkdtempSync(join(tmpdir(), 'target-'));
     writeFileSync(join(dir, 'stack.json'), JSON.stringify({ title: 't', endpoints: [] }));
     const attached = resolveStack(

@@ -30,6 +30,7 @@ import { KubeApiError, KubeClient } from '../../k8s/kube-client.js';
 import { loadKubeconfig } from '../../k8s/kubeconfig.js';
 import { loadCatalog } from '../../images/catalog.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
+import type { TlsSettings } from '../../load/otlp/transport.js';
 import { PHASE3_CONNECTIONS } from '../phase3/phase3-stack.js';
 
 export interface AttachOptions {
@@ -37,6 +38,11 @@ export interface AttachOptions {
   otlpEndpoint: string | undefined;
   otlpGrpc: string | undefined;
   otlpHeaders: string | undefined;
+  /** TLS to an https OTLP endpoint: files of the CA, the client certificate and key (PEM). */
+  otlpCa: string | undefined;
+  otlpClientCert: string | undefined;
+  otlpClientKey: string | undefined;
+  insecureSkipVerify: boolean;
   tenant: string | undefined;
   /** Per backend of the registry: its API URL, and its /metrics URL where it has an address of its own. */
   backends: Record<string, { query: string | undefined; metrics: string | undefined }>;
@@ -48,7 +54,16 @@ export interface AttachOptions {
   k6Namespace: string;
   k6Image: string | undefined;
   k6StarterImage: string | undefined;
+  /** The environment variable the OTLP endpoint came from (OTEL_EXPORTER_OTLP_ENDPOINT), when it did. */
+  otlpEndpointFrom?: string;
 }
+
+const pemFile = (raw: string, name: string): string => {
+  if (!existsSync(raw)) throw configurationError(name, 'a readable PEM file', raw);
+  if (!readFileSync(raw, 'utf8').includes('-----BEGIN '))
+    throw configurationError(name, 'a PEM file (-----BEGIN …-----)', raw);
+  return raw;
+};
 
 const hostPort = (raw: string, name: string): string => {
   if (!/^[^\s:/]+:\d+$/.test(raw)) throw configurationError(name, 'host:port, e.g. 127.0.0.1:4317', raw);
@@ -88,7 +103,40 @@ export const ATTACH_OPTIONS: OptionTable = {
       default: undefined,
       parse: text,
       env: ['OTEL_EXPORTER_OTLP_HEADERS'],
-      help: 'headers on every OTLP request: key=value,key2=value2',
+      secret: true,
+      help: 'headers on every OTLP request: key=value,key2=value2 (values URL-encoded; never shown in reports)',
+    },
+    {
+      key: 'otlpCa',
+      flag: 'otlp-ca',
+      default: undefined,
+      parse: pemFile,
+      env: ['OTEL_EXPORTER_OTLP_CERTIFICATE'],
+      help: "PEM file of the CA that signed an https OTLP endpoint's certificate (else the system's CAs)",
+    },
+    {
+      key: 'otlpClientCert',
+      flag: 'otlp-client-cert',
+      default: undefined,
+      parse: pemFile,
+      env: ['OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'],
+      help: 'PEM file of the client certificate for mutual TLS (with --otlp-client-key)',
+    },
+    {
+      key: 'otlpClientKey',
+      flag: 'otlp-client-key',
+      default: undefined,
+      parse: pemFile,
+      env: ['OTEL_EXPORTER_OTLP_CLIENT_KEY'],
+      help: "PEM file of the client certificate's private key",
+    },
+    {
+      key: 'insecureSkipVerify',
+      flag: 'insecure-skip-verify',
+      default: 'false',
+      boolean: true,
+      parse: (raw) => raw === 'true',
+      help: "accept an https OTLP endpoint's certificate without checking it (said on the first line)",
     },
     {
       key: 'tenant',
@@ -237,8 +285,30 @@ export function wantsAttach(flags: Readonly<Record<string, unknown>>, env: NodeJ
     flags.target !== undefined ||
     flags['otlp-endpoint'] !== undefined ||
     (env.OTEL_HARNESS_TARGET ?? '') !== '' ||
-    (env.OTEL_HARNESS_OTLP_ENDPOINT ?? '') !== ''
+    (env.OTEL_HARNESS_OTLP_ENDPOINT ?? '') !== '' ||
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '') !== ''
   );
+}
+
+/** TLS settings of the OTLP target from the options' files; undefined when none is given. */
+export function otlpTlsOf(o: AttachOptions): TlsSettings | undefined {
+  if (
+    o.otlpCa === undefined &&
+    o.otlpClientCert === undefined &&
+    o.otlpClientKey === undefined &&
+    !o.insecureSkipVerify
+  )
+    return undefined;
+  const read = (f: string | undefined) => (f === undefined ? undefined : readFileSync(f, 'utf8'));
+  const ca = read(o.otlpCa);
+  const cert = read(o.otlpClientCert);
+  const key = read(o.otlpClientKey);
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(o.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+  };
 }
 
 /** `key=value,key2=value2` (values URL-encoded, as OTEL_EXPORTER_OTLP_HEADERS). */
@@ -299,6 +369,7 @@ export function endpointsOf(o: AttachOptions, file: TargetFile | undefined, expo
     otlpHttp,
     otlpGrpc: o.otlpGrpc ?? base?.otlpGrpc ?? endpointByLabel(file, 'OTLP gRPC'),
     otlpHeaders: { ...(base?.otlpHeaders ?? {}), ...headers },
+    ...(otlpTlsOf(o) === undefined ? {} : { otlpTls: otlpTlsOf(o)! }),
     collectors,
     backends,
   };
@@ -388,9 +459,13 @@ class AttachedStack implements StartedStack {
   }
 }
 
-/** Checks each endpoint answers HTTP at all; the first that does not is named in an exit-5 error. */
+/**
+ * Checks each collector metrics and backend endpoint answers HTTP at all; the first that does not is named
+ * in an exit-5 error. The OTLP endpoint is probed by the load step, with the run's protocol, TLS and
+ * headers (probeOtlpTarget).
+ */
 export async function checkReachable(e: StackEndpoints): Promise<void> {
-  const probes: [string, string][] = [['OTLP HTTP', `${e.otlpHttp}/v1/traces`]];
+  const probes: [string, string][] = [];
   for (const c of e.collectors) if (c.metricsUrl !== undefined) probes.push([`${c.name} metrics`, c.metricsUrl]);
   for (const [signal, b] of Object.entries(e.backends)) probes.push([`${b.backend} (${signal})`, b.endpoint.query]);
   for (const [name, url] of probes) {
@@ -526,12 +601,34 @@ export const attachTopology: Topology = defineTopology<AttachOptions>({
     if (o.target === undefined && o.otlpEndpoint === undefined)
       throw configurationError('--otlp-endpoint', 'the OTLP/HTTP URL of the stack to drive', 'missing');
     parseHeaders(o.otlpHeaders);
+    if ((o.otlpClientCert === undefined) !== (o.otlpClientKey === undefined))
+      throw configurationError(
+        o.otlpClientCert === undefined ? '--otlp-client-cert' : '--otlp-client-key',
+        'a client certificate and its key together (mutual TLS)',
+        'missing',
+      );
+    if (otlpTlsOf(o) !== undefined) choice.tlsTarget = true;
     if (Object.keys(choice.images).length > 0 || choice.manifest !== undefined)
       throw configurationError('--image/--otelcol-manifest', 'a stack booted here (not --target)', 'attach mode');
   },
   faultTargets: () => undefined,
   describe: (o) => {
-    return o.target !== undefined ? `target ${o.target}` : `target ${o.otlpEndpoint ?? ''}`;
+    const where = o.target !== undefined ? `target ${o.target}` : `target ${o.otlpEndpoint ?? ''}`;
+    const tls = otlpTlsOf(o);
+    const notes = [
+      ...(o.otlpEndpointFrom === undefined ? [] : [`from ${o.otlpEndpointFrom}`]),
+      ...(tls === undefined
+        ? []
+        : [
+            tls.insecureSkipVerify === true
+              ? 'TLS, certificate NOT verified (--insecure-skip-verify)'
+              : `TLS${tls.ca === undefined ? '' : ' with the CA given'}${tls.cert === undefined ? '' : ' and a client certificate'}`,
+          ]),
+      ...(o.otlpHeaders === undefined
+        ? []
+        : [`headers ${Object.keys(parseHeaders(o.otlpHeaders)).join(', ')} (values not shown)`]),
+    ];
+    return notes.length === 0 ? where : `${where} (${notes.join('; ')})`;
   },
   builder: (options, choice) => new AttachBuilder(options, choice),
 });

@@ -11,11 +11,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the otel-harness CLI as a user would; optionally sends `signal` once stderr matches `when`. */
-export function runCli(args: string[], interrupt?: { when: RegExp; signal: NodeJS.Signals }): Promise<CliRun> {
+/**
+ * Runs the otel-harness CLI as a user would, with `env` added to the environment; optionally sends
+ * `signal` once stderr matches `when`.
+ */
+export function runCli(
+  args: string[],
+  interrupt?: { when: RegExp; signal: NodeJS.Signals },
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'otel-harness.js'), ...args], {
-      env: { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+      env: { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -45,9 +52,10 @@ export interface ReportedRun extends CliRun {
 export async function runReported(
   args: string[],
   interrupt?: { when: RegExp; signal: NodeJS.Signals },
+  env: NodeJS.ProcessEnv = {},
 ): Promise<ReportedRun> {
   const dir = tempReportDir();
-  const run = await runCli([...args, '--report-dir', dir], interrupt);
+  const run = await runCli([...args, '--report-dir', dir], interrupt, env);
   return { ...run, dir, result: () => readResult(dir) };
 }
 
