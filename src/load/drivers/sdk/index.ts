@@ -29,6 +29,7 @@ export function sdkDriver(): LoadDriver {
         input.live,
         input.ingest.otlpGrpc,
         input.abort,
+        input.ingest.headers,
       );
       return { reports };
     },

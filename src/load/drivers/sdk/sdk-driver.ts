@@ -12,7 +12,10 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import {
+  AlwaysOnSampler,
   BatchSpanProcessor,
   type IdGenerator,
   type ReadableSpan,
@@ -142,6 +145,24 @@ export interface SdkLoad {
   requestTimeoutMs: number;
 }
 
+/** `build()` with the OTEL_EXPORTER_OTLP_* variables out of the process environment (put back after). */
+function withoutOtlpEnv<T>(build: () => T): T {
+  const saved = Object.entries(process.env).filter(([k]) => k.startsWith('OTEL_EXPORTER_OTLP_'));
+  for (const [k] of saved) delete process.env[k];
+  try {
+    return build();
+  } finally {
+    for (const [k, v] of saved) process.env[k] = v;
+  }
+}
+
+/** The run's OTLP headers (a tenant, an authorization) as gRPC metadata. */
+function metadataOf(headers: Readonly<Record<string, string>>): Metadata {
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(headers)) metadata.set(key.toLowerCase(), value);
+  return metadata;
+}
+
 /**
  * The SDK driver: traces created through @opentelemetry/sdk-node (BatchSpanProcessor, OTLP gRPC exporter)
  * as an instrumented application would, on the open-model schedule. Span ids are still derived from
@@ -155,6 +176,7 @@ export async function driveSdk(
   live: LiveCounters,
   otlpGrpc: string | undefined,
   abort: AbortSignal,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<Map<Signal, SchedulerReport>> {
   if (otlpGrpc === undefined)
     throw configurationError('--driver', 'native for a stack without an OTLP gRPC endpoint', 'sdk');
@@ -162,7 +184,19 @@ export async function driveSdk(
   const start = Date.now();
   const ids = new DerivedIds();
   const exporter = new RecordingExporter(
-    new OTLPTraceExporter({ url: `http://${otlpGrpc}`, timeoutMillis: load.requestTimeoutMs }),
+    // Everything the exporter would otherwise take from OTEL_EXPORTER_OTLP_* is set here, and it is built
+    // without them: an application's variables in the harness's environment change nothing of the load
+    // (the run's own headers, resolved from them in attach mode, are `headers`).
+    withoutOtlpEnv(
+      () =>
+        new OTLPTraceExporter({
+          url: `http://${otlpGrpc}`,
+          timeoutMillis: load.requestTimeoutMs,
+          credentials: credentials.createInsecure(),
+          compression: CompressionAlgorithm.NONE,
+          metadata: metadataOf(headers),
+        }),
+    ),
     (seq, outcome, answer) => {
       ledger.record('traces', { first: seq, count: 1, outcome, answer, atMs: Date.now() - start });
       live.add('traces', outcome, spansPerTrace);
@@ -190,6 +224,8 @@ export async function driveSdk(
   );
   const batchSpans = Math.max(spansPerTrace, Math.round(load.batchItems / spansPerTrace) * spansPerTrace);
   const sdk = new NodeSDK({
+    // Every trace is sampled, whatever OTEL_TRACES_SAMPLER says: the ledger counts every one sent.
+    sampler: new AlwaysOnSampler(),
     resource: resourceFromAttributes({
       'service.name': SOAK_SERVICE_NAME,
       'service.instance.id': runId,
