@@ -1,3 +1,4 @@
+import { httpGet } from './http-auth.js';
 /** One sample of the Prometheus text exposition format. */
 export interface Sample {
   name: string;
@@ -55,9 +56,9 @@ export function sumBy(samples: readonly Sample[], name: RegExp, label: string): 
   return out;
 }
 
-/** GETs and parses a /metrics endpoint. */
+/** GETs (with its origin's credentials) and parses a /metrics endpoint. */
 export async function scrape(url: string, timeoutMs = 5_000): Promise<Sample[]> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (response.status !== 200) throw new Error(`GET ${url}: HTTP ${response.status}`);
-  return parsePrometheusText(await response.text());
+  const { status, text } = await httpGet(url, {}, timeoutMs);
+  if (status !== 200) throw new Error(`GET ${url}: HTTP ${status}`);
+  return parsePrometheusText(text);
 }

@@ -1,15 +1,16 @@
-/** GET a JSON API of a backend; non-JSON bodies are returned as text. */
+import { httpGet } from '../observe/http-auth.js';
+
+/** GET a JSON API of a backend (with its origin's credentials); non-JSON bodies are returned as text. */
 export async function getJson(
   url: string,
   headers: Record<string, string> = {},
   timeoutMs = 30_000,
 ): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-  const text = await response.text();
+  const { status, text } = await httpGet(url, headers, timeoutMs);
   try {
-    return { status: response.status, body: JSON.parse(text) as unknown };
+    return { status, body: JSON.parse(text) as unknown };
   } catch {
-    return { status: response.status, body: text };
+    return { status, body: text };
   }
 }
 

@@ -8,8 +8,11 @@ import { phase1Definition } from '../../src/stack/phase1/definition.js';
 import { runReported, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 import { makePki } from '../unit/support/pki.js';
+import { authProxy, type AuthProxy } from './support/auth-proxy.js';
 
 const TOKEN = 'e2e-t0ken-9f3a';
+/** What the gateway in front of the backends wants. */
+const BACKEND_TOKEN = 'e2e-backend-7c1d';
 
 /** Every file a run wrote, read as text: no secret may be in any of them. */
 function everythingWritten(dir: string): string {
@@ -23,13 +26,15 @@ function everythingWritten(dir: string): string {
 /**
  * A collector as a platform team runs it: the seed's Phase 1 configuration with its OTLP receivers behind
  * TLS (a certificate for 127.0.0.1 signed by a CA made here) and a bearer token (bearertokenauth), driven
- * through the OpenTelemetry exporter variables alone.
+ * through the OpenTelemetry exporter variables alone; its backends queried through an https gateway that wants
+ * a bearer token of its own.
  */
 describe('an OTLP target behind TLS and a bearer token, driven through OTEL_EXPORTER_OTLP_* alone', () => {
   let stack: DockerStack;
   let dir: string;
   let backendFlags: string[];
   let env: NodeJS.ProcessEnv;
+  const proxies: AuthProxy[] = [];
 
   beforeAll(async () => {
     dir = tempReportDir();
@@ -50,13 +55,29 @@ describe('an OTLP target behind TLS and a bearer token, driven through OTEL_EXPO
     writeFileSync(join(dir, 'collector.yaml'), stringify(config));
     stack = await phase1({ traces: 'jaeger' }).withCollectorConfig('collector', join(dir, 'collector.yaml')).start();
     const at = (label: string) => stack.endpointList().find((e) => e.label === label)!.address;
+    const gateway = async (label: string) => {
+      const proxy = await authProxy(at(label), { cert: pki.serverCert, key: pki.serverKey }, BACKEND_TOKEN);
+      proxies.push(proxy);
+      return proxy.url;
+    };
+    const auth = `authorization=Bearer%20${BACKEND_TOKEN}`;
     backendFlags = [
       '--jaeger',
-      at('Jaeger query'),
+      await gateway('Jaeger query'),
+      '--jaeger-headers',
+      auth,
       '--loki',
-      at('Loki'),
+      await gateway('Loki'),
+      '--loki-headers',
+      auth,
       '--prometheus',
-      at('Prometheus'),
+      await gateway('Prometheus'),
+      '--prometheus-headers',
+      auth,
+      '--jaeger-metrics',
+      at('Jaeger metrics'),
+      '--backend-ca',
+      join(dir, 'ca.pem'),
       '--collector-metrics',
       at('Collector metrics'),
       // What the collector runs: the drain reads its pipeline's holds instead of waiting out unknown ones.
@@ -74,23 +95,31 @@ describe('an OTLP target behind TLS and a bearer token, driven through OTEL_EXPO
   });
 
   afterAll(async () => {
+    for (const p of proxies) await p.close();
     await stack?.stop();
     if (stack !== undefined) expect(await harnessLeftovers(stack.runId)).toEqual(NOTHING_LEFT);
   });
 
-  it('soaks over OTLP/gRPC + gzip with TLS and the token: every signal exact, no secret in anything written', async () => {
+  it('soaks over OTLP/gRPC + gzip with TLS and the token, verifies through the gateway: every signal exact, no secret in anything written', async () => {
     const run = await runReported(['soak', ...backendFlags, '--rate', '1500', '--duration', '10s'], undefined, env);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.split('\n')[0]).toMatch(
-      /^\[\s*[\d.]+s\] run \S+: soak on target https:\/\/127\.0\.0\.1:\d+ \(from OTEL_EXPORTER_OTLP_ENDPOINT; TLS with the CA given; headers authorization \(values not shown\)\) .*\(native driver, OTLP\/gRPC gzip\)$/,
+      /^\[\s*[\d.]+s\] run \S+: soak on target https:\/\/127\.0\.0\.1:\d+ \(from OTEL_EXPORTER_OTLP_ENDPOINT; TLS with the CA given; headers authorization \(values not shown\); jaeger headers authorization \(values not shown\); loki headers authorization \(values not shown\); prometheus headers authorization \(values not shown\); backends over TLS with the CA given\) .*\(native driver, OTLP\/gRPC gzip\)$/,
     );
+    // Every query and /metrics read of the backends went through their gateway, with its token.
+    for (const p of proxies) {
+      expect(p.forwarded, p.url).toBeGreaterThan(0);
+      expect(p.refused, p.url).toBe(0);
+    }
     const r = run.result();
     expect(r.plan.transport).toBe('OTLP/gRPC gzip');
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       expect(Object.keys(r.load.signals[signal]!.answers), signal).toEqual(['OK']);
       expect(r.verification.signals[signal], signal).toMatchObject({ expected: 5_000, found: 5_000, lost: 0 });
     }
-    expect(`${run.stdout}${run.stderr}${everythingWritten(run.dir)}`).not.toContain(TOKEN);
+    const written = `${run.stdout}${run.stderr}${everythingWritten(run.dir)}`;
+    expect(written).not.toContain(TOKEN);
+    expect(written).not.toContain(BACKEND_TOKEN);
   });
 
   it('a wrong token, an untrusted certificate and the wrong protocol: each one message, exit 5, no load sent', async () => {
@@ -106,12 +135,22 @@ describe('an OTLP target behind TLS and a bearer token, driven through OTEL_EXPO
       const run = await runReported(['soak', ...backendFlags, '--rate', '100', '--duration', '5s'], undefined, caseEnv);
       expect(run.code, run.stderr).toBe(5);
       expect(run.stderr).toMatch(message);
-      expect(run.stderr.match(/The OTLP target/g)).toHaveLength(1);
+      expect(run.stderr.match(/^error: /gm)).toHaveLength(1);
       const r = run.result();
       expect(r.verdict.status).toBe('error');
       expect(Object.values(r.load.signals).every((s) => s === undefined || s.counts.attempted === 0)).toBe(true);
       expect(`${run.stdout}${run.stderr}${everythingWritten(run.dir)}`).not.toContain(TOKEN);
     }
+    // The gateway's token wrong: named at the start, before any load.
+    const wrong = backendFlags.map((f, i) =>
+      backendFlags[i - 1] === '--loki-headers' ? 'authorization=Bearer%20nope' : f,
+    );
+    const run = await runReported(['soak', ...wrong, '--rate', '100', '--duration', '5s'], undefined, env);
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stderr).toMatch(
+      /^error: Target endpoint loki \(logs\) \(https:\/\/127\.0\.0\.1:\d+\) answered HTTP 401: it refused the credentials sent\nhint: give the headers its gateway expects: --loki-headers/m,
+    );
+    expect(`${run.stdout}${run.stderr}${everythingWritten(run.dir)}`).not.toMatch(/nope|e2e-backend/);
     expect((await stack.containerState('otelcol')).running).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import { HarnessError } from '../../src/harness-error.js';
 import { grpcFrame } from '../../src/load/otlp/otlp-grpc-client.js';
 import { otlpClient } from '../../src/load/otlp/otlp-client.js';
 import { probeOtlpTarget } from '../../src/load/otlp/otlp-probe.js';
+import { clearOriginCredentials, httpGet, setOriginCredentials } from '../../src/observe/http-auth.js';
 import type { OtlpClient, TlsSettings, Transport } from '../../src/load/otlp/transport.js';
 import { makePki, type Pki } from './support/pki.js';
 
@@ -149,5 +150,19 @@ describe('an OTLP target behind TLS and a bearer token', () => {
     const without = await client(r.url, HTTP, { ca: pki.ca }).post('metrics', new Uint8Array([1]));
     expect(without.outcome).toBe('failed');
     expect(r.paths).toEqual(['/v1/metrics']);
+  });
+
+  it('backend queries carry the credentials registered for their origin: its headers and its CA', async () => {
+    const r = await httpsReceiver();
+    clearOriginCredentials();
+    // Unknown origin: no token, and the system CAs do not know this one.
+    await expect(httpGet(`${r.url}/loki/api/v1/labels`)).rejects.toThrow();
+    setOriginCredentials(`${r.url}/loki`, { headers: { authorization: 'Bearer wrong' }, tls: { ca: pki.ca } });
+    expect((await httpGet(`${r.url}/loki/api/v1/labels`)).status).toBe(401);
+    setOriginCredentials(r.url, { headers: { authorization: TOKEN } });
+    expect((await httpGet(`${r.url}/metrics`)).status).toBe(200);
+    // Explicit headers (a tenant) go along; the origin's token is kept.
+    expect((await httpGet(`${r.url}/x`, { 'X-Scope-OrgID': 'a' })).status).toBe(200);
+    clearOriginCredentials();
   });
 });

@@ -31,6 +31,7 @@ import { loadKubeconfig } from '../../k8s/kubeconfig.js';
 import { loadCatalog } from '../../images/catalog.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
 import type { TlsSettings } from '../../load/otlp/transport.js';
+import { httpGet, setOriginCredentials } from '../../observe/http-auth.js';
 import { PHASE3_CONNECTIONS } from '../phase3/phase3-stack.js';
 
 export interface AttachOptions {
@@ -44,8 +45,15 @@ export interface AttachOptions {
   otlpClientKey: string | undefined;
   insecureSkipVerify: boolean;
   tenant: string | undefined;
-  /** Per backend of the registry: its API URL, and its /metrics URL where it has an address of its own. */
-  backends: Record<string, { query: string | undefined; metrics: string | undefined }>;
+  /**
+   * Per backend of the registry: its API URL, its /metrics URL where it has an address of its own, and the
+   * headers its gateway wants (basic or bearer auth).
+   */
+  backends: Record<string, { query: string | undefined; metrics: string | undefined; headers: string | undefined }>;
+  /** TLS to https backends (a gateway in front of them): PEM files of the CA, the client certificate and key. */
+  backendCa: string | undefined;
+  backendClientCert: string | undefined;
+  backendClientKey: string | undefined;
   collectorMetrics: string[];
   kubeconfig: string | undefined;
   kubeContext: string | undefined;
@@ -147,6 +155,27 @@ export const ATTACH_OPTIONS: OptionTable = {
     },
     ...backendOptions(),
     {
+      key: 'backendCa',
+      flag: 'backend-ca',
+      default: undefined,
+      parse: pemFile,
+      help: "PEM file of the CA that signed https backends' certificates (a gateway in front of Tempo, Loki, Mimir)",
+    },
+    {
+      key: 'backendClientCert',
+      flag: 'backend-client-cert',
+      default: undefined,
+      parse: pemFile,
+      help: 'PEM file of a client certificate for https backends (mutual TLS, with --backend-client-key)',
+    },
+    {
+      key: 'backendClientKey',
+      flag: 'backend-client-key',
+      default: undefined,
+      parse: pemFile,
+      help: "PEM file of that client certificate's key",
+    },
+    {
       key: 'collectorMetrics',
       flag: 'collector-metrics',
       default: undefined,
@@ -214,6 +243,17 @@ export const ATTACH_OPTIONS: OptionTable = {
 function backendOptions(): OptionDef[] {
   return Object.entries(BACKENDS).flatMap(([name, b]) => [
     { key: name, flag: name, default: undefined, parse: httpUrl, help: b.help },
+    {
+      key: `${name}Headers`,
+      flag: `${name}-headers`,
+      default: undefined,
+      parse: (raw: string, flag: string) => {
+        parseHeaders(raw, flag);
+        return raw;
+      },
+      secret: true,
+      help: `headers on every ${name} query and /metrics read: key=value,… (e.g. authorization=Bearer%20<token>; never shown in reports)`,
+    },
     ...(b.metrics === 'own-address'
       ? [
           {
@@ -236,9 +276,11 @@ export function attachOptionsOf(values: Readonly<Record<string, unknown>>): Atta
     backends[name] = {
       query: values[name] as string | undefined,
       metrics: values[`${name}Metrics`] as string | undefined,
+      headers: values[`${name}Headers`] as string | undefined,
     };
     delete rest[name];
     delete rest[`${name}Metrics`];
+    delete rest[`${name}Headers`];
   }
   return { ...(rest as Omit<AttachOptions, 'backends'>), backends };
 }
@@ -275,6 +317,12 @@ function backendBindings(
       backend: name,
       endpoint: { query, ...(metrics === undefined ? {} : { metrics }), headers: tenant },
     };
+    // A gateway's credentials go with every request to the backend's addresses, queries and /metrics alike.
+    const credentials = {
+      headers: parseHeaders(o.backends[name]?.headers, `--${name}-headers`),
+      ...(backendTlsOf(o) === undefined ? {} : { tls: backendTlsOf(o)! }),
+    };
+    for (const url of [query, metrics]) if (url !== undefined) setOriginCredentials(url, credentials);
   }
   return out;
 }
@@ -292,32 +340,41 @@ export function wantsAttach(flags: Readonly<Record<string, unknown>>, env: NodeJ
 
 /** TLS settings of the OTLP target from the options' files; undefined when none is given. */
 export function otlpTlsOf(o: AttachOptions): TlsSettings | undefined {
-  if (
-    o.otlpCa === undefined &&
-    o.otlpClientCert === undefined &&
-    o.otlpClientKey === undefined &&
-    !o.insecureSkipVerify
-  )
-    return undefined;
+  const tls = tlsOfFiles(o.otlpCa, o.otlpClientCert, o.otlpClientKey);
+  if (tls === undefined && !o.insecureSkipVerify) return undefined;
+  return { ...tls, ...(o.insecureSkipVerify ? { insecureSkipVerify: true } : {}) };
+}
+
+/** TLS settings of the backends from the options' files; undefined when none is given. */
+export function backendTlsOf(o: AttachOptions): TlsSettings | undefined {
+  return tlsOfFiles(o.backendCa, o.backendClientCert, o.backendClientKey);
+}
+
+function tlsOfFiles(
+  caFile: string | undefined,
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): TlsSettings | undefined {
+  if (caFile === undefined && certFile === undefined && keyFile === undefined) return undefined;
   const read = (f: string | undefined) => (f === undefined ? undefined : readFileSync(f, 'utf8'));
-  const ca = read(o.otlpCa);
-  const cert = read(o.otlpClientCert);
-  const key = read(o.otlpClientKey);
+  const ca = read(caFile);
+  const cert = read(certFile);
+  const key = read(keyFile);
   return {
     ...(ca === undefined ? {} : { ca }),
     ...(cert === undefined ? {} : { cert }),
     ...(key === undefined ? {} : { key }),
-    ...(o.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
   };
 }
 
 /** `key=value,key2=value2` (values URL-encoded, as OTEL_EXPORTER_OTLP_HEADERS). */
-export function parseHeaders(raw: string | undefined): Record<string, string> {
+export function parseHeaders(raw: string | undefined, name = '--otlp-headers'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (raw ?? '').split(',')) {
     const at = part.indexOf('=');
     if (part.trim() === '') continue;
-    if (at <= 0) throw configurationError('--otlp-headers', 'key=value pairs separated by commas', raw);
+    // The value may hold a secret: the message shows the key only.
+    if (at <= 0) throw configurationError(name, 'key=value pairs separated by commas', '(not shown)');
     out[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim());
   }
   return out;
@@ -465,21 +522,36 @@ class AttachedStack implements StartedStack {
  * headers (probeOtlpTarget).
  */
 export async function checkReachable(e: StackEndpoints): Promise<void> {
-  const probes: [string, string][] = [];
-  for (const c of e.collectors) if (c.metricsUrl !== undefined) probes.push([`${c.name} metrics`, c.metricsUrl]);
-  for (const [signal, b] of Object.entries(e.backends)) probes.push([`${b.backend} (${signal})`, b.endpoint.query]);
-  for (const [name, url] of probes) {
+  const probes: [string, string, string | undefined][] = [];
+  for (const c of e.collectors)
+    if (c.metricsUrl !== undefined) probes.push([`${c.name} metrics`, c.metricsUrl, undefined]);
+  for (const [signal, b] of Object.entries(e.backends))
+    probes.push([`${b.backend} (${signal})`, b.endpoint.query, `--${b.backend}-headers`]);
+  for (const [name, url, credentialsFlag] of probes) {
+    let status: number;
     try {
-      await fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.body?.cancel());
+      status = (await httpGet(url, {}, 5_000)).status;
     } catch (err) {
       const c = (err as { cause?: { code?: string; message?: string } }).cause;
       const cause = c?.code ?? c?.message ?? (err as Error).message;
+      const tls = /CERT|SSL|TLS|SELF_SIGNED/.test(cause);
       throw new HarnessError(`Target endpoint ${name} (${url}) is unreachable: ${cause}`, {
         code: 'TARGET_UNREACHABLE',
         exitCode: ExitCode.stackFailed,
-        hint: 'check the stack is up (`otel-harness up --json > stack.json`) and the file or flags name its current ports',
+        hint: tls
+          ? 'its TLS certificate is not trusted: give the CA that signed it (--backend-ca)'
+          : 'check the stack is up (`otel-harness up --json > stack.json`) and the file or flags name its current ports',
       });
     }
+    if ((status === 401 || status === 403) && credentialsFlag !== undefined)
+      throw new HarnessError(
+        `Target endpoint ${name} (${url}) answered HTTP ${status}: it refused the credentials sent`,
+        {
+          code: 'TARGET_REFUSED',
+          exitCode: ExitCode.stackFailed,
+          hint: `give the headers its gateway expects: ${credentialsFlag} (e.g. authorization=Bearer%20<token>)`,
+        },
+      );
   }
 }
 
@@ -607,6 +679,12 @@ export const attachTopology: Topology = defineTopology<AttachOptions>({
         'a client certificate and its key together (mutual TLS)',
         'missing',
       );
+    if ((o.backendClientCert === undefined) !== (o.backendClientKey === undefined))
+      throw configurationError(
+        o.backendClientCert === undefined ? '--backend-client-cert' : '--backend-client-key',
+        'a client certificate and its key together (mutual TLS)',
+        'missing',
+      );
     if (otlpTlsOf(o) !== undefined) choice.tlsTarget = true;
     if (Object.keys(choice.images).length > 0 || choice.manifest !== undefined)
       throw configurationError('--image/--otelcol-manifest', 'a stack booted here (not --target)', 'attach mode');
@@ -627,6 +705,14 @@ export const attachTopology: Topology = defineTopology<AttachOptions>({
       ...(o.otlpHeaders === undefined
         ? []
         : [`headers ${Object.keys(parseHeaders(o.otlpHeaders)).join(', ')} (values not shown)`]),
+      ...Object.entries(o.backends)
+        .filter(([, b]) => b.headers !== undefined)
+        .map(([name, b]) => `${name} headers ${Object.keys(parseHeaders(b.headers)).join(', ')} (values not shown)`),
+      ...(backendTlsOf(o) === undefined
+        ? []
+        : [
+            `backends over TLS${o.backendCa === undefined ? '' : ' with the CA given'}${o.backendClientCert === undefined ? '' : ' and a client certificate'}`,
+          ]),
     ];
     return notes.length === 0 ? where : `${where} (${notes.join('; ')})`;
   },
