@@ -207,13 +207,7 @@ export class KubeClient {
         const path = `${collectionPath}${separator}watch=1&allowWatchBookmarks=true&timeoutSeconds=300${
           resourceVersion === undefined ? '' : `&resourceVersion=${resourceVersion}`
         }`;
-        const response = await request(`${this.server}${path}`, {
-          dispatcher: this.agent,
-          method: 'GET',
-          headers: { ...this.headers, accept: 'application/json' },
-          signal,
-          bodyTimeout: 0,
-        });
+        const response = await this.stream(path, 'application/json', signal);
         if (response.statusCode !== 200) {
           const text = await response.body.text();
           if (response.statusCode === 410) {
@@ -248,18 +242,23 @@ export class KubeClient {
     }
   }
 
+  /** A GET whose body streams for as long as the server keeps it open (a watch, a followed log). */
+  private stream(path: string, accept: string, signal: AbortSignal): ReturnType<typeof request> {
+    return request(`${this.server}${path}`, {
+      dispatcher: this.agent,
+      method: 'GET',
+      headers: { ...this.headers, accept },
+      signal,
+      bodyTimeout: 0,
+    });
+  }
+
   /**
    * Streams a text resource line by line (a pod's log with `follow=true`) until the server ends it or
    * `signal` aborts; the last line is passed even without a newline.
    */
   async followLines(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
-    const response = await request(`${this.server}${path}`, {
-      dispatcher: this.agent,
-      method: 'GET',
-      headers: { ...this.headers, accept: '*/*' },
-      signal,
-      bodyTimeout: 0,
-    });
+    const response = await this.stream(path, '*/*', signal);
     if (response.statusCode !== 200) throw apiError(response.statusCode, path, await response.body.text());
     let buffered = '';
     try {

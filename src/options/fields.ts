@@ -90,11 +90,7 @@ export class Fields {
   }
 
   stringList(key: string): string[] {
-    const v = this.get(key);
-    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {
-      throw configurationError(this.at(key), 'a list of strings', JSON.stringify(v));
-    }
-    return v;
+    return this.listOf(key, (x): x is string => typeof x === 'string', 'a list of strings');
   }
 
   optionalStringList(key: string): string[] | undefined {
@@ -102,15 +98,18 @@ export class Fields {
   }
 
   numberList(key: string): number[] {
-    const v = this.get(key);
-    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number')) {
-      throw configurationError(this.at(key), 'a list of numbers', JSON.stringify(v));
-    }
-    return v;
+    return this.listOf(key, (x): x is number => typeof x === 'number', 'a list of numbers');
   }
 
   optionalNumberList(key: string): number[] | undefined {
     return this.value[key] === undefined ? undefined : this.numberList(key);
+  }
+
+  /** A list whose every item passes `is`, else a configuration error naming `rule`. */
+  private listOf<T>(key: string, is: (x: unknown) => x is T, rule: string): T[] {
+    const v = this.get(key);
+    if (!Array.isArray(v) || !v.every(is)) throw configurationError(this.at(key), rule, JSON.stringify(v));
+    return v;
   }
 
   optionalStringMap(key: string): Record<string, string> | undefined {

@@ -57,3 +57,24 @@ export async function holdThenLift(ctx: FaultContext, lift: () => Promise<unknow
   release();
   ctx.lifted();
 }
+
+/**
+ * A fault that holds for its +duration and is then lifted (pause, partition, throttle): `hold` applies it
+ * and returns how to lift it; `afterLift` runs once it is lifted (a reconnected backend answering again).
+ */
+export function heldFault(
+  kind: Omit<FaultKind, 'apply' | 'duration'> & {
+    hold(ctx: FaultContext): Promise<() => Promise<unknown>>;
+    afterLift?(ctx: FaultContext): Promise<void>;
+  },
+): FaultKind {
+  const { hold, afterLift, ...rest } = kind;
+  return {
+    ...rest,
+    duration: 'required',
+    async apply(ctx) {
+      await holdThenLift(ctx, await hold(ctx));
+      await afterLift?.(ctx);
+    },
+  };
+}

@@ -1,14 +1,15 @@
-import { holdThenLift, type FaultKind } from './fault-kind.js';
+import { heldFault } from './fault-kind.js';
 
 /** Disconnect a backend from the run's network for +duration: the collector cannot reach it. */
-export const partition: FaultKind = {
+export const partition = heldFault({
   action: 'partition',
   help: 'cut a backend off the network for +duration',
-  duration: 'required',
   targets: 'backend',
-  async apply(ctx) {
+  async hold(ctx) {
     await ctx.target.disconnect(ctx.id);
-    await holdThenLift(ctx, () => ctx.target.connect(ctx.id));
+    return () => ctx.target.connect(ctx.id);
+  },
+  async afterLift(ctx) {
     ctx.ready(await ctx.waitReady());
   },
-};
+});

@@ -1,13 +1,12 @@
-import { holdThenLift, type FaultKind } from './fault-kind.js';
+import { heldFault } from './fault-kind.js';
 
 /** Freeze the container's processes for +duration, then unpause: a stall, a long GC, a stuck node. */
-export const pause: FaultKind = {
+export const pause = heldFault({
   action: 'pause',
   help: 'freeze for +duration',
-  duration: 'required',
   targets: 'service',
-  async apply(ctx) {
+  async hold(ctx) {
     await ctx.target.pause(ctx.id);
-    await holdThenLift(ctx, () => ctx.target.unpause(ctx.id));
+    return () => ctx.target.unpause(ctx.id);
   },
-};
+});

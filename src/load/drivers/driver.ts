@@ -90,3 +90,8 @@ export interface LoadDriver {
   /** Removes what prepare made (temporary files). */
   dispose(): Promise<void>;
 }
+
+/** A driver with nothing to prepare or dispose of: its name and how it drives. */
+export function inProcessDriver(name: string, drive: (input: DriveInput) => Promise<DriveOutcome>): LoadDriver {
+  return { name, prepare: () => Promise.resolve(), drive, dispose: () => Promise.resolve() };
+}
