@@ -16,18 +16,56 @@ function seedConfig(): Record<string, unknown> {
 const SHORT = ['--rate', '1500', '--duration', '15s'];
 
 describe("the user's own stack", () => {
-  it('runs their collector configuration (validated first), and records its hash', async () => {
-    const config = seedConfig() as { processors: { batch: Record<string, unknown> } };
+  it('runs their collector configuration with the processors teams add (validated first, on the platform distribution), and records its hash', async () => {
+    const config = seedConfig() as {
+      processors: Record<string, unknown>;
+      service: { pipelines: Record<'traces' | 'metrics' | 'logs', { processors: string[] }> };
+    };
     config.processors.batch = { timeout: '2s', send_batch_size: 2000, send_batch_max_size: 3000 };
+    // What platform teams' configurations use to enrich, redact and sample (stacks/otelcol/manifest-platform.yaml).
+    config.processors['transform/enrich'] = {
+      error_mode: 'propagate',
+      trace_statements: ['set(span.attributes["deployment.environment"], "ci")'],
+      log_statements: ['set(log.attributes["deployment.environment"], "ci")'],
+    };
+    config.processors['attributes/team'] = { actions: [{ key: 'team', value: 'observability', action: 'upsert' }] };
+    // Outside Kubernetes: passthrough only records the sender's address, without asking an API server.
+    config.processors.k8sattributes = { passthrough: true };
+    config.processors['groupbyattrs/host'] = { keys: ['host.name'] };
+    config.processors.probabilistic_sampler = { sampling_percentage: 100 };
+    const { pipelines } = config.service;
+    pipelines.traces.processors.splice(
+      1,
+      0,
+      'k8sattributes',
+      'transform/enrich',
+      'attributes/team',
+      'probabilistic_sampler',
+    );
+    pipelines.logs.processors.splice(1, 0, 'k8sattributes', 'transform/enrich', 'attributes/team');
+    pipelines.metrics.processors.splice(1, 0, 'groupbyattrs/host');
     const file = join(tempReportDir(), 'my-otelcol.yaml');
     writeFileSync(file, stringify(config));
-    const run = await runReported(['soak', '--collector-config', file, ...SHORT]);
+    const run = await runReported([
+      'soak',
+      '--otelcol-manifest',
+      'stacks/otelcol/manifest-platform.yaml',
+      '--collector-config',
+      file,
+      ...SHORT,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
     expect(run.stderr).toContain(`validating ${file} (collector) with the collector's own validate command`);
-    expect(r.stack.title).toBe('Phase 1 (traces: jaeger, your collector configuration)');
+    expect(r.stack.title).toMatch(/^Phase 1 \(traces: jaeger, your collector configuration/);
+    expect(r.stack.manifestHash).toBe(
+      createHash('sha256').update(readFileSync('stacks/otelcol/manifest-platform.yaml')).digest('hex'),
+    );
     expect(r.stack.configHashes.otelcol).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
-    for (const s of ['traces', 'metrics', 'logs'] as const) expect(r.verification.signals[s]!.lost, s).toBe(0);
+    for (const s of ['traces', 'metrics', 'logs'] as const)
+      expect(r.verification.signals[s], s).toMatchObject({ lost: 0, found: r.load.signals[s]!.counts.acknowledged });
+    // The sampler at 100 % is predicted to keep every trace: an absent one would have counted as lost.
+    expect(run.stderr).toMatch(/traces: predicting the sampler's decisions/);
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 
