@@ -260,8 +260,8 @@ export const UP_STACK_TABLES: OptionTable[] = [
 ];
 
 /**
- * The environment of a command that boots its stacks (up, capacity, gate): OTEL_EXPORTER_OTLP_ENDPOINT,
- * which selects attach mode for soak and chaos, is an application's setting there, not a target.
+ * The environment of a command that boots its stacks (up, chaos, capacity, gate): OTEL_EXPORTER_OTLP_ENDPOINT,
+ * which selects attach mode for soak, is an application's setting there, not a target.
  */
 function bootingEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const rest = { ...env };
@@ -356,7 +356,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       const preset = loadChaosPreset(presetName, presets);
       const user = rawFlags(Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'scenario')));
       const flags = { ...preset.defaults, chaos: preset.faults.join(','), ...user };
-      return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, env) };
+      return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, bootingEnv(env)) };
     }
     case 'capacity': {
       const { values, positionals } = parse('capacity', rest, commandSpecs().capacity!);

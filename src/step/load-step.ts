@@ -130,7 +130,7 @@ class LoadStep {
       io.progress(`traces: predicting the sampler's decisions (${this.sampling.describe})`);
     if (this.sampling.kind === 'unsupported')
       io.progress(
-        `traces: the sampler's decisions cannot be predicted (${this.sampling.reason}); absent traces will not count as lost`,
+        `traces: the sampler's decisions cannot be predicted (${this.sampling.reason}); a trace absent as a whole will not count as lost (spans missing from traces that arrived still do)`,
       );
     this.observers = stack.observers?.(this.signals) ?? [];
     this.queue = new QueueWatch(

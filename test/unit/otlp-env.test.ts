@@ -81,6 +81,10 @@ describe('the OpenTelemetry exporter variables (OTEL_EXPORTER_OTLP_*)', () => {
     // A booting command leaves an application's OTEL_EXPORTER_OTLP_ENDPOINT alone.
     const up = parseArgs(['up'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
     expect(up).toMatchObject({ stack: { topology: { name: 'phase1' } } });
+    const chaos = parseArgs(['chaos', '--scenario', 'collector-restart'], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+    });
+    expect(chaos).toMatchObject({ plan: { stack: { topology: { name: 'phase1' } } } });
     expect(refused(['soak', '--phase', '2'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).message).toMatch(
       /--phase is invalid, expected no phase with --target, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT/,
     );

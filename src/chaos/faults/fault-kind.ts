@@ -64,8 +64,8 @@ export async function holdThenLift(ctx: FaultContext, lift: () => Promise<unknow
  */
 export function heldFault(
   kind: Omit<FaultKind, 'apply' | 'duration'> & {
-    hold(ctx: FaultContext): Promise<() => Promise<unknown>>;
-    afterLift?(ctx: FaultContext): Promise<void>;
+    hold: (ctx: FaultContext) => Promise<() => Promise<unknown>>;
+    afterLift?: (ctx: FaultContext) => Promise<void>;
   },
 ): FaultKind {
   const { hold, afterLift, ...rest } = kind;
