@@ -63,10 +63,12 @@ export interface Topology {
 
 /**
  * A topology written against its own typed options: `read` turns the resolved option values (each already
- * parsed by the topology's option table) into them once, and every method takes them typed.
+ * parsed by the topology's option table) into them once, and every method takes them typed. Without
+ * `read`, the options are the table's keys with their parsed values. Its name and title are its table's.
  */
-export interface TypedTopology<O> extends Omit<Topology, 'check' | 'faultTargets' | 'describe' | 'builder'> {
-  read(values: Readonly<Record<string, unknown>>): O;
+export interface TypedTopology<O>
+  extends Omit<Topology, 'name' | 'title' | 'check' | 'faultTargets' | 'describe' | 'builder'> {
+  read?: (values: Readonly<Record<string, unknown>>) => O;
   check(options: O, choice: StackChoice): void;
   faultTargets(options: O): FaultPlanTargets | undefined;
   describe(options: O, choice: StackChoice): string;
@@ -74,20 +76,26 @@ export interface TypedTopology<O> extends Omit<Topology, 'check' | 'faultTargets
 }
 
 export function defineTopology<O>(t: TypedTopology<O>): Topology {
+  const read = t.read ?? ((values) => keyedValues<O>(t.options, values));
   return {
-    name: t.name,
-    title: t.title,
+    name: t.options.name,
+    title: t.options.title,
     options: t.options,
     capabilities: t.capabilities,
     collectorRoles: t.collectorRoles,
     check: (values, choice) => {
-      checkCollectorConfigs(t, choice);
-      t.check(t.read(values), choice);
+      checkCollectorConfigs({ title: t.options.title, collectorRoles: t.collectorRoles }, choice);
+      t.check(read(values), choice);
     },
-    faultTargets: (values) => t.faultTargets(t.read(values)),
-    describe: (values, choice) => t.describe(t.read(values), choice),
-    builder: (values, choice) => t.builder(t.read(values), choice),
+    faultTargets: (values) => t.faultTargets(read(values)),
+    describe: (values, choice) => t.describe(read(values), choice),
+    builder: (values, choice) => t.builder(read(values), choice),
   };
+}
+
+/** The values of a table's options by key: each was parsed by its definition's `parse`, so it has its type. */
+function keyedValues<O>(table: OptionTable, values: Readonly<Record<string, unknown>>): O {
+  return Object.fromEntries(table.options.map((d) => [d.key, values[d.key]])) as O;
 }
 
 /** Every `--collector-config [ROLE=]FILE` names one of the topology's collector roles and an existing file. */

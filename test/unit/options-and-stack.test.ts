@@ -92,6 +92,17 @@ describe('topologies', () => {
     expect(attached).toMatchObject({ topology: { name: 'attach' }, options: { otlpEndpoint: 'http://x:4318' } });
   });
 
+  it("hand each topology its own options, parsed and typed, under its table's name and title", () => {
+    const choice = resolveStack({ phase: '3', 'hpa-min': '3', 'hpa-max': '4' }, {}, undefined);
+    expect(choice.topology.title).toBe('Phase 3 (Kubernetes)');
+    expect(choice.topology.describe(choice.options, choice.choice)).toMatch(/collector HPA 3–4, CPU 70 % of/);
+    expect(usage(() => parseArgs(['soak', '--phase', '3', '--hpa-min', '5', '--hpa-max', '4']))).toMatch(
+      /--hpa-min is invalid, expected at most --hpa-max \(4\)/,
+    );
+    const p1 = resolveStack({ traces: 'tempo', 'collector-cpus': '1.5' }, {}, undefined);
+    expect(p1.topology.describe(p1.options, p1.choice)).toMatch(/^Phase 1 \(traces: tempo, .*collector CPUs: 1.5\)$/);
+  });
+
   it('plan faults against the topology that runs, and refuse them in attach mode', () => {
     expect(
       usage(() => parseArgs(['soak', '--otlp-endpoint', 'http://127.0.0.1:4318', '--chaos', 'kill:collector@5s'])),

@@ -649,8 +649,6 @@ class AttachBuilder implements StackBuilder {
 }
 
 export const attachTopology: Topology = defineTopology<AttachOptions>({
-  name: 'attach',
-  title: 'attach mode (--target or --otlp-endpoint)',
   options: ATTACH_OPTIONS,
   capabilities: { boots: false, tailSampling: false, clusterLoad: true },
   // The configuration of the collectors exporting to the backends, for predicting their tail sampling.

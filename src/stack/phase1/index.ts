@@ -46,16 +46,9 @@ export const PHASE1_OPTIONS: OptionTable = {
  * Loki, booted on Docker from images built here (or upstream).
  */
 export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
-  name: 'phase1',
-  title: 'Phase 1',
   options: PHASE1_OPTIONS,
   capabilities: { boots: true, tailSampling: false, clusterLoad: false },
   collectorRoles: ['collector'],
-  read: (v) => ({
-    traces: v.traces as TracesBackend,
-    variant: v.variant as string,
-    collectorCpus: v.collectorCpus as number,
-  }),
   check(o, choice: StackChoice) {
     const variants = listVariants(phase1Dir());
     if (!variants.includes(o.variant))

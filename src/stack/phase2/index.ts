@@ -52,12 +52,9 @@ export const PHASE2_OPTIONS: OptionTable = {
  * Tempo, Mimir, Loki, with Prometheus watching the stack; booted on Docker from images built here.
  */
 export const phase2Topology: Topology = defineTopology<Phase2TopologyOptions>({
-  name: 'phase2',
-  title: 'Phase 2',
   options: PHASE2_OPTIONS,
   capabilities: { boots: true, tailSampling: true, clusterLoad: false },
   collectorRoles: ROLES,
-  read: (v) => ({ gateways: v.gateways as number, processors: v.processors as number, variant: v.variant as string }),
   check(o, choice: StackChoice) {
     const variants = listVariants(phase2Dir());
     if (!variants.includes(o.variant))

@@ -97,20 +97,9 @@ function topologyOptions(flags: Phase3Flags): Phase3TopologyOptions {
  * a single-node Kubernetes built here (catalog component kube-node), backends beside it on Docker.
  */
 export const phase3Topology: Topology = defineTopology<Phase3Flags>({
-  name: 'phase3',
-  title: 'Phase 3 (Kubernetes)',
   options: PHASE3_OPTIONS,
   capabilities: { boots: true, tailSampling: false, clusterLoad: true },
   collectorRoles: ['collector'],
-  read: (v) => ({
-    hpaMin: v.hpaMin as number,
-    hpaMax: v.hpaMax as number,
-    hpaCpuTarget: v.hpaCpuTarget as number,
-    hpaMemoryTarget: v.hpaMemoryTarget as number,
-    scaleDownWindowMs: v.scaleDownWindowMs as number,
-    collectorCpuRequest: v.collectorCpuRequest as number,
-    prometheusOooWindowMs: v.prometheusOooWindowMs as number,
-  }),
   check(o, choice: StackChoice) {
     if (o.hpaMin > o.hpaMax) throw configurationError('--hpa-min', `at most --hpa-max (${o.hpaMax})`, o.hpaMin);
     if (choice.source === 'upstream')
