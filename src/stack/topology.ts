@@ -66,8 +66,10 @@ export interface Topology {
  * parsed by the topology's option table) into them once, and every method takes them typed. Without
  * `read`, the options are the table's keys with their parsed values. Its name and title are its table's.
  */
-export interface TypedTopology<O>
-  extends Omit<Topology, 'name' | 'title' | 'check' | 'faultTargets' | 'describe' | 'builder'> {
+export interface TypedTopology<O> extends Omit<
+  Topology,
+  'name' | 'title' | 'check' | 'faultTargets' | 'describe' | 'builder'
+> {
   read?: (values: Readonly<Record<string, unknown>>) => O;
   check(options: O, choice: StackChoice): void;
   faultTargets(options: O): FaultPlanTargets | undefined;
