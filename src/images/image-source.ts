@@ -66,8 +66,8 @@ export async function resolveImages(
     built: false,
   });
   for (const spec of specs) {
-    if (source === 'upstream') resolved.push(upstream(spec));
-    else if (source === 'local' || !spec.published) resolved.push(await local(spec));
+    if (source === 'local' || !spec.published) resolved.push(await local(spec));
+    else if (source === 'upstream') resolved.push(upstream(spec));
     else if ((await builder.status(spec)).state === 'current')
       resolved.push({ component: spec.name, ref: localImageRef(spec), origin: 'local', built: false });
     else if (await imageExists(engine, spec.upstream)) resolved.push(upstream(spec));

@@ -142,7 +142,13 @@ export function specWithManifest(spec: ComponentSpec, manifestPath: string, cach
     );
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
   const path = writeDerived(cacheDir, `manifest-user-${hash}`, text);
-  return { ...spec, tag: `${spec.version}-manifest-${hash}`, recipe: { ...spec.recipe, manifest: path } };
+  // A build of the user's own manifest has no published image: never pulled in its place.
+  return {
+    ...spec,
+    tag: `${spec.version}-manifest-${hash}`,
+    published: false,
+    recipe: { ...spec.recipe, manifest: path },
+  };
 }
 
 /** Moves every component of an OCB manifest from `from` to `to` (stable v1.x modules by the same distance). */

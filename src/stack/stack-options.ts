@@ -174,6 +174,12 @@ export function resolveStack(flags: RawFlags, env: NodeJS.ProcessEnv, ports: Por
     (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '') !== ''
   )
     resolved.values.otlpEndpointFrom = 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  if (choice.manifest !== undefined && choice.source === 'upstream')
+    throw configurationError(
+      '--otelcol-manifest',
+      '--source auto or local (a collector built from your manifest has no published image)',
+      '--source upstream',
+    );
   topology.check(resolved.values, choice);
   return { topology, options: resolved.values, choice, specFile };
 }

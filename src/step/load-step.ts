@@ -13,7 +13,7 @@ import { LiveCounters } from '../load/live-counters.js';
 import { metricTimelineOf } from '../load/load-spec.js';
 import { itemsDue } from '../load/rate-profile.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
-import { otlpClient } from '../load/otlp/otlp-client.js';
+import { otlpAddress, otlpClient } from '../load/otlp/otlp-client.js';
 import { probeOtlpTarget } from '../load/otlp/otlp-probe.js';
 import type { OtlpClient } from '../load/otlp/transport.js';
 import { digestCollectorLog } from '../observe/collector-log.js';
@@ -153,7 +153,7 @@ class LoadStep {
     await probeOtlpTarget(
       this.canaryClient,
       this.signals[0] ?? 'traces',
-      this.plan.load.transport.protocol === 'grpc' ? (endpoints.otlpGrpc ?? endpoints.otlpHttp) : endpoints.otlpHttp,
+      otlpAddress(endpoints, this.plan.load.transport),
       this.plan.load.transport,
     );
     await this.driver.prepare(this.plan.load, this.runId, SOAK_SERVICE_NAME, (m) => this.io.progress(m));

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -11,7 +12,10 @@ import {
   selectComponents,
   splitBuildReference,
 } from '../../src/images/catalog.js';
+import type { ImageBuilder } from '../../src/images/image-builder.js';
+import { resolveImages } from '../../src/images/image-source.js';
 import { refusedBuild } from '../../src/images/stack-images.js';
+import { specWithManifest } from '../../src/images/versioned.js';
 import { stacksDir } from '../../src/paths.js';
 
 const catalog = loadCatalog();
@@ -208,6 +212,36 @@ describe('catalog', () => {
       details: 'syntax error',
     });
     expect(refusedBuild(other, [otelcol])).toBe(other);
+  });
+
+  it("builds a collector from the user's manifest here, never pulling the published image in its place", async () => {
+    const otelcol = catalog.components.get('otelcol')!;
+    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    const manifest = join(dir, 'ocb.yaml');
+    writeFileSync(manifest, `dist:\n  name: otelcol\n  version: ${otelcol.version}\n`);
+    const spec = specWithManifest(otelcol, manifest, dir);
+    expect(spec.published).toBe(false);
+    expect(spec.tag).toMatch(new RegExp(`^${otelcol.version.replaceAll('.', '\\.')}-manifest-[0-9a-f]{12}$`));
+    // With the default source (auto) and no image here, the builder is asked; the engine never is.
+    const ensured: string[] = [];
+    const builder = {
+      status: () => Promise.resolve({ state: 'missing' }),
+      ensure: (s: { tag?: string }) => {
+        ensured.push(s.tag ?? '');
+        return Promise.resolve({ ref: `otel-harness/otelcol:${s.tag}`, cached: false });
+      },
+    } as unknown as ImageBuilder;
+    const noEngine = new Proxy({}, { get: () => expect.unreachable('the engine was asked for a pull') });
+    const [image] = await resolveImages(noEngine as never, builder, [spec], 'auto');
+    expect(image).toEqual({
+      component: 'otelcol',
+      ref: `otel-harness/otelcol:${spec.tag}`,
+      origin: 'local',
+      built: true,
+    });
+    expect(ensured).toEqual([spec.tag]);
+    writeFileSync(manifest, 'dist:\n  name: otelcol\n  version: 0.1.0\n');
+    expectConfigError(() => specWithManifest(otelcol, manifest, dir), /--otelcol-manifest dist.version is invalid/);
   });
 
   it('parses a Debian dependency closure, Maven jars and both combined, with trees, links and a stop signal', () => {

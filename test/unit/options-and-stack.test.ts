@@ -120,6 +120,9 @@ describe('topologies', () => {
     expect(usage(() => parseArgs(['soak', '--collector-config', '/etc/hosts', '--variant', 'hardened']))).toMatch(
       /--variant is invalid, expected 'seed' with --collector-config/,
     );
+    expect(usage(() => parseArgs(['soak', '--otelcol-manifest', '/etc/hosts', '--source', 'upstream']))).toMatch(
+      /--otelcol-manifest is invalid, expected --source auto or local \(a collector built from your manifest has no published image\)/,
+    );
     expect(usage(() => parseArgs(['soak', '--image', 'otelcol']))).toMatch(
       /--image is invalid, expected a component and a version/,
     );

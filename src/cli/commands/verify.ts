@@ -4,7 +4,7 @@ import { configurationError } from '../../harness-error.js';
 import { Ledger, type Signal } from '../../load/ledger.js';
 import { resolveSoakOptions } from '../../soak/soak-options.js';
 import { planLoad } from '../../soak/soak-plan.js';
-import { attachOptionsOf, endpointsOf } from '../../stack/attach/index.js';
+import { attachOptionsOf, endpointsOf, registerBackendCredentials } from '../../stack/attach/index.js';
 import { readTargetFile } from '../../stack/attach/target-file.js';
 import { RESULT_SCHEMA_VERSION, type SoakResult } from '../../report/result.js';
 import { renderSummary } from '../../report/render-summary.js';
@@ -134,6 +134,7 @@ function expectedRun(o: VerifyOptions): { replay: Replay; ledger: Ledger } {
   const attach = attachOptionsOf(o.attach);
   const file = attach.target === undefined ? undefined : readTargetFile(attach.target);
   const backends = endpointsOf({ ...attach, otlpEndpoint: attach.otlpEndpoint ?? 'http://unused' }, file).backends;
+  registerBackendCredentials(attach, backends);
   const now = Date.now();
   const spec = planLoad(
     resolveSoakOptions(

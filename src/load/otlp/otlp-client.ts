@@ -18,6 +18,14 @@ export function grpcTarget(address: string): { target: string; secure: boolean }
  * one (an endpoint given alone, as OTEL_EXPORTER_OTLP_ENDPOINT with OTEL_EXPORTER_OTLP_PROTOCOL=grpc), to
  * the OTLP endpoint itself.
  */
+/** The address `transport` sends to: the stack's gRPC address for gRPC (else its OTLP endpoint), else OTLP/HTTP. */
+export function otlpAddress(
+  endpoints: { otlpHttp: string; otlpGrpc: string | undefined },
+  transport: Transport,
+): string {
+  return transport.protocol === 'grpc' ? (endpoints.otlpGrpc ?? endpoints.otlpHttp) : endpoints.otlpHttp;
+}
+
 export function otlpClient(
   endpoints: { otlpHttp: string; otlpGrpc: string | undefined },
   transport: Transport,
@@ -25,6 +33,6 @@ export function otlpClient(
 ): OtlpClient {
   const common = { ...options, compression: transport.compression };
   if (transport.protocol === 'http/protobuf') return new OtlpHttpClient(endpoints.otlpHttp, common);
-  const { target, secure } = grpcTarget(endpoints.otlpGrpc ?? endpoints.otlpHttp);
+  const { target, secure } = grpcTarget(otlpAddress(endpoints, transport));
   return new OtlpGrpcClient(target, { ...common, secure });
 }

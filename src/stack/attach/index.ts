@@ -317,14 +317,24 @@ function backendBindings(
       backend: name,
       endpoint: { query, ...(metrics === undefined ? {} : { metrics }), headers: tenant },
     };
-    // A gateway's credentials go with every request to the backend's addresses, queries and /metrics alike.
-    const credentials = {
-      headers: parseHeaders(o.backends[name]?.headers, `--${name}-headers`),
-      ...(backendTlsOf(o) === undefined ? {} : { tls: backendTlsOf(o)! }),
-    };
-    for (const url of [query, metrics]) if (url !== undefined) setOriginCredentials(url, credentials);
   }
   return out;
+}
+
+/**
+ * Registers a gateway's credentials (`--<backend>-headers`, `--backend-ca`, a client certificate) for every
+ * address of the bound backends: queries and /metrics reads alike carry them from then on.
+ */
+export function registerBackendCredentials(o: AttachOptions, backends: StackEndpoints['backends']): void {
+  const tls = backendTlsOf(o);
+  for (const binding of Object.values(backends)) {
+    const credentials = {
+      headers: parseHeaders(o.backends[binding.backend]?.headers, `--${binding.backend}-headers`),
+      ...(tls === undefined ? {} : { tls }),
+    };
+    for (const url of [binding.endpoint.query, binding.endpoint.metrics])
+      if (url !== undefined) setOriginCredentials(url, credentials);
+  }
 }
 
 /** Whether options ask for attach mode: a target file or an OTLP endpoint given explicitly. */
@@ -422,11 +432,12 @@ export function endpointsOf(o: AttachOptions, file: TargetFile | undefined, expo
       });
     for (const c of exporting) c.config = exportingConfig;
   }
+  const otlpTls = otlpTlsOf(o);
   return {
     otlpHttp,
     otlpGrpc: o.otlpGrpc ?? base?.otlpGrpc ?? endpointByLabel(file, 'OTLP gRPC'),
     otlpHeaders: { ...(base?.otlpHeaders ?? {}), ...headers },
-    ...(otlpTlsOf(o) === undefined ? {} : { otlpTls: otlpTlsOf(o)! }),
+    ...(otlpTls === undefined ? {} : { otlpTls }),
     collectors,
     backends,
   };
@@ -592,6 +603,7 @@ class AttachBuilder implements StackBuilder {
   async start(): Promise<StartedStack> {
     const file = this.options.target === undefined ? undefined : readTargetFile(this.options.target);
     const endpoints = endpointsOf(this.options, file, this.exportingConfig);
+    registerBackendCredentials(this.options, endpoints.backends);
     await checkReachable(endpoints);
     const title = file?.title ?? `attached stack (${endpoints.otlpHttp})`;
     this.progress(`target: ${title}`);
