@@ -127,6 +127,7 @@ async function main(): Promise<void> {
         ['http/protobuf', 'gzip'],
         ['grpc', 'none'],
         ['grpc', 'gzip'],
+        ['http/json', 'none'],
       ] as const) {
         const wire = describeTransport({ protocol, compression });
         results.push(

@@ -93,7 +93,7 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
     }
   });
 
-  it('takes the endpoints as flags, and verify --run-id verifies the finished run again from its ledger', async () => {
+  it('takes the endpoints as flags, sends OTLP/HTTP JSON, and verify --run-id verifies the finished run again from its ledger', async () => {
     const url = (service: string, port: number) => stack.url(service, port);
     const flags = [
       '--otlp-endpoint',
@@ -109,15 +109,17 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
       '--collector-metrics',
       `${url('otelcol', 8888)}/metrics`,
     ];
-    const run = await runReported(['soak', ...flags, '--rate', '900', '--duration', '10s']);
+    const run = await runReported(['soak', ...flags, '--protocol', 'http/json', '--rate', '900', '--duration', '10s']);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
     expect(r.plan.topology).toBe('attach');
+    expect(r.plan.transport).toBe('OTLP/HTTP JSON');
     expect(r.stack.title).toBe(`attached stack (${url('otelcol', 4318)})`);
     expect(r.drain?.drained).toBe(true);
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
-      expect(r.verification.signals[signal]!.lost, signal).toBe(0);
-      expect(r.verification.signals[signal]!.found, signal).toBe(r.load.signals[signal]!.counts.acknowledged);
+      // The collector's OTLP/HTTP receiver decoded every JSON request: every item acknowledged, every one found.
+      expect(r.load.signals[signal]!.answers, signal).toEqual({ '200': 3_000 });
+      expect(r.verification.signals[signal], signal).toMatchObject({ expected: 3_000, found: 3_000, lost: 0 });
     }
 
     const again = await runCli(['verify', '--run-id', r.runId, '--report-dir', run.dir, '--json']);

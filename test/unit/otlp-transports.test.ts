@@ -238,7 +238,13 @@ describe('choosing the transport', () => {
     );
     // k6 compresses the bodies it posts.
     expect(o({ driver: 'k6', compression: 'gzip' }).compression).toBe('gzip');
-    expect(usage(() => o({ protocol: 'http/json' }))).toMatch(/OTLP\/HTTP JSON is not sent by the harness/);
+    expect(o({ protocol: 'http/json', compression: 'gzip' })).toMatchObject({
+      protocol: 'http/json',
+      compression: 'gzip',
+    });
+    expect(usage(() => o({ driver: 'k6', protocol: 'http/json' }))).toMatch(
+      /--protocol is invalid, expected http\/protobuf/,
+    );
     expect(usage(() => o({ compression: 'zstd' }))).toMatch(/--compression is invalid, expected one of none, gzip/);
   });
 

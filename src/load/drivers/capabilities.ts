@@ -35,7 +35,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     signals: ['traces', 'metrics', 'logs'],
     k6Scenario: false,
     onCluster: false,
-    protocols: ['http/protobuf', 'grpc'],
+    protocols: ['http/protobuf', 'grpc', 'http/json'],
     compressions: ['none', 'gzip'],
     tls: true,
   },

@@ -32,7 +32,8 @@ export function otlpClient(
   options: Omit<OtlpClientOptions, 'compression'>,
 ): OtlpClient {
   const common = { ...options, compression: transport.compression };
-  if (transport.protocol === 'http/protobuf') return new OtlpHttpClient(endpoints.otlpHttp, common);
+  if (transport.protocol !== 'grpc')
+    return new OtlpHttpClient(endpoints.otlpHttp, { ...common, json: transport.protocol === 'http/json' });
   const { target, secure } = grpcTarget(otlpAddress(endpoints, transport));
   return new OtlpGrpcClient(target, { ...common, secure });
 }

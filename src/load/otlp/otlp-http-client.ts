@@ -3,6 +3,7 @@ import { decodePartialSuccess, decodePartialSuccessJson } from '../../../generat
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { classifyHttpStatus, errorAnswer } from '../answer.js';
+import { otlpJsonOf } from './otlp-json.js';
 import type { Signal } from '../ledger.js';
 import { tlsOptionsOf, type Answer, type Compression, type OtlpClient, type OtlpClientOptions } from './transport.js';
 
@@ -11,21 +12,23 @@ export type { Answer } from './transport.js';
 const gzipAsync = promisify(gzip);
 
 /**
- * Posts pre-built OTLP protobuf payloads to `<base>/v1/<signal>` over a keep-alive connection pool, with
- * the stack's headers (e.g. a tenant), gzip-compressed when asked (off the event loop, in zlib's thread
- * pool), and reads each answer's partial success.
+ * Posts pre-built OTLP protobuf payloads (or their OTLP/JSON, with `json`) to `<base>/v1/<signal>` over a
+ * keep-alive connection pool, with the stack's headers (e.g. a tenant), gzip-compressed when asked (off the
+ * event loop, in zlib's thread pool), and reads each answer's partial success.
  */
 export class OtlpHttpClient implements OtlpClient {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly headers: Record<string, string>;
   private readonly compression: Compression;
+  private readonly json: boolean;
 
   constructor(baseUrl: string, options: OtlpClientOptions) {
     this.compression = options.compression ?? 'none';
+    this.json = options.json === true;
     this.headers = {
       ...(options.headers ?? {}),
-      'content-type': 'application/x-protobuf',
+      'content-type': this.json ? 'application/json' : 'application/x-protobuf',
       ...(this.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
     };
     const url = new URL(baseUrl);
@@ -41,8 +44,9 @@ export class OtlpHttpClient implements OtlpClient {
     });
   }
 
-  async post(signal: Signal, body: Uint8Array): Promise<Answer> {
+  async post(signal: Signal, protobuf: Uint8Array): Promise<Answer> {
     try {
+      const body = this.json ? Buffer.from(otlpJsonOf(signal, protobuf)) : protobuf;
       const response = await this.pool.request({
         path: `${this.basePath}/v1/${signal}`,
         method: 'POST',

@@ -1,7 +1,7 @@
 import type { Outcome, Signal } from '../ledger.js';
 
 /** How OTLP goes over the wire: the specification's OTEL_EXPORTER_OTLP_PROTOCOL values the harness speaks. */
-export const PROTOCOLS = ['http/protobuf', 'grpc'] as const;
+export const PROTOCOLS = ['http/protobuf', 'grpc', 'http/json'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 /** OTEL_EXPORTER_OTLP_COMPRESSION values. */
@@ -52,13 +52,16 @@ export interface OtlpClientOptions {
   requestsPerConnection?: number;
   compression?: Compression;
   tls?: TlsSettings;
+  /** OTLP/HTTP JSON instead of protobuf: each request's protobuf is written as OTLP/JSON before it is sent. */
+  json?: boolean;
 }
 
 export const DEFAULT_TRANSPORT: Transport = { protocol: 'http/protobuf', compression: 'none' };
 
 /** "OTLP/HTTP protobuf", "OTLP/gRPC gzip": for progress lines and reports. */
 export function describeTransport(t: Transport): string {
-  const wire = t.protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP protobuf';
+  const wire =
+    t.protocol === 'grpc' ? 'OTLP/gRPC' : t.protocol === 'http/json' ? 'OTLP/HTTP JSON' : 'OTLP/HTTP protobuf';
   return t.compression === 'none' ? wire : `${wire} ${t.compression}`;
 }
 
