@@ -11,6 +11,16 @@ export {
 } from './traces.js';
 export { logLine, logShapeDefaults, LogBatchBuilder, seqOfLogLine, type LogShape } from './logs.js';
 export {
+  PAYLOAD_PROFILES,
+  routeOf,
+  spanNameKind,
+  SYNTHETIC,
+  webLogLevel,
+  webSpanAttributes,
+  type PayloadProfile,
+  type PayloadShape,
+} from './payload.js';
+export {
   fixedIntervalClock,
   METRIC_NAME,
   MetricBatchBuilder,

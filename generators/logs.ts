@@ -1,4 +1,6 @@
+import { runTag, spanId, traceId } from './ids.js';
 import { ATTR, encodeResource, encodeScope, filler, type RunIdentity } from './otlp-common.js';
+import { ResourcePicker, SYNTHETIC, webLogLevel, webLogLine, type PayloadShape } from './payload.js';
 import { nanosFromMillis, ProtoWriter } from './protobuf-writer.js';
 import type { Batch } from './traces.js';
 
@@ -8,6 +10,8 @@ export interface LogShape {
   severityText: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Items per `otel_harness.seq_block` attribute value (verifiers count per block, then find gaps). */
   seqBlockSize: number;
+  /** What the records look like besides their identity (payload.ts); synthetic when absent. */
+  payload?: PayloadShape;
 }
 
 export function logShapeDefaults(): LogShape {
@@ -22,15 +26,19 @@ export function logLine(runId: string, seq: number, bodyBytes: number): string {
   return head.length >= bodyBytes ? head : `${head} ${filler(bodyBytes - head.length - 1, seq)}`;
 }
 
-/** Parses the seq out of a line made by `logLine` (undefined for any other line). */
+/** Parses the seq out of a line made by `logLine` or `webLogLine` (undefined for any other line). */
 export function seqOfLogLine(line: string, runId: string): number | undefined {
-  const match = /^otel-harness run=(\S+) seq=(\d+)(?: |$)/.exec(line);
+  const match =
+    /^otel-harness run=(\S+) seq=(\d+)(?: |$)/.exec(line) ??
+    /^\{"otel_harness\.run_id":"([^"]+)","otel_harness\.seq":(\d+)[,}]/.exec(line);
   return match !== null && match[1] === runId ? Number(match[2]) : undefined;
 }
 
 /** Builds ExportLogsServiceRequest payloads of consecutive log records. */
 export class LogBatchBuilder {
-  private readonly resource: Uint8Array;
+  private readonly resources: ResourcePicker;
+  private readonly payload: PayloadShape;
+  private readonly tag: Uint8Array;
   private readonly scope: Uint8Array;
   private readonly writer = new ProtoWriter(64 * 1024);
 
@@ -38,7 +46,9 @@ export class LogBatchBuilder {
     private readonly identity: RunIdentity,
     readonly shape: LogShape,
   ) {
-    this.resource = encodeResource(identity);
+    this.payload = shape.payload ?? SYNTHETIC;
+    this.resources = new ResourcePicker(identity, this.payload, () => encodeResource(identity));
+    this.tag = runTag(identity.runId);
     this.scope = encodeScope();
   }
 
@@ -46,17 +56,21 @@ export class LogBatchBuilder {
     const w = this.writer.reset();
     const time = nanosFromMillis(nowMs);
     w.fork(); // resource_logs (1)
-    w.raw(this.resource);
+    w.raw(this.resources.forBatch(firstSeq));
     w.fork(); // scope_logs (2)
     w.raw(this.scope);
     for (let seq = firstSeq; seq < firstSeq + count; seq++) {
       w.fork(); // log_records (2)
       w.fixed64(1, time);
-      w.varint(2, SEVERITY_NUMBER[this.shape.severityText]);
-      w.string(3, this.shape.severityText);
+      const web = this.payload.profile === 'web';
+      const severity = web ? webLogLevel(seq) : this.shape.severityText;
+      w.varint(2, SEVERITY_NUMBER[severity]);
+      w.string(3, severity);
       w.fork()
-        .string(1, logLine(this.identity.runId, seq, this.shape.bodyBytes))
+        .string(1, web ? webLogLine(this.identity.runId, seq) : logLine(this.identity.runId, seq, this.shape.bodyBytes))
         .join(5);
+      // The request's trace: the server span of trace `seq` of the same run.
+      if (web) w.bytes(9, traceId(this.tag, seq)).bytes(10, spanId(seq, 0));
       w.fork().string(1, ATTR.seq).fork().string(1, String(seq)).join(2).join(6);
       w.fork()
         .string(1, ATTR.seqBlock)

@@ -1,5 +1,13 @@
 import { MAX_SPANS_PER_TRACE, runTag, spanId, traceId, unitHash } from './ids.js';
 import { ATTR, encodeAttributes, encodeResource, encodeScope, filler, type RunIdentity } from './otlp-common.js';
+import {
+  exceptionEvent,
+  ResourcePicker,
+  spanNameKind,
+  SYNTHETIC,
+  webSpanAttributes,
+  type PayloadShape,
+} from './payload.js';
 import { ProtoWriter } from './protobuf-writer.js';
 
 /** Shape of generated traces. Every field has a default in `traceShapeDefaults()`. */
@@ -14,6 +22,8 @@ export interface TraceShape {
   slowFraction: number;
   spanDurationMs: number;
   slowDurationMs: number;
+  /** What the spans look like besides their identity (payload.ts); synthetic when absent. */
+  payload?: PayloadShape;
 }
 
 export function traceShapeDefaults(): TraceShape {
@@ -30,9 +40,9 @@ export function traceShapeDefaults(): TraceShape {
 
 const SALT_ERROR = 0x5eed0001;
 const SALT_SLOW = 0x5eed0002;
-const SPAN_KIND_SERVER = 2;
-const SPAN_KIND_INTERNAL = 1;
 const STATUS_ERROR = 2;
+/** Every tenth trace of the web profile links its server span to the previous trace's (a batch job's fan-in). */
+const LINK_EVERY = 10;
 
 export interface TraceTraits {
   error: boolean;
@@ -60,7 +70,8 @@ export interface Batch {
  */
 export class TraceBatchBuilder {
   private readonly tag: Uint8Array;
-  private readonly resource: Uint8Array;
+  private readonly resources: ResourcePicker;
+  private readonly payload: PayloadShape;
   private readonly scope: Uint8Array;
   private readonly fillerAttributes: Uint8Array;
   private readonly writer = new ProtoWriter(64 * 1024);
@@ -89,18 +100,16 @@ export class TraceBatchBuilder {
       throw new Error(`spansPerTrace must be 1..${MAX_SPANS_PER_TRACE}`);
     }
     this.tag = runTag(identity.runId);
-    this.resource = encodeResource(identity);
+    this.payload = shape.payload ?? SYNTHETIC;
+    this.resources = new ResourcePicker(identity, this.payload, () => encodeResource(identity));
     this.scope = encodeScope();
     const attrs: Record<string, string> = {};
     for (let i = 0; i < shape.attributesPerSpan; i++) attrs[`attr.${i}`] = filler(shape.attributeValueBytes, i);
     this.fillerAttributes = encodeAttributes(9, attrs);
+    // Names and kinds fixed per span index (the web profile's server span is named per trace, by its route).
     for (let index = 0; index < shape.spansPerTrace; index++) {
-      this.nameKind.push(
-        new ProtoWriter(32)
-          .string(5, index === 0 ? 'soak-root' : `soak-child-${index}`)
-          .varint(6, index === 0 ? SPAN_KIND_SERVER : SPAN_KIND_INTERNAL)
-          .finish(),
-      );
+      const { name, kind } = spanNameKind(this.payload, 0, index);
+      this.nameKind.push(new ProtoWriter(64).string(5, name).varint(6, kind).finish());
     }
     this.seqKey = new ProtoWriter(32).string(1, ATTR.seq).finish();
     this.spanSeqKey = new ProtoWriter(32).string(1, ATTR.spanSeq).finish();
@@ -114,7 +123,7 @@ export class TraceBatchBuilder {
   build(firstSeq: number, count: number, nowMs: number): Batch {
     const w = this.writer.reset();
     w.fork(); // resource_spans (1)
-    w.raw(this.resource);
+    w.raw(this.resources.forBatch(firstSeq));
     w.fork(); // scope_spans (2)
     w.raw(this.scope);
     for (let seq = firstSeq; seq < firstSeq + count; seq++) this.writeTrace(w, seq, nowMs);
@@ -148,7 +157,11 @@ export class TraceBatchBuilder {
       }
       w.raw(this.sidField);
       if (index > 0) w.raw(this.parentField);
-      w.raw(this.nameKind[index]!);
+      const web = this.payload.profile === 'web';
+      if (web && index === 0) {
+        const { name, kind } = spanNameKind(this.payload, seq, 0);
+        w.string(5, name).varint(6, kind);
+      } else w.raw(this.nameKind[index]!);
       // Children start after the root and end before it.
       const childStart = index === 0 ? 0 : (traits.durationMs * index) / (spansPerTrace + 1);
       const childLength = index === 0 ? traits.durationMs : traits.durationMs / (spansPerTrace + 1);
@@ -162,6 +175,16 @@ export class TraceBatchBuilder {
         .join(2)
         .join(9);
       w.raw(this.fillerAttributes);
+      if (web) {
+        w.raw(encodeAttributes(9, webSpanAttributes(seq, index, traits.error)));
+        if (index === 0 && traits.error) w.raw(exceptionEvent(Math.floor(startMs + traits.durationMs / 2)));
+        if (index === 0 && seq > 0 && seq % LINK_EVERY === 0) {
+          w.fork()
+            .bytes(1, traceId(this.tag, seq - 1))
+            .bytes(2, spanId(seq - 1, 0))
+            .join(13);
+        }
+      }
       if (index === 0 && traits.error) w.fork().string(2, 'generated error').varint(3, STATUS_ERROR).join(15);
       w.join(2);
     }

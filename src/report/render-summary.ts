@@ -24,7 +24,7 @@ export function renderSummary(r: SoakResult): string {
   for (const reason of r.verdict.reasons) out.push(`- ${reason}`);
   if (r.verdict.reasons.length > 0) out.push('');
   out.push(
-    `${r.stack.title}; ${r.plan.driver} driver${r.plan.transport === undefined ? '' : ` (${r.plan.transport})`}, ${r.plan.profile} profile, ${r.plan.profile === 'constant' ? '' : 'up to '}${fmt(r.plan.rateRps)} items/s offered for ${fmt(r.plan.durationMs / 1000)} s ` +
+    `${r.stack.title}; ${r.plan.driver} driver${r.plan.transport === undefined ? '' : ` (${r.plan.transport})`}${r.plan.payload === undefined ? '' : `, ${r.plan.payload} payload`}, ${r.plan.profile} profile, ${r.plan.profile === 'constant' ? '' : 'up to '}${fmt(r.plan.rateRps)} items/s offered for ${fmt(r.plan.durationMs / 1000)} s ` +
       `(${Object.entries(r.plan.signals)
         .map(([s, v]) => `${s} ${fmt(v)}/s`)
         .join(', ')}). Started ${r.startedAt}, ended ${r.endedAt}.`,

@@ -76,6 +76,8 @@ export interface SoakResult
     driver: string;
     /** e.g. "OTLP/gRPC gzip" (absent in results written before it was recorded). */
     transport?: string;
+    /** The payload profile when not synthetic, e.g. 'web (20 pods, 5 nodes)' (--payload). */
+    payload?: string;
     profile: string;
     durationMs: number;
     rateRps: number;

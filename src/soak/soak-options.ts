@@ -1,3 +1,4 @@
+import { PAYLOAD_PROFILES, type PayloadProfile } from '../../generators/index.js';
 import { configurationError } from '../harness-error.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
 import { capabilitiesOf } from '../load/drivers/capabilities.js';
@@ -54,6 +55,9 @@ export interface SoakOptions {
   slowFraction: number;
   logBodyBytes: number;
   logSeverity: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  payload: PayloadProfile;
+  payloadPods: number;
+  payloadNodes: number;
   metricIntervalMs: number;
   metricSeries: number | undefined;
   drainTimeoutMs: number;
@@ -225,7 +229,28 @@ export const SOAK_OPTIONS: OptionTable = {
       flag: 'log-severity',
       default: 'INFO',
       parse: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'] as const),
-      help: 'log severity',
+      help: 'log severity (the synthetic payload)',
+    },
+    {
+      key: 'payload',
+      flag: 'payload',
+      default: 'synthetic',
+      parse: oneOf(PAYLOAD_PROFILES),
+      help: 'what items look like: synthetic (fixed shape, filler attributes) or web (an HTTP service on Kubernetes with database and client spans, semantic-convention attributes, exception events, links, JSON log lines with a severity mix and trace context; --driver native)',
+    },
+    {
+      key: 'payloadPods',
+      flag: 'payload-pods',
+      default: '20',
+      parse: positiveInt,
+      help: 'pods (k8s.pod.name) the web payload comes from, one per batch',
+    },
+    {
+      key: 'payloadNodes',
+      flag: 'payload-nodes',
+      default: '5',
+      parse: positiveInt,
+      help: 'nodes (k8s.node.name) the web payload comes from',
     },
     {
       key: 'metricIntervalMs',
@@ -327,6 +352,12 @@ export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Soa
       '--compression',
       `${can.compressions.join(' or ')} with --driver ${options.driver} (${can.transportWhy ?? 'the only one it sends'})`,
       options.compression,
+    );
+  if (options.payload !== 'synthetic' && !can.payloads)
+    throw configurationError(
+      '--payload',
+      `synthetic with --driver ${options.driver} (only the native driver builds the other profiles)`,
+      options.payload,
     );
   const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
   const unsent = (Object.keys(rates) as Signal[]).filter((s) => !can.signals.includes(s));

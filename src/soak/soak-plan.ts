@@ -37,6 +37,11 @@ export function planLoad(options: SoakOptions): LoadSpec {
     severityText: options.logSeverity,
     seqBlockSize: 1_000,
   };
+  if (options.payload !== 'synthetic') {
+    const payload = { profile: options.payload, pods: options.payloadPods, nodes: options.payloadNodes };
+    traceShape.payload = payload;
+    logShape.payload = payload;
+  }
   const metricsRate = rates.metrics ?? 0;
   let metricShape: MetricShape = { series: 1, intervalMs: options.metricIntervalMs };
   if (metricsRate > 0) {

@@ -64,6 +64,9 @@ export function emptyResult(
       stackSpec: plan.stack.specFile,
       driver: o.driver,
       transport: describeTransport(plan.load.transport),
+      ...(o.payload === 'synthetic'
+        ? {}
+        : { payload: `${o.payload} (${o.payloadPods} pods, ${o.payloadNodes} nodes)` }),
       profile: describeProfile(o.profile),
       durationMs: o.durationMs,
       rateRps: plan.load.signals.reduce((n, s) => n + s.rateRps, 0),

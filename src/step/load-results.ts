@@ -1,3 +1,4 @@
+import type { PayloadShape } from '../../generators/index.js';
 import type { Ledger, Signal } from '../load/ledger.js';
 import { metricTimelineOf, type LoadSpec } from '../load/load-spec.js';
 import type { SchedulerReport } from '../load/open-model-scheduler.js';
@@ -53,8 +54,14 @@ export function loadResults(
 }
 
 function shapeOf(spec: LoadSpec, signal: Signal, loadStartMs: number): Record<string, number | string> {
-  if (signal === 'traces') return { ...spec.traceShape, unit: 'trace' };
-  if (signal === 'logs') return { ...spec.logShape, unit: 'log record' };
+  if (signal === 'traces') {
+    const { payload, ...shape } = spec.traceShape;
+    return { ...shape, ...payloadFields(payload), unit: 'trace' };
+  }
+  if (signal === 'logs') {
+    const { payload, ...shape } = spec.logShape;
+    return { ...shape, ...payloadFields(payload), unit: 'log record' };
+  }
   const t = metricTimelineOf(spec, loadStartMs);
   return {
     ...spec.metricShape,
@@ -64,4 +71,10 @@ function shapeOf(spec: LoadSpec, signal: Signal, loadStartMs: number): Record<st
     timelineProfile: t.profile.kind,
     timelineDurationMs: t.durationMs,
   };
+}
+
+/** The payload profile as flat fields of a shape (absent for the synthetic profile, as in older results). */
+function payloadFields(payload: PayloadShape | undefined): Record<string, number | string> {
+  if (payload === undefined || payload.profile === 'synthetic') return {};
+  return { payload: payload.profile, payloadPods: payload.pods, payloadNodes: payload.nodes };
 }

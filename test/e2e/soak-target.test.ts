@@ -26,10 +26,21 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
     expect(await harnessLeftovers(stack.runId)).toEqual(NOTHING_LEFT);
   });
 
-  it('drives and verifies the existing stack with the native driver, and leaves it running', async () => {
-    const run = await runReported(['soak', '--target', targetFile, '--rate', '900', '--duration', '15s']);
+  it('drives and verifies the existing stack with the native driver and the web payload, and leaves it running', async () => {
+    const run = await runReported([
+      'soak',
+      '--target',
+      targetFile,
+      '--payload',
+      'web',
+      '--rate',
+      '900',
+      '--duration',
+      '15s',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
+    expect(r.load.signals.traces!.shape).toMatchObject({ payload: 'web', payloadPods: 20, payloadNodes: 5 });
     expect(r.stack.title).toBe('Phase 1 (traces: jaeger)');
     expect(r.plan.target).toBe(targetFile);
     for (const signal of ['traces', 'metrics', 'logs'] as const) {

@@ -378,7 +378,7 @@ describe('the trace-sampling oracle of a whole path', () => {
     ];
     expect(traceSamplingOf(path, shape, 'r')).toEqual({
       kind: 'unsupported',
-      reason: `gateway-1: processor filter/sparse-loss: '${sparse}' can drop part of a trace cannot be predicted`,
+      reason: `gateway-1: processor filter/sparse-loss: a condition that can drop part of a trace, '${sparse}', cannot be predicted`,
     });
     // Resource attributes the oracle does not know, and conditions after a processor that may change spans.
     expect(traceSamplingOf([filter(['resource.attributes["service.name"] == "x"'])], shape, 'r').kind).toBe(

@@ -21,6 +21,8 @@ export interface DriverCapabilities {
   transportWhy?: string;
   /** Speaks TLS to an https OTLP target with the run's CA and client certificate. */
   tls: boolean;
+  /** Sends the payload profiles other than synthetic (--payload). */
+  payloads: boolean;
 }
 
 const K6_TRANSPORT = {
@@ -28,6 +30,7 @@ const K6_TRANSPORT = {
   compressions: ['none', 'gzip'],
   transportWhy: 'the k6 scenarios post OTLP/HTTP protobuf',
   tls: false,
+  payloads: false,
 } as const;
 
 export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities>> = {
@@ -38,6 +41,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     protocols: ['http/protobuf', 'grpc', 'http/json'],
     compressions: ['none', 'gzip'],
     tls: true,
+    payloads: true,
   },
   sdk: {
     signals: ['traces'],
@@ -48,6 +52,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     compressions: ['none'],
     transportWhy: "the SDK driver exports with the JS SDK's OTLP gRPC exporter, uncompressed",
     tls: false,
+    payloads: false,
   },
   k6: {
     signals: ['traces', 'metrics', 'logs'],

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { filler, spanId, toHex, traceTraits } from '../../../generators/index.js';
+import {
+  filler,
+  spanId,
+  spanNameKind,
+  SYNTHETIC,
+  toHex,
+  traceTraits,
+  webSpanAttributes,
+} from '../../../generators/index.js';
 import type { TraceModel } from './trace-model.js';
 
 /** Where a generated span sits: its trace's seq and id, and its index in the trace (0 = root). */
@@ -105,6 +113,7 @@ export function compileCondition(text: string, model: TraceModel): Compiled {
     return t;
   };
   const { shape } = model;
+  const payload = shape.payload ?? SYNTHETIC;
   // With one span per trace, a span's values are its trace's.
   const spanLevel: Compiled['per'] = shape.spansPerTrace === 1 ? 'trace' : 'span';
 
@@ -122,9 +131,9 @@ export function compileCondition(text: string, model: TraceModel): Compiled {
     const bySpan = (fn: (s: SpanAt) => Value, hex = false): Compiled => ({ per: spanLevel, eval: fn, hex, data: true });
     switch (key === undefined ? p : `${p}[]`) {
       case 'name':
-        return bySpan((s) => (s.index === 0 ? 'soak-root' : `soak-child-${s.index}`));
+        return bySpan((s) => spanNameKind(payload, s.seq, s.index).name);
       case 'kind':
-        return bySpan((s) => (s.index === 0 ? 2 : 1));
+        return bySpan((s) => spanNameKind(payload, s.seq, s.index).kind);
       case 'status.code':
         return bySpan((s) => (s.index === 0 && traceTraits(s.seq, shape).error ? 2 : 0));
       case 'span_id.string':
@@ -137,6 +146,9 @@ export function compileCondition(text: string, model: TraceModel): Compiled {
         const filled = /^attr\.(\d+)$/.exec(key!);
         if (filled !== null && Number(filled[1]) < shape.attributesPerSpan)
           return constant(filler(shape.attributeValueBytes, Number(filled[1])), false, true);
+        // The web profile's semantic-convention attributes: a function of the trace, the span and its traits.
+        if (payload.profile === 'web')
+          return bySpan((s) => webSpanAttributes(s.seq, s.index, traceTraits(s.seq, shape).error)[key!] ?? null);
         throw new Unpredictable(`attributes["${key}"], which the generator does not set`);
       }
       case 'resource.attributes[]': {

@@ -12,7 +12,7 @@ const OTHER_SETTINGS = new Set(['error_mode', 'logs', 'metrics', 'profiles', 'tr
 
 /**
  * The filter processor `name` on the generated spans as a stage: it drops a span when any of its
- * `traces.span` OTTL conditions holds (spanevent conditions find no events: the generator writes none).
+ * `traces.span` OTTL conditions holds (spanevent conditions drop events, never a span, so they change no count).
  * Predicted when each condition is constant for the generated spans (e.g. a hash no pattern can match) or
  * the same for every span of a trace, so that it drops whole traces; a condition that can drop part of a
  * trace is not a sampler's decision and makes the stage unpredictable, as do conditions the compiler cannot
@@ -39,7 +39,7 @@ export function filterStage(
       if (e instanceof Unpredictable) return { unsupported: `${name}: ${e.message}` };
       throw e;
     }
-    if (c.per === 'span') return { unsupported: `${name}: '${text}' can drop part of a trace` };
+    if (c.per === 'span') return { unsupported: `${name}: a condition that can drop part of a trace, '${text}',` };
     if (c.data && rewrittenBy !== undefined)
       return { unsupported: `${name}: '${text}' reads spans after ${rewrittenBy}, which may change them` };
     conditions.push(c);
