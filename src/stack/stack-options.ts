@@ -1,4 +1,6 @@
-import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { distributionFor } from '../images/collector-components.js';
+import { stacksDir } from '../paths.js';
 import { configurationError } from '../harness-error.js';
 import { loadCatalog } from '../images/catalog.js';
 import { capabilitiesOf, DRIVERS, type DriverName } from '../load/drivers/capabilities.js';
@@ -156,11 +158,22 @@ export function resolveStack(flags: RawFlags, env: NodeJS.ProcessEnv, ports: Por
       throw configurationError('--collector-config', `one file per role (${role} given twice)`, raw);
     collectorConfigs[role] = file;
   }
+  // A configuration using components the default collector lacks gets the platform distribution.
+  const asked = withSpec.values.manifest as string | undefined;
+  const distribution =
+    asked === undefined && images.otelcol === undefined && topology.capabilities.boots
+      ? distributionFor(collectorConfigs)
+      : undefined;
   const choice: StackChoice = {
     source: withSpec.values.source as ImageSource,
     images,
     collectorConfigs,
-    manifest: withSpec.values.manifest as string | undefined,
+    manifest: distribution?.manifest === undefined ? asked : join(stacksDir(), distribution.manifest),
+    ...(distribution?.manifest === undefined
+      ? {}
+      : {
+          manifestWhy: `collector built from stacks/${distribution.manifest} for ${distribution.beyondDefault.join(', ')}`,
+        }),
     ports: ports ?? 'random',
     // --driver k6-operator runs the load on the stack's cluster: the topology prepares (or checks) it.
     ...(runsOnCluster(flags.driver ?? env.OTEL_HARNESS_DRIVER) ? { clusterLoad: true } : {}),

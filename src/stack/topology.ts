@@ -12,8 +12,10 @@ export interface StackChoice {
   images: Record<string, string>;
   /** Collector role → configuration file (`--collector-config [role=]FILE`). */
   collectorConfigs: Record<string, string>;
-  /** An OCB manifest to build the collector from (`--otelcol-manifest`). */
+  /** An OCB manifest to build the collector from (`--otelcol-manifest`, or the platform distribution). */
   manifest: string | undefined;
+  /** Why the collector is built from another distribution than the default one (said on the first line). */
+  manifestWhy?: string;
   ports: PortMode;
   /** The load runs on the stack's cluster (--driver k6-operator): its images and operator are deployed. */
   clusterLoad?: boolean;
@@ -90,7 +92,8 @@ export function defineTopology<O>(t: TypedTopology<O>): Topology {
       t.check(read(values), choice);
     },
     faultTargets: (values) => t.faultTargets(read(values)),
-    describe: (values, choice) => t.describe(read(values), choice),
+    describe: (values, choice) =>
+      `${t.describe(read(values), choice)}${choice.manifestWhy === undefined ? '' : `; ${choice.manifestWhy}`}`,
     builder: (values, choice) => t.builder(read(values), choice),
   };
 }

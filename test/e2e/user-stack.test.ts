@@ -3,7 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { KINDS, manifestComponents, normalizedType } from '../../src/images/collector-components.js';
 import { phase1Definition } from '../../src/stack/phase1/definition.js';
+import { runCommand } from '../../src/images/run-command.js';
 import { runReported, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
@@ -16,7 +18,7 @@ function seedConfig(): Record<string, unknown> {
 const SHORT = ['--rate', '1500', '--duration', '15s'];
 
 describe("the user's own stack", () => {
-  it('runs their collector configuration with the processors teams add (validated first, on the platform distribution), and records its hash', async () => {
+  it('runs their collector configuration with the processors teams add (the platform distribution chosen for them, validated first), and records its hash', async () => {
     const config = seedConfig() as {
       processors: Record<string, unknown>;
       service: { pipelines: Record<'traces' | 'metrics' | 'logs', { processors: string[] }> };
@@ -46,16 +48,20 @@ describe("the user's own stack", () => {
     pipelines.metrics.processors.splice(1, 0, 'groupbyattrs/host');
     const file = join(tempReportDir(), 'my-otelcol.yaml');
     writeFileSync(file, stringify(config));
-    const run = await runReported([
-      'soak',
-      '--otelcol-manifest',
-      'stacks/otelcol/manifest-platform.yaml',
-      '--collector-config',
-      file,
-      ...SHORT,
-    ]);
+    // No --otelcol-manifest: the components beyond the default collector choose the platform distribution.
+    const run = await runReported(['soak', '--collector-config', file, ...SHORT]);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
+    expect(run.stderr.split('\n')[0]).toMatch(
+      /; collector built from stacks\/otelcol\/manifest-platform\.yaml for processor transform, processor attributes, processor k8sattributes, processor groupbyattrs, processor probabilistic_sampler\)? at /,
+    );
+    // The distribution carries every component its manifest names, under the names the choice reads.
+    const built = parse(
+      await runCommand('docker', ['run', '--rm', r.stack.images.otelcol!, 'components'], { captureStdout: true }),
+    ) as Record<string, { name: string }[] | undefined>;
+    const manifest = manifestComponents(readFileSync('stacks/otelcol/manifest-platform.yaml', 'utf8'));
+    for (const kind of KINDS)
+      expect(new Set((built[kind] ?? []).map((c) => normalizedType(c.name))), kind).toEqual(manifest[kind]);
     expect(run.stderr).toContain(`validating ${file} (collector) with the collector's own validate command`);
     expect(r.stack.title).toMatch(/^Phase 1 \(traces: jaeger, your collector configuration/);
     expect(r.stack.manifestHash).toBe(
@@ -70,18 +76,14 @@ describe("the user's own stack", () => {
   });
 
   it("refuses a configuration the collector rejects, with the collector's message (exit 2), before anything starts", async () => {
-    const config = seedConfig() as {
-      exporters: Record<string, unknown>;
-      service: { pipelines: { traces: { exporters: string[] } } };
-    };
-    config.exporters['nosuchexporter/x'] = {};
-    config.service.pipelines.traces.exporters = ['nosuchexporter/x'];
+    const config = seedConfig() as { processors: Record<string, unknown> };
+    config.processors.batch = { timeout: 'soon' };
     const file = join(tempReportDir(), 'broken.yaml');
     writeFileSync(file, stringify(config));
     const run = await runReported(['soak', '--collector-config', file, ...SHORT]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`error: Configuration: --collector-config ${file} is invalid`);
-    expect(run.stderr).toMatch(/nosuchexporter/);
+    expect(run.stderr).toMatch(/'timeout' time: invalid duration/);
     expect(run.result().verdict).toMatchObject({ status: 'error', exitCode: 2 });
     expect(await harnessLeftovers(run.result().runId)).toEqual(NOTHING_LEFT);
   });
