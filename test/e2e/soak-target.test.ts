@@ -50,7 +50,7 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
     expect((await stack.containerState('otelcol')).running).toBe(true);
   });
 
-  it('the SDK driver (OpenTelemetry JS SDK over OTLP gRPC) is verified the same way', async () => {
+  it('the SDK driver (the OpenTelemetry JS SDK and its OTLP gRPC exporters, gzip) is verified the same way', async () => {
     const run = await runReported([
       'soak',
       '--target',
@@ -58,7 +58,9 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
       '--driver',
       'sdk',
       '--signals',
-      'traces',
+      'traces,logs',
+      '--compression',
+      'gzip',
       '--rate',
       '1000',
       '--duration',
@@ -66,15 +68,14 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
     ]);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
-    const traces = r.load.signals.traces!;
-    expect(traces.counts.acknowledged).toBe(15_000);
-    expect(traces.answers).toEqual({ OK: 15_000 });
-    expect(r.verification.signals.traces).toMatchObject({
-      backend: 'jaeger',
-      expected: 15_000,
-      found: 15_000,
-      lost: 0,
-    });
+    expect(r.plan.transport).toBe('OTLP/gRPC gzip');
+    for (const [signal, backend] of [
+      ['traces', 'jaeger'],
+      ['logs', 'loki'],
+    ] as const) {
+      expect(r.load.signals[signal]!.answers, signal).toEqual({ OK: 7_500 });
+      expect(r.verification.signals[signal], signal).toMatchObject({ backend, expected: 7_500, found: 7_500, lost: 0 });
+    }
   });
 
   it('the native driver over OTLP/gRPC with gzip: every signal counted exactly', async () => {

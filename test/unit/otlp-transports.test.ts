@@ -228,13 +228,17 @@ describe('choosing the transport', () => {
     });
     // The flag wins over the variable.
     expect(o({ protocol: 'http/protobuf' }, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).protocol).toBe('http/protobuf');
-    // The SDK driver speaks gRPC of its own; k6 posts OTLP/HTTP protobuf.
+    // The SDK driver speaks gRPC by default, HTTP protobuf when asked; k6 posts OTLP/HTTP protobuf.
     expect(o({ driver: 'sdk', signals: 'traces' }).protocol).toBe('grpc');
+    expect(o({ driver: 'sdk', signals: 'traces', protocol: 'http/protobuf', compression: 'gzip' })).toMatchObject({
+      protocol: 'http/protobuf',
+      compression: 'gzip',
+    });
     expect(usage(() => o({ driver: 'k6', protocol: 'grpc' }))).toMatch(
       /--protocol is invalid, expected http\/protobuf with --driver k6 \(the k6 scenarios post OTLP\/HTTP protobuf\)/,
     );
-    expect(usage(() => o({ driver: 'sdk', signals: 'traces', compression: 'gzip' }))).toMatch(
-      /--compression is invalid/,
+    expect(usage(() => o({ driver: 'sdk', signals: 'traces', protocol: 'http/json' }))).toMatch(
+      /--protocol is invalid, expected grpc or http\/protobuf with --driver sdk/,
     );
     // k6 compresses the bodies it posts.
     expect(o({ driver: 'k6', compression: 'gzip' }).compression).toBe('gzip');

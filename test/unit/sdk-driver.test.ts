@@ -1,7 +1,11 @@
 import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { driveSdk } from '../../src/load/drivers/sdk/sdk-driver.js';
+import { createServer as createHttpServer } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { logShapeDefaults } from '../../generators/index.js';
+import { driveSdk, type SdkLoad } from '../../src/load/drivers/sdk/sdk-driver.js';
+import type { Transport } from '../../src/load/otlp/transport.js';
 import { Ledger } from '../../src/load/ledger.js';
 import { LiveCounters } from '../../src/load/live-counters.js';
 import { grpcFrame } from '../../src/load/otlp/otlp-grpc-client.js';
@@ -11,6 +15,29 @@ const AMBIENT = {
   OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
   OTEL_EXPORTER_OTLP_HEADERS: 'x-ambient=1',
 };
+
+/** 100 traces of 2 spans (and 100 log records) in 1 s. */
+function load(transport: Transport, logs: boolean): SdkLoad {
+  return {
+    traces: { rateRps: 200, unitRate: 100, batchUnits: 10 },
+    ...(logs ? { logs: { rateRps: 100, unitRate: 100, batchUnits: 10 } } : {}),
+    traceShape: {
+      spansPerTrace: 2,
+      attributesPerSpan: 1,
+      attributeValueBytes: 8,
+      errorFraction: 0,
+      slowFraction: 0,
+      spanDurationMs: 1,
+      slowDurationMs: 1,
+    },
+    logShape: logShapeDefaults(),
+    batchItems: 20,
+    profile: { kind: 'constant' },
+    durationMs: 1_000,
+    requestTimeoutMs: 2_000,
+    transport,
+  };
+}
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -41,28 +68,11 @@ describe('the SDK driver', () => {
 
     const ledger = new Ledger({ traces: 2, metrics: 1, logs: 1 });
     await driveSdk(
-      {
-        traceShape: {
-          spansPerTrace: 2,
-          attributesPerSpan: 1,
-          attributeValueBytes: 8,
-          errorFraction: 0,
-          slowFraction: 0,
-          spanDurationMs: 1,
-          slowDurationMs: 1,
-        },
-        rateRps: 200,
-        unitRate: 100,
-        batchUnits: 10,
-        batchItems: 20,
-        profile: { kind: 'constant' },
-        durationMs: 1_000,
-        requestTimeoutMs: 2_000,
-      },
+      load({ protocol: 'grpc', compression: 'none' }, false),
       'sdk-unit',
       ledger,
       new LiveCounters(),
-      `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      { otlpHttp: 'http://unused', otlpGrpc: `127.0.0.1:${(server.address() as AddressInfo).port}` },
       new AbortController().signal,
       { 'X-Scope-OrgID': 'team-a' },
     );
@@ -70,5 +80,48 @@ describe('the SDK driver', () => {
     expect(ledger.counts('traces')).toMatchObject({ acknowledged: 200, failed: 0, dropped: 0 });
     expect(calls.length).toBeGreaterThan(0);
     for (const c of calls) expect(c).toEqual({ encoding: undefined, tenant: 'team-a', ambient: undefined });
+  }, 20_000);
+
+  it('sends traces and logs over OTLP/HTTP protobuf with gzip, each record counted by its seq', async () => {
+    const seen: { path: string; encoding: unknown; tenant: unknown; bytes: number }[] = [];
+    const server = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        seen.push({
+          path: req.url ?? '',
+          encoding: req.headers['content-encoding'],
+          tenant: req.headers['x-scope-orgid'],
+          bytes: gunzipSync(body).length,
+        });
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const ledger = new Ledger({ traces: 2, metrics: 1, logs: 1 });
+    const reports = await driveSdk(
+      load({ protocol: 'http/protobuf', compression: 'gzip' }, true),
+      'sdk-http',
+      ledger,
+      new LiveCounters(),
+      { otlpHttp: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, otlpGrpc: undefined },
+      new AbortController().signal,
+      { 'X-Scope-OrgID': 'team-b' },
+    );
+    expect([...reports.keys()].sort()).toEqual(['logs', 'traces']);
+    expect(ledger.counts('traces')).toMatchObject({ acknowledged: 200, failed: 0, dropped: 0 });
+    expect(ledger.counts('logs')).toMatchObject({ acknowledged: 100, failed: 0, dropped: 0 });
+    // Every record acknowledged once, by its seq: 0–99 in ranges.
+    const acked = ledger
+      .entriesOf('logs')
+      .filter((e) => e.outcome === 'acknowledged')
+      .flatMap((e) => Array.from({ length: e.count }, (_, i) => e.first + i))
+      .sort((a, b) => a - b);
+    expect(acked).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(new Set(seen.map((c) => c.path))).toEqual(new Set(['/v1/traces', '/v1/logs']));
+    for (const c of seen) expect(c).toMatchObject({ encoding: 'gzip', tenant: 'team-b' });
   }, 20_000);
 });

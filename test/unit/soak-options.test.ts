@@ -49,7 +49,9 @@ describe('soak options', () => {
     expect(rejects(() => resolveSoakOptions({ driver: 'k7' }, {}))).toMatch(
       /--driver is invalid, expected one of native, sdk/,
     );
-    expect(rejects(() => resolveSoakOptions({ driver: 'sdk' }, {}))).toMatch(/only traces with --driver sdk/);
+    expect(rejects(() => resolveSoakOptions({ driver: 'sdk' }, {}))).toMatch(
+      /only traces or logs with --driver sdk \(the SDK driver sends traces and logs/,
+    );
     expect(rejects(() => resolveSoakOptions({ 'max-loss': 'some' }, {}))).toMatch(/--max-loss is invalid/);
     expect(rejects(() => resolveSoakOptions({ profile: 'ramp:5m', duration: '1m' }, {}))).toMatch(
       /a ramp no longer than --duration/,

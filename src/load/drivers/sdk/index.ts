@@ -1,30 +1,36 @@
-import { configurationError } from '../../../harness-error.js';
 import { inProcessDriver, type DriveInput, type DriveOutcome, type LoadDriver } from '../driver.js';
-import { driveSdk } from './sdk-driver.js';
+import { driveSdk, type SdkSignalLoad } from './sdk-driver.js';
 
-/** The SDK driver: traces through @opentelemetry/sdk-node and its OTLP gRPC exporter, as an application sends them. */
+/**
+ * The SDK driver: traces and logs through the OpenTelemetry JS SDK and its OTLP exporters (gRPC or HTTP
+ * protobuf), as an application sends them.
+ */
 export function sdkDriver(): LoadDriver {
   return inProcessDriver('sdk', async (input: DriveInput): Promise<DriveOutcome> => {
     const { spec } = input;
-    const traces = spec.signals.find((s) => s.signal === 'traces');
-    if (traces === undefined) return { reports: new Map() };
-    if (input.ingest.otlpGrpc === undefined)
-      throw configurationError('--driver', 'native for a stack without an OTLP gRPC endpoint', 'sdk');
+    const loadOf = (signal: 'traces' | 'logs'): SdkSignalLoad | undefined => {
+      const s = spec.signals.find((x) => x.signal === signal);
+      return s === undefined ? undefined : { rateRps: s.rateRps, unitRate: s.unitRate, batchUnits: s.batchUnits };
+    };
+    const traces = loadOf('traces');
+    const logs = loadOf('logs');
+    if (traces === undefined && logs === undefined) return { reports: new Map() };
     const reports = await driveSdk(
       {
+        ...(traces === undefined ? {} : { traces }),
+        ...(logs === undefined ? {} : { logs }),
         traceShape: spec.traceShape,
-        rateRps: traces.rateRps,
-        unitRate: traces.unitRate,
-        batchUnits: traces.batchUnits,
+        logShape: spec.logShape,
         batchItems: spec.batchItems,
         profile: spec.profile,
         durationMs: spec.durationMs,
         requestTimeoutMs: spec.requestTimeoutMs,
+        transport: spec.transport,
       },
       input.runId,
       input.ledger,
       input.live,
-      input.ingest.otlpGrpc,
+      { otlpHttp: input.ingest.otlpHttp, otlpGrpc: input.ingest.otlpGrpc },
       input.abort,
       input.ingest.headers,
     );

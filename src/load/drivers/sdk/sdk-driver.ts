@@ -8,14 +8,24 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPLogExporter as HttpLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  BatchLogRecordProcessor,
+  LoggerProvider,
+  type LogRecordExporter,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import {
   AlwaysOnSampler,
+  BasicTracerProvider,
   BatchSpanProcessor,
   type IdGenerator,
   type ReadableSpan,
@@ -25,6 +35,7 @@ import {
   ATTR,
   decodeSpanId,
   filler,
+  logLine,
   runTag,
   spanId,
   toHex,
@@ -32,10 +43,11 @@ import {
   traceTraits,
 } from '../../../../generators/index.js';
 import { configurationError } from '../../../harness-error.js';
-import type { TraceShape } from '../../../../generators/index.js';
+import type { LogShape, TraceShape } from '../../../../generators/index.js';
 import type { RateProfile } from '../../rate-profile.js';
 import { SOAK_SERVICE_NAME } from '../../run-identity.js';
-import { classifyGrpcCode } from '../../answer.js';
+import { classifyGrpcCode, classifyHttpStatus } from '../../answer.js';
+import type { Transport } from '../../otlp/transport.js';
 import type { Ledger, Outcome, Signal } from '../../ledger.js';
 import type { LiveCounters } from '../../live-counters.js';
 import { runOpenModel, type SchedulerReport } from '../../open-model-scheduler.js';
@@ -83,16 +95,14 @@ class RecordingExporter implements SpanExporter {
     private readonly inner: SpanExporter,
     private readonly onTrace: (seq: number, outcome: Outcome, answer: string) => void,
     private readonly spansPerTrace: number,
+    private readonly grpc: boolean,
   ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
       const partial = this.pendingPartial;
       this.pendingPartial = undefined;
-      const code =
-        result.code === ExportResultCode.SUCCESS ? 0 : ((result.error as { code?: number } | undefined)?.code ?? 2);
-      const outcome = classifyGrpcCode(code);
-      const answer = code === 0 ? 'OK' : `grpc-${code}`;
+      const { outcome, answer } = answerOf(result, this.grpc);
       this.answers.set(answer, (this.answers.get(answer) ?? 0) + spans.length);
       this.exportedSpans += spans.length;
       if (partial !== undefined && partial.rejected > 0) {
@@ -127,22 +137,94 @@ class RecordingExporter implements SpanExporter {
   }
 }
 
+/** An export's result as the ledger records it: a gRPC status, an HTTP status, or a transport error. */
+function answerOf(result: ExportResult, grpc: boolean): { outcome: Outcome; answer: string } {
+  if (result.code === ExportResultCode.SUCCESS) return { outcome: 'acknowledged', answer: grpc ? 'OK' : '200' };
+  const code = (result.error as { code?: number } | undefined)?.code;
+  if (grpc) return { outcome: classifyGrpcCode(code ?? 2), answer: `grpc-${code ?? 2}` };
+  return code === undefined
+    ? { outcome: 'failed', answer: 'error' }
+    : { outcome: classifyHttpStatus(code), answer: String(code) };
+}
+
+/**
+ * Wraps a log exporter and records every export's result per log record (by its seq attribute), in ranges
+ * of consecutive records.
+ */
+class RecordingLogExporter implements LogRecordExporter {
+  readonly answers = new Map<string, number>();
+  pendingPartial: { rejected: number; message: string } | undefined;
+  readonly rejections: { seqs: number[]; rejected: number; message: string }[] = [];
+
+  constructor(
+    private readonly inner: LogRecordExporter,
+    private readonly onRange: (first: number, count: number, outcome: Outcome, answer: string) => void,
+    private readonly grpc: boolean,
+  ) {}
+
+  export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
+    this.inner.export(records, (result) => {
+      const partial = this.pendingPartial;
+      this.pendingPartial = undefined;
+      const { outcome, answer } = answerOf(result, this.grpc);
+      this.answers.set(answer, (this.answers.get(answer) ?? 0) + records.length);
+      const seqs = records.map((r) => Number(r.attributes[ATTR.seq])).sort((a, b) => a - b);
+      if (partial !== undefined && partial.rejected > 0)
+        this.rejections.push({ seqs, rejected: partial.rejected, message: partial.message });
+      let first = seqs[0];
+      let count = 0;
+      for (const seq of seqs) {
+        if (first !== undefined && seq === first + count) count++;
+        else {
+          if (first !== undefined && count > 0) this.onRange(first, count, outcome, answer);
+          first = seq;
+          count = 1;
+        }
+      }
+      if (first !== undefined && count > 0) this.onRange(first, count, outcome, answer);
+      resultCallback(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
 function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
 
-/** What the SDK driver needs: the traces load of a plan. */
-export interface SdkLoad {
-  traceShape: TraceShape;
+/** One signal's schedule: items per second, units (traces or records) per second and per batch. */
+export interface SdkSignalLoad {
   rateRps: number;
   unitRate: number;
   batchUnits: number;
+}
+
+/** What the SDK driver needs: the traces and logs loads of a plan, and how to send them. */
+export interface SdkLoad {
+  traces?: SdkSignalLoad;
+  logs?: SdkSignalLoad;
+  traceShape: TraceShape;
+  logShape: LogShape;
   batchItems: number;
   profile: RateProfile;
   durationMs: number;
   requestTimeoutMs: number;
+  transport: Transport;
+}
+
+/** Where the SDK's exporters send: the stack's OTLP/HTTP base URL and its gRPC address (host:port). */
+export interface SdkTarget {
+  otlpHttp: string;
+  otlpGrpc: string | undefined;
 }
 
 /** `build()` with the OTEL_EXPORTER_OTLP_* variables out of the process environment (put back after). */
@@ -163,57 +245,93 @@ function metadataOf(headers: Readonly<Record<string, string>>): Metadata {
   return metadata;
 }
 
+/** The SDK's span and log exporters for `transport`, built without the application's OTEL_EXPORTER_OTLP_*. */
+function sdkExporters(
+  load: SdkLoad,
+  target: SdkTarget,
+  headers: Readonly<Record<string, string>>,
+): { spans: SpanExporter; logs: LogRecordExporter } {
+  const compression = load.transport.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE;
+  // Everything the exporters would otherwise take from OTEL_EXPORTER_OTLP_* is set here, and they are built
+  // without them: an application's variables in the harness's environment change nothing of the load (the
+  // run's own headers, resolved from them in attach mode, are `headers`).
+  return withoutOtlpEnv(() => {
+    if (load.transport.protocol === 'grpc') {
+      if (target.otlpGrpc === undefined)
+        throw configurationError('--protocol', 'http/protobuf for a stack without an OTLP gRPC endpoint', 'grpc');
+      const grpc = {
+        url: `http://${target.otlpGrpc}`,
+        timeoutMillis: load.requestTimeoutMs,
+        credentials: credentials.createInsecure(),
+        compression,
+        metadata: metadataOf(headers),
+      };
+      return { spans: new GrpcTraceExporter(grpc), logs: new GrpcLogExporter(grpc) };
+    }
+    const base = target.otlpHttp.replace(/\/$/, '');
+    const http = (signal: string) => ({
+      url: `${base}/v1/${signal}`,
+      timeoutMillis: load.requestTimeoutMs,
+      headers: { ...headers },
+      compression,
+    });
+    return { spans: new HttpTraceExporter(http('traces')), logs: new HttpLogExporter(http('logs')) };
+  });
+}
+
 /**
- * The SDK driver: traces created through @opentelemetry/sdk-node (BatchSpanProcessor, OTLP gRPC exporter)
- * as an instrumented application would, on the open-model schedule. Span ids are still derived from
- * (run, seq, index) so the same verifiers apply. Spans the BatchSpanProcessor drops (queue full) are
- * recorded as dropped at the generator.
+ * The SDK driver: traces and logs created through the OpenTelemetry JS SDK (NodeSDK with a
+ * BatchSpanProcessor, a LoggerProvider with a BatchLogRecordProcessor, and the SDK's OTLP exporters over
+ * gRPC or HTTP protobuf) as an instrumented application sends them, on the open-model schedule. Span ids
+ * are still derived from (run, seq, index) and every record carries its seq, so the same verifiers apply.
+ * Items the batch processors drop (queue full) are recorded as dropped at the generator.
  */
 export async function driveSdk(
   load: SdkLoad,
   runId: string,
   ledger: Ledger,
   live: LiveCounters,
-  otlpGrpc: string | undefined,
+  target: SdkTarget,
   abort: AbortSignal,
   headers: Readonly<Record<string, string>> = {},
 ): Promise<Map<Signal, SchedulerReport>> {
-  if (otlpGrpc === undefined)
-    throw configurationError('--driver', 'native for a stack without an OTLP gRPC endpoint', 'sdk');
+  const grpc = load.transport.protocol === 'grpc';
   const { spansPerTrace } = load.traceShape;
   const start = Date.now();
   const ids = new DerivedIds();
+  const built = sdkExporters(load, target, headers);
   const exporter = new RecordingExporter(
-    // Everything the exporter would otherwise take from OTEL_EXPORTER_OTLP_* is set here, and it is built
-    // without them: an application's variables in the harness's environment change nothing of the load
-    // (the run's own headers, resolved from them in attach mode, are `headers`).
-    withoutOtlpEnv(
-      () =>
-        new OTLPTraceExporter({
-          url: `http://${otlpGrpc}`,
-          timeoutMillis: load.requestTimeoutMs,
-          credentials: credentials.createInsecure(),
-          compression: CompressionAlgorithm.NONE,
-          metadata: metadataOf(headers),
-        }),
-    ),
+    built.spans,
     (seq, outcome, answer) => {
       ledger.record('traces', { first: seq, count: 1, outcome, answer, atMs: Date.now() - start });
       live.add('traces', outcome, spansPerTrace);
     },
     spansPerTrace,
+    grpc,
   );
-  // The exporter reports a partial success only through diag.warn, just before its callback.
+  const logExporter = new RecordingLogExporter(
+    built.logs,
+    (first, count, outcome, answer) => {
+      ledger.record('logs', { first, count, outcome, answer, atMs: Date.now() - start });
+      live.add('logs', outcome, count);
+    },
+    grpc,
+  );
+  // The exporters report a partial success only through diag.warn, just before their callback.
   diag.setLogger(
     {
       warn: (message: string, ...args: unknown[]) => {
         if (!message.startsWith('Received Partial Success response')) return;
+        let p: { rejectedSpans?: number | string; rejectedLogRecords?: number | string; errorMessage?: string } = {};
         try {
-          const p = JSON.parse(String(args[0])) as { rejectedSpans?: number | string; errorMessage?: string };
-          exporter.pendingPartial = { rejected: Number(p.rejectedSpans ?? 0), message: p.errorMessage ?? '' };
+          p = JSON.parse(String(args[0])) as typeof p;
         } catch {
-          exporter.pendingPartial = { rejected: 0, message: '' };
+          // Unreadable: nothing counted as rejected.
         }
+        const message_ = p.errorMessage ?? '';
+        if (p.rejectedLogRecords !== undefined)
+          logExporter.pendingPartial = { rejected: Number(p.rejectedLogRecords), message: message_ };
+        else exporter.pendingPartial = { rejected: Number(p.rejectedSpans ?? 0), message: message_ };
       },
       error: () => undefined,
       info: () => undefined,
@@ -222,83 +340,143 @@ export async function driveSdk(
     },
     DiagLogLevel.WARN,
   );
+  const resource = resourceFromAttributes({
+    'service.name': SOAK_SERVICE_NAME,
+    'service.instance.id': runId,
+    [ATTR.runId]: runId,
+  });
   const batchSpans = Math.max(spansPerTrace, Math.round(load.batchItems / spansPerTrace) * spansPerTrace);
-  const sdk = new NodeSDK({
+  // Providers of this run only, never registered globally: every run of a process (capacity and gate steps)
+  // creates spans and records through its own exporters.
+  const tracerProvider = new BasicTracerProvider({
     // Every trace is sampled, whatever OTEL_TRACES_SAMPLER says: the ledger counts every one sent.
     sampler: new AlwaysOnSampler(),
-    resource: resourceFromAttributes({
-      'service.name': SOAK_SERVICE_NAME,
-      'service.instance.id': runId,
-      [ATTR.runId]: runId,
-    }),
-    autoDetectResources: false,
+    resource,
     idGenerator: ids,
     spanProcessors: [
       new BatchSpanProcessor(exporter, {
         maxExportBatchSize: batchSpans,
-        maxQueueSize: Math.max(2048, Math.ceil(load.rateRps * 2)),
+        maxQueueSize: Math.max(2048, Math.ceil((load.traces?.rateRps ?? 0) * 2)),
         scheduledDelayMillis: 200,
         exportTimeoutMillis: load.requestTimeoutMs,
       }),
     ],
-    instrumentations: [],
   });
-  sdk.start();
-  const tracer = trace.getTracer('otel-harness');
+  const loggerProvider = new LoggerProvider({
+    resource,
+    processors: [
+      new BatchLogRecordProcessor({
+        exporter: logExporter,
+        maxExportBatchSize: Math.max(1, load.batchItems),
+        maxQueueSize: Math.max(2048, Math.ceil((load.logs?.rateRps ?? 0) * 2)),
+        scheduledDelayMillis: 200,
+        exportTimeoutMillis: load.requestTimeoutMs,
+      }),
+    ],
+  });
+  const tracer = tracerProvider.getTracer('otel-harness');
+  const logger = loggerProvider.getLogger('otel-harness');
   const tag = runTag(runId);
-  const created = new Set<number>();
+  const created: Record<'traces' | 'logs', Set<number>> = { traces: new Set(), logs: new Set() };
   const fillers: Record<string, string> = {};
   for (let i = 0; i < load.traceShape.attributesPerSpan; i++)
     fillers[`attr.${i}`] = filler(load.traceShape.attributeValueBytes, i);
 
-  let report: SchedulerReport;
-  try {
-    report = await runOpenModel(
+  const schedule = (signal: 'traces' | 'logs', l: SdkSignalLoad, make: (seq: number) => void) =>
+    runOpenModel(
       {
-        unitRate: load.unitRate,
+        unitRate: l.unitRate,
         profile: load.profile,
         durationMs: load.durationMs,
-        batchUnits: load.batchUnits,
+        batchUnits: l.batchUnits,
         maxInFlight: Number.MAX_SAFE_INTEGER, // the SDK queues; its own drops are counted below
         signal: abort,
       },
       {
         send: (ticket) => {
           for (let seq = ticket.firstSeq; seq < ticket.firstSeq + ticket.count; seq++) {
-            createTrace(tracer, ids, tag, seq, spansPerTrace, load.traceShape, fillers);
-            created.add(seq);
+            make(seq);
+            created[signal].add(seq);
           }
           return Promise.resolve();
         },
         drop: () => undefined,
       },
-    );
-    await sdk.shutdown(); // flushes the BatchSpanProcessor and the exporter
+    ).then((report) => [signal, report] as const);
+
+  const reports = new Map<Signal, SchedulerReport>();
+  try {
+    const runs = [
+      ...(load.traces === undefined
+        ? []
+        : [
+            schedule('traces', load.traces, (seq) =>
+              createTrace(tracer, ids, tag, seq, spansPerTrace, load.traceShape, fillers),
+            ),
+          ]),
+      ...(load.logs === undefined
+        ? []
+        : [schedule('logs', load.logs, (seq) => emitLog(logger, runId, seq, load.logShape))]),
+    ];
+    for (const [signal, report] of await Promise.all(runs)) reports.set(signal, report);
+    // Flush the batch processors and the exporters.
+    await Promise.all([tracerProvider.shutdown(), loggerProvider.shutdown()]);
   } catch (err) {
-    await sdk.shutdown().catch(() => undefined);
+    await Promise.all([
+      tracerProvider.shutdown().catch(() => undefined),
+      loggerProvider.shutdown().catch(() => undefined),
+    ]);
     throw err;
   } finally {
     diag.disable();
   }
-  for (const r of exporter.rejections) {
-    const first = Math.min(...r.seqs);
-    ledger.recordRejection('traces', {
-      first,
-      count: Math.max(...r.seqs) - first + 1,
-      rejected: r.rejected,
-      message: r.message,
-    });
-  }
-  // Traces created but never (fully) exported were dropped inside the SDK (queue full).
-  const reported = new Set<number>();
-  for (const e of ledger.entriesOf('traces')) for (let s = e.first; s < e.first + e.count; s++) reported.add(s);
-  for (const seq of created) {
-    if (!reported.has(seq)) {
-      ledger.record('traces', { first: seq, count: 1, outcome: 'dropped', atMs: Date.now() - start });
-      live.add('traces', 'dropped', spansPerTrace);
+  for (const [signal, rejections] of [
+    ['traces', exporter.rejections],
+    ['logs', logExporter.rejections],
+  ] as const) {
+    for (const r of rejections) {
+      const first = Math.min(...r.seqs);
+      ledger.recordRejection(signal, {
+        first,
+        count: Math.max(...r.seqs) - first + 1,
+        rejected: r.rejected,
+        message: r.message,
+      });
     }
   }
-  return new Map([['traces', report]]);
+  // Items created but never (fully) exported were dropped inside the SDK (queue full).
+  for (const signal of ['traces', 'logs'] as const) {
+    const reported = new Set<number>();
+    for (const e of ledger.entriesOf(signal)) for (let s = e.first; s < e.first + e.count; s++) reported.add(s);
+    const perUnit = signal === 'traces' ? spansPerTrace : 1;
+    for (const seq of created[signal]) {
+      if (!reported.has(seq)) {
+        ledger.record(signal, { first: seq, count: 1, outcome: 'dropped', atMs: Date.now() - start });
+        live.add(signal, 'dropped', perUnit);
+      }
+    }
+  }
+  return reports;
+}
+
+const SEVERITY: Record<LogShape['severityText'], SeverityNumber> = {
+  DEBUG: SeverityNumber.DEBUG,
+  INFO: SeverityNumber.INFO,
+  WARN: SeverityNumber.WARN,
+  ERROR: SeverityNumber.ERROR,
+};
+
+/** Log record `seq` through the SDK's logger: the native driver's line and identity attributes. */
+function emitLog(logger: Logger, runId: string, seq: number, shape: LogShape): void {
+  const now = Date.now();
+  logger.emit({
+    timestamp: now,
+    observedTimestamp: now,
+    severityNumber: SEVERITY[shape.severityText],
+    severityText: shape.severityText,
+    body: logLine(runId, seq, shape.bodyBytes),
+    attributes: { [ATTR.seq]: String(seq), [ATTR.seqBlock]: String(Math.floor(seq / shape.seqBlockSize)) },
+  });
 }
 
 function createTrace(
