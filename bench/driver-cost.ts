@@ -109,6 +109,9 @@ async function measure(
 async function main(): Promise<void> {
   const rates = (process.argv[2] ?? '5000,25000').split(',').map(Number);
   const seconds = Number(process.argv[3] ?? '20');
+  // An optional third argument keeps only the generators whose name contains it (e.g. "native").
+  const only = process.argv[4];
+  const wanted = (name: string) => only === undefined || name.includes(only);
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
   const tg = await telemetrygen();
   const k6 = await ensureK6(loadCatalog().tools.get('k6')!, {
@@ -122,18 +125,21 @@ async function main(): Promise<void> {
   const results: Measurement[] = [];
   try {
     for (const rate of rates) {
-      for (const [protocol, compression] of [
-        ['http/protobuf', 'none'],
-        ['http/protobuf', 'gzip'],
-        ['grpc', 'none'],
-        ['grpc', 'gzip'],
-        ['http/json', 'none'],
+      for (const [protocol, compression, payload] of [
+        ['http/protobuf', 'none', 'synthetic'],
+        ['http/protobuf', 'gzip', 'synthetic'],
+        ['grpc', 'none', 'synthetic'],
+        ['grpc', 'gzip', 'synthetic'],
+        ['http/json', 'none', 'synthetic'],
+        ['http/protobuf', 'none', 'web'],
       ] as const) {
         const wire = describeTransport({ protocol, compression });
+        const name = `otel-harness native, ${wire}${payload === 'web' ? ', web payload' : ''}`;
+        if (!wanted(name)) continue;
         results.push(
           await measure(
             sink,
-            `otel-harness native, ${wire}`,
+            name,
             rate,
             seconds,
             [
@@ -146,52 +152,56 @@ async function main(): Promise<void> {
               String(seconds),
               protocol,
               compression,
+              payload,
             ],
-            `${wire}, 510 spans/request (--batch 512)`,
+            `${wire}, 510 spans/request (--batch 512)${payload === 'web' ? ', --payload web' : ''}`,
           ),
         );
       }
-      results.push(
-        await measure(
-          sink,
-          'otel-harness sdk',
-          rate,
-          seconds,
-          [process.execPath, child, 'sdk', sink.http, sink.grpc, String(rate), String(seconds)],
-          'JS SDK BatchSpanProcessor, OTLP gRPC',
-        ),
-      );
-      results.push(
-        await measure(
-          sink,
-          'otel-harness k6',
-          rate,
-          seconds,
-          [
-            'env',
-            `OTLP_HTTP=${sink.http}`,
-            `RUN_ID=bench-k6-${rate}`,
-            `DURATION=${seconds}s`,
-            `RATE=${rate}`,
-            'BATCH=510',
-            `SPANS_PER_TRACE=${SPANS_PER_TRACE}`,
-            `SUMMARY_FILE=${join(scratch, 'k6-summary.json')}`,
-            'K6_NO_USAGE_REPORT=true',
-            k6,
-            'run',
-            '--quiet',
-            '--out',
-            `json=${join(scratch, 'k6-ledger.json')}`,
-            k6Script,
-          ],
-          'k6 traces scenario, OTLP/HTTP protobuf, 510 spans/request, per-batch ledger to JSON',
-        ),
-      );
+      if (wanted('otel-harness sdk'))
+        results.push(
+          await measure(
+            sink,
+            'otel-harness sdk',
+            rate,
+            seconds,
+            [process.execPath, child, 'sdk', sink.http, sink.grpc, String(rate), String(seconds)],
+            'JS SDK BatchSpanProcessor, OTLP gRPC',
+          ),
+        );
+      if (wanted('otel-harness k6'))
+        results.push(
+          await measure(
+            sink,
+            'otel-harness k6',
+            rate,
+            seconds,
+            [
+              'env',
+              `OTLP_HTTP=${sink.http}`,
+              `RUN_ID=bench-k6-${rate}`,
+              `DURATION=${seconds}s`,
+              `RATE=${rate}`,
+              'BATCH=510',
+              `SPANS_PER_TRACE=${SPANS_PER_TRACE}`,
+              `SUMMARY_FILE=${join(scratch, 'k6-summary.json')}`,
+              'K6_NO_USAGE_REPORT=true',
+              k6,
+              'run',
+              '--quiet',
+              '--out',
+              `json=${join(scratch, 'k6-ledger.json')}`,
+              k6Script,
+            ],
+            'k6 traces scenario, OTLP/HTTP protobuf, 510 spans/request, per-batch ledger to JSON',
+          ),
+        );
       const attrs = Array.from({ length: 8 }, (_, i) => [
         '--telemetry-attributes',
         `attr.${i}="abcdefghijklmnop"`,
       ]).flat();
       for (const workers of [1, 4]) {
+        if (!wanted(`telemetrygen (${workers} worker${workers > 1 ? 's' : ''})`)) continue;
         results.push(
           await measure(
             sink,

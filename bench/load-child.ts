@@ -1,6 +1,6 @@
 /**
  * One generator in its own process, so its CPU time can be measured alone:
- *   node dist/bench/load-child.js <native|sdk> <otlp http url> <otlp grpc host:port> <spans/s> <seconds> [protocol] [compression]
+ *   node dist/bench/load-child.js <native|sdk> <otlp http url> <otlp grpc host:port> <spans/s> <seconds> [protocol] [compression] [payload]
  * Prints the ledger counts as JSON on stdout.
  */
 import { driverOf } from '../src/load/drivers/registry.js';
@@ -11,7 +11,7 @@ import { SOAK_SERVICE_NAME } from '../src/load/run-identity.js';
 import { resolveSoakOptions } from '../src/soak/soak-options.js';
 import { planLoad } from '../src/soak/soak-plan.js';
 
-const [driver, http, grpc, rate, seconds, protocol, compression] = process.argv.slice(2);
+const [driver, http, grpc, rate, seconds, protocol, compression, payload] = process.argv.slice(2);
 const spec = planLoad(
   resolveSoakOptions(
     {
@@ -21,6 +21,7 @@ const spec = planLoad(
       duration: `${seconds}s`,
       ...(protocol === undefined ? {} : { protocol }),
       ...(compression === undefined ? {} : { compression }),
+      ...(payload === undefined ? {} : { payload }),
     },
     {},
   ),

@@ -236,7 +236,7 @@ export const SOAK_OPTIONS: OptionTable = {
       flag: 'payload',
       default: 'synthetic',
       parse: oneOf(PAYLOAD_PROFILES),
-      help: 'what items look like: synthetic (fixed shape, filler attributes) or web (an HTTP service on Kubernetes with database and client spans, semantic-convention attributes, exception events, links, JSON log lines with a severity mix and trace context; --driver native)',
+      help: 'what items look like: synthetic (fixed shape, filler attributes) or web (an HTTP service on Kubernetes with database and client spans, semantic-convention attributes, exception events, links, JSON log lines with a severity mix and trace context, besides the --span-attributes fillers (0 for none); --driver native)',
     },
     {
       key: 'payloadPods',

@@ -14,6 +14,7 @@ import {
   LogBatchBuilder,
   logShapeDefaults,
   MetricBatchBuilder,
+  ProtoWriter,
   TraceBatchBuilder,
   traceShapeDefaults,
 } from '../../generators/index.js';
@@ -231,6 +232,34 @@ describe('OTLP/JSON from the OTLP protobuf the generators build', () => {
     expect(points.map((p) => p.asDouble)).toEqual([0, 0, 0, 1, 1, 1].filter((_, i) => i < points.length));
     expect(points).toHaveLength(metrics.items);
     expect(otlpJsonOf('traces', new Uint8Array())).toBe('{}');
+  });
+
+  it('gathers a repeated field that comes back after another, and writes doubles JSON has no number for', () => {
+    const kv = (key: string, value: number) =>
+      new ProtoWriter(64).fork().string(1, key).fork().double(4, value).join(2).join(9).finish();
+    const w = new ProtoWriter(256).fork().fork().fork();
+    w.raw(kv('a', 1)).string(5, 'first').raw(kv('b', Number.NaN)).string(5, 'second').raw(kv('c', -Infinity));
+    const body = w.join(2).join(2).join(1).finish();
+    expect(JSON.parse(otlpJsonOf('traces', body))).toEqual({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  attributes: [
+                    { key: 'a', value: { doubleValue: 1 } },
+                    { key: 'b', value: { doubleValue: 'NaN' } },
+                    { key: 'c', value: { doubleValue: '-Infinity' } },
+                  ],
+                  name: 'second',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
   });
 
   it('refuses a payload that is not OTLP protobuf instead of sending half of it', () => {

@@ -194,22 +194,40 @@ const REQUESTS: Readonly<Record<Signal, MessageDef>> = {
   logs: envelope('resourceLogs', 'scopeLogs', 'logRecords', logRecord),
 };
 
-type Json = string | number | boolean | Json[] | { [key: string]: Json };
-
+/**
+ * Reads one message's fields between `pos` and `end` of the request. Tags, lengths and 32-bit values are
+ * read as numbers; only 64-bit values (timestamps, counts) go through BigInt, for their exact decimal text.
+ */
 class Reader {
-  pos = 0;
-  private readonly view: DataView;
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(
+    private readonly buf: Buffer,
+    private readonly view: DataView,
+    public pos: number,
+    private readonly end: number,
+  ) {}
   get done(): boolean {
-    return this.pos >= this.buf.length;
+    return this.pos >= this.end;
   }
-  varint(): bigint {
+  /** A varint of up to 53 bits as a number (tags, lengths, enums, 32-bit integers, bools). */
+  varint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.pos >= this.end) throw new Error('OTLP protobuf: a varint runs past the end');
+      const byte = this.buf[this.pos++]!;
+      result += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) return result;
+      scale *= 128;
+    }
+    // Longer: a 64-bit value (a negative int32 is sign-extended to 10 bytes); its low 32 bits are the number.
+    this.pos -= 8;
+    return Number(BigInt.asIntN(32, this.varint64()));
+  }
+  varint64(): bigint {
     let result = 0n;
     let shift = 0n;
     for (;;) {
-      if (this.pos >= this.buf.length) throw new Error('OTLP protobuf: a varint runs past the end');
+      if (this.pos >= this.end) throw new Error('OTLP protobuf: a varint runs past the end');
       const byte = this.buf[this.pos++]!;
       result |= BigInt(byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return result;
@@ -226,51 +244,63 @@ class Reader {
   double(): number {
     return this.view.getFloat64(this.take(8), true);
   }
-  bytes(): Uint8Array {
-    const length = Number(this.varint());
+  /** The span of a length-delimited field: [start, end). */
+  span(): [number, number] {
+    const length = this.varint();
     const at = this.take(length);
-    return this.buf.subarray(at, at + length);
+    return [at, at + length];
+  }
+  text(encoding: 'utf8' | 'hex' | 'base64'): string {
+    const [from, to] = this.span();
+    return this.buf.toString(encoding, from, to);
+  }
+  sub(): Reader {
+    const [from, to] = this.span();
+    return new Reader(this.buf, this.view, from, to);
   }
   private take(n: number): number {
     const at = this.pos;
-    if (at + n > this.buf.length) throw new Error('OTLP protobuf: a field runs past the end');
+    if (at + n > this.end) throw new Error('OTLP protobuf: a field runs past the end');
     this.pos += n;
     return at;
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** A double as JSON: the protobuf JSON mapping's strings for the values JSON has no number for. */
+function doubleJson(v: number): string {
+  return Number.isFinite(v) ? String(v) : `"${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}"`;
+}
 
-/** One scalar of `kind` at the reader (wire type already known to fit). */
-function scalar(r: Reader, kind: Kind, wire: number): Json {
+/** One scalar of `kind` at the reader as JSON text (wire type already known to fit). */
+function scalar(r: Reader, kind: Kind, wire: number): string {
   switch (kind) {
     case 'string':
-      return utf8.decode(r.bytes());
+      return JSON.stringify(r.text('utf8'));
     case 'bytes':
-      return Buffer.from(r.bytes()).toString('base64');
+      return `"${r.text('base64')}"`;
     case 'id':
-      return Buffer.from(r.bytes()).toString('hex');
+      return `"${r.text('hex')}"`;
     case 'bool':
-      return r.varint() !== 0n;
+      return r.varint() !== 0 ? 'true' : 'false';
     case 'enum':
     case 'uint32':
-      return Number(BigInt.asIntN(32, r.varint()));
+      return String(r.varint() | 0);
     case 'sint32': {
-      const n = Number(r.varint() & 0xffffffffn);
-      return (n >>> 1) ^ -(n & 1);
+      const n = r.varint() >>> 0;
+      return String((n >>> 1) ^ -(n & 1));
     }
     case 'int64':
-      return BigInt.asIntN(64, r.varint()).toString();
+      return `"${BigInt.asIntN(64, r.varint64())}"`;
     case 'uint64':
-      return (wire === 1 ? r.fixed64() : r.varint()).toString();
+      return `"${wire === 1 ? r.fixed64() : r.varint64()}"`;
     case 'fixed64':
-      return r.fixed64().toString();
+      return `"${r.fixed64()}"`;
     case 'sfixed64':
-      return BigInt.asIntN(64, r.fixed64()).toString();
+      return `"${BigInt.asIntN(64, r.fixed64())}"`;
     case 'fixed32':
-      return r.fixed32();
+      return String(r.fixed32());
     case 'double':
-      return r.double();
+      return doubleJson(r.double());
   }
 }
 
@@ -291,43 +321,62 @@ const WIRE: Readonly<Record<Kind, number>> = {
 };
 
 function skip(r: Reader, wire: number): void {
-  if (wire === 0) r.varint();
+  if (wire === 0) r.varint64();
   else if (wire === 1) r.fixed64();
-  else if (wire === 2) r.bytes();
+  else if (wire === 2) r.span();
   else if (wire === 5) r.fixed32();
   else throw new Error(`OTLP protobuf: wire type ${wire} is not one OTLP uses`);
 }
 
-function message(buf: Uint8Array, def: MessageDef): { [key: string]: Json } {
-  const r = new Reader(buf);
-  const out: { [key: string]: Json } = {};
+/** The JSON text of each value of field `d` at the reader (several for a packed repeated scalar). */
+function values(r: Reader, d: FieldDef, wire: number, into: string[]): void {
+  if (typeof d.kind === 'object') into.push(message(r.sub(), d.kind));
+  else if (wire === 2 && WIRE[d.kind] !== 2) {
+    // A packed repeated scalar.
+    const packed = r.sub();
+    while (!packed.done) into.push(scalar(packed, d.kind, WIRE[d.kind]));
+  } else if (wire !== WIRE[d.kind] && !(d.kind === 'uint64' && wire === 1))
+    throw new Error(`OTLP protobuf: field ${d.name} has wire type ${wire}`);
+  else into.push(scalar(r, d.kind, wire));
+}
+
+/**
+ * The JSON text of one message: each known field once, a repeated field as an array of all its
+ * occurrences (packed or not), a singular field seen twice as its last value (protobuf merges it). Fields
+ * are written as they come while each appears in one run, as encoders write them; a field that comes back
+ * after another reads the message again, gathering every field first.
+ */
+/**
+ * The JSON text of one message: each known field once, in the order it first appears, a repeated field as
+ * an array of all its occurrences (packed or not); a singular field seen twice keeps the last, as protobuf
+ * merges it.
+ */
+function message(r: Reader, def: MessageDef): string {
+  const fields = new Map<FieldDef, string[]>();
   while (!r.done) {
-    const tag = Number(r.varint());
-    const field = tag >>> 3;
+    const tag = r.varint();
     const wire = tag & 7;
-    const d = def[field];
+    const d = def[Math.floor(tag / 8)];
     if (d === undefined) {
-      // A field this encoder does not know (a newer OTLP): left out, as a receiver ignores it.
       skip(r, wire);
       continue;
     }
-    let values: Json[];
-    if (typeof d.kind === 'object') values = [message(r.bytes(), d.kind)];
-    else if (wire === 2 && WIRE[d.kind] !== 2) {
-      // A packed repeated scalar.
-      const packed = new Reader(r.bytes());
-      values = [];
-      while (!packed.done) values.push(scalar(packed, d.kind, WIRE[d.kind]));
-    } else if (wire !== WIRE[d.kind] && !(d.kind === 'uint64' && wire === 1))
-      throw new Error(`OTLP protobuf: field ${d.name} has wire type ${wire}`);
-    else values = [scalar(r, d.kind, wire)];
-    if (d.repeated === true) out[d.name] = [...((out[d.name] as Json[] | undefined) ?? []), ...values];
-    else out[d.name] = values[values.length - 1]!;
+    let list = fields.get(d);
+    if (list === undefined) fields.set(d, (list = []));
+    else if (d.repeated !== true) list.length = 0;
+    values(r, d, wire, list);
   }
-  return out;
+  let out = '{';
+  for (const [d, list] of fields) {
+    if (out.length > 1) out += ',';
+    out += `"${d.name}":${d.repeated === true ? `[${list.join(',')}]` : list[0]!}`;
+  }
+  return `${out}}`;
 }
 
 /** The OTLP/JSON text of a `signal` export request given as OTLP protobuf (an empty request is `{}`). */
 export function otlpJsonOf(signal: Signal, protobuf: Uint8Array): string {
-  return JSON.stringify(message(protobuf, REQUESTS[signal]));
+  const buf = Buffer.from(protobuf.buffer, protobuf.byteOffset, protobuf.byteLength);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return message(new Reader(buf, view, 0, buf.length), REQUESTS[signal]);
 }
