@@ -6,6 +6,9 @@ import { CounterSegments } from '../observe/counter-segments.js';
 import { scrape, sumOf, type Sample } from '../observe/prometheus-text.js';
 import type { CollectorRole, StackEndpoints } from '../stack/stack.js';
 import type { IngestCounter, SignalBackend } from '../verify/backends/backend.js';
+import type { PipelineCounters } from '../verify/loss-evidence.js';
+
+export type { PipelineCounters } from '../verify/loss-evidence.js';
 
 const ITEM: Record<Signal, string> = { traces: 'spans', metrics: 'metric_points', logs: 'log_records' };
 
@@ -24,19 +27,10 @@ interface Component {
   backend?: SignalBackend;
 }
 
-/** What the pipeline's own counters say of one signal over the step (restarts joined). */
-export interface PipelineCounters {
-  /** Items the exporters feeding the backend gave up (send_failed + enqueue_failed), canaries and other traffic included. */
-  givenUp: number;
-  /** Items the pipeline took in (its entry receivers) and had not sent, given up or passed on at the last reading. */
-  pendingAtMost: number | undefined;
-  /** Why `pendingAtMost` is undefined. */
-  pendingUnknown: string | undefined;
-  /** Per feeding exporter: sent, given up. */
-  exporters: { collector: string; exporter: string; sent: number; givenUp: number }[];
-}
-
 const key = (...parts: string[]) => parts.join('|');
+
+const PROCESSOR_IN = /^otelcol_processor_incoming_items(_total)?$/;
+const PROCESSOR_OUT = /^otelcol_processor_outgoing_items(_total)?$/;
 
 function sumLabelled(samples: readonly Sample[], name: RegExp, label: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -83,6 +77,12 @@ export class CounterWatch {
               values[key('failed', s, e)] = v;
             for (const [e, v] of Object.entries(sumLabelled(samples, n('exporter_enqueue_failed'), 'exporter')))
               values[key('failed', s, e)] = (values[key('failed', s, e)] ?? 0) + v;
+            // Items into and out of each processor (collector 0.110+): what one drops is their difference.
+            const ofSignal = samples.filter((x) => x.labels.otel_signal === s);
+            for (const [p, v] of Object.entries(sumLabelled(ofSignal, PROCESSOR_IN, 'processor')))
+              values[key('in', s, p)] = v;
+            for (const [p, v] of Object.entries(sumLabelled(ofSignal, PROCESSOR_OUT, 'processor')))
+              values[key('out', s, p)] = v;
           }
           const uptime = samples.filter((x) => /^otelcol_process_uptime(_seconds)?(_total)?$/.test(x.name));
           const pods = [...new Set(samples.flatMap((x) => (x.labels.k8s_pod === undefined ? [] : [x.labels.k8s_pod])))];
@@ -340,7 +340,27 @@ export class CounterWatch {
       pendingAtMost: pendingUnknown === undefined ? Math.max(0, pending) : undefined,
       pendingUnknown,
       exporters,
+      processorDrops: this.processorDrops(signal),
     };
+  }
+
+  /**
+   * Items of `signal` each collector's processors took in and did not pass on over the step (their
+   * incoming − outgoing items; all traffic, canaries included), where that is more than 0.
+   */
+  private processorDrops(signal: Signal): PipelineCounters['processorDrops'] {
+    const out: PipelineCounters['processorDrops'] = [];
+    for (const c of this.components.filter((x) => x.collector !== undefined)) {
+      const d = c.segments.deltas();
+      if (d === undefined) continue;
+      for (const k of Object.keys(d)) {
+        const [kind, s, processor] = k.split('|');
+        if (kind !== 'in' || s !== signal || processor === undefined) continue;
+        const dropped = d[k]! - (d[key('out', signal, processor)] ?? 0);
+        if (dropped > 0) out.push({ collector: c.name, processor, items: dropped });
+      }
+    }
+    return out;
   }
 
   /**

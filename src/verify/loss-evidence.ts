@@ -11,7 +11,15 @@ export interface PipelineCounters {
   pendingUnknown: string | undefined;
   /** Per feeding exporter: sent, given up. */
   exporters: { collector: string; exporter: string; sent: number; givenUp: number }[];
+  /** Items a processor took in and did not pass on (incoming − outgoing), per collector and processor. */
+  processorDrops?: { collector: string; processor: string; items: number }[];
 }
+
+/**
+ * Processors whose missing items are no loss: samplers drop by design, and memory_limiter's refusals are
+ * answered to the sender (counted apart as refusals).
+ */
+const NOT_A_CAUSE = /^(tail_sampling|probabilistic_sampler|memory_limiter)(\/|$)/;
 
 /** An exporter as its collector's effective configuration sets it up (the parts a fix names). */
 export interface ExporterSetup {
@@ -188,6 +196,17 @@ export function causesOf(input: {
       hop: `${e.collector} → ${input.backend}`,
       reason: `${n(e.givenUp)} ${noun} given up by ${e.exporter} (its send_failed and enqueue_failed counters; no log line said why)`,
       retryable: true,
+    });
+  }
+  for (const p of input.counters?.processorDrops ?? []) {
+    if (NOT_A_CAUSE.test(p.processor)) continue;
+    out.push({
+      hop: `${p.collector} processor ${p.processor}`,
+      reason: `${n(p.items)} ${noun} taken in and not passed on (its incoming − outgoing items, all traffic in the run's window)`,
+      ...(p.processor.startsWith('filter')
+        ? { fix: `check ${p.processor}'s conditions: it drops what they match` }
+        : {}),
+      retryable: false,
     });
   }
   const discards = backendDiscards(input.backendCounters);

@@ -537,3 +537,34 @@ describe("a backend's own discard counters", () => {
     ]);
   });
 });
+
+describe("a processor's own counters", () => {
+  it('name the processor that took items in and did not pass them on; a sampler or a memory_limiter refusal is no cause', () => {
+    const causes = causesOf({
+      signal: 'traces',
+      backend: 'jaeger',
+      failures: [],
+      counters: counters({
+        givenUp: 0,
+        exporters: [],
+        processorDrops: [
+          { collector: 'otelcol', processor: 'filter/rule5', items: 392 },
+          { collector: 'processor-1', processor: 'tail_sampling', items: 9_000 },
+          { collector: 'processor-1', processor: 'probabilistic_sampler/ten', items: 100 },
+          { collector: 'otelcol', processor: 'memory_limiter', items: 50 },
+        ],
+      }),
+      exporters: [],
+      backendCounters: {},
+      doomed: 0,
+    });
+    expect(causes).toEqual([
+      {
+        hop: 'otelcol processor filter/rule5',
+        reason: "392 spans taken in and not passed on (its incoming − outgoing items, all traffic in the run's window)",
+        fix: "check filter/rule5's conditions: it drops what they match",
+        retryable: false,
+      },
+    ]);
+  });
+});
