@@ -116,6 +116,8 @@ const exemplar: MessageDef = {
   5: f('traceId', 'id'),
 };
 const times = { 2: f('startTimeUnixNano', 'fixed64'), 3: f('timeUnixNano', 'fixed64') };
+/** Times, count and sum: fields 2–5 of every distribution point. */
+const distribution = { ...times, 4: f('count', 'fixed64'), 5: f('sum', 'double') };
 const numberPoint: MessageDef = {
   ...attributes(7),
   ...times,
@@ -126,9 +128,7 @@ const numberPoint: MessageDef = {
 };
 const histogramPoint: MessageDef = {
   ...attributes(9),
-  ...times,
-  4: f('count', 'fixed64'),
-  5: f('sum', 'double'),
+  ...distribution,
   6: f('bucketCounts', 'fixed64', true),
   7: f('explicitBounds', 'double', true),
   8: f('exemplars', exemplar, true),
@@ -139,9 +139,7 @@ const histogramPoint: MessageDef = {
 const buckets: MessageDef = { 1: f('offset', 'sint32'), 2: f('bucketCounts', 'uint64', true) };
 const exponentialPoint: MessageDef = {
   ...attributes(1),
-  ...times,
-  4: f('count', 'fixed64'),
-  5: f('sum', 'double'),
+  ...distribution,
   6: f('scale', 'sint32'),
   7: f('zeroCount', 'fixed64'),
   8: f('positive', buckets),
@@ -154,9 +152,7 @@ const exponentialPoint: MessageDef = {
 };
 const summaryPoint: MessageDef = {
   ...attributes(7),
-  ...times,
-  4: f('count', 'fixed64'),
-  5: f('sum', 'double'),
+  ...distribution,
   6: f('quantileValues', { 1: f('quantile', 'double'), 2: f('value', 'double') }, true),
   8: f('flags', 'uint32'),
 };

@@ -73,70 +73,6 @@ class DerivedIds implements IdGenerator {
   }
 }
 
-/**
- * Wraps the OTLP gRPC exporter and records every export's result per trace. The JS gRPC exporter never
- * retries (it reports every gRPC error as a failure), so this record is the truth of what the pipeline
- * acknowledged.
- */
-class RecordingExporter implements SpanExporter {
-  /** seq → outcomes of its spans so far. */
-  readonly spans = new Map<number, Outcome[]>();
-  readonly answers = new Map<string, number>();
-  exportedSpans = 0;
-  /**
-   * The partial success the exporter logged for the export whose callback runs next: the JS exporter
-   * only logs it (diag.warn) and reports success, right before calling back, with nothing in between.
-   */
-  pendingPartial: { rejected: number; message: string } | undefined;
-  /** Rejected spans per export callback, for the batch it concerned. */
-  readonly rejections: { seqs: number[]; rejected: number; message: string }[] = [];
-
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly onTrace: (seq: number, outcome: Outcome, answer: string) => void,
-    private readonly spansPerTrace: number,
-    private readonly grpc: boolean,
-  ) {}
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.inner.export(spans, (result) => {
-      const partial = this.pendingPartial;
-      this.pendingPartial = undefined;
-      const { outcome, answer } = answerOf(result, this.grpc);
-      this.answers.set(answer, (this.answers.get(answer) ?? 0) + spans.length);
-      this.exportedSpans += spans.length;
-      if (partial !== undefined && partial.rejected > 0) {
-        const seqs = [...new Set(spans.map((sp) => decodeSpanId(hexToBytes(sp.spanContext().spanId)).seq))];
-        this.rejections.push({ seqs, rejected: partial.rejected, message: partial.message });
-      }
-      for (const span of spans) {
-        const { seq } = decodeSpanId(hexToBytes(span.spanContext().spanId));
-        const list = this.spans.get(seq) ?? [];
-        list.push(outcome);
-        if (list.length === this.spansPerTrace) {
-          this.spans.delete(seq);
-          // A trace counts as acknowledged only when every span was.
-          const traceOutcome = list.every((o) => o === 'acknowledged')
-            ? 'acknowledged'
-            : (list.find((o) => o !== 'acknowledged') ?? 'failed');
-          this.onTrace(seq, traceOutcome, answer);
-        } else {
-          this.spans.set(seq, list);
-        }
-      }
-      resultCallback(result);
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
-}
-
 /** An export's result as the ledger records it: a gRPC status, an HTTP status, or a transport error. */
 function answerOf(result: ExportResult, grpc: boolean): { outcome: Outcome; answer: string } {
   if (result.code === ExportResultCode.SUCCESS) return { outcome: 'acknowledged', answer: grpc ? 'OK' : '200' };
@@ -148,40 +84,40 @@ function answerOf(result: ExportResult, grpc: boolean): { outcome: Outcome; answ
 }
 
 /**
- * Wraps a log exporter and records every export's result per log record (by its seq attribute), in ranges
- * of consecutive records.
+ * Wraps one of the SDK's exporters and records every export's final result (after the exporter's own
+ * retries) item by item: this record is the truth of what the pipeline acknowledged.
  */
-class RecordingLogExporter implements LogRecordExporter {
-  readonly answers = new Map<string, number>();
+abstract class Recording<T> {
+  /**
+   * The partial success the exporter logged for the export whose callback runs next: the JS exporters
+   * only log it (diag.warn) and report success, right before calling back, with nothing in between.
+   */
   pendingPartial: { rejected: number; message: string } | undefined;
+  /** Rejected items per export callback, with the seqs of the batch it concerned. */
   readonly rejections: { seqs: number[]; rejected: number; message: string }[] = [];
 
   constructor(
-    private readonly inner: LogRecordExporter,
-    private readonly onRange: (first: number, count: number, outcome: Outcome, answer: string) => void,
+    private readonly inner: {
+      export(items: T[], callback: (result: ExportResult) => void): void;
+      shutdown(): Promise<void>;
+      forceFlush?(): Promise<void>;
+    },
     private readonly grpc: boolean,
   ) {}
 
-  export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
-    this.inner.export(records, (result) => {
+  /** The seqs of the exported items, ascending. */
+  protected abstract seqsOf(items: T[]): number[];
+  protected abstract record(seqs: number[], outcome: Outcome, answer: string): void;
+
+  export(items: T[], resultCallback: (result: ExportResult) => void): void {
+    this.inner.export(items, (result) => {
       const partial = this.pendingPartial;
       this.pendingPartial = undefined;
       const { outcome, answer } = answerOf(result, this.grpc);
-      this.answers.set(answer, (this.answers.get(answer) ?? 0) + records.length);
-      const seqs = records.map((r) => Number(r.attributes[ATTR.seq])).sort((a, b) => a - b);
+      const seqs = this.seqsOf(items);
       if (partial !== undefined && partial.rejected > 0)
-        this.rejections.push({ seqs, rejected: partial.rejected, message: partial.message });
-      let first = seqs[0];
-      let count = 0;
-      for (const seq of seqs) {
-        if (first !== undefined && seq === first + count) count++;
-        else {
-          if (first !== undefined && count > 0) this.onRange(first, count, outcome, answer);
-          first = seq;
-          count = 1;
-        }
-      }
-      if (first !== undefined && count > 0) this.onRange(first, count, outcome, answer);
+        this.rejections.push({ seqs: [...new Set(seqs)], rejected: partial.rejected, message: partial.message });
+      this.record(seqs, outcome, answer);
       resultCallback(result);
     });
   }
@@ -192,6 +128,70 @@ class RecordingLogExporter implements LogRecordExporter {
 
   forceFlush(): Promise<void> {
     return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+/** Spans: a trace counts once all its spans were exported, as acknowledged only when every one was. */
+class RecordingSpans extends Recording<ReadableSpan> implements SpanExporter {
+  /** seq → outcomes of its spans so far. */
+  private readonly spans = new Map<number, Outcome[]>();
+
+  constructor(
+    inner: SpanExporter,
+    private readonly onTrace: (seq: number, outcome: Outcome, answer: string) => void,
+    private readonly spansPerTrace: number,
+    grpc: boolean,
+  ) {
+    super(inner, grpc);
+  }
+
+  protected seqsOf(spans: ReadableSpan[]): number[] {
+    return spans.map((sp) => decodeSpanId(hexToBytes(sp.spanContext().spanId)).seq).sort((a, b) => a - b);
+  }
+
+  protected record(seqs: number[], outcome: Outcome, answer: string): void {
+    for (const seq of seqs) {
+      const list = this.spans.get(seq) ?? [];
+      list.push(outcome);
+      if (list.length === this.spansPerTrace) {
+        this.spans.delete(seq);
+        const traceOutcome = list.every((o) => o === 'acknowledged')
+          ? 'acknowledged'
+          : (list.find((o) => o !== 'acknowledged') ?? 'failed');
+        this.onTrace(seq, traceOutcome, answer);
+      } else {
+        this.spans.set(seq, list);
+      }
+    }
+  }
+}
+
+/** Log records, by their seq attribute, in ranges of consecutive records. */
+class RecordingLogs extends Recording<ReadableLogRecord> implements LogRecordExporter {
+  constructor(
+    inner: LogRecordExporter,
+    private readonly onRange: (first: number, count: number, outcome: Outcome, answer: string) => void,
+    grpc: boolean,
+  ) {
+    super(inner, grpc);
+  }
+
+  protected seqsOf(records: ReadableLogRecord[]): number[] {
+    return records.map((r) => Number(r.attributes[ATTR.seq])).sort((a, b) => a - b);
+  }
+
+  protected record(seqs: number[], outcome: Outcome, answer: string): void {
+    let first = seqs[0];
+    let count = 0;
+    for (const seq of seqs) {
+      if (first !== undefined && seq === first + count) count++;
+      else {
+        if (first !== undefined && count > 0) this.onRange(first, count, outcome, answer);
+        first = seq;
+        count = 1;
+      }
+    }
+    if (first !== undefined && count > 0) this.onRange(first, count, outcome, answer);
   }
 }
 
@@ -300,7 +300,7 @@ export async function driveSdk(
   const start = Date.now();
   const ids = new DerivedIds();
   const built = sdkExporters(load, target, headers);
-  const exporter = new RecordingExporter(
+  const exporter = new RecordingSpans(
     built.spans,
     (seq, outcome, answer) => {
       ledger.record('traces', { first: seq, count: 1, outcome, answer, atMs: Date.now() - start });
@@ -309,7 +309,7 @@ export async function driveSdk(
     spansPerTrace,
     grpc,
   );
-  const logExporter = new RecordingLogExporter(
+  const logExporter = new RecordingLogs(
     built.logs,
     (first, count, outcome, answer) => {
       ledger.record('logs', { first, count, outcome, answer, atMs: Date.now() - start });
