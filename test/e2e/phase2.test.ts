@@ -121,7 +121,15 @@ describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors �
     expect(logs.redelivered, logs.deliveredNote).toBeDefined();
     expect(logs.redelivered!.value).toBeLessThanOrEqual(r.verification.signals.logs!.found);
     expect(logs.delivered ?? logs.deliveredAtMost ?? 0).toBeLessThanOrEqual(r.verification.signals.logs!.found);
-    expect(logs.deliveredNote).toMatch(/joined across 1 collector restart|restarted 1 time/);
+    // Kafka's redelivery count joins the killed processor's counters across its restart.
+    expect(logs.redelivered!.note).toMatch(/counters joined across 1 restart\(s\)/);
+    // Delivered more than once: joined across the restart too — or not observable when Loki itself failed
+    // a push under this load (its received count then holds lines it did not store): never a figure read
+    // from counters that started again from 0.
+    expect(logs.deliveredNote).toMatch(
+      /joined across 1 collector restart|restarted 1 time|^not observable: loki counted failed pushes/,
+    );
+    if (logs.deliveredNote.startsWith('not observable')) expect(logs.delivered).toBeNull();
     if (logs.redelivered!.value > 0)
       expect(r.chaos!.faults[0]!.explanations.join(' ')).toMatch(/log records read again from Kafka/);
 
