@@ -30,4 +30,34 @@ describe('a container that fails readiness', () => {
     expect(error.details).toMatch(/not_a_loki_setting/);
     expect(await harnessLeftovers(runId)).toEqual(NOTHING_LEFT);
   });
+
+  // A container that exits at once: told as an exit, with its code and log lines, whichever wait sees it
+  // first (the container library's port wait on a loaded machine, else the readiness probe; the first
+  // path is pinned by test/unit/http-readiness.test.ts).
+  it('says the container exited, with its code and log lines, when it exits before its ports are published', async () => {
+    const catalog = loadCatalog();
+    const definition = phase1Definition({ traces: 'tempo' }, catalog);
+    // A service that writes a line and exits with code 3 at once (the toolbox image's shell).
+    const loki = definition.services.find((s) => s.name === 'loki')!;
+    loki.component = 'toolbox';
+    loki.command = ['sh', '-c', 'echo "no configuration at /nonexistent/loki.yaml"; exit 3'];
+    const runId = newRunId();
+    const images = new Map([...catalog.components.values()].map((c) => [c.name, localImageRef(c)]));
+
+    const started = Date.now();
+    const err = await bootStack(await connectDockerEngine(), definition, { runId, images, ports: 'random' }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(err).toBeInstanceOf(HarnessError);
+    const error = err as HarnessError;
+    expect(error.exitCode).toBe(5);
+    expect(error.message).toMatch(
+      /^Container loki \(otel-harness\/toolbox:[\d.]+\) did not become ready: waited [\d.]+ s for HTTP 200 from GET \/ready on port 3100; last seen: the container exited with code 3$/,
+    );
+    expect(error.details).toMatch(/nonexistent\/loki\.yaml/);
+    // Not the library's 10-second port wait: told as soon as the exit is seen.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await harnessLeftovers(runId)).toEqual(NOTHING_LEFT);
+  });
 });

@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type Dockerode from 'dockerode';
 import type { BoundPorts } from 'testcontainers';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DockerEngine } from '../../src/docker/docker-engine.js';
+import { exitedBeforeReady } from '../../src/stack/docker/boot.js';
+import { HarnessContainer } from '../../src/stack/docker/harness-container.js';
 import { HttpReadiness, ReadinessError } from '../../src/stack/docker/http-readiness.js';
 
 let server: Server | undefined;
@@ -60,5 +63,53 @@ describe('HttpReadiness (a local server on port 0 standing in for a container po
       .catch((e: unknown) => e);
     expect((err as ReadinessError).lastSeen).toBe('the container exited with code 1');
     expect((err as ReadinessError).waitedMs).toBe(1_000); // two 500 ms pauses, not the 60 s budget
+  });
+});
+
+describe('a container that exits before Docker publishes its ports', () => {
+  const frame = (text: string) => {
+    const body = Buffer.from(text);
+    const head = Buffer.alloc(8);
+    head[0] = 2;
+    head.writeUInt32BE(body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+  const engine = (running: boolean) =>
+    ({
+      dockerode: {
+        getContainer: () => ({
+          inspect: () => Promise.resolve({ State: { Running: running, ExitCode: 3 } }),
+          logs: () => Promise.resolve(frame('level=error msg="bad config"\n')),
+        }),
+      },
+    }) as unknown as DockerEngine;
+  const portWait = new Error('Timed out after 10000ms while waiting for container ports to be bound to the host');
+
+  it("is told as the exit, with the code and the container's log lines, not as the library's port wait", async () => {
+    const created = new HarnessContainer('otel-harness/loki:3.7.8');
+    created.createdId = 'abc';
+    const err = await exitedBeforeReady(
+      engine(false),
+      created,
+      new HttpReadiness(3100, '/ready'),
+      Date.now(),
+      portWait,
+    );
+    expect(err).toBeInstanceOf(ReadinessError);
+    expect((err as Error).message).toMatch(
+      /^waited [\d.]+ s for HTTP 200 from GET \/ready on port 3100; last seen: the container exited with code 3$/,
+    );
+    expect(created.logTail.snapshot()).toEqual(['level=error msg="bad config"']);
+  });
+
+  it('keeps the original error while the container runs, or when it was never created', async () => {
+    const running = new HarnessContainer('x');
+    running.createdId = 'abc';
+    expect(await exitedBeforeReady(engine(true), running, new HttpReadiness(3100, '/'), Date.now(), portWait)).toBe(
+      portWait,
+    );
+    expect(
+      await exitedBeforeReady(engine(false), new HarnessContainer('x'), new HttpReadiness(3100, '/'), 0, portWait),
+    ).toBe(portWait);
   });
 });

@@ -3,7 +3,8 @@ import type { DockerEngine } from '../../docker/docker-engine.js';
 import { LABEL } from '../../docker/labels.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
 import { removeHarnessResources } from './cleanup.js';
-import { HarnessContainer } from './harness-container.js';
+import { containerLogLines } from '../../observe/collector-log.js';
+import { HarnessContainer, LOG_TAIL_LINES } from './harness-container.js';
 import { HttpReadiness, ReadinessError } from './http-readiness.js';
 import { bootLayers, type ServiceDefinition, type StackDefinition } from './stack-definition.js';
 import { DockerStack, type StartedService } from './docker-stack.js';
@@ -69,7 +70,7 @@ export async function bootStack(
     for (const layer of bootLayers(definition.services)) {
       options.signal?.throwIfAborted();
       const results = await Promise.allSettled(
-        layer.map((service) => startService(service, { ...options, progress }, network, volumeNames, labels)),
+        layer.map((service) => startService(engine, service, { ...options, progress }, network, volumeNames, labels)),
       );
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       for (const r of results) if (r.status === 'fulfilled') services.set(r.value.definition.name, r.value);
@@ -81,7 +82,7 @@ export async function bootStack(
       versions: options.versions ?? definition.versions,
       // Starts one more service on the run's network later (scaling a role): same images, labels, ports.
       launch: (service) =>
-        startService(service, { ...options, progress, signal: undefined }, network, volumeNames, labels),
+        startService(engine, service, { ...options, progress, signal: undefined }, network, volumeNames, labels),
     });
   } catch (err) {
     debug('boot of %s failed, removing its resources: %o', runId, err);
@@ -97,6 +98,7 @@ function imageOf(images: ReadonlyMap<string, string>, component: string): string
 }
 
 async function startService(
+  engine: DockerEngine,
   service: ServiceDefinition,
   options: BootOptions & { progress: (message: string) => void },
   network: string,
@@ -157,7 +159,39 @@ async function startService(
     options.progress(`${service.name}: ready in ${readySeconds.toFixed(1)} s`);
     return { definition: service, container: startedContainer, image, readySeconds };
   } catch (err) {
-    throw startFailure(service, image, container, err);
+    throw startFailure(service, image, container, await exitedBeforeReady(engine, container, readiness, started, err));
+  }
+}
+
+/**
+ * The container library waits for the published ports to be bound before any readiness check runs, and
+ * a container that exits first never gets them: it then reports a timeout of its own. Such a failure is
+ * told as what it is — the container exited, with its code and its last log lines.
+ */
+export async function exitedBeforeReady(
+  engine: DockerEngine,
+  container: HarnessContainer,
+  readiness: HttpReadiness,
+  startedAt: number,
+  err: unknown,
+): Promise<unknown> {
+  if (err instanceof HarnessError || err instanceof ReadinessError || container.createdId === undefined) return err;
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  try {
+    const state = (await engine.dockerode.getContainer(container.createdId).inspect()).State;
+    if (state.Running) return err;
+    if (container.logTail.snapshot().length === 0) {
+      for (const line of await containerLogLines(engine.dockerode, container.createdId, LOG_TAIL_LINES)) {
+        container.logTail.push(`${line}\n`);
+      }
+    }
+    return new ReadinessError(
+      readiness.describe(),
+      Date.now() - startedAt,
+      `the container exited with code ${state.ExitCode}`,
+    );
+  } catch {
+    return err;
   }
 }
 

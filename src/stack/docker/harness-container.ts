@@ -15,6 +15,8 @@ export class HarnessContainer extends GenericContainer {
   private abortSignal: AbortSignal | undefined;
   private onCreated: ((containerId: string) => void) | undefined;
   private nested: { dropCapabilities: string[] } | undefined;
+  /** The container's id once created (also when its start then fails). */
+  createdId: string | undefined;
 
   constructor(image: string) {
     super(image);
@@ -83,6 +85,7 @@ export class HarnessContainer extends GenericContainer {
   }
 
   protected override containerCreated(containerId: string): Promise<void> {
+    this.createdId = containerId;
     this.onCreated?.(containerId);
     this.abortSignal?.throwIfAborted();
     return Promise.resolve();
