@@ -23,10 +23,15 @@ export {
 export {
   fixedIntervalClock,
   METRIC_NAME,
+  METRIC_NAMES,
+  METRIC_TYPES,
   MetricBatchBuilder,
+  metricTypesOf,
+  STORED_METRIC_NAMES,
   pointOf,
   tickTimeMs,
   type MetricShape,
+  type MetricType,
   type MetricTimeline,
 } from './metrics.js';
 export { dueTimeMs, itemsDue, rateAt, totalItems, type RateProfile } from './rate-profile.js';

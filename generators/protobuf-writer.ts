@@ -168,6 +168,40 @@ export class ProtoWriter {
     this.pos = pos + 4;
   }
 
+  /** A packed repeated fixed64 of non-negative integers up to 2^53. */
+  packedFixed64(field: number, values: readonly number[]): this {
+    this.tag(field, WIRE_LEN);
+    this.rawVarint(values.length * 8);
+    this.ensure(values.length * 8);
+    for (const v of values) {
+      const hi = Math.floor(v / TWO_32);
+      this.u32(v - hi * TWO_32);
+      this.u32(hi);
+    }
+    return this;
+  }
+
+  /** A packed repeated double. */
+  packedDouble(field: number, values: readonly number[]): this {
+    this.tag(field, WIRE_LEN);
+    this.rawVarint(values.length * 8);
+    this.ensure(values.length * 8);
+    const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, values.length * 8);
+    values.forEach((v, i) => view.setFloat64(i * 8, v, true));
+    this.pos += values.length * 8;
+    return this;
+  }
+
+  /** A packed repeated uint64/uint32 of non-negative integers up to 2^53. */
+  packedVarint(field: number, values: readonly number[]): this {
+    return this.fork().rawVarints(values).join(field);
+  }
+
+  private rawVarints(values: readonly number[]): this {
+    for (const v of values) this.rawVarint(v);
+    return this;
+  }
+
   bytes(field: number, value: Uint8Array): this {
     this.tag(field, WIRE_LEN);
     this.rawVarint(value.length);

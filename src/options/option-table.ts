@@ -107,6 +107,21 @@ export const oneOf =
     return v;
   };
 
+/** A comma-separated list of distinct `values`, in the order given. */
+export const listOf =
+  <T extends string>(values: readonly T[]): Parse<T[]> =>
+  (raw, name) => {
+    const items = raw.split(',').map((x) => x.trim());
+    const out: T[] = [];
+    for (const item of items) {
+      const v = values.find((x) => x === item);
+      if (v === undefined) throw configurationError(name, `a comma-separated list of ${values.join(', ')}`, raw);
+      if (out.includes(v)) throw configurationError(name, `each of ${values.join(', ')} at most once`, raw);
+      out.push(v);
+    }
+    return out;
+  };
+
 export const text: Parse<string> = (raw, name) => {
   if (raw.trim() === '') throw configurationError(name, 'a value', raw);
   return raw;

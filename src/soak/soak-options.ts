@@ -1,4 +1,4 @@
-import { PAYLOAD_PROFILES, type PayloadProfile } from '../../generators/index.js';
+import { METRIC_TYPES, PAYLOAD_PROFILES, type MetricType, type PayloadProfile } from '../../generators/index.js';
 import { configurationError } from '../harness-error.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
 import { capabilitiesOf } from '../load/drivers/capabilities.js';
@@ -13,6 +13,7 @@ import {
   ratio,
   nonNegativeInt,
   number,
+  listOf,
   oneOf,
   positive,
   positiveInt,
@@ -60,6 +61,7 @@ export interface SoakOptions {
   payloadNodes: number;
   metricIntervalMs: number;
   metricSeries: number | undefined;
+  metricTypes: MetricType[];
   drainTimeoutMs: number;
   /** Check only a uniform sample of this many traces (explicit opt-in). */
   verifySample: number | undefined;
@@ -267,6 +269,13 @@ export const SOAK_OPTIONS: OptionTable = {
       help: 'series count (default: metrics rate × interval)',
     },
     {
+      key: 'metricTypes',
+      flag: 'metric-types',
+      default: 'gauge',
+      parse: listOf(METRIC_TYPES),
+      help: 'OTLP metric types the series cycle through (series s is the (s mod n)th): gauge, sum (cumulative, monotonic), histogram, exponential_histogram (cumulative); each data point verified exactly (--driver native)',
+    },
+    {
       key: 'drainTimeoutMs',
       flag: 'drain-timeout',
       default: '5m',
@@ -358,6 +367,12 @@ export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Soa
       '--payload',
       `synthetic with --driver ${options.driver} (only the native driver builds the other profiles)`,
       options.payload,
+    );
+  if ((options.metricTypes.length !== 1 || options.metricTypes[0] !== 'gauge') && !can.payloads)
+    throw configurationError(
+      '--metric-types',
+      `gauge with --driver ${options.driver} (only the native driver builds the other types)`,
+      options.metricTypes.join(','),
     );
   const rates = planSignalRates(options.rateRps, options.signals); // validates --signals against --rate
   const unsent = (Object.keys(rates) as Signal[]).filter((s) => !can.signals.includes(s));

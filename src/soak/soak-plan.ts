@@ -44,6 +44,8 @@ export function planLoad(options: SoakOptions): LoadSpec {
   }
   const metricsRate = rates.metrics ?? 0;
   let metricShape: MetricShape = { series: 1, intervalMs: options.metricIntervalMs };
+  const types =
+    options.metricTypes.length === 1 && options.metricTypes[0] === 'gauge' ? {} : { types: options.metricTypes };
   if (metricsRate > 0) {
     if (options.metricSeries !== undefined) {
       const intervalMs = Math.round((options.metricSeries / metricsRate) * 1000);
@@ -54,13 +56,21 @@ export function planLoad(options: SoakOptions): LoadSpec {
           options.metricSeries,
         );
       }
-      metricShape = { series: options.metricSeries, intervalMs };
+      metricShape = { series: options.metricSeries, intervalMs, ...types };
     } else {
       metricShape = {
         series: Math.max(1, Math.round((metricsRate * options.metricIntervalMs) / 1000)),
         intervalMs: options.metricIntervalMs,
+        ...types,
       };
     }
+  }
+  if (metricsRate > 0 && metricShape.series < options.metricTypes.length) {
+    throw configurationError(
+      '--metric-types',
+      `at most ${metricShape.series} type(s): the run has ${metricShape.series} metric series and each type needs one (raise --metric-series or the metrics rate)`,
+      options.metricTypes.join(','),
+    );
   }
   const signals: SignalPlan[] = [];
   for (const signal of ['traces', 'metrics', 'logs'] as const) {

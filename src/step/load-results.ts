@@ -63,8 +63,10 @@ function shapeOf(spec: LoadSpec, signal: Signal, loadStartMs: number): Record<st
     return { ...shape, ...payloadFields(payload), unit: 'log record' };
   }
   const t = metricTimelineOf(spec, loadStartMs);
+  const { types, ...metricShape } = spec.metricShape;
   return {
-    ...spec.metricShape,
+    ...metricShape,
+    ...(types === undefined || (types.length === 1 && types[0] === 'gauge') ? {} : { types: types.join(',') }),
     unit: 'data point',
     metricStartMs: t.startMs,
     timelineRate: t.rate,

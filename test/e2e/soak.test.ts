@@ -7,10 +7,12 @@ import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 /**
  * 3,000 items/s for 30 s across traces, metrics and logs: 6,000 traces, above the 5,000 that were once
- * sampled; every one is checked (the default), nothing estimated.
+ * sampled; every one is checked (the default), nothing estimated. The 5,000 metric series cycle through
+ * the four metric types (series s is gauge, sum, histogram, exponential histogram for s mod 4 = 0…3).
  */
-const RUN = ['--rate', '3000', '--duration', '30s'];
+const RUN = ['--rate', '3000', '--duration', '30s', '--metric-types', 'gauge,sum,histogram,exponential_histogram'];
 const PER_SIGNAL = 30_000;
+const METRIC_SERIES = 5_000;
 const SPANS_PER_TRACE = 5;
 const everyHundredth = (s: number) => s > 0 && s % 100 === 0;
 
@@ -37,6 +39,9 @@ describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (tr
     const t = r.verification.signals.traces!;
     expect(t.backend).toBe(traces);
     expect(t.method).toContain('all 6000 acknowledged traces');
+    expect(r.verification.signals.metrics!.method).toContain(
+      `${METRIC_SERIES} series of gauge, sum, histogram, exponential_histogram`,
+    );
     if (traces === 'tempo') expect(t.crossCheck).toMatchObject({ value: PER_SIGNAL, agrees: true });
     expect(r.verification.signals.logs!.figures.lokiCount).toBe(PER_SIGNAL);
     // Ingest volume where the backend counts bytes: Loki always, Tempo for traces; Jaeger counts none.
@@ -51,7 +56,7 @@ describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (tr
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 
-  it('planted loss (a filter dropping every 100th span and log record) is reported exactly, named, exit 4', async () => {
+  it('planted loss (a filter dropping every 100th span and log record, histogram series …10) is reported exactly, named, exit 4', async () => {
     const run = await runReported(['soak', '--traces', traces, '--variant', 'planted-loss', ...RUN]);
     expect(run.code, run.stderr).toBe(4);
     const r = run.result();
@@ -73,13 +78,26 @@ describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (tr
     expect(l.lost).toBe(droppedLogs.length);
     expect(seqs(l.lostRanges)).toEqual(droppedLogs);
     expect(l.lostExamples.slice(0, 3)).toEqual(['log record seq 100', 'log record seq 200', 'log record seq 300']);
-    expect(r.verification.signals.metrics!.lost).toBe(0); // metrics are not filtered
+    // Metrics: every data point of the histogram series whose number ends in 10 (10, 110, … 4910).
+    const droppedPoints = seqs(r.load.signals.metrics!.idRanges.acknowledged).filter(
+      (seq) => (seq % METRIC_SERIES) % 100 === 10,
+    );
+    expect(droppedPoints.length).toBeGreaterThanOrEqual(250);
+    const m = r.verification.signals.metrics!;
+    expect(m.lost).toBe(droppedPoints.length);
+    expect(seqs(m.lostRanges)).toEqual(droppedPoints);
+    expect(m.lostExamples[0]).toMatch(/^sample series=10 \(histogram\) tick=0 /);
     expect(r.verdict.exitCode).toBe(4);
     // Each reason names the cause from the filter's own counters (all traffic: canaries it dropped too).
     expect(r.verdict.reasons).toEqual([
       expect.stringMatching(
         new RegExp(
           `^traces lost in ${traces}: ${droppedSpans.length} of ${PER_SIGNAL} — otelcol processor filter\\/planted-loss: \\d+ spans taken in and not passed on \\(its incoming − outgoing items, all traffic in the run's window\\); fix: check filter\\/planted-loss's conditions: it drops what they match \\(limit ≤ 0 \\(0 items\\)\\)$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^metrics lost in prometheus: ${droppedPoints.length} of ${PER_SIGNAL} — otelcol processor filter\\/planted-loss: \\d+ samples taken in and not passed on`,
         ),
       ),
       expect.stringMatching(

@@ -161,10 +161,13 @@ describe('collector variants', () => {
     expect(listVariants(phase1Dir())).toEqual(['seed', 'costly-filter', 'hardened', 'planted-loss', 'sparse-loss']);
   });
 
-  it('plants a filter right after memory_limiter in traces and logs only', () => {
+  it('plants a filter right after memory_limiter in every pipeline (metrics: the histogram only)', () => {
     const def = phase1Definition({ traces: 'tempo', variant: 'planted-loss' }, loadCatalog());
     const config = parse(def.services.find((s) => s.name === 'otelcol')!.files[0]!.content) as {
-      processors: Record<string, { traces?: { span: string[] }; logs?: { log_record: string[] } }>;
+      processors: Record<
+        string,
+        { traces?: { span: string[] }; logs?: { log_record: string[] }; metrics?: { datapoint: string[] } }
+      >;
       service: { pipelines: Record<string, { processors: string[]; exporters: string[] }> };
     };
     expect(config.service.pipelines.traces!.processors).toEqual([
@@ -179,9 +182,18 @@ describe('collector variants', () => {
       'resource',
       'batch',
     ]);
-    expect(config.service.pipelines.metrics!.processors).toEqual(['memory_limiter', 'resource', 'batch']);
+    expect(config.service.pipelines.metrics!.processors).toEqual([
+      'memory_limiter',
+      'filter/planted-loss',
+      'resource',
+      'batch',
+    ]);
     expect(config.processors['filter/planted-loss']!.traces!.span).toEqual([
       'IsMatch(attributes["otel_harness.span_seq"], "^[1-9][0-9]*00$")',
+    ]);
+    // The default gauge is never matched: runs without --metric-types lose no metric.
+    expect(config.processors['filter/planted-loss']!.metrics!.datapoint).toEqual([
+      'metric.name == "otel_harness_soak_hist" and IsMatch(attributes["series"], "^[0-9]*10$")',
     ]);
     expect(def.title).toBe('Phase 1 (traces: tempo, collector variant: planted-loss)');
   });

@@ -10,6 +10,7 @@ import {
   logLine,
   logShapeDefaults,
   METRIC_NAME,
+  METRIC_NAMES,
   MetricBatchBuilder,
   nanosFromMillis,
   ProtoWriter,
@@ -25,6 +26,7 @@ import {
   traceTraits,
   uint64ToString,
 } from '../../generators/index.js';
+import { otlpJsonOf } from '../../src/load/otlp/otlp-json.js';
 import { Msg } from './support/wire-decoder.js';
 
 const identity = { runId: 'oh-20261121-120000-ab12', serviceName: 'otel-harness-soak' };
@@ -161,6 +163,85 @@ describe('metric batches', () => {
       ['2', 2, BigInt(NOW + 10_000) * 1_000_000n],
     ]);
     expect(points[0]!.attributes(7).run_id).toBe(identity.runId);
+  });
+
+  it('of several types: one metric per type, series s of the (s mod n)th type, cumulative, and the same points as JSON', () => {
+    const types = ['gauge', 'sum', 'histogram', 'exponential_histogram'] as const;
+    const builder = new MetricBatchBuilder(
+      identity,
+      { series: 8, intervalMs: 5_000, types },
+      fixedIntervalClock(NOW, 5_000),
+    );
+    const batch = builder.build(6, 5); // series 6, 7 of tick 0; series 0, 1, 2 of tick 1
+    expect(batch.items).toBe(5);
+    const metrics = new Msg(batch.body).msg(1).msg(2).msgs(2);
+    const byName = new Map(metrics.map((m) => [m.string(1), m]));
+    expect([...byName.keys()]).toEqual([
+      METRIC_NAMES.gauge,
+      METRIC_NAMES.sum,
+      METRIC_NAMES.histogram,
+      METRIC_NAMES.exponential_histogram,
+    ]);
+    const nanos = (ms: number) => BigInt(ms) * 1_000_000n;
+    const start = nanos(NOW - 1_000);
+    // gauge (5): series 0 of tick 1.
+    const gauge = byName.get(METRIC_NAMES.gauge)!.msg(5).msgs(1);
+    expect(gauge.map((p) => [p.attributes(7).series, p.double(4), p.uint(3)])).toEqual([['0', 1, nanos(NOW + 5_000)]]);
+    // sum (7): series 1 of tick 1, cumulative (2), monotonic.
+    const sum = byName.get(METRIC_NAMES.sum)!.msg(7);
+    expect(sum.uint(2)).toBe(2n);
+    expect(sum.uint(3)).toBe(1n);
+    expect(sum.msgs(1).map((p) => [p.attributes(7).series, p.double(4), p.uint(2), p.uint(3)])).toEqual([
+      ['1', 1, start, nanos(NOW + 5_000)],
+    ]);
+    // histogram (9): series 6 of tick 0 and series 2 of tick 1; count tick + 1, all in the first bucket.
+    const histogram = byName.get(METRIC_NAMES.histogram)!.msg(9);
+    expect(histogram.uint(2)).toBe(2n);
+    const fixed64s = (b: Uint8Array) =>
+      Array.from({ length: b.length / 8 }, (_, i) =>
+        Number(new DataView(b.buffer, b.byteOffset).getBigUint64(i * 8, true)),
+      );
+    const doubles = (b: Uint8Array) =>
+      Array.from({ length: b.length / 8 }, (_, i) => new DataView(b.buffer, b.byteOffset).getFloat64(i * 8, true));
+    expect(
+      histogram
+        .msgs(1)
+        .map((p) => [p.attributes(9).series, p.uint(4), p.double(5), fixed64s(p.bytes(6)), doubles(p.bytes(7))]),
+    ).toEqual([
+      ['6', 1n, 0.25, [1, 0, 0, 0], [0.5, 1, 5]],
+      ['2', 2n, 0.5, [2, 0, 0, 0], [0.5, 1, 5]],
+    ]);
+    // exponential histogram (10): series 7 of tick 0; scale 0, one positive bucket holding every observation.
+    const exponential = byName.get(METRIC_NAMES.exponential_histogram)!.msg(10);
+    expect(exponential.uint(2)).toBe(2n);
+    const point = exponential.msg(1);
+    expect([point.attributes(1).series, point.uint(4), point.double(5), point.has(6)]).toEqual(['7', 1n, 1.5, false]);
+    expect([...point.msg(8).bytes(2)]).toEqual([1]); // packed uint64 bucket_counts: one varint 1
+    expect(point.attributes(1).run_id).toBe(identity.runId);
+
+    // The OTLP/JSON writer reads the same points (packed fields, 64-bit values as strings).
+    const json = JSON.parse(otlpJsonOf('metrics', batch.body)) as {
+      resourceMetrics: { scopeMetrics: { metrics: Record<string, unknown>[] }[] }[];
+    };
+    const written = json.resourceMetrics[0]!.scopeMetrics[0]!.metrics;
+    expect(written.map((m) => Object.keys(m).find((k) => !['name', 'description'].includes(k)))).toEqual([
+      'gauge',
+      'sum',
+      'histogram',
+      'exponentialHistogram',
+    ]);
+    expect(written[2]).toMatchObject({
+      histogram: {
+        aggregationTemporality: 2,
+        dataPoints: [
+          { count: '1', sum: 0.25, bucketCounts: ['1', '0', '0', '0'], explicitBounds: [0.5, 1, 5] },
+          { count: '2', sum: 0.5, bucketCounts: ['2', '0', '0', '0'], explicitBounds: [0.5, 1, 5] },
+        ],
+      },
+    });
+    expect(written[3]).toMatchObject({
+      exponentialHistogram: { dataPoints: [{ count: '1', sum: 1.5, positive: { bucketCounts: ['1'] } }] },
+    });
   });
 
   it('stamp every tick when the schedule makes it due: never after it is sent, never drifting, for every profile', () => {

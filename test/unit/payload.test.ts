@@ -159,4 +159,24 @@ describe('the web payload profile', () => {
       /--payload is invalid, expected one of synthetic, web/,
     );
   });
+
+  it('takes --metric-types for the native driver, checks it before anything starts, and records it in the shape', () => {
+    const all = 'gauge,sum,histogram,exponential_histogram';
+    expect(planLoad(resolveSoakOptions({ 'metric-types': all }, {})).metricShape).toEqual({
+      series: 1667, // the default 1,000 items/s over three signals, one sample per series every 5 s
+      intervalMs: 5_000,
+      types: ['gauge', 'sum', 'histogram', 'exponential_histogram'],
+    });
+    expect(planLoad(resolveSoakOptions({}, {})).metricShape.types).toBeUndefined();
+    expect(usage(() => resolveSoakOptions({ 'metric-types': 'gauge,summary' }, {}))).toMatch(
+      /--metric-types is invalid, expected a comma-separated list of gauge, sum, histogram, exponential_histogram/,
+    );
+    expect(usage(() => resolveSoakOptions({ 'metric-types': 'sum,sum' }, {}))).toMatch(/at most once/);
+    expect(usage(() => resolveSoakOptions({ 'metric-types': 'sum', driver: 'k6' }, {}))).toMatch(
+      /--metric-types is invalid, expected gauge with --driver k6/,
+    );
+    expect(
+      usage(() => planLoad(resolveSoakOptions({ 'metric-types': all, 'metric-series': '3', rate: '3' }, {}))),
+    ).toMatch(/--metric-types is invalid, expected at most 3 type\(s\): the run has 3 metric series/);
+  });
 });

@@ -2,7 +2,14 @@ import type { CounterSpec } from '../../observe/backend-counters.js';
 import type { MetricExpectation } from '../expectation.js';
 import { getJson } from '../http-json.js';
 import type { BackendEndpoint, SignalBackend } from './backend.js';
-import { parsePromSampleTimes, parsePromVector, promInstant, promSelector, verifyMetricSamples } from './promql.js';
+import {
+  ALL_METRIC_TYPES,
+  parsePromSampleTimes,
+  parsePromVector,
+  promInstant,
+  promSelector,
+  verifyMetricSamples,
+} from './promql.js';
 
 export const PROMETHEUS_COUNTERS: CounterSpec[] = [
   {
@@ -45,7 +52,8 @@ export function promqlBackend(
     async count(runId, _serviceName, sinceMs) {
       const now = Date.now();
       const rangeMs = Math.max(60_000, now - sinceMs + 60_000);
-      const body = await instant(`sum(count_over_time(${promSelector(runId)}[${rangeMs}ms]))`, now);
+      const selector = promSelector(runId, undefined, ALL_METRIC_TYPES);
+      const body = await instant(`sum(count_over_time(${selector}[${rangeMs}ms]))`, now);
       return parsePromVector(body, '').get('') ?? 0;
     },
     canary: {

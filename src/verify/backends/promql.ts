@@ -1,19 +1,35 @@
-import { METRIC_NAME, pointOf, tickTimeMs } from '../../../generators/index.js';
+import {
+  METRIC_NAME,
+  METRIC_TYPES,
+  metricTypesOf,
+  pointOf,
+  STORED_METRIC_NAMES,
+  tickTimeMs,
+  type MetricType,
+} from '../../../generators/index.js';
 import { rangesSize } from '../../load/ledger.js';
 import { containsSeq, endOf, RangeBuilder, residueCounts } from '../../load/seq-ranges.js';
 import type { MetricExpectation, VerifyContext } from '../expectation.js';
 import { BackendQueryError, getJson } from '../http-json.js';
 import { notQueryVisible, verdict, type SignalVerification } from '../verification.js';
 
-export function promSelector(runId: string, series?: number): string {
-  return series === undefined
-    ? `${METRIC_NAME}{run_id="${runId}"}`
-    : `${METRIC_NAME}{run_id="${runId}",series="${series}"}`;
+/**
+ * The run's samples: of the gauge alone (the default), else of every name a data point of the given types is
+ * stored under (one per point: a sum with or without `_total`, a classic histogram's `_count`).
+ */
+export function promSelector(runId: string, series?: number, types: readonly MetricType[] = ['gauge']): string {
+  const matchers = [`run_id="${runId}"`, ...(series === undefined ? [] : [`series="${series}"`])];
+  if (types.length === 1 && types[0] === 'gauge') return `${METRIC_NAME}{${matchers.join(',')}}`;
+  const names = types.flatMap((t) => STORED_METRIC_NAMES[t]);
+  return `{${[`__name__=~"${names.join('|')}"`, ...matchers].join(',')}}`;
 }
 
+/** Every type's stored names: counts that must see all of a run's samples whatever its types. */
+export const ALL_METRIC_TYPES: readonly MetricType[] = METRIC_TYPES;
+
 /** Samples per series in (t − rangeMs, t] (Prometheus 3 ranges are left-open, right-closed). */
-export function promCountBySeriesQuery(runId: string, rangeMs: number): string {
-  return `count_over_time(${promSelector(runId)}[${rangeMs}ms])`;
+export function promCountBySeriesQuery(runId: string, rangeMs: number, types?: readonly MetricType[]): string {
+  return `count_over_time(${promSelector(runId, undefined, types)}[${rangeMs}ms])`;
 }
 
 /** Vector response → `label` value → number. */
@@ -102,6 +118,7 @@ export async function verifyMetricSamples(
   context: VerifyContext,
 ): Promise<SignalVerification> {
   const S = exp.shape.series;
+  const types = metricTypesOf(exp.shape);
   const timeOf = (tick: number) => tickTimeMs(tick, exp.shape, exp.timeline);
   const endSeq = Math.max(endOf(exp.acknowledged), endOf(exp.unacknowledged));
   const ticks = Math.ceil(endSeq / S);
@@ -116,7 +133,7 @@ export async function verifyMetricSamples(
   for (const [w, [t0, t1]] of windows.entries()) {
     const endMs = timeOf(t1);
     const rangeMs = endMs - timeOf(t0) + 1;
-    const have = parsePromVector(await instant(promCountBySeriesQuery(exp.runId, rangeMs), endMs), 'series');
+    const have = parsePromVector(await instant(promCountBySeriesQuery(exp.runId, rangeMs, types), endMs), 'series');
     const want = residueCounts(exp.acknowledged, t0 * S, (t1 + 1) * S, S);
     const unacked = residueCounts(exp.unacknowledged, t0 * S, (t1 + 1) * S, S);
     const unsettled: number[] = [];
@@ -132,7 +149,7 @@ export async function verifyMetricSamples(
     for (let i = 0; i < unsettled.length; i += SERIES_PER_QUERY) {
       const chunk = unsettled.slice(i, i + SERIES_PER_QUERY);
       seriesRead += chunk.length;
-      const selector = `${METRIC_NAME}{run_id="${exp.runId}",series=~"${chunk.join('|')}"}[${rangeMs}ms]`;
+      const selector = `${promSelector(exp.runId, undefined, types).slice(0, -1)},series=~"${chunk.join('|')}"}[${rangeMs}ms]`;
       const times = parsePromSampleTimesBySeries(await instant(selector, endMs));
       for (const s of chunk) {
         const present = new Set(times.get(String(s)) ?? []);
@@ -151,7 +168,10 @@ export async function verifyMetricSamples(
       absent.add(seq);
       if (lostExamples.length < LOST_EXAMPLES) {
         const p = pointOf(seq, exp.shape);
-        lostExamples.push(`sample series=${p.series} tick=${p.tick} (t=${new Date(timeOf(p.tick)).toISOString()})`);
+        const type = types.length > 1 ? ` (${types[p.series % types.length]})` : '';
+        lostExamples.push(
+          `sample series=${p.series}${type} tick=${p.tick} (t=${new Date(timeOf(p.tick)).toISOString()})`,
+        );
       }
     }
     if (windows.length > 1) context.progress(`metrics: window ${w + 1}/${windows.length} counted in ${backend}`);
@@ -160,7 +180,7 @@ export async function verifyMetricSamples(
     signal: 'metrics',
     backend,
     method:
-      `PromQL count_over_time per series (${S} series × ${ticks} ticks, ${windows.length} window(s)); ` +
+      `PromQL count_over_time per series (${S} series${types.length > 1 ? ` of ${types.join(', ')}` : ''} × ${ticks} ticks, ${windows.length} window(s)); ` +
       `${seriesRead} series read tick by tick`,
     expected,
     found,
