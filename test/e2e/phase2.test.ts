@@ -28,10 +28,23 @@ function keptBySeed(runId: string): (seq: number) => boolean {
 
 describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors → Tempo, Mimir, Loki', () => {
   it('a clean soak through Kafka counts every signal exactly, tail sampling included, and leaves nothing', async () => {
-    const run = await runReported(['soak', '--phase', '2', '--rate', '1500', '--duration', '40s']);
+    // The metric series cycle through the four metric types: Mimir's OTLP translation stores them all.
+    const types = 'gauge,sum,histogram,exponential_histogram';
+    const run = await runReported([
+      'soak',
+      '--phase',
+      '2',
+      '--rate',
+      '1500',
+      '--duration',
+      '40s',
+      '--metric-types',
+      types,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
     expect(r.verdict.status).toBe('pass');
+    expect(r.verification.signals.metrics!.method).toContain(`series of ${types.replaceAll(',', ', ')}`);
     for (const signal of ['metrics', 'logs'] as const) {
       const v = r.verification.signals[signal]!;
       expect(r.load.signals[signal]!.counts.acknowledged, signal).toBe(20_000);
