@@ -7,6 +7,7 @@ import {
   commonThresholds,
   config,
   constantArrival,
+  durationThreshold,
   newTraceBuilder,
   numberEnv,
   summary,
@@ -18,7 +19,7 @@ const RATE = numberEnv('RATE', 1000); // spans per second
 
 export const options = {
   scenarios: { traces: constantArrival('traces', RATE, tracesPerIteration * config.spansPerTrace) },
-  thresholds: { ...commonThresholds, 'http_req_duration{signal:traces}': ['p(99)<5000'] },
+  thresholds: { ...commonThresholds, ...durationThreshold('traces', 'p(99)<5000') },
 };
 
 // Init: one payload builder per VU (the "client" of this scenario; k6/http needs no connection object).

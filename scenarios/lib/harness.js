@@ -4,8 +4,10 @@
 // Items are built by otel-harness's generators (../../dist/generators: compiled by `npm install`), so
 // every span, data point and log record carries the run id and a sequence number derived from k6's
 // iteration number, and the harness's verifiers can find each one by id.
+import encoding from 'k6/encoding';
 import http from 'k6/http';
-import { Counter } from 'k6/metrics';
+import { Counter, Rate } from 'k6/metrics';
+import grpc from 'k6/net/grpc';
 import { decodePartialSuccess } from '../../dist/generators/index.js';
 
 export function env(name, fallback) {
@@ -33,12 +35,42 @@ export const config = {
   headers: JSON.parse(env('OTLP_HEADERS', '{}')),
   /** Request body compression: none or gzip (k6 compresses and sets Content-Encoding). */
   compression: env('COMPRESSION', 'none'),
+  /** http/protobuf (k6/http) or grpc (k6/net/grpc, unary Export calls to OTLP_GRPC, plaintext). */
+  protocol: env('PROTOCOL', 'http/protobuf'),
+  /** host:port of the OTLP/gRPC receiver. */
+  grpcTarget: env('OTLP_GRPC', '127.0.0.1:4317'),
 };
+if (config.protocol !== 'http/protobuf' && config.protocol !== 'grpc')
+  throw new Error(`PROTOCOL must be http/protobuf or grpc (got '${config.protocol}')`);
+if (config.protocol === 'grpc' && config.compression !== 'none')
+  throw new Error("COMPRESSION must be none with PROTOCOL=grpc (k6's gRPC client sends uncompressed messages)");
 
 /** The ledger: one point per batch, tagged with its first sequence number, size and outcome. */
 const items = new Counter('otel_harness_items');
 
 const RETRYABLE = [429, 502, 503, 504];
+/** gRPC codes the OTLP specification calls retryable: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+ * ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
+const RETRYABLE_GRPC = [1, 4, 8, 10, 11, 14, 15];
+const GRPC_CODE_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 
 export function outcomeOf(status) {
   if (status >= 200 && status < 300) return 'acknowledged';
@@ -55,8 +87,14 @@ function partialSuccessOf(res) {
   }
 }
 
-/** POSTs one OTLP protobuf batch and records its outcome (and any partial success) for the harness. */
+/** Sends one OTLP protobuf batch over the run's protocol and records its outcome for the harness. */
 export function post(signal, first, units, itemsPerUnit, body) {
+  if (config.protocol === 'grpc') return exportGrpc(signal, first, units, itemsPerUnit, body);
+  return postHttp(signal, first, units, itemsPerUnit, body);
+}
+
+/** POSTs one OTLP protobuf batch and records its outcome (and any partial success) for the harness. */
+function postHttp(signal, first, units, itemsPerUnit, body) {
   const params = {
     headers: Object.assign({}, config.headers, { 'Content-Type': 'application/x-protobuf' }),
     tags: { signal },
@@ -75,6 +113,106 @@ export function post(signal, first, units, itemsPerUnit, body) {
   };
   if (outcome === 'acknowledged') {
     const partial = partialSuccessOf(res);
+    if (partial.undecodable) tags.answer += '-undecodable-body';
+    if (partial.rejected > 0) {
+      tags.rejected = String(partial.rejected);
+      tags.reject_message = partial.errorMessage.slice(0, 200);
+    }
+  }
+  items.add(units * itemsPerUnit, tags);
+  return res;
+}
+
+// gRPC: one client per VU, its definitions loaded in the init context, connected on the VU's first call.
+const GRPC_SERVICE = {
+  traces: 'opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+  logs: 'opentelemetry.proto.collector.logs.v1.LogsService/Export',
+};
+const GRPC_FIELD = { traces: 'resource_spans', metrics: 'resource_metrics', logs: 'resource_logs' };
+const grpcClient = config.protocol === 'grpc' ? new grpc.Client() : undefined;
+// Resolved from this file, wherever the scenario that imports it lives.
+const protoDir = decodeURIComponent(import.meta.resolve('./otlp/').replace(/^file:\/\//, ''));
+if (grpcClient !== undefined) grpcClient.load([protoDir], 'traces.proto', 'metrics.proto', 'logs.proto');
+let grpcConnected = false;
+/** Failed or refused gRPC calls (k6 has no grpc_req_failed of its own). */
+const grpcReqFailed = new Rate('otel_harness_grpc_req_failed');
+
+/** The length-delimited field-1 elements of an encoded Export request (its resource blocks), as base64. */
+function resourceBlocks(body) {
+  const out = [];
+  let pos = 0;
+  const varint = () => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const b = body[pos++];
+      value += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return value;
+      scale *= 128;
+    }
+  };
+  while (pos < body.length) {
+    const key = varint();
+    if (key !== 0x0a) throw new Error(`unexpected field key ${key} in an Export request`);
+    const length = varint();
+    out.push(encoding.b64encode(body.slice(pos, pos + length).buffer, 'std'));
+    pos += length;
+  }
+  return out;
+}
+
+/** A partial_success message (base64, as k6 gives bytes fields) wrapped back into a response body. */
+function partialSuccessOfGrpc(message) {
+  const b64 = message && message.partialSuccess;
+  if (!b64) return { rejected: 0, errorMessage: '' };
+  try {
+    const inner = new Uint8Array(encoding.b64decode(b64, 'std'));
+    const head = [0x0a];
+    for (let n = inner.length; ; n = Math.floor(n / 128)) {
+      if (n < 128) {
+        head.push(n);
+        break;
+      }
+      head.push((n % 128) | 0x80);
+    }
+    const body = new Uint8Array(head.length + inner.length);
+    body.set(head, 0);
+    body.set(inner, head.length);
+    return decodePartialSuccess(body);
+  } catch (e) {
+    return { rejected: 0, errorMessage: '', undecodable: true };
+  }
+}
+
+/** One unary OTLP/gRPC Export call; its status code decides the outcome as the native driver's does. */
+function exportGrpc(signal, first, units, itemsPerUnit, body) {
+  const tags = { signal, first: String(first), units: String(units) };
+  let res;
+  try {
+    if (!grpcConnected) {
+      grpcClient.connect(config.grpcTarget, { plaintext: true, timeout: '10s' });
+      grpcConnected = true;
+    }
+    res = grpcClient.invoke(
+      GRPC_SERVICE[signal],
+      { [GRPC_FIELD[signal]]: resourceBlocks(body) },
+      { metadata: config.headers, tags: { signal }, timeout: '10s' },
+    );
+  } catch (e) {
+    grpcConnected = false;
+    tags.outcome = 'failed';
+    tags.answer = 'k6-grpc-error';
+    grpcReqFailed.add(1, { signal });
+    items.add(units * itemsPerUnit, tags);
+    return undefined;
+  }
+  const code = Number(res.status); // a Go status code: indexing with it would use its name
+  tags.outcome = code === 0 ? 'acknowledged' : RETRYABLE_GRPC.indexOf(code) >= 0 ? 'refused' : 'failed';
+  tags.answer = GRPC_CODE_NAMES[code] || `grpc-${code}`;
+  grpcReqFailed.add(tags.outcome !== 'acknowledged', { signal });
+  if (tags.outcome === 'acknowledged') {
+    const partial = partialSuccessOfGrpc(res.message);
     if (partial.undecodable) tags.answer += '-undecodable-body';
     if (partial.rejected > 0) {
       tags.rejected = String(partial.rejected);
@@ -119,9 +257,17 @@ const perScenarioDrops = {
 
 /** The thresholds every scenario applies; a failing one makes k6 exit 99 (otel-harness: exit 3). */
 export const commonThresholds = {
-  http_req_failed: ['rate<0.01'],
+  ...(config.protocol === 'grpc'
+    ? { otel_harness_grpc_req_failed: ['rate<0.01'] }
+    : { http_req_failed: ['rate<0.01'] }),
   ...perScenarioDrops,
 };
+
+/** A scenario's request-duration threshold for `signal`, on the metric of the run's protocol. */
+export function durationThreshold(signal, expression) {
+  const metric = config.protocol === 'grpc' ? 'grpc_req_duration' : 'http_req_duration';
+  return { [`${metric}{signal:${signal}}`]: [expression] };
+}
 
 /** handleSummary for every scenario: the JSON otel-harness reads (to SUMMARY_FILE, else stdout). */
 export function summary(data, scenario) {
@@ -140,10 +286,16 @@ export function summary(data, scenario) {
     iterations: value('iterations', 'count'),
     droppedIterations: value('dropped_iterations', 'count'),
     droppedByScenario,
-    httpReqs: value('http_reqs', 'count'),
+    protocol: config.protocol,
+    // Over gRPC: its calls, their failed rate and duration, under the same keys.
+    httpReqs:
+      config.protocol === 'grpc'
+        ? value('otel_harness_grpc_req_failed', 'passes') + value('otel_harness_grpc_req_failed', 'fails')
+        : value('http_reqs', 'count'),
     dataSentBytes: value('data_sent', 'count'),
-    httpReqFailedRate: value('http_req_failed', 'rate'),
-    httpReqDurationP99Ms: value('http_req_duration', 'p(99)'),
+    httpReqFailedRate:
+      config.protocol === 'grpc' ? value('otel_harness_grpc_req_failed', 'rate') : value('http_req_failed', 'rate'),
+    httpReqDurationP99Ms: value(config.protocol === 'grpc' ? 'grpc_req_duration' : 'http_req_duration', 'p(99)'),
     thresholds,
   };
   return { [env('SUMMARY_FILE', 'stdout')]: JSON.stringify(out, null, 2) };

@@ -186,7 +186,7 @@ export const SOAK_OPTIONS: OptionTable = {
       default: undefined,
       env: ['OTEL_EXPORTER_OTLP_PROTOCOL'],
       parse: protocol,
-      help: "OTLP protocol: http/protobuf, grpc or http/json (--driver native; default: the driver's own, http/protobuf for native)",
+      help: "OTLP protocol: http/protobuf, grpc or http/json (native: all three; sdk and k6: http/protobuf or grpc; k6-operator: http/protobuf; default: the driver's own, http/protobuf for native and k6, grpc for sdk)",
     },
     {
       key: 'compression',
@@ -360,6 +360,13 @@ export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Soa
     throw configurationError(
       '--compression',
       `${can.compressions.join(' or ')} with --driver ${options.driver} (${can.transportWhy ?? 'the only one it sends'})`,
+      options.compression,
+    );
+  const narrower = can.compressionsOver?.[options.protocol];
+  if (narrower !== undefined && !narrower.compressions.includes(options.compression))
+    throw configurationError(
+      '--compression',
+      `${narrower.compressions.join(' or ')} with --driver ${options.driver} --protocol ${options.protocol} (${narrower.why})`,
       options.compression,
     );
   if (options.payload !== 'synthetic' && !can.payloads)

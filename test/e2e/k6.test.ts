@@ -13,13 +13,15 @@ import { runCli, runReported, seqs } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
 describe('soak --driver k6 (k6 built here, scenarios on the shared generators)', () => {
-  it('the traces scenario at 1,000 spans/s for 30 s: exact zero-loss verdict', async () => {
+  it('the traces scenario over OTLP/gRPC at 1,000 spans/s for 30 s: exact zero-loss verdict', async () => {
     const run = await runReported([
       'soak',
       '--driver',
       'k6',
       '--scenario',
       'traces',
+      '--protocol',
+      'grpc',
       '--rate',
       '1000',
       '--duration',
@@ -38,6 +40,9 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
     expect(r.k6).toMatchObject({ scenario: 'traces', exitCode: 0 });
     expect(r.k6!.summary!.iterations).toBe(seqs(t.idRanges.acknowledged).length / Math.round(512 / 5));
     expect(r.k6!.summary!.thresholds.every((x) => x.ok)).toBe(true);
+    // Every batch answered by the collector's gRPC receiver (k6/net/grpc): status OK, not an HTTP status.
+    expect(t.answers).toEqual({ OK: t.counts.acknowledged });
+    expect(r.k6!.summary!.thresholds.map((x) => x.metric)).toContain('grpc_req_duration{signal:traces}');
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 

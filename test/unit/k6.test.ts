@@ -79,6 +79,11 @@ describe('k6 scenarios', () => {
     expect(mixed.RATE).toBeUndefined();
     expect(k6Env(input).COMPRESSION).toBeUndefined();
     expect(k6Env({ ...input, compression: 'gzip' }).COMPRESSION).toBe('gzip');
+    expect(k6Env(input).PROTOCOL).toBeUndefined();
+    expect(k6Env({ ...input, grpcTarget: '127.0.0.1:4317' })).toMatchObject({
+      PROTOCOL: 'grpc',
+      OTLP_GRPC: '127.0.0.1:4317',
+    });
     expect(k6Env({ ...input, scenario: 'traces-ramping', rampMs: 20_000 })).toMatchObject({ RAMP: '20s', HOLD: '40s' });
     expect(k6Env({ ...input, scenario: 'steps', steps: 4, durationMs: 240_000 })).toMatchObject({
       STEPS: '4',

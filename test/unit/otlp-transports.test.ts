@@ -228,14 +228,19 @@ describe('choosing the transport', () => {
     });
     // The flag wins over the variable.
     expect(o({ protocol: 'http/protobuf' }, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).protocol).toBe('http/protobuf');
-    // The SDK driver speaks gRPC by default, HTTP protobuf when asked; k6 posts OTLP/HTTP protobuf.
+    // The SDK driver speaks gRPC by default, HTTP protobuf when asked; k6 posts OTLP/HTTP protobuf or calls
+    // OTLP/gRPC (uncompressed: k6's gRPC client has no compression); the operator's runners post HTTP only.
     expect(o({ driver: 'sdk', signals: 'traces' }).protocol).toBe('grpc');
     expect(o({ driver: 'sdk', signals: 'traces', protocol: 'http/protobuf', compression: 'gzip' })).toMatchObject({
       protocol: 'http/protobuf',
       compression: 'gzip',
     });
-    expect(usage(() => o({ driver: 'k6', protocol: 'grpc' }))).toMatch(
-      /--protocol is invalid, expected http\/protobuf with --driver k6 \(the k6 scenarios post OTLP\/HTTP protobuf\)/,
+    expect(o({ driver: 'k6', protocol: 'grpc' })).toMatchObject({ protocol: 'grpc', compression: 'none' });
+    expect(usage(() => o({ driver: 'k6', protocol: 'grpc', compression: 'gzip' }))).toMatch(
+      /--compression is invalid, expected none with --driver k6 --protocol grpc \(k6's gRPC client sends uncompressed messages\)/,
+    );
+    expect(usage(() => o({ driver: 'k6-operator', signals: 'traces', protocol: 'grpc' }))).toMatch(
+      /--protocol is invalid, expected http\/protobuf with --driver k6-operator \(the k6 scenarios run by the operator post OTLP\/HTTP protobuf\)/,
     );
     expect(usage(() => o({ driver: 'sdk', signals: 'traces', protocol: 'http/json' }))).toMatch(
       /--protocol is invalid, expected grpc or http\/protobuf with --driver sdk/,

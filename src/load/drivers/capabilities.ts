@@ -17,6 +17,8 @@ export interface DriverCapabilities {
   /** The OTLP protocols it speaks (the first when none is asked for) and the compressions it sends. */
   protocols: readonly Protocol[];
   compressions: readonly Compression[];
+  /** Narrower compressions over one protocol (absent: `compressions` over every protocol), and why. */
+  compressionsOver?: Partial<Record<Protocol, { compressions: readonly Compression[]; why: string }>>;
   /** Why it speaks no others (said when they are asked for). */
   transportWhy?: string;
   /** Speaks TLS to an https OTLP target with the run's CA and client certificate. */
@@ -26,9 +28,7 @@ export interface DriverCapabilities {
 }
 
 const K6_TRANSPORT = {
-  protocols: ['http/protobuf'],
   compressions: ['none', 'gzip'],
-  transportWhy: 'the k6 scenarios post OTLP/HTTP protobuf',
   tls: false,
   payloads: false,
 } as const;
@@ -59,6 +59,11 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     signals: ['traces', 'metrics', 'logs'],
     k6Scenario: true,
     onCluster: false,
+    protocols: ['http/protobuf', 'grpc'],
+    transportWhy: "the k6 scenarios post OTLP/HTTP protobuf (k6/http) or call OTLP/gRPC's Export (k6/net/grpc)",
+    compressionsOver: {
+      grpc: { compressions: ['none'], why: "k6's gRPC client sends uncompressed messages" },
+    },
     ...K6_TRANSPORT,
   },
   'k6-operator': {
@@ -66,6 +71,8 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     signalsWhy: 'its runners start at different moments, so their metric ticks would not follow one schedule',
     k6Scenario: true,
     onCluster: true,
+    protocols: ['http/protobuf'],
+    transportWhy: 'the k6 scenarios run by the operator post OTLP/HTTP protobuf',
     ...K6_TRANSPORT,
   },
 };

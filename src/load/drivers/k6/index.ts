@@ -30,7 +30,7 @@ export function k6Driver(): LoadDriver {
         spec,
         input.runId,
         input.serviceName,
-        input.ingest.otlpHttp,
+        input.ingest,
         input.metricTimeline.startMs,
         summaryFile,
       );

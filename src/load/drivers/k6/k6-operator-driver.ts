@@ -127,7 +127,14 @@ async function driveTestRun(
 ): Promise<DriveOutcome> {
   const { spec, ledger, live } = input;
   const { client, namespace } = cluster;
-  const run = k6Input(spec, input.runId, input.serviceName, cluster.otlpHttp, input.metricTimeline.startMs, 'stdout');
+  const run = k6Input(
+    spec,
+    input.runId,
+    input.serviceName,
+    { otlpHttp: cluster.otlpHttp, otlpGrpc: undefined }, // the operator's runners post OTLP/HTTP only
+    input.metricTimeline.startMs,
+    'stdout',
+  );
   run.headers = input.ingest.headers;
   const env = k6Env(run);
   const archive = join(prepared.workDir, 'archive.tar');

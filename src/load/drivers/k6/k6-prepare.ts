@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadCatalog } from '../../../images/catalog.js';
 import { cacheDir, packageRoot } from '../../../paths.js';
 import type { LoadSpec } from '../../load-spec.js';
+import { grpcTarget, otlpAddress } from '../../otlp/otlp-client.js';
 import { ensureK6 } from './k6-binary.js';
 import { inspectScenario } from './k6-driver.js';
 import { k6Env, k6Scenario, scenarioPath, type K6RunInput } from './k6-scenarios.js';
@@ -19,10 +20,11 @@ export function k6Input(
   spec: LoadSpec,
   runId: string,
   serviceName: string,
-  otlpHttp: string,
+  ingest: { otlpHttp: string; otlpGrpc: string | undefined },
   metricStartMs: number,
   summaryFile: string,
 ): K6RunInput {
+  const { otlpHttp } = ingest;
   return {
     scenario: k6Scenario(spec.scenario).name,
     runId,
@@ -40,6 +42,9 @@ export function k6Input(
     ...(spec.profile.kind === 'ramp' ? { rampMs: spec.profile.rampMs } : {}),
     ...(spec.profile.kind === 'steps' ? { steps: spec.profile.steps } : {}),
     ...(spec.transport.compression === 'gzip' ? { compression: 'gzip' as const } : {}),
+    ...(spec.transport.protocol === 'grpc'
+      ? { grpcTarget: grpcTarget(otlpAddress(ingest, spec.transport)).target }
+      : {}),
     summaryFile,
   };
 }
@@ -69,7 +74,16 @@ export async function prepareK6(
   await inspectScenario(
     binary,
     script,
-    k6Env(k6Input(spec, runId, serviceName, 'http://127.0.0.1:4318', Date.now(), summaryFile(workDir))),
+    k6Env(
+      k6Input(
+        spec,
+        runId,
+        serviceName,
+        { otlpHttp: 'http://127.0.0.1:4318', otlpGrpc: '127.0.0.1:4317' },
+        Date.now(),
+        summaryFile(workDir),
+      ),
+    ),
   );
   progress(`${label}: scenario ${scenario.name} loaded (${script})`);
   return { binary, script, workDir };

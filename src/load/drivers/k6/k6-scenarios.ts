@@ -44,6 +44,8 @@ export interface K6RunInput {
   headers?: Record<string, string>;
   /** Request bodies gzip-compressed. */
   compression?: 'gzip';
+  /** Unary OTLP/gRPC Export calls to this host:port instead of OTLP/HTTP. */
+  grpcTarget?: string;
   /** ramp duration for traces-ramping, steps for steps. */
   rampMs?: number;
   steps?: number;
@@ -71,6 +73,10 @@ export function k6Env(input: K6RunInput): Record<string, string> {
   if (input.headers !== undefined && Object.keys(input.headers).length > 0)
     env.OTLP_HEADERS = JSON.stringify(input.headers);
   if (input.compression !== undefined) env.COMPRESSION = input.compression;
+  if (input.grpcTarget !== undefined) {
+    env.PROTOCOL = 'grpc';
+    env.OTLP_GRPC = input.grpcTarget;
+  }
   const signals = K6_SCENARIOS[input.scenario].signals;
   if (input.scenario === 'mixed') {
     for (const s of ['traces', 'metrics', 'logs'] as const)
