@@ -97,7 +97,7 @@ export const SOAK_OPTIONS: OptionTable = {
       flag: 'driver',
       default: 'native',
       parse: oneOf(DRIVERS),
-      help: 'native (OTLP/HTTP or gRPC, per --protocol and --compression), sdk (OpenTelemetry JS SDK and its OTLP exporters, gRPC or HTTP protobuf; traces and logs), k6, or k6-operator (k6 TestRun on the cluster: --phase 3, or attach with --kubeconfig and --k6-endpoint)',
+      help: 'native (OTLP/HTTP or gRPC, per --protocol and --compression), sdk (OpenTelemetry JS SDK and its OTLP exporters, gRPC or HTTP protobuf), k6, or k6-operator (k6 TestRun on the cluster: --phase 3, or attach with --kubeconfig and --k6-endpoint)',
     },
     {
       key: 'scenario',

@@ -57,12 +57,10 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
       targetFile,
       '--driver',
       'sdk',
-      '--signals',
-      'traces,logs',
       '--compression',
       'gzip',
       '--rate',
-      '1000',
+      '1500',
       '--duration',
       '15s',
     ]);
@@ -71,6 +69,7 @@ describe('soak --target (a stack booted elsewhere, as `otel-harness up --json` d
     expect(r.plan.transport).toBe('OTLP/gRPC gzip');
     for (const [signal, backend] of [
       ['traces', 'jaeger'],
+      ['metrics', 'prometheus'],
       ['logs', 'loki'],
     ] as const) {
       expect(r.load.signals[signal]!.answers, signal).toEqual({ OK: 7_500 });

@@ -49,8 +49,9 @@ describe('soak options', () => {
     expect(rejects(() => resolveSoakOptions({ driver: 'k7' }, {}))).toMatch(
       /--driver is invalid, expected one of native, sdk/,
     );
-    expect(rejects(() => resolveSoakOptions({ driver: 'sdk' }, {}))).toMatch(
-      /only traces or logs with --driver sdk \(the SDK driver sends traces and logs/,
+    expect(resolveSoakOptions({ driver: 'sdk' }, {}).driver).toBe('sdk'); // all three signals
+    expect(rejects(() => resolveSoakOptions({ driver: 'k6-operator', scenario: 'mixed' }, {}))).toMatch(
+      /a scenario of traces or logs with --driver k6-operator/,
     );
     expect(rejects(() => resolveSoakOptions({ 'max-loss': 'some' }, {}))).toMatch(/--max-loss is invalid/);
     expect(rejects(() => resolveSoakOptions({ profile: 'ramp:5m', duration: '1m' }, {}))).toMatch(

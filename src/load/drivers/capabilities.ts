@@ -44,9 +44,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     payloads: true,
   },
   sdk: {
-    signals: ['traces', 'logs'],
-    signalsWhy:
-      "the SDK driver sends traces and logs (the SDK aggregates metrics and exports them on its reader's interval, not point by point as the verification counts them)",
+    signals: ['traces', 'metrics', 'logs'],
     k6Scenario: false,
     onCluster: false,
     protocols: ['grpc', 'http/protobuf'],

@@ -2,25 +2,29 @@ import { inProcessDriver, type DriveInput, type DriveOutcome, type LoadDriver } 
 import { driveSdk, type SdkSignalLoad } from './sdk-driver.js';
 
 /**
- * The SDK driver: traces and logs through the OpenTelemetry JS SDK and its OTLP exporters (gRPC or HTTP
+ * The SDK driver: traces, metrics and logs through the OpenTelemetry JS SDK and its OTLP exporters (gRPC or HTTP
  * protobuf), as an application sends them.
  */
 export function sdkDriver(): LoadDriver {
   return inProcessDriver('sdk', async (input: DriveInput): Promise<DriveOutcome> => {
     const { spec } = input;
-    const loadOf = (signal: 'traces' | 'logs'): SdkSignalLoad | undefined => {
+    const loadOf = (signal: 'traces' | 'metrics' | 'logs'): SdkSignalLoad | undefined => {
       const s = spec.signals.find((x) => x.signal === signal);
       return s === undefined ? undefined : { rateRps: s.rateRps, unitRate: s.unitRate, batchUnits: s.batchUnits };
     };
     const traces = loadOf('traces');
     const logs = loadOf('logs');
-    if (traces === undefined && logs === undefined) return { reports: new Map() };
+    const metrics = loadOf('metrics');
+    if (traces === undefined && logs === undefined && metrics === undefined) return { reports: new Map() };
     const reports = await driveSdk(
       {
         ...(traces === undefined ? {} : { traces }),
         ...(logs === undefined ? {} : { logs }),
+        ...(metrics === undefined ? {} : { metrics }),
         traceShape: spec.traceShape,
         logShape: spec.logShape,
+        metricShape: spec.metricShape,
+        metricTimeline: input.metricTimeline,
         batchItems: spec.batchItems,
         profile: spec.profile,
         durationMs: spec.durationMs,

@@ -12,6 +12,8 @@ import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as HttpLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPMetricExporter as HttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -21,6 +23,12 @@ import {
   type LogRecordExporter,
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
+import {
+  AggregationTemporality,
+  MeterProvider,
+  MetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import {
@@ -36,14 +44,17 @@ import {
   decodeSpanId,
   filler,
   logLine,
+  METRIC_NAME,
+  pointOf,
   runTag,
   spanId,
+  tickTimeMs,
   toHex,
   traceId,
   traceTraits,
 } from '../../../../generators/index.js';
 import { configurationError } from '../../../harness-error.js';
-import type { LogShape, TraceShape } from '../../../../generators/index.js';
+import type { LogShape, MetricShape, MetricTimeline, TraceShape } from '../../../../generators/index.js';
 import type { RateProfile } from '../../rate-profile.js';
 import { SOAK_SERVICE_NAME } from '../../run-identity.js';
 import { classifyGrpcCode, classifyHttpStatus } from '../../answer.js';
@@ -195,6 +206,128 @@ class RecordingLogs extends Recording<ReadableLogRecord> implements LogRecordExp
   }
 }
 
+/** A reader the driver collects from itself: delta temporality, so a collection holds what was recorded since the last. */
+class ManualReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA, cardinalitySelector: () => 1 << 30 });
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Metrics through the SDK: a MeterProvider of the run, the gauge `otel_harness_soak_value` recorded per
+ * series (its value the tick), collected by a delta reader once per tick's group of a batch and exported
+ * with the SDK's OTLP metric exporter. The SDK stamps a point with its collection time; the driver sets it
+ * to the tick's scheduled time before the export, so every sample can be found where the verifier looks.
+ */
+class SdkMetrics {
+  readonly rejections: { seqs: number[]; rejected: number; message: string }[] = [];
+  pendingPartial: { rejected: number; message: string } | undefined;
+  private readonly reader = new ManualReader();
+  private readonly provider: MeterProvider;
+  private readonly gauge;
+  /** Collections one after another: a group's records and its collection are never interleaved. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly exports = new Set<Promise<void>>();
+
+  constructor(
+    private readonly exporter: PushMetricExporter,
+    private readonly load: SdkLoad,
+    private readonly runId: string,
+    private readonly onRange: (first: number, count: number, outcome: Outcome, answer: string | undefined) => void,
+    private readonly grpc: boolean,
+  ) {
+    this.provider = new MeterProvider({
+      resource: resourceFromAttributes({
+        'service.name': SOAK_SERVICE_NAME,
+        'service.instance.id': runId,
+        [ATTR.runId]: runId,
+      }),
+      readers: [this.reader],
+    });
+    this.gauge = this.provider
+      .getMeter('otel-harness')
+      .createGauge(METRIC_NAME, { description: 'otel-harness soak gauge: the tick number of each sample' });
+  }
+
+  /** Data points first … first + count − 1: one collection and export per tick they cover. */
+  batch(first: number, count: number): Promise<void> {
+    const run = this.chain.then(async () => {
+      const S = this.load.metricShape.series;
+      let group = first;
+      for (let seq = first; seq <= first + count; seq++) {
+        if (seq === first + count || (seq > group && seq % S === 0)) {
+          await this.collectAndExport(group, seq - group);
+          group = seq;
+        }
+        if (seq < first + count) {
+          const { series, tick } = pointOf(seq, this.load.metricShape);
+          this.gauge.record(tick, { run_id: this.runId, series: String(series) });
+        }
+      }
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async collectAndExport(first: number, count: number): Promise<void> {
+    const { resourceMetrics } = await this.reader.collect();
+    const tick = pointOf(first, this.load.metricShape).tick;
+    const ms = tickTimeMs(tick, this.load.metricShape, this.load.metricTimeline);
+    const at: [number, number] = [Math.floor(ms / 1000), (ms % 1000) * 1_000_000];
+    const present = new Set<string>();
+    for (const scope of resourceMetrics.scopeMetrics)
+      for (const metric of scope.metrics)
+        for (const point of metric.dataPoints) {
+          Object.assign(point, { startTime: at, endTime: at }); // the collected objects are the export's own
+          present.add(String(point.attributes.series));
+        }
+    const exported: number[] = [];
+    for (let seq = first; seq < first + count; seq++) {
+      // A point the SDK did not collect never left: dropped at the generator.
+      if (present.has(String(seq % this.load.metricShape.series))) exported.push(seq);
+      else this.onRange(seq, 1, 'dropped', undefined);
+    }
+    if (exported.length === 0) return;
+    const done = new Promise<void>((resolve) => {
+      this.exporter.export(resourceMetrics, (result) => {
+        const partial = this.pendingPartial;
+        this.pendingPartial = undefined;
+        const { outcome, answer } = answerOf(result, this.grpc);
+        if (partial !== undefined && partial.rejected > 0)
+          this.rejections.push({ seqs: exported, rejected: partial.rejected, message: partial.message });
+        for (const [runFirst, runCount] of consecutiveRuns(exported)) this.onRange(runFirst, runCount, outcome, answer);
+        resolve();
+      });
+    });
+    this.exports.add(done);
+    void done.then(() => this.exports.delete(done));
+  }
+
+  async shutdown(): Promise<void> {
+    await this.chain;
+    await Promise.all(this.exports);
+    await this.provider.shutdown();
+    await this.exporter.shutdown();
+  }
+}
+
+/** Ascending seqs → [first, count] runs of consecutive ones. */
+function consecutiveRuns(seqs: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const seq of seqs) {
+    const last = out[out.length - 1];
+    if (last !== undefined && seq === last[0] + last[1]) last[1]++;
+    else out.push([seq, 1]);
+  }
+  return out;
+}
+
 function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -211,9 +344,12 @@ export interface SdkSignalLoad {
 /** What the SDK driver needs: the traces and logs loads of a plan, and how to send them. */
 export interface SdkLoad {
   traces?: SdkSignalLoad;
+  metrics?: SdkSignalLoad;
   logs?: SdkSignalLoad;
   traceShape: TraceShape;
   logShape: LogShape;
+  metricShape: MetricShape;
+  metricTimeline: MetricTimeline;
   batchItems: number;
   profile: RateProfile;
   durationMs: number;
@@ -250,7 +386,7 @@ function sdkExporters(
   load: SdkLoad,
   target: SdkTarget,
   headers: Readonly<Record<string, string>>,
-): { spans: SpanExporter; logs: LogRecordExporter } {
+): { spans: SpanExporter; logs: LogRecordExporter; metrics: PushMetricExporter } {
   const compression = load.transport.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE;
   // Everything the exporters would otherwise take from OTEL_EXPORTER_OTLP_* is set here, and they are built
   // without them: an application's variables in the harness's environment change nothing of the load (the
@@ -266,7 +402,11 @@ function sdkExporters(
         compression,
         metadata: metadataOf(headers),
       };
-      return { spans: new GrpcTraceExporter(grpc), logs: new GrpcLogExporter(grpc) };
+      return {
+        spans: new GrpcTraceExporter(grpc),
+        logs: new GrpcLogExporter(grpc),
+        metrics: new GrpcMetricExporter(grpc),
+      };
     }
     const base = target.otlpHttp.replace(/\/$/, '');
     const http = (signal: string) => ({
@@ -275,7 +415,11 @@ function sdkExporters(
       headers: { ...headers },
       compression,
     });
-    return { spans: new HttpTraceExporter(http('traces')), logs: new HttpLogExporter(http('logs')) };
+    return {
+      spans: new HttpTraceExporter(http('traces')),
+      logs: new HttpLogExporter(http('logs')),
+      metrics: new HttpMetricExporter(http('metrics')),
+    };
   });
 }
 
@@ -317,19 +461,42 @@ export async function driveSdk(
     },
     grpc,
   );
+  const metrics = new SdkMetrics(
+    built.metrics,
+    load,
+    runId,
+    (first, count, outcome, answer) => {
+      ledger.record('metrics', {
+        first,
+        count,
+        outcome,
+        ...(answer === undefined ? {} : { answer }),
+        atMs: Date.now() - start,
+      });
+      live.add('metrics', outcome, count);
+    },
+    grpc,
+  );
   // The exporters report a partial success only through diag.warn, just before their callback.
   diag.setLogger(
     {
       warn: (message: string, ...args: unknown[]) => {
         if (!message.startsWith('Received Partial Success response')) return;
-        let p: { rejectedSpans?: number | string; rejectedLogRecords?: number | string; errorMessage?: string } = {};
+        let p: {
+          rejectedSpans?: number | string;
+          rejectedLogRecords?: number | string;
+          rejectedDataPoints?: number | string;
+          errorMessage?: string;
+        } = {};
         try {
           p = JSON.parse(String(args[0])) as typeof p;
         } catch {
           // Unreadable: nothing counted as rejected.
         }
         const message_ = p.errorMessage ?? '';
-        if (p.rejectedLogRecords !== undefined)
+        if (p.rejectedDataPoints !== undefined)
+          metrics.pendingPartial = { rejected: Number(p.rejectedDataPoints), message: message_ };
+        else if (p.rejectedLogRecords !== undefined)
           logExporter.pendingPartial = { rejected: Number(p.rejectedLogRecords), message: message_ };
         else exporter.pendingPartial = { rejected: Number(p.rejectedSpans ?? 0), message: message_ };
       },
@@ -377,12 +544,21 @@ export async function driveSdk(
   const tracer = tracerProvider.getTracer('otel-harness');
   const logger = loggerProvider.getLogger('otel-harness');
   const tag = runTag(runId);
-  const created: Record<'traces' | 'logs', Set<number>> = { traces: new Set(), logs: new Set() };
+  const created: Record<'traces' | 'metrics' | 'logs', Set<number>> = {
+    traces: new Set(),
+    metrics: new Set(),
+    logs: new Set(),
+  };
   const fillers: Record<string, string> = {};
   for (let i = 0; i < load.traceShape.attributesPerSpan; i++)
     fillers[`attr.${i}`] = filler(load.traceShape.attributeValueBytes, i);
 
-  const schedule = (signal: 'traces' | 'logs', l: SdkSignalLoad, make: (seq: number) => void) =>
+  const schedule = (
+    signal: 'traces' | 'metrics' | 'logs',
+    l: SdkSignalLoad,
+    make: (seq: number) => void,
+    batch?: (firstSeq: number, count: number) => Promise<void>,
+  ) =>
     runOpenModel(
       {
         unitRate: l.unitRate,
@@ -398,7 +574,7 @@ export async function driveSdk(
             make(seq);
             created[signal].add(seq);
           }
-          return Promise.resolve();
+          return batch?.(ticket.firstSeq, ticket.count) ?? Promise.resolve();
         },
         drop: () => undefined,
       },
@@ -417,14 +593,25 @@ export async function driveSdk(
       ...(load.logs === undefined
         ? []
         : [schedule('logs', load.logs, (seq) => emitLog(logger, runId, seq, load.logShape))]),
+      ...(load.metrics === undefined
+        ? []
+        : [
+            schedule(
+              'metrics',
+              load.metrics,
+              () => undefined,
+              (first, count) => metrics.batch(first, count),
+            ),
+          ]),
     ];
     for (const [signal, report] of await Promise.all(runs)) reports.set(signal, report);
     // Flush the batch processors and the exporters.
-    await Promise.all([tracerProvider.shutdown(), loggerProvider.shutdown()]);
+    await Promise.all([tracerProvider.shutdown(), loggerProvider.shutdown(), metrics.shutdown()]);
   } catch (err) {
     await Promise.all([
       tracerProvider.shutdown().catch(() => undefined),
       loggerProvider.shutdown().catch(() => undefined),
+      metrics.shutdown().catch(() => undefined),
     ]);
     throw err;
   } finally {
@@ -432,6 +619,7 @@ export async function driveSdk(
   }
   for (const [signal, rejections] of [
     ['traces', exporter.rejections],
+    ['metrics', metrics.rejections],
     ['logs', logExporter.rejections],
   ] as const) {
     for (const r of rejections) {
@@ -445,7 +633,7 @@ export async function driveSdk(
     }
   }
   // Items created but never (fully) exported were dropped inside the SDK (queue full).
-  for (const signal of ['traces', 'logs'] as const) {
+  for (const signal of ['traces', 'metrics', 'logs'] as const) {
     const reported = new Set<number>();
     for (const e of ledger.entriesOf(signal)) for (let s = e.first; s < e.first + e.count; s++) reported.add(s);
     const perUnit = signal === 'traces' ? spansPerTrace : 1;
