@@ -169,16 +169,19 @@ async function main(): Promise<void> {
             'JS SDK BatchSpanProcessor, OTLP gRPC',
           ),
         );
-      if (wanted('otel-harness k6'))
+      for (const protocol of ['http/protobuf', 'grpc'] as const) {
+        const name = `otel-harness k6${protocol === 'grpc' ? ', OTLP/gRPC' : ''}`;
+        if (!wanted(name)) continue;
         results.push(
           await measure(
             sink,
-            'otel-harness k6',
+            name,
             rate,
             seconds,
             [
               'env',
               `OTLP_HTTP=${sink.http}`,
+              ...(protocol === 'grpc' ? ['PROTOCOL=grpc', `OTLP_GRPC=${sink.grpc}`] : []),
               `RUN_ID=bench-k6-${rate}`,
               `DURATION=${seconds}s`,
               `RATE=${rate}`,
@@ -193,9 +196,10 @@ async function main(): Promise<void> {
               `json=${join(scratch, 'k6-ledger.json')}`,
               k6Script,
             ],
-            'k6 traces scenario, OTLP/HTTP protobuf, 510 spans/request, per-batch ledger to JSON',
+            `k6 traces scenario, ${protocol === 'grpc' ? 'OTLP/gRPC (k6/net/grpc)' : 'OTLP/HTTP protobuf'}, 510 spans/request, per-batch ledger to JSON`,
           ),
         );
+      }
       const attrs = Array.from({ length: 8 }, (_, i) => [
         '--telemetry-attributes',
         `attr.${i}="abcdefghijklmnop"`,

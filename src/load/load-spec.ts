@@ -35,6 +35,8 @@ export interface LoadSpec {
   durationMs: number;
   batchItems: number;
   maxInFlight: number;
+  /** Connections or HTTP/2 sessions to the OTLP endpoint (--connections); the driver's default when absent. */
+  connections?: number;
   requestTimeoutMs: number;
   /** OTLP protocol and compression (the native driver; the others speak their own). */
   transport: Transport;

@@ -45,6 +45,8 @@ export interface SoakOptions {
   profile: RateProfile;
   batchItems: number;
   maxInFlight: number;
+  /** Connections (HTTP/1.1) or HTTP/2 sessions (gRPC) to the OTLP endpoint; the driver's default when not given. */
+  connections: number | undefined;
   requestTimeoutMs: number;
   /** OTLP protocol (the driver's own when not given). */
   protocol: Protocol;
@@ -169,6 +171,13 @@ export const SOAK_OPTIONS: OptionTable = {
       default: '32',
       parse: positiveInt,
       help: 'requests in flight per signal before batches are dropped at the generator',
+    },
+    {
+      key: 'connections',
+      flag: 'connections',
+      default: undefined,
+      parse: positiveInt,
+      help: 'connections to the OTLP endpoint: the HTTP/1.1 pool, or HTTP/2 sessions over gRPC (--driver native; default: 4 per signal over HTTP, 2 over gRPC)',
     },
     {
       key: 'requestTimeoutMs',
@@ -368,6 +377,12 @@ export function resolveSoakOptions(flags: RawFlags, env: NodeJS.ProcessEnv): Soa
       '--compression',
       `${narrower.compressions.join(' or ')} with --driver ${options.driver} --protocol ${options.protocol} (${narrower.why})`,
       options.compression,
+    );
+  if (options.connections !== undefined && !can.payloads)
+    throw configurationError(
+      '--connections',
+      `no value with --driver ${options.driver} (its exporters or scenarios keep their own connections)`,
+      options.connections,
     );
   if (options.payload !== 'synthetic' && !can.payloads)
     throw configurationError(

@@ -98,6 +98,7 @@ export function planLoad(options: SoakOptions): LoadSpec {
     durationMs: options.durationMs,
     batchItems: options.batchItems,
     maxInFlight: options.maxInFlight,
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
     requestTimeoutMs: options.requestTimeoutMs,
     transport: { protocol: options.protocol, compression: options.compression },
   };

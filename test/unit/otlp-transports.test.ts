@@ -7,6 +7,11 @@ import { firstGrpcMessage, grpcFrame, OtlpGrpcClient } from '../../src/load/otlp
 import { OtlpHttpClient, retryAfterOf } from '../../src/load/otlp/otlp-http-client.js';
 import { grpcTarget, otlpClient } from '../../src/load/otlp/otlp-client.js';
 import { resolveSoakOptions } from '../../src/soak/soak-options.js';
+import { planLoad } from '../../src/soak/soak-plan.js';
+import { nativeDriver } from '../../src/load/drivers/native/index.js';
+import type { DriveInput } from '../../src/load/drivers/driver.js';
+import { Ledger } from '../../src/load/ledger.js';
+import { LiveCounters } from '../../src/load/live-counters.js';
 import { usage } from './support/usage.js';
 
 /** An Export*ServiceResponse whose partial_success rejects `n` items because of `why`. */
@@ -204,6 +209,45 @@ describe('OTLP/HTTP with gzip', () => {
     expect(received.map((r) => r.encoding)).toEqual(['gzip', undefined]);
     for (const r of received) expect(r.body).toEqual(Buffer.from(BODY));
     expect(gzipSync(BODY).length).toBeLessThan(BODY.length / 10);
+  });
+});
+
+describe('--connections', () => {
+  it("is the native driver's connection count: a slow endpoint sees exactly that many sockets", async () => {
+    const sockets = new Set<number>();
+    const server = createHttpServer((req, res) => {
+      sockets.add(req.socket.remotePort!);
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(200).end(), 200));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const spec = planLoad(
+      resolveSoakOptions({ connections: '2', signals: 'logs', rate: '2000', duration: '1s', batch: '50' }, {}),
+    );
+    expect(spec.connections).toBe(2);
+    const ledger = new Ledger({ traces: 1, metrics: 1, logs: 1 });
+    await nativeDriver().drive({
+      spec,
+      runId: 'oh-connections',
+      serviceName: 'otel-harness-soak',
+      ingest: {
+        otlpHttp: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        otlpGrpc: undefined,
+        headers: {},
+      },
+      ledger,
+      live: new LiveCounters(),
+      metricTimeline: { startMs: Date.now(), profile: { kind: 'constant' }, rate: 1, durationMs: 1_000 },
+      abort: new AbortController().signal,
+    } as unknown as DriveInput);
+    expect(ledger.counts('logs')).toMatchObject({ acknowledged: 2_000, failed: 0, dropped: 0 });
+    // 40 requests answered after 200 ms, 2 due every 50 ms: about 8 want a connection at once, and the
+    // driver's default pool (4 per signal) would have opened 4.
+    expect(sockets.size).toBe(2);
+    expect(usage(() => resolveSoakOptions({ connections: '3', driver: 'k6' }, {}))).toMatch(
+      /--connections is invalid, expected no value with --driver k6/,
+    );
   });
 });
 

@@ -31,7 +31,7 @@ export interface DriveOptions {
   /** TLS to an https endpoint. */
   tls?: TlsSettings;
   /** Connections and requests per connection (spreading over replicas behind an L4 balancer). */
-  connections?: { connections: number; requestsPerConnection: number };
+  connections?: { connections: number; requestsPerConnection?: number };
   profile: RateProfile;
   durationMs: number;
   maxInFlight: number;
