@@ -39,5 +39,7 @@ export {
   decodePartialSuccess,
   decodePartialSuccessJson,
   decodeRetryInfoMs,
+  grpcCodeName,
+  grpcOutcome,
   type PartialSuccess,
 } from './otlp-response.js';

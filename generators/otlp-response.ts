@@ -156,3 +156,41 @@ function utf8(buf: Uint8Array, start: number, end: number): string {
   }
   return s;
 }
+
+/** gRPC status codes by number, as the ledger names them. */
+const GRPC_CODE_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
+
+/** The name of gRPC status `code` ("UNAVAILABLE"), or "grpc-status 42" for one the specification lacks. */
+export function grpcCodeName(code: number): string {
+  return GRPC_CODE_NAMES[code] ?? `grpc-status ${code}`;
+}
+
+/**
+ * gRPC status codes the OTLP specification calls retryable: CANCELLED, DEADLINE_EXCEEDED,
+ * RESOURCE_EXHAUSTED (only with RetryInfo; treated as refused), ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS.
+ */
+const RETRYABLE_GRPC = [1, 4, 8, 10, 11, 14, 15];
+
+/** A gRPC status as the ledger records it: OK acknowledged, a retryable code refused, any other failed. */
+export function grpcOutcome(code: number): 'acknowledged' | 'refused' | 'failed' {
+  if (code === 0) return 'acknowledged';
+  return RETRYABLE_GRPC.indexOf(code) >= 0 ? 'refused' : 'failed';
+}

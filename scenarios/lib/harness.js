@@ -8,7 +8,7 @@ import encoding from 'k6/encoding';
 import http from 'k6/http';
 import { Counter, Rate } from 'k6/metrics';
 import grpc from 'k6/net/grpc';
-import { decodePartialSuccess } from '../../dist/generators/index.js';
+import { decodePartialSuccess, grpcCodeName, grpcOutcome } from '../../dist/generators/index.js';
 
 export function env(name, fallback) {
   const value = __ENV[name];
@@ -49,29 +49,6 @@ if (config.protocol === 'grpc' && config.compression !== 'none')
 const items = new Counter('otel_harness_items');
 
 const RETRYABLE = [429, 502, 503, 504];
-/** gRPC codes the OTLP specification calls retryable: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
- * ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
-const RETRYABLE_GRPC = [1, 4, 8, 10, 11, 14, 15];
-const GRPC_CODE_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
-
 export function outcomeOf(status) {
   if (status >= 200 && status < 300) return 'acknowledged';
   return RETRYABLE.indexOf(status) >= 0 ? 'refused' : 'failed';
@@ -111,16 +88,18 @@ function postHttp(signal, first, units, itemsPerUnit, body) {
     outcome,
     answer: transportError ? `k6-${res.error_code || 'error'}` : String(res.status),
   };
-  if (outcome === 'acknowledged') {
-    const partial = partialSuccessOf(res);
-    if (partial.undecodable) tags.answer += '-undecodable-body';
-    if (partial.rejected > 0) {
-      tags.rejected = String(partial.rejected);
-      tags.reject_message = partial.errorMessage.slice(0, 200);
-    }
-  }
+  if (outcome === 'acknowledged') tagPartialSuccess(tags, partialSuccessOf(res));
   items.add(units * itemsPerUnit, tags);
   return res;
+}
+
+/** An acknowledged batch's partial success (items the server declared rejected) on its ledger point. */
+function tagPartialSuccess(tags, partial) {
+  if (partial.undecodable) tags.answer += '-undecodable-body';
+  if (partial.rejected > 0) {
+    tags.rejected = String(partial.rejected);
+    tags.reject_message = partial.errorMessage.slice(0, 200);
+  }
 }
 
 // gRPC: one client per VU, its definitions loaded in the init context, connected on the VU's first call.
@@ -208,17 +187,10 @@ function exportGrpc(signal, first, units, itemsPerUnit, body) {
     return undefined;
   }
   const code = Number(res.status); // a Go status code: indexing with it would use its name
-  tags.outcome = code === 0 ? 'acknowledged' : RETRYABLE_GRPC.indexOf(code) >= 0 ? 'refused' : 'failed';
-  tags.answer = GRPC_CODE_NAMES[code] || `grpc-${code}`;
+  tags.outcome = grpcOutcome(code);
+  tags.answer = grpcCodeName(code);
   grpcReqFailed.add(tags.outcome !== 'acknowledged', { signal });
-  if (tags.outcome === 'acknowledged') {
-    const partial = partialSuccessOfGrpc(res.message);
-    if (partial.undecodable) tags.answer += '-undecodable-body';
-    if (partial.rejected > 0) {
-      tags.rejected = String(partial.rejected);
-      tags.reject_message = partial.errorMessage.slice(0, 200);
-    }
-  }
+  if (tags.outcome === 'acknowledged') tagPartialSuccess(tags, partialSuccessOfGrpc(res.message));
   items.add(units * itemsPerUnit, tags);
   return res;
 }

@@ -1,3 +1,4 @@
+import { grpcOutcome } from '../../generators/index.js';
 import type { Outcome } from './ledger.js';
 
 /** OTLP/HTTP: 429, 502, 503, 504 are retryable (refused); any other non-2xx is failed (OTLP spec "Failures"). */
@@ -7,12 +8,9 @@ export function classifyHttpStatus(status: number): Outcome {
   return 'failed';
 }
 
-/** gRPC status codes the OTLP spec calls retryable (RESOURCE_EXHAUSTED only with RetryInfo; treated as refused). */
-const RETRYABLE_GRPC = new Set([1, 4, 8, 10, 11, 14, 15]); // CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS
-
+/** gRPC: OK acknowledged; the codes the OTLP spec calls retryable refused (generators' `grpcOutcome`). */
 export function classifyGrpcCode(code: number): Outcome {
-  if (code === 0) return 'acknowledged';
-  return RETRYABLE_GRPC.has(code) ? 'refused' : 'failed';
+  return grpcOutcome(code);
 }
 
 /** A transport error (no answer at all): its code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, ...) for the ledger. */

@@ -27,42 +27,33 @@ export interface DriverCapabilities {
   payloads: boolean;
 }
 
-const K6_TRANSPORT = {
+/** What every driver but k6-operator has: all three signals, sent from this machine, plain or gzip. */
+const LOCAL = {
+  signals: ['traces', 'metrics', 'logs'],
+  onCluster: false,
   compressions: ['none', 'gzip'],
-  tls: false,
-  payloads: false,
 } as const;
 
 export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities>> = {
-  native: {
-    signals: ['traces', 'metrics', 'logs'],
-    k6Scenario: false,
-    onCluster: false,
-    protocols: ['http/protobuf', 'grpc', 'http/json'],
-    compressions: ['none', 'gzip'],
-    tls: true,
-    payloads: true,
-  },
+  native: { ...LOCAL, k6Scenario: false, protocols: ['http/protobuf', 'grpc', 'http/json'], tls: true, payloads: true },
   sdk: {
-    signals: ['traces', 'metrics', 'logs'],
+    ...LOCAL,
     k6Scenario: false,
-    onCluster: false,
     protocols: ['grpc', 'http/protobuf'],
-    compressions: ['none', 'gzip'],
     transportWhy: "the SDK driver exports with the JS SDK's OTLP exporters, gRPC or HTTP protobuf",
     tls: false,
     payloads: false,
   },
   k6: {
-    signals: ['traces', 'metrics', 'logs'],
+    ...LOCAL,
     k6Scenario: true,
-    onCluster: false,
     protocols: ['http/protobuf', 'grpc'],
     transportWhy: "the k6 scenarios post OTLP/HTTP protobuf (k6/http) or call OTLP/gRPC's Export (k6/net/grpc)",
     compressionsOver: {
       grpc: { compressions: ['none'], why: "k6's gRPC client sends uncompressed messages" },
     },
-    ...K6_TRANSPORT,
+    tls: false,
+    payloads: false,
   },
   'k6-operator': {
     signals: ['traces', 'logs'],
@@ -70,8 +61,10 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     k6Scenario: true,
     onCluster: true,
     protocols: ['http/protobuf'],
+    compressions: ['none', 'gzip'],
     transportWhy: 'the k6 scenarios run by the operator post OTLP/HTTP protobuf',
-    ...K6_TRANSPORT,
+    tls: false,
+    payloads: false,
   },
 };
 

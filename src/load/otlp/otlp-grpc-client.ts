@@ -1,7 +1,7 @@
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { decodePartialSuccess, decodeRetryInfoMs } from '../../../generators/index.js';
+import { decodePartialSuccess, decodeRetryInfoMs, grpcCodeName } from '../../../generators/index.js';
 import { classifyGrpcCode, classifyHttpStatus, errorAnswer } from '../answer.js';
 import type { Signal } from '../ledger.js';
 import { tlsOptionsOf, type Answer, type OtlpClient, type OtlpClientOptions } from './transport.js';
@@ -15,32 +15,6 @@ const METHOD: Record<Signal, string> = {
   metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
 };
-
-/** gRPC status codes by number, as the ledger names them. */
-const CODE_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
-
-/** The name of gRPC status `code` ("UNAVAILABLE"), or "grpc-status 42" for one the specification lacks. */
-export function grpcCodeName(code: number): string {
-  return CODE_NAMES[code] ?? `grpc-status ${code}`;
-}
 
 /** A gRPC message: a compressed flag, its length (big-endian) and the bytes. */
 export function grpcFrame(message: Uint8Array, compressed: boolean): Buffer {
