@@ -108,3 +108,21 @@ export function distributionFor(configs: Readonly<Record<string, string>>): Dist
     );
   return { manifest: beyondDefault.length > 0 ? PLATFORM_MANIFEST : undefined, beyondDefault };
 }
+
+/**
+ * What to do when a collector image's validate command named component types it does not know (`unknown
+ * type: "transform"`): the platform distribution when it carries them all, else a distribution of one's own.
+ * Undefined when the lines name no unknown type.
+ */
+export function unknownComponentsHint(validateLines: readonly string[]): string | undefined {
+  const types = new Set<string>();
+  for (const line of validateLines)
+    for (const m of line.matchAll(/unknown type: \\?"([\w/.-]+)\\?"/g)) types.add(m[1]!);
+  if (types.size === 0) return undefined;
+  const platform = manifestComponents(readFileSync(join(stacksDir(), PLATFORM_MANIFEST), 'utf8'));
+  const carried = [...types].every((t) => KINDS.some((k) => platform[k].has(normalizedType(t))));
+  const named = [...types].join(', ');
+  return carried
+    ? `this collector lacks ${named}; stacks/${PLATFORM_MANIFEST} carries ${types.size > 1 ? 'them' : 'it'} and is chosen by itself when neither --image otelcol nor --otelcol-manifest is given (with --image otelcol=<version>, give --otelcol-manifest with a manifest at that version, or --source upstream for the published contrib image)`
+    : `this collector lacks ${named}, and neither collector built here carries ${types.size > 1 ? 'them' : 'it'}: build your own distribution with --otelcol-manifest, or run the stack elsewhere and attach to it`;
+}

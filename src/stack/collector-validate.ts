@@ -3,6 +3,7 @@ import { pack } from 'tar-stream';
 import type { DockerEngine } from '../docker/docker-engine.js';
 import { LABEL } from '../docker/labels.js';
 import { ExitCode, HarnessError } from '../harness-error.js';
+import { unknownComponentsHint } from '../images/collector-components.js';
 import { containerLogLines } from '../observe/collector-log.js';
 
 // The upstream collector image is built FROM scratch: it has no /tmp, so the file goes under the root.
@@ -31,12 +32,14 @@ export async function validateCollectorConfig(engine: DockerEngine, image: strin
     const result = (await container.wait()) as { StatusCode: number };
     if (result.StatusCode !== 0) {
       const lines = await containerLogLines(dockerode, container.id);
+      const hint = unknownComponentsHint(lines);
       throw new HarnessError(
         `Configuration: --collector-config ${file} is invalid: the collector's validate command rejected it`,
         {
           code: 'CONFIGURATION',
           exitCode: ExitCode.usage,
           details: lines.slice(-15).join('\n'),
+          ...(hint === undefined ? {} : { hint }),
         },
       );
     }

@@ -8,6 +8,7 @@ import {
   distributionFor,
   manifestComponents,
   normalizedType,
+  unknownComponentsHint,
 } from '../../src/images/collector-components.js';
 import { stacksDir } from '../../src/paths.js';
 import { resolveStack } from '../../src/stack/stack-options.js';
@@ -97,5 +98,20 @@ describe('the collector distribution a configuration needs', () => {
     expect(
       resolveStack({ 'collector-config': [file], image: ['otelcol=0.155.0'] }, {}, undefined).choice.manifest,
     ).toBe(undefined);
+  });
+
+  it("turns the collector's unknown-type rejection into what to do: the platform build, or one of your own", () => {
+    const rejected = (types: string[]) =>
+      types.map(
+        (t) =>
+          `Error: failed to get config: cannot unmarshal the configuration: decoding failed due to the following error(s):\n'processors' unknown type: "${t}" for id: "${t}" (valid values: [batch memory_limiter resource tail_sampling filter])`,
+      );
+    expect(unknownComponentsHint(rejected(['transform', 'k8sattributes']))).toMatch(
+      /^this collector lacks transform, k8sattributes; stacks\/otelcol\/manifest-platform\.yaml carries them .*--otelcol-manifest with a manifest at that version, or --source upstream/,
+    );
+    expect(unknownComponentsHint(rejected(['transform', 'hostmetrics']))).toMatch(
+      /^this collector lacks transform, hostmetrics, and neither collector built here carries them: build your own distribution with --otelcol-manifest/,
+    );
+    expect(unknownComponentsHint(['Error: invalid keys: endpointt'])).toBeUndefined();
   });
 });
