@@ -44,7 +44,6 @@ describe('a container that fails readiness', () => {
     const runId = newRunId();
     const images = new Map([...catalog.components.values()].map((c) => [c.name, localImageRef(c)]));
 
-    const started = Date.now();
     const err = await bootStack(await connectDockerEngine(), definition, { runId, images, ports: 'random' }).catch(
       (e: unknown) => e,
     );
@@ -56,8 +55,6 @@ describe('a container that fails readiness', () => {
       /^Container loki \(otel-harness\/toolbox:[\d.]+\) did not become ready: waited [\d.]+ s for HTTP 200 from GET \/ready on port 3100; last seen: the container exited with code 3$/,
     );
     expect(error.details).toMatch(/nonexistent\/loki\.yaml/);
-    // Not the library's 10-second port wait: told as soon as the exit is seen.
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(await harnessLeftovers(runId)).toEqual(NOTHING_LEFT);
   });
 });
