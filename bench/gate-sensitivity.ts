@@ -16,7 +16,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { matchesPattern, metricOf, type GateTrial } from '../src/gate/gate.js';
-import { compareMetrics, summarize } from '../src/gate/gate-stats.js';
+import { compareMetrics, GATE_STATS_DEFAULTS, summarize } from '../src/gate/gate-stats.js';
 import { packageRoot } from '../src/paths.js';
 
 const [file, nArg, gateOnArg] = process.argv.slice(2);
@@ -93,6 +93,62 @@ const sensitivity = names.map((name, k) => {
   return { metric: name, cv, smallest, detection };
 });
 
+// Paired: a gate of --design paired holds pairs (both arms of a pair at the same moment). Every choice of
+// n of its pairs is an A/A paired gate; planting a shift in the candidate of each pair measures detection —
+// beside the unpaired splits above of the same trials, so both designs see the same machine and moments.
+const pairIds = [...new Set(trials.flatMap((t) => (t.pair === undefined ? [] : [t.pair])))].filter(
+  (p) =>
+    trials.some((t) => t.pair === p && t.arm === 'baseline') &&
+    trials.some((t) => t.pair === p && t.arm === 'candidate'),
+);
+const paired =
+  pairIds.length < n
+    ? undefined
+    : (() => {
+        // Every subset of n pairs (splits() keeps one of each unordered split only).
+        const every: number[][] = [];
+        const pick = (start: number, chosen: number[]) => {
+          if (chosen.length === n) return void every.push(chosen);
+          for (let i = start; i < pairIds.length; i++) pick(i + 1, [...chosen, i]);
+        };
+        pick(0, []);
+        const armValue = (p: number, arm: 'baseline' | 'candidate', name: string) =>
+          trials.find((t) => t.pair === pairIds[p] && t.arm === arm)!.metrics[name]!;
+        const stats = { ...GATE_STATS_DEFAULTS, design: 'paired' as const };
+        let fp = 0;
+        for (const sub of every) {
+          const rows = compareMetrics(
+            metrics,
+            names.map((m) => sub.map((p) => armValue(p, 'baseline', m))),
+            names.map((m) => sub.map((p) => armValue(p, 'candidate', m))),
+            stats,
+          );
+          if (rows.some((r) => r.verdict === 'regression')) fp++;
+        }
+        const rows = names.map((name, k) => {
+          const logRatios = pairIds.map((_, p) =>
+            Math.log(armValue(p, 'candidate', name) / armValue(p, 'baseline', name)),
+          );
+          const mean = logRatios.reduce((a, b) => a + b, 0) / logRatios.length;
+          const sd = Math.sqrt(logRatios.reduce((a, b) => a + (b - mean) ** 2, 0) / (logRatios.length - 1));
+          const detection = SHIFTS.map((shift) => {
+            let found = 0;
+            for (const sub of every) {
+              const r = compareMetrics(
+                metrics,
+                names.map((m) => sub.map((p) => armValue(p, 'baseline', m))),
+                names.map((m, j) => sub.map((p) => armValue(p, 'candidate', m) * (j === k ? 1 + shift : 1))),
+                stats,
+              );
+              if (r[k]!.verdict === 'regression') found++;
+            }
+            return { shift, rate: found / every.length };
+          });
+          return { metric: name, pairNoise: sd, smallest: detection.find((d) => d.rate >= 0.8)?.shift, detection };
+        });
+        return { pairs: pairIds.length, subsets: every.length, falsePositive: fp, sensitivity: rows };
+      })();
+
 const minutes = trials.reduce((s, t) => s + t.elapsedMs, 0) / trials.length / 60_000;
 const lines = [
   `${trials.length} trials of one spec; ${all.length} A/A splits of ${n}+${n}; gated: ${names.length} metrics (${gateOn.join(',')})`,
@@ -105,6 +161,17 @@ const lines = [
       `${s.metric.padEnd(34)} ${`${(s.cv * 100).toFixed(1)} %`.padStart(10)}  ${s.smallest === undefined ? `> ${SHIFTS.at(-1)! * 100} %` : `${s.smallest * 100} %`}  (${s.detection.map((d) => `${d.shift * 100}%:${Math.round(d.rate * 100)}`).join(' ')})`,
   ),
   '',
+  ...(paired === undefined
+    ? [`paired: no ${n} pairs in this file (a gate run with --design paired holds them)`]
+    : [
+        `paired, the same trials: ${paired.subsets} choices of ${n} of its ${paired.pairs} pairs; A/A: ${paired.falsePositive} report a regression (${((paired.falsePositive / paired.subsets) * 100).toFixed(1)} %)`,
+        `${'metric'.padEnd(34)} ${'pair noise'.padStart(10)}  smallest shift found in ≥ 80 % of choices`,
+        ...paired.sensitivity.map(
+          (s) =>
+            `${s.metric.padEnd(34)} ${`${(s.pairNoise * 100).toFixed(1)} %`.padStart(10)}  ${s.smallest === undefined ? `> ${SHIFTS.at(-1)! * 100} %` : `${s.smallest * 100} %`}  (${s.detection.map((d) => `${d.shift * 100}%:${Math.round(d.rate * 100)}`).join(' ')})`,
+        ),
+      ]),
+  '',
 ];
 process.stdout.write(lines.join('\n'));
 const dir = join(packageRoot(), 'reports', 'bench');
@@ -112,6 +179,10 @@ mkdirSync(dir, { recursive: true });
 const out = join(dir, `gate-sensitivity-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   out,
-  JSON.stringify({ file, n, gateOn, falsePositive, inconclusive, splits: all.length, minutes, sensitivity }, null, 2),
+  JSON.stringify(
+    { file, n, gateOn, falsePositive, inconclusive, splits: all.length, minutes, sensitivity, paired },
+    null,
+    2,
+  ),
 );
 process.stderr.write(`written: ${out}\n`);

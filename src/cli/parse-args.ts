@@ -14,7 +14,7 @@ import { resolveSoakOptions, SOAK_OPTIONS } from '../soak/soak-options.js';
 import { CAPACITY_OPTIONS, resolveCapacityOptions } from '../capacity/capacity-options.js';
 import type { CapacityPlan } from '../capacity/capacity.js';
 import type { GatePlan } from '../gate/gate.js';
-import { GATE_OPTIONS, resolveGateOptions } from '../gate/gate-options.js';
+import { GATE_OPTIONS, resolveDesign, resolveGateOptions } from '../gate/gate-options.js';
 import { planSoak, type SoakPlan } from '../soak/soak-plan.js';
 import { TOPOLOGIES } from '../stack/registry.js';
 import { PORTS_OPTION, resolveStack, STACK_OPTIONS, type ResolvedStack } from '../stack/stack-options.js';
@@ -414,6 +414,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
       };
       const baseline = armOf('baseline', options.baseline);
       const candidate = armOf('candidate', options.candidate);
+      resolveDesign(options, baseline.topology, candidate.topology);
       const plan: GatePlan = { baseline, candidate, soak, options };
       if (options.atKneeFraction !== undefined) {
         if (/=/.test(soak.signals))

@@ -2,6 +2,8 @@ import { configurationError } from '../harness-error.js';
 import { number, ratio, type OptionTable, type Parse } from '../options/option-table.js';
 import { resolveOptions, type RawFlags } from '../options/resolve.js';
 import { parseDurationMs } from '../options/duration.js';
+import type { TopologyCapabilities } from '../stack/topology.js';
+import { smallestP, type GateDesign } from './gate-stats.js';
 
 export interface GateOptions {
   baseline: string;
@@ -27,6 +29,16 @@ export interface GateOptions {
   atKneeFraction: number | undefined;
   /** Metric name patterns (`*` any text) that decide the verdict; the others are reported only. */
   gateOn: string[];
+  /** `--design`: what was asked (auto: paired where both specs run side by side). */
+  designAsked: GateDesign | 'auto';
+  /** The design the gate runs (`resolveDesign`), and why. */
+  design: GateDesign;
+  designWhy: string;
+  /**
+   * Rounds run on one boot of the stacks before they are booted afresh (paired: both arms' stacks; each
+   * round's trials are new load steps with their own run ids, verified on their own).
+   */
+  trialsPerBoot: number;
 }
 
 const trialsParse: Parse<number | 'auto'> = (raw, name) => {
@@ -40,6 +52,8 @@ const trialsParse: Parse<number | 'auto'> = (raw, name) => {
     );
   return n;
 };
+
+const DESIGNS = ['auto', 'paired', 'unpaired'] as const;
 
 export const GATE_OPTIONS: OptionTable = {
   name: 'gate',
@@ -62,9 +76,9 @@ export const GATE_OPTIONS: OptionTable = {
     {
       key: 'trials',
       flag: 'trials',
-      default: '5',
+      default: undefined,
       parse: trialsParse,
-      help: 'trials per arm (each on a fresh stack, interleaved), or auto: add pairs until a look is conclusive or --max-trials (the looks share --alpha)',
+      help: 'trials per arm (paired: pairs; default 8 paired, 5 unpaired), or auto: add rounds until a look is conclusive or --max-trials (the looks share --alpha); paired needs 5 or more (6 for a 95 % interval), unpaired 4',
     },
     {
       key: 'maxTrials',
@@ -123,18 +137,85 @@ export const GATE_OPTIONS: OptionTable = {
       parse: ratio('a fraction of the knee, above 0 and at most 1 (0.5 or 50%)', (r) => r > 0 && r <= 1),
       help: "instead of --rate: search the baseline's zero-loss knee first (a capacity search, precision 10 %) and run every trial at this fraction of its lower end",
     },
+    {
+      key: 'design',
+      flag: 'design',
+      default: 'auto',
+      parse: (raw, name) => {
+        const d = raw.trim();
+        if (!(DESIGNS as readonly string[]).includes(d)) throw configurationError(name, DESIGNS.join(', '), raw);
+        return d;
+      },
+      help: "paired: baseline and candidate stacks run at the same time, each fed its own identical load, compared pair by pair (signed-rank on log ratios) so machine noise cancels; unpaired: one trial at a time (A B, B A, …); auto: paired where both specs' topologies run side by side",
+    },
+    {
+      key: 'trialsPerBoot',
+      flag: 'trials-per-boot',
+      default: '1',
+      parse: number('a whole number ≥ 1', (n) => Number.isInteger(n) && n >= 1),
+      help: 'rounds (paired: pairs of trials) run on one boot of the stacks before they are booted afresh; each trial is its own load step and run id',
+    },
   ],
 };
+
+/**
+ * The design a gate runs: paired when asked, or with `auto` when both specs' topologies run side by side
+ * (two phase 1 or phase 2 stacks on one machine); unpaired otherwise, with the reason. Paired asked for a
+ * topology that cannot is exit 2, as are trials too few for the design's exact test to reach `--alpha`.
+ */
+export function resolveDesign(
+  o: GateOptions,
+  baseline: { name: string; capabilities: TopologyCapabilities },
+  candidate: { name: string; capabilities: TopologyCapabilities },
+): void {
+  const apart = [baseline, candidate].filter((t) => !t.capabilities.sideBySide).map((t) => t.name);
+  if (o.designAsked === 'paired' && apart.length > 0)
+    throw configurationError(
+      '--design',
+      `unpaired or auto with ${[...new Set(apart)].join(', ')} (two of its stacks do not run side by side here)`,
+      'paired',
+    );
+  if (o.designAsked === 'unpaired') {
+    o.design = 'unpaired';
+    o.designWhy = 'asked (--design unpaired): one trial at a time, A B, B A, …, each arm on its own stack';
+  } else if (apart.length > 0) {
+    o.design = 'unpaired';
+    o.designWhy = `${[...new Set(apart)].join(', ')} does not run two stacks side by side here, so one trial at a time (A B, B A, …)`;
+  } else {
+    o.design = 'paired';
+    o.designWhy =
+      o.designAsked === 'paired'
+        ? 'asked (--design paired): both arms at the same time, pair by pair'
+        : 'both specs run side by side: each pair of trials runs both arms at the same time, so the machine noise of that moment hits both';
+  }
+  // By default 8 pairs, or 5 + 5 unpaired: either's smallest exact p (1/256, 1/252) lets Holm across ten
+  // gated metrics (α 0.05 / 10) reach significance; 8 paired trials take the time of 8 unpaired ones.
+  if (o.trials === 0) o.trials = o.design === 'paired' ? 8 : 5;
+  // --trials auto starts at the fewest trials the design's exact test can reach --alpha with.
+  if (o.auto) {
+    o.trials = o.design === 'paired' ? 5 : 4;
+    while (smallestP(o.trials, o.design) > o.alpha && o.trials < o.maxTrials) o.trials++;
+  }
+  const first = o.trials;
+  if (smallestP(first, o.design) > o.alpha)
+    throw configurationError(
+      '--trials',
+      `${o.design === 'paired' ? 5 : 4} or more with the ${o.design} design (with ${first} the exact test's smallest p, ${smallestP(first, o.design).toPrecision(2)}, is above --alpha ${o.alpha})`,
+      String(first),
+    );
+  if (o.maxTrials < first) o.maxTrials = first;
+}
 
 export function resolveGateOptions(flags: RawFlags, env: NodeJS.ProcessEnv, loadMs: number): GateOptions {
   const v = resolveOptions([GATE_OPTIONS], flags, env).values;
   if (v.baseline === undefined) throw configurationError('--baseline', 'a stack spec file (YAML)', '(none)');
   if (v.candidate === undefined) throw configurationError('--candidate', 'a stack spec file (YAML)', '(none)');
-  const trials = v.trials as number | 'auto';
+  const trials = v.trials as number | 'auto' | undefined;
   const o: GateOptions = {
     baseline: v.baseline as string,
     candidate: v.candidate as string,
-    trials: trials === 'auto' ? 4 : trials,
+    // 0: the design's default, set by resolveDesign.
+    trials: trials === 'auto' ? 4 : (trials ?? 0),
     auto: trials === 'auto',
     maxTrials: v.maxTrials as number,
     warmupMs: v.warmupMs as number,
@@ -143,6 +224,10 @@ export function resolveGateOptions(flags: RawFlags, env: NodeJS.ProcessEnv, load
     alpha: v.alpha as number,
     atKneeFraction: v.atKneeFraction as number | undefined,
     gateOn: v.gateOn as string[],
+    designAsked: v.design as GateDesign | 'auto',
+    design: 'unpaired',
+    designWhy: 'not resolved yet',
+    trialsPerBoot: v.trialsPerBoot as number,
   };
   if (o.atKneeFraction !== undefined && flags.rate !== undefined)
     throw configurationError(
@@ -150,7 +235,6 @@ export function resolveGateOptions(flags: RawFlags, env: NodeJS.ProcessEnv, load
       "no --rate with it (the rate is that fraction of the baseline's knee): give one or the other",
       `${flags['at-knee-fraction'] as string} with --rate ${flags.rate as string}`,
     );
-  if (!o.auto && o.trials > o.maxTrials) o.maxTrials = o.trials;
   if (o.warmupMs >= loadMs)
     throw configurationError(
       '--warmup',

@@ -84,6 +84,12 @@ export function renderGateTable(r: GateResult): string {
   ].join('\n');
 }
 
+function bootsOf(perBoot: number): string {
+  return perBoot === 1
+    ? 'every trial on a fresh stack'
+    : `each boot of an arm's stack serves ${perBoot} trials, each its own load and run id`;
+}
+
 export function renderGateSummary(r: GateResult): string {
   const o = r.plan.options;
   const out = [
@@ -91,13 +97,14 @@ export function renderGateSummary(r: GateResult): string {
     '',
     `- baseline: \`${r.plan.baseline.spec}\` — ${r.plan.baseline.title}`,
     `- candidate: \`${r.plan.candidate.spec}\` — ${r.plan.candidate.title}`,
-    `- load: ${r.plan.rateRps} items/s (${r.plan.signals}) for ${r.plan.durationMs / 1000} s per trial, the first ${o.warmupMs / 1000} s left out of CPU and memory; every trial on a fresh stack, arms interleaved`,
+    `- load: ${r.plan.rateRps} items/s (${r.plan.signals}) for ${r.plan.durationMs / 1000} s per trial, the first ${o.warmupMs / 1000} s left out of CPU and memory; ${bootsOf(o.trialsPerBoot ?? 1)}`,
+    `- design: ${o.design ?? 'unpaired'} — ${o.designWhy ?? 'one trial at a time, arms interleaved (A B, B A, …)'}${o.design === 'paired' ? ` (each arm its own stack and backends, offered the full rate: ${2 * r.plan.rateRps} items/s in all while a pair runs)` : ''}`,
     ...(r.plan.knee === undefined
       ? []
       : [
           `- load from the knee: ${r.plan.knee.fraction} × the baseline's NDR lower end (${r.plan.knee.ndrLowerRps ?? 'not found'} items/s; capacity ${r.plan.knee.runId}, ${r.plan.knee.trials} trials in ${(r.plan.knee.elapsedMs / 60_000).toFixed(1)} min: ${r.plan.knee.headline})`,
         ]),
-    `- statistics: one-sided Mann-Whitney U (exact) toward "worse", Holm across the ${r.comparison.filter((c) => c.gated !== false && c.unmeasured === undefined).length} gated metrics at α ${o.auto ? `${levelOf(r).toPrecision(2)} (--trials auto: α ${o.alpha} spent over the looks after ${r.plan.looks.map((l) => l.trialsPerArm).join(', ')} trials per arm; this comparison is the look after ${r.look?.trialsPerArm ?? '?'})` : o.alpha}${o.gateOn.join(',') === '*' ? '' : ` (--gate-on ${o.gateOn.join(',')}; the other ${r.comparison.filter((c) => c.gated === false).length} reported, not gated)`}; change = Hodges-Lehmann shift / baseline median with its interval; tolerance ${(o.tolerance * 100).toFixed(0)} %; power figured for a ${(o.detect * 100).toFixed(0)} % regression`,
+    `- statistics: ${o.design === 'paired' ? "one-sided Wilcoxon signed-rank (exact) on the pairs' log ratios ln(candidate / baseline)" : 'one-sided Mann-Whitney U (exact)'} toward "worse", Holm across the ${r.comparison.filter((c) => c.gated !== false && c.unmeasured === undefined).length} gated metrics at α ${o.auto ? `${levelOf(r).toPrecision(2)} (--trials auto: α ${o.alpha} spent over the looks after ${r.plan.looks.map((l) => l.trialsPerArm).join(', ')} trials per arm; this comparison is the look after ${r.look?.trialsPerArm ?? '?'})` : o.alpha}${o.gateOn.join(',') === '*' ? '' : ` (--gate-on ${o.gateOn.join(',')}; the other ${r.comparison.filter((c) => c.gated === false).length} reported, not gated)`}; change = ${o.design === 'paired' ? 'the Hodges-Lehmann centre of the log ratios (as a ratio − 1)' : 'Hodges-Lehmann shift / baseline median'} with its interval; tolerance ${(o.tolerance * 100).toFixed(0)} %; power figured for a ${(o.detect * 100).toFixed(0)} % regression`,
     `- verdict: ${r.verdict.status} (exit ${r.verdict.exitCode})`,
     ...(r.partial ? ['- **partial**: the gate did not finish; the trials below are what ran'] : []),
     '',
@@ -111,20 +118,26 @@ export function renderGateSummary(r: GateResult): string {
       `|${HEADER.map(() => '---').join('|')}|`,
       ...r.comparison.map((c) => `| ${comparisonRow(c, levelOf(r)).join(' | ')} |`),
       '',
-      '`~`: no significant change. "± x %" is the run-to-run noise (coefficient of variation) of the arm.',
+      '`~`: no significant change. "± x %" is the run-to-run noise (coefficient of variation) of the arm' +
+        (o.design === 'paired'
+          ? `; the paired test sees only the pair-to-pair noise of the ratio (${r.comparison
+              .filter((c) => c.pairNoise !== undefined && c.gated !== false)
+              .map((c) => `${c.name} ${(c.pairNoise! * 100).toFixed(1)} %`)
+              .join(', ')}).`
+          : '.'),
       '',
     );
   }
   out.push(
     '## Trials',
     '',
-    '| # | arm | run id | lost (per signal) | refused | minutes | notes |',
-    '|---|---|---|---|---|---|---|',
+    '| # | arm | pair | boot | run id | lost (per signal) | refused | minutes | notes |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   for (const t of r.trials) {
     const loss = lossCell(t);
     out.push(
-      `| ${t.n} | ${t.arm} | ${t.runId} | ${loss || '-'} | ${t.refused} | ${(t.elapsedMs / 60_000).toFixed(1)} | ${t.notes.join('; ').replaceAll('|', '\\|')} |`,
+      `| ${t.n} | ${t.arm} | ${t.pair ?? '-'} | ${t.boot ?? 1} | ${t.runId} | ${loss || '-'} | ${t.refused} | ${(t.elapsedMs / 60_000).toFixed(1)} | ${t.notes.join('; ').replaceAll('|', '\\|')} |`,
     );
   }
   out.push(

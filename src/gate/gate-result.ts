@@ -5,6 +5,8 @@ import type { GateOptions } from './gate-options.js';
 import type { GateLook } from './gate-sequential.js';
 import type { GateMetric, MetricComparison } from './gate-stats.js';
 
+type DesignKeys = 'design' | 'designWhy' | 'designAsked' | 'trialsPerBoot';
+
 /** A gate's result.json and trials.json: the plan, every trial, the comparison and the verdict. */
 
 export const GATE_SCHEMA_VERSION = 2;
@@ -29,11 +31,21 @@ export interface TrialLoss {
   examples: string[];
 }
 
-/** One trial: a fresh stack of one arm, one load step verified exactly, and the figures compared. */
+/**
+ * One trial: one load step of one arm under its own run id, verified exactly, and the figures compared.
+ * Its stack served `--trials-per-boot` rounds (a fresh one per trial by default).
+ */
 export interface GateTrial {
   n: number;
   arm: Arm;
+  /** The load's run id (what the verification looked for). */
   runId: string;
+  /** Paired design: the pair (round) this trial belongs to; its other arm's trial ran at the same moment. */
+  pair?: number;
+  /** The run id the stack's containers carry (that of the first trial on it); absent: `runId`. */
+  stackRunId?: string;
+  /** Which boot of the arm's stack the trial ran on (1, 2, …). */
+  boot?: number;
   elapsedMs: number;
   loss: Partial<Record<Signal, TrialLoss>>;
   /** Items the pipeline refused or failed during the load. */
@@ -54,7 +66,8 @@ export interface GateResult extends RunHeader<'gate', typeof GATE_SCHEMA_VERSION
     rateRps: number;
     durationMs: number;
     signals: string;
-    options: Omit<GateOptions, 'baseline' | 'candidate'>;
+    /** The gate's options; a result without the design fields ran unpaired, one trial per boot. */
+    options: Omit<GateOptions, 'baseline' | 'candidate' | DesignKeys> & Partial<Pick<GateOptions, DesignKeys>>;
     /** The looks the trials are judged at and the error each spends (gate-sequential.ts). */
     looks: GateLook[];
     /** With `--at-knee-fraction`: the baseline's knee the rate was taken from. */

@@ -1,4 +1,4 @@
-import { smallestP, type MetricComparison } from './gate-stats.js';
+import { smallestP, type GateDesign, type MetricComparison } from './gate-stats.js';
 
 /** One look of a gate: after `trialsPerArm` trials per arm the metrics are compared at these levels. */
 export interface GateLook {
@@ -48,6 +48,7 @@ const RHO = 3;
 export function plannedLooks(
   o: { trials: number; auto: boolean; maxTrials: number; alpha: number },
   confidence: number,
+  design: GateDesign = 'unpaired',
 ): GateLook[] {
   if (!o.auto) return [{ trialsPerArm: o.trials, alpha: o.alpha, confidence }];
   const tail = (1 - confidence) / 2;
@@ -58,10 +59,10 @@ export function plannedLooks(
     const last = n === o.maxTrials;
     const spent = last ? 1 : (n / o.maxTrials) ** RHO;
     const alpha = o.alpha * (spent - alphaSpent);
-    if (!last && alpha < smallestP(n)) continue;
+    if (!last && alpha < smallestP(n, design)) continue;
     alphaSpent = spent;
     const tailHere = tail * (spent - tailSpent);
-    const spendTail = last || tailHere >= smallestP(n);
+    const spendTail = last || tailHere >= smallestP(n, design);
     if (spendTail) tailSpent = spent;
     looks.push({ trialsPerArm: n, alpha, confidence: spendTail ? 1 - 2 * tailHere : 1 });
   }

@@ -1,4 +1,5 @@
-import { hodgesLehmann, holm, mannWhitney, normalCdf, normalQuantile } from '../stats/mann-whitney.js';
+import { hodgesLehmann, holm, mannWhitney, normalCdf, normalQuantile, type Shift } from '../stats/mann-whitney.js';
+import { signedRank, smallestPairedP, walshHodgesLehmann } from '../stats/signed-rank.js';
 
 /** A measured quantity of a trial and which way is better (CPU per item: smaller; a knee: bigger). */
 export interface GateMetric {
@@ -18,6 +19,8 @@ export interface GateStatsOptions {
   power: number;
   /** Confidence of the change's interval. */
   confidence: number;
+  /** How the arms' trials are compared (unpaired when absent). */
+  design?: GateDesign;
 }
 
 export const GATE_STATS_DEFAULTS: GateStatsOptions = {
@@ -41,21 +44,30 @@ export interface MetricComparison extends GateMetric {
   baseline: ArmSummary;
   candidate: ArmSummary;
   /**
-   * The candidate's change relative to the baseline median (Hodges-Lehmann shift / baseline median; +0.1 =
-   * 10 % higher), with its interval; undefined when the baseline median is 0.
+   * The candidate's change relative to the baseline (+0.1 = 10 % higher), with its interval: unpaired, the
+   * Hodges-Lehmann shift over the baseline median (undefined when that is 0); paired, the Hodges-Lehmann
+   * centre of the pairs' log ratios, as a ratio less one.
    */
   change: number | undefined;
   changeLow: number | undefined;
   changeHigh: number | undefined;
   /** The interval's exact coverage; undefined when the samples are too small for one. */
   coverage: number | undefined;
-  /** One-sided Mann-Whitney p for "the candidate is worse", and Holm-adjusted across the gate's metrics. */
+  /**
+   * One-sided p for "the candidate is worse" (Mann-Whitney, or the signed-rank test on the pairs' log ratios
+   * when paired), and Holm-adjusted across the gate's metrics.
+   */
   p: number;
   pAdjusted: number;
   /** Power to see a `detect` change in the worse direction with these trials and this noise (normal approximation). */
   power: number;
-  /** Trials per arm that would give the asked power at the noise measured (when `power` falls short). */
+  /** Trials per arm (pairs, when paired) that would give the asked power at the noise measured (when `power` falls short). */
   trialsNeeded: number | undefined;
+  /**
+   * Paired design only: the standard deviation of the pairs' log ratios ln(candidate / baseline) — the
+   * noise left after what hit both arms of a pair cancelled; the power is figured at it.
+   */
+  pairNoise?: number;
   verdict: MetricVerdict;
   why: string;
   /** false: reported only, left out of the verdict (`gate --gate-on`); absent or true: it gates. */
@@ -82,22 +94,44 @@ export function summarize(xs: readonly number[]): ArmSummary {
   return { n, median: median(xs), cv: mean === 0 ? 0 : sd / Math.abs(mean) };
 }
 
-/** Asymptotic relative efficiency of Mann-Whitney against the t-test under normal noise (3/π). */
+/**
+ * How the arms' trials are compared. `unpaired`: each trial on its own, baseline and candidate at different
+ * moments — Mann-Whitney on the values, the Hodges-Lehmann shift of the candidate against the baseline.
+ * `paired`: trial i of each arm ran at the same moment on the same machine — the Wilcoxon signed-rank test
+ * on the pairs' log ratios ln(candidate / baseline) and their Hodges-Lehmann centre, so noise that hits
+ * both arms of a pair cancels.
+ */
+export type GateDesign = 'unpaired' | 'paired';
+
+/** Asymptotic relative efficiency of either rank test against its t-test under normal noise (3/π). */
 const ARE = 3 / Math.PI;
 
 /**
- * Power of a one-sided Mann-Whitney test at level `level` to see a relative shift `shift` with `n` trials
- * per arm when the trials' coefficient of variation is `cv` (normal approximation, t-test power scaled by the
+ * Power of the design's one-sided rank test at level `level` to see a relative change `shift` with `n`
+ * trials per arm (pairs, when paired) at noise `noise` (normal approximation, t-test power scaled by the
  * ARE); 0 when even the most extreme outcome of the exact test could not reach `level`.
+ *
+ * - unpaired: `noise` is the trials' coefficient of variation; the two-sample t statistic is √(n/2)·shift/cv.
+ * - paired: `noise` is the standard deviation of the pairs' log ratios; the one-sample t statistic is
+ *   √n·ln(1 + shift)/sd.
  */
-export function powerOf(n: number, cv: number, shift: number, level: number): number {
-  if (smallestP(n) > level) return 0;
-  if (cv === 0) return 1;
-  return normalCdf(Math.sqrt((n * ARE) / 2) * (shift / cv) - normalQuantile(1 - level));
+export function powerOf(
+  n: number,
+  noise: number,
+  shift: number,
+  level: number,
+  design: GateDesign = 'unpaired',
+): number {
+  if (smallestP(n, design) > level) return 0;
+  if (noise === 0) return 1;
+  const effect =
+    design === 'paired' ? Math.sqrt(n * ARE) * (Math.log1p(shift) / noise) : Math.sqrt((n * ARE) / 2) * (shift / noise);
+  return normalCdf(effect - normalQuantile(1 - level));
 }
 
-/** The smallest one-sided p-value the exact test can give with n + n trials: 1 / C(2n, n). */
-export function smallestP(n: number): number {
+/** The smallest one-sided p-value the exact test can give with n trials per arm: 1 / C(2n, n), or 1 / 2^n paired. */
+export function smallestP(n: number, design: GateDesign = 'unpaired'): number {
+  if (design === 'paired') return smallestPairedP(n);
   let c = 1;
   for (let i = 1; i <= n; i++) c = (c * (n + i)) / i;
   return 1 / c;
@@ -108,25 +142,98 @@ export function smallestP(n: number): number {
  * `powerOf` grows with n, so the search starts where the normal approximation puts it and settles on the
  * first n that reaches `power`.
  */
-export function trialsFor(cv: number, shift: number, level: number, power: number, cap = 100): number | undefined {
+export function trialsFor(
+  noise: number,
+  shift: number,
+  level: number,
+  power: number,
+  cap = 100,
+  design: GateDesign = 'unpaired',
+): number | undefined {
   let n = 2;
-  while (n <= cap && smallestP(n) > level) n++;
+  while (n <= cap && smallestP(n, design) > level) n++;
   if (n > cap) return undefined;
-  if (cv > 0 && power > 0 && power < 1) {
+  if (noise > 0 && power > 0 && power < 1) {
     const z = normalQuantile(1 - level) + normalQuantile(power);
-    n = Math.max(n, Math.floor((2 / ARE) * ((z * cv) / shift) ** 2));
+    const guess =
+      design === 'paired' ? (1 / ARE) * ((z * noise) / Math.log1p(shift)) ** 2 : (2 / ARE) * ((z * noise) / shift) ** 2;
+    n = Math.max(n, Math.floor(guess));
     if (!(n <= cap)) return undefined;
   }
-  while (n > 2 && powerOf(n - 1, cv, shift, level) >= power) n--;
-  while (n <= cap && powerOf(n, cv, shift, level) < power) n++;
+  while (n > 2 && smallestP(n - 1, design) <= level && powerOf(n - 1, noise, shift, level, design) >= power) n--;
+  while (n <= cap && powerOf(n, noise, shift, level, design) < power) n++;
   return n <= cap ? n : undefined;
+}
+
+/**
+ * A design's test, change and noise for one metric: the one-sided p toward "the candidate is larger" and
+ * toward "smaller", the change relative to the baseline with its interval, and the noise its power is
+ * figured at (see `powerOf`).
+ */
+interface DesignTest {
+  pGreater: number;
+  pLess: number;
+  change: number | undefined;
+  low: number | undefined;
+  high: number | undefined;
+  coverage: number | undefined;
+  noise: number;
+}
+
+function unpairedTest(a: readonly number[], b: readonly number[], confidence: number): DesignTest {
+  const sa = summarize(a);
+  const sb = summarize(b);
+  const test = mannWhitney(b, a);
+  const shift = hodgesLehmann(a, b, confidence);
+  const rel = (x: number | undefined) => (x === undefined || sa.median === 0 ? undefined : x / Math.abs(sa.median));
+  return {
+    pGreater: test.pGreater,
+    pLess: test.pLess,
+    change: rel(shift?.estimate ?? sb.median - sa.median),
+    low: rel(shift?.low),
+    high: rel(shift?.high),
+    coverage: shift?.coverage,
+    noise: Math.sqrt((sa.cv ** 2 + sb.cv ** 2) / 2),
+  };
+}
+
+/**
+ * Paired: the log ratio of each pair. A pair with a value ≤ 0 has no log ratio: then every pair's difference
+ * relative to the baseline median is used instead (its noise the differences' deviation over that median).
+ */
+function pairedTest(a: readonly number[], b: readonly number[], confidence: number): DesignTest {
+  if (a.length !== b.length)
+    throw new Error(`gate: ${a.length} baseline values for ${b.length} candidate values in pairs`);
+  const positive = [...a, ...b].every((x) => x > 0);
+  const scale = Math.abs(median(a));
+  const d = positive
+    ? a.map((x, i) => Math.log(b[i]! / x))
+    : a.map((x, i) => (scale === 0 ? b[i]! - x : (b[i]! - x) / scale));
+  const test = signedRank(d);
+  const shift: Shift | undefined = walshHodgesLehmann(d, confidence);
+  const back = (x: number | undefined) =>
+    x === undefined || (!positive && scale === 0) ? undefined : positive ? Math.expm1(x) : x;
+  const mean = d.reduce((s, x) => s + x, 0) / d.length;
+  const sd = d.length > 1 ? Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (d.length - 1)) : 0;
+  return {
+    pGreater: test.pGreater,
+    pLess: test.pLess,
+    change: back(shift?.estimate ?? median(d)),
+    low: back(shift?.low),
+    high: back(shift?.high),
+    coverage: shift?.coverage,
+    // On the log scale the deviation is that of the ratio; on differences over the median, it already is relative.
+    noise: sd,
+  };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 /**
- * Compares baseline and candidate trials metric by metric: one-sided Mann-Whitney toward "worse", Holm
- * across the metrics, the Hodges-Lehmann change with its interval, and the power the noise leaves.
+ * Compares baseline and candidate trials metric by metric: a one-sided rank test toward "worse" (by
+ * `options.design`: Mann-Whitney on the values, or, paired, the signed-rank test on the pairs' log ratios —
+ * baseline[i][j] and candidate[i][j] are pair j), Holm across the metrics, the Hodges-Lehmann change with
+ * its interval, and the power the noise leaves.
  *
  * - regression: significant after Holm and the estimated change is at least `tolerance` in the worse direction;
  * - pass: significant but smaller than `tolerance`, or not significant and the change's interval excludes
@@ -141,37 +248,35 @@ export function compareMetrics(
   options: GateStatsOptions = GATE_STATS_DEFAULTS,
 ): MetricComparison[] {
   const level = options.alpha / Math.max(1, metrics.length);
+  const design = options.design ?? 'unpaired';
   const rows = metrics.map((metric, i): MetricComparison & { cvPooled: number } => {
     const a = baseline[i] ?? [];
     const b = candidate[i] ?? [];
     if (a.length === 0 || b.length === 0) throw new Error(`gate: no trials for ${metric.name}`);
-    const sa = summarize(a);
-    const sb = summarize(b);
-    const test = mannWhitney(b, a);
+    const test = design === 'paired' ? pairedTest(a, b, options.confidence) : unpairedTest(a, b, options.confidence);
     const p = metric.better === 'smaller' ? test.pGreater : test.pLess;
-    const shift = hodgesLehmann(a, b, options.confidence);
-    const rel = (x: number | undefined) => (x === undefined || sa.median === 0 ? undefined : x / Math.abs(sa.median));
-    const cv = Math.sqrt((sa.cv ** 2 + sb.cv ** 2) / 2);
     const n = Math.min(a.length, b.length);
-    const power = powerOf(n, cv, options.detect, level);
     return {
       ...metric,
-      baseline: sa,
-      candidate: sb,
-      change: rel(shift?.estimate ?? sb.median - sa.median),
-      changeLow: rel(shift?.low),
-      changeHigh: rel(shift?.high),
-      coverage: shift?.coverage,
+      baseline: summarize(a),
+      candidate: summarize(b),
+      change: test.change,
+      changeLow: test.low,
+      changeHigh: test.high,
+      coverage: test.coverage,
       p,
       pAdjusted: p,
-      power,
+      power: powerOf(n, test.noise, options.detect, level, design),
       trialsNeeded: undefined,
+      ...(design === 'paired' ? { pairNoise: test.noise } : {}),
       verdict: 'pass',
       why: '',
-      cvPooled: cv,
+      cvPooled: test.noise,
     };
   });
   const adjusted = holm(rows.map((r) => r.p));
+  const noiseName = design === 'paired' ? 'pair-to-pair noise of the ratio' : 'run-to-run noise';
+  const unit = design === 'paired' ? 'pairs' : 'trials per arm';
   return rows.map(({ cvPooled, ...r }, i) => {
     const pAdjusted = adjusted[i]!;
     const worse = r.change === undefined ? undefined : r.better === 'smaller' ? r.change : -r.change;
@@ -192,14 +297,14 @@ export function compareMetrics(
       if (r.power >= options.power) {
         // Noise low enough, but this interval still reaches past `detect`: more trials narrow it.
         out.trialsNeeded = Math.min(r.baseline.n, r.candidate.n) + 1;
-        out.why = `no significant change, but the interval of the change ${reach}, past the ${pct(options.detect)} to rule out; at ${pct(cvPooled)} run-to-run noise a few more trials per arm narrow it`;
+        out.why = `no significant change, but the interval of the change ${reach}, past the ${pct(options.detect)} to rule out; at ${pct(cvPooled)} ${noiseName} a few more ${unit} narrow it`;
       } else {
-        out.trialsNeeded = trialsFor(cvPooled, options.detect, level, options.power);
+        out.trialsNeeded = trialsFor(cvPooled, options.detect, level, options.power, 100, design);
         out.why =
-          `no significant change, but the interval of the change ${reach}: with ${r.baseline.n}+${r.candidate.n} trials and ${pct(cvPooled)} run-to-run noise a ${pct(options.detect)} regression would be seen with power ${r.power.toFixed(2)} only` +
+          `no significant change, but the interval of the change ${reach}: with ${r.baseline.n}+${r.candidate.n} trials${design === 'paired' ? ' in pairs' : ''} and ${pct(cvPooled)} ${noiseName} a ${pct(options.detect)} regression would be seen with power ${r.power.toFixed(2)} only` +
           (out.trialsNeeded === undefined
-            ? ' (more than 100 trials per arm would be needed)'
-            : ` (about ${out.trialsNeeded} trials per arm would give ${options.power})`);
+            ? ` (more than 100 ${unit} would be needed)`
+            : ` (about ${out.trialsNeeded} ${unit} would give ${options.power})`);
       }
     }
     return out;

@@ -106,8 +106,11 @@ export function matchesPattern(name: string, pattern: string): boolean {
  */
 export function compareArms(result: GateResult, look: GateLook): void {
   const o = result.plan.options;
-  const a = result.trials.filter((t) => t.arm === 'baseline');
-  const b = result.trials.filter((t) => t.arm === 'candidate');
+  const design = o.design ?? 'unpaired';
+  // Paired: only whole pairs, in pair order, so a[j] and b[j] ran at the same moment.
+  const paired = pairsOf(result.trials);
+  const a = design === 'paired' ? paired.map(([x]) => x) : result.trials.filter((t) => t.arm === 'baseline');
+  const b = design === 'paired' ? paired.map(([, y]) => y) : result.trials.filter((t) => t.arm === 'candidate');
   const names = [...new Set(result.trials.flatMap((t) => Object.keys(t.metrics)))].sort();
   result.metrics = names.map(metricOf);
   result.look = look;
@@ -132,6 +135,7 @@ export function compareArms(result: GateResult, look: GateLook): void {
     confidence: look.confidence,
     tolerance: o.tolerance,
     detect: o.detect,
+    design,
   };
   const family = (which: string[], gated: boolean) =>
     which.length === 0
@@ -159,6 +163,16 @@ export function compareArms(result: GateResult, look: GateLook): void {
     ),
     ...unmeasured,
   ].sort((x, y) => x.name.localeCompare(y.name));
+}
+
+/** The paired design's whole pairs, in pair order: [baseline, candidate] of each pair both arms finished. */
+export function pairsOf(trials: readonly GateTrial[]): [GateTrial, GateTrial][] {
+  const pairs = [...new Set(trials.flatMap((t) => (t.pair === undefined ? [] : [t.pair])))].sort((x, y) => x - y);
+  return pairs.flatMap((p) => {
+    const x = trials.find((t) => t.pair === p && t.arm === 'baseline');
+    const y = trials.find((t) => t.pair === p && t.arm === 'candidate');
+    return x === undefined || y === undefined ? [] : [[x, y] as [GateTrial, GateTrial]];
+  });
 }
 
 /** The verdict of finished trials (what a gate does after its last trial), at the look they reached. */

@@ -1,19 +1,15 @@
-import { basename } from 'node:path';
 import { newRunId } from '../docker/labels.js';
-import { ExitCode, HarnessError } from '../harness-error.js';
-
 import { runHeader } from '../report/result.js';
 import { runLoadStep } from '../step/load-step.js';
-import { emptyStep, type StepIo, type StepPlan } from '../step/step-types.js';
+import type { StepIo } from '../step/step-types.js';
 import type { SoakOptions } from '../soak/soak-options.js';
 import { planLoad } from '../soak/soak-plan.js';
-import type { StartedStack } from '../stack/stack.js';
 import { startStack, type ResolvedStack } from '../stack/stack-options.js';
-import { CPU, trialMetrics } from './gate-metrics.js';
 import { checkGatePlan, ENGINE_CHECKS, type GateChecks } from './gate-preflight.js';
 import { lookDecides, lookFor, plannedLooks } from './gate-sequential.js';
 import { GATE_STATS_DEFAULTS } from './gate-stats.js';
-import { compareArms, conclude, countOf, outrightLoss, trialLoss } from './gate-verdict.js';
+import { ArmStacks, runTrial, type TrialSlot } from './gate-trials.js';
+import { compareArms, conclude, countOf, outrightLoss } from './gate-verdict.js';
 import { GATE_SCHEMA_VERSION, type Arm, type GateResult, type GateTrial } from './gate-result.js';
 
 export { GATE_SCHEMA_VERSION, type Arm, type GateResult, type GateTrial, type TrialLoss } from './gate-result.js';
@@ -24,6 +20,7 @@ import type { CapacityOptions } from '../capacity/capacity-options.js';
 // bench/gate-sensitivity.ts imports these from here.
 export { metricOf } from './gate-metrics.js';
 export { matchesPattern } from './gate-verdict.js';
+export { trialStartError } from './gate-trials.js';
 
 export interface GatePlan {
   baseline: ResolvedStack;
@@ -45,23 +42,12 @@ export interface GateDeps {
 /** The real thing: the module proxy and the Docker engine. */
 export const ENGINE_DEPS: GateDeps = { checks: ENGINE_CHECKS, startStack, runLoadStep };
 
-function stepPlanOf(plan: GatePlan, label: string): StepPlan {
-  return {
-    load: planLoad(plan.soak),
-    faults: [],
-    drainTimeoutMs: plan.soak.drainTimeoutMs,
-    verifySample: undefined,
-    canaryIntervalMs: plan.soak.canaryIntervalMs,
-    canaryTimeoutMs: plan.soak.canaryTimeoutMs,
-    collectorLabel: label,
-    resourceIntervalMs: 2_000,
-  };
-}
-
 /**
- * A gate: both specs checked first, then trials of baseline and candidate interleaved (A B, B A, …), each
- * on a fresh stack, at the same load; loss is a hard gate, CPU per item, peak memory and canary p99 are
- * compared with Mann-Whitney and Holm at each planned look (gate-sequential.ts). Throws a configuration
+ * A gate: both specs checked first, then rounds of one baseline and one candidate trial at the same load —
+ * paired (both arms' stacks up, both loads at the same moment, compared pair by pair with the signed-rank
+ * test on log ratios) or unpaired (A B, B A, …, compared with Mann-Whitney), each arm's stack kept for
+ * `--trials-per-boot` rounds; loss is a hard gate, CPU per item, peak memory and canary p99 are compared,
+ * with Holm, at each planned look (gate-sequential.ts). Throws a configuration
  * error (exit 2) when a spec fails its checks, before any stack starts; otherwise returns a result always,
  * partial when interrupted or a stack would not start twice.
  */
@@ -100,8 +86,12 @@ export async function runGate(
         alpha: o.alpha,
         atKneeFraction: o.atKneeFraction,
         gateOn: o.gateOn,
+        designAsked: o.designAsked,
+        design: o.design,
+        designWhy: o.designWhy,
+        trialsPerBoot: o.trialsPerBoot,
       },
-      looks: plannedLooks(o, GATE_STATS_DEFAULTS.confidence),
+      looks: plannedLooks(o, GATE_STATS_DEFAULTS.confidence, o.design),
     },
     headline: 'the gate did not finish',
     trials: [],
@@ -121,12 +111,22 @@ export async function runGate(
         result.plan.rateRps = planLoad(plan.soak).signals.reduce((n, s) => n + s.rateRps, 0);
       }
     }
-    if (noKnee === undefined)
-      lossStop = await runRounds(
-        result,
-        (arm, n, round) => runTrial(plan, arm, n, round, io, abort, deps),
-        (m) => io.progress(m),
-      );
+    if (noKnee === undefined) {
+      const stacks = new ArmStacks(plan, io, abort, deps, o.trialsPerBoot);
+      const trial = (slot: TrialSlot) => runTrial(plan, stacks, slot, io, abort, deps);
+      try {
+        lossStop =
+          o.design === 'paired'
+            ? await runPairedRounds(result, stacks, trial, (m) => io.progress(m))
+            : await runRounds(
+                result,
+                (arm, n, round) => trial({ n, arm, round }),
+                (m) => io.progress(m),
+              );
+      } finally {
+        await stacks.stopAll();
+      }
+    }
     result.partial = false;
   } catch (err) {
     error = err;
@@ -149,8 +149,7 @@ export async function runRounds(
   trial: (arm: Arm, n: number, round: number) => Promise<GateTrial>,
   progress: (message: string) => void,
 ): Promise<string | undefined> {
-  const looks = result.plan.looks;
-  const lastRound = looks[looks.length - 1]?.trialsPerArm ?? 0;
+  const lastRound = lastRoundOf(result);
   for (let round = 1; round <= lastRound; round++) {
     const order: Arm[] = round % 2 === 1 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
     for (const arm of order) {
@@ -158,17 +157,60 @@ export async function runRounds(
       const lossStop = outrightLoss(result.trials);
       if (lossStop !== undefined) return lossStop;
     }
-    const look = looks.find((l) => l.trialsPerArm === round);
-    if (look === undefined) continue;
-    compareArms(result, look);
-    if (lookDecides(result.comparison)) return undefined;
-    const next = looks.find((l) => l.trialsPerArm > round);
-    if (next !== undefined)
-      progress(
-        `gate: not conclusive after ${round} trials per arm: more pairs, the next look after ${next.trialsPerArm}`,
-      );
+    if (lookAfter(result, round, progress)) return undefined;
   }
   return undefined;
+}
+
+/**
+ * The rounds of a paired gate: each boots the arms' stacks it needs (one after the other, the first arm
+ * alternating), then runs a baseline and a candidate trial at the same moment — the loads started in
+ * alternating order — and adds them as pair `round` (the baseline first in the list). Loss and the looks
+ * are judged as in `runRounds`, after each pair.
+ */
+export async function runPairedRounds(
+  result: GateResult,
+  stacks: Pick<ArmStacks, 'acquire'>,
+  trial: (slot: TrialSlot) => Promise<GateTrial>,
+  progress: (message: string) => void,
+): Promise<string | undefined> {
+  const lastRound = lastRoundOf(result);
+  for (let round = 1; round <= lastRound; round++) {
+    const order: Arm[] = round % 2 === 1 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
+    const n = { baseline: 0, candidate: 0 };
+    n.baseline = result.trials.length + 1;
+    n.candidate = result.trials.length + 2;
+    for (const arm of order) await stacks.acquire(arm, newRunId(), `${arm} ${round}`);
+    const settled = await Promise.allSettled(order.map((arm) => trial({ n: n[arm], arm, round, pair: round })));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const trials = settled.map((s) => (s as PromiseFulfilledResult<GateTrial>).value).sort((a, b) => a.n - b.n);
+    result.trials.push(...trials);
+    const lossStop = outrightLoss(result.trials);
+    if (lossStop !== undefined) return lossStop;
+    if (lookAfter(result, round, progress)) return undefined;
+  }
+  return undefined;
+}
+
+function lastRoundOf(result: GateResult): number {
+  const looks = result.plan.looks;
+  return looks[looks.length - 1]?.trialsPerArm ?? 0;
+}
+
+/** After `round`: compares the arms at the look planned there, if any; true when that look decides. */
+function lookAfter(result: GateResult, round: number, progress: (message: string) => void): boolean {
+  const looks = result.plan.looks;
+  const look = looks.find((l) => l.trialsPerArm === round);
+  if (look === undefined) return false;
+  compareArms(result, look);
+  if (lookDecides(result.comparison)) return true;
+  const next = looks.find((l) => l.trialsPerArm > round);
+  if (next !== undefined)
+    progress(
+      `gate: not conclusive after ${round} ${result.plan.options.design === 'paired' ? 'pairs' : 'trials per arm'}: more ${result.plan.options.design === 'paired' ? 'pairs' : 'rounds'}, the next look after ${next.trialsPerArm}`,
+    );
+  return false;
 }
 
 /**
@@ -213,88 +255,4 @@ async function kneeRate(
   const rate = Math.max(1, Math.floor(lower * fraction));
   io.progress(`gate: knee ${search.headline}; every trial offers ${fraction} × ${lower} = ${rate} items/s`);
   return rate;
-}
-
-async function runTrial(
-  plan: GatePlan,
-  arm: Arm,
-  n: number,
-  round: number,
-  io: StepIo,
-  abort: AbortSignal,
-  deps: GateDeps,
-): Promise<GateTrial> {
-  const spec = plan[arm];
-  const trialRunId = newRunId();
-  const label = `${arm} ${round}`;
-  const progress = (m: string) => io.progress(`[${label}] ${m}`);
-  const started = Date.now();
-  let stack: StartedStack | undefined;
-  for (let attempt = 1; stack === undefined; attempt++) {
-    try {
-      progress(`booting ${spec.topology.describe(spec.options, spec.choice)} (run ${trialRunId})`);
-      stack = await deps.startStack(spec, trialRunId, abort, { progress, images: io.images });
-    } catch (err) {
-      abort.throwIfAborted();
-      // A configuration the topology refuses is not retried: it will not start the second time either.
-      if (err instanceof HarnessError && err.exitCode === ExitCode.usage) throw err;
-      if (attempt >= 2) throw trialStartError(label, err);
-      progress(`the stack did not start (${err instanceof Error ? err.message : String(err)}): retrying once`);
-    }
-  }
-  try {
-    const step = emptyStep();
-    await deps.runLoadStep(
-      stack,
-      stepPlanOf(plan, basename(spec.specFile ?? arm)),
-      trialRunId,
-      { progress, images: io.images },
-      abort,
-      step,
-    );
-    const figures = trialMetrics(step, plan.options.warmupMs, plan.soak.canaryTimeoutMs);
-    const { loss, notes: unverified } = trialLoss(step);
-    const notes = [...figures.notes, ...unverified];
-    const metrics = figures.metrics;
-    const refused = Object.values(step.load.signals).reduce(
-      (s, l) => s + (l === undefined ? 0 : l.counts.refused + l.counts.failed),
-      0,
-    );
-    const lostTotal = Object.values(loss).reduce((s, l) => s + (l?.lost ?? 0), 0);
-    const notVerified = Object.entries(loss).filter(([, l]) => l?.status === 'inconclusive');
-    progress(
-      `done: ${lostTotal} lost${notVerified.length > 0 ? ` (${notVerified.map(([s]) => s).join(', ')} not verified)` : ''}, ${refused} refused; ${Object.entries(
-        metrics,
-      )
-        .filter(([k]) => k.includes(CPU))
-        .map(([k, v]) => `${k.replace(` ${CPU}`, '')} ${v.toFixed(3)} CPU-s/1k`)
-        .join(', ')}`,
-    );
-    return {
-      n,
-      arm,
-      runId: trialRunId,
-      elapsedMs: Date.now() - started,
-      loss,
-      refused,
-      metrics,
-      censored: figures.censored,
-      notes,
-      stack: stack.describe(),
-    };
-  } finally {
-    await stack.stop();
-  }
-}
-
-/** A trial whose stack would not start twice stops the gate with exit 5 (the trials done are kept). */
-export function trialStartError(label: string, err: unknown): HarnessError {
-  const why = err instanceof Error ? err.message : String(err);
-  return new HarnessError(`gate: the ${label} trial's stack did not start twice: ${why}`, {
-    code: err instanceof HarnessError ? err.code : 'TRIAL_START',
-    exitCode: ExitCode.stackFailed,
-    ...(err instanceof HarnessError && err.details !== undefined ? { details: err.details } : {}),
-    hint: 'the trials done are in the report; fix the stack (`up` with the same spec shows why) and run the gate again',
-    cause: err,
-  });
 }

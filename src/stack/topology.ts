@@ -39,6 +39,11 @@ export interface TopologyCapabilities {
   tailSampling: boolean;
   /** Load may run on its Kubernetes cluster (--driver k6-operator). */
   clusterLoad: boolean;
+  /**
+   * Two of it run well side by side on one machine, each on its own network and ports: a gate may pair
+   * baseline and candidate trials in time (a cluster node per arm is too much for that).
+   */
+  sideBySide: boolean;
 }
 
 /**

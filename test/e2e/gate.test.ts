@@ -55,8 +55,8 @@ describe('gate on Phase 1', () => {
 
   it('a candidate that loses data fails on loss at its first trial, naming what it lost (exit 4)', async () => {
     const { run, folder, r } = await gate('stacks/gates/planted-loss.yaml', [
-      '--trials',
-      '4',
+      '--trials-per-boot',
+      '8',
       '--rate',
       '600',
       '--duration',
@@ -65,8 +65,13 @@ describe('gate on Phase 1', () => {
       '5s',
     ]);
     expect(run.code, run.stderr).toBe(4);
-    // Interleaved from the baseline; the gate stops at the first candidate trial that loses what no baseline lost.
-    expect(r.trials.map((t) => t.arm)).toEqual(['baseline', 'candidate']);
+    // Paired (two phase 1 specs): the first pair ran both arms at once; the gate stops at the first pair
+    // whose candidate loses what no baseline lost.
+    expect(r.plan.options.design).toBe('paired');
+    expect(r.trials.map((t) => [t.pair, t.arm])).toEqual([
+      [1, 'baseline'],
+      [1, 'candidate'],
+    ]);
     const [baseline, candidate] = r.trials;
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       expect(baseline!.loss[signal], signal).toMatchObject({ expected: PER_SIGNAL, lost: 0, status: 'pass' });
@@ -97,25 +102,24 @@ describe('gate on Phase 1', () => {
     expect(junit).toMatch(
       /<testcase name="candidate loses no traces" classname="otel-harness.gate.loss"[^>]*>\s*<failure/,
     );
-    // Every trial's stack is gone.
-    for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
+    // Every trial's stack is gone (the gate stopped before their eighth round).
+    for (const t of r.trials) expect(await harnessLeftovers(t.stackRunId)).toEqual(NOTHING_LEFT);
   });
 
-  // Trials at 2,400 items/s, the first 5 s of each load left out of the costs. Measured here
-  // (BENCHMARKS.md), the collector's CPU per item varies 7–8 % from trial to trial over a 20 s window and
-  // 10 % over 15 s; each canary p99 1–3 %. The A/A gate runs 5 + 5 trials: with 4 + 4 and four gated
-  // metrics nothing could be significant (the smallest exact p, 1/70, times 4 by Holm, is above 0.05), so
-  // its "no regression" could not have been anything else, and the 95 % interval of a change runs from the
-  // smallest to the largest of the 16 differences — at 7.9 % noise its worse end once reached 30.4 %. With
-  // 5 + 5 the interval runs from the 3rd smallest to the 3rd largest of 25 differences, and a 30 %
-  // regression would be seen with power above 0.9. The regression gate (4 + 4, 20 s loads, one gated
-  // metric) looks at a change of about +140 %. About 7 and 5 minutes.
+  // Paired (the default for two phase 1 specs): each pair runs both arms' stacks at the same moment, each
+  // at 2,400 items/s, the first 5 s of each load left out of the costs. Measured here (BENCHMARKS.md), the
+  // collector's CPU per item varies 10–12 % from trial to trial in each arm and its pair-to-pair ratio
+  // about 10 %. The A/A gate runs 7 pairs: with four gated metrics Holm tests the first at 0.05 / 4, which
+  // the signed-rank test's smallest p reaches from 7 pairs (1/128; 1/64 with 6 would not), so its "no
+  // regression" is a finding: a 30 % regression would be seen with power near 1 at that noise, and its
+  // interval runs from the 3rd smallest to the 3rd largest of 28 Walsh averages. The regression gate (5
+  // pairs, one gated metric: every pair worse is p = 1/32) looks at a change of about +140 %.
   const LOAD = ['--rate', '2400', '--warmup', '5s'];
 
   it('an A/A gate (the seed spec twice) passes: nothing lost, no gated metric worse (exit 0)', async () => {
     const { run, folder, r } = await gate('stacks/gates/seed.yaml', [
       '--trials',
-      '5',
+      '7',
       ...LOAD,
       '--duration',
       '25s',
@@ -128,20 +132,12 @@ describe('gate on Phase 1', () => {
     ]);
     expect(run.code, `${r.headline}\n${run.stdout}`).toBe(0);
     expect(r.verdict.status).toBe('pass');
-    // Interleaved: A B, B A, A B, B A, A B — each on its own stack, every item of every signal found.
-    expect(r.trials.map((t) => t.arm)).toEqual([
-      'baseline',
-      'candidate',
-      'candidate',
-      'baseline',
-      'baseline',
-      'candidate',
-      'candidate',
-      'baseline',
-      'baseline',
-      'candidate',
-    ]);
-    expect(new Set(r.trials.map((t) => t.runId)).size).toBe(10);
+    // Paired: seven pairs, both arms of each at the same moment, each trial a fresh stack; every item found.
+    expect(r.plan.options).toMatchObject({ design: 'paired', trialsPerBoot: 1 });
+    expect(r.trials.map((t) => `${t.pair} ${t.arm}`)).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].flatMap((p) => [`${p} baseline`, `${p} candidate`]),
+    );
+    expect(new Set(r.trials.map((t) => t.stackRunId)).size).toBe(14);
     for (const t of r.trials)
       for (const signal of ['traces', 'metrics', 'logs'] as const)
         expect(t.loss[signal], `trial ${t.n} ${signal}`).toMatchObject({ expected: 20_000, lost: 0 });
@@ -152,22 +148,26 @@ describe('gate on Phase 1', () => {
       expect(c.verdict, `${c.name}: ${c.why}`).toBe('pass');
       expect(c.changeHigh!, c.name).toBeLessThan(0.3);
     }
-    // The pass is a finding, not the only outcome 5 + 5 trials allow: a 30 % regression of the collector's
-    // CPU per item would have been seen (power at the noise measured; 0 with 4 + 4 trials).
+    // The pass is a finding, not the only outcome 7 pairs allow: a 30 % regression of the collector's CPU per
+    // item would have been seen (power at the pair-to-pair noise measured; 0 with 6 pairs and four metrics).
     const cpu = r.comparison.find((c) => c.name === 'otelcol CPU-s per 1k items')!;
     expect(cpu.power, cpu.why).toBeGreaterThan(0.5);
+    expect(cpu.pairNoise, cpu.why).toBeGreaterThan(0);
     expect(r.comparison.filter((c) => c.gated === false).map((c) => c.name)).toEqual(
       expect.arrayContaining(['jaeger CPU-s per 1k items', 'otelcol peak RSS', 'loki peak RSS']),
     );
-    expect(r.headline).toMatch(/^PASS: seed\.yaml vs seed\.yaml, 5\+5 trials at 2400 items\/s/);
-    expect(readFileSync(join(folder, 'summary.md'), 'utf8')).toContain('Holm across the 4 gated metrics');
-    for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
+    expect(r.headline).toMatch(/^PASS: seed\.yaml vs seed\.yaml, 7\+7 trials at 2400 items\/s/);
+    const summary = readFileSync(join(folder, 'summary.md'), 'utf8');
+    expect(summary).toContain('Holm across the 4 gated metrics');
+    expect(summary).toContain('- design: paired — both specs run side by side');
+    expect(summary).toContain("one-sided Wilcoxon signed-rank (exact) on the pairs' log ratios");
+    for (const t of r.trials) expect(await harnessLeftovers(t.stackRunId)).toEqual(NOTHING_LEFT);
   });
 
   it('a candidate costing more CPU per item (a filter hashing every item 16 times) is a CPU regression (exit 3); its log canaries, never delivered, never pass', async () => {
     const { run, folder, r } = await gate(costlyAndCanaryBlind(), [
       '--trials',
-      '4',
+      '5',
       ...LOAD,
       '--duration',
       '20s',
@@ -179,7 +179,7 @@ describe('gate on Phase 1', () => {
     ]);
     expect(run.code, `${r.headline}\n${run.stdout}`).toBe(3);
     expect(r.verdict.status).toBe('regression');
-    expect(r.trials).toHaveLength(8);
+    expect(r.trials).toHaveLength(10);
     // The filter drops nothing: every trial of both arms lost nothing.
     for (const t of r.trials)
       expect(
@@ -189,12 +189,12 @@ describe('gate on Phase 1', () => {
     const cpu = r.comparison.find((c) => c.name === 'otelcol CPU-s per 1k items')!;
     expect(cpu).toMatchObject({ verdict: 'regression' });
     expect(cpu.gated).not.toBe(false);
-    // Every candidate trial above every baseline trial: the exact one-sided p of 4 + 4 is 1 / C(8, 4).
-    expect(cpu.p).toBeCloseTo(1 / 70, 12);
+    // Every pair's candidate above its baseline: the signed-rank test's exact one-sided p with 5 pairs, 1 / 2^5.
+    expect(cpu.p).toBeCloseTo(1 / 32, 12);
     expect(cpu.change!).toBeGreaterThan(0.5);
     expect(cpu.changeLow!).toBeGreaterThan(0.1);
     expect(r.headline).toMatch(
-      /^REGRESSION: costly-filter\.yaml vs seed\.yaml, 4\+4 trials at 2400 items\/s — otelcol CPU-s per 1k items \+\d+\.\d %$/,
+      /^REGRESSION: costly-filter\.yaml vs seed\.yaml, 5\+5 trials at 2400 items\/s — otelcol CPU-s per 1k items \+\d+\.\d %$/,
     );
     expect(run.stdout).toMatch(/otelcol CPU-s per 1k items \(CPU-s\)\s+\S+ ± \d+ %\s+\S+ ± \d+ %\s+\+\d+\.\d % \[/);
     // Only the gated metric can fail the build; the others are reported.
@@ -209,8 +209,8 @@ describe('gate on Phase 1', () => {
     // timeout in every trial — reported, never a pass.
     const logCanaries = r.comparison.find((c) => c.name === 'logs canary p99')!;
     expect(logCanaries.verdict).not.toBe('pass');
-    expect(logCanaries.censored).toMatchObject({ candidate: 4 });
-    for (const t of r.trials) expect(await harnessLeftovers(t.runId)).toEqual(NOTHING_LEFT);
+    expect(logCanaries.censored).toMatchObject({ candidate: 5 });
+    for (const t of r.trials) expect(await harnessLeftovers(t.stackRunId)).toEqual(NOTHING_LEFT);
   });
 });
 

@@ -78,9 +78,18 @@ function step(cpu: number, p99Ms: number, v: SignalVerification): StepResult {
   return s;
 }
 
-function gatePlan(): GatePlan {
+function gatePlan(...more: string[]): GatePlan {
   const c = parseArgs(
-    ['gate', '--baseline', 'stacks/gates/seed.yaml', '--candidate', 'stacks/gates/seed.yaml', '--rate', '1000'],
+    [
+      'gate',
+      '--baseline',
+      'stacks/gates/seed.yaml',
+      '--candidate',
+      'stacks/gates/seed.yaml',
+      '--rate',
+      '1000',
+      ...more,
+    ],
     {},
   );
   if (c.name !== 'gate') throw new Error('not a gate');
@@ -141,7 +150,7 @@ describe('gate: a trial whose verification is inconclusive is not verified, neve
       baseline: CPU.map((cpu, i) => step(cpu, P99[i]!, verification(0))),
       candidate: CPU.map((cpu, i) => step(cpu, P99[i]!, i === 1 ? verification(12, DRAIN) : verification(0))),
     };
-    const plan = gatePlan();
+    const plan = gatePlan('--design', 'unpaired');
     const { result } = await runGate(plan, 'oh-test', io, new AbortController().signal, '0.0.0', fakeDeps(plan, steps));
     expect(result.trials).toHaveLength(10); // the gate went on: nothing was lost
     const unverified = result.trials.find((t) => t.n === 3)!;
@@ -269,5 +278,99 @@ describe('gate: a trial whose verification is inconclusive is not verified, neve
     expect(slower.verdict.reasons[1]).toBe(
       'candidate trial 6 traces not verified (no loss decided there): no reason recorded',
     );
+  });
+});
+
+describe('gate, paired: both arms at the same moment, compared pair by pair', () => {
+  /** Fakes whose loads wait for the other arm's load of the same round: a gate that ran them one after the other would hang. */
+  function pairedDeps(plan: GatePlan, cpu: { baseline: number[]; candidate: number[] }, lostAt?: number) {
+    const base = fakeDeps(plan, {
+      baseline: cpu.baseline.map((c) => step(c, 1000, verification(0))),
+      candidate: cpu.candidate.map((c, i) => step(c, 1000, verification(i === lostAt ? 5 : 0))),
+    });
+    const events: string[] = [];
+    const waiting = new Map<number, () => void>();
+    let loads = 0;
+    const deps: GateDeps = {
+      ...base,
+      startStack: async (stack, runId, abort, io) => {
+        events.push(`boot ${stack === plan.baseline ? 'baseline' : 'candidate'}`);
+        const s = await base.startStack(stack, runId, abort, io);
+        const stop = s.stop.bind(s);
+        return Object.assign(s, {
+          stop: () => {
+            events.push(`stop ${(s as unknown as { arm: string }).arm}`);
+            return stop();
+          },
+        });
+      },
+      runLoadStep: async (stack, p, runId, io, abort, out) => {
+        const round = Math.floor(loads++ / 2);
+        const other = waiting.get(round);
+        if (other === undefined) await new Promise<void>((resolve) => waiting.set(round, resolve));
+        else other();
+        return base.runLoadStep(stack, p, runId, io, abort, out);
+      },
+    };
+    return { deps, events };
+  }
+
+  it('runs each pair at once, boots each arm once per --trials-per-boot rounds, and sees a 10 % change the noise of the moment would hide', async () => {
+    // The machine's moment moves both arms by up to ±20 %; the candidate costs 10 % more (±1 %) in every pair.
+    const moment = [1.0, 1.2, 0.85, 1.15, 0.9, 1.05];
+    const baseline = moment.map((m) => 0.4 * m);
+    const candidate = moment.map((m, i) => 0.4 * m * 1.1 * (1 + (i % 2 === 0 ? 0.01 : -0.01)));
+    const plan = gatePlan('--trials', '6', '--trials-per-boot', '3', '--gate-on', 'otelcol CPU-s*');
+    const { deps, events } = pairedDeps(plan, { baseline, candidate });
+    const { result } = await runGate(plan, 'oh-test', io, new AbortController().signal, '0.0.0', deps);
+    expect(result.plan.options.design).toBe('paired');
+    expect(result.trials.map((t) => [t.pair, t.arm])).toEqual(
+      [1, 2, 3, 4, 5, 6].flatMap((p) => [
+        [p, 'baseline'],
+        [p, 'candidate'],
+      ]),
+    );
+    // Two boots of each arm (3 pairs each), the first arm alternating by round (pair 4: the candidate first).
+    expect(events.filter((e) => e.startsWith('boot'))).toEqual([
+      'boot baseline',
+      'boot candidate',
+      'boot candidate',
+      'boot baseline',
+    ]);
+    expect(events.filter((e) => e.startsWith('stop')).sort()).toEqual([
+      'stop baseline',
+      'stop baseline',
+      'stop candidate',
+      'stop candidate',
+    ]);
+    expect(result.trials.map((t) => t.boot)).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+    expect(new Set(result.trials.map((t) => t.runId)).size).toBe(12);
+    const cpu = result.comparison.find((c) => c.name === 'otelcol CPU-s per 1k items')!;
+    expect(cpu.verdict, cpu.why).toBe('regression');
+    expect(cpu.p).toBeCloseTo(1 / 64, 12); // every pair worse: the signed-rank test's smallest p with 6 pairs
+    expect(cpu.change!).toBeGreaterThan(0.09);
+    expect(cpu.change!).toBeLessThan(0.11);
+    expect(cpu.pairNoise!).toBeLessThan(0.02);
+    expect(result.verdict).toMatchObject({ status: 'regression', exitCode: 3 });
+    expect(renderGateSummary(result)).toContain('one-sided Wilcoxon signed-rank (exact)');
+    // The same twelve trials unpaired: the moment's noise (±13 %) hides the 10 %.
+    const unpaired = result.trials.map(({ pair: _, ...t }) => t);
+    const asUnpaired: GateResult = {
+      ...result,
+      plan: { ...result.plan, options: { ...result.plan.options, design: 'unpaired' } },
+      trials: unpaired,
+    };
+    judgeTrials(asUnpaired);
+    expect(asUnpaired.comparison.find((c) => c.name === cpu.name)!.verdict).toBe('inconclusive');
+  });
+
+  it('stops at the first pair whose candidate loses what no baseline lost (exit 4), its stacks removed', async () => {
+    const plan = gatePlan('--trials-per-boot', '6');
+    const { deps, events } = pairedDeps(plan, { baseline: CPU, candidate: CPU }, 1);
+    const { result } = await runGate(plan, 'oh-test', io, new AbortController().signal, '0.0.0', deps);
+    expect(result.trials.map((t) => t.pair)).toEqual([1, 1, 2, 2]);
+    expect(result.verdict).toMatchObject({ status: 'loss', exitCode: 4 });
+    expect(result.verdict.reasons[0]).toMatch(/^the candidate lost 5 of 30000 traces items in trial 4 /);
+    expect(events.filter((e) => e.startsWith('stop')).sort()).toEqual(['stop baseline', 'stop candidate']);
   });
 });

@@ -35,12 +35,30 @@ describe('gate', () => {
     );
     expect(c.name).toBe('gate');
     if (c.name !== 'gate') return;
-    expect(c.plan.options).toMatchObject({ trials: 5, auto: false, warmupMs: 10_000, tolerance: 0.05, detect: 0.1 });
+    // Two phase 1 specs run side by side: paired by default, 8 pairs.
+    expect(c.plan.options).toMatchObject({
+      trials: 8,
+      auto: false,
+      warmupMs: 10_000,
+      tolerance: 0.05,
+      detect: 0.1,
+      design: 'paired',
+      trialsPerBoot: 1,
+    });
+    expect(c.plan.options.designWhy).toMatch(/^both specs run side by side/);
     expect(c.plan.candidate.choice.images).toEqual({ otelcol: '0.155.0' });
     expect(c.plan.baseline.topology.name).toBe('phase1');
     const base = ['gate', '--baseline', 'stacks/gates/seed.yaml', '--candidate', 'stacks/gates/seed.yaml'];
     expect(exitOf(['gate', '--candidate', 'stacks/gates/seed.yaml'])).toBe(2);
     expect(exitOf([...base, '--trials', '3'])).toBe(2);
+    // Paired, 4 pairs cannot reach p < 0.05 (1/16); unpaired 4 + 4 can (1/70).
+    expect(exitOf([...base, '--trials', '4'])).toBe(2);
+    const four = parseArgs([...base, '--trials', '4', '--design', 'unpaired'], {});
+    expect(four.name === 'gate' && four.plan.options).toMatchObject({ trials: 4, design: 'unpaired' });
+    const auto = parseArgs([...base, '--trials', 'auto'], {});
+    expect(auto.name === 'gate' && auto.plan.options).toMatchObject({ trials: 5, auto: true, design: 'paired' });
+    expect(exitOf([...base, '--design', 'sideways'])).toBe(2);
+    expect(exitOf([...base, '--trials-per-boot', '0'])).toBe(2);
     expect(exitOf([...base, '--trials', 'auto', '--max-trials', '3'])).toBe(2);
     expect(exitOf([...base, '--detect', '4%'])).toBe(2);
     expect(exitOf([...base, '--warmup', '2m'])).toBe(2);
@@ -210,7 +228,10 @@ describe('gate', () => {
       /otelcol CPU-s per 1k items \(CPU-s\)\s+0\.4000 ± 3 %\s+0\.5200 ± 3 %\s+\+30\.0 % \[\+2\d\.\d %, \+3\d\.\d %\]\s+p=0\.004\s+n=5\+5\s+regression/,
     );
     const md = renderGateSummary(result);
-    expect(md).toContain('| 2 | candidate | oh-20261203-000000-0000000000000002 | traces 0 / 1000 | 0 | 1.0 |  |');
+    expect(md).toContain(
+      '| 2 | candidate | - | 1 | oh-20261203-000000-0000000000000002 | traces 0 / 1000 | 0 | 1.0 |  |',
+    );
+    expect(md).toContain('- design: unpaired — one trial at a time, arms interleaved (A B, B A, …)');
     const xml = gateJunit(result);
     expect(xml).toContain('tests="2" failures="1" errors="0"');
     expect(xml).toContain('<testcase name="candidate loses no traces" classname="otel-harness.gate.loss"');

@@ -662,7 +662,7 @@ class AttachBuilder implements StackBuilder {
 
 export const attachTopology: Topology = defineTopology<AttachOptions>({
   options: ATTACH_OPTIONS,
-  capabilities: { boots: false, tailSampling: false, clusterLoad: true },
+  capabilities: { boots: false, tailSampling: false, clusterLoad: true, sideBySide: false },
   // The configuration of the collectors exporting to the backends, for predicting their tail sampling.
   collectorRoles: ['exporting'],
   read: attachOptionsOf,

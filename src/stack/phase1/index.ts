@@ -47,7 +47,7 @@ export const PHASE1_OPTIONS: OptionTable = {
  */
 export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
   options: PHASE1_OPTIONS,
-  capabilities: { boots: true, tailSampling: false, clusterLoad: false },
+  capabilities: { boots: true, tailSampling: false, clusterLoad: false, sideBySide: true },
   collectorRoles: ['collector'],
   check(o, choice: StackChoice) {
     const variants = listVariants(phase1Dir());

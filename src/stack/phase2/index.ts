@@ -53,7 +53,7 @@ export const PHASE2_OPTIONS: OptionTable = {
  */
 export const phase2Topology: Topology = defineTopology<Phase2TopologyOptions>({
   options: PHASE2_OPTIONS,
-  capabilities: { boots: true, tailSampling: true, clusterLoad: false },
+  capabilities: { boots: true, tailSampling: true, clusterLoad: false, sideBySide: true },
   collectorRoles: ROLES,
   check(o, choice: StackChoice) {
     const variants = listVariants(phase2Dir());

@@ -98,7 +98,7 @@ function topologyOptions(flags: Phase3Flags): Phase3TopologyOptions {
  */
 export const phase3Topology: Topology = defineTopology<Phase3Flags>({
   options: PHASE3_OPTIONS,
-  capabilities: { boots: true, tailSampling: false, clusterLoad: true },
+  capabilities: { boots: true, tailSampling: false, clusterLoad: true, sideBySide: false },
   collectorRoles: ['collector'],
   check(o, choice: StackChoice) {
     if (o.hpaMin > o.hpaMax) throw configurationError('--hpa-min', `at most --hpa-max (${o.hpaMax})`, o.hpaMin);
