@@ -105,13 +105,8 @@ const paired =
   pairIds.length < n
     ? undefined
     : (() => {
-        // Every subset of n pairs (splits() keeps one of each unordered split only).
-        const every: number[][] = [];
-        const pick = (start: number, chosen: number[]) => {
-          if (chosen.length === n) return void every.push(chosen);
-          for (let i = start; i < pairIds.length; i++) pick(i + 1, [...chosen, i]);
-        };
-        pick(0, []);
+        // Every subset of n pairs, or 5,000 drawn at random (seeded) where there are more.
+        const every = subsetsOf(pairIds.length, n, 5_000);
         const armValue = (p: number, arm: 'baseline' | 'candidate', name: string) =>
           trials.find((t) => t.pair === pairIds[p] && t.arm === arm)!.metrics[name]!;
         const stats = { ...GATE_STATS_DEFAULTS, design: 'paired' as const };
@@ -146,8 +141,51 @@ const paired =
           });
           return { metric: name, pairNoise: sd, smallest: detection.find((d) => d.rate >= 0.8)?.shift, detection };
         });
-        return { pairs: pairIds.length, subsets: every.length, falsePositive: fp, sensitivity: rows };
+        // The same choices judged unpaired (Mann-Whitney on the n baselines against the n candidates).
+        let unpairedRegressions = 0;
+        for (const sub of every) {
+          const r = compareMetrics(
+            metrics,
+            names.map((m) => sub.map((p) => armValue(p, 'baseline', m))),
+            names.map((m) => sub.map((p) => armValue(p, 'candidate', m))),
+          );
+          if (r.some((x) => x.verdict === 'regression')) unpairedRegressions++;
+        }
+        return { pairs: pairIds.length, subsets: every.length, regressions: fp, unpairedRegressions, sensitivity: rows };
       })();
+
+/** Every subset of `size` of 0…total−1, or `cap` distinct ones drawn at random (seeded) when there are more. */
+function subsetsOf(total: number, size: number, cap: number): number[][] {
+  let count = 1;
+  for (let i = 0; i < size; i++) count = (count * (total - i)) / (i + 1);
+  if (count <= cap) {
+    const out: number[][] = [];
+    const pick = (start: number, chosen: number[]) => {
+      if (chosen.length === size) return void out.push(chosen);
+      for (let i = start; i < total; i++) pick(i + 1, [...chosen, i]);
+    };
+    pick(0, []);
+    return out;
+  }
+  let state = 12345;
+  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const seen = new Set<string>();
+  const out: number[][] = [];
+  while (out.length < cap) {
+    const pool = [...Array(total).keys()];
+    for (let i = 0; i < size; i++) {
+      const j = i + Math.floor(next() * (total - i));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    const chosen = pool.slice(0, size).sort((a, b) => a - b);
+    const key = chosen.join(',');
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(chosen);
+    }
+  }
+  return out;
+}
 
 const minutes = trials.reduce((s, t) => s + t.elapsedMs, 0) / trials.length / 60_000;
 const lines = [
@@ -164,7 +202,8 @@ const lines = [
   ...(paired === undefined
     ? [`paired: no ${n} pairs in this file (a gate run with --design paired holds them)`]
     : [
-        `paired, the same trials: ${paired.subsets} choices of ${n} of its ${paired.pairs} pairs; A/A: ${paired.falsePositive} report a regression (${((paired.falsePositive / paired.subsets) * 100).toFixed(1)} %)`,
+        `paired, the same trials: ${paired.subsets} choices of ${n} of its ${paired.pairs} pairs; as run (an A/A gate: false positives; a real change: its detection): ${paired.regressions} report a regression (${((paired.regressions / paired.subsets) * 100).toFixed(1)} %)`,
+        `the same choices judged unpaired (Mann-Whitney, the pairing ignored): ${paired.unpairedRegressions} report a regression (${((paired.unpairedRegressions / paired.subsets) * 100).toFixed(1)} %)`,
         `${'metric'.padEnd(34)} ${'pair noise'.padStart(10)}  smallest shift found in ≥ 80 % of choices`,
         ...paired.sensitivity.map(
           (s) =>

@@ -112,8 +112,8 @@ describe('gate on Phase 1', () => {
   // about 10 %. The A/A gate runs 7 pairs: with four gated metrics Holm tests the first at 0.05 / 4, which
   // the signed-rank test's smallest p reaches from 7 pairs (1/128; 1/64 with 6 would not), so its "no
   // regression" is a finding: a 30 % regression would be seen with power near 1 at that noise, and its
-  // interval runs from the 3rd smallest to the 3rd largest of 28 Walsh averages. The regression gate (5
-  // pairs, one gated metric: every pair worse is p = 1/32) looks at a change of about +140 %.
+  // interval runs from the 3rd smallest to the 3rd largest of 28 Walsh averages. The regression gate (6
+  // pairs, one gated metric: every pair worse is p = 1/64) looks at a change of about +140 %.
   const LOAD = ['--rate', '2400', '--warmup', '5s'];
 
   it('an A/A gate (the seed spec twice) passes: nothing lost, no gated metric worse (exit 0)', async () => {
@@ -167,7 +167,7 @@ describe('gate on Phase 1', () => {
   it('a candidate costing more CPU per item (a filter hashing every item 16 times) is a CPU regression (exit 3); its log canaries, never delivered, never pass', async () => {
     const { run, folder, r } = await gate(costlyAndCanaryBlind(), [
       '--trials',
-      '5',
+      '6',
       ...LOAD,
       '--duration',
       '20s',
@@ -179,7 +179,7 @@ describe('gate on Phase 1', () => {
     ]);
     expect(run.code, `${r.headline}\n${run.stdout}`).toBe(3);
     expect(r.verdict.status).toBe('regression');
-    expect(r.trials).toHaveLength(10);
+    expect(r.trials).toHaveLength(12);
     // The filter drops nothing: every trial of both arms lost nothing.
     for (const t of r.trials)
       expect(
@@ -189,12 +189,13 @@ describe('gate on Phase 1', () => {
     const cpu = r.comparison.find((c) => c.name === 'otelcol CPU-s per 1k items')!;
     expect(cpu).toMatchObject({ verdict: 'regression' });
     expect(cpu.gated).not.toBe(false);
-    // Every pair's candidate above its baseline: the signed-rank test's exact one-sided p with 5 pairs, 1 / 2^5.
-    expect(cpu.p).toBeCloseTo(1 / 32, 12);
+    // Every pair's candidate above its baseline: the signed-rank test's exact one-sided p with 6 pairs, 1 / 2^6
+    // (6, not 5: the fewest pairs with a 95 % interval of the change).
+    expect(cpu.p).toBeCloseTo(1 / 64, 12);
     expect(cpu.change!).toBeGreaterThan(0.5);
     expect(cpu.changeLow!).toBeGreaterThan(0.1);
     expect(r.headline).toMatch(
-      /^REGRESSION: costly-filter\.yaml vs seed\.yaml, 5\+5 trials at 2400 items\/s — otelcol CPU-s per 1k items \+\d+\.\d %$/,
+      /^REGRESSION: costly-filter\.yaml vs seed\.yaml, 6\+6 trials at 2400 items\/s — otelcol CPU-s per 1k items \+\d+\.\d %$/,
     );
     expect(run.stdout).toMatch(/otelcol CPU-s per 1k items \(CPU-s\)\s+\S+ ± \d+ %\s+\S+ ± \d+ %\s+\+\d+\.\d % \[/);
     // Only the gated metric can fail the build; the others are reported.
@@ -209,7 +210,7 @@ describe('gate on Phase 1', () => {
     // timeout in every trial — reported, never a pass.
     const logCanaries = r.comparison.find((c) => c.name === 'logs canary p99')!;
     expect(logCanaries.verdict).not.toBe('pass');
-    expect(logCanaries.censored).toMatchObject({ candidate: 5 });
+    expect(logCanaries.censored).toMatchObject({ candidate: 6 });
     for (const t of r.trials) expect(await harnessLeftovers(t.stackRunId)).toEqual(NOTHING_LEFT);
   });
 });
