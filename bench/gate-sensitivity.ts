@@ -151,7 +151,13 @@ const paired =
           );
           if (r.some((x) => x.verdict === 'regression')) unpairedRegressions++;
         }
-        return { pairs: pairIds.length, subsets: every.length, regressions: fp, unpairedRegressions, sensitivity: rows };
+        return {
+          pairs: pairIds.length,
+          subsets: every.length,
+          regressions: fp,
+          unpairedRegressions,
+          sensitivity: rows,
+        };
       })();
 
 /** Every subset of `size` of 0…total−1, or `cap` distinct ones drawn at random (seeded) when there are more. */
