@@ -158,7 +158,14 @@ describe('limit assessment', () => {
 
 describe('collector variants', () => {
   it('lists seed and the variants directory', () => {
-    expect(listVariants(phase1Dir())).toEqual(['seed', 'costly-filter', 'hardened', 'planted-loss', 'sparse-loss']);
+    expect(listVariants(phase1Dir())).toEqual([
+      'seed',
+      'costly-filter',
+      'hardened',
+      'planted-loss',
+      'slight-filter',
+      'sparse-loss',
+    ]);
   });
 
   it('plants a filter right after memory_limiter in every pipeline (metrics: the histogram only)', () => {

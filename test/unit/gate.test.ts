@@ -35,9 +35,9 @@ describe('gate', () => {
     );
     expect(c.name).toBe('gate');
     if (c.name !== 'gate') return;
-    // Two phase 1 specs run side by side: paired by default, 8 pairs.
+    // Two phase 1 specs run side by side: paired by default, 10 pairs.
     expect(c.plan.options).toMatchObject({
-      trials: 8,
+      trials: 10,
       auto: false,
       warmupMs: 10_000,
       tolerance: 0.05,
