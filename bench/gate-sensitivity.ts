@@ -110,16 +110,17 @@ const paired =
         const armValue = (p: number, arm: 'baseline' | 'candidate', name: string) =>
           trials.find((t) => t.pair === pairIds[p] && t.arm === arm)!.metrics[name]!;
         const stats = { ...GATE_STATS_DEFAULTS, design: 'paired' as const };
-        let fp = 0;
-        for (const sub of every) {
-          const rows = compareMetrics(
-            metrics,
-            names.map((m) => sub.map((p) => armValue(p, 'baseline', m))),
-            names.map((m) => sub.map((p) => armValue(p, 'candidate', m))),
-            stats,
-          );
-          if (rows.some((r) => r.verdict === 'regression')) fp++;
-        }
+        /** How many choices report any regression, judged paired or (the pairing ignored) unpaired. */
+        const regressionsAsRun = (design: 'paired' | 'unpaired') =>
+          every.filter((sub) =>
+            compareMetrics(
+              metrics,
+              names.map((m) => sub.map((p) => armValue(p, 'baseline', m))),
+              names.map((m) => sub.map((p) => armValue(p, 'candidate', m))),
+              { ...stats, design },
+            ).some((r) => r.verdict === 'regression'),
+          ).length;
+        const fp = regressionsAsRun('paired');
         const rows = names.map((name, k) => {
           const logRatios = pairIds.map((_, p) =>
             Math.log(armValue(p, 'candidate', name) / armValue(p, 'baseline', name)),
@@ -142,15 +143,7 @@ const paired =
           return { metric: name, pairNoise: sd, smallest: detection.find((d) => d.rate >= 0.8)?.shift, detection };
         });
         // The same choices judged unpaired (Mann-Whitney on the n baselines against the n candidates).
-        let unpairedRegressions = 0;
-        for (const sub of every) {
-          const r = compareMetrics(
-            metrics,
-            names.map((m) => sub.map((p) => armValue(p, 'baseline', m))),
-            names.map((m) => sub.map((p) => armValue(p, 'candidate', m))),
-          );
-          if (r.some((x) => x.verdict === 'regression')) unpairedRegressions++;
-        }
+        const unpairedRegressions = regressionsAsRun('unpaired');
         return {
           pairs: pairIds.length,
           subsets: every.length,

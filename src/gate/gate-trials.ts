@@ -8,7 +8,7 @@ import { ExitCode, HarnessError } from '../harness-error.js';
 import { planLoad } from '../soak/soak-plan.js';
 import type { StartedStack } from '../stack/stack.js';
 import { emptyStep, type StepIo, type StepPlan } from '../step/step-types.js';
-import type { GateDeps, GatePlan } from './gate.js';
+import type { GateDeps, GatePlan } from './gate-plan.js';
 import { CPU, trialMetrics } from './gate-metrics.js';
 import type { Arm, GateTrial } from './gate-result.js';
 import { trialLoss } from './gate-verdict.js';

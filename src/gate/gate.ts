@@ -2,10 +2,10 @@ import { newRunId } from '../docker/labels.js';
 import { runHeader } from '../report/result.js';
 import { runLoadStep } from '../step/load-step.js';
 import type { StepIo } from '../step/step-types.js';
-import type { SoakOptions } from '../soak/soak-options.js';
 import { planLoad } from '../soak/soak-plan.js';
-import { startStack, type ResolvedStack } from '../stack/stack-options.js';
-import { checkGatePlan, ENGINE_CHECKS, type GateChecks } from './gate-preflight.js';
+import { startStack } from '../stack/stack-options.js';
+import { checkGatePlan, ENGINE_CHECKS } from './gate-preflight.js';
+import type { GateDeps, GatePlan } from './gate-plan.js';
 import { lookDecides, lookFor, plannedLooks } from './gate-sequential.js';
 import { GATE_STATS_DEFAULTS } from './gate-stats.js';
 import { ArmStacks, runTrial, type TrialSlot } from './gate-trials.js';
@@ -13,31 +13,13 @@ import { compareArms, conclude, countOf, outrightLoss } from './gate-verdict.js'
 import { GATE_SCHEMA_VERSION, type Arm, type GateResult, type GateTrial } from './gate-result.js';
 
 export { GATE_SCHEMA_VERSION, type Arm, type GateResult, type GateTrial, type TrialLoss } from './gate-result.js';
-import type { GateOptions } from './gate-options.js';
 import { runCapacity } from '../capacity/capacity.js';
-import type { CapacityOptions } from '../capacity/capacity-options.js';
 
 // bench/gate-sensitivity.ts imports these from here.
 export { metricOf } from './gate-metrics.js';
 export { matchesPattern } from './gate-verdict.js';
 export { trialStartError } from './gate-trials.js';
-
-export interface GatePlan {
-  baseline: ResolvedStack;
-  candidate: ResolvedStack;
-  /** The load every trial offers (rate, duration, signals, shape). */
-  soak: SoakOptions;
-  options: GateOptions;
-  /** With `--at-knee-fraction`: the capacity search that finds the baseline's knee before the trials. */
-  knee?: CapacityOptions;
-}
-
-/** What a gate calls to check, boot and load (tests pass fakes). */
-export interface GateDeps {
-  checks: GateChecks;
-  startStack: typeof startStack;
-  runLoadStep: typeof runLoadStep;
-}
+export type { GateDeps, GatePlan } from './gate-plan.js';
 
 /** The real thing: the module proxy and the Docker engine. */
 export const ENGINE_DEPS: GateDeps = { checks: ENGINE_CHECKS, startStack, runLoadStep };

@@ -153,21 +153,25 @@ export function hodgesLehmann(a: readonly number[], b: readonly number[], confid
   if (m === 0 || n === 0) return undefined;
   const diffs: number[] = [];
   for (const x of a) for (const y of b) diffs.push(y - x);
-  diffs.sort((p, q) => p - q);
-  const cdf = uDistributionCached(m, n);
+  return medianWithInterval(diffs, uDistributionCached(m, n), confidence);
+}
+
+/**
+ * A Hodges-Lehmann estimate and its distribution-free interval from the values whose median it is (pairwise
+ * differences, or Walsh averages) and the null distribution of the rank statistic counting them (cdf[k] =
+ * P(statistic ≤ k)): the median, and the k-th smallest and k-th largest value, k the largest count whose two
+ * tails stay within 1 − confidence. Undefined when no k does (too few values for that confidence).
+ */
+export function medianWithInterval(values: number[], cdf: readonly number[], confidence: number): Shift | undefined {
+  values.sort((p, q) => p - q);
   const alphaHalf = (1 - confidence) / 2;
-  // P(U ≤ k − 1) ≤ α/2: the interval [d(k), d(mn − k + 1)].
+  // P(statistic ≤ k − 1) ≤ α/2: the interval [v(k), v(N − k + 1)].
   let k = 0;
   while (k < cdf.length && cdf[k]! <= alphaHalf) k++;
   if (k === 0) return undefined;
-  const mid = diffs.length / 2;
-  const estimate = diffs.length % 2 === 1 ? diffs[Math.floor(mid)]! : (diffs[mid - 1]! + diffs[mid]!) / 2;
-  return {
-    estimate,
-    low: diffs[k - 1]!,
-    high: diffs[diffs.length - k]!,
-    coverage: 1 - 2 * cdf[k - 1]!,
-  };
+  const mid = values.length / 2;
+  const estimate = values.length % 2 === 1 ? values[Math.floor(mid)]! : (values[mid - 1]! + values[mid]!) / 2;
+  return { estimate, low: values[k - 1]!, high: values[values.length - k]!, coverage: 1 - 2 * cdf[k - 1]! };
 }
 
 const uDistributions = new Map<string, readonly number[]>();

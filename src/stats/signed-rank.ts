@@ -3,7 +3,7 @@
  * (exact, ties included, for the few pairs a gate has) and the Hodges-Lehmann estimate of their centre (the
  * median of the Walsh averages) with its distribution-free interval.
  */
-import { midRanks, normalCdf, type Shift } from './mann-whitney.js';
+import { midRanks, normalCdf, medianWithInterval, type Shift } from './mann-whitney.js';
 
 export interface SignedRank {
   /** W+: the sum of the ranks of |d| over the positive differences (zeros dropped, ties at mid-ranks). */
@@ -102,14 +102,5 @@ export function walshHodgesLehmann(d: readonly number[], confidence = 0.95): Shi
   if (n === 0) return undefined;
   const walsh: number[] = [];
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) walsh.push((d[i]! + d[j]!) / 2);
-  walsh.sort((a, b) => a - b);
-  const cdf = signedRankCdf(n);
-  const alphaHalf = (1 - confidence) / 2;
-  // P(W+ ≤ k − 1) ≤ α/2: the interval [w(k), w(M − k + 1)].
-  let k = 0;
-  while (k < cdf.length && cdf[k]! <= alphaHalf) k++;
-  if (k === 0) return undefined;
-  const mid = walsh.length / 2;
-  const estimate = walsh.length % 2 === 1 ? walsh[Math.floor(mid)]! : (walsh[mid - 1]! + walsh[mid]!) / 2;
-  return { estimate, low: walsh[k - 1]!, high: walsh[walsh.length - k]!, coverage: 1 - 2 * cdf[k - 1]! };
+  return medianWithInterval(walsh, signedRankCdf(n), confidence);
 }
