@@ -164,10 +164,13 @@ export async function runPairedRounds(
     n.candidate = result.trials.length + 2;
     for (const arm of order) await stacks.acquire(arm, newRunId(), `${arm} ${round}`);
     const settled = await Promise.allSettled(order.map((arm) => trial({ n: n[arm], arm, round, pair: round })));
+    // A trial that finished is kept (and written) even when the other arm's failed: its loss is on record.
+    const trials = settled
+      .flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+      .sort((a, b) => a.n - b.n);
+    result.trials.push(...trials);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    const trials = settled.map((s) => (s as PromiseFulfilledResult<GateTrial>).value).sort((a, b) => a.n - b.n);
-    result.trials.push(...trials);
     const lossStop = outrightLoss(result.trials);
     if (lossStop !== undefined) return lossStop;
     if (lookAfter(result, round, progress)) return undefined;

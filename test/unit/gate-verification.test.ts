@@ -364,6 +364,30 @@ describe('gate, paired: both arms at the same moment, compared pair by pair', ()
     expect(asUnpaired.comparison.find((c) => c.name === cpu.name)!.verdict).toBe('inconclusive');
   });
 
+  it("keeps a pair's finished trial when the other arm's trial fails: the gate ends in error, the loss on record", async () => {
+    const plan = gatePlan();
+    // The candidate's second trial loses 5 items; the baseline's second load fails (its stack died).
+    const { deps } = pairedDeps(plan, { baseline: CPU, candidate: CPU }, 1);
+    let baselineLoads = 0;
+    const failing: GateDeps = {
+      ...deps,
+      runLoadStep: async (stack, p, runId, io, abort, out) => {
+        const step = deps.runLoadStep(stack, p, runId, io, abort, out);
+        if ((stack as unknown as { arm: string }).arm === 'baseline' && ++baselineLoads === 2) {
+          await step;
+          throw new Error('the collector container exited');
+        }
+        return step;
+      },
+    };
+    const { result, error } = await runGate(plan, 'oh-test', io, new AbortController().signal, '0.0.0', failing);
+    expect(String(error)).toContain('the collector container exited');
+    expect(result.trials.map((t) => `${t.pair} ${t.arm}`)).toEqual(['1 baseline', '1 candidate', '2 candidate']);
+    expect(result.trials[2]!.loss.traces).toMatchObject({ lost: 5 });
+    expect(result.partial).toBe(true);
+    expect(result.verdict.exitCode).not.toBe(0);
+  });
+
   it('stops at the first pair whose candidate loses what no baseline lost (exit 4), its stacks removed', async () => {
     const plan = gatePlan('--trials-per-boot', '6');
     const { deps, events } = pairedDeps(plan, { baseline: CPU, candidate: CPU }, 1);
