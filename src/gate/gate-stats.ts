@@ -284,9 +284,14 @@ export function compareMetrics(
     if (pAdjusted < options.alpha && worse !== undefined && worse >= options.tolerance) {
       out.verdict = 'regression';
       out.why = `${pct(worse)} worse (p ${fmtP(pAdjusted)} after Holm, tolerance ${pct(options.tolerance)})`;
+    } else if (pAdjusted < options.alpha && worse === undefined) {
+      // Significantly worse from a baseline median of 0: no relative change exists, and no rise from 0 is
+      // within a relative tolerance.
+      out.verdict = 'regression';
+      out.why = `worse (p ${fmtP(pAdjusted)} after Holm) from a baseline median of 0: no relative change can be given, so none is within the tolerance`;
     } else if (pAdjusted < options.alpha) {
       out.verdict = 'pass';
-      out.why = `a significant change of ${worse === undefined ? '?' : pct(worse)} in the worse direction, within the tolerance of ${pct(options.tolerance)}`;
+      out.why = `a significant change of ${pct(worse!)} in the worse direction, within the tolerance of ${pct(options.tolerance)}`;
     } else if (worseBound(r) !== undefined && worseBound(r)! < options.detect) {
       out.verdict = 'pass';
       out.why = `no significant change; the interval of the change excludes a ${pct(options.detect)} regression (at worst ${pct(worseBound(r)!)})`;

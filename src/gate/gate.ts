@@ -165,9 +165,7 @@ export async function runPairedRounds(
     for (const arm of order) await stacks.acquire(arm, newRunId(), `${arm} ${round}`);
     const settled = await Promise.allSettled(order.map((arm) => trial({ n: n[arm], arm, round, pair: round })));
     // A trial that finished is kept (and written) even when the other arm's failed: its loss is on record.
-    const trials = settled
-      .flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
-      .sort((a, b) => a.n - b.n);
+    const trials = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])).sort((a, b) => a.n - b.n);
     result.trials.push(...trials);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;

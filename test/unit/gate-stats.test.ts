@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compareMetrics, powerOf, smallestP, trialsFor, type GateMetric } from '../../src/gate/gate-stats.js';
+import {
+  compareMetrics,
+  GATE_STATS_DEFAULTS,
+  powerOf,
+  smallestP,
+  trialsFor,
+  type GateMetric,
+} from '../../src/gate/gate-stats.js';
 
 /** Deterministic normal noise (mulberry32 + Box-Muller). */
 function rng(seed: number): () => number {
@@ -97,5 +104,30 @@ describe('gate statistics', () => {
     expect(row!.pAdjusted).toBeLessThan(0.05);
     expect(row!.verdict).toBe('pass');
     expect(row!.why).toMatch(/within the tolerance of 5.0 %/);
+  });
+});
+
+describe('gate statistics, paired, on values that are not all positive', () => {
+  const PAIRED = { ...GATE_STATS_DEFAULTS, design: 'paired' as const };
+  const REFUSED: GateMetric = { name: 'items refused', unit: 'items', better: 'smaller' };
+
+  it('zeros in the baseline: the differences over its median, the change relative to it', () => {
+    // No log ratio of 0: each pair's difference over the baseline's median (10) instead.
+    const [row] = compareMetrics([REFUSED], [[10, 0, 10, 12, 8, 10]], [[15, 4, 14, 18, 13, 15]], PAIRED);
+    expect(row!.p).toBeCloseTo(1 / 64, 12); // every pair worse
+    expect(row!.change!).toBeCloseTo(0.5, 6); // the Hodges-Lehmann centre of (5, 4, 4, 6, 5, 5) / 10
+    expect(row!.verdict).toBe('regression');
+  });
+
+  it('a baseline of zeros: significantly worse is a regression, with no relative change claimed', () => {
+    const [row] = compareMetrics([REFUSED], [[0, 0, 0, 0, 0, 0]], [[3, 1, 2, 5, 1, 2]], PAIRED);
+    expect(row!.p).toBeCloseTo(1 / 64, 12);
+    expect(row!.change).toBeUndefined();
+    expect(row!.changeHigh).toBeUndefined();
+    expect(row!.verdict).toBe('regression');
+    expect(row!.why).toMatch(/from a baseline median of 0: no relative change/);
+    // The same without a significant difference: neither a pass nor a regression.
+    const [flat] = compareMetrics([REFUSED], [[0, 0, 0, 0, 0, 0]], [[0, 1, 0, 0, 0, 0]], PAIRED);
+    expect(flat!.verdict).toBe('inconclusive');
   });
 });
