@@ -76,7 +76,7 @@ describe('capacity on Phase 1', () => {
       '--log-body-bytes',
       '40',
       '--from',
-      '2000',
+      '4000',
       '--to',
       '32000',
       '--trial',

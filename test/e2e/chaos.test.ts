@@ -21,7 +21,8 @@ function totals(r: SoakResult) {
 
 describe('chaos on Phase 1 (real containers, real faults)', () => {
   it('a graceful collector restart mid-run loses nothing', async () => {
-    const { code, r, stderr } = await chaos(['--scenario', 'collector-restart']);
+    // The preset's fault at 25 s, its load cut from 60 s to 45 s: 20 s after the restart is room to recover.
+    const { code, r, stderr } = await chaos(['--scenario', 'collector-restart', '--duration', '45s']);
     expect(code, stderr).toBe(0);
     expect(totals(r)).toEqual({ traces: 0, metrics: 0, logs: 0 });
     const f = r.chaos!.faults[0]!;
@@ -34,7 +35,14 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
   });
 
   it('SIGKILL with the hardened variant loses nothing acknowledged; duplicates are reported, not counted as loss', async () => {
-    const { code, r, stderr } = await chaos(['--scenario', 'collector-kill', '--variant', 'hardened']);
+    const { code, r, stderr } = await chaos([
+      '--scenario',
+      'collector-kill',
+      '--variant',
+      'hardened',
+      '--duration',
+      '45s',
+    ]);
     expect(code, stderr).toBe(0);
     expect(totals(r)).toEqual({ traces: 0, metrics: 0, logs: 0 });
     expect(r.chaos!.variant).toBe('hardened');
@@ -60,7 +68,7 @@ describe('chaos on Phase 1 (real containers, real faults)', () => {
   });
 
   it('SIGKILL with the seed variant: the loss is measured, accounted exactly and attributed to the kill', async () => {
-    const { code, r, stderr } = await chaos(['--scenario', 'collector-kill']);
+    const { code, r, stderr } = await chaos(['--scenario', 'collector-kill', '--duration', '45s']);
     const lost = totals(r);
     const f = r.chaos!.faults[0]!;
     expect(f).toMatchObject({ action: 'kill', target: 'otelcol' });
