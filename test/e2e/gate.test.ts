@@ -7,10 +7,10 @@ import type { GateResult } from '../../src/gate/gate.js';
 import { runCli, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
-/** 600 items/s for 20 s: 4,000 of each signal per trial (spans 0–3,999, log records 0–3,999). */
-const PER_SIGNAL = 4_000;
-/** The planted-loss filter drops span seq and log record seq 100, 200, …: 39 of each in 0–3,999. */
-const DROPPED = 39;
+/** 600 items/s for 10 s: 2,000 of each signal per trial (spans 0–1,999, log records 0–1,999). */
+const PER_SIGNAL = 2_000;
+/** The planted-loss filter drops span seq and log record seq 100, 200, …: 19 of each in 0–1,999. */
+const DROPPED = 19;
 
 /** Runs a gate of `candidate` against the seed spec into a fresh report folder; its result.json read back. */
 async function gate(candidate: string, flags: string[]) {
@@ -60,7 +60,7 @@ describe('gate on Phase 1', () => {
       '--rate',
       '600',
       '--duration',
-      '20s',
+      '10s',
       '--warmup',
       '5s',
     ]);

@@ -8,7 +8,7 @@ const SPANS_PER_TRACE = 5;
 
 describe('exact verdicts at scale (Phase 1, Jaeger)', () => {
   it('finds a handful of spans lost among 500,000, chosen by a hash of the trace id, and names each one', async () => {
-    // 5,000 spans/s for 100 s: 100,000 traces. The sparse-loss variant drops span 2 (soak-child-2) of every
+    // 10,000 spans/s for 50 s: 100,000 traces. The sparse-loss variant drops span 2 (soak-child-2) of every
     // trace whose SHA-256 of the hex trace id starts with fff (1 in 4,096, scattered) — a rule on the trace
     // id's hash and the span name, not on a sequence attribute.
     const run = await runReported([
@@ -18,9 +18,9 @@ describe('exact verdicts at scale (Phase 1, Jaeger)', () => {
       '--signals',
       'traces',
       '--rate',
-      '5000',
+      '10000',
       '--duration',
-      '100s',
+      '50s',
     ]);
     const r = run.result();
     expect(r.partial, run.stderr).toBe(false);
