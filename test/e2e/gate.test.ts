@@ -109,7 +109,7 @@ describe('gate on Phase 1', () => {
   // Paired (the default for two phase 1 specs): each pair runs both arms' stacks at the same moment, each
   // at 2,400 items/s, the first 5 s of each load left out of the costs. Measured here (BENCHMARKS.md), the
   // collector's CPU per item varies 10–12 % from trial to trial in each arm and its pair-to-pair ratio
-  // about 10 % over 20 s loads (a few points more over the A/A gate's 15 s windows). The A/A gate runs 7 pairs: with four gated metrics Holm tests the first at 0.05 / 4, which
+  // about 10 % over 20 s windows (with 15 s windows it reached 28 % in one CI run: the A/A gate keeps 25 s loads). The A/A gate runs 7 pairs: with four gated metrics Holm tests the first at 0.05 / 4, which
   // the signed-rank test's smallest p reaches from 7 pairs (1/128; 1/64 with 6 would not), so its "no
   // regression" is a finding: a 30 % regression would be seen with power near 1 at that noise, and its
   // interval runs from the 3rd smallest to the 3rd largest of 28 Walsh averages. The regression gate (6
@@ -122,7 +122,7 @@ describe('gate on Phase 1', () => {
       '7',
       ...LOAD,
       '--duration',
-      '20s',
+      '25s',
       '--gate-on',
       'otelcol CPU-s*,* canary p99',
       '--tolerance',
@@ -140,7 +140,7 @@ describe('gate on Phase 1', () => {
     expect(new Set(r.trials.map((t) => t.stackRunId)).size).toBe(14);
     for (const t of r.trials)
       for (const signal of ['traces', 'metrics', 'logs'] as const)
-        expect(t.loss[signal], `trial ${t.n} ${signal}`).toMatchObject({ expected: 16_000, lost: 0 });
+        expect(t.loss[signal], `trial ${t.n} ${signal}`).toMatchObject({ expected: 20_000, lost: 0 });
     // Gated: the collector's CPU per item and each signal's canary p99; the rest reported only.
     const gated = r.comparison.filter((c) => c.gated !== false).map((c) => c.name);
     expect(gated).toEqual(['logs canary p99', 'metrics canary p99', 'otelcol CPU-s per 1k items', 'traces canary p99']);
