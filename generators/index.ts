@@ -9,7 +9,7 @@ export {
   type TraceShape,
   type TraceTraits,
 } from './traces.js';
-export { logLine, logShapeDefaults, LogBatchBuilder, seqOfLogLine, type LogShape } from './logs.js';
+export { fileLogLine, logLine, logShapeDefaults, LogBatchBuilder, seqOfLogLine, type LogShape } from './logs.js';
 export {
   PAYLOAD_PROFILES,
   routeOf,

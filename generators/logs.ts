@@ -26,7 +26,16 @@ export function logLine(runId: string, seq: number, bodyBytes: number): string {
   return head.length >= bodyBytes ? head : `${head} ${filler(bodyBytes - head.length - 1, seq)}`;
 }
 
-/** Parses the seq out of a line made by `logLine` or `webLogLine` (undefined for any other line). */
+/**
+ * The line of record `seq` as an application writes it to its container log (`--log-source file`): the
+ * identity an agent's parser reads — run, seq and the seq block verifiers count by — then filler.
+ */
+export function fileLogLine(runId: string, seq: number, bodyBytes: number, seqBlockSize: number): string {
+  const head = `otel-harness run=${runId} seq=${seq} block=${Math.floor(seq / seqBlockSize)}`;
+  return head.length >= bodyBytes ? head : `${head} ${filler(bodyBytes - head.length - 1, seq)}`;
+}
+
+/** Parses the seq out of a line made by `logLine`, `fileLogLine` or `webLogLine` (undefined for any other line). */
 export function seqOfLogLine(line: string, runId: string): number | undefined {
   const match =
     /^otel-harness run=(\S+) seq=(\d+)(?: |$)/.exec(line) ??

@@ -355,7 +355,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
         );
       const preset = loadChaosPreset(presetName, presets);
       const user = rawFlags(Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'scenario')));
-      const flags = { ...preset.defaults, chaos: preset.faults.join(','), ...user };
+      const flags = {
+        ...preset.defaults,
+        ...(preset.faults.length > 0 ? { chaos: preset.faults.join(',') } : {}),
+        ...user,
+      };
       return { name: 'chaos', preset: preset.name, plan: soakPlanOf(flags, bootingEnv(env)) };
     }
     case 'capacity': {

@@ -93,6 +93,19 @@ export const wholePercent = (min: number, max: number): Parse<number> => {
   return (raw, name) => Math.round(parse(raw, name) * 100);
 };
 
+const BYTE_UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, k: 1e3, M: 1e6, G: 1e9 };
+
+/** A size in bytes as Kubernetes writes quantities (`10Mi`, `256Ki`, `1G`, `4096`), at least `min`. */
+export const byteSize =
+  (min: number): Parse<number> =>
+  (raw, name) => {
+    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(raw.trim());
+    const bytes = m === null ? Number.NaN : Math.round(Number(m[1]) * BYTE_UNITS[m[2] ?? '']!);
+    if (!Number.isFinite(bytes) || bytes < min)
+      throw configurationError(name, `a size of at least ${min} bytes (e.g. 10Mi, 256Ki, 4096)`, raw);
+    return bytes;
+  };
+
 export const duration: Parse<number> = (raw, name) => {
   const ms = parseDurationMs(raw, name);
   if (ms <= 0) throw configurationError(name, 'a duration > 0', raw);

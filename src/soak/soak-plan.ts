@@ -123,6 +123,12 @@ export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
       'native for an OTLP target with TLS settings (a CA, a client certificate, --insecure-skip-verify)',
       options.driver,
     );
+  if (stack.choice.logFiles === true && !capabilitiesOf(options.driver).logFiles)
+    throw configurationError(
+      '--driver',
+      'native with --log-source file (it writes the log records into the container log files the agent reads)',
+      options.driver,
+    );
   const specs = [
     ...(options.chaos === undefined ? [] : options.chaos.split(',')),
     ...(options.chaosFile === undefined ? [] : readChaosFile(options.chaosFile)),

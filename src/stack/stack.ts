@@ -1,8 +1,10 @@
+import type { ContainerLogWriter } from '../load/files/container-log-writer.js';
 import type { TlsSettings } from '../load/otlp/transport.js';
 import type { ClusterEngine } from '../load/drivers/driver.js';
 import type { DrainCondition } from '../drain/drain.js';
 import type { ImageProgress } from '../images/image-builder.js';
-import type { Signal } from '../load/ledger.js';
+import type { SeqRange, Signal } from '../load/ledger.js';
+import type { LossCause } from '../verify/loss-evidence.js';
 import type { BackendEndpoint } from '../verify/backends/backend.js';
 import type {
   ContainerReading,
@@ -68,6 +70,22 @@ export interface StackEndpoints {
   cluster?: ClusterEngine;
   collectors: CollectorRole[];
   backends: Partial<Record<Signal, BackendBinding>>;
+  /**
+   * `--log-source file`: log records are lines the harness writes to a container's log files, which the
+   * stack's node agent reads (the writer's layout says where and in which format).
+   */
+  logFiles?: LogFileIngest;
+}
+
+/** Container log files a node agent of the stack reads. */
+export interface LogFileIngest {
+  writer: ContainerLogWriter;
+  /** The latency canaries' container log, beside the load's. */
+  canary: ContainerLogWriter;
+  /** The agent's name in the stack. */
+  agent: string;
+  /** The file's path as the agent sees it. */
+  agentPath: string;
 }
 
 /** Faults the stack can take (chaos). Targets are role names: collector, jaeger, tempo, loki, prometheus, … */
@@ -127,6 +145,11 @@ export interface StartedStack extends AsyncDisposable {
   readonly resources: ResourceSource | undefined;
   /** Services of this run whose container is no longer running (for `up` to warn once each). */
   exitedServices?(): Promise<{ name: string; exitCode: number; container: string }[]>;
+  /**
+   * What only this stack can say of a signal's absent items before its pipeline took them (log lines in
+   * rotated files deleted before the agent read them); none by default.
+   */
+  lossCauses?(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[];
   /** A component's recent log lines (e.g. the collector's, for the export-failure digest). */
   logs(component: string): Promise<string[]>;
   /** Removes everything the harness started (idempotent); an attached stack is left alone. */

@@ -21,6 +21,8 @@ export interface StackChoice {
   clusterLoad?: boolean;
   /** The OTLP target takes TLS settings of the run (a CA, a client certificate): drivers must speak TLS. */
   tlsTarget?: boolean;
+  /** Log records are lines in container log files a node agent reads: drivers must write them there. */
+  logFiles?: boolean;
 }
 
 /** What chaos may target in a topology, known before anything starts. */

@@ -176,7 +176,11 @@ class LoadStep {
     const canarySampling = this.canarySampling;
     this.canaries = runCanaries(
       this.runId,
-      { client: canaryClient, backends: [...this.backends.values()] },
+      {
+        client: canaryClient,
+        backends: [...this.backends.values()],
+        ...(endpoints.logFiles === undefined ? {} : { logFiles: endpoints.logFiles.canary }),
+      },
       {
         intervalMs: plan.canaryIntervalMs,
         pollMs: 250,
@@ -237,6 +241,7 @@ class LoadStep {
           ...(endpoints.otlpTls === undefined ? {} : { tls: endpoints.otlpTls }),
           ...(endpoints.otlpConnections === undefined ? {} : { connections: endpoints.otlpConnections }),
           ...(endpoints.cluster === undefined ? {} : { cluster: endpoints.cluster }),
+          ...(endpoints.logFiles === undefined ? {} : { logFiles: endpoints.logFiles.writer }),
         },
         ledger: this.ledger,
         live,
@@ -376,6 +381,7 @@ class LoadStep {
           ),
         exporters: evidence.exporters,
         backendCounters: (name) => evidence.backendDeltas[name],
+        sourceCauses: (s, lost) => this.stack.lossCauses?.(s, this.runId, lost) ?? [],
       },
       progress: (m) => io.progress(m),
     });

@@ -1,6 +1,6 @@
 import { drainOf, type DrainReport } from '../drain/drain.js';
 import type { ExportFailure } from '../observe/export-failures.js';
-import type { Ledger, Signal } from '../load/ledger.js';
+import type { Ledger, SeqRange, Signal } from '../load/ledger.js';
 import { metricTimelineOf } from '../load/load-spec.js';
 import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
 import { accountDelivered, accountDrain, accountRejections } from '../verify/accounting.js';
@@ -11,6 +11,7 @@ import {
   causesOf,
   evidenceOf,
   type ExporterSetup,
+  type LossCause,
   type LossEvidence,
   type PipelineCounters,
 } from '../verify/loss-evidence.js';
@@ -28,6 +29,8 @@ export interface StepEvidence {
   backendCounters(backend: string): Record<string, number> | undefined;
   /** Evidence a run kept (verify --run-id): used when the counters are no longer there to read. */
   earlier?(signal: Signal): LossEvidence | undefined;
+  /** What the stack knows of absent items before its pipeline took them (lines rotated away unread). */
+  sourceCauses?(signal: Signal, lost: readonly SeqRange[]): LossCause[];
 }
 import type { StepPlan } from './step-types.js';
 
@@ -163,5 +166,6 @@ function evidenceFor(
     backendCounters: step.backendCounters(backend),
     doomed: evidence.doomed,
   });
-  return { ...evidence, causes: causes.length > 0 ? causes : (earlier?.causes ?? []) };
+  const source = step.sourceCauses?.(signal, v.lostRanges) ?? [];
+  return { ...evidence, causes: [...source, ...(causes.length > 0 ? causes : (earlier?.causes ?? []))] };
 }

@@ -1,4 +1,5 @@
 import {
+  fileLogLine,
   fixedIntervalClock,
   LogBatchBuilder,
   MetricBatchBuilder,
@@ -7,6 +8,7 @@ import {
   type RunIdentity,
   type TraceShape,
 } from '../../generators/index.js';
+import type { ContainerLogWriter } from '../load/files/container-log-writer.js';
 import type { Signal } from '../load/ledger.js';
 import type { OtlpClient } from '../load/otlp/transport.js';
 import { Histogram, type Percentiles } from '../stats/histogram.js';
@@ -34,12 +36,19 @@ export interface CanaryTargets {
   client: OtlpClient;
   /** The backend of each signal to probe. */
   backends: readonly SignalBackend[];
+  /**
+   * `--log-source file`: log canaries are lines of a container log of their own (its container named as the
+   * canary service), read by the same agent as the load's, so their latency is the files' path.
+   */
+  logFiles?: ContainerLogWriter;
 }
 
 /** Canary identity: a separate service and instance, so canaries never count in the run's verification. */
 export function canaryIdentity(runId: string): RunIdentity {
-  return { runId: `${runId}-canary`, serviceName: 'otel-harness-canary' };
+  return { runId: `${runId}-canary`, serviceName: CANARY_SERVICE_NAME };
 }
+
+export const CANARY_SERVICE_NAME = 'otel-harness-canary';
 
 /** The canary traces' shape: one span, no error, not slow. */
 export function canaryTraceShape(): TraceShape {
@@ -80,7 +89,23 @@ function probes(
       };
     }
     if (backend.signal === 'logs') {
-      const builder = new LogBatchBuilder(identity, { bodyBytes: 0, severityText: 'INFO', seqBlockSize: 1_000_000 });
+      const shape = { bodyBytes: 0, severityText: 'INFO', seqBlockSize: 1_000_000 } as const;
+      const files = targets.logFiles;
+      if (files !== undefined)
+        return {
+          signal: 'logs',
+          backend: backend.name,
+          send: (n) => {
+            try {
+              files.write(identity.runId, n, [fileLogLine(identity.runId, n, shape.bodyBytes, shape.seqBlockSize)]);
+              return Promise.resolve(true);
+            } catch {
+              return Promise.resolve(false);
+            }
+          },
+          queryable,
+        };
+      const builder = new LogBatchBuilder(identity, shape);
       return {
         signal: 'logs',
         backend: backend.name,

@@ -79,6 +79,7 @@ describe('catalog', () => {
     expect(names.sort()).toEqual(
       [
         'otlpreceiver',
+        'filelogreceiver',
         'kafkareceiver',
         'otlpexporter',
         'otlphttpexporter',

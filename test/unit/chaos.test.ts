@@ -85,14 +85,22 @@ describe('fault grammar', () => {
 });
 
 describe('presets', () => {
-  it('provide the four CI scenarios, each a valid schedule within its duration', () => {
-    expect(listChaosPresets()).toEqual(['backend-outage', 'collector-kill', 'collector-restart', 'network-partition']);
+  it('provide the CI scenarios, each a valid schedule within its duration', () => {
+    expect(listChaosPresets()).toEqual([
+      'agent-kill',
+      'agent-restart',
+      'backend-outage',
+      'collector-kill',
+      'collector-restart',
+      'network-partition',
+      'rotate-storm',
+    ]);
     for (const name of listChaosPresets()) {
       const p = loadChaosPreset(name);
       const cmd = parseArgs(['chaos', '--scenario', name], {});
       expect(cmd.name).toBe('chaos');
       if (cmd.name !== 'chaos') continue;
-      expect(cmd.plan.options.chaos).toBe(p.faults.join(','));
+      expect(cmd.plan.options.chaos).toBe(p.faults.length === 0 ? undefined : p.faults.join(','));
       expect(cmd.plan.options.durationMs).toBe(Number.parseInt(p.defaults.duration!, 10) * 1000);
     }
   });

@@ -77,7 +77,7 @@ describe('the collector distribution a configuration needs', () => {
     });
     expect(distributionFor({ collector: platform })).toEqual({
       manifest: 'otelcol/manifest-platform.yaml',
-      beyondDefault: ['receiver filelog', 'processor k8s_attributes', 'processor transform', 'connector spanmetrics'],
+      beyondDefault: ['processor k8s_attributes', 'processor transform', 'connector spanmetrics'],
     });
     const routing = config('routing.yaml', { connectors: { 'routing/tenants': {} }, receivers: { hostmetrics: {} } });
     expect(usage(() => distributionFor({ processor: routing }))).toMatch(

@@ -67,7 +67,7 @@ describe('topologies', () => {
   it('are looked up by name; --phase selects one, a target selects attach mode', () => {
     expect(TOPOLOGIES.map((t) => t.name)).toEqual(['phase1', 'phase2', 'phase3', 'attach']);
     expect(PHASE_TOPOLOGIES).toEqual({ '1': 'phase1', '2': 'phase2', '3': 'phase3' });
-    expect(topologyNamed('phase1').collectorRoles).toEqual(['collector']);
+    expect(topologyNamed('phase1').collectorRoles).toEqual(['collector', 'agent']);
     expect(topologyNamed('phase2').collectorRoles).toEqual(['gateway', 'processor']);
     expect(usage(() => topologyNamed('phase9'))).toMatch(
       /topology is invalid, expected one of phase1, phase2, phase3, attach/,
@@ -115,7 +115,16 @@ describe('topologies', () => {
       /--collector-config is invalid, expected an existing collector configuration file/,
     );
     expect(usage(() => parseArgs(['soak', '--collector-config', 'gateway=/etc/hosts']))).toMatch(
-      /the role 'collector'/,
+      /ROLE=FILE with a role of Phase 1 \(collector, agent\)/,
+    );
+    expect(usage(() => parseArgs(['soak', '--collector-config', 'agent=/etc/hosts']))).toMatch(
+      /expected no agent=FILE without --log-source file/,
+    );
+    expect(
+      usage(() => parseArgs(['soak', '--log-source', 'file', '--driver', 'sdk', '--signals', 'logs', '--rate', '10'])),
+    ).toMatch(/--driver is invalid, expected native with --log-source file/);
+    expect(usage(() => parseArgs(['soak', '--log-source', 'file', '--log-rotate-files', '1']))).toMatch(
+      /--log-rotate-files is invalid, expected a whole number ≥ 2/,
     );
     expect(usage(() => parseArgs(['soak', '--collector-config', '/etc/hosts', '--variant', 'hardened']))).toMatch(
       /--variant is invalid, expected 'seed' with --collector-config/,

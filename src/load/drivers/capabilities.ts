@@ -25,6 +25,8 @@ export interface DriverCapabilities {
   tls: boolean;
   /** Sends the payload profiles other than synthetic (--payload). */
   payloads: boolean;
+  /** Writes log records as lines of container log files (a stack with --log-source file). */
+  logFiles: boolean;
 }
 
 /** What every driver but k6-operator has: all three signals, sent from this machine, plain or gzip. */
@@ -35,7 +37,14 @@ const LOCAL = {
 } as const;
 
 export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities>> = {
-  native: { ...LOCAL, k6Scenario: false, protocols: ['http/protobuf', 'grpc', 'http/json'], tls: true, payloads: true },
+  native: {
+    ...LOCAL,
+    k6Scenario: false,
+    protocols: ['http/protobuf', 'grpc', 'http/json'],
+    tls: true,
+    payloads: true,
+    logFiles: true,
+  },
   sdk: {
     ...LOCAL,
     k6Scenario: false,
@@ -43,6 +52,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     transportWhy: "the SDK driver exports with the JS SDK's OTLP exporters, gRPC or HTTP protobuf",
     tls: false,
     payloads: false,
+    logFiles: false,
   },
   k6: {
     ...LOCAL,
@@ -54,6 +64,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     },
     tls: false,
     payloads: false,
+    logFiles: false,
   },
   'k6-operator': {
     signals: ['traces', 'logs'],
@@ -65,6 +76,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     transportWhy: 'the k6 scenarios run by the operator post OTLP/HTTP protobuf',
     tls: false,
     payloads: false,
+    logFiles: false,
   },
 };
 

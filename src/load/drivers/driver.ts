@@ -1,4 +1,5 @@
 import type { KubeClient } from '../../k8s/kube-client.js';
+import type { ContainerLogWriter } from '../files/container-log-writer.js';
 import type { MetricTimeline } from '../../../generators/index.js';
 import type { Ledger, Signal } from '../ledger.js';
 import type { LiveCounters } from '../live-counters.js';
@@ -21,6 +22,8 @@ export interface Ingest {
   connections?: { connections: number; requestsPerConnection: number };
   /** A Kubernetes cluster that can run the load on its own pods (k6-operator TestRuns). */
   cluster?: ClusterEngine;
+  /** `--log-source file`: log records go as lines into this container log, which the stack's agent reads. */
+  logFiles?: ContainerLogWriter;
 }
 
 /** Where a TestRun goes: the cluster, its namespace, the ingest endpoint as pods reach it, the images. */

@@ -27,7 +27,17 @@ export interface Phase1Options {
   collectorConfig?: string;
   /** The collector container's CPU limit (the seed's: 2). */
   collectorCpus?: number;
+  /**
+   * `--log-source file`: a node agent reads the container log files under `hostDir` (mounted as its
+   * /var/log/pods) and forwards them to the collector; `config` is a user's agent configuration (YAML text),
+   * stacks/phase1/agent.yaml when absent.
+   */
+  logAgent?: { hostDir: string; config?: string };
 }
+
+/** The node agent's service name, and the path it reads the pods' log files from. */
+export const AGENT_SERVICE = 'otel-agent';
+export const AGENT_LOG_ROOT = '/var/log/pods';
 
 /** The seed's collector limits: 2 CPUs, 2 GiB. */
 export const SEED_COLLECTOR_CPUS = 2;
@@ -103,6 +113,8 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   );
   const loki = lokiService(catalog, renderTemplate(read('loki.yaml'), {}, 'stacks/phase1/loki.yaml'));
 
+  const agent = options.logAgent === undefined ? undefined : agentService(catalog, options.logAgent, read);
+
   const configured =
     options.collectorConfig !== undefined
       ? ', your collector configuration'
@@ -116,16 +128,32 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   return {
     phase: 1,
     topology: 'phase1',
-    title: `Phase 1 (traces: ${options.traces}${configured}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
-    services: [tracesService(catalog, options.traces, read), prometheus, loki, collector],
+    title: `Phase 1 (traces: ${options.traces}${configured}${agent === undefined ? '' : ', logs from files through a node agent'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
+    services: [
+      tracesService(catalog, options.traces, read),
+      prometheus,
+      loki,
+      collector,
+      ...(agent === undefined ? [] : [agent]),
+    ],
     ingest: { http: { service: 'otelcol', port: 4318 }, grpc: { service: 'otelcol', port: 4317 } },
-    collectors: [{ service: 'otelcol', role: 'collector', metricsPort: 8888, exportsToBackends: true }],
+    collectors: [
+      { service: 'otelcol', role: 'collector', metricsPort: 8888, exportsToBackends: true },
+      ...(agent === undefined
+        ? []
+        : [{ service: AGENT_SERVICE, role: 'agent', metricsPort: 8888, exportsToBackends: false }]),
+    ],
     backends: {
       traces,
       logs: backendService('loki', 3100),
       metrics: backendService('prometheus', 9090),
     },
-    aliases: { collector: 'otelcol', 'otel-collector': 'otelcol', traces: options.traces },
+    aliases: {
+      collector: 'otelcol',
+      'otel-collector': 'otelcol',
+      traces: options.traces,
+      ...(agent === undefined ? {} : { agent: AGENT_SERVICE }),
+    },
     versions: Object.fromEntries(
       ['otelcol', options.traces, 'prometheus', 'loki'].map((c) => [c, component(catalog, c).version]),
     ),
@@ -157,5 +185,38 @@ function tracesService(catalog: Catalog, traces: TracesBackend, read: (file: str
     readiness: { port: 13133, path: '/status', timeoutMs: READY_TIMEOUT_MS.backend },
     resources: { memoryGiB: 4, cpu: 2 },
     dependsOn: [],
+  };
+}
+
+/**
+ * Seed 003's node collector as a container: the collector image with the agent configuration, the pods' log
+ * directory (a host directory the harness writes) mounted read-only, its read offsets on a volume of its own.
+ */
+function agentService(
+  catalog: Catalog,
+  logAgent: NonNullable<Phase1Options['logAgent']>,
+  read: (file: string) => string,
+): ServiceDefinition {
+  const otelcol = component(catalog, 'otelcol');
+  return {
+    name: AGENT_SERVICE,
+    component: 'otelcol',
+    aliases: ['otel-node-collector'],
+    env: { GOMEMLIMIT: '400MiB' },
+    files: [
+      {
+        target: configPath(otelcol),
+        content: logAgent.config ?? renderTemplate(read('agent.yaml'), {}, 'stacks/phase1/agent.yaml'),
+      },
+    ],
+    volumes: [{ name: 'agent-storage', target: '/var/lib/otelcol', owner: ownerOf(otelcol) }],
+    hostMounts: [{ source: logAgent.hostDir, target: AGENT_LOG_ROOT, readOnly: true }],
+    ports: [
+      { container: 8888, label: 'Agent metrics', scheme: 'http', path: '/metrics' },
+      { container: 13133, label: 'Agent health', scheme: 'http', path: '/health' },
+    ],
+    readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
+    resources: { memoryGiB: 0.5, cpu: 1 },
+    dependsOn: ['otelcol'],
   };
 }

@@ -1,15 +1,32 @@
 import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { configurationError } from '../../harness-error.js';
-import { number, oneOf, text, type OptionTable } from '../../options/option-table.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOG_FILE_FORMATS, type LogFileFormat } from '../../load/files/container-log-writer.js';
+import { byteSize, number, oneOf, text, type OptionTable } from '../../options/option-table.js';
+import { agentReadsNotHarnessFile, type LogFileChoice } from '../log-agent.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
-import { phase1Dir, SEED_COLLECTOR_CPUS, TRACES_BACKENDS, type TracesBackend } from './definition.js';
-import { Phase1Builder } from './phase1-builder.js';
+import {
+  AGENT_LOG_ROOT,
+  AGENT_SERVICE,
+  phase1Dir,
+  SEED_COLLECTOR_CPUS,
+  TRACES_BACKENDS,
+  type TracesBackend,
+} from './definition.js';
+import { Phase1Builder, Phase1OtlpBuilder } from './phase1-builder.js';
+
+export const LOG_SOURCES = ['otlp', 'file'] as const;
 
 export interface Phase1TopologyOptions {
   traces: TracesBackend;
   variant: string;
   collectorCpus: number;
+  logSource: (typeof LOG_SOURCES)[number];
+  logFormat: LogFileFormat;
+  logRotateBytes: number;
+  logRotateFiles: number;
 }
 
 export const PHASE1_OPTIONS: OptionTable = {
@@ -38,8 +55,45 @@ export const PHASE1_OPTIONS: OptionTable = {
       parse: number('a CPU count between 0.05 and 64', (n) => n >= 0.05 && n <= 64),
       help: "the collector container's CPU limit (the seed's: 2), e.g. to size a collector with capacity",
     },
+    {
+      key: 'logSource',
+      flag: 'log-source',
+      default: 'otlp',
+      parse: oneOf(LOG_SOURCES),
+      help:
+        'how logs enter: otlp (pushed to the collector), or file (lines in container log files that a node ' +
+        "agent, the collector's filelog receiver with checkpoints, reads and forwards; --collector-config agent=FILE)",
+    },
+    {
+      key: 'logFormat',
+      flag: 'log-format',
+      default: 'cri',
+      parse: oneOf(LOG_FILE_FORMATS),
+      help: "--log-source file: the runtime's line format, cri (containerd, CRI-O) or docker (json-file)",
+    },
+    {
+      key: 'logRotateBytes',
+      flag: 'log-rotate-size',
+      default: '10Mi',
+      parse: byteSize(4096),
+      help: "--log-source file: rotate a container log at this size, as the kubelet's containerLogMaxSize",
+    },
+    {
+      key: 'logRotateFiles',
+      flag: 'log-rotate-files',
+      default: '5',
+      parse: number('a whole number ≥ 2', (n) => Number.isInteger(n) && n >= 2),
+      help: '--log-source file: files kept per container, the current one included (containerLogMaxFiles)',
+    },
   ],
 };
+
+/** The files' format and rotation with `--log-source file`; undefined for OTLP. */
+function logFilesOf(o: Phase1TopologyOptions): LogFileChoice | undefined {
+  return o.logSource === 'file'
+    ? { format: o.logFormat, maxBytes: o.logRotateBytes, maxFiles: o.logRotateFiles }
+    : undefined;
+}
 
 /**
  * Phase 1 of the seeds: one collector with persistent queues in front of Jaeger or Tempo, Prometheus and
@@ -48,8 +102,33 @@ export const PHASE1_OPTIONS: OptionTable = {
 export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
   options: PHASE1_OPTIONS,
   capabilities: { boots: true, tailSampling: false, clusterLoad: false, sideBySide: true },
-  collectorRoles: ['collector'],
+  collectorRoles: ['collector', 'agent'],
   check(o, choice: StackChoice) {
+    const logFiles = logFilesOf(o);
+    const agentConfig = choice.collectorConfigs.agent;
+    if (logFiles === undefined) {
+      if (agentConfig !== undefined)
+        throw configurationError(
+          '--collector-config',
+          'no agent=FILE without --log-source file (Phase 1 runs its agent only then)',
+          `agent=${agentConfig}`,
+        );
+    } else {
+      const why = agentReadsNotHarnessFile(
+        agentConfig === undefined
+          ? readFileSync(join(phase1Dir(), 'agent.yaml'), 'utf8')
+          : readFileSync(agentConfig, 'utf8'),
+        AGENT_LOG_ROOT,
+        logFiles,
+      );
+      if (why !== undefined)
+        throw configurationError(
+          '--collector-config',
+          'an agent configuration that reads the container log files the harness writes',
+          `agent=${agentConfig ?? 'stacks/phase1/agent.yaml'}: ${why}`,
+        );
+      choice.logFiles = true;
+    }
     const variants = listVariants(phase1Dir());
     if (!variants.includes(o.variant))
       throw configurationError('--variant', `one of ${variants.join(', ')}`, o.variant);
@@ -61,23 +140,32 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
       );
   },
   faultTargets(o) {
+    const agent = o.logSource === 'file';
     return {
-      services: ['otelcol', o.traces, 'prometheus', 'loki'],
-      aliases: { collector: 'otelcol', 'otel-collector': 'otelcol', traces: o.traces },
+      services: ['otelcol', o.traces, 'prometheus', 'loki', ...(agent ? [AGENT_SERVICE] : [])],
+      aliases: {
+        collector: 'otelcol',
+        'otel-collector': 'otelcol',
+        traces: o.traces,
+        ...(agent ? { agent: AGENT_SERVICE, 'otel-node-collector': AGENT_SERVICE } : {}),
+      },
     };
   },
   describe(o, choice) {
-    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''})`;
+    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''})`;
   },
-  builder: (o, choice) => new Phase1Builder(o, choice),
+  builder: (o, choice) => new Phase1Builder({ ...o, logFiles: logFilesOf(o) }, choice),
 });
 
 /**
- * A Phase 1 builder with defaults for what is not given:
+ * A Phase 1 builder with defaults for what is not given (logs as OTLP):
  * `await using stack = await phase1({ traces: 'tempo' }, { ports: 'random' }).start()`.
  */
-export function phase1(options: Partial<Phase1TopologyOptions> = {}, choice: Partial<StackChoice> = {}): Phase1Builder {
-  return new Phase1Builder(
+export function phase1(
+  options: Partial<Pick<Phase1TopologyOptions, 'traces' | 'variant' | 'collectorCpus'>> = {},
+  choice: Partial<StackChoice> = {},
+): Phase1OtlpBuilder {
+  return new Phase1OtlpBuilder(
     {
       traces: options.traces ?? 'jaeger',
       variant: options.variant ?? SEED_VARIANT,

@@ -18,19 +18,24 @@ function connectionsOf(
 export function nativeDriver(): LoadDriver {
   return inProcessDriver('native', async (input: DriveInput): Promise<DriveOutcome> => {
     const { spec } = input;
-    const reports = await driveNative(loadsOf(spec, input.runId, input.metricTimeline), input.ledger, input.live, {
-      endpoint: input.ingest.otlpHttp,
-      grpcEndpoint: input.ingest.otlpGrpc,
-      transport: spec.transport,
-      headers: input.ingest.headers,
-      ...(input.ingest.tls === undefined ? {} : { tls: input.ingest.tls }),
-      ...connectionsOf(spec.connections, input.ingest.connections),
-      profile: spec.profile,
-      durationMs: spec.durationMs,
-      maxInFlight: spec.maxInFlight,
-      timeoutMs: spec.requestTimeoutMs,
-      signal: input.abort,
-    });
+    const reports = await driveNative(
+      loadsOf(spec, input.runId, input.metricTimeline, input.ingest.logFiles),
+      input.ledger,
+      input.live,
+      {
+        endpoint: input.ingest.otlpHttp,
+        grpcEndpoint: input.ingest.otlpGrpc,
+        transport: spec.transport,
+        headers: input.ingest.headers,
+        ...(input.ingest.tls === undefined ? {} : { tls: input.ingest.tls }),
+        ...connectionsOf(spec.connections, input.ingest.connections),
+        profile: spec.profile,
+        durationMs: spec.durationMs,
+        maxInFlight: spec.maxInFlight,
+        timeoutMs: spec.requestTimeoutMs,
+        signal: input.abort,
+      },
+    );
     return { reports };
   });
 }

@@ -17,6 +17,11 @@ export interface SignalLoad {
   /** Items per unit (spans per trace; 1 otherwise). */
   itemsPerUnit: number;
   build(firstSeq: number, count: number, nowMs: number): Batch;
+  /**
+   * Delivers a batch another way than OTLP (a container log file an agent reads): done when it returns,
+   * which acknowledges the batch; a throw fails it with the error's code.
+   */
+  deliver?(firstSeq: number, count: number, nowMs: number): { items: number; bytes: number };
 }
 
 export interface DriveOptions {
@@ -78,6 +83,10 @@ export async function driveNative(
           },
           {
             send: async (ticket) => {
+              if (load.deliver !== undefined) {
+                deliverOther(load, ticket, ledger, live, clock.now() - start);
+                return;
+              }
               const batch = load.build(ticket.firstSeq, ticket.count, Date.now());
               const answer = await client.post(load.signal, batch.body);
               ledger.record(load.signal, {
@@ -108,5 +117,24 @@ export async function driveNative(
     return new Map(reports);
   } finally {
     await client.close();
+  }
+}
+
+/** A batch delivered by the load's own means: acknowledged once written, failed with the error's code. */
+function deliverOther(
+  load: SignalLoad,
+  ticket: { firstSeq: number; count: number },
+  ledger: Ledger,
+  live: LiveCounters,
+  atMs: number,
+): void {
+  try {
+    const { items, bytes } = load.deliver!(ticket.firstSeq, ticket.count, Date.now());
+    ledger.record(load.signal, { first: ticket.firstSeq, count: ticket.count, outcome: 'acknowledged', atMs });
+    live.add(load.signal, 'acknowledged', items, bytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    ledger.record(load.signal, { first: ticket.firstSeq, count: ticket.count, outcome: 'failed', answer: code, atMs });
+    live.add(load.signal, 'failed', ticket.count * load.itemsPerUnit);
   }
 }

@@ -1,0 +1,111 @@
+import { SIGNALS, type Signal } from '../load/ledger.js';
+import type { AgentReadWatch } from '../observe/agent-read-watch.js';
+import type { DrainCondition, DrainState, SignalDrainState } from './drain.js';
+
+/** What the writer of the container log files has done: lines written, and lines in files it deleted since. */
+export interface WrittenLines {
+  lines: number;
+  /** Lines in rotated files deleted since: the agent cannot read those it had not opened before. */
+  linesDeleted: number;
+}
+
+/**
+ * An agent that reads container log files has read every line written to them: the records its file
+ * receivers emitted reach the lines written (the count is the agent's own, from its start, restarts
+ * joined). Until then the unread lines are what the agent still holds — shown as queued, never called lost
+ * while it reads. Lines it will not read end the wait only when its read count stood still for `idleMs`
+ * with no file open for reading: a file rotated away before it opened it, or lines it skipped after a restart
+ * without its offsets. A restart between two readings hides what it read just before: its count is then a
+ * lower bound, and only the backend's census says which lines arrived.
+ */
+export function fileReadCondition(options: {
+  /** The agent's name in the stack (e.g. 'otel-agent'). */
+  name: string;
+  watch: AgentReadWatch;
+  written: () => WrittenLines;
+  idleMs: number;
+  pollMs: number;
+  now?: () => number;
+}): DrainCondition {
+  const now = options.now ?? Date.now;
+  let lastMove: { count: number; at: number } | undefined;
+
+  return {
+    name: `${options.name} (log files)`,
+    pollMs: options.pollMs,
+    async check(): Promise<DrainState> {
+      await options.watch.poll();
+      const read = options.watch.read();
+      const written = options.written();
+      const t = now();
+      if (read === undefined) {
+        const state: SignalDrainState = {
+          idle: false,
+          queued: [],
+          unobservable: `${options.name} exposes no counters of a filelog receiver: how far it read cannot be seen`,
+          movement: 'unobservable',
+        };
+        return stateOf(state, `${options.name}: read position not observable`);
+      }
+      if (lastMove === undefined || lastMove.count !== read.lines) lastMove = { count: read.lines, at: t };
+      const unread = written.lines - read.lines;
+      const stillMs = t - lastMove.at;
+      const movement = `${read.lines}/${read.restarts}`;
+      if (unread <= 0)
+        return stateOf(
+          { idle: true, queued: [], movement, delivered: read.lines },
+          `${options.name}: read ${read.lines} lines of ${written.lines} written${unread < 0 ? ` (${-unread} more: lines read again)` : ''}`,
+        );
+      if (stillMs >= options.idleMs && (read.readingFiles ?? 0) === 0) {
+        const why =
+          read.restarts > 0
+            ? `it restarted ${read.restarts}× (what it read just before a restart is not counted)`
+            : unread <= written.linesDeleted
+              ? 'no more than the rotation deleted'
+              : 'no file open for reading';
+        return stateOf(
+          { idle: true, queued: [], movement, delivered: read.lines },
+          `${options.name}: ${unread} of ${written.lines} lines not counted as read, ${why}; nothing read for ${Math.round(stillMs / 1000)} s`,
+        );
+      }
+      return stateOf(
+        {
+          idle: false,
+          queued: [
+            {
+              component: options.name,
+              queue: 'container log files (lines not read yet)',
+              size: unread,
+              unit: 'items',
+              signal: 'logs',
+              maxItems: unread,
+            },
+          ],
+          movement,
+          delivered: read.lines,
+        },
+        `${options.name}: ${unread} of ${written.lines} lines not read yet`,
+      );
+    },
+  };
+}
+
+/**
+ * The condition's state: its logs part as measured, every other signal idle (it holds none of theirs and
+ * delivers none: 0, so that their tracks can still tell when nothing gets through elsewhere).
+ */
+function stateOf(logs: SignalDrainState, detail: string): DrainState {
+  const signals = Object.fromEntries(
+    SIGNALS.map((s): [Signal, SignalDrainState] => [
+      s,
+      s === 'logs' ? logs : { idle: true, queued: [], movement: '', delivered: 0 },
+    ]),
+  );
+  return {
+    idle: logs.idle,
+    queued: logs.queued,
+    ...(logs.unobservable === undefined ? {} : { unobservable: logs.unobservable }),
+    detail,
+    signals,
+  };
+}

@@ -1,0 +1,131 @@
+import type { ContainerLogStats } from '../load/files/container-log-writer.js';
+import type { AgentRead, AgentReadWatch } from './agent-read-watch.js';
+import type { StackObservation, StackObserver } from './observer.js';
+
+const POLL_MS = 1_000;
+
+/** What the observer needs of the files: the writers' totals (load and canaries) and where they are. */
+export interface LogFileSource {
+  /** The load's and the canaries' writers' totals, summed. */
+  written(): ContainerLogStats;
+  /** e.g. 'cri files at /var/log/pods/…/0.log, rotated at 10 MiB keeping 5'. */
+  describe: string;
+  agent: string;
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
+/**
+ * `--log-source file`: what the harness wrote into the container log files and how far the node agent read
+ * them, from the load's start until after the drain — its read lag (lines written and not yet read) every
+ * second, rotations, lines in files the rotation deleted, and lines the agent read more than once.
+ */
+export class LogFileObserver implements StackObserver {
+  private timer: NodeJS.Timeout | undefined;
+  private loadStartMs = 0;
+  private loadEndMs: number | undefined;
+  private base: { written: ContainerLogStats; read: AgentRead | undefined } | undefined;
+  private readonly series: StackObservation['series'] = [];
+  private peakLag = 0;
+
+  constructor(
+    private readonly source: LogFileSource,
+    private readonly watch: AgentReadWatch,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(loadStartMs: number): void {
+    this.loadStartMs = loadStartMs;
+    this.base = { written: this.source.written(), read: this.watch.read() };
+    this.timer = setInterval(() => this.sample(), POLL_MS);
+    this.timer.unref();
+  }
+
+  loadEnded(): void {
+    this.loadEndMs = this.now();
+  }
+
+  private delta(): { written: ContainerLogStats; read: AgentRead | undefined } {
+    const w = this.source.written();
+    const b = this.base!.written;
+    const r = this.watch.read();
+    const read =
+      r === undefined
+        ? undefined
+        : {
+            ...r,
+            lines: r.lines - (this.base!.read?.lines ?? 0),
+            restarts: r.restarts - (this.base!.read?.restarts ?? 0),
+          };
+    return {
+      written: {
+        lines: w.lines - b.lines,
+        bytes: w.bytes - b.bytes,
+        rotations: w.rotations - b.rotations,
+        filesDeleted: w.filesDeleted - b.filesDeleted,
+        linesDeleted: w.linesDeleted - b.linesDeleted,
+      },
+      read: read === undefined ? undefined : { ...read, gapAtRestart: read.restarts > 0 },
+    };
+  }
+
+  private sample(): void {
+    const { written, read } = this.delta();
+    if (read === undefined) return;
+    const lag = Math.max(0, written.lines - read.lines);
+    this.peakLag = Math.max(this.peakLag, lag);
+    this.series.push({
+      atMs: this.now() - this.loadStartMs,
+      values: { written: written.lines, read: read.lines, lag },
+    });
+  }
+
+  stop(): Promise<StackObservation> {
+    clearInterval(this.timer);
+    this.sample();
+    const { written, read } = this.delta();
+    const lines = [
+      `Written: ${n(written.lines)} lines (${(written.bytes / 1e6).toFixed(1)} MB, load and canaries) as ${this.source.describe}; ` +
+        `${written.rotations} rotation(s), ${written.filesDeleted} rotated file(s) deleted holding ${n(written.linesDeleted)} lines.`,
+    ];
+    const figures: Record<string, number> = {
+      linesWritten: written.lines,
+      bytesWritten: written.bytes,
+      rotations: written.rotations,
+      filesDeleted: written.filesDeleted,
+      linesDeleted: written.linesDeleted,
+    };
+    if (read === undefined) {
+      lines.push(`${this.source.agent}: how far it read is not observable (no filelog receiver counters).`);
+    } else {
+      const again = read.lines - written.lines;
+      lines.push(
+        `${this.source.agent} read ${n(read.lines)} lines (its filelog receiver's counters` +
+          `${read.restarts > 0 ? `, joined across ${read.restarts} restart(s): what it read just before each is not counted, so this is a lower bound` : ''}); ` +
+          `its read lag peaked at ${n(this.peakLag)} lines.`,
+      );
+      if (again > 0)
+        lines.push(
+          `Read more than once: at least ${n(again)} lines (read − written) — duplicates a backend that keeps one copy of identical lines (Loki) hides.`,
+        );
+      Object.assign(figures, {
+        agentRead: read.lines,
+        agentRestarts: read.restarts,
+        readAgainAtLeast: Math.max(0, again),
+        peakReadLag: this.peakLag,
+      });
+    }
+    if (this.loadEndMs !== undefined) {
+      const behind = this.series.find((p) => p.atMs >= this.loadEndMs! - this.loadStartMs && p.values.lag === 0);
+      if (behind !== undefined)
+        figures.caughtUpAfterLoadMs = Math.max(0, behind.atMs - (this.loadEndMs - this.loadStartMs));
+    }
+    return Promise.resolve({
+      name: 'log-files',
+      title: 'Log files read by the node agent',
+      lines,
+      figures,
+      series: this.series,
+    });
+  }
+}

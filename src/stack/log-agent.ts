@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { parse } from 'yaml';
+import { containerLogPath, type ContainerLogLayout, type LogFileFormat } from '../load/files/container-log-writer.js';
+import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
+
+/** The pod the harness's log lines come from: its namespace and name (the container is the soak's service). */
+export const HARNESS_POD = { namespace: 'otel-harness', name: 'otel-harness-loadgen' } as const;
+
+/** What `--log-source file` asks of the files: format and the kubelet's rotation limits. */
+export interface LogFileChoice {
+  format: LogFileFormat;
+  maxBytes: number;
+  maxFiles: number;
+}
+
+/** A pod UID (a UUID's shape, lower-case hex) derived from the run, so each stack's pod directory is its own. */
+export function podUid(runId: string): string {
+  const h = createHash('sha256').update(runId).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The harness container's log layout under `root` (the host directory mounted as the agent's /var/log/pods). */
+export function harnessLogLayout(root: string, runId: string, choice: LogFileChoice): ContainerLogLayout {
+  return {
+    root,
+    pod: { ...HARNESS_POD, uid: podUid(runId) },
+    container: SOAK_SERVICE_NAME,
+    format: choice.format,
+    maxBytes: choice.maxBytes,
+    maxFiles: choice.maxFiles,
+  };
+}
+
+/**
+ * A glob as the filelog receiver matches `include` and `exclude` (doublestar): `**` any path, `*` and `?`
+ * within one segment, `[…]` a class, `{a,b}` alternatives.
+ */
+export function globRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      const slash = glob[i + 2] === '/';
+      re += slash ? '(?:.*/)?' : '.*';
+      i += slash ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replaceAll('\\', '\\\\')}]`;
+        i = end;
+      }
+    } else if (c === '{') {
+      const end = glob.indexOf('}', i + 1);
+      if (end < 0) re += '\\{';
+      else {
+        re += `(?:${glob
+          .slice(i + 1, end)
+          .split(',')
+          .map((alt) => globRegExp(alt).source.slice(1, -1))
+          .join('|')})`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * Why an agent configuration reads no line the harness writes to `path` (as the agent sees it), or undefined
+ * when a filelog receiver of one of its logs pipelines includes the file and excludes it not. The
+ * collector's own `validate` checks the rest.
+ */
+export function agentReadsNot(config: string, path: string): string | undefined {
+  let raw: {
+    receivers?: Record<string, { include?: unknown; exclude?: unknown } | null>;
+    service?: { pipelines?: Record<string, { receivers?: string[] } | null> };
+  };
+  try {
+    raw = (parse(config) as typeof raw | null) ?? {};
+  } catch (err) {
+    return `it is not YAML (${(err as Error).message.split('\n')[0]})`;
+  }
+  const inLogs = new Set(
+    Object.entries(raw.service?.pipelines ?? {})
+      .filter(([name, p]) => name.split('/')[0] === 'logs' && p !== null)
+      .flatMap(([, p]) => p?.receivers ?? []),
+  );
+  const filelogs = [...inLogs].filter((r) => /^file_?log(\/|$)/.test(r));
+  if (filelogs.length === 0)
+    return `no logs pipeline has a filelog receiver (logs pipelines' receivers: ${[...inLogs].join(', ') || 'none'})`;
+  const globs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : []);
+  const seen: string[] = [];
+  for (const name of filelogs) {
+    const r = raw.receivers?.[name] ?? {};
+    const include = globs(r.include);
+    const exclude = globs(r.exclude);
+    seen.push(
+      `${name} includes [${include.join(', ')}]${exclude.length > 0 ? ` excludes [${exclude.join(', ')}]` : ''}`,
+    );
+    if (include.some((g) => globRegExp(g).test(path)) && !exclude.some((g) => globRegExp(g).test(path)))
+      return undefined;
+  }
+  return `its filelog receivers do not read ${path}, where the harness writes the logs: ${seen.join('; ')}`;
+}
+
+/** `agentReadsNot` for the harness's file under the agent's `/var/log/pods`. */
+export function agentReadsNotHarnessFile(config: string, logRoot: string, choice: LogFileChoice): string | undefined {
+  return agentReadsNot(config, containerLogPath(harnessLogLayout(logRoot, 'check', choice), logRoot));
+}

@@ -1,0 +1,165 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { stacksDir } from '../../src/paths.js';
+import type { StackObservation } from '../../src/observe/observer.js';
+import { runCli, runReported, tempReportDir } from './support/cli.js';
+import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+
+interface AgentYaml {
+  receivers: { filelog: { include: string[] } };
+  processors: Record<string, unknown>;
+  service: { pipelines: { logs: { processors: string[] } } };
+}
+
+/** The shipped agent configuration, changed by `edit`, written where the run can read it. */
+function agentConfig(name: string, edit: (c: AgentYaml) => void): string {
+  const config = parse(readFileSync(join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8')) as AgentYaml;
+  edit(config);
+  const file = join(tempReportDir(), name);
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+function logFiles(observations: StackObservation[]): StackObservation {
+  const o = observations.find((x) => x.name === 'log-files');
+  expect(o, 'the log-files observation').toBeDefined();
+  return o!;
+}
+
+describe('logs from container log files, read by a node agent (real stacks)', () => {
+  it('CRI lines rotated during the load reach Loki through the filelog receiver: every one, exactly (exit 0)', async () => {
+    const run = await runReported([
+      'soak',
+      '--log-source',
+      'file',
+      '--signals',
+      'logs',
+      '--rate',
+      '1000',
+      '--duration',
+      '20s',
+      '--log-rotate-size',
+      '256Ki',
+      '--log-rotate-files',
+      '3',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    const acked = r.load.signals.logs!.counts.acknowledged;
+    expect(acked).toBe(20_000);
+    expect(r.verification.signals.logs).toMatchObject({ backend: 'loki', expected: acked, found: acked, lost: 0 });
+    const files = logFiles(r.observations);
+    // 20,000 lines of ~270 bytes in 256 KiB files: about 20 rotations, all but 2 rotated files deleted.
+    expect(files.figures.rotations).toBeGreaterThanOrEqual(15);
+    expect(files.figures.filesDeleted).toBe(files.figures.rotations! - 2);
+    expect(files.figures.linesWritten).toBeGreaterThanOrEqual(acked);
+    expect(files.figures.agentRead).toBeGreaterThanOrEqual(files.figures.linesWritten!);
+    // The canaries took the files' path too: written as lines, found in Loki.
+    expect(r.latency.logs).toMatchObject({ backend: 'loki', timedOut: 0 });
+    expect(r.latency.logs!.found).toBeGreaterThan(0);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('a filter in the agent dropping 10 Docker json-file lines: exactly those lost, named (exit 4)', async () => {
+    const planted = agentConfig('agent-planted.yaml', (c) => {
+      c.processors['filter/rule9'] = {
+        error_mode: 'ignore',
+        logs: { log_record: ['IsMatch(attributes["otel_harness.seq"], "^1234[0-9]$")'] },
+      };
+      c.service.pipelines.logs.processors.splice(1, 0, 'filter/rule9');
+    });
+    const run = await runReported([
+      'soak',
+      '--log-source',
+      'file',
+      '--log-format',
+      'docker',
+      '--collector-config',
+      `agent=${planted}`,
+      '--signals',
+      'logs',
+      '--rate',
+      '1000',
+      '--duration',
+      '15s',
+    ]);
+    expect(run.code, run.stderr).toBe(4);
+    const r = run.result();
+    const logs = r.verification.signals.logs!;
+    expect(logs).toMatchObject({ lost: 10, lostRanges: [{ first: 12_340, count: 10 }], outcome: { status: 'fail' } });
+    expect(logs.found).toBe(r.load.signals.logs!.counts.acknowledged - 10);
+    expect(logs.evidence!.causes[0]!.hop).toBe('otel-agent processor filter/rule9');
+    expect(logs.evidence!.causes[0]!.reason).toMatch(/^10 log records taken in and not passed on/);
+  });
+
+  it('rotate-storm: lines rotated away before the agent read them are lost, counted and named (exit 4)', async () => {
+    const run = await runReported(['chaos', '--scenario', 'rotate-storm', '--duration', '10s']);
+    expect(run.code, run.stderr).toBe(4);
+    const r = run.result();
+    const logs = r.verification.signals.logs!;
+    const files = logFiles(r.observations);
+    expect(logs.lost).toBeGreaterThan(0);
+    expect(logs.found + logs.lost).toBe(r.load.signals.logs!.counts.acknowledged);
+    // Nothing was lost after the agent: the pipeline gave up nothing and held nothing at the end.
+    expect(logs.evidence).toMatchObject({ givenUp: 0, pendingAtMost: 0, lostAtLeast: logs.lost });
+    // What the agent did not read (its own counters: written − read) is what Loki lacks, named as rotated
+    // away. Its count is short by the lines it read twice at a rotation (a few), so it is compared, not equal.
+    const unread = files.figures.linesWritten! - files.figures.agentRead!;
+    expect(unread).toBeGreaterThan(logs.lost * 0.99);
+    expect(unread).toBeLessThanOrEqual(logs.lost + 5); // canary lines rotated away count in `unread` only
+    expect(logs.evidence!.causes[0]).toMatchObject({ hop: 'container log files → otel-agent', retryable: false });
+    const named = Number(
+      /^([\d,]+) log records never read: .* rotated away/
+        .exec(logs.evidence!.causes[0]!.reason)?.[1]
+        ?.replaceAll(',', ''),
+    );
+    expect(named).toBeGreaterThan(logs.lost * 0.99);
+    expect(named).toBeLessThanOrEqual(logs.lost);
+  });
+
+  it('agent-kill: what the kill cost is counted exactly and attributed to it; the agent resumes from its checkpoint', async () => {
+    const run = await runReported(['chaos', '--scenario', 'agent-kill', '--duration', '25s']);
+    const r = run.result();
+    const logs = r.verification.signals.logs!;
+    expect(run.code, run.stderr).toBe(logs.lost === 0 ? 0 : 4);
+    expect(logs.found + logs.lost).toBe(r.load.signals.logs!.counts.acknowledged);
+    const fault = r.chaos!.faults[0]!;
+    expect(fault).toMatchObject({ spec: 'kill:agent@10s', target: 'otel-agent' });
+    expect(fault.readyAtMs).toBeGreaterThan(fault.startedAtMs!);
+    // Every lost line was acknowledged around the kill: attributed to it, none left unexplained.
+    expect(fault.attributed.logs?.lost ?? 0).toBe(logs.lost);
+    // With its checkpoint the agent did not start over: it read far fewer lines again than it had read.
+    const files = logFiles(r.observations);
+    expect(files.figures.agentRestarts).toBe(1);
+    expect(files.figures.readAgainAtLeast).toBeLessThan(1_000);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
+  it('an agent configuration that reads no file the harness writes: exit 2 before anything starts', async () => {
+    const elsewhere = agentConfig('agent-elsewhere.yaml', (c) => {
+      c.receivers.filelog.include = ['/var/log/containers/*.log'];
+    });
+    const run = await runCli([
+      'soak',
+      '--log-source',
+      'file',
+      '--collector-config',
+      `agent=${elsewhere}`,
+      '--signals',
+      'logs',
+      '--rate',
+      '100',
+      '--duration',
+      '5s',
+      '--report-dir',
+      tempReportDir(),
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /its filelog receivers do not read \/var\/log\/pods\/otel-harness_otel-harness-loadgen_[0-9a-f-]+\/otel-harness-soak\/0\.log, where the harness writes the logs: filelog includes \[\/var\/log\/containers\/\*\.log\]/,
+    );
+    expect(run.stderr).not.toMatch(/starting/);
+  });
+});
