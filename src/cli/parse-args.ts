@@ -15,7 +15,7 @@ import { CAPACITY_OPTIONS, resolveCapacityOptions } from '../capacity/capacity-o
 import type { CapacityPlan } from '../capacity/capacity.js';
 import type { GatePlan } from '../gate/gate.js';
 import { GATE_OPTIONS, resolveDesign, resolveGateOptions } from '../gate/gate-options.js';
-import { planSoak, type SoakPlan } from '../soak/soak-plan.js';
+import { checkDriverFitsStack, planSoak, type SoakPlan } from '../soak/soak-plan.js';
 import { TOPOLOGIES } from '../stack/registry.js';
 import { PORTS_OPTION, resolveStack, STACK_OPTIONS, type ResolvedStack } from '../stack/stack-options.js';
 import type { PortMode } from '../stack/docker/boot.js';
@@ -377,6 +377,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
           'a stack booted by the search (--phase 1 or 2): trials measure its containers',
           typeof stack.options.target === 'string' ? stack.options.target : 'attach flags',
         );
+      checkDriverFitsStack(soak.driver, stack);
       if (/=/.test(soak.signals))
         throw configurationError(
           '--signals',
@@ -414,6 +415,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
         }
         if (!resolved.topology.capabilities.boots)
           throw configurationError(`--${flag}`, 'a spec of a stack the gate boots (phase 1 or 2)', file);
+        checkDriverFitsStack(soak.driver, resolved);
         return resolved;
       };
       const baseline = armOf('baseline', options.baseline);

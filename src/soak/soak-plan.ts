@@ -1,4 +1,4 @@
-import { capabilitiesOf } from '../load/drivers/capabilities.js';
+import { capabilitiesOf, type DriverName } from '../load/drivers/capabilities.js';
 import type { LogShape, MetricShape, TraceShape } from '../../generators/index.js';
 import { planFaults, type ChaosFault } from '../chaos/chaos-plan.js';
 import { readChaosFile } from '../chaos/chaos-presets.js';
@@ -104,6 +104,22 @@ export function planLoad(options: SoakOptions): LoadSpec {
   };
 }
 
+/** What the stack asks of any driver: TLS to its OTLP target, log records written to its container log files. */
+export function checkDriverFitsStack(driver: DriverName, stack: ResolvedStack): void {
+  if (stack.choice.tlsTarget === true && !capabilitiesOf(driver).tls)
+    throw configurationError(
+      '--driver',
+      'native for an OTLP target with TLS settings (a CA, a client certificate, --insecure-skip-verify)',
+      driver,
+    );
+  if (stack.choice.logFiles === true && !capabilitiesOf(driver).logFiles)
+    throw configurationError(
+      '--driver',
+      'native with --log-source file (it writes the log records into the container log files the agent reads)',
+      driver,
+    );
+}
+
 /** A soak's plan: the load, the stack it runs on, and the faults (checked against the stack's targets). */
 export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
   const load = planLoad(options);
@@ -117,18 +133,7 @@ export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
     // The stack deploys the operator and loads the k6 images (phase 3), or checks the operator is there.
     stack.choice.clusterLoad = true;
   }
-  if (stack.choice.tlsTarget === true && !capabilitiesOf(options.driver).tls)
-    throw configurationError(
-      '--driver',
-      'native for an OTLP target with TLS settings (a CA, a client certificate, --insecure-skip-verify)',
-      options.driver,
-    );
-  if (stack.choice.logFiles === true && !capabilitiesOf(options.driver).logFiles)
-    throw configurationError(
-      '--driver',
-      'native with --log-source file (it writes the log records into the container log files the agent reads)',
-      options.driver,
-    );
+  checkDriverFitsStack(options.driver, stack);
   const specs = [
     ...(options.chaos === undefined ? [] : options.chaos.split(',')),
     ...(options.chaosFile === undefined ? [] : readChaosFile(options.chaosFile)),

@@ -123,6 +123,9 @@ describe('topologies', () => {
     expect(
       usage(() => parseArgs(['soak', '--log-source', 'file', '--driver', 'sdk', '--signals', 'logs', '--rate', '10'])),
     ).toMatch(/--driver is invalid, expected native with --log-source file/);
+    expect(
+      usage(() => parseArgs(['capacity', '--log-source', 'file', '--driver', 'sdk', '--signals', 'logs'])),
+    ).toMatch(/--driver is invalid, expected native with --log-source file/);
     expect(usage(() => parseArgs(['soak', '--log-source', 'file', '--log-rotate-files', '1']))).toMatch(
       /--log-rotate-files is invalid, expected a whole number ≥ 2/,
     );
