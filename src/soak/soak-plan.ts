@@ -16,6 +16,8 @@ export interface SoakPlan {
 }
 
 const MIN_METRIC_INTERVAL_MS = 100;
+/** Ticks of scraped series: at least two scrapes (one a second) apart, so that one missed scrape misses none. */
+const SCRAPE_TICK_MIN_MS = 2_000;
 
 /**
  * Turns validated options into concrete loads: units per signal, batch sizes, the metric series set.
@@ -112,6 +114,12 @@ export function checkDriverFitsStack(driver: DriverName, stack: ResolvedStack): 
       'native for an OTLP target with TLS settings (a CA, a client certificate, --insecure-skip-verify)',
       driver,
     );
+  if (stack.choice.scrapeMetrics === true && !capabilitiesOf(driver).logFiles)
+    throw configurationError(
+      '--driver',
+      'native with --metric-source scrape (it serves the metric samples from the targets Prometheus scrapes)',
+      driver,
+    );
   if (stack.choice.logFiles === true && !capabilitiesOf(driver).logFiles)
     throw configurationError(
       '--driver',
@@ -134,6 +142,16 @@ export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
     stack.choice.clusterLoad = true;
   }
   checkDriverFitsStack(options.driver, stack);
+  if (stack.choice.scrapeMetrics === true && load.signals.some((s) => s.signal === 'metrics')) {
+    if ((load.metricShape.types ?? ['gauge']).some((t) => t !== 'gauge'))
+      throw configurationError('--metric-types', 'gauge with --metric-source scrape', options.metricTypes.join(','));
+    if (load.metricShape.intervalMs < SCRAPE_TICK_MIN_MS)
+      throw configurationError(
+        '--metric-interval',
+        `at least ${SCRAPE_TICK_MIN_MS / 1000} s between ticks with --metric-source scrape (Prometheus scrapes every second)`,
+        `${load.metricShape.intervalMs} ms`,
+      );
+  }
   const specs = [
     ...(options.chaos === undefined ? [] : options.chaos.split(',')),
     ...(options.chaosFile === undefined ? [] : readChaosFile(options.chaosFile)),

@@ -1,4 +1,5 @@
 import type { ContainerLogWriter } from '../load/files/container-log-writer.js';
+import type { ScrapeTargets } from '../load/scrape/scrape-targets.js';
 import type { TlsSettings } from '../load/otlp/transport.js';
 import type { ClusterEngine } from '../load/drivers/driver.js';
 import type { DrainCondition } from '../drain/drain.js';
@@ -75,6 +76,8 @@ export interface StackEndpoints {
    * stack's node agent reads (the writer's layout says where and in which format).
    */
   logFiles?: LogFileIngest;
+  /** `--metric-source scrape`: metric samples are served by targets the stack's scraper scrapes. */
+  scrapeTargets?: ScrapeTargets;
 }
 
 /** Container log files a node agent of the stack reads. */

@@ -23,6 +23,8 @@ export interface StackChoice {
   tlsTarget?: boolean;
   /** Log records are lines in container log files a node agent reads: drivers must write them there. */
   logFiles?: boolean;
+  /** Metric samples are served by targets the stack scrapes: drivers must serve them. */
+  scrapeMetrics?: boolean;
 }
 
 /** What chaos may target in a topology, known before anything starts. */

@@ -242,6 +242,7 @@ class LoadStep {
           ...(endpoints.otlpConnections === undefined ? {} : { connections: endpoints.otlpConnections }),
           ...(endpoints.cluster === undefined ? {} : { cluster: endpoints.cluster }),
           ...(endpoints.logFiles === undefined ? {} : { logFiles: endpoints.logFiles.writer }),
+          ...(endpoints.scrapeTargets === undefined ? {} : { scrapeTargets: endpoints.scrapeTargets }),
         },
         ledger: this.ledger,
         live,

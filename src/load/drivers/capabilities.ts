@@ -25,7 +25,10 @@ export interface DriverCapabilities {
   tls: boolean;
   /** Sends the payload profiles other than synthetic (--payload). */
   payloads: boolean;
-  /** Writes log records as lines of container log files (a stack with --log-source file). */
+  /**
+   * Sources other than OTLP push: writes log records as lines of container log files (--log-source file) and
+   * serves metric samples from scrape targets (--metric-source scrape).
+   */
   logFiles: boolean;
 }
 

@@ -1,5 +1,6 @@
 import type { KubeClient } from '../../k8s/kube-client.js';
 import type { ContainerLogWriter } from '../files/container-log-writer.js';
+import type { ScrapeTargets } from '../scrape/scrape-targets.js';
 import type { MetricTimeline } from '../../../generators/index.js';
 import type { Ledger, Signal } from '../ledger.js';
 import type { LiveCounters } from '../live-counters.js';
@@ -24,6 +25,8 @@ export interface Ingest {
   cluster?: ClusterEngine;
   /** `--log-source file`: log records go as lines into this container log, which the stack's agent reads. */
   logFiles?: ContainerLogWriter;
+  /** `--metric-source scrape`: metric samples are served by these targets, which the stack's scraper scrapes. */
+  scrapeTargets?: ScrapeTargets;
 }
 
 /** Where a TestRun goes: the cluster, its namespace, the ingest endpoint as pods reach it, the images. */

@@ -33,6 +33,8 @@ export interface Phase1Options {
    * stacks/phase1/agent.yaml when absent.
    */
   logAgent?: { hostDir: string; config?: string };
+  /** `--metric-source scrape`: the harness's targets (host:port) Prometheus scrapes every second. */
+  scrapeTargets?: string[];
 }
 
 /** The node agent's service name, and the path it reads the pods' log files from. */
@@ -104,7 +106,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
       read('prometheus.yml'),
       pick(values, ['traces.backend', 'traces.metricsTarget']),
       'stacks/phase1/prometheus.yml',
-    ),
+    ) + (options.scrapeTargets === undefined ? '' : scrapeJob(options.scrapeTargets)),
     [
       '--web.enable-remote-write-receiver',
       // Not in the seed: lets the hardened collector variant send metrics over OTLP with a persistent queue.
@@ -128,7 +130,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   return {
     phase: 1,
     topology: 'phase1',
-    title: `Phase 1 (traces: ${options.traces}${configured}${agent === undefined ? '' : ', logs from files through a node agent'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
+    title: `Phase 1 (traces: ${options.traces}${configured}${agent === undefined ? '' : ', logs from files through a node agent'}${options.scrapeTargets === undefined ? '' : ', metrics scraped by Prometheus'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
     services: [
       tracesService(catalog, options.traces, read),
       prometheus,
@@ -219,4 +221,21 @@ function agentService(
     resources: { memoryGiB: 0.5, cpu: 1 },
     dependsOn: ['otelcol'],
   };
+}
+
+/**
+ * Seed 004's path for metrics: Prometheus scrapes the harness's targets (every second: each target serves a
+ * new tick only when one came due, so faster scrapes add nothing but a fast notice of each tick).
+ */
+export function scrapeJob(targets: readonly string[]): string {
+  return [
+    '',
+    "  # --metric-source scrape: the harness's targets (added by otel-harness).",
+    "  - job_name: 'otel-harness'",
+    '    scrape_interval: 1s',
+    '    scrape_timeout: 1s',
+    '    static_configs:',
+    `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+    '',
+  ].join('\n');
 }

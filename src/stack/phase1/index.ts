@@ -18,6 +18,7 @@ import {
 import { Phase1Builder, Phase1OtlpBuilder } from './phase1-builder.js';
 
 export const LOG_SOURCES = ['otlp', 'file'] as const;
+export const METRIC_SOURCES = ['otlp', 'scrape'] as const;
 
 export interface Phase1TopologyOptions {
   traces: TracesBackend;
@@ -27,6 +28,8 @@ export interface Phase1TopologyOptions {
   logFormat: LogFileFormat;
   logRotateBytes: number;
   logRotateFiles: number;
+  metricSource: (typeof METRIC_SOURCES)[number];
+  scrapeTargets: number;
 }
 
 export const PHASE1_OPTIONS: OptionTable = {
@@ -85,6 +88,22 @@ export const PHASE1_OPTIONS: OptionTable = {
       parse: number('a whole number ≥ 2', (n) => Number.isInteger(n) && n >= 2),
       help: '--log-source file: files kept per container, the current one included (containerLogMaxFiles)',
     },
+    {
+      key: 'metricSource',
+      flag: 'metric-source',
+      default: 'otlp',
+      parse: oneOf(METRIC_SOURCES),
+      help:
+        'how metrics enter: otlp (pushed to the collector, remote-written to Prometheus), or scrape (Prometheus ' +
+        "scrapes the harness's targets, each sample a unique value at its tick's time)",
+    },
+    {
+      key: 'scrapeTargets',
+      flag: 'scrape-targets',
+      default: '4',
+      parse: number('a whole number from 1 to 100', (n) => Number.isInteger(n) && n >= 1 && n <= 100),
+      help: '--metric-source scrape: targets sharing the metric series',
+    },
   ],
 };
 
@@ -129,6 +148,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         );
       choice.logFiles = true;
     }
+    if (o.metricSource === 'scrape') choice.scrapeMetrics = true;
     const variants = listVariants(phase1Dir());
     if (!variants.includes(o.variant))
       throw configurationError('--variant', `one of ${variants.join(', ')}`, o.variant);
@@ -152,9 +172,13 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
     };
   },
   describe(o, choice) {
-    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''})`;
+    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets` : ''})`;
   },
-  builder: (o, choice) => new Phase1Builder({ ...o, logFiles: logFilesOf(o) }, choice),
+  builder: (o, choice) =>
+    new Phase1Builder(
+      { ...o, logFiles: logFilesOf(o), scrapeTargets: o.metricSource === 'scrape' ? o.scrapeTargets : undefined },
+      choice,
+    ),
 });
 
 /**

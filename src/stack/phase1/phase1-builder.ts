@@ -1,22 +1,24 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectDockerEngine } from '../../docker/docker-engine.js';
+import { connectDockerEngine, type DockerEngine } from '../../docker/docker-engine.js';
+import { configurationError } from '../../harness-error.js';
 import { newRunId } from '../../docker/labels.js';
 import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
+import { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { harnessLogLayout, type LogFileChoice } from '../log-agent.js';
 import type { StackChoice } from '../topology.js';
 import { phase1Definition, type TracesBackend } from './definition.js';
-import { Phase1FileLogStack } from './phase1-stack.js';
+import { Phase1Stack } from './phase1-stack.js';
 
 /**
  * Builder for the Phase 1 stack, testcontainers style:
  * `await using stack = await phase1Builder({ traces: 'tempo' }).withRunId(id).start()`.
  */
-export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1FileLogStack> {
+export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
   constructor(
     private readonly options: {
       traces: TracesBackend;
@@ -24,20 +26,25 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1FileLogS
       collectorCpus?: number;
       /** `--log-source file`: the files' format and rotation; undefined: logs are pushed as OTLP. */
       logFiles?: LogFileChoice | undefined;
+      /** `--metric-source scrape`: how many targets Prometheus scrapes; undefined: metrics are pushed as OTLP. */
+      scrapeTargets?: number | undefined;
     },
     choice: StackChoice,
   ) {
     super(choice);
   }
 
-  async start(): Promise<DockerStack | Phase1FileLogStack> {
+  async start(): Promise<DockerStack | Phase1Stack> {
     const engine = await connectDockerEngine();
     const userConfig = this.collectorConfigs.collector;
     const agentConfig = this.collectorConfigs.agent;
     const runId = this.runId ?? newRunId();
     const logFiles = this.options.logFiles;
     const hostDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `otel-harness-pods-${runId}-`));
+    let targets: ScrapeTargets | undefined;
     try {
+      if (this.options.scrapeTargets !== undefined)
+        targets = await ScrapeTargets.listen(await bridgeGateway(engine), this.options.scrapeTargets);
       // The agent runs as its own user: it must be able to enter the directory.
       if (hostDir !== undefined) chmodSync(hostDir, 0o755);
       const definition = phase1Definition({
@@ -53,19 +60,27 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1FileLogS
                 ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }),
               },
             }),
+        ...(targets === undefined ? {} : { scrapeTargets: targets.addresses() }),
       });
       const resolved = await this.resolveImages(engine, definition);
       await this.validateCollectorConfigs(engine, resolved);
       const docker = await this.boot(engine, definition, resolved, runId);
-      if (hostDir === undefined || logFiles === undefined) return docker;
-      const layout = harnessLogLayout(hostDir, runId, logFiles);
-      return new Phase1FileLogStack(
+      if (targets === undefined && (hostDir === undefined || logFiles === undefined)) return docker;
+      const layout =
+        hostDir === undefined || logFiles === undefined ? undefined : harnessLogLayout(hostDir, runId, logFiles);
+      return new Phase1Stack(
         docker,
-        new ContainerLogWriter(layout),
-        new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
+        layout === undefined
+          ? undefined
+          : {
+              writer: new ContainerLogWriter(layout),
+              canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
+            },
+        targets,
       );
     } catch (err) {
       if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
+      await targets?.close();
       throw err;
     }
   }
@@ -79,7 +94,25 @@ export class Phase1OtlpBuilder extends Phase1Builder {
 
   override async start(): Promise<DockerStack> {
     const stack = await super.start();
-    if (stack instanceof Phase1FileLogStack) throw new Error('a Phase 1 stack with an agent from the OTLP builder');
+    if (stack instanceof Phase1Stack) throw new Error('a Phase 1 stack with an agent from the OTLP builder');
     return stack;
   }
+}
+
+/**
+ * The host's address on Docker's default bridge (docker0): containers on any of the engine's bridge networks
+ * reach the host there, and nothing outside the machine does.
+ */
+async function bridgeGateway(engine: DockerEngine): Promise<string> {
+  const info = (await engine.dockerode.getNetwork('bridge').inspect()) as {
+    IPAM?: { Config?: { Gateway?: string }[] };
+  };
+  const gateway = info.IPAM?.Config?.find((c) => c.Gateway !== undefined)?.Gateway;
+  if (gateway === undefined)
+    throw configurationError(
+      '--metric-source',
+      'a Docker engine with its default bridge network (the scrape targets listen on its gateway address)',
+      'scrape',
+    );
+  return gateway;
 }

@@ -10,6 +10,7 @@ import {
 } from '../../load/files/container-log-writer.js';
 import type { SeqRange, Signal } from '../../load/ledger.js';
 import { countInRange } from '../../load/seq-ranges.js';
+import type { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import type { LossCause } from '../../verify/loss-evidence.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { WrappedDockerStack } from '../docker/wrapped-stack.js';
@@ -19,48 +20,68 @@ import { AGENT_LOG_ROOT, AGENT_SERVICE } from './definition.js';
 /** How long the agent's read count stands still before lines the rotation deleted are given up on. */
 const UNREAD_IDLE_MS = 10_000;
 
+/** The container log files the harness writes with `--log-source file`: the load's and the canaries'. */
+export interface Phase1LogFiles {
+  writer: ContainerLogWriter;
+  canary: ContainerLogWriter;
+}
+
 /**
- * Phase 1 with `--log-source file`: the harness writes the logs into container log files that the node agent
- * reads; the drain waits until the agent read every line written, and the directory goes with the stack.
+ * Phase 1 with a source other than OTLP push. `--log-source file`: the harness writes the logs into container
+ * log files that the node agent reads; the drain waits until the agent read every line written, and the
+ * directory goes with the stack. `--metric-source scrape`: Prometheus scrapes the harness's targets, which
+ * close with the stack.
  */
-export class Phase1FileLogStack extends WrappedDockerStack {
+export class Phase1Stack extends WrappedDockerStack {
   /** The agent's read count from its start, every second, so that a restart does not take it away. */
   private readonly watch: AgentReadWatch | undefined;
 
   constructor(
     docker: DockerStack,
-    private readonly writer: ContainerLogWriter,
-    private readonly canary: ContainerLogWriter,
+    private readonly files: Phase1LogFiles | undefined,
+    private readonly targets: ScrapeTargets | undefined,
   ) {
     super(docker);
     const agent = docker.endpoints().collectors.find((c) => c.name === AGENT_SERVICE);
     this.watch =
-      agent?.metricsUrl === undefined
+      files === undefined || agent?.metricsUrl === undefined
         ? undefined
         : new AgentReadWatch({ metricsUrl: agent.metricsUrl, pollMs: 1_000 }).start();
   }
 
   override endpoints(): StackEndpoints {
+    const files = this.files;
     return {
       ...this.docker.endpoints(),
-      logFiles: {
-        writer: this.writer,
-        canary: this.canary,
-        agent: AGENT_SERVICE,
-        agentPath: containerLogPath(this.writer.layout, AGENT_LOG_ROOT),
-      },
+      ...(files === undefined
+        ? {}
+        : {
+            logFiles: {
+              writer: files.writer,
+              canary: files.canary,
+              agent: AGENT_SERVICE,
+              agentPath: containerLogPath(files.writer.layout, AGENT_LOG_ROOT),
+            },
+          }),
+      ...(this.targets === undefined ? {} : { scrapeTargets: this.targets }),
     };
+  }
+
+  /** The load's and the canaries' lines written so far. */
+  private written(files: Phase1LogFiles): ContainerLogStats {
+    return sumStats(files.writer.snapshot(), files.canary.snapshot());
   }
 
   override drainConditions(signals: readonly Signal[]): DrainCondition[] {
     const conditions = this.docker.drainConditions(signals);
-    if (!signals.includes('logs') || this.watch === undefined) return conditions;
+    const files = this.files;
+    if (!signals.includes('logs') || this.watch === undefined || files === undefined) return conditions;
     return [
       ...conditions,
       fileReadCondition({
         name: AGENT_SERVICE,
         watch: this.watch,
-        written: () => sumStats(this.writer.snapshot(), this.canary.snapshot()),
+        written: () => this.written(files),
         idleMs: UNREAD_IDLE_MS,
         pollMs: 1_000,
       }),
@@ -68,12 +89,13 @@ export class Phase1FileLogStack extends WrappedDockerStack {
   }
 
   override observers(signals: readonly Signal[]): StackObserver[] {
-    if (!signals.includes('logs') || this.watch === undefined) return [];
-    const { layout } = this.writer;
+    const files = this.files;
+    if (!signals.includes('logs') || this.watch === undefined || files === undefined) return [];
+    const { layout } = files.writer;
     return [
       new LogFileObserver(
         {
-          written: () => sumStats(this.writer.snapshot(), this.canary.snapshot()),
+          written: () => this.written(files),
           describe: `${layout.format} lines in ${containerLogPath(layout, AGENT_LOG_ROOT)}, rotated at ${mib(layout.maxBytes)} keeping ${layout.maxFiles} files`,
           agent: AGENT_SERVICE,
         },
@@ -89,16 +111,17 @@ export class Phase1FileLogStack extends WrappedDockerStack {
    * then misses what it read just before) or when it read more lines than were written (lines read again).
    */
   lossCauses(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[] {
-    if (signal !== 'logs') return [];
+    const files = this.files;
+    if (signal !== 'logs' || files === undefined) return [];
     const read = this.watch?.read();
     if (read === undefined || read.restarts > 0) return [];
-    const rotated = this.writer.rotatedRanges(runId);
+    const rotated = files.writer.rotatedRanges(runId);
     const inRotated = lost.reduce((sum, r) => sum + countInRange(rotated, r.first, r.first + r.count), 0);
-    const written = sumStats(this.writer.snapshot(), this.canary.snapshot());
+    const written = this.written(files);
     const unread = written.lines - read.lines;
     if (inRotated === 0 || unread <= 0) return [];
     const never = Math.min(unread, inRotated);
-    const { layout } = this.writer;
+    const { layout } = files.writer;
     const f = (x: number) => x.toLocaleString('en-US');
     return [
       {
@@ -115,12 +138,13 @@ export class Phase1FileLogStack extends WrappedDockerStack {
 
   override async stop(): Promise<void> {
     this.watch?.stop();
-    this.writer.close();
-    this.canary.close();
+    this.files?.writer.close();
+    this.files?.canary.close();
     try {
       await this.docker.stop();
     } finally {
-      rmSync(this.writer.layout.root, { recursive: true, force: true });
+      if (this.files !== undefined) rmSync(this.files.writer.layout.root, { recursive: true, force: true });
+      await this.targets?.close();
     }
   }
 }

@@ -2,7 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileLogLine, seqOfLogLine } from '../../generators/index.js';
+import { fileLogLine, METRIC_NAME, seqOfLogLine, tickTimeMs } from '../../generators/index.js';
+import { Ledger } from '../../src/load/ledger.js';
+import { LiveCounters } from '../../src/load/live-counters.js';
+import { ScrapeTargets } from '../../src/load/scrape/scrape-targets.js';
 import { fileReadCondition } from '../../src/drain/file-read-condition.js';
 import { AgentReadWatch } from '../../src/observe/agent-read-watch.js';
 import {
@@ -239,5 +242,46 @@ describe('fileReadCondition', () => {
     const state = await c.check();
     expect(state.idle).toBe(false);
     expect(state.unobservable).toMatch(/no counters of a filelog receiver/);
+  });
+});
+
+describe('ScrapeTargets', () => {
+  it('serves each tick of its series once as new samples, at the tick time, recorded in the ledger', async () => {
+    const targets = await ScrapeTargets.listen('127.0.0.1', 2);
+    try {
+      const ledger = new Ledger({ traces: 1, metrics: 1, logs: 1 });
+      const live = new LiveCounters();
+      const startMs = Date.now() - 2_500;
+      // 4 series, one tick every second: ticks 0, 1 and 2 came due by now.
+      const shape = { series: 4, intervalMs: 1000 };
+      const timeline = { startMs, profile: { kind: 'constant' as const }, rate: 4, durationMs: 60_000 };
+      targets.arm({ runId: 'r1', shape, timeline, ledger, live, startMs });
+      const [a, b] = targets.addresses();
+      const first = await (await fetch(`http://${a}/metrics`)).text();
+      const lines = first.trim().split('\n');
+      expect(lines[0]).toBe(`# TYPE ${METRIC_NAME} gauge`);
+      // Target 0 owns series 0 and 1; the newest due tick is 2: values are the seqs 8 and 9.
+      expect(lines.slice(1)).toEqual([
+        `${METRIC_NAME}{run_id="r1",series="0"} 8 ${tickTimeMs(2, shape, timeline)}`,
+        `${METRIC_NAME}{run_id="r1",series="1"} 9 ${tickTimeMs(2, shape, timeline)}`,
+      ]);
+      // Scraped again before the next tick: the same samples, nothing new acknowledged.
+      expect(await (await fetch(`http://${a}/metrics`)).text()).toBe(first);
+      await fetch(`http://${b}/metrics`);
+      expect(ledger.ranges('metrics', 'acknowledged')).toEqual([{ first: 8, count: 4 }]);
+      const report = targets.disarm(startMs + 2_600)!;
+      // Each target's ticks 0 and 1 were never scraped while they were the newest: missed, not lost.
+      expect(report).toMatchObject({
+        targets: 2,
+        scrapes: 3,
+        scrapesWithNewTick: 2,
+        samplesServed: 4,
+        ticksDue: 6,
+        ticksMissed: 4,
+      });
+      expect(await (await fetch(`http://${a}/metrics`)).text()).toBe('');
+    } finally {
+      await targets.close();
+    }
   });
 });

@@ -163,3 +163,35 @@ describe('logs from container log files, read by a node agent (real stacks)', ()
     expect(run.stderr).not.toMatch(/starting/);
   });
 });
+
+describe('metrics scraped by Prometheus from the harness (real stack)', () => {
+  it('every served sample is stored at its tick time, exactly; a planted gap in the scrape is missed, not lost (exit 0)', async () => {
+    const run = await runReported([
+      'soak',
+      '--metric-source',
+      'scrape',
+      '--scrape-targets',
+      '3',
+      '--signals',
+      'metrics',
+      '--rate',
+      '600',
+      '--duration',
+      '20s',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    const served = r.load.signals.metrics!.counts.acknowledged;
+    // 600 samples/s over 5 s ticks: 3,000 series on 3 targets, 4 ticks each in 20 s.
+    expect(served).toBeGreaterThanOrEqual(3 * 3_000);
+    expect(served % 1_000).toBe(0);
+    expect(r.verification.signals.metrics).toMatchObject({
+      backend: 'prometheus',
+      expected: served,
+      found: served,
+      lost: 0,
+    });
+    expect(run.stderr).toMatch(/scrape targets: \d+ samples served in \d+ scrapes with a new tick/);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+});
