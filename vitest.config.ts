@@ -32,6 +32,7 @@ const ALONE = [
  */
 const E2E_FIRST = [
   'test/e2e/user-stack.test.ts',
+  'test/e2e/ingestion-paths.test.ts',
   'test/e2e/soak.test.ts',
   'test/e2e/decisive-verdicts.test.ts',
   'test/e2e/k6.test.ts',
