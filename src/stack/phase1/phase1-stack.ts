@@ -14,7 +14,7 @@ import type { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import type { LossCause } from '../../verify/loss-evidence.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { WrappedDockerStack } from '../docker/wrapped-stack.js';
-import type { StackEndpoints, StackObserver } from '../stack.js';
+import type { Endpoint, StackEndpoints, StackObserver } from '../stack.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from './definition.js';
 
 /** How long the agent's read count stands still before lines the rotation deleted are given up on. */
@@ -65,6 +65,20 @@ export class Phase1Stack extends WrappedDockerStack {
           }),
       ...(this.targets === undefined ? {} : { scrapeTargets: this.targets }),
     };
+  }
+
+  override endpointList(): Endpoint[] {
+    return [
+      ...this.docker.endpointList(),
+      ...(this.files === undefined
+        ? []
+        : [{ service: AGENT_SERVICE, label: 'Pod logs it reads (host)', address: this.files.writer.layout.root }]),
+      ...(this.targets?.addresses() ?? []).map((a) => ({
+        service: 'otel-harness',
+        label: 'Scrape target',
+        address: `http://${a}/metrics`,
+      })),
+    ];
   }
 
   /** The load's and the canaries' lines written so far. */
