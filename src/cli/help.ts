@@ -214,17 +214,18 @@ function chaosHelp(): string {
 Usage: otel-harness chaos --scenario <preset> [soak options]     (npm run chaos -- --phase 1 --scenario collector-kill)
 
 Presets (stacks/chaos/): collector-kill, collector-restart, backend-outage, network-partition; for logs
-read from files by a node agent (they set --log-source file): agent-kill, agent-restart, rotate-storm. A
-preset brings its faults and run defaults (duration, rate); soak options given on the command line win,
-e.g. --variant hardened, --traces tempo, --duration 2m. Exit codes as for soak.
+read from files by a node agent (they set --log-source file): agent-kill, agent-restart, rotate-storm; for
+metrics scraped by Prometheus (--metric-source scrape): prometheus-restart. A preset brings its faults and
+run defaults (duration, rate); soak options given on the command line win, e.g. --variant hardened,
+--traces tempo, --duration 2m. Exit codes as for soak.
 
 Faults can also be given to soak directly: --chaos 'kill:collector@60s,outage:loki@90s+20s' or
 --chaos-file faults.yaml. Grammar: action:target@start[+duration][=value]
 ${Object.values(FAULTS)
   .map((f) => `  ${f.action.padEnd(10)} ${f.help}`)
   .join('\n')}
-Targets: collector, jaeger or tempo (or: traces), prometheus, loki, and agent with --log-source file. Faults on one container may not
-overlap, and each must start before the load ends (otherwise exit 2).
+Targets: collector, jaeger or tempo (or: traces), prometheus, loki, and agent with --log-source file.
+Faults on one container may not overlap, and each must start before the load ends (otherwise exit 2).
 
 The report lists each fault with when it started, was lifted and the service was ready again, the time
 until the acknowledged rate was back to 95 % of offered, the collector queue's peak and drain, and every

@@ -93,6 +93,7 @@ describe('presets', () => {
       'collector-kill',
       'collector-restart',
       'network-partition',
+      'prometheus-restart',
       'rotate-storm',
     ]);
     for (const name of listChaosPresets()) {
