@@ -12,7 +12,8 @@ const e2e = {
 /**
  * End-to-end files that measure the machine (CPU per item, a capacity knee, recovery times, HPA reactions,
  * 500,000 spans at once) or build an image while the others may too run alone, one after the other. The
- * others — low rates, each stack on its own network and random host ports — run two at a time first.
+ * others — low rates, each stack on its own network and random host ports — run two at a time first; a
+ * capability's tests that measure nothing (gate-loss, chaos-backends) sit in files of their own among them.
  */
 const ALONE = [
   'test/e2e/gate.test.ts',
@@ -36,6 +37,7 @@ const E2E_FIRST = [
   'test/e2e/soak.test.ts',
   'test/e2e/decisive-verdicts.test.ts',
   'test/e2e/k6.test.ts',
+  'test/e2e/chaos-backends.test.ts',
   'test/e2e/soak-target.test.ts',
 ];
 

@@ -1,68 +1,10 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { CapacityResult } from '../../src/capacity/capacity.js';
-import { packageRoot } from '../../src/paths.js';
+import { ARTIFACTS, checkInBrowser } from './support/browser.js';
 import { runCli, tempReportDir } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
-
-/** Screenshots of the reports, kept after the run (test artifacts). */
-const ARTIFACTS = join(packageRoot(), 'reports', 'test-artifacts');
-
-/**
- * Opens report.html in Debian's headless Chromium (scripts/chromium.sh): no console errors, no request
- * leaves the file, and every chart is drawn on a canvas with something on it. Keeps a screenshot.
- */
-async function checkInBrowser(file: string, screenshot: string): Promise<{ charts: number; drawn: number }> {
-  const executablePath = process.env.OTEL_HARNESS_CHROMIUM ?? '/usr/bin/chromium';
-  const browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) problems.push(`request: ${r.url()}`);
-    });
-    await page.goto(pathToFileURL(file).href);
-    await page.waitForSelector('body[data-charts-drawn]');
-    const counts = await page.evaluate(() => {
-      const charts = Array.from(document.querySelectorAll<HTMLElement>('.chart'));
-      // A canvas with non-blank pixels: uPlot drew axes and series on it.
-      const drawn = charts.filter((c) => {
-        const canvas = c.querySelector<HTMLCanvasElement>('canvas');
-        if (canvas === null || canvas.width === 0) return false;
-        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) return true;
-        return false;
-      }).length;
-      return { charts: charts.length, drawn };
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: screenshot, fullPage: true });
-    expect(problems).toEqual([]);
-    return counts;
-  } finally {
-    await browser.close();
-  }
-}
 
 describe('capacity on Phase 1', () => {
   it('finds the knee of a collector held to 0.1 CPUs, names it as the limit, and writes reports a browser draws', async () => {
@@ -156,21 +98,5 @@ describe('capacity on Phase 1', () => {
     expect(drawn).toEqual({ charts: 4, drawn: 4 });
     expect(existsSync(screenshot)).toBe(true);
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
-  });
-
-  it("a soak's report.html draws its five charts in the browser too", async () => {
-    const dir = tempReportDir();
-    const run = await runCli(['soak', '--rate', '1500', '--duration', '15s', '--report-dir', dir]);
-    expect(run.code, run.stderr).toBe(0);
-    const [runId] = readdirSync(dir);
-    expect(readdirSync(join(dir, runId!)).sort()).toEqual([
-      'junit.xml',
-      'ledger.json',
-      'report.html',
-      'result.json',
-      'summary.md',
-    ]);
-    const drawn = await checkInBrowser(join(dir, runId!, 'report.html'), join(ARTIFACTS, `soak-${runId}.png`));
-    expect(drawn).toEqual({ charts: 5, drawn: 5 });
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TracesBackend } from '../../src/stack/phase1/definition.js';
+import { ARTIFACTS, checkInBrowser } from './support/browser.js';
 import { runReported, seqs } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
 
@@ -54,6 +55,17 @@ describe.each<TracesBackend>(['jaeger', 'tempo'])('soak on Phase 1 with %s', (tr
     expect(Object.keys(r.resources?.containers ?? {}).sort()).toEqual([traces, 'loki', 'otelcol', 'prometheus'].sort());
     expect(run.stdout).toMatch(/verdict: PASS \(exit 0\)/);
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+    // The files a soak writes; its report.html draws its five charts in a real browser.
+    const folder = join(run.dir, readdirSync(run.dir)[0]!);
+    expect(readdirSync(folder).sort()).toEqual([
+      'junit.xml',
+      'ledger.json',
+      'report.html',
+      'result.json',
+      'summary.md',
+    ]);
+    const drawn = await checkInBrowser(join(folder, 'report.html'), join(ARTIFACTS, `soak-${r.runId}.png`));
+    expect(drawn).toEqual({ charts: 5, drawn: 5 });
   });
 
   it('planted loss (a filter dropping every 100th span and log record, histogram series …10) is reported exactly, named, exit 4', async () => {
