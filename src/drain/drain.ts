@@ -1,4 +1,4 @@
-import type { Signal } from '../load/ledger.js';
+import { SIGNALS, type Signal } from '../load/ledger.js';
 import { systemClock, type Clock } from '../time/clock.js';
 
 /** Something still queued in a pipeline component when the drain looked. */
@@ -51,6 +51,27 @@ export interface DrainCondition {
    * it cannot tell. Asked only when something is queued and nothing was delivered for a while.
    */
   stuck?(signal: Signal): Promise<string | undefined>;
+}
+
+/**
+ * A condition's state that concerns one signal: that signal's part as measured, every other signal idle (the
+ * condition holds none of theirs and delivers none: 0, so that their tracks can still tell when nothing gets
+ * through elsewhere).
+ */
+export function oneSignalState(signal: Signal, state: SignalDrainState, detail: string): DrainState {
+  const signals = Object.fromEntries(
+    SIGNALS.map((s): [Signal, SignalDrainState] => [
+      s,
+      s === signal ? state : { idle: true, queued: [], movement: '', delivered: 0 },
+    ]),
+  );
+  return {
+    idle: state.idle,
+    queued: state.queued,
+    ...(state.unobservable === undefined ? {} : { unobservable: state.unobservable }),
+    detail,
+    signals,
+  };
 }
 
 export interface DrainOptions {

@@ -1,6 +1,5 @@
-import { SIGNALS, type Signal } from '../load/ledger.js';
 import type { AgentReadWatch } from '../observe/agent-read-watch.js';
-import type { DrainCondition, DrainState, SignalDrainState } from './drain.js';
+import { oneSignalState, type DrainCondition, type DrainState, type SignalDrainState } from './drain.js';
 
 /** What the writer of the container log files has done: lines written, and lines in files it deleted since. */
 export interface WrittenLines {
@@ -45,14 +44,15 @@ export function fileReadCondition(options: {
           unobservable: `${options.name} exposes no counters of a filelog receiver: how far it read cannot be seen`,
           movement: 'unobservable',
         };
-        return stateOf(state, `${options.name}: read position not observable`);
+        return oneSignalState('logs', state, `${options.name}: read position not observable`);
       }
       if (lastMove === undefined || lastMove.count !== read.lines) lastMove = { count: read.lines, at: t };
       const unread = written.lines - read.lines;
       const stillMs = t - lastMove.at;
       const movement = `${read.lines}/${read.restarts}`;
       if (unread <= 0)
-        return stateOf(
+        return oneSignalState(
+          'logs',
           { idle: true, queued: [], movement, delivered: read.lines },
           `${options.name}: read ${read.lines} lines of ${written.lines} written${unread < 0 ? ` (${-unread} more: lines read again)` : ''}`,
         );
@@ -63,12 +63,14 @@ export function fileReadCondition(options: {
             : unread <= written.linesDeleted
               ? 'no more than the rotation deleted'
               : 'no file open for reading';
-        return stateOf(
+        return oneSignalState(
+          'logs',
           { idle: true, queued: [], movement, delivered: read.lines },
           `${options.name}: ${unread} of ${written.lines} lines not counted as read, ${why}; nothing read for ${Math.round(stillMs / 1000)} s`,
         );
       }
-      return stateOf(
+      return oneSignalState(
+        'logs',
         {
           idle: false,
           queued: [
@@ -87,25 +89,5 @@ export function fileReadCondition(options: {
         `${options.name}: ${unread} of ${written.lines} lines not read yet`,
       );
     },
-  };
-}
-
-/**
- * The condition's state: its logs part as measured, every other signal idle (it holds none of theirs and
- * delivers none: 0, so that their tracks can still tell when nothing gets through elsewhere).
- */
-function stateOf(logs: SignalDrainState, detail: string): DrainState {
-  const signals = Object.fromEntries(
-    SIGNALS.map((s): [Signal, SignalDrainState] => [
-      s,
-      s === 'logs' ? logs : { idle: true, queued: [], movement: '', delivered: 0 },
-    ]),
-  );
-  return {
-    idle: logs.idle,
-    queued: logs.queued,
-    ...(logs.unobservable === undefined ? {} : { unobservable: logs.unobservable }),
-    detail,
-    signals,
   };
 }

@@ -114,13 +114,13 @@ export function checkDriverFitsStack(driver: DriverName, stack: ResolvedStack): 
       'native for an OTLP target with TLS settings (a CA, a client certificate, --insecure-skip-verify)',
       driver,
     );
-  if (stack.choice.scrapeMetrics === true && !capabilitiesOf(driver).logFiles)
+  if (stack.choice.scrapeMetrics === true && !capabilitiesOf(driver).localSources)
     throw configurationError(
       '--driver',
       'native with --metric-source scrape (it serves the metric samples from the targets Prometheus scrapes)',
       driver,
     );
-  if (stack.choice.logFiles === true && !capabilitiesOf(driver).logFiles)
+  if (stack.choice.logFiles === true && !capabilitiesOf(driver).localSources)
     throw configurationError(
       '--driver',
       'native with --log-source file (it writes the log records into the container log files the agent reads)',

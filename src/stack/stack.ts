@@ -72,6 +72,12 @@ export interface StackEndpoints {
   collectors: CollectorRole[];
   backends: Partial<Record<Signal, BackendBinding>>;
   /**
+   * A store on a signal's path before its backend that holds the same items (Prometheus before Mimir with
+   * `--remote-write mimir`), and the hop between them (`prometheus → mimir (remote_write)`): where the backend
+   * lacks items, the verifier asks it which of them got that far.
+   */
+  upstream?: Partial<Record<Signal, BackendBinding & { hop: string }>>;
+  /**
    * `--log-source file`: log records are lines the harness writes to a container's log files, which the
    * stack's node agent reads (the writer's layout says where and in which format).
    */

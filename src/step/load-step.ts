@@ -371,6 +371,10 @@ class LoadStep {
       sentMissing: (s) => counters.sentMissing(s, backends.get(s)),
       receivedBy: (s) => counters.receivedBy(s),
       redeliveredBy: (s) => counters.redeliveredBy(s),
+      upstream: (s) => {
+        const u = this.endpoints.upstream?.[s];
+        return u === undefined ? undefined : { backend: backendOf(u.backend, u.endpoint), hop: u.hop };
+      },
       evidence: {
         pipeline: (s) => counters.pipeline(s, backends.get(s)),
         failures: (s) =>

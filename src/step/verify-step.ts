@@ -2,6 +2,7 @@ import { drainOf, type DrainReport } from '../drain/drain.js';
 import type { ExportFailure } from '../observe/export-failures.js';
 import type { Ledger, SeqRange, Signal } from '../load/ledger.js';
 import { metricTimelineOf } from '../load/load-spec.js';
+import { countInRange } from '../load/seq-ranges.js';
 import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
 import { accountDelivered, accountDrain, accountRejections } from '../verify/accounting.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
@@ -58,6 +59,8 @@ export async function verifyStep(input: {
   evidence?: StepEvidence;
   /** Items read again from a queue between collectors (Kafka), when there is one. */
   redeliveredBy?: (signal: Signal) => { value: number; note: string } | undefined;
+  /** A store before the signal's backend holding the same items (Prometheus before Mimir), and the hop between. */
+  upstream?: (signal: Signal) => { backend: SignalBackend; hop: string } | undefined;
   progress: (message: string) => void;
 }): Promise<Partial<Record<Signal, SignalVerification>>> {
   const out: Partial<Record<Signal, SignalVerification>> = {};
@@ -103,11 +106,14 @@ export async function verifyStep(input: {
       continue;
     }
     v = accountRejections(v, base.rejections);
+    const upstream = input.upstream?.(signal);
+    const before =
+      upstream === undefined || v.lost === 0 ? [] : await upstreamCauses(v, upstream, (b) => b.verify(exp, context));
     const drain = input.drain === undefined ? undefined : drainOf(input.drain, signal);
     v = accountDrain(
       v,
       drain,
-      drain === undefined ? undefined : evidenceFor(v, signal, backend.name, drain, input.evidence),
+      drain === undefined ? undefined : evidenceFor(v, signal, backend.name, drain, input.evidence, before),
     );
     v = accountDelivered(
       v,
@@ -135,6 +141,7 @@ function evidenceFor(
   backend: string,
   drain: ReturnType<typeof drainOf>,
   step: StepEvidence | undefined,
+  upstream: readonly LossCause[] = [],
 ): LossEvidence | undefined {
   if (step === undefined || v.sample !== undefined) return undefined;
   const earlier = step.earlier?.(signal);
@@ -167,5 +174,51 @@ function evidenceFor(
     doomed: evidence.doomed,
   });
   const source = step.sourceCauses?.(signal, v.lostRanges) ?? [];
-  return { ...evidence, causes: [...source, ...(causes.length > 0 ? causes : (earlier?.causes ?? []))] };
+  return {
+    ...evidence,
+    causes: [...upstream, ...source, ...(causes.length > 0 ? causes : (earlier?.causes ?? []))],
+  };
 }
+
+/**
+ * Where the backend lacks items, which of them a store before it on the path holds (Prometheus before Mimir):
+ * the same census there, item by item. Those it holds were lost on the hop between the two; those it lacks
+ * too, before it. A census that fails says so in the cause instead of a count.
+ */
+export async function upstreamCauses(
+  v: SignalVerification,
+  upstream: { backend: SignalBackend; hop: string },
+  verify: (backend: SignalBackend) => Promise<SignalVerification>,
+): Promise<LossCause[]> {
+  const name = upstream.backend.name;
+  let u: SignalVerification;
+  try {
+    u = await verify(upstream.backend);
+  } catch (err) {
+    return [
+      {
+        hop: upstream.hop,
+        reason: `which of the ${f(v.lost)} absent items reached ${name} is not known: its census failed (${err instanceof Error ? err.message : String(err)})`,
+        retryable: false,
+      },
+    ];
+  }
+  const alsoAbsent = v.lostRanges.reduce((n, r) => n + countInRange(u.lostRanges, r.first, r.first + r.count), 0);
+  const held = v.lost - alsoAbsent;
+  const causes: LossCause[] = [];
+  if (held > 0)
+    causes.push({
+      hop: upstream.hop,
+      reason: `${f(held)} ${v.signal === 'metrics' ? 'samples' : 'items'} stored in ${name} and absent from ${v.backend}: lost between them (${name}'s own census, item by item)`,
+      retryable: false,
+    });
+  if (alsoAbsent > 0)
+    causes.push({
+      hop: `before ${name}`,
+      reason: `${f(alsoAbsent)} ${v.signal === 'metrics' ? 'samples' : 'items'} absent from ${name} too: lost before it stored them`,
+      retryable: false,
+    });
+  return causes;
+}
+
+const f = (x: number) => x.toLocaleString('en-US');

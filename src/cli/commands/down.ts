@@ -11,8 +11,9 @@ export async function runDown(command: Extract<Command, { name: 'down' }>, repor
   const scope = command.runId === undefined ? 'all runs' : `run ${command.runId}`;
   reporter.out(
     `removed from ${scope}: ${removed.containers.length} containers, ${removed.networks.length} networks, ` +
-      `${removed.volumes.length} volumes`,
+      `${removed.volumes.length} volumes${removed.directories.length > 0 ? `, ${removed.directories.length} host directories` : ''}`,
   );
-  for (const name of [...removed.containers, ...removed.networks, ...removed.volumes]) reporter.out(`  ${name}`);
+  for (const name of [...removed.containers, ...removed.networks, ...removed.volumes, ...removed.directories])
+    reporter.out(`  ${name}`);
   return ExitCode.pass;
 }

@@ -29,7 +29,7 @@ export interface DriverCapabilities {
    * Sources other than OTLP push: writes log records as lines of container log files (--log-source file) and
    * serves metric samples from scrape targets (--metric-source scrape).
    */
-  logFiles: boolean;
+  localSources: boolean;
 }
 
 /** What every driver but k6-operator has: all three signals, sent from this machine, plain or gzip. */
@@ -46,7 +46,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     protocols: ['http/protobuf', 'grpc', 'http/json'],
     tls: true,
     payloads: true,
-    logFiles: true,
+    localSources: true,
   },
   sdk: {
     ...LOCAL,
@@ -55,7 +55,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     transportWhy: "the SDK driver exports with the JS SDK's OTLP exporters, gRPC or HTTP protobuf",
     tls: false,
     payloads: false,
-    logFiles: false,
+    localSources: false,
   },
   k6: {
     ...LOCAL,
@@ -67,7 +67,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     },
     tls: false,
     payloads: false,
-    logFiles: false,
+    localSources: false,
   },
   'k6-operator': {
     signals: ['traces', 'logs'],
@@ -79,7 +79,7 @@ export const DRIVER_CAPABILITIES: Readonly<Record<DriverName, DriverCapabilities
     transportWhy: 'the k6 scenarios run by the operator post OTLP/HTTP protobuf',
     tls: false,
     payloads: false,
-    logFiles: false,
+    localSources: false,
   },
 };
 

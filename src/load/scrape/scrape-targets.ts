@@ -37,6 +37,8 @@ interface TargetState {
   from: number;
   to: number;
   lastTick: number;
+  /** The exposition of `lastTick`, built once: scrapes before the next tick serve it again. */
+  body?: string;
 }
 
 /**
@@ -164,14 +166,22 @@ export class ScrapeTargets {
       load.report.lastServedAtMs = now - load.startMs;
       load.lag.record(now - tickTimeMs(due, load.shape, load.timeline));
       state.lastTick = due;
+      state.body = undefined;
     }
     if (state.lastTick < 0) return '';
-    const tick = state.lastTick;
-    const at = tickTimeMs(tick, load.shape, load.timeline);
-    const S = load.shape.series;
-    const lines = [`# TYPE ${METRIC_NAME} gauge`];
-    for (let s = state.from; s < state.to; s++)
-      lines.push(`${METRIC_NAME}{run_id="${load.runId}",series="${s}"} ${tick * S + s} ${at}`);
-    return `${lines.join('\n')}\n`;
+    return (state.body ??= exposition(
+      load.runId,
+      state,
+      load.shape.series,
+      tickTimeMs(state.lastTick, load.shape, load.timeline),
+    ));
   }
+}
+
+/** A target's series at its last tick: each sample its seq, at the tick's time (ms) as an explicit timestamp. */
+function exposition(runId: string, state: TargetState, series: number, atMs: number): string {
+  const lines = [`# TYPE ${METRIC_NAME} gauge`];
+  for (let s = state.from; s < state.to; s++)
+    lines.push(`${METRIC_NAME}{run_id="${runId}",series="${s}"} ${state.lastTick * series + s} ${atMs}`);
+  return `${lines.join('\n')}\n`;
 }

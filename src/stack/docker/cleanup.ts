@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import createDebug from 'debug';
 import type { DockerEngine } from '../../docker/docker-engine.js';
 import { LABEL } from '../../docker/labels.js';
@@ -8,7 +10,12 @@ export interface RemovedResources {
   containers: string[];
   networks: string[];
   volumes: string[];
+  /** Host directories the harness made for a run's containers (the pod log files an agent read). */
+  directories: string[];
 }
+
+/** The prefix of the host directories the harness makes for a run's containers (`--log-source file`). */
+export const HOST_DIR_PREFIX = 'otel-harness-pods-';
 
 function isGone(err: unknown): boolean {
   const status = (err as { statusCode?: number }).statusCode;
@@ -23,9 +30,17 @@ function isGone(err: unknown): boolean {
 export async function removeHarnessResources(engine: DockerEngine, runId?: string): Promise<RemovedResources> {
   const filters = { label: [runId === undefined ? LABEL.run : `${LABEL.run}=${runId}`] };
   const { dockerode } = engine;
-  const removed: RemovedResources = { containers: [], networks: [], volumes: [] };
+  const removed: RemovedResources = { containers: [], networks: [], volumes: [], directories: [] };
 
   const containers = await dockerode.listContainers({ all: true, filters });
+  // Host directories mounted into them that the harness made (a run killed before it could remove them).
+  const directories = new Set(
+    containers.flatMap((c) =>
+      (c.Mounts ?? [])
+        .filter((m) => m.Type === 'bind' && basename(m.Source ?? '').startsWith(HOST_DIR_PREFIX))
+        .map((m) => m.Source),
+    ),
+  );
   await Promise.all(
     containers.map(async (c) => {
       try {
@@ -70,6 +85,11 @@ export async function removeHarnessResources(engine: DockerEngine, runId?: strin
         throw err;
       }
     }
+  }
+  for (const dir of directories) {
+    if (!existsSync(dir)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.directories.push(dir);
   }
   debug('removed %o', removed);
   return removed;

@@ -7,6 +7,7 @@ import { containerLogLines } from '../../observe/collector-log.js';
 import { usageFromStats, type DockerStats } from '../../observe/resource-sampler.js';
 import { collectorConditions } from '../collector-drain.js';
 import type {
+  BackendBinding,
   CollectorRole,
   Endpoint,
   FaultTarget,
@@ -16,7 +17,7 @@ import type {
   StartedStack,
 } from '../stack.js';
 import { removeHarnessResources, type RemovedResources } from './cleanup.js';
-import type { PublishedPort, ServiceDefinition, StackDefinition } from './stack-definition.js';
+import type { BackendService, PublishedPort, ServiceDefinition, StackDefinition } from './stack-definition.js';
 
 export interface StartedService {
   definition: ServiceDefinition;
@@ -178,17 +179,18 @@ export class DockerStack implements StartedStack {
       config: this.configOf(c.service),
       exportsToBackends: c.exportsToBackends,
     }));
+    const binding = (b: BackendService): BackendBinding => ({
+      backend: b.backend,
+      endpoint: {
+        query: this.url(b.service, b.queryPort),
+        ...(b.metrics === undefined ? {} : { metrics: `${this.url(b.service, b.metrics.port)}${b.metrics.path}` }),
+      },
+    });
     const backends: StackEndpoints['backends'] = {};
-    for (const [signal, b] of Object.entries(d.backends) as [Signal, NonNullable<(typeof d.backends)[Signal]>][]) {
-      const query = this.url(b.service, b.queryPort);
-      backends[signal] = {
-        backend: b.backend,
-        endpoint: {
-          query,
-          ...(b.metrics === undefined ? {} : { metrics: `${this.url(b.service, b.metrics.port)}${b.metrics.path}` }),
-        },
-      };
-    }
+    for (const [signal, b] of Object.entries(d.backends) as [Signal, BackendService][]) backends[signal] = binding(b);
+    const upstream: NonNullable<StackEndpoints['upstream']> = {};
+    for (const [signal, b] of Object.entries(d.upstream ?? {}) as [Signal, BackendService & { hop: string }][])
+      upstream[signal] = { ...binding(b), hop: b.hop };
     return {
       otlpHttp: this.url(d.ingest.http.service, d.ingest.http.port),
       otlpGrpc:
@@ -198,6 +200,7 @@ export class DockerStack implements StartedStack {
       otlpHeaders: {},
       collectors,
       backends,
+      ...(Object.keys(upstream).length === 0 ? {} : { upstream }),
     };
   }
 

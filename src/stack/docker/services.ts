@@ -100,3 +100,24 @@ export function prometheusService(catalog: Catalog, config: string, flags: reado
     dependsOn: [],
   };
 }
+
+/**
+ * Mimir, monolithic (`-target=all`), with `config` (stacks/phase2/mimir.yaml): Phase 2's metrics backend, and
+ * Phase 1's long-term store with `--remote-write mimir`.
+ */
+export function mimirService(catalog: Catalog, config: string): ServiceDefinition {
+  const mimir = component(catalog, 'mimir');
+  return {
+    name: 'mimir',
+    component: 'mimir',
+    aliases: ['mimir'],
+    command: [`-config.file=${configPath(mimir)}`],
+    env: {},
+    files: [{ target: configPath(mimir), content: config }],
+    volumes: [{ name: 'mimir-data', target: dataDir(mimir), owner: ownerOf(mimir) }],
+    ports: [{ container: 9009, label: 'Mimir', scheme: 'http', standardHostPort: 9009 }],
+    readiness: { port: 9009, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
+    resources: { memoryGiB: 2, cpu: 2 },
+    dependsOn: [],
+  };
+}

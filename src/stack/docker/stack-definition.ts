@@ -99,6 +99,11 @@ export interface StackDefinition {
   collectors: { service: string; role: string; metricsPort: number; exportsToBackends: boolean }[];
   /** The backend storing each signal (a src/verify/backends registry name) and its ports. */
   backends: Partial<Record<Signal, BackendService>>;
+  /**
+   * A store on a signal's path before its backend that holds the same items (seed 004: Prometheus, which
+   * remote-writes to Mimir): asked, where the backend lacks items, which of them got that far.
+   */
+  upstream?: Partial<Record<Signal, BackendService & { hop: string }>>;
   /** Fault-target aliases → service (e.g. collector → otelcol, traces → jaeger). */
   aliases: Record<string, string>;
   /** Component → version of what the definition runs. */

@@ -9,6 +9,7 @@ import {
   component,
   configPath,
   lokiService,
+  mimirService,
   ownerOf,
   prometheusService,
   READY_TIMEOUT_MS,
@@ -35,7 +36,15 @@ export interface Phase1Options {
   logAgent?: { hostDir: string; config?: string };
   /** `--metric-source scrape`: the harness's targets (host:port) Prometheus scrapes every second. */
   scrapeTargets?: string[];
+  /**
+   * `--remote-write mimir`: seed 004's long-term store — Prometheus remote-writes what it stores to Mimir, the
+   * metrics backend of record; Prometheus is asked which samples Mimir lacks got that far.
+   */
+  remoteWrite?: 'mimir';
 }
+
+/** The hop between Prometheus and Mimir with `--remote-write mimir`, as loss causes name it. */
+export const REMOTE_WRITE_HOP = 'prometheus → mimir (remote_write)';
 
 /** The node agent's service name, and the path it reads the pods' log files from. */
 export const AGENT_SERVICE = 'otel-agent';
@@ -106,7 +115,9 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
       read('prometheus.yml'),
       pick(values, ['traces.backend', 'traces.metricsTarget']),
       'stacks/phase1/prometheus.yml',
-    ) + (options.scrapeTargets === undefined ? '' : scrapeJob(options.scrapeTargets)),
+    ) +
+      (options.scrapeTargets === undefined ? '' : scrapeJob(options.scrapeTargets)) +
+      (options.remoteWrite === undefined ? '' : REMOTE_WRITE_TO_MIMIR),
     [
       '--web.enable-remote-write-receiver',
       // Not in the seed: lets the hardened collector variant send metrics over OTLP with a persistent queue.
@@ -114,6 +125,18 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
     ],
   );
   const loki = lokiService(catalog, renderTemplate(read('loki.yaml'), {}, 'stacks/phase1/loki.yaml'));
+  const mimir =
+    options.remoteWrite === undefined
+      ? undefined
+      : mimirService(
+          catalog,
+          renderTemplate(
+            readFileSync(join(stacksDir(), 'phase2', 'mimir.yaml'), 'utf8'),
+            {},
+            'stacks/phase2/mimir.yaml',
+          ),
+        );
+  if (mimir !== undefined) prometheus.dependsOn = ['mimir'];
 
   const agent = options.logAgent === undefined ? undefined : agentService(catalog, options.logAgent, read);
 
@@ -130,13 +153,14 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   return {
     phase: 1,
     topology: 'phase1',
-    title: `Phase 1 (traces: ${options.traces}${configured}${agent === undefined ? '' : ', logs from files through a node agent'}${options.scrapeTargets === undefined ? '' : ', metrics scraped by Prometheus'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
+    title: `Phase 1 (traces: ${options.traces}${configured}${agent === undefined ? '' : ', logs from files through a node agent'}${options.scrapeTargets === undefined ? '' : ', metrics scraped by Prometheus'}${mimir === undefined ? '' : ', remote-written to Mimir'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
     services: [
       tracesService(catalog, options.traces, read),
       prometheus,
       loki,
       collector,
       ...(agent === undefined ? [] : [agent]),
+      ...(mimir === undefined ? [] : [mimir]),
     ],
     ingest: { http: { service: 'otelcol', port: 4318 }, grpc: { service: 'otelcol', port: 4317 } },
     collectors: [
@@ -148,8 +172,11 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
     backends: {
       traces,
       logs: backendService('loki', 3100),
-      metrics: backendService('prometheus', 9090),
+      metrics: backendService(mimir === undefined ? 'prometheus' : 'mimir', mimir === undefined ? 9090 : 9009),
     },
+    ...(mimir === undefined
+      ? {}
+      : { upstream: { metrics: { ...backendService('prometheus', 9090), hop: REMOTE_WRITE_HOP } } }),
     aliases: {
       collector: 'otelcol',
       'otel-collector': 'otelcol',
@@ -157,7 +184,10 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
       ...(agent === undefined ? {} : { agent: AGENT_SERVICE }),
     },
     versions: Object.fromEntries(
-      ['otelcol', options.traces, 'prometheus', 'loki'].map((c) => [c, component(catalog, c).version]),
+      ['otelcol', options.traces, 'prometheus', 'loki', ...(mimir === undefined ? [] : ['mimir'])].map((c) => [
+        c,
+        component(catalog, c).version,
+      ]),
     ),
   };
 }
@@ -239,3 +269,22 @@ export function scrapeJob(targets: readonly string[]): string {
     '',
   ].join('\n');
 }
+
+/**
+ * Seed 004's remote write: everything Prometheus stores (its own scrapes, the harness's targets, what it
+ * received) to Mimir, with the seed's queue settings.
+ */
+const REMOTE_WRITE_TO_MIMIR = [
+  '',
+  '# --remote-write mimir: seed 004 (values-prometheus.yaml remoteWrite; added by otel-harness).',
+  'remote_write:',
+  '  - name: mimir',
+  '    url: http://mimir:9009/api/v1/push',
+  '    queue_config:',
+  '      capacity: 10000',
+  '      max_shards: 20',
+  '      min_shards: 1',
+  '      max_samples_per_send: 5000',
+  '      batch_send_deadline: 5s',
+  '',
+].join('\n');

@@ -19,6 +19,7 @@ import { Phase1Builder, Phase1OtlpBuilder } from './phase1-builder.js';
 
 export const LOG_SOURCES = ['otlp', 'file'] as const;
 export const METRIC_SOURCES = ['otlp', 'scrape'] as const;
+export const REMOTE_WRITES = ['none', 'mimir'] as const;
 
 export interface Phase1TopologyOptions {
   traces: TracesBackend;
@@ -30,6 +31,7 @@ export interface Phase1TopologyOptions {
   logRotateFiles: number;
   metricSource: (typeof METRIC_SOURCES)[number];
   scrapeTargets: number;
+  remoteWrite: (typeof REMOTE_WRITES)[number];
 }
 
 export const PHASE1_OPTIONS: OptionTable = {
@@ -104,6 +106,15 @@ export const PHASE1_OPTIONS: OptionTable = {
       parse: number('a whole number from 1 to 100', (n) => Number.isInteger(n) && n >= 1 && n <= 100),
       help: '--metric-source scrape: targets sharing the metric series',
     },
+    {
+      key: 'remoteWrite',
+      flag: 'remote-write',
+      default: 'none',
+      parse: oneOf(REMOTE_WRITES),
+      help:
+        "mimir: Prometheus remote-writes what it stores to Mimir (seed 004's long-term store), where metrics are " +
+        'verified; samples Mimir lacks are looked up in Prometheus to name the hop that lost them',
+    },
   ],
 };
 
@@ -162,7 +173,14 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
   faultTargets(o) {
     const agent = o.logSource === 'file';
     return {
-      services: ['otelcol', o.traces, 'prometheus', 'loki', ...(agent ? [AGENT_SERVICE] : [])],
+      services: [
+        'otelcol',
+        o.traces,
+        'prometheus',
+        'loki',
+        ...(agent ? [AGENT_SERVICE] : []),
+        ...(o.remoteWrite === 'mimir' ? ['mimir'] : []),
+      ],
       aliases: {
         collector: 'otelcol',
         'otel-collector': 'otelcol',
@@ -172,11 +190,16 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
     };
   },
   describe(o, choice) {
-    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets` : ''})`;
+    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets` : ''}${o.remoteWrite === 'mimir' ? ', Prometheus remote-writing to Mimir' : ''})`;
   },
   builder: (o, choice) =>
     new Phase1Builder(
-      { ...o, logFiles: logFilesOf(o), scrapeTargets: o.metricSource === 'scrape' ? o.scrapeTargets : undefined },
+      {
+        ...o,
+        logFiles: logFilesOf(o),
+        scrapeTargets: o.metricSource === 'scrape' ? o.scrapeTargets : undefined,
+        remoteWrite: o.remoteWrite === 'mimir' ? 'mimir' : undefined,
+      },
       choice,
     ),
 });

@@ -8,6 +8,7 @@ import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
 import { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
+import { HOST_DIR_PREFIX } from '../docker/cleanup.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { harnessLogLayout, type LogFileChoice } from '../log-agent.js';
 import type { StackChoice } from '../topology.js';
@@ -28,6 +29,8 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
       logFiles?: LogFileChoice | undefined;
       /** `--metric-source scrape`: how many targets Prometheus scrapes; undefined: metrics are pushed as OTLP. */
       scrapeTargets?: number | undefined;
+      /** `--remote-write mimir`: Prometheus remote-writes to Mimir, the metrics backend of record. */
+      remoteWrite?: 'mimir' | undefined;
     },
     choice: StackChoice,
   ) {
@@ -40,7 +43,7 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
     const agentConfig = this.collectorConfigs.agent;
     const runId = this.runId ?? newRunId();
     const logFiles = this.options.logFiles;
-    const hostDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `otel-harness-pods-${runId}-`));
+    const hostDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `${HOST_DIR_PREFIX}${runId}-`));
     let targets: ScrapeTargets | undefined;
     try {
       if (this.options.scrapeTargets !== undefined)
@@ -61,11 +64,13 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
               },
             }),
         ...(targets === undefined ? {} : { scrapeTargets: targets.addresses() }),
+        ...(this.options.remoteWrite === undefined ? {} : { remoteWrite: this.options.remoteWrite }),
       });
       const resolved = await this.resolveImages(engine, definition);
       await this.validateCollectorConfigs(engine, resolved);
       const docker = await this.boot(engine, definition, resolved, runId);
-      if (targets === undefined && (hostDir === undefined || logFiles === undefined)) return docker;
+      const remoteWrite = this.options.remoteWrite !== undefined;
+      if (targets === undefined && !remoteWrite && (hostDir === undefined || logFiles === undefined)) return docker;
       const layout =
         hostDir === undefined || logFiles === undefined ? undefined : harnessLogLayout(hostDir, runId, logFiles);
       return new Phase1Stack(
@@ -77,6 +82,7 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
               canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
             },
         targets,
+        remoteWrite,
       );
     } catch (err) {
       if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });

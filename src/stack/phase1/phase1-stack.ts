@@ -2,6 +2,9 @@ import { rmSync } from 'node:fs';
 import { fileReadCondition } from '../../drain/file-read-condition.js';
 import { AgentReadWatch } from '../../observe/agent-read-watch.js';
 import { LogFileObserver } from '../../observe/log-file-observer.js';
+import { remoteWriteCondition } from '../../drain/remote-write-condition.js';
+import { RemoteWriteObserver } from '../../observe/remote-write-observer.js';
+import { RemoteWriteWatch } from '../../observe/remote-write-watch.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import {
   containerLogPath,
@@ -27,26 +30,37 @@ export interface Phase1LogFiles {
 }
 
 /**
- * Phase 1 with a source other than OTLP push. `--log-source file`: the harness writes the logs into container
+ * Phase 1 with a source other than OTLP push, or with Prometheus remote-writing to Mimir. `--log-source file`: the harness writes the logs into container
  * log files that the node agent reads; the drain waits until the agent read every line written, and the
  * directory goes with the stack. `--metric-source scrape`: Prometheus scrapes the harness's targets, which
- * close with the stack.
+ * close with the stack. `--remote-write mimir`: the drain waits until Prometheus sent Mimir what it stored, and
+ * its remote write is reported.
  */
 export class Phase1Stack extends WrappedDockerStack {
   /** The agent's read count from its start, every second, so that a restart does not take it away. */
   private readonly watch: AgentReadWatch | undefined;
 
+  /** Prometheus's remote write to Mimir (`--remote-write mimir`), read every second from the stack's start. */
+  private readonly remoteWrite: RemoteWriteWatch | undefined;
+
   constructor(
     docker: DockerStack,
     private readonly files: Phase1LogFiles | undefined,
     private readonly targets: ScrapeTargets | undefined,
+    remoteWrite = false,
   ) {
     super(docker);
-    const agent = docker.endpoints().collectors.find((c) => c.name === AGENT_SERVICE);
+    const endpoints = docker.endpoints();
+    const agent = endpoints.collectors.find((c) => c.name === AGENT_SERVICE);
     this.watch =
       files === undefined || agent?.metricsUrl === undefined
         ? undefined
         : new AgentReadWatch({ metricsUrl: agent.metricsUrl, pollMs: 1_000 }).start();
+    const prometheus = endpoints.upstream?.metrics?.endpoint.metrics;
+    this.remoteWrite =
+      !remoteWrite || prometheus === undefined
+        ? undefined
+        : new RemoteWriteWatch({ metricsUrl: prometheus, queue: 'mimir', pollMs: 1_000 }).start();
   }
 
   override endpoints(): StackEndpoints {
@@ -87,7 +101,12 @@ export class Phase1Stack extends WrappedDockerStack {
   }
 
   override drainConditions(signals: readonly Signal[]): DrainCondition[] {
-    const conditions = this.docker.drainConditions(signals);
+    const conditions = [
+      ...this.docker.drainConditions(signals),
+      ...(this.remoteWrite === undefined || !signals.includes('metrics')
+        ? []
+        : [remoteWriteCondition({ name: 'prometheus', receiver: 'mimir', watch: this.remoteWrite, pollMs: 1_000 })]),
+    ];
     const files = this.files;
     if (!signals.includes('logs') || this.watch === undefined || files === undefined) return conditions;
     return [
@@ -103,10 +122,15 @@ export class Phase1Stack extends WrappedDockerStack {
   }
 
   override observers(signals: readonly Signal[]): StackObserver[] {
+    const remoteWrite =
+      this.remoteWrite === undefined || !signals.includes('metrics')
+        ? []
+        : [new RemoteWriteObserver(this.remoteWrite, { sender: 'prometheus', receiver: 'mimir' })];
     const files = this.files;
-    if (!signals.includes('logs') || this.watch === undefined || files === undefined) return [];
+    if (!signals.includes('logs') || this.watch === undefined || files === undefined) return remoteWrite;
     const { layout } = files.writer;
     return [
+      ...remoteWrite,
       new LogFileObserver(
         {
           written: () => this.written(files),
@@ -152,6 +176,7 @@ export class Phase1Stack extends WrappedDockerStack {
 
   override async stop(): Promise<void> {
     this.watch?.stop();
+    this.remoteWrite?.stop();
     this.files?.writer.close();
     this.files?.canary.close();
     try {

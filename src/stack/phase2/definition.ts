@@ -11,6 +11,7 @@ import {
   configPath,
   dataDir,
   lokiService,
+  mimirService,
   ownerOf,
   prometheusService,
   READY_TIMEOUT_MS,
@@ -125,7 +126,6 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
   const phase1 = join(stacksDir(), 'phase1');
   const configs = phase2Configs(options);
   const kafka = component(catalog, 'kafka');
-  const mimir = component(catalog, 'mimir');
   const haproxy = component(catalog, 'haproxy');
   const topics = Object.values(TOPICS);
 
@@ -162,19 +162,7 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
     dependsOn: [],
   };
 
-  const mimirService: ServiceDefinition = {
-    name: 'mimir',
-    component: 'mimir',
-    aliases: ['mimir'],
-    command: [`-config.file=${configPath(mimir)}`],
-    env: {},
-    files: [{ target: configPath(mimir), content: renderTemplate(read('mimir.yaml'), {}, 'stacks/phase2/mimir.yaml') }],
-    volumes: [{ name: 'mimir-data', target: dataDir(mimir), owner: ownerOf(mimir) }],
-    ports: [{ container: 9009, label: 'Mimir', scheme: 'http', standardHostPort: 9009 }],
-    readiness: { port: 9009, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
-    resources: { memoryGiB: 2, cpu: 2 },
-    dependsOn: [],
-  };
+  const mimir = mimirService(catalog, renderTemplate(read('mimir.yaml'), {}, 'stacks/phase2/mimir.yaml'));
 
   const gateways = Array.from({ length: options.gateways }, (_, k) => gatewayService(catalog, configs.gateway, k + 1));
   const processors = Array.from({ length: options.processors }, (_, k) =>
@@ -224,7 +212,7 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
     services: [
       kafkaService,
       tempoService(catalog, renderTemplate(read('tempo.yaml', phase1), {}, 'stacks/phase1/tempo.yaml')),
-      mimirService,
+      mimir,
       lokiService(catalog, renderTemplate(read('loki.yaml', phase1), {}, 'stacks/phase1/loki.yaml')),
       prometheus,
       ...processors,

@@ -1,0 +1,86 @@
+import type { RemoteWriteState, RemoteWriteWatch } from './remote-write-watch.js';
+import type { StackObservation, StackObserver } from './observer.js';
+
+const POLL_MS = 1_000;
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
+/**
+ * `--remote-write mimir`: Prometheus's remote write from the load's start until after the drain — samples
+ * sent, failed, retried and dropped (its own counters, restarts joined), and every second what it holds
+ * (samples pending) and how far behind what it stored it is.
+ */
+export class RemoteWriteObserver implements StackObserver {
+  private timer: NodeJS.Timeout | undefined;
+  private loadStartMs = 0;
+  private base: RemoteWriteState | undefined;
+  private readonly series: StackObservation['series'] = [];
+  private peakPending = 0;
+  private peakBehindS = 0;
+
+  constructor(
+    private readonly watch: RemoteWriteWatch,
+    private readonly names: { sender: string; receiver: string },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(loadStartMs: number): void {
+    this.loadStartMs = loadStartMs;
+    this.base = this.watch.state();
+    this.timer = setInterval(() => void this.sample(), POLL_MS);
+    this.timer.unref();
+  }
+
+  loadEnded(): void {}
+
+  private async sample(): Promise<void> {
+    await this.watch.poll().catch(() => false);
+    const s = this.watch.state();
+    if (s === undefined) return;
+    const behindS =
+      s.highestStoredS === undefined || s.highestSentS === undefined
+        ? 0
+        : Math.max(0, s.highestStoredS - s.highestSentS);
+    this.peakPending = Math.max(this.peakPending, s.pending);
+    this.peakBehindS = Math.max(this.peakBehindS, behindS);
+    this.series.push({
+      atMs: this.now() - this.loadStartMs,
+      values: { sent: s.sent - (this.base?.sent ?? 0), pending: s.pending, behindS },
+    });
+  }
+
+  async stop(): Promise<StackObservation> {
+    clearInterval(this.timer);
+    await this.sample();
+    const s = this.watch.state();
+    const { sender, receiver } = this.names;
+    const title = `${sender} remote write to ${receiver}`;
+    if (s === undefined)
+      return {
+        name: 'remote-write',
+        title,
+        lines: [`${sender} exposed no counters of its remote write to ${receiver}: what it sent is not observable.`],
+        figures: {},
+        series: this.series,
+      };
+    const b = this.base;
+    const d = (k: 'sent' | 'failed' | 'retried' | 'dropped') => s[k] - (b?.[k] ?? 0);
+    const restarts = s.restarts - (b?.restarts ?? 0);
+    const figures = {
+      samplesSent: d('sent'),
+      samplesFailed: d('failed'),
+      samplesRetried: d('retried'),
+      samplesDropped: d('dropped'),
+      peakPending: this.peakPending,
+      peakBehindSeconds: Math.round(this.peakBehindS),
+      restarts,
+    };
+    const lines = [
+      `${sender} sent ${n(figures.samplesSent)} samples to ${receiver} (every job's, its own scrapes included: its counters` +
+        `${restarts > 0 ? `, joined across ${restarts} restart(s): what it sent just before each is not counted` : ''}); ` +
+        `failed ${n(figures.samplesFailed)} (non-recoverable errors, not sent again), retried ${n(figures.samplesRetried)}, ` +
+        `dropped ${n(figures.samplesDropped)} read from its WAL and not sent.`,
+      `Its queue peaked at ${n(this.peakPending)} samples pending, ${n(this.peakBehindS)} s behind what it stored.`,
+    ];
+    return { name: 'remote-write', title, lines, figures, series: this.series };
+  }
+}
