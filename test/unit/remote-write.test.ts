@@ -125,16 +125,9 @@ describe('upstream census', () => {
     const causes = await upstreamCauses(mimir, { backend: prometheusBackend, hop: REMOTE_WRITE_HOP }, () =>
       Promise.resolve(lostIn('prometheus', [{ first: 105, count: 2 }])),
     );
-    expect(causes).toEqual([
-      expect.objectContaining({
-        hop: 'prometheus → mimir (remote_write)',
-        reason: expect.stringMatching(/^8 samples stored in prometheus and absent from mimir/),
-      }),
-      expect.objectContaining({
-        hop: 'before prometheus',
-        reason: expect.stringMatching(/^2 samples absent from prometheus too/),
-      }),
-    ]);
+    expect(causes.map((c) => c.hop)).toEqual(['prometheus → mimir (remote_write)', 'before prometheus']);
+    expect(causes[0]!.reason).toMatch(/^8 samples stored in prometheus and absent from mimir/);
+    expect(causes[1]!.reason).toMatch(/^2 samples absent from prometheus too/);
   });
 
   it('says so when the census of the store before fails, without a count', async () => {
