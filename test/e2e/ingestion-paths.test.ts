@@ -188,3 +188,25 @@ describe('logs from container log files read by a node agent, metrics scraped by
     expect(run.stderr).not.toMatch(/starting/);
   });
 });
+
+describe("seed 004's metrics path: Prometheus scraping, remote-writing to Mimir (real stack)", () => {
+  it('mimir-outage: Prometheus holds and retries while Mimir is down; every served sample ends in Mimir (exit 0)', async () => {
+    const run = await runReported(['chaos', '--scenario', 'mimir-outage', '--duration', '35s']);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result();
+    const served = r.load.signals.metrics!.counts.acknowledged;
+    expect(served).toBeGreaterThan(0);
+    expect(r.verification.signals.metrics).toMatchObject({ backend: 'mimir', expected: served, found: served, lost: 0 });
+    const fault = r.chaos!.faults[0]!;
+    expect(fault).toMatchObject({ spec: 'outage:mimir@15s+20s', target: 'mimir' });
+    expect(fault.error).toBeUndefined();
+    // Prometheus held what it scraped while Mimir was away: its remote write fell behind, then caught up.
+    const rw = r.observations.find((o) => o.name === 'remote-write');
+    expect(rw, 'the remote-write observation').toBeDefined();
+    expect(rw!.figures.peakBehindSeconds).toBeGreaterThanOrEqual(10);
+    expect(rw!.figures.samplesFailed).toBe(0);
+    expect(rw!.figures.samplesSent).toBeGreaterThanOrEqual(served);
+    expect(r.drain?.drained).toBe(true);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+});
