@@ -18,6 +18,8 @@ import {
 import type { Sample } from '../../src/observe/prometheus-text.js';
 import { byteSize } from '../../src/options/option-table.js';
 import { agentReadsNot, globRegExp, harnessLogLayout, podUid } from '../../src/stack/log-agent.js';
+import { ScrapeTargetFaults } from '../../src/stack/phase1/scrape-target-faults.js';
+import type { FaultTarget } from '../../src/stack/stack.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -280,6 +282,32 @@ describe('ScrapeTargets', () => {
         ticksMissed: 4,
       });
       expect(await (await fetch(`http://${a}/metrics`)).text()).toBe('');
+    } finally {
+      await targets.close();
+    }
+  });
+
+  it('answers 503 and serves nothing while a fault holds them down, and resumes at the newest tick', async () => {
+    const targets = await ScrapeTargets.listen('127.0.0.1', 1);
+    try {
+      const ledger = new Ledger({ traces: 1, metrics: 1, logs: 1 });
+      const startMs = Date.now() - 1_500;
+      const shape = { series: 2, intervalMs: 1000 };
+      const timeline = { startMs, profile: { kind: 'constant' as const }, rate: 2, durationMs: 60_000 };
+      targets.arm({ runId: 'r1', shape, timeline, ledger, live: new LiveCounters(), startMs });
+      const [a] = targets.addresses();
+      const docker = { targets: () => ['otelcol'], resolve: (t: string) => t } as unknown as FaultTarget;
+      const faults = new ScrapeTargetFaults(docker, targets);
+      expect(faults.targets()).toEqual(['otelcol', 'scrape-targets', 'targets']);
+      await faults.stop('targets', 30);
+      expect(await faults.ready('scrape-targets')).toBe(false);
+      const down = await fetch(`http://${a}/metrics`);
+      expect(down.status).toBe(503);
+      expect(ledger.ranges('metrics', 'acknowledged')).toEqual([]);
+      await faults.start('targets');
+      expect(await faults.ready('targets')).toBe(true);
+      expect(await (await fetch(`http://${a}/metrics`)).text()).toContain(' 2 ');
+      expect(ledger.ranges('metrics', 'acknowledged')).toEqual([{ first: 2, count: 2 }]);
     } finally {
       await targets.close();
     }

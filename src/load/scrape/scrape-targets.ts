@@ -51,6 +51,8 @@ interface TargetState {
  * from loss. Between loads the targets answer with no series.
  */
 export class ScrapeTargets {
+  /** False while a fault holds them down: every scrape is answered 503 and nothing is served. */
+  serving = true;
   private readonly servers: Server[] = [];
   private load:
     (ScrapeLoad & { states: TargetState[]; lag: Histogram; report: Omit<ScrapeReport, 'serveLagMs'> }) | undefined;
@@ -67,6 +69,10 @@ export class ScrapeTargets {
       const server = createServer((req, res) => {
         if (req.url?.split('?')[0] !== '/metrics') {
           res.writeHead(404).end();
+          return;
+        }
+        if (!t.serving) {
+          res.writeHead(503, { 'content-type': 'text/plain' }).end('down (otel-harness chaos)\n');
           return;
         }
         const body = t.serve(i);

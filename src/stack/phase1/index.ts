@@ -16,6 +16,7 @@ import {
   type TracesBackend,
 } from './definition.js';
 import { Phase1Builder, Phase1OtlpBuilder } from './phase1-builder.js';
+import { SCRAPE_TARGETS, SCRAPE_TARGETS_ALIAS } from './scrape-target-faults.js';
 
 export const LOG_SOURCES = ['otlp', 'file'] as const;
 export const METRIC_SOURCES = ['otlp', 'scrape'] as const;
@@ -180,12 +181,14 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         'loki',
         ...(agent ? [AGENT_SERVICE] : []),
         ...(o.remoteWrite === 'mimir' ? ['mimir'] : []),
+        ...(o.metricSource === 'scrape' ? [SCRAPE_TARGETS] : []),
       ],
       aliases: {
         collector: 'otelcol',
         'otel-collector': 'otelcol',
         traces: o.traces,
         ...(agent ? { agent: AGENT_SERVICE, 'otel-node-collector': AGENT_SERVICE } : {}),
+        ...(o.metricSource === 'scrape' ? { [SCRAPE_TARGETS_ALIAS]: SCRAPE_TARGETS } : {}),
       },
     };
   },

@@ -17,7 +17,8 @@ import type { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import type { LossCause } from '../../verify/loss-evidence.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { WrappedDockerStack } from '../docker/wrapped-stack.js';
-import type { Endpoint, StackEndpoints, StackObserver } from '../stack.js';
+import type { Endpoint, FaultTarget, StackEndpoints, StackObserver } from '../stack.js';
+import { ScrapeTargetFaults } from './scrape-target-faults.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from './definition.js';
 
 /** How long the agent's read count stands still before lines the rotation deleted are given up on. */
@@ -40,6 +41,8 @@ export class Phase1Stack extends WrappedDockerStack {
   /** The agent's read count from its start, every second, so that a restart does not take it away. */
   private readonly watch: AgentReadWatch | undefined;
 
+  /** The containers', and with `--metric-source scrape` the harness's scrape targets too. */
+  override readonly faults: FaultTarget | undefined;
   /** Prometheus's remote write to Mimir (`--remote-write mimir`), read every second from the stack's start. */
   private readonly remoteWrite: RemoteWriteWatch | undefined;
 
@@ -50,6 +53,10 @@ export class Phase1Stack extends WrappedDockerStack {
     remoteWrite = false,
   ) {
     super(docker);
+    this.faults =
+      targets === undefined || docker.faults === undefined
+        ? docker.faults
+        : new ScrapeTargetFaults(docker.faults, targets);
     const endpoints = docker.endpoints();
     const agent = endpoints.collectors.find((c) => c.name === AGENT_SERVICE);
     this.watch =
