@@ -215,7 +215,8 @@ Usage: otel-harness chaos --scenario <preset> [soak options]     (npm run chaos 
 
 Presets (stacks/chaos/): collector-kill, collector-restart, backend-outage, network-partition; for logs
 read from files by a node agent (they set --log-source file): agent-kill, agent-restart, rotate-storm; for
-metrics scraped by Prometheus (--metric-source scrape): prometheus-restart. A preset brings its faults and
+metrics scraped by Prometheus (--metric-source scrape): prometheus-restart, scrape-target-restart; with
+Prometheus remote-writing to Mimir (--remote-write mimir): mimir-outage. A preset brings its faults and
 run defaults (duration, rate); soak options given on the command line win, e.g. --variant hardened,
 --traces tempo, --duration 2m. Exit codes as for soak.
 
@@ -224,7 +225,8 @@ Faults can also be given to soak directly: --chaos 'kill:collector@60s,outage:lo
 ${Object.values(FAULTS)
   .map((f) => `  ${f.action.padEnd(10)} ${f.help}`)
   .join('\n')}
-Targets: collector, jaeger or tempo (or: traces), prometheus, loki, and agent with --log-source file.
+Targets: collector, jaeger or tempo (or: traces), prometheus, loki; agent with --log-source file, targets
+(the harness's scrape targets: down = answering 503) with --metric-source scrape, mimir with --remote-write mimir.
 Faults on one container may not overlap, and each must start before the load ends (otherwise exit 2).
 
 The report lists each fault with when it started, was lifted and the service was ready again, the time

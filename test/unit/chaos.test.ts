@@ -92,9 +92,11 @@ describe('presets', () => {
       'backend-outage',
       'collector-kill',
       'collector-restart',
+      'mimir-outage',
       'network-partition',
       'prometheus-restart',
       'rotate-storm',
+      'scrape-target-restart',
     ]);
     for (const name of listChaosPresets()) {
       const p = loadChaosPreset(name);
