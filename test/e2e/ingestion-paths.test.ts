@@ -196,7 +196,12 @@ describe("seed 004's metrics path: Prometheus scraping, remote-writing to Mimir 
     const r = run.result();
     const served = r.load.signals.metrics!.counts.acknowledged;
     expect(served).toBeGreaterThan(0);
-    expect(r.verification.signals.metrics).toMatchObject({ backend: 'mimir', expected: served, found: served, lost: 0 });
+    expect(r.verification.signals.metrics).toMatchObject({
+      backend: 'mimir',
+      expected: served,
+      found: served,
+      lost: 0,
+    });
     const fault = r.chaos!.faults[0]!;
     expect(fault).toMatchObject({ spec: 'outage:mimir@15s+20s', target: 'mimir' });
     expect(fault.error).toBeUndefined();
