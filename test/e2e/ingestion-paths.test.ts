@@ -31,8 +31,8 @@ function logFiles(observations: StackObservation[]): StackObservation {
 describe('logs from container log files read by a node agent, metrics scraped by Prometheus (real stacks)', () => {
   it('CRI lines rotated during the load reach Loki through the filelog receiver, and scraped samples reach Prometheus at their tick times: every one, exactly (exit 0)', async () => {
     // One stack for both paths. Logs: 600 lines/s in 128 KiB files, kept 3. Metrics: 600 samples/s over 5 s
-    // ticks, 3,000 series on 3 targets, ticks due at 0, 5, 10 and 15 s. Prometheus is frozen from 6 s to
-    // 16 s: the tick of 10 s is never the newest while it scrapes — missed on each target, not lost.
+    // ticks, 3,000 series on 3 targets, ticks due at 0, 5, 10 and 15 s. The targets are down (answering 503)
+    // from 6 s to 16 s: the tick of 10 s is never the newest while they serve — missed on each, not lost.
     const run = await runReported([
       'soak',
       '--log-source',
@@ -52,7 +52,7 @@ describe('logs from container log files read by a node agent, metrics scraped by
       '--log-rotate-files',
       '3',
       '--chaos',
-      'pause:prometheus@6s+10s',
+      'outage:targets@6s+10s',
       // The missed tick is a quarter of the offered samples: not achieved, and not lost.
       '--min-achieved-ratio',
       '70%',
@@ -84,6 +84,7 @@ describe('logs from container log files read by a node agent, metrics scraped by
     expect(run.stderr).toMatch(
       /scrape targets: 9000 samples served in 9 scrapes with a new tick \(\d+ scrapes\); 3 of 12 target ticks never scraped/,
     );
+    expect(r.chaos!.faults[0]).toMatchObject({ target: 'scrape-targets', error: undefined });
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 
