@@ -18,7 +18,7 @@ function seedConfig(): Record<string, unknown> {
 const SHORT = ['--rate', '1500', '--duration', '15s'];
 
 describe("the user's own stack", () => {
-  it('runs their collector configuration with the processors teams add (the platform distribution chosen for them, validated first), and records its hash', async () => {
+  it('runs their collector configuration with the processors teams add (the platform distribution chosen for them, validated first), and records its hash; its node agent scrapes the metrics (--scraper agent)', async () => {
     const config = seedConfig() as {
       processors: Record<string, unknown>;
       service: { pipelines: Record<'traces' | 'metrics' | 'logs', { processors: string[] }> };
@@ -49,7 +49,20 @@ describe("the user's own stack", () => {
     const file = join(tempReportDir(), 'my-otelcol.yaml');
     writeFileSync(file, stringify(config));
     // No --otelcol-manifest: the components beyond the default collector choose the platform distribution.
-    const run = await runReported(['soak', '--collector-config', file, ...SHORT]);
+    // The same stack takes seed 003's metrics path: the node agent's prometheus receiver (in that distribution)
+    // scrapes the harness's targets and forwards to the collector, which remote-writes to Prometheus.
+    const run = await runReported([
+      'soak',
+      '--collector-config',
+      file,
+      '--metric-source',
+      'scrape',
+      '--scraper',
+      'agent',
+      '--scrape-targets',
+      '2',
+      ...SHORT,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
     expect(run.stderr.split('\n')[0]).toMatch(
@@ -63,7 +76,10 @@ describe("the user's own stack", () => {
     for (const kind of KINDS)
       expect(new Set((built[kind] ?? []).map((c) => normalizedType(c.name))), kind).toEqual(manifest[kind]);
     expect(run.stderr).toContain(`validating ${file} (collector) with the collector's own validate command`);
-    expect(r.stack.title).toMatch(/^Phase 1 \(traces: jaeger, your collector configuration/);
+    expect(r.stack.title).toMatch(
+      /^Phase 1 \(traces: jaeger, your collector configuration, metrics scraped by the node agent/,
+    );
+    expect(run.stderr).toMatch(/scrape targets: \d+ samples served in \d+ scrapes with a new tick/);
     expect(r.stack.manifestHash).toBe(
       createHash('sha256').update(readFileSync('stacks/otelcol/manifest-platform.yaml')).digest('hex'),
     );

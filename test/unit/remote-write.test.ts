@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { stacksDir } from '../../src/paths.js';
+import { agentConfigFor, scrapingReceivers } from '../../src/stack/phase1/agent-config.js';
+import { resolveStack } from '../../src/stack/stack-options.js';
+import { usage } from './support/usage.js';
 import { remoteWriteCondition } from '../../src/drain/remote-write-condition.js';
 import { RemoteWriteWatch } from '../../src/observe/remote-write-watch.js';
 import type { Sample } from '../../src/observe/prometheus-text.js';
@@ -171,5 +177,77 @@ describe('Phase 1 with --remote-write mimir', () => {
     expect(plain.services.map((s) => s.name)).not.toContain('mimir');
     expect(plain.backends.metrics?.backend).toBe('prometheus');
     expect(plain.upstream).toBeUndefined();
+  });
+});
+
+describe('the node agent scraping the targets (--scraper agent)', () => {
+  const shipped = readFileSync(join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8');
+  type Agent = {
+    receivers: Record<string, { config?: { scrape_configs: { job_name: string; static_configs: unknown }[] } }>;
+    service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+  };
+
+  it('gives the shipped agent a prometheus receiver for the targets and drops its files without --log-source file', () => {
+    const c = parse(
+      agentConfigFor(shipped, { shipped: true, files: false, scrapeTargets: ['172.17.0.1:4000'] })!,
+    ) as Agent;
+    expect(Object.keys(c.receivers)).toEqual(['prometheus']);
+    expect(c.receivers.prometheus!.config!.scrape_configs).toEqual([
+      {
+        job_name: 'otel-harness',
+        scrape_interval: '1s',
+        scrape_timeout: '1s',
+        static_configs: [{ targets: ['172.17.0.1:4000'] }],
+      },
+    ]);
+    expect(c.service.pipelines).toEqual({
+      metrics: { receivers: ['prometheus'], processors: ['memory_limiter'], exporters: ['otlp_grpc/collector'] },
+    });
+    // With the files too: both pipelines.
+    const both = parse(agentConfigFor(shipped, { shipped: true, files: true, scrapeTargets: ['h:1'] })!) as Agent;
+    expect(Object.keys(both.service.pipelines).sort()).toEqual(['logs', 'metrics']);
+    // Files only: the shipped file as it is.
+    expect(agentConfigFor(shipped, { shipped: true, files: true })).toBe(shipped);
+  });
+
+  it("adds the harness's job to a user's prometheus receiver, and finds none where there is none", () => {
+    const mine = stringify({
+      receivers: {
+        'prometheus/node': { config: { scrape_configs: [{ job_name: 'node', static_configs: [] }] } },
+        otlp: {},
+      },
+      exporters: { debug: {} },
+      service: { pipelines: { metrics: { receivers: ['prometheus/node'], exporters: ['debug'] } } },
+    });
+    expect(scrapingReceivers(mine)).toEqual(['prometheus/node']);
+    const c = parse(agentConfigFor(mine, { shipped: false, files: false, scrapeTargets: ['h:1'] })!) as Agent;
+    expect(c.receivers['prometheus/node']!.config!.scrape_configs.map((j) => j.job_name)).toEqual([
+      'node',
+      'otel-harness',
+    ]);
+    const none = stringify({ receivers: { otlp: {} }, service: { pipelines: { metrics: { receivers: ['otlp'] } } } });
+    expect(agentConfigFor(none, { shipped: false, files: false, scrapeTargets: ['h:1'] })).toBeUndefined();
+  });
+
+  it('takes the scrape job off Prometheus, builds the platform collector, and refuses --scraper agent without scraping', () => {
+    const d = phase1Definition({ traces: 'jaeger', scrapeTargets: ['h:1'], agent: { scrape: true } });
+    const prometheusConfig = d.services.find((s) => s.name === 'prometheus')!.files[0]!.content;
+    expect(prometheusConfig).not.toContain("job_name: 'otel-harness'");
+    expect(
+      phase1Definition({ traces: 'jaeger', scrapeTargets: ['h:1'] }).services.find((s) => s.name === 'prometheus')!
+        .files[0]!.content,
+    ).toContain("job_name: 'otel-harness'");
+    const agent = d.services.find((s) => s.name === 'otel-agent')!;
+    expect(agent.hostMounts).toEqual([]);
+    expect(agent.files[0]!.content).toContain('job_name: otel-harness');
+    expect(d.title).toContain('metrics scraped by the node agent');
+    const resolved = resolveStack({ 'metric-source': 'scrape', scraper: 'agent' }, {}, undefined);
+    expect(resolved.choice.manifest).toBe(join(stacksDir(), 'otelcol/manifest-platform.yaml'));
+    expect(resolved.topology.describe(resolved.options, resolved.choice)).toMatch(
+      /by the node agent.*; collector built from stacks\/otelcol\/manifest-platform\.yaml for receiver prometheus \(--scraper agent\)$/,
+    );
+    expect(usage(() => resolveStack({ scraper: 'agent' }, {}, undefined))).toMatch(
+      /--scraper is invalid, expected agent only with --metric-source scrape/,
+    );
   });
 });

@@ -4,6 +4,7 @@ import { loadCatalog } from '../../images/catalog.js';
 import type { Catalog } from '../../images/catalog-types.js';
 import { stacksDir } from '../../paths.js';
 import { applyVariant, loadVariant, SEED_VARIANT } from '../collector-variant.js';
+import { agentConfigFor, HARNESS_SCRAPE_JOB } from './agent-config.js';
 import { renderTemplate } from '../docker/render-config.js';
 import {
   component,
@@ -29,12 +30,13 @@ export interface Phase1Options {
   /** The collector container's CPU limit (the seed's: 2). */
   collectorCpus?: number;
   /**
-   * `--log-source file`: a node agent reads the container log files under `hostDir` (mounted as its
-   * /var/log/pods) and forwards them to the collector; `config` is a user's agent configuration (YAML text),
-   * stacks/phase1/agent.yaml when absent.
+   * Seed 003's node agent, forwarding to the collector: with `hostDir` (`--log-source file`) it reads the
+   * container log files there (mounted as its /var/log/pods); with `scrape` (`--scraper agent`) its prometheus
+   * receiver scrapes the harness's targets instead of Prometheus. `config` is a user's agent configuration
+   * (YAML text), stacks/phase1/agent.yaml when absent.
    */
-  logAgent?: { hostDir: string; config?: string };
-  /** `--metric-source scrape`: the harness's targets (host:port) Prometheus scrapes every second. */
+  agent?: { hostDir?: string; scrape?: boolean; config?: string };
+  /** `--metric-source scrape`: the harness's targets (host:port), scraped every second by Prometheus or the agent. */
   scrapeTargets?: string[];
   /**
    * `--remote-write mimir`: seed 004's long-term store — Prometheus remote-writes what it stores to Mimir, the
@@ -116,7 +118,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
       pick(values, ['traces.backend', 'traces.metricsTarget']),
       'stacks/phase1/prometheus.yml',
     ) +
-      (options.scrapeTargets === undefined ? '' : scrapeJob(options.scrapeTargets)) +
+      (options.scrapeTargets === undefined || options.agent?.scrape === true ? '' : scrapeJob(options.scrapeTargets)) +
       (options.remoteWrite === undefined ? '' : REMOTE_WRITE_TO_MIMIR),
     [
       '--web.enable-remote-write-receiver',
@@ -138,7 +140,11 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
         );
   if (mimir !== undefined) prometheus.dependsOn = ['mimir'];
 
-  const agent = options.logAgent === undefined ? undefined : agentService(catalog, options.logAgent, read);
+  const agentScrapes = options.agent?.scrape === true && options.scrapeTargets !== undefined;
+  const agent =
+    options.agent === undefined || (options.agent.hostDir === undefined && !agentScrapes)
+      ? undefined
+      : agentService(catalog, options.agent, agentScrapes ? options.scrapeTargets : undefined, read);
 
   const configured =
     options.collectorConfig !== undefined
@@ -153,7 +159,7 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   return {
     phase: 1,
     topology: 'phase1',
-    title: `Phase 1 (traces: ${options.traces}${configured}${agent === undefined ? '' : ', logs from files through a node agent'}${options.scrapeTargets === undefined ? '' : ', metrics scraped by Prometheus'}${mimir === undefined ? '' : ', remote-written to Mimir'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
+    title: `Phase 1 (traces: ${options.traces}${configured}${options.agent?.hostDir === undefined ? '' : ', logs from files through a node agent'}${options.scrapeTargets === undefined ? '' : `, metrics scraped by ${agentScrapes ? 'the node agent' : 'Prometheus'}`}${mimir === undefined ? '' : ', remote-written to Mimir'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
     services: [
       tracesService(catalog, options.traces, read),
       prometheus,
@@ -221,28 +227,33 @@ function tracesService(catalog: Catalog, traces: TracesBackend, read: (file: str
 }
 
 /**
- * Seed 003's node collector as a container: the collector image with the agent configuration, the pods' log
- * directory (a host directory the harness writes) mounted read-only, its read offsets on a volume of its own.
+ * Seed 003's node collector as a container: the collector image with the agent configuration for what it
+ * does in the run — the pods' log directory (a host directory the harness writes) mounted read-only, its read
+ * offsets on a volume of its own; the harness's scrape targets in its prometheus receiver.
  */
 function agentService(
   catalog: Catalog,
-  logAgent: NonNullable<Phase1Options['logAgent']>,
+  agent: NonNullable<Phase1Options['agent']>,
+  scrapeTargets: readonly string[] | undefined,
   read: (file: string) => string,
 ): ServiceDefinition {
   const otelcol = component(catalog, 'otelcol');
+  const base = agent.config ?? renderTemplate(read('agent.yaml'), {}, 'stacks/phase1/agent.yaml');
+  const content = agentConfigFor(base, {
+    shipped: agent.config === undefined,
+    files: agent.hostDir !== undefined,
+    ...(scrapeTargets === undefined ? {} : { scrapeTargets }),
+  });
+  if (content === undefined)
+    throw new Error('the agent configuration has no prometheus receiver in a metrics pipeline to scrape the targets');
   return {
     name: AGENT_SERVICE,
     component: 'otelcol',
     aliases: ['otel-node-collector'],
     env: { GOMEMLIMIT: '400MiB' },
-    files: [
-      {
-        target: configPath(otelcol),
-        content: logAgent.config ?? renderTemplate(read('agent.yaml'), {}, 'stacks/phase1/agent.yaml'),
-      },
-    ],
+    files: [{ target: configPath(otelcol), content }],
     volumes: [{ name: 'agent-storage', target: '/var/lib/otelcol', owner: ownerOf(otelcol) }],
-    hostMounts: [{ source: logAgent.hostDir, target: AGENT_LOG_ROOT, readOnly: true }],
+    hostMounts: agent.hostDir === undefined ? [] : [{ source: agent.hostDir, target: AGENT_LOG_ROOT, readOnly: true }],
     ports: [
       { container: 8888, label: 'Agent metrics', scheme: 'http', path: '/metrics' },
       { container: 13133, label: 'Agent health', scheme: 'http', path: '/health' },
@@ -261,7 +272,7 @@ export function scrapeJob(targets: readonly string[]): string {
   return [
     '',
     "  # --metric-source scrape: the harness's targets (added by otel-harness).",
-    "  - job_name: 'otel-harness'",
+    `  - job_name: '${HARNESS_SCRAPE_JOB}'`,
     '    scrape_interval: 1s',
     '    scrape_timeout: 1s',
     '    static_configs:',

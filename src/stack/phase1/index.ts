@@ -16,11 +16,15 @@ import {
   type TracesBackend,
 } from './definition.js';
 import { Phase1Builder, Phase1OtlpBuilder } from './phase1-builder.js';
+import { scrapingReceivers } from './agent-config.js';
+import { PLATFORM_MANIFEST } from '../../images/collector-components.js';
+import { stacksDir } from '../../paths.js';
 import { SCRAPE_TARGETS, SCRAPE_TARGETS_ALIAS } from './scrape-target-faults.js';
 
 export const LOG_SOURCES = ['otlp', 'file'] as const;
 export const METRIC_SOURCES = ['otlp', 'scrape'] as const;
 export const REMOTE_WRITES = ['none', 'mimir'] as const;
+export const SCRAPERS = ['prometheus', 'agent'] as const;
 
 export interface Phase1TopologyOptions {
   traces: TracesBackend;
@@ -32,6 +36,7 @@ export interface Phase1TopologyOptions {
   logRotateFiles: number;
   metricSource: (typeof METRIC_SOURCES)[number];
   scrapeTargets: number;
+  scraper: (typeof SCRAPERS)[number];
   remoteWrite: (typeof REMOTE_WRITES)[number];
 }
 
@@ -108,6 +113,15 @@ export const PHASE1_OPTIONS: OptionTable = {
       help: '--metric-source scrape: targets sharing the metric series',
     },
     {
+      key: 'scraper',
+      flag: 'scraper',
+      default: 'prometheus',
+      parse: oneOf(SCRAPERS),
+      help:
+        "--metric-source scrape: who scrapes the targets — prometheus (seed 004), or agent (seed 003's node " +
+        "collector: the collector's prometheus receiver, forwarding to the collector; the platform distribution)",
+    },
+    {
       key: 'remoteWrite',
       flag: 'remote-write',
       default: 'none',
@@ -137,14 +151,18 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
   check(o, choice: StackChoice) {
     const logFiles = logFilesOf(o);
     const agentConfig = choice.collectorConfigs.agent;
-    if (logFiles === undefined) {
+    const agentScrapes = o.metricSource === 'scrape' && o.scraper === 'agent';
+    if (o.scraper === 'agent' && o.metricSource !== 'scrape')
+      throw configurationError('--scraper', 'agent only with --metric-source scrape', o.scraper);
+    if (logFiles === undefined && !agentScrapes) {
       if (agentConfig !== undefined)
         throw configurationError(
           '--collector-config',
-          'no agent=FILE without --log-source file (Phase 1 runs its agent only then)',
+          'no agent=FILE without --log-source file or --scraper agent (Phase 1 runs its agent only then)',
           `agent=${agentConfig}`,
         );
-    } else {
+    }
+    if (logFiles !== undefined) {
       const why = agentReadsNotHarnessFile(
         agentConfig === undefined
           ? readFileSync(join(phase1Dir(), 'agent.yaml'), 'utf8')
@@ -160,6 +178,19 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         );
       choice.logFiles = true;
     }
+    if (agentScrapes) {
+      if (agentConfig !== undefined && scrapingReceivers(readFileSync(agentConfig, 'utf8')).length === 0)
+        throw configurationError(
+          '--collector-config',
+          'with --scraper agent, an agent configuration with a prometheus receiver in a metrics pipeline (the harness adds its targets to it)',
+          `agent=${agentConfig}`,
+        );
+      // The default collector has no prometheus receiver: the platform distribution has.
+      if (choice.manifest === undefined && choice.images.otelcol === undefined) {
+        choice.manifest = join(stacksDir(), PLATFORM_MANIFEST);
+        choice.manifestWhy = `collector built from stacks/${PLATFORM_MANIFEST} for receiver prometheus (--scraper agent)`;
+      }
+    }
     if (o.metricSource === 'scrape') choice.scrapeMetrics = true;
     const variants = listVariants(phase1Dir());
     if (!variants.includes(o.variant))
@@ -172,7 +203,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
       );
   },
   faultTargets(o) {
-    const agent = o.logSource === 'file';
+    const agent = o.logSource === 'file' || (o.metricSource === 'scrape' && o.scraper === 'agent');
     return {
       services: [
         'otelcol',
@@ -193,7 +224,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
     };
   },
   describe(o, choice) {
-    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets` : ''}${o.remoteWrite === 'mimir' ? ', Prometheus remote-writing to Mimir' : ''})`;
+    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets${o.scraper === 'agent' ? ' by the node agent' : ''}` : ''}${o.remoteWrite === 'mimir' ? ', Prometheus remote-writing to Mimir' : ''})`;
   },
   builder: (o, choice) =>
     new Phase1Builder(
@@ -201,6 +232,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         ...o,
         logFiles: logFilesOf(o),
         scrapeTargets: o.metricSource === 'scrape' ? o.scrapeTargets : undefined,
+        scraper: o.scraper,
         remoteWrite: o.remoteWrite === 'mimir' ? 'mimir' : undefined,
       },
       choice,

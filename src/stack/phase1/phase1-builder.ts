@@ -29,6 +29,8 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
       logFiles?: LogFileChoice | undefined;
       /** `--metric-source scrape`: how many targets Prometheus scrapes; undefined: metrics are pushed as OTLP. */
       scrapeTargets?: number | undefined;
+      /** `--scraper agent`: the node agent's prometheus receiver scrapes the targets instead of Prometheus. */
+      scraper?: 'prometheus' | 'agent' | undefined;
       /** `--remote-write mimir`: Prometheus remote-writes to Mimir, the metrics backend of record. */
       remoteWrite?: 'mimir' | undefined;
     },
@@ -55,11 +57,12 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
         variant: this.options.variant,
         collectorCpus: this.options.collectorCpus,
         ...(userConfig === undefined ? {} : { collectorConfig: readFileSync(userConfig, 'utf8') }),
-        ...(hostDir === undefined
+        ...(hostDir === undefined && this.options.scraper !== 'agent'
           ? {}
           : {
-              logAgent: {
-                hostDir,
+              agent: {
+                ...(hostDir === undefined ? {} : { hostDir }),
+                scrape: this.options.scraper === 'agent',
                 ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }),
               },
             }),

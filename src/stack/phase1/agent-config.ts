@@ -1,0 +1,79 @@
+import { parse, stringify } from 'yaml';
+
+/** The scrape job the harness adds to a scraper for its targets (Prometheus's, or an agent's prometheus receiver). */
+export const HARNESS_SCRAPE_JOB = 'otel-harness';
+
+/** One scrape job of the harness's targets, every second (each target serves a new tick only when one is due). */
+export function harnessScrapeJob(targets: readonly string[]): Record<string, unknown> {
+  return {
+    job_name: HARNESS_SCRAPE_JOB,
+    scrape_interval: '1s',
+    scrape_timeout: '1s',
+    static_configs: [{ targets: [...targets] }],
+  };
+}
+
+interface CollectorYaml {
+  receivers?: Record<string, unknown>;
+  service?: { pipelines?: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }> };
+}
+
+const PROMETHEUS_RECEIVER = /^prometheus(\/.*)?$/;
+
+/** The prometheus receivers of a configuration's metrics pipelines (`prometheus`, `prometheus/…`). */
+export function scrapingReceivers(config: string): string[] {
+  const c = (parse(config) ?? {}) as CollectorYaml;
+  const pipelines = Object.entries(c.service?.pipelines ?? {}).filter(([name]) => /^metrics(\/.*)?$/.test(name));
+  return [
+    ...new Set(pipelines.flatMap(([, p]) => (p.receivers ?? []).filter((r) => PROMETHEUS_RECEIVER.test(r)))),
+  ].filter((r) => c.receivers?.[r] !== undefined);
+}
+
+/**
+ * The node agent's configuration for what it does in the run: `base` (stacks/phase1/agent.yaml, or the
+ * user's) reads the log files when `files`; without them its filelog receivers and logs pipelines go (a
+ * shipped configuration) — a user's is kept as given. With `scrapeTargets` the harness's scrape job is added to
+ * every prometheus receiver of its metrics pipelines; the shipped configuration gets one, forwarding to the
+ * collector through the logs' exporter and processors. Undefined: a user's configuration scrapes with no
+ * prometheus receiver in a metrics pipeline (the caller refuses it).
+ */
+export function agentConfigFor(
+  base: string,
+  options: { shipped: boolean; files: boolean; scrapeTargets?: readonly string[] },
+): string | undefined {
+  if (options.scrapeTargets === undefined && (options.files || !options.shipped)) return base;
+  const c = (parse(base) ?? {}) as CollectorYaml & Record<string, unknown>;
+  const pipelines =
+    (c.service ??= {}).pipelines ?? ((c.service.pipelines = {}) as NonNullable<typeof c.service.pipelines>);
+  const logs = pipelines.logs;
+  if (options.shipped && !options.files) {
+    for (const name of Object.keys(c.receivers ?? {})) if (/^filelog(\/.*)?$/.test(name)) delete c.receivers![name];
+    for (const name of Object.keys(pipelines)) if (/^logs(\/.*)?$/.test(name)) delete pipelines[name];
+  }
+  if (options.scrapeTargets !== undefined) {
+    const job = harnessScrapeJob(options.scrapeTargets);
+    let receivers = scrapingReceivers(stringify(c));
+    if (receivers.length === 0) {
+      if (!options.shipped) return undefined;
+      c.receivers = { ...c.receivers, prometheus: { config: { scrape_configs: [] } } };
+      pipelines.metrics = {
+        receivers: ['prometheus'],
+        processors: logs?.processors ?? [],
+        exporters: logs?.exporters ?? [],
+      };
+      receivers = ['prometheus'];
+    }
+    for (const r of receivers) {
+      const receiver = (c.receivers![r] ??= {}) as { config?: { scrape_configs?: unknown[] } };
+      const config = (receiver.config ??= {});
+      config.scrape_configs = [
+        ...(config.scrape_configs ?? []).filter((j) => (j as { job_name?: string }).job_name !== HARNESS_SCRAPE_JOB),
+        job,
+      ];
+    }
+  }
+  const what = [options.files ? 'log files' : undefined, options.scrapeTargets ? 'scrape targets' : undefined]
+    .filter((x) => x !== undefined)
+    .join(' and ');
+  return `# The node agent's configuration for this run (${what}), written by otel-harness from ${options.shipped ? 'stacks/phase1/agent.yaml' : 'your --collector-config agent=FILE'}.\n${stringify(c)}`;
+}
