@@ -43,8 +43,7 @@ export function agentConfigFor(
 ): string | undefined {
   if (options.scrapeTargets === undefined && (options.files || !options.shipped)) return base;
   const c = (parse(base) ?? {}) as CollectorYaml & Record<string, unknown>;
-  const pipelines =
-    (c.service ??= {}).pipelines ?? ((c.service.pipelines = {}));
+  const pipelines = (c.service ??= {}).pipelines ?? (c.service.pipelines = {});
   const logs = pipelines.logs;
   if (options.shipped && !options.files) {
     for (const name of Object.keys(c.receivers ?? {})) if (/^filelog(\/.*)?$/.test(name)) delete c.receivers![name];
