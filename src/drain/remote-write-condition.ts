@@ -2,10 +2,12 @@ import type { RemoteWriteWatch } from '../observe/remote-write-watch.js';
 import { oneSignalState, type DrainCondition, type DrainState } from './drain.js';
 
 /**
- * Prometheus has sent Mimir everything it stored before the drain began: nothing pending in its queue, and
- * it sent a sample stamped after the drain began (its own scrapes go on every 15 s, so one comes; every shard
- * sends in the order it stored). Until then what it holds shows as queued, and an outage of the receiver is
- * waited out (it retries what the receiver refused with a 5xx or 429 until it gets through).
+ * Prometheus has sent Mimir everything it stored before the drain began: it sent a sample stamped after the
+ * drain began (its scrapes go on, so one comes), and either it sends through one shard — which sends in the
+ * order it stored, so nothing older is left — or nothing is pending. (Its own scrapes keep a few samples
+ * pending between sends most of the time: pending 0 alone would rarely be seen.) Until then what it holds
+ * shows as queued, and an outage of the receiver is waited out (it retries what the receiver refused with a
+ * 5xx or 429 until it gets through).
  */
 export function remoteWriteCondition(options: {
   /** e.g. 'prometheus'. */
@@ -42,7 +44,7 @@ export function remoteWriteCondition(options: {
           ? undefined
           : Math.max(0, s.highestStoredS - s.highestSentS);
       const caughtUp = s.highestSentS !== undefined && s.highestSentS >= fromS;
-      if (s.pending === 0 && caughtUp)
+      if (caughtUp && (s.pending === 0 || s.shards === 1))
         return oneSignalState(
           'metrics',
           { idle: true, queued: [], movement, delivered: s.sent },

@@ -77,10 +77,16 @@ export class RemoteWriteObserver implements StackObserver {
     const lines = [
       `${sender} sent ${n(figures.samplesSent)} samples to ${receiver} (every job's, its own scrapes included: its counters` +
         `${restarts > 0 ? `, joined across ${restarts} restart(s): what it sent just before each is not counted` : ''}); ` +
-        `failed ${n(figures.samplesFailed)} (non-recoverable errors, not sent again), retried ${n(figures.samplesRetried)}, ` +
+        `retried ${n(figures.samplesRetried)} after recoverable errors (5xx, 429, no connection), ` +
         `dropped ${n(figures.samplesDropped)} read from its WAL and not sent.`,
       `Its queue peaked at ${n(this.peakPending)} samples pending, ${n(this.peakBehindS)} s behind what it stored.`,
     ];
+    if (figures.samplesFailed > 0)
+      lines.push(
+        `Failed: ${n(figures.samplesFailed)} samples in batches ${receiver} refused with a 4xx, not sent again. ${sender} counts a ` +
+          `whole batch as failed when ${receiver} refuses any of its series (it keeps the valid ones): what ${receiver} ` +
+          `dropped is in its own discard counters below; the run's own samples are counted exactly above.`,
+      );
     return { name: 'remote-write', title, lines, figures, series: this.series };
   }
 }

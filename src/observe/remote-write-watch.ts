@@ -13,6 +13,8 @@ export interface RemoteWriteState {
   dropped: number;
   /** Samples read from its WAL and not sent yet, now (samples_pending). */
   pending: number;
+  /** Shards sending now (each sends its series in the order it stored them); undefined when not exposed. */
+  shards: number | undefined;
   /** Newest sample timestamp it stored (s), and newest it sent (s): the difference is how far it is behind. */
   highestStoredS: number | undefined;
   highestSentS: number | undefined;
@@ -27,6 +29,7 @@ const PENDING = /^prometheus_remote_storage_samples_pending$/;
 const HIGHEST_STORED = /^prometheus_remote_storage_highest_timestamp_in_seconds$/;
 const HIGHEST_SENT = /^prometheus_remote_storage_queue_highest_sent_timestamp_seconds$/;
 const STARTED = /^process_start_time_seconds$/;
+const SHARDS = /^prometheus_remote_storage_shards$/;
 
 /**
  * Reads Prometheus's remote-write counters of one queue (`remote_name`) every `pollMs`, joined across
@@ -34,7 +37,7 @@ const STARTED = /^process_start_time_seconds$/;
  */
 export class RemoteWriteWatch {
   private readonly segments = new CounterSegments();
-  private gauges: Pick<RemoteWriteState, 'pending' | 'highestStoredS' | 'highestSentS'> | undefined;
+  private gauges: Pick<RemoteWriteState, 'pending' | 'shards' | 'highestStoredS' | 'highestSentS'> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -78,8 +81,10 @@ export class RemoteWriteWatch {
     });
     const sent = samples.find((s) => HIGHEST_SENT.test(s.name) && s.labels.remote_name === this.options.queue);
     const stored = samples.filter((s) => HIGHEST_STORED.test(s.name)).map((s) => s.value);
+    const shards = samples.find((s) => SHARDS.test(s.name) && s.labels.remote_name === this.options.queue);
     this.gauges = {
       pending: sumOf(samples, PENDING, where),
+      shards: shards?.value,
       highestStoredS: stored.length === 0 ? undefined : Math.max(...stored),
       highestSentS: sent === undefined || sent.value === 0 ? undefined : sent.value,
     };

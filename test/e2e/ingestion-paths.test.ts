@@ -84,7 +84,8 @@ describe('logs from container log files read by a node agent, metrics scraped by
     expect(run.stderr).toMatch(
       /scrape targets: 9000 samples served in 9 scrapes with a new tick \(\d+ scrapes\); 3 of 12 target ticks never scraped/,
     );
-    expect(r.chaos!.faults[0]).toMatchObject({ target: 'scrape-targets', error: undefined });
+    expect(r.chaos!.faults[0]).toMatchObject({ target: 'scrape-targets' });
+    expect(r.chaos!.faults[0]!.error).toBeUndefined();
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 
@@ -210,7 +211,7 @@ describe("seed 004's metrics path: Prometheus scraping, remote-writing to Mimir 
     const rw = r.observations.find((o) => o.name === 'remote-write');
     expect(rw, 'the remote-write observation').toBeDefined();
     expect(rw!.figures.peakBehindSeconds).toBeGreaterThanOrEqual(10);
-    expect(rw!.figures.samplesFailed).toBe(0);
+    expect(rw!.figures.samplesRetried).toBeGreaterThan(0);
     expect(rw!.figures.samplesSent).toBeGreaterThanOrEqual(served);
     expect(r.drain?.drained).toBe(true);
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);

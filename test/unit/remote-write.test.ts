@@ -105,6 +105,30 @@ describe('remoteWriteCondition', () => {
     expect(done.detail).toMatch(/caught up/);
   });
 
+  it('is idle with samples pending when one shard sends and it sent a sample stamped after the drain began', async () => {
+    const samples = [
+      ...prometheus({ sent: 10, pending: 40, stored: 3001, highestSent: 3001, started: 0 }),
+      { name: 'prometheus_remote_storage_shards', labels: { remote_name: 'mimir', url: 'x' }, value: 1 },
+    ];
+    const watch = new RemoteWriteWatch({
+      metricsUrl: 'http://unused',
+      queue: 'mimir',
+      pollMs: 1000,
+      read: () => Promise.resolve(samples),
+    });
+    const condition = remoteWriteCondition({
+      name: 'prometheus',
+      receiver: 'mimir',
+      watch,
+      pollMs: 1000,
+      now: () => 3_000_000,
+    });
+    expect((await condition.check()).idle).toBe(true);
+    // Several shards: one may still hold older samples while another sent a newer one.
+    samples[samples.length - 1]!.value = 4;
+    expect((await condition.check()).idle).toBe(false);
+  });
+
   it('is not observable when Prometheus exposes no such queue', async () => {
     const watch = new RemoteWriteWatch({
       metricsUrl: 'http://unused',
@@ -201,7 +225,11 @@ describe('the node agent scraping the targets (--scraper agent)', () => {
       },
     ]);
     expect(c.service.pipelines).toEqual({
-      metrics: { receivers: ['prometheus'], processors: ['memory_limiter'], exporters: ['otlp_grpc/collector'] },
+      metrics: {
+        receivers: ['prometheus'],
+        processors: ['memory_limiter', 'filter/scrape-health'],
+        exporters: ['otlp_grpc/collector'],
+      },
     });
     // With the files too: both pipelines.
     const both = parse(agentConfigFor(shipped, { shipped: true, files: true, scrapeTargets: ['h:1'] })!) as Agent;

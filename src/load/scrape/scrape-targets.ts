@@ -54,6 +54,8 @@ export class ScrapeTargets {
   /** False while a fault holds them down: every scrape is answered 503 and nothing is served. */
   serving = true;
   private readonly servers: Server[] = [];
+  /** Scrapes each target answered with 200, armed or not (a scraper that has begun to scrape it). */
+  private readonly answered: number[] = [];
   private load:
     (ScrapeLoad & { states: TargetState[]; lag: Histogram; report: Omit<ScrapeReport, 'serveLagMs'> }) | undefined;
 
@@ -75,6 +77,7 @@ export class ScrapeTargets {
           res.writeHead(503, { 'content-type': 'text/plain' }).end('down (otel-harness chaos)\n');
           return;
         }
+        t.answered[i] = (t.answered[i] ?? 0) + 1;
         const body = t.serve(i);
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
       });
@@ -85,6 +88,21 @@ export class ScrapeTargets {
       t.servers.push(server);
     }
     return t;
+  }
+
+  /**
+   * Until every target has been scraped once: a scraper's first scrape comes a while after it starts (its
+   * scrape manager applies new targets every 5 s), and a load started before it would see its first ticks
+   * missed. False when `timeoutMs` passed first.
+   */
+  async waitScraped(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      signal?.throwIfAborted();
+      if (this.servers.every((_, i) => (this.answered[i] ?? 0) > 0)) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
   }
 
   /** The targets' host:port. */

@@ -13,8 +13,16 @@ export function harnessScrapeJob(targets: readonly string[]): Record<string, unk
   };
 }
 
+/** Drops the series every scrape adds of its own, in the shipped agent's metrics pipeline. */
+const SCRAPE_HEALTH_FILTER = 'filter/scrape-health';
+const SCRAPE_HEALTH = {
+  error_mode: 'ignore',
+  metrics: { metric: ['IsMatch(name, "^(up|scrape_[a-z_]+)$")'] },
+};
+
 interface CollectorYaml {
   receivers?: Record<string, unknown>;
+  processors?: Record<string, unknown>;
   service?: { pipelines?: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }> };
 }
 
@@ -55,9 +63,12 @@ export function agentConfigFor(
     if (receivers.length === 0) {
       if (!options.shipped) return undefined;
       c.receivers = { ...c.receivers, prometheus: { config: { scrape_configs: [] } } };
+      // The series a scrape adds of its own (up, scrape_duration_seconds, …) arrive every second: without
+      // them the agent's pipeline goes quiet once the load ends, so the drain can tell it is idle.
+      c.processors = { ...((c.processors ?? {}) as Record<string, unknown>), [SCRAPE_HEALTH_FILTER]: SCRAPE_HEALTH };
       pipelines.metrics = {
         receivers: ['prometheus'],
-        processors: logs?.processors ?? [],
+        processors: [...(logs?.processors ?? []), SCRAPE_HEALTH_FILTER],
         exporters: logs?.exporters ?? [],
       };
       receivers = ['prometheus'];

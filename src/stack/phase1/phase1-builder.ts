@@ -2,7 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDockerEngine, type DockerEngine } from '../../docker/docker-engine.js';
-import { configurationError } from '../../harness-error.js';
+import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
+
+/** How long after the stack is up its scraper may take to scrape every target once. */
+const SCRAPE_START_TIMEOUT_MS = 30_000;
 import { newRunId } from '../../docker/labels.js';
 import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
 import { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
@@ -72,6 +75,20 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
       const resolved = await this.resolveImages(engine, definition);
       await this.validateCollectorConfigs(engine, resolved);
       const docker = await this.boot(engine, definition, resolved, runId);
+      if (targets !== undefined) {
+        this.progress('waiting for the first scrape of each target');
+        if (!(await targets.waitScraped(SCRAPE_START_TIMEOUT_MS, this.signal))) {
+          await docker.stop();
+          throw new HarnessError(
+            `no scrape of the harness's targets (${targets.addresses().join(', ')}) within ${SCRAPE_START_TIMEOUT_MS / 1000} s of the stack's start: ${this.options.scraper === 'agent' ? "the node agent's prometheus receiver" : 'Prometheus'} does not reach them`,
+            {
+              code: 'SCRAPE_NOT_STARTED',
+              exitCode: ExitCode.stackFailed,
+              hint: 'the targets listen on the Docker bridge gateway: a firewall on the host may drop what containers send it',
+            },
+          );
+        }
+      }
       const remoteWrite = this.options.remoteWrite !== undefined;
       if (targets === undefined && !remoteWrite && (hostDir === undefined || logFiles === undefined)) return docker;
       const layout =
