@@ -65,7 +65,7 @@ export function agentConfigFor(
       c.receivers = { ...c.receivers, prometheus: { config: { scrape_configs: [] } } };
       // The series a scrape adds of its own (up, scrape_duration_seconds, …) arrive every second: without
       // them the agent's pipeline goes quiet once the load ends, so the drain can tell it is idle.
-      c.processors = { ...((c.processors ?? {}) as Record<string, unknown>), [SCRAPE_HEALTH_FILTER]: SCRAPE_HEALTH };
+      c.processors = { ...(c.processors ?? {}), [SCRAPE_HEALTH_FILTER]: SCRAPE_HEALTH };
       pipelines.metrics = {
         receivers: ['prometheus'],
         processors: [...(logs?.processors ?? []), SCRAPE_HEALTH_FILTER],
