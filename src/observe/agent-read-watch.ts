@@ -1,6 +1,6 @@
 import { collectorMetricNames } from './collector-metrics.js';
-import { CounterSegments } from './counter-segments.js';
-import { scrape, sumOf, type Sample } from './prometheus-text.js';
+import { PolledCounters, type WatchSource } from './counter-watch-base.js';
+import { sumOf, type Sample } from './prometheus-text.js';
 
 /** How far an agent has read, as its own counters say. */
 export interface AgentRead {
@@ -20,38 +20,22 @@ const READING_FILES = /^otelcol_fileconsumer_reading_files$/;
  * Reads an agent's file receiver counters (the collector's filelog receiver) from its start, every `pollMs`,
  * joining them across restarts (its uptime going back), so that the lines it read before a kill still count.
  */
-export class AgentReadWatch {
-  private readonly segments = new CounterSegments();
+export class AgentReadWatch extends PolledCounters {
   private readingFiles: number | undefined;
   private seen = false;
-  private timer: NodeJS.Timeout | undefined;
   private readonly names = collectorMetricNames('logs');
 
   constructor(
-    private readonly options: {
-      metricsUrl: string;
-      pollMs: number;
+    private readonly options: WatchSource & {
       /** Receivers that read the files, by the `receiver` label (default: filelog and filelog/…). */
       receiver?: RegExp;
-      read?: () => Promise<Sample[]>;
-      now?: () => number;
     },
-  ) {}
-
-  start(): this {
-    this.timer ??= setInterval(() => void this.poll().catch(() => undefined), this.options.pollMs);
-    this.timer.unref();
-    return this;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  ) {
+    super(options);
   }
 
   /** One reading; false when the agent exposes no filelog receiver counters. */
-  async poll(): Promise<boolean> {
-    const samples = await (this.options.read ?? (() => scrape(this.options.metricsUrl)))();
+  protected take(samples: readonly Sample[], nowMs: number): boolean {
     const receiver = this.options.receiver ?? /^(file_?log)(\/.*)?$/;
     const own = samples.filter(
       (s) =>
@@ -62,7 +46,7 @@ export class AgentReadWatch {
     this.seen = true;
     const uptime = samples.find((s) => UPTIME.test(s.name))?.value;
     this.segments.add({
-      atMs: (this.options.now ?? Date.now)(),
+      atMs: nowMs,
       values: { lines: own.reduce((n, s) => n + s.value, 0) },
       uptimeS: uptime,
     });

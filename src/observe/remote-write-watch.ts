@@ -1,5 +1,5 @@
-import { CounterSegments } from './counter-segments.js';
-import { scrape, sumOf, type Sample } from './prometheus-text.js';
+import { PolledCounters, type WatchSource } from './counter-watch-base.js';
+import { sumOf, type Sample } from './prometheus-text.js';
 
 /** What Prometheus's remote write has done since the watch began, by its own counters (restarts joined). */
 export interface RemoteWriteState {
@@ -35,39 +35,22 @@ const SHARDS = /^prometheus_remote_storage_shards$/;
  * Reads Prometheus's remote-write counters of one queue (`remote_name`) every `pollMs`, joined across
  * restarts (its start time moving on), so that what it sent before a restart still counts.
  */
-export class RemoteWriteWatch {
-  private readonly segments = new CounterSegments();
+export class RemoteWriteWatch extends PolledCounters {
   private gauges: Pick<RemoteWriteState, 'pending' | 'shards' | 'highestStoredS' | 'highestSentS'> | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly options: {
-      metricsUrl: string;
+    private readonly options: WatchSource & {
       /** The queue's `remote_name` (its `name:` in remote_write). */
       queue: string;
-      pollMs: number;
-      read?: () => Promise<Sample[]>;
-      now?: () => number;
     },
-  ) {}
-
-  start(): this {
-    this.timer ??= setInterval(() => void this.poll().catch(() => undefined), this.options.pollMs);
-    this.timer.unref();
-    return this;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  ) {
+    super(options);
   }
 
   /** One reading; false when Prometheus exposes no counters of the queue (no such remote_write, or not up). */
-  async poll(): Promise<boolean> {
-    const samples = await (this.options.read ?? (() => scrape(this.options.metricsUrl)))();
+  protected take(samples: readonly Sample[], nowMs: number): boolean {
     const where = { remote_name: this.options.queue };
     if (!samples.some((s) => SENT.test(s.name) && s.labels.remote_name === this.options.queue)) return false;
-    const nowMs = (this.options.now ?? Date.now)();
     const started = samples.find((s) => STARTED.test(s.name))?.value;
     this.segments.add({
       atMs: nowMs,
