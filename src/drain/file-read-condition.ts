@@ -1,6 +1,9 @@
 import type { AgentReadWatch } from '../observe/agent-read-watch.js';
 import { oneSignalState, type DrainCondition, type DrainState, type SignalDrainState } from './drain.js';
 
+/** How long the read count stands still, once it reached the lines written, before the agent counts as done. */
+const QUIET_MS = 2_000;
+
 /** What the writer of the container log files has done: lines written, and lines in files it deleted since. */
 export interface WrittenLines {
   lines: number;
@@ -11,8 +14,9 @@ export interface WrittenLines {
 /**
  * An agent that reads container log files has read every line written to them: the records its file
  * receivers emitted reach the lines written (the count is the agent's own, from its start, restarts
- * joined). Until then the unread lines are what the agent still holds — shown as queued, never called lost
- * while it reads. Lines it will not read end the wait only when its read count stood still for `idleMs`
+ * joined) and stand still for a moment (the count includes lines of other containers' files it reads).
+ * Until then the unread lines are what the agent still holds — shown as queued, never called lost while it
+ * reads. Lines it will not read end the wait only when its read count stood still for `idleMs`
  * with no file open for reading: a file rotated away before it opened it, or lines it skipped after a restart
  * without its offsets. A restart between two readings hides what it read just before: its count is then a
  * lower bound, and only the backend's census says which lines arrived.
@@ -50,11 +54,13 @@ export function fileReadCondition(options: {
       const unread = written.lines - read.lines;
       const stillMs = t - lastMove.at;
       const movement = `${read.lines}/${read.restarts}`;
-      if (unread <= 0)
+      // Lines of other containers on the node count too: read ≥ written says nothing until the count also
+      // stands still (an agent with lines left to read reads on at each poll).
+      if (unread <= 0 && stillMs >= QUIET_MS)
         return oneSignalState(
           'logs',
           { idle: true, queued: [], movement, delivered: read.lines },
-          `${options.name}: read ${read.lines} lines of ${written.lines} written${unread < 0 ? ` (${-unread} more: lines read again)` : ''}`,
+          `${options.name}: read ${read.lines} lines of ${written.lines} written${unread < 0 ? ` (${-unread} more: lines read again, or lines of other containers)` : ''}`,
         );
       if (stillMs >= options.idleMs && (read.readingFiles ?? 0) === 0) {
         const why =
@@ -69,6 +75,12 @@ export function fileReadCondition(options: {
           `${options.name}: ${unread} of ${written.lines} lines not counted as read, ${why}; nothing read for ${Math.round(stillMs / 1000)} s`,
         );
       }
+      if (unread <= 0)
+        return oneSignalState(
+          'logs',
+          { idle: false, queued: [], movement, delivered: read.lines },
+          `${options.name}: read ${read.lines} lines of ${written.lines} written, still reading`,
+        );
       return oneSignalState(
         'logs',
         {

@@ -13,6 +13,9 @@ export interface AgentRead {
   gapAtRestart: boolean;
 }
 
+/** Where an agent's self-metrics are read (a URL, or a reader for pods behind an API server). */
+export type AgentReadSource = Omit<WatchSource, 'pollMs'>;
+
 const UPTIME = /^otelcol_process_uptime(_seconds)?(_total)?$/;
 const READING_FILES = /^otelcol_fileconsumer_reading_files$/;
 
