@@ -150,4 +150,37 @@ export async function waitDeploymentReady(
   );
 }
 
+/** Waits until `count` pods matching `selector` are ready, and returns them; exit 5 with their states otherwise. */
+export async function waitPodsReady(
+  client: KubeClient,
+  namespace: string,
+  selector: string,
+  options: { count: number; timeoutMs: number; what: string; signal?: AbortSignal },
+): Promise<PodObject[]> {
+  return pollUntil(
+    async () => {
+      const pods = await client.get<KubeList<PodObject>>(
+        `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(selector)}`,
+      );
+      const ready = pods.items.filter(isPodReady);
+      return ready.length >= options.count ? ready : undefined;
+    },
+    {
+      timeoutMs: options.timeoutMs,
+      everyMs: 1000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onTimeout: async () =>
+        new HarnessError(
+          `${options.what} did not get ${options.count} ready pod(s) within ${Math.round(options.timeoutMs / 1000)} s`,
+          {
+            code: 'PODS_NOT_READY',
+            exitCode: ExitCode.stackFailed,
+            details: await describePods(client, namespace, selector),
+            hint: 'the pod states, events and log lines below say why',
+          },
+        ),
+    },
+  );
+}
+
 export { sleep };

@@ -64,6 +64,7 @@ const RESOURCES: Record<string, { prefix: string; plural: string; namespaced: bo
     plural: 'customresourcedefinitions',
     namespaced: false,
   },
+  'apps/v1/DaemonSet': { prefix: '/apis/apps/v1', plural: 'daemonsets', namespaced: true },
   'k6.io/v1alpha1/TestRun': { prefix: '/apis/k6.io/v1alpha1', plural: 'testruns', namespaced: true },
   'apiregistration.k8s.io/v1/APIService': {
     prefix: '/apis/apiregistration.k8s.io/v1',

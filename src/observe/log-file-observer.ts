@@ -11,6 +11,11 @@ export interface LogFileSource {
   /** e.g. 'cri files at /var/log/pods/…/0.log, rotated at 10 MiB keeping 5'. */
   describe: string;
   agent: string;
+  /**
+   * Other files the agent reads as well (Phase 3: the node's other pods' logs), which its count includes: lines
+   * read beyond those written are then not all read again, and the read lag is a lower bound.
+   */
+  otherFiles?: string;
 }
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -99,19 +104,25 @@ export class LogFileObserver implements StackObserver {
       lines.push(`${this.source.agent}: how far it read is not observable (no filelog receiver counters).`);
     } else {
       const again = read.lines - written.lines;
+      const others = this.source.otherFiles;
       lines.push(
         `${this.source.agent} read ${n(read.lines)} lines (its filelog receiver's counters` +
-          `${read.restarts > 0 ? `, joined across ${read.restarts} restart(s): what it read just before each is not counted, so this is a lower bound` : ''}); ` +
-          `its read lag peaked at ${n(this.peakLag)} lines.`,
+          `${read.restarts > 0 ? `, joined across ${read.restarts} restart(s): what it read just before each is not counted, so this is a lower bound` : ''}` +
+          `${others === undefined ? '' : `; ${others} included`}); ` +
+          `its read lag peaked at ${n(this.peakLag)} lines${others === undefined ? '' : ' (at least: lines of the other files make it look smaller)'}.`,
       );
       if (again > 0)
         lines.push(
-          `Read more than once: at least ${n(again)} lines (read − written) — duplicates a backend that keeps one copy of identical lines (Loki) hides.`,
+          others === undefined
+            ? `Read more than once: at least ${n(again)} lines (read − written) — duplicates a backend that keeps one copy of identical lines (Loki) hides.`
+            : `Read beyond the lines written: ${n(again)} (read − written) — lines of ${others}, or lines read again; its counters do not tell them apart.`,
         );
       Object.assign(figures, {
         agentRead: read.lines,
         agentRestarts: read.restarts,
-        readAgainAtLeast: Math.max(0, again),
+        ...(others === undefined
+          ? { readAgainAtLeast: Math.max(0, again) }
+          : { readBeyondWritten: Math.max(0, again) }),
         peakReadLag: this.peakLag,
       });
     }

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { containerLogPath, type ContainerLogLayout, type LogFileFormat } from '../load/files/container-log-writer.js';
+import {
+  containerLogPath,
+  LOG_FILE_FORMATS,
+  type ContainerLogLayout,
+  type LogFileFormat,
+} from '../load/files/container-log-writer.js';
+import { byteSize, number, oneOf, type OptionDef } from '../options/option-table.js';
 import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
 
 /** The pod the harness's log lines come from: its namespace and name (the container is the soak's service). */
@@ -11,6 +17,58 @@ export interface LogFileChoice {
   format: LogFileFormat;
   maxBytes: number;
   maxFiles: number;
+}
+
+export const LOG_SOURCES = ['otlp', 'file'] as const;
+
+/** The options of a topology that takes `--log-source file`, as read from LOG_FILE_OPTIONS. */
+export interface LogFileFlags {
+  logSource: (typeof LOG_SOURCES)[number];
+  logFormat: LogFileFormat;
+  logRotateBytes: number;
+  logRotateFiles: number;
+}
+
+/** `--log-source` and the files' format and rotation: one set of options for every topology with a node agent. */
+export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
+  {
+    key: 'logSource',
+    flag: 'log-source',
+    default: 'otlp',
+    parse: oneOf(LOG_SOURCES),
+    help:
+      'how logs enter: otlp (pushed to the collector), or file (lines in container log files that a node ' +
+      "agent, the collector's filelog receiver with checkpoints, reads and forwards: a container in Phase 1 " +
+      '(--collector-config agent=FILE), a DaemonSet in Phase 3)',
+  },
+  {
+    key: 'logFormat',
+    flag: 'log-format',
+    default: 'cri',
+    parse: oneOf(LOG_FILE_FORMATS),
+    help: "--log-source file: the runtime's line format, cri (containerd, CRI-O) or docker (json-file)",
+  },
+  {
+    key: 'logRotateBytes',
+    flag: 'log-rotate-size',
+    default: '10Mi',
+    parse: byteSize(4096),
+    help: "--log-source file: rotate a container log at this size, as the kubelet's containerLogMaxSize",
+  },
+  {
+    key: 'logRotateFiles',
+    flag: 'log-rotate-files',
+    default: '5',
+    parse: number('a whole number ≥ 2', (n) => Number.isInteger(n) && n >= 2),
+    help: '--log-source file: files kept per container, the current one included (containerLogMaxFiles)',
+  },
+];
+
+/** The files' format and rotation with `--log-source file`; undefined for OTLP. */
+export function logFileChoice(o: LogFileFlags): LogFileChoice | undefined {
+  return o.logSource === 'file'
+    ? { format: o.logFormat, maxBytes: o.logRotateBytes, maxFiles: o.logRotateFiles }
+    : undefined;
 }
 
 /** A pod UID (a UUID's shape, lower-case hex) derived from the run, so each stack's pod directory is its own. */

@@ -40,6 +40,8 @@ export class NodeLogFiles {
       root: string;
       /** Its self-metrics, read every second. */
       source: AgentReadSource;
+      /** Other files it reads too (the node's other pods' logs), which its read count includes. */
+      otherFiles?: string;
     },
   ) {
     this.watch = new AgentReadWatch({ ...agent.source, pollMs: 1_000 }).start();
@@ -93,6 +95,7 @@ export class NodeLogFiles {
           written: () => this.written(),
           describe: `${layout.format} lines in ${containerLogPath(layout, this.agent.root)}, rotated at ${mib(layout.maxBytes)} keeping ${layout.maxFiles} files`,
           agent: this.agent.name,
+          ...(this.agent.otherFiles === undefined ? {} : { otherFiles: this.agent.otherFiles }),
         },
         this.watch,
       ),

@@ -1,4 +1,5 @@
 import { readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phase3 } from '../../src/stack/phase3/index.js';
@@ -20,6 +21,56 @@ function leftoverCgroups(runId: string): string[] {
 }
 
 const HPA = 'observability/otel-collector-hpa';
+
+describe("Phase 3 in seed 003's shape: the node-collector DaemonSet reads the pods' log files and forwards to the gateway collectors", () => {
+  it('CRI lines of a pod on the node, rotated during the load, reach Loki through the DaemonSet and the gateway Deployment: every one, exactly (exit 0)', async () => {
+    // 1,000 lines/s for 20 s in 1 MiB files (~240 bytes a line: a rotation every ~4 s). The DaemonSet's
+    // filelog receiver reads the whole /var/log/pods of the node, the other pods' logs included.
+    const run = await runReported([
+      'soak',
+      '--phase',
+      '3',
+      '--log-source',
+      'file',
+      '--log-rotate-size',
+      '1Mi',
+      '--signals',
+      'logs',
+      '--hpa-max',
+      '2',
+      '--rate',
+      '1000',
+      '--duration',
+      '20s',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(
+      'deploying the node collector (DaemonSet otel-node-collector: filelog over /var/log/pods)',
+    );
+    const r = run.result();
+    expect(r.verdict.status).toBe('pass');
+    const v = r.verification.signals.logs!;
+    expect(r.load.signals.logs!.counts.acknowledged).toBe(20_000);
+    expect([v.expected, v.found, v.lost]).toEqual([20_000, 20_000, 0]);
+    expect(r.drain?.drained).toBe(true);
+    const files = r.observations.find((o) => o.name === 'log-files')!;
+    expect(files, JSON.stringify(r.observations.map((o) => o.name))).toBeDefined();
+    expect(files.lines.join('\n')).toMatch(
+      /otel-harness_otel-harness-loadgen_[0-9a-f-]{36}\/otel-harness-soak\/0\.log/,
+    );
+    expect(files.figures.rotations).toBeGreaterThanOrEqual(3);
+    expect(files.figures.filesDeleted).toBe(0);
+    // Load and canaries; the DaemonSet counted them all, other pods' lines on top (never called read twice).
+    expect(files.figures.linesWritten).toBeGreaterThanOrEqual(20_000);
+    expect(files.figures.agentRead).toBeGreaterThanOrEqual(files.figures.linesWritten!);
+    expect(files.figures.readAgainAtLeast).toBeUndefined();
+    expect(files.lines.join('\n')).toContain("the node's other pods' logs (collectors, metrics-server) included");
+    // The node and its pod log directory went with the run.
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith(`otel-harness-pods-${r.runId}`))).toEqual([]);
+    expect(leftoverCgroups(r.runId)).toEqual([]);
+  });
+});
 
 describe('Phase 3: the collector Deployment with the seeds’ HPA on a Kubernetes node built here', () => {
   let stack: Phase3Stack;

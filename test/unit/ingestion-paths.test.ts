@@ -250,7 +250,6 @@ describe('fileReadCondition', () => {
     expect((await condition.check()).idle).toBe(true);
   });
 
-
   it('says the read position is not observable without filelog counters', async () => {
     const watch = new AgentReadWatch({ metricsUrl: 'http://unused', pollMs: 1, read: () => Promise.resolve([]) });
     const c = fileReadCondition({

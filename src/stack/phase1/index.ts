@@ -2,9 +2,8 @@ import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { configurationError } from '../../harness-error.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOG_FILE_FORMATS, type LogFileFormat } from '../../load/files/container-log-writer.js';
-import { byteSize, number, oneOf, text, type OptionTable } from '../../options/option-table.js';
-import { agentReadsNotHarnessFile, type LogFileChoice } from '../log-agent.js';
+import { number, oneOf, text, type OptionTable } from '../../options/option-table.js';
+import { agentReadsNotHarnessFile, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
 import {
@@ -21,19 +20,14 @@ import { PLATFORM_MANIFEST } from '../../images/collector-components.js';
 import { stacksDir } from '../../paths.js';
 import { SCRAPE_TARGETS, SCRAPE_TARGETS_ALIAS } from './scrape-target-faults.js';
 
-export const LOG_SOURCES = ['otlp', 'file'] as const;
 export const METRIC_SOURCES = ['otlp', 'scrape'] as const;
 export const REMOTE_WRITES = ['none', 'mimir'] as const;
 export const SCRAPERS = ['prometheus', 'agent'] as const;
 
-export interface Phase1TopologyOptions {
+export interface Phase1TopologyOptions extends LogFileFlags {
   traces: TracesBackend;
   variant: string;
   collectorCpus: number;
-  logSource: (typeof LOG_SOURCES)[number];
-  logFormat: LogFileFormat;
-  logRotateBytes: number;
-  logRotateFiles: number;
   metricSource: (typeof METRIC_SOURCES)[number];
   scrapeTargets: number;
   scraper: (typeof SCRAPERS)[number];
@@ -66,36 +60,7 @@ export const PHASE1_OPTIONS: OptionTable = {
       parse: number('a CPU count between 0.05 and 64', (n) => n >= 0.05 && n <= 64),
       help: "the collector container's CPU limit (the seed's: 2), e.g. to size a collector with capacity",
     },
-    {
-      key: 'logSource',
-      flag: 'log-source',
-      default: 'otlp',
-      parse: oneOf(LOG_SOURCES),
-      help:
-        'how logs enter: otlp (pushed to the collector), or file (lines in container log files that a node ' +
-        "agent, the collector's filelog receiver with checkpoints, reads and forwards; --collector-config agent=FILE)",
-    },
-    {
-      key: 'logFormat',
-      flag: 'log-format',
-      default: 'cri',
-      parse: oneOf(LOG_FILE_FORMATS),
-      help: "--log-source file: the runtime's line format, cri (containerd, CRI-O) or docker (json-file)",
-    },
-    {
-      key: 'logRotateBytes',
-      flag: 'log-rotate-size',
-      default: '10Mi',
-      parse: byteSize(4096),
-      help: "--log-source file: rotate a container log at this size, as the kubelet's containerLogMaxSize",
-    },
-    {
-      key: 'logRotateFiles',
-      flag: 'log-rotate-files',
-      default: '5',
-      parse: number('a whole number ≥ 2', (n) => Number.isInteger(n) && n >= 2),
-      help: '--log-source file: files kept per container, the current one included (containerLogMaxFiles)',
-    },
+    ...LOG_FILE_OPTIONS,
     {
       key: 'metricSource',
       flag: 'metric-source',
@@ -133,13 +98,6 @@ export const PHASE1_OPTIONS: OptionTable = {
   ],
 };
 
-/** The files' format and rotation with `--log-source file`; undefined for OTLP. */
-function logFilesOf(o: Phase1TopologyOptions): LogFileChoice | undefined {
-  return o.logSource === 'file'
-    ? { format: o.logFormat, maxBytes: o.logRotateBytes, maxFiles: o.logRotateFiles }
-    : undefined;
-}
-
 /**
  * Phase 1 of the seeds: one collector with persistent queues in front of Jaeger or Tempo, Prometheus and
  * Loki, booted on Docker from images built here (or upstream).
@@ -149,7 +107,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
   capabilities: { boots: true, tailSampling: false, clusterLoad: false, sideBySide: true },
   collectorRoles: ['collector', 'agent'],
   check(o, choice: StackChoice) {
-    const logFiles = logFilesOf(o);
+    const logFiles = logFileChoice(o);
     const agentConfig = choice.collectorConfigs.agent;
     const agentScrapes = o.metricSource === 'scrape' && o.scraper === 'agent';
     if (o.scraper === 'agent' && o.metricSource !== 'scrape')
@@ -230,7 +188,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
     new Phase1Builder(
       {
         ...o,
-        logFiles: logFilesOf(o),
+        logFiles: logFileChoice(o),
         scrapeTargets: o.metricSource === 'scrape' ? o.scrapeTargets : undefined,
         scraper: o.scraper,
         remoteWrite: o.remoteWrite === 'mimir' ? 'mimir' : undefined,

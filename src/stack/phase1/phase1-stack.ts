@@ -44,7 +44,11 @@ export class Phase1Stack extends WrappedDockerStack {
     this.files =
       files === undefined || agent?.metricsUrl === undefined
         ? undefined
-        : new NodeLogFiles(files, { name: AGENT_SERVICE, root: AGENT_LOG_ROOT, source: { metricsUrl: agent.metricsUrl } });
+        : new NodeLogFiles(files, {
+            name: AGENT_SERVICE,
+            root: AGENT_LOG_ROOT,
+            source: { metricsUrl: agent.metricsUrl },
+          });
     const prometheus = endpoints.upstream?.metrics?.endpoint.metrics;
     this.remoteWrite =
       !remoteWrite || prometheus === undefined

@@ -35,6 +35,11 @@ export interface Phase3DefinitionOptions {
    * unset, so a sample older than its series' newest is refused.
    */
   prometheusOooWindowSeconds?: number;
+  /**
+   * `--log-source file`: the host directory mounted as the node's /var/log/pods, where the kubelet writes its
+   * pods' logs and the harness writes its own pod's container logs, read by the node-collector DaemonSet.
+   */
+  podLogsDir?: string;
 }
 
 /**
@@ -82,7 +87,12 @@ export function phase3Definition(options: Phase3DefinitionOptions, catalog: Cata
     },
     files: [],
     volumes: [],
-    hostMounts: [{ source: options.imagesDir, target: '/var/lib/kube-node/images', readOnly: true }],
+    hostMounts: [
+      { source: options.imagesDir, target: '/var/lib/kube-node/images', readOnly: true },
+      ...(options.podLogsDir === undefined
+        ? []
+        : [{ source: options.podLogsDir, target: '/var/log/pods', readOnly: false }]),
+    ],
     nestedRuntime: { dropCapabilities: ['SYS_RESOURCE'] },
     ports: [
       { container: 6443, label: 'Kubernetes API (https)', scheme: 'http' },
@@ -96,7 +106,7 @@ export function phase3Definition(options: Phase3DefinitionOptions, catalog: Cata
   return {
     phase: 3,
     topology: 'phase3',
-    title: 'Phase 3 (Kubernetes: collector Deployment with HPA; traces: tempo)',
+    title: `Phase 3 (Kubernetes: collector Deployment with HPA${options.podLogsDir === undefined ? '' : ', node-collector DaemonSet reading the pod logs'}; traces: tempo)`,
     services: [tempo, prometheus, loki, node],
     ingest: {
       http: { service: 'kube-node', port: NODE_PORTS.http },

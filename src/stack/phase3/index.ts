@@ -5,8 +5,13 @@ import { parseDurationMs } from '../../options/duration.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
 import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentReadsNotHarnessFile, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
+import { stacksDir } from '../../paths.js';
+import { NODE_POD_LOGS } from './node-collector.js';
 
-interface Phase3Flags {
+interface Phase3Flags extends LogFileFlags {
   hpaMin: number;
   hpaMax: number;
   hpaCpuTarget: number;
@@ -73,6 +78,7 @@ export const PHASE3_OPTIONS: OptionTable = {
       parse: (raw, name) => parseDurationMs(raw, name),
       help: "Prometheus's storage.tsdb.out_of_order_time_window (seed 000's Prometheus: unset, 0s); several collector replicas write each series, e.g. 30m",
     },
+    ...LOG_FILE_OPTIONS,
   ],
 };
 
@@ -89,6 +95,7 @@ function topologyOptions(flags: Phase3Flags): Phase3TopologyOptions {
     resources: { ...DEFAULT_COLLECTOR_RESOURCES, cpuRequestMilli: flags.collectorCpuRequest },
     terminationGraceSeconds: 60,
     prometheusOooWindowSeconds: Math.round(flags.prometheusOooWindowMs / 1000),
+    logFiles: logFileChoice(flags),
   };
 }
 
@@ -110,6 +117,18 @@ export const phase3Topology: Topology = defineTopology<Phase3Flags>({
       );
     if (Object.keys(choice.collectorConfigs).length > 0)
       throw configurationError('--collector-config', 'none with --phase 3 (it runs the seed configuration)', 'a file');
+    const logFiles = logFileChoice(o);
+    if (logFiles !== undefined) {
+      // The node collector runs the Phase 1 agent's configuration: it must read where the harness writes.
+      const why = agentReadsNotHarnessFile(
+        readFileSync(join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8'),
+        NODE_POD_LOGS,
+        logFiles,
+      );
+      if (why !== undefined)
+        throw configurationError('--log-source', 'a node collector that reads the harness files', why);
+      choice.logFiles = true;
+    }
   },
   faultTargets() {
     return undefined;
@@ -117,7 +136,8 @@ export const phase3Topology: Topology = defineTopology<Phase3Flags>({
   describe(o, choice) {
     const ooo =
       o.prometheusOooWindowMs > 0 ? `, Prometheus out-of-order window ${o.prometheusOooWindowMs / 1000} s` : '';
-    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
+    const files = o.logSource === 'file' ? `, logs from ${o.logFormat} files through the node-collector DaemonSet` : '';
+    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}${files}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
   builder: (o, choice) => new Phase3Builder(topologyOptions(o), choice),
 });
@@ -133,6 +153,10 @@ export function phase3(flags: Partial<Phase3Flags> = {}, choice: Partial<StackCh
       scaleDownWindowMs: SEED_HPA.scaleDownWindowSeconds * 1000,
       collectorCpuRequest: DEFAULT_COLLECTOR_RESOURCES.cpuRequestMilli,
       prometheusOooWindowMs: 0,
+      logSource: 'otlp',
+      logFormat: 'cri',
+      logRotateBytes: 10 * 1024 * 1024,
+      logRotateFiles: 5,
       ...flags,
     }),
     { source: 'local', images: {}, collectorConfigs: {}, manifest: undefined, ports: 'random', ...choice },

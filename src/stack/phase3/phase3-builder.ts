@@ -1,16 +1,38 @@
-import { existsSync, linkSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DockerEngine } from '../../docker/docker-engine.js';
 import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { newRunId } from '../../docker/labels.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
-import { apiServiceAvailable, pollUntil, waitDeploymentReady } from '../../k8s/cluster-waits.js';
+import { apiServiceAvailable, pollUntil, waitDeploymentReady, waitPodsReady } from '../../k8s/cluster-waits.js';
 import { KubeClient, type KubeObject } from '../../k8s/kube-client.js';
 import { loadKubeconfig } from '../../k8s/kubeconfig.js';
 import { deployK6Operator } from '../../k8s/k6-operator.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
-import { cacheDir } from '../../paths.js';
+import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
+import { cacheDir, stacksDir } from '../../paths.js';
+import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
+import { HOST_DIR_PREFIX } from '../docker/cleanup.js';
+import { HARNESS_POD, harnessLogLayout, type LogFileChoice } from '../log-agent.js';
+import { NodeLogFiles } from '../node-log-files.js';
+import {
+  harnessLogPodManifests,
+  NODE_COLLECTOR,
+  NODE_POD_LOGS,
+  nodeCollectorManifests,
+  scrapeNodeCollector,
+} from './node-collector.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import type { StackChoice } from '../topology.js';
@@ -30,6 +52,14 @@ function inClusterRef(images: ReadonlyMap<string, string>, component: string): s
   return ref.split('/')[0]!.includes('.') ? ref : `docker.io/${ref}`;
 }
 
+/** A Service's ClusterIP (there is no cluster DNS on the node: pods reach Services by address). */
+function clusterIpOf(service: KubeObject & { spec?: { clusterIP?: string } }): string {
+  const ip = service.spec?.clusterIP;
+  if (ip === undefined || ip === '' || ip === 'None')
+    throw new Error(`service ${service.metadata.name} has no ClusterIP`);
+  return ip;
+}
+
 /** Components that run inside the node (imported into its containerd at boot). */
 const IN_CLUSTER = ['pause', 'metrics-server', 'otelcol'] as const;
 /** With --driver k6-operator: the operator and the k6 its TestRuns run. */
@@ -45,6 +75,8 @@ export interface Phase3TopologyOptions {
   terminationGraceSeconds: number;
   /** Prometheus's TSDB out-of-order window (0: unset, as the seed's Prometheus). */
   prometheusOooWindowSeconds: number;
+  /** `--log-source file`: the files' format and rotation; undefined: logs are pushed as OTLP. */
+  logFiles: LogFileChoice | undefined;
 }
 
 /** `docker save` of an image, cached by image id: archives are reused across runs. */
@@ -92,11 +124,15 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
     const runId = this.runId ?? newRunId();
     const runDir = join(cacheDir(), 'runs', runId);
     const imagesDir = join(runDir, 'images');
+    const logFiles = this.options.logFiles;
+    const podLogsDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `${HOST_DIR_PREFIX}${runId}-`));
+    if (podLogsDir !== undefined) chmodSync(podLogsDir, 0o755);
     const definition = phase3Definition({
       imagesDir,
       runId,
       controllerManagerArgs: [],
       prometheusOooWindowSeconds: this.options.prometheusOooWindowSeconds,
+      ...(podLogsDir === undefined ? {} : { podLogsDir }),
     });
     const inCluster: string[] = [...IN_CLUSTER, ...(this.choice.clusterLoad === true ? CLUSTER_LOAD : [])];
     const resolved = await this.resolveImages(engine, {
@@ -122,10 +158,15 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
           : undefined;
       operator?.catch(() => undefined); // awaited below; a failure of deploy() must not leave it unhandled
       await this.deploy(client, docker, resolved.images, config, runId);
+      const files =
+        podLogsDir === undefined || logFiles === undefined
+          ? undefined
+          : await this.deployNodeCollector(client, resolved.images, runId, podLogsDir, logFiles);
       const cluster =
         operator === undefined ? undefined : await operator.then(() => this.loadEngine(client, resolved.images));
       const stack = new Phase3Stack(docker, client, {
         ...(cluster === undefined ? {} : { cluster }),
+        ...(files === undefined ? {} : { files }),
         collectorConfig: config,
         kubeconfigPath,
         runDir,
@@ -140,8 +181,69 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
           .then(() => docker!.stop())
           .catch(() => undefined);
       await rm(runDir, { recursive: true, force: true });
+      if (podLogsDir !== undefined) await rm(podLogsDir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /**
+   * `--log-source file`: the pod whose container logs the harness writes (the kubelet keeps the directory of
+   * a pod it runs), and seed 003's node collector as a DaemonSet reading the node's /var/log/pods and
+   * forwarding to the gateway collectors' Service.
+   */
+  private async deployNodeCollector(
+    client: KubeClient,
+    images: ReadonlyMap<string, string>,
+    runId: string,
+    podLogsDir: string,
+    choice: LogFileChoice,
+  ): Promise<NodeLogFiles> {
+    const wait = { timeoutMs: PODS_READY_TIMEOUT_MS, ...(this.signal === undefined ? {} : { signal: this.signal }) };
+    this.progress(
+      `kube-node: starting pod ${HARNESS_POD.namespace}/${HARNESS_POD.name}, whose container logs the harness writes`,
+    );
+    for (const o of harnessLogPodManifests(inClusterRef(images, 'pause'), runId)) await client.apply(o);
+    const [pod] = await waitPodsReady(client, HARNESS_POD.namespace, `io.otel-harness.run=${runId}`, {
+      ...wait,
+      count: 1,
+      what: `pod ${HARNESS_POD.namespace}/${HARNESS_POD.name}`,
+    });
+    const uid = pod!.metadata.uid!;
+    const gateway = await client.get<KubeObject & { spec?: { clusterIP?: string } }>(
+      `/api/v1/namespaces/${PHASE3_NAMES.namespace}/services/${PHASE3_NAMES.service}`,
+    );
+    this.progress(
+      `kube-node: deploying the node collector (DaemonSet ${NODE_COLLECTOR.name}: filelog over ${NODE_POD_LOGS})`,
+    );
+    for (const o of nodeCollectorManifests({
+      image: inClusterRef(images, 'otelcol'),
+      config: readFileSync(join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8'),
+      gatewayIp: clusterIpOf(gateway),
+      runId,
+    }))
+      await client.apply(o);
+    await waitPodsReady(client, PHASE3_NAMES.namespace, NODE_COLLECTOR.selector, {
+      ...wait,
+      count: 1,
+      what: `DaemonSet ${PHASE3_NAMES.namespace}/${NODE_COLLECTOR.name}`,
+    });
+    const base = harnessLogLayout(podLogsDir, runId, choice);
+    const layout = { ...base, pod: { ...base.pod, uid } };
+    return new NodeLogFiles(
+      {
+        writer: new ContainerLogWriter(layout),
+        canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
+      },
+      {
+        name: NODE_COLLECTOR.name,
+        root: NODE_POD_LOGS,
+        source: {
+          metricsUrl: `pods of ${NODE_COLLECTOR.selector}, :8888/metrics`,
+          read: () => scrapeNodeCollector(client),
+        },
+        otherFiles: "the node's other pods' logs (collectors, metrics-server)",
+      },
+    );
   }
 
   /** The node's admin kubeconfig, pointed at the published API port; a client once the node is Ready. */
@@ -185,9 +287,7 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
     const service = await client.get<KubeObject & { spec?: { clusterIP?: string } }>(
       `/api/v1/namespaces/${PHASE3_NAMES.namespace}/services/${PHASE3_NAMES.service}`,
     );
-    const ip = service.spec?.clusterIP;
-    if (ip === undefined || ip === '' || ip === 'None')
-      throw new Error(`service ${PHASE3_NAMES.service} has no ClusterIP`);
+    const ip = clusterIpOf(service);
     const runner = inClusterRef(images, 'k6-runner');
     return {
       client,

@@ -8,7 +8,9 @@ import type { PodObject } from '../../k8s/cluster-waits.js';
 import { HpaObserver } from '../hpa/hpa-observer.js';
 import type { KubeClient, KubeList } from '../../k8s/kube-client.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
-import type { Signal } from '../../load/ledger.js';
+import type { SeqRange, Signal } from '../../load/ledger.js';
+import type { LossCause } from '../../verify/loss-evidence.js';
+import type { NodeLogFiles } from '../node-log-files.js';
 import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.js';
 import { collectorPipelineOf } from '../collector-pipeline.js';
 import { queueUnits } from '../collector-config.js';
@@ -101,6 +103,8 @@ export class Phase3Stack extends WrappedDockerStack {
       clusterSeconds: number;
       /** Where --driver k6-operator runs its TestRuns, when the operator was deployed. */
       cluster?: ClusterEngine;
+      /** `--log-source file`: the harness's pod's container logs and the node-collector DaemonSet reading them. */
+      files?: NodeLogFiles;
     },
   ) {
     super(docker);
@@ -171,6 +175,7 @@ export class Phase3Stack extends WrappedDockerStack {
       ...base,
       otlpConnections: PHASE3_CONNECTIONS,
       ...(this.extra.cluster === undefined ? {} : { cluster: this.extra.cluster }),
+      ...(this.extra.files === undefined ? {} : { logFiles: this.extra.files.ingest() }),
       collectors: [
         {
           name: PHASE3_NAMES.deployment,
@@ -188,6 +193,7 @@ export class Phase3Stack extends WrappedDockerStack {
       ...this.docker.endpointList(),
       { service: 'kube-node', label: 'kubeconfig', address: this.extra.kubeconfigPath },
       { service: PHASE3_NAMES.deployment, label: 'Collector metrics', address: this.metricsUrl },
+      ...(this.extra.files === undefined ? [] : [this.extra.files.endpoint()]),
       ...(this.extra.cluster === undefined
         ? []
         : [
@@ -216,13 +222,20 @@ export class Phase3Stack extends WrappedDockerStack {
         queueUnit: queueUnits(this.extra.collectorConfig),
         pipeline: collectorPipelineOf(this.extra.collectorConfig),
       }),
+      ...(this.extra.files?.drainConditions(signals) ?? []),
     ];
   }
 
-  override observers(): StackObserver[] {
+  override observers(signals: readonly Signal[]): StackObserver[] {
     return [
       new HpaObserver(this.client, { namespace: PHASE3_NAMES.namespace, name: PHASE3_NAMES.hpa }, this.extra.progress),
+      ...(this.extra.files?.observers(signals) ?? []),
     ];
+  }
+
+  /** Absent log lines the node collector never read (rotated away before it reached them). */
+  lossCauses(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[] {
+    return this.extra.files?.lossCauses(signal, runId, lost) ?? [];
   }
 
   override async logs(component: string): Promise<string[]> {
@@ -238,13 +251,18 @@ export class Phase3Stack extends WrappedDockerStack {
 
   override async stop(): Promise<void> {
     if (this.logTimer !== undefined) clearInterval(this.logTimer);
+    this.extra.files?.close();
     await new Promise<void>((resolve) =>
       this.metricsServer === undefined ? resolve() : this.metricsServer.close(() => resolve()),
     );
     this.metricsServer = undefined;
     await this.client.close().catch(() => undefined);
     await stopNode(this.docker);
-    await this.docker.stop();
-    await rm(this.extra.runDir, { recursive: true, force: true });
+    try {
+      await this.docker.stop();
+    } finally {
+      await rm(this.extra.runDir, { recursive: true, force: true });
+      this.extra.files?.removeDirectory();
+    }
   }
 }
