@@ -103,7 +103,9 @@ export class LogFileObserver implements StackObserver {
     if (read === undefined) {
       lines.push(`${this.source.agent}: how far it read is not observable (no filelog receiver counters).`);
     } else {
-      const again = read.lines - written.lines;
+      // From both counts' beginnings (the writer's first line, the agent's start), not from the load's start:
+      // the agent's count is read every second, so a base taken then may lag lines written just before.
+      const again = (this.watch.read()?.lines ?? 0) - this.source.written().lines;
       const others = this.source.otherFiles;
       lines.push(
         `${this.source.agent} read ${n(read.lines)} lines (its filelog receiver's counters` +

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { logLine, runTag, traceId, traceShapeDefaults, traceTraits } from '../../generators/index.js';
+import { fileLogLine, runTag, traceId, traceShapeDefaults, traceTraits } from '../../generators/index.js';
 import { collectorPipelineOf } from '../../src/stack/collector-pipeline.js';
 import { fnv1a64, probabilisticThreshold } from '../../src/verify/sampling/tail-sampling.js';
 import { runReported, seqs } from './support/cli.js';
@@ -86,13 +86,17 @@ describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors �
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 
-  it('log records a processor drops (planted by a rule on the body hash) are reported exactly and named, exit 4', async () => {
+  it('log lines read from container log files by a node agent, some dropped by a processor (a rule on the body hash): the loss is reported exactly and named, exit 4', async () => {
+    // The node agent (filelog) reads the harness's CRI files and forwards to HAProxy → gateways → Kafka →
+    // processors, whose planted filter drops the records whose SHA-256 of the body starts ff0–ff7.
     const run = await runReported([
       'soak',
       '--phase',
       '2',
       '--variant',
       'sparse-log-loss',
+      '--log-source',
+      'file',
       '--signals',
       'logs',
       '--rate',
@@ -101,14 +105,15 @@ describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors �
       '20s',
     ]);
     expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).toContain('Phase 2 (node agent → 2 gateways, 2 processors) ready');
     const r = run.result();
     const acked = seqs(r.load.signals.logs!.idRanges.acknowledged);
     expect(acked.length).toBe(30_000);
-    // The variant's rule, evaluated here on every acknowledged record's body.
+    // The variant's rule, evaluated here on every acknowledged line (the body the agent's parser leaves).
     const dropped = acked.filter((seq) =>
       /^ff[0-7]/.test(
         createHash('sha256')
-          .update(logLine(r.runId, seq, 200))
+          .update(fileLogLine(r.runId, seq, 200, 1000))
           .digest('hex'),
       ),
     );
@@ -118,6 +123,13 @@ describe('Phase 2: HAProxy → gateways → Kafka → tail-sampling processors �
     expect(v.found).toBe(acked.length - dropped.length);
     expect(seqs(v.lostRanges)).toEqual(dropped);
     expect(v.lostExamples.length).toBeGreaterThan(0);
+    // Named at the processors' filter, not at the agent (it read every line).
+    expect(r.verdict.reasons.join('\n')).toMatch(
+      /processor-\d processor filter\/sparse-log-loss: \d+ log records taken in and not passed on/,
+    );
+    const files = r.observations.find((o) => o.name === 'log-files')!;
+    expect(files.figures.agentRead).toBeGreaterThanOrEqual(files.figures.linesWritten!);
+    expect(files.figures.readAgainAtLeast).toBe(0);
     expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
   });
 

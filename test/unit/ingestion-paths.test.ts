@@ -8,6 +8,7 @@ import { LiveCounters } from '../../src/load/live-counters.js';
 import { ScrapeTargets } from '../../src/load/scrape/scrape-targets.js';
 import { fileReadCondition } from '../../src/drain/file-read-condition.js';
 import { AgentReadWatch } from '../../src/observe/agent-read-watch.js';
+import { LogFileObserver } from '../../src/observe/log-file-observer.js';
 import {
   ContainerLogWriter,
   containerLogPath,
@@ -329,5 +330,67 @@ describe('ScrapeTargets', () => {
     } finally {
       await targets.close();
     }
+  });
+});
+
+describe('LogFileObserver', () => {
+  const stats = (lines: number) => ({ lines, bytes: lines * 100, rotations: 0, filesDeleted: 0, linesDeleted: 0 });
+
+  it('counts lines read again from both counts’ beginnings, not from a base the once-a-second reading left behind', async () => {
+    const state = { written: 5, read: 4, uptime: 10 };
+    const watch = new AgentReadWatch({
+      metricsUrl: 'http://unused',
+      pollMs: 1000,
+      read: () =>
+        Promise.resolve<Sample[]>([
+          { name: 'otelcol_receiver_accepted_log_records', labels: { receiver: 'filelog' }, value: state.read },
+          { name: 'otelcol_process_uptime', labels: {}, value: state.uptime },
+        ]),
+    });
+    await watch.poll(); // the last reading before the load: 4 of the 5 lines written so far
+    const observer = new LogFileObserver(
+      { written: () => stats(state.written), describe: 'cri lines', agent: 'agent' },
+      watch,
+    );
+    observer.start(Date.now());
+    state.written = 105;
+    state.read = 105;
+    state.uptime = 20;
+    await watch.poll();
+    const clean = await observer.stop();
+    expect(clean.figures.readAgainAtLeast).toBe(0);
+    expect(clean.lines.join('\n')).not.toMatch(/more than once/);
+
+    // Restarted without its offsets: it read 45 lines a second time.
+    state.read = 150;
+    state.uptime = 30;
+    await watch.poll();
+    const again = await observer.stop();
+    expect(again.figures.readAgainAtLeast).toBe(45);
+    expect(again.lines.join('\n')).toMatch(/Read more than once: at least 45 lines/);
+  });
+
+  it('calls lines beyond those written neither duplicates nor lines read again when the agent reads other files too', async () => {
+    const watch = new AgentReadWatch({
+      metricsUrl: 'http://unused',
+      pollMs: 1000,
+      read: () =>
+        Promise.resolve<Sample[]>([
+          { name: 'otelcol_receiver_accepted_log_records', labels: { receiver: 'filelog' }, value: 1064 },
+          { name: 'otelcol_process_uptime', labels: {}, value: 10 },
+        ]),
+    });
+    await watch.poll();
+    const observer = new LogFileObserver(
+      { written: () => stats(1000), describe: 'cri lines', agent: 'node', otherFiles: "the node's other pods' logs" },
+      watch,
+    );
+    observer.start(Date.now());
+    const o = await observer.stop();
+    expect(o.figures.readAgainAtLeast).toBeUndefined();
+    expect(o.figures.readBeyondWritten).toBe(64);
+    expect(o.lines.join('\n')).toMatch(
+      /Read beyond the lines written: 64 .* lines of the node's other pods' logs, or lines read again/,
+    );
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { stacksDir } from '../../src/paths.js';
-import { agentConfigFor, scrapingReceivers } from '../../src/stack/phase1/agent-config.js';
+import { agentConfigFor, scrapingReceivers } from '../../src/stack/agent-config.js';
 import { resolveStack } from '../../src/stack/stack-options.js';
 import { usage } from './support/usage.js';
 import { remoteWriteCondition } from '../../src/drain/remote-write-condition.js';

@@ -1,5 +1,7 @@
 import type { DrainCondition } from '../../drain/drain.js';
-import type { Signal } from '../../load/ledger.js';
+import type { SeqRange, Signal } from '../../load/ledger.js';
+import type { LossCause } from '../../verify/loss-evidence.js';
+import type { NodeLogFiles } from '../node-log-files.js';
 import type { Endpoint, FaultTarget, StackDescription, StackEndpoints, StackObserver, StartedStack } from '../stack.js';
 import type { DockerStack } from './docker-stack.js';
 
@@ -7,11 +9,16 @@ import type { DockerStack } from './docker-stack.js';
  * A topology's started stack built on the containers of a DockerStack (testcontainers'
  * AbstractStartedContainer pattern): everything is the containers' unless the topology says otherwise, so a
  * topology writes only what differs (its title, endpoints, drain conditions, observers, faults, stop).
+ * With `--log-source file` the container log files the harness writes and the node agent reading them
+ * (`nodeLogs`) join its endpoints, drain, observers and loss causes, and their directory goes with it.
  */
 export abstract class WrappedDockerStack implements StartedStack {
   readonly faults: FaultTarget | undefined;
 
-  constructor(readonly docker: DockerStack) {
+  constructor(
+    readonly docker: DockerStack,
+    protected readonly nodeLogs?: NodeLogFiles,
+  ) {
     this.faults = docker.faults;
   }
 
@@ -36,19 +43,25 @@ export abstract class WrappedDockerStack implements StartedStack {
   }
 
   endpoints(): StackEndpoints {
-    return this.docker.endpoints();
+    const base = this.docker.endpoints();
+    return this.nodeLogs === undefined ? base : { ...base, logFiles: this.nodeLogs.ingest() };
   }
 
   endpointList(): Endpoint[] {
-    return this.docker.endpointList();
+    return [...this.docker.endpointList(), ...(this.nodeLogs === undefined ? [] : [this.nodeLogs.endpoint()])];
   }
 
   drainConditions(signals: readonly Signal[]): DrainCondition[] {
-    return this.docker.drainConditions(signals);
+    return [...this.docker.drainConditions(signals), ...(this.nodeLogs?.drainConditions(signals) ?? [])];
   }
 
-  observers(_signals: readonly Signal[]): StackObserver[] {
-    return [];
+  observers(signals: readonly Signal[]): StackObserver[] {
+    return this.nodeLogs?.observers(signals) ?? [];
+  }
+
+  /** Absent log lines the node agent never read (rotated away before it reached them). */
+  lossCauses(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[] {
+    return this.nodeLogs?.lossCauses(signal, runId, lost) ?? [];
   }
 
   exitedServices(): ReturnType<DockerStack['exitedServices']> {
@@ -59,8 +72,13 @@ export abstract class WrappedDockerStack implements StartedStack {
     return this.docker.logs(component);
   }
 
-  stop(): Promise<void> {
-    return this.docker.stop();
+  async stop(): Promise<void> {
+    this.nodeLogs?.close();
+    try {
+      await this.docker.stop();
+    } finally {
+      this.nodeLogs?.removeDirectory();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -4,7 +4,7 @@ import { loadCatalog } from '../../images/catalog.js';
 import type { Catalog } from '../../images/catalog-types.js';
 import { stacksDir } from '../../paths.js';
 import { applyVariant, loadVariant, SEED_VARIANT } from '../collector-variant.js';
-import { agentConfigFor, HARNESS_SCRAPE_JOB } from './agent-config.js';
+import { AGENT_SERVICE, agentService, HARNESS_SCRAPE_JOB } from '../agent-config.js';
 import { renderTemplate } from '../docker/render-config.js';
 import {
   component,
@@ -48,9 +48,7 @@ export interface Phase1Options {
 /** The hop between Prometheus and Mimir with `--remote-write mimir`, as loss causes name it. */
 export const REMOTE_WRITE_HOP = 'prometheus → mimir (remote_write)';
 
-/** The node agent's service name, and the path it reads the pods' log files from. */
-export const AGENT_SERVICE = 'otel-agent';
-export const AGENT_LOG_ROOT = '/var/log/pods';
+export { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
 
 /** The seed's collector limits: 2 CPUs, 2 GiB. */
 export const SEED_COLLECTOR_CPUS = 2;
@@ -144,7 +142,12 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   const agent =
     options.agent === undefined || (options.agent.hostDir === undefined && !agentScrapes)
       ? undefined
-      : agentService(catalog, options.agent, agentScrapes ? options.scrapeTargets : undefined, read);
+      : agentService(catalog, {
+          ...options.agent,
+          template: read('agent.yaml'),
+          ...(agentScrapes ? { scrapeTargets: options.scrapeTargets } : {}),
+          dependsOn: ['otelcol'],
+        });
 
   const configured =
     options.collectorConfig !== undefined
@@ -223,44 +226,6 @@ function tracesService(catalog: Catalog, traces: TracesBackend, read: (file: str
     readiness: { port: 13133, path: '/status', timeoutMs: READY_TIMEOUT_MS.backend },
     resources: { memoryGiB: 4, cpu: 2 },
     dependsOn: [],
-  };
-}
-
-/**
- * Seed 003's node collector as a container: the collector image with the agent configuration for what it
- * does in the run — the pods' log directory (a host directory the harness writes) mounted read-only, its read
- * offsets on a volume of its own; the harness's scrape targets in its prometheus receiver.
- */
-function agentService(
-  catalog: Catalog,
-  agent: NonNullable<Phase1Options['agent']>,
-  scrapeTargets: readonly string[] | undefined,
-  read: (file: string) => string,
-): ServiceDefinition {
-  const otelcol = component(catalog, 'otelcol');
-  const base = agent.config ?? renderTemplate(read('agent.yaml'), {}, 'stacks/phase1/agent.yaml');
-  const content = agentConfigFor(base, {
-    shipped: agent.config === undefined,
-    files: agent.hostDir !== undefined,
-    ...(scrapeTargets === undefined ? {} : { scrapeTargets }),
-  });
-  if (content === undefined)
-    throw new Error('the agent configuration has no prometheus receiver in a metrics pipeline to scrape the targets');
-  return {
-    name: AGENT_SERVICE,
-    component: 'otelcol',
-    aliases: ['otel-node-collector'],
-    env: { GOMEMLIMIT: '400MiB' },
-    files: [{ target: configPath(otelcol), content }],
-    volumes: [{ name: 'agent-storage', target: '/var/lib/otelcol', owner: ownerOf(otelcol) }],
-    hostMounts: agent.hostDir === undefined ? [] : [{ source: agent.hostDir, target: AGENT_LOG_ROOT, readOnly: true }],
-    ports: [
-      { container: 8888, label: 'Agent metrics', scheme: 'http', path: '/metrics' },
-      { container: 13133, label: 'Agent health', scheme: 'http', path: '/health' },
-    ],
-    readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
-    resources: { memoryGiB: 0.5, cpu: 1 },
-    dependsOn: ['otelcol'],
   };
 }
 

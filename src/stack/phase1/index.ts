@@ -15,7 +15,7 @@ import {
   type TracesBackend,
 } from './definition.js';
 import { Phase1Builder, Phase1OtlpBuilder } from './phase1-builder.js';
-import { scrapingReceivers } from './agent-config.js';
+import { scrapingReceivers } from '../agent-config.js';
 import { PLATFORM_MANIFEST } from '../../images/collector-components.js';
 import { stacksDir } from '../../paths.js';
 import { SCRAPE_TARGETS, SCRAPE_TARGETS_ALIAS } from './scrape-target-faults.js';

@@ -2,9 +2,8 @@ import { remoteWriteCondition } from '../../drain/remote-write-condition.js';
 import { RemoteWriteObserver } from '../../observe/remote-write-observer.js';
 import { RemoteWriteWatch } from '../../observe/remote-write-watch.js';
 import type { DrainCondition } from '../../drain/drain.js';
-import type { SeqRange, Signal } from '../../load/ledger.js';
+import type { Signal } from '../../load/ledger.js';
 import type { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
-import type { LossCause } from '../../verify/loss-evidence.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { WrappedDockerStack } from '../docker/wrapped-stack.js';
 import { NodeLogFiles, type HarnessLogFiles } from '../node-log-files.js';
@@ -20,9 +19,6 @@ import { AGENT_LOG_ROOT, AGENT_SERVICE } from './definition.js';
  * its remote write is reported.
  */
 export class Phase1Stack extends WrappedDockerStack {
-  /** The files the harness writes and the agent that reads them (`--log-source file`). */
-  private readonly files: NodeLogFiles | undefined;
-
   /** The containers', and with `--metric-source scrape` the harness's scrape targets too. */
   override readonly faults: FaultTarget | undefined;
   /** Prometheus's remote write to Mimir (`--remote-write mimir`), read every second from the stack's start. */
@@ -34,21 +30,22 @@ export class Phase1Stack extends WrappedDockerStack {
     private readonly targets: ScrapeTargets | undefined,
     remoteWrite = false,
   ) {
-    super(docker);
-    this.faults =
-      targets === undefined || docker.faults === undefined
-        ? docker.faults
-        : new ScrapeTargetFaults(docker.faults, targets);
     const endpoints = docker.endpoints();
     const agent = endpoints.collectors.find((c) => c.name === AGENT_SERVICE);
-    this.files =
+    super(
+      docker,
       files === undefined || agent?.metricsUrl === undefined
         ? undefined
         : new NodeLogFiles(files, {
             name: AGENT_SERVICE,
             root: AGENT_LOG_ROOT,
             source: { metricsUrl: agent.metricsUrl },
-          });
+          }),
+    );
+    this.faults =
+      targets === undefined || docker.faults === undefined
+        ? docker.faults
+        : new ScrapeTargetFaults(docker.faults, targets);
     const prometheus = endpoints.upstream?.metrics?.endpoint.metrics;
     this.remoteWrite =
       !remoteWrite || prometheus === undefined
@@ -58,16 +55,14 @@ export class Phase1Stack extends WrappedDockerStack {
 
   override endpoints(): StackEndpoints {
     return {
-      ...this.docker.endpoints(),
-      ...(this.files === undefined ? {} : { logFiles: this.files.ingest() }),
+      ...super.endpoints(),
       ...(this.targets === undefined ? {} : { scrapeTargets: this.targets }),
     };
   }
 
   override endpointList(): Endpoint[] {
     return [
-      ...this.docker.endpointList(),
-      ...(this.files === undefined ? [] : [this.files.endpoint()]),
+      ...super.endpointList(),
       ...(this.targets?.addresses() ?? []).map((a) => ({
         service: 'otel-harness',
         label: 'Scrape target',
@@ -78,11 +73,10 @@ export class Phase1Stack extends WrappedDockerStack {
 
   override drainConditions(signals: readonly Signal[]): DrainCondition[] {
     return [
-      ...this.docker.drainConditions(signals),
+      ...super.drainConditions(signals),
       ...(this.remoteWrite === undefined || !signals.includes('metrics')
         ? []
         : [remoteWriteCondition({ name: 'prometheus', receiver: 'mimir', watch: this.remoteWrite, pollMs: 1_000 })]),
-      ...(this.files?.drainConditions(signals) ?? []),
     ];
   }
 
@@ -91,22 +85,15 @@ export class Phase1Stack extends WrappedDockerStack {
       ...(this.remoteWrite === undefined || !signals.includes('metrics')
         ? []
         : [new RemoteWriteObserver(this.remoteWrite, { sender: 'prometheus', receiver: 'mimir' })]),
-      ...(this.files?.observers(signals) ?? []),
+      ...super.observers(signals),
     ];
   }
 
-  /** Absent log lines the agent never read (rotated away before it reached them). */
-  lossCauses(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[] {
-    return this.files?.lossCauses(signal, runId, lost) ?? [];
-  }
-
   override async stop(): Promise<void> {
-    this.files?.close();
     this.remoteWrite?.stop();
     try {
-      await this.docker.stop();
+      await super.stop();
     } finally {
-      this.files?.removeDirectory();
       await this.targets?.close();
     }
   }

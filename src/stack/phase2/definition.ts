@@ -4,6 +4,7 @@ import type { Catalog } from '../../images/catalog-types.js';
 import { loadCatalog } from '../../images/catalog.js';
 import type { Signal } from '../../load/ledger.js';
 import { stacksDir } from '../../paths.js';
+import { AGENT_SERVICE, agentService } from '../agent-config.js';
 import { applyVariant, loadVariant, SEED_VARIANT } from '../collector-variant.js';
 import { renderTemplate } from '../docker/render-config.js';
 import {
@@ -49,6 +50,11 @@ export interface Phase2Options {
   variant?: string;
   /** A user's own collector configurations (YAML text) per role, used as they are. */
   collectorConfigs?: { gateway?: string; processor?: string };
+  /**
+   * `--log-source file`: seed 003's node agent reads the container log files in `hostDir` (mounted as its
+   * /var/log/pods) and forwards them to HAProxy, in front of the gateways; `config` is a user's (YAML text).
+   */
+  agent?: { hostDir: string; config?: string };
 }
 
 const gatewayName = (i: number) => `gateway-${i}`;
@@ -172,7 +178,8 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
   const haproxyService: ServiceDefinition = {
     name: 'haproxy',
     component: 'haproxy',
-    aliases: ['haproxy'],
+    // otel-collector: the name the node agent forwards to (stacks/phase1/agent.yaml), the gateways' front.
+    aliases: ['haproxy', 'otel-collector'],
     env: {},
     files: [
       { target: configPath(haproxy), content: renderTemplate(read('haproxy.cfg'), {}, 'stacks/phase2/haproxy.cfg') },
@@ -195,9 +202,22 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
   );
   prometheus.resources = { memoryGiB: 2, cpu: 1 };
 
+  const agent =
+    options.agent === undefined
+      ? undefined
+      : agentService(catalog, {
+          hostDir: options.agent.hostDir,
+          ...(options.agent.config === undefined ? {} : { config: options.agent.config }),
+          template: read('agent.yaml', phase1),
+          dependsOn: ['haproxy'],
+        });
+
   const collectors = [
     ...gateways.map((g) => ({ service: g.name, role: 'gateway', metricsPort: 8888, exportsToBackends: false })),
     ...processors.map((p) => ({ service: p.name, role: 'processor', metricsPort: 8888, exportsToBackends: true })),
+    ...(agent === undefined
+      ? []
+      : [{ service: AGENT_SERVICE, role: 'agent', metricsPort: 8888, exportsToBackends: false }]),
   ];
   const configured =
     options.collectorConfigs?.gateway !== undefined || options.collectorConfigs?.processor !== undefined
@@ -208,7 +228,7 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
   return {
     phase: 2,
     topology: 'phase2',
-    title: `Phase 2 (${options.gateways} gateway${options.gateways === 1 ? '' : 's'}, ${options.processors} processor${options.processors === 1 ? '' : 's'}${configured})`,
+    title: `Phase 2 (${agent === undefined ? '' : 'node agent → '}${options.gateways} gateway${options.gateways === 1 ? '' : 's'}, ${options.processors} processor${options.processors === 1 ? '' : 's'}${configured})`,
     services: [
       kafkaService,
       tempoService(catalog, renderTemplate(read('tempo.yaml', phase1), {}, 'stacks/phase1/tempo.yaml')),
@@ -218,6 +238,7 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
       ...processors,
       ...gateways,
       haproxyService,
+      ...(agent === undefined ? [] : [agent]),
     ],
     ingest: { http: { service: 'haproxy', port: 4318 }, grpc: { service: 'haproxy', port: 4317 } },
     collectors,

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
+import { stacksDir } from '../../paths.js';
+import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
+import { agentReadsNotHarnessFile, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
 import { configurationError } from '../../harness-error.js';
 import { number, text, type OptionTable } from '../../options/option-table.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
@@ -10,7 +15,9 @@ import { SCALABLE_ROLES } from './phase2-stack.js';
 /** HAProxy's server-template fills 10 slots from the gateways' alias. */
 export const MAX_GATEWAYS = 10;
 
-const ROLES = ['gateway', 'processor'] as const;
+const ROLES = ['gateway', 'processor', 'agent'] as const;
+
+type Phase2Flags = Omit<Phase2TopologyOptions, 'logFiles'> & LogFileFlags;
 
 export const PHASE2_OPTIONS: OptionTable = {
   name: 'phase2',
@@ -44,6 +51,7 @@ export const PHASE2_OPTIONS: OptionTable = {
       parse: text,
       help: 'processor variant: seed, or a file of stacks/phase2/variants',
     },
+    ...LOG_FILE_OPTIONS,
   ],
 };
 
@@ -51,7 +59,7 @@ export const PHASE2_OPTIONS: OptionTable = {
  * Phase 2 of the seeds: HAProxy → gateway collectors → Kafka → processor collectors (tail sampling) →
  * Tempo, Mimir, Loki, with Prometheus watching the stack; booted on Docker from images built here.
  */
-export const phase2Topology: Topology = defineTopology<Phase2TopologyOptions>({
+export const phase2Topology: Topology = defineTopology<Phase2Flags>({
   options: PHASE2_OPTIONS,
   capabilities: { boots: true, tailSampling: true, clusterLoad: false, sideBySide: true },
   collectorRoles: ROLES,
@@ -65,6 +73,29 @@ export const phase2Topology: Topology = defineTopology<Phase2TopologyOptions>({
         "'seed' with --collector-config processor=FILE (a variant edits the seed's configuration)",
         o.variant,
       );
+    const logFiles = logFileChoice(o);
+    const agentConfig = choice.collectorConfigs.agent;
+    if (logFiles === undefined) {
+      if (agentConfig !== undefined)
+        throw configurationError(
+          '--collector-config',
+          'no agent=FILE without --log-source file (Phase 2 runs its node agent only then)',
+          `agent=${agentConfig}`,
+        );
+      return;
+    }
+    const why = agentReadsNotHarnessFile(
+      readFileSync(agentConfig ?? join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8'),
+      AGENT_LOG_ROOT,
+      logFiles,
+    );
+    if (why !== undefined)
+      throw configurationError(
+        '--collector-config',
+        'an agent configuration that reads the container log files the harness writes',
+        `agent=${agentConfig ?? 'stacks/phase1/agent.yaml'}: ${why}`,
+      );
+    choice.logFiles = true;
   },
   faultTargets(o) {
     const numbered = (role: string, n: number) => Array.from({ length: n }, (_, k) => `${role}-${k + 1}`);
@@ -78,8 +109,10 @@ export const phase2Topology: Topology = defineTopology<Phase2TopologyOptions>({
         'prometheus',
         ...numbered('gateway', o.gateways),
         ...numbered('processor', o.processors),
+        ...(o.logSource === 'file' ? [AGENT_SERVICE] : []),
       ],
       aliases: {
+        ...(o.logSource === 'file' ? { agent: AGENT_SERVICE, 'otel-node-collector': AGENT_SERVICE } : {}),
         gateway: 'gateway-1',
         processor: 'processor-1',
         lb: 'haproxy',
@@ -91,9 +124,14 @@ export const phase2Topology: Topology = defineTopology<Phase2TopologyOptions>({
     };
   },
   describe(o, choice) {
-    return `Phase 2 (${o.gateways} gateways, ${o.processors} processors, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
+    const files = o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : '';
+    return `Phase 2 (${o.gateways} gateways, ${o.processors} processors${files}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
-  builder: (o, choice) => new Phase2Builder(o, choice),
+  builder: (o, choice) =>
+    new Phase2Builder(
+      { gateways: o.gateways, processors: o.processors, variant: o.variant, logFiles: logFileChoice(o) },
+      choice,
+    ),
 });
 
 /** A Phase 2 builder with defaults for what is not given. */

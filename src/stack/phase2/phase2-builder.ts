@@ -1,12 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
 import { loadCatalog } from '../../images/catalog.js';
 import { SIGNALS } from '../../load/ledger.js';
+import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
+import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
+import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
+import { HOST_DIR_PREFIX } from '../docker/cleanup.js';
+import { harnessLogLayout, type LogFileChoice } from '../log-agent.js';
+import { NodeLogFiles } from '../node-log-files.js';
 import { freePorts } from '../docker/free-ports.js';
 import { ReadinessError } from '../docker/http-readiness.js';
 import type { StackChoice } from '../topology.js';
+import type { DockerStack } from '../docker/docker-stack.js';
+import { newRunId } from '../../docker/labels.js';
 import { groupsOf, phase2Configs, phase2Definition, STANDARD_KAFKA_PORT } from './definition.js';
 import { waitForUpServers } from './haproxy.js';
 import { waitForGroups } from './kafka-admin.js';
@@ -21,6 +31,8 @@ export interface Phase2TopologyOptions {
   gateways: number;
   processors: number;
   variant: string;
+  /** `--log-source file`: the files' format and rotation; undefined: logs are pushed as OTLP. */
+  logFiles?: LogFileChoice | undefined;
 }
 
 /**
@@ -49,11 +61,30 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
         ? {}
         : { processor: readFileSync(this.collectorConfigs.processor, 'utf8') }),
     };
-    const options = { ...this.options, kafkaPort, collectorConfigs: user };
-    const definition = phase2Definition(options, catalog);
-    const resolved = await this.resolveImages(engine, definition);
-    await this.validateCollectorConfigs(engine, resolved);
-    const docker = await this.boot(engine, definition, resolved);
+    const runId = this.runId ?? newRunId();
+    const logFiles = this.options.logFiles;
+    const hostDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `${HOST_DIR_PREFIX}${runId}-`));
+    // The agent runs as its own user: it must be able to enter the directory.
+    if (hostDir !== undefined) chmodSync(hostDir, 0o755);
+    const agentConfig = this.collectorConfigs.agent;
+    const options = {
+      ...this.options,
+      kafkaPort,
+      collectorConfigs: user,
+      ...(hostDir === undefined
+        ? {}
+        : { agent: { hostDir, ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }) } }),
+    };
+    let docker: DockerStack;
+    try {
+      const definition = phase2Definition(options, catalog);
+      const resolved = await this.resolveImages(engine, definition);
+      await this.validateCollectorConfigs(engine, resolved);
+      docker = await this.boot(engine, definition, resolved, runId);
+    } catch (err) {
+      if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
+      throw err;
+    }
     const broker = `127.0.0.1:${kafkaPort}`;
     try {
       const started = Date.now();
@@ -76,6 +107,7 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
     } catch (err) {
       const logs = err instanceof ReadinessError ? await docker.logs('haproxy').catch(() => []) : [];
       await docker.stop();
+      if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
       if (!(err instanceof ReadinessError)) throw err;
       throw new HarnessError(`Phase 2 did not become ready: ${err.message}`, {
         code: 'NOT_READY',
@@ -85,9 +117,27 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
         ...(logs.length > 0 ? { details: `last log lines of haproxy:\n${logs.slice(-20).join('\n')}` } : {}),
       });
     }
-    return new Phase2Stack(docker, catalog, phase2Configs(options), broker, {
-      gateways: this.options.gateways,
-      processors: this.options.processors,
-    });
+    const agentMetrics = docker.endpoints().collectors.find((c) => c.name === AGENT_SERVICE)?.metricsUrl;
+    const files =
+      hostDir === undefined || logFiles === undefined || agentMetrics === undefined
+        ? undefined
+        : (() => {
+            const layout = harnessLogLayout(hostDir, runId, logFiles);
+            return new NodeLogFiles(
+              {
+                writer: new ContainerLogWriter(layout),
+                canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
+              },
+              { name: AGENT_SERVICE, root: AGENT_LOG_ROOT, source: { metricsUrl: agentMetrics } },
+            );
+          })();
+    return new Phase2Stack(
+      docker,
+      catalog,
+      phase2Configs(options),
+      broker,
+      { gateways: this.options.gateways, processors: this.options.processors },
+      files,
+    );
   }
 }

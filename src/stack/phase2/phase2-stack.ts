@@ -8,6 +8,7 @@ import { KafkaLagObserver } from '../../observe/kafka-lag-observer.js';
 import { samplingOracle } from '../../verify/sampling/tail-sampling.js';
 import { traceShapeDefaults } from '../../../generators/index.js';
 import type { DockerStack } from '../docker/docker-stack.js';
+import type { NodeLogFiles } from '../node-log-files.js';
 import type { FaultTarget, StackObserver } from '../stack.js';
 import { gatewayService, GROUPS, groupsOf, processorService, TOPICS } from './definition.js';
 import { waitForUpServers } from './haproxy.js';
@@ -46,8 +47,10 @@ export class Phase2Stack extends WrappedDockerStack {
     private readonly configs: { gateway: string; processor: string },
     readonly kafkaBroker: string,
     private counts: { gateways: number; processors: number },
+    /** `--log-source file`: the container log files the harness writes and the node agent reading them. */
+    files?: NodeLogFiles,
   ) {
-    super(docker);
+    super(docker, files);
     const scale = (role: string, count: number) => this.scale(role, count);
     // Every fault of the containers as they are, bound to them, and `scale`.
     this.faults = new Proxy(docker.faults, {
@@ -60,7 +63,7 @@ export class Phase2Stack extends WrappedDockerStack {
   }
 
   override get title(): string {
-    return `Phase 2 (${this.counts.gateways} gateway${this.counts.gateways === 1 ? '' : 's'}, ${this.counts.processors} processor${this.counts.processors === 1 ? '' : 's'})`;
+    return `Phase 2 (${this.nodeLogs === undefined ? '' : 'node agent → '}${this.counts.gateways} gateway${this.counts.gateways === 1 ? '' : 's'}, ${this.counts.processors} processor${this.counts.processors === 1 ? '' : 's'})`;
   }
 
   /** Collector queues (gateways and processors), then Kafka lag 0 held for the tail sampler's decision wait. */
@@ -70,7 +73,7 @@ export class Phase2Stack extends WrappedDockerStack {
     const holdMs =
       signals.includes('traces') && oracle.kind === 'predict' ? oracle.decisionWaitMs + AFTER_DECISION_MS : 0;
     return [
-      ...this.docker.drainConditions(signals),
+      ...super.drainConditions(signals),
       kafkaLagCondition({ name: 'kafka', read: () => reader.read(), pollMs: KAFKA_DRAIN_POLL_MS, holdMs }),
     ];
   }
@@ -82,7 +85,10 @@ export class Phase2Stack extends WrappedDockerStack {
         .endpoints()
         .collectors.filter((c) => c.role === 'processor' && c.metricsUrl !== undefined)
         .map((c) => c.metricsUrl!);
-    return [new KafkaLagObserver(new KafkaLagReader([this.kafkaBroker], groupsOf(0, signals)), processors, signals)];
+    return [
+      new KafkaLagObserver(new KafkaLagReader([this.kafkaBroker], groupsOf(0, signals)), processors, signals),
+      ...super.observers(signals),
+    ];
   }
 
   /**

@@ -8,8 +8,7 @@ import type { PodObject } from '../../k8s/cluster-waits.js';
 import { HpaObserver } from '../hpa/hpa-observer.js';
 import type { KubeClient, KubeList } from '../../k8s/kube-client.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
-import type { SeqRange, Signal } from '../../load/ledger.js';
-import type { LossCause } from '../../verify/loss-evidence.js';
+import type { Signal } from '../../load/ledger.js';
 import type { NodeLogFiles } from '../node-log-files.js';
 import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.js';
 import { collectorPipelineOf } from '../collector-pipeline.js';
@@ -107,7 +106,7 @@ export class Phase3Stack extends WrappedDockerStack {
       files?: NodeLogFiles;
     },
   ) {
-    super(docker);
+    super(docker, extra.files);
   }
 
   /** Starts the local endpoint that serves the pods' merged self-metrics. */
@@ -170,12 +169,10 @@ export class Phase3Stack extends WrappedDockerStack {
   }
 
   override endpoints(): StackEndpoints {
-    const base = this.docker.endpoints();
     return {
-      ...base,
+      ...super.endpoints(),
       otlpConnections: PHASE3_CONNECTIONS,
       ...(this.extra.cluster === undefined ? {} : { cluster: this.extra.cluster }),
-      ...(this.extra.files === undefined ? {} : { logFiles: this.extra.files.ingest() }),
       collectors: [
         {
           name: PHASE3_NAMES.deployment,
@@ -190,10 +187,9 @@ export class Phase3Stack extends WrappedDockerStack {
 
   override endpointList(): Endpoint[] {
     return [
-      ...this.docker.endpointList(),
+      ...super.endpointList(),
       { service: 'kube-node', label: 'kubeconfig', address: this.extra.kubeconfigPath },
       { service: PHASE3_NAMES.deployment, label: 'Collector metrics', address: this.metricsUrl },
-      ...(this.extra.files === undefined ? [] : [this.extra.files.endpoint()]),
       ...(this.extra.cluster === undefined
         ? []
         : [
@@ -208,7 +204,7 @@ export class Phase3Stack extends WrappedDockerStack {
 
   override drainConditions(signals: readonly Signal[]): DrainCondition[] {
     return [
-      ...this.docker.drainConditions(signals),
+      ...super.drainConditions(signals),
       collectorDrainCondition({
         name: 'collector pods',
         metricsUrl: this.metricsUrl,
@@ -222,20 +218,14 @@ export class Phase3Stack extends WrappedDockerStack {
         queueUnit: queueUnits(this.extra.collectorConfig),
         pipeline: collectorPipelineOf(this.extra.collectorConfig),
       }),
-      ...(this.extra.files?.drainConditions(signals) ?? []),
     ];
   }
 
   override observers(signals: readonly Signal[]): StackObserver[] {
     return [
       new HpaObserver(this.client, { namespace: PHASE3_NAMES.namespace, name: PHASE3_NAMES.hpa }, this.extra.progress),
-      ...(this.extra.files?.observers(signals) ?? []),
+      ...super.observers(signals),
     ];
-  }
-
-  /** Absent log lines the node collector never read (rotated away before it reached them). */
-  lossCauses(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[] {
-    return this.extra.files?.lossCauses(signal, runId, lost) ?? [];
   }
 
   override async logs(component: string): Promise<string[]> {
@@ -251,7 +241,6 @@ export class Phase3Stack extends WrappedDockerStack {
 
   override async stop(): Promise<void> {
     if (this.logTimer !== undefined) clearInterval(this.logTimer);
-    this.extra.files?.close();
     await new Promise<void>((resolve) =>
       this.metricsServer === undefined ? resolve() : this.metricsServer.close(() => resolve()),
     );
@@ -259,10 +248,9 @@ export class Phase3Stack extends WrappedDockerStack {
     await this.client.close().catch(() => undefined);
     await stopNode(this.docker);
     try {
-      await this.docker.stop();
+      await super.stop();
     } finally {
       await rm(this.extra.runDir, { recursive: true, force: true });
-      this.extra.files?.removeDirectory();
     }
   }
 }

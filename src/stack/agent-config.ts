@@ -1,4 +1,12 @@
 import { parse, stringify } from 'yaml';
+import type { Catalog } from '../images/catalog-types.js';
+import { renderTemplate } from './docker/render-config.js';
+import { component, configPath, ownerOf, READY_TIMEOUT_MS } from './docker/services.js';
+import type { ServiceDefinition } from './docker/stack-definition.js';
+
+/** The node agent's service name, and the path it reads the pods' log files from. */
+export const AGENT_SERVICE = 'otel-agent';
+export const AGENT_LOG_ROOT = '/var/log/pods';
 
 /** The scrape job the harness adds to a scraper for its targets (Prometheus's, or an agent's prometheus receiver). */
 export const HARNESS_SCRAPE_JOB = 'otel-harness';
@@ -86,4 +94,51 @@ export function agentConfigFor(
     .filter((x) => x !== undefined)
     .join(' and ');
   return `# The node agent's configuration for this run (${what}), written by otel-harness from ${options.shipped ? 'stacks/phase1/agent.yaml' : 'your --collector-config agent=FILE'}.\n${stringify(c)}`;
+}
+
+/**
+ * Seed 003's node collector as a container: the collector image with the agent configuration for what it
+ * does in the run — the pods' log directory (a host directory the harness writes) mounted read-only, its read
+ * offsets on a volume of its own; the harness's scrape targets in its prometheus receiver. It forwards to
+ * `otel-collector:4317` (stacks/phase1/agent.yaml): the collector in Phase 1, HAProxy before the gateways in
+ * Phase 2.
+ */
+export function agentService(
+  catalog: Catalog,
+  agent: {
+    /** `--log-source file`: the host directory mounted as its /var/log/pods. */
+    hostDir?: string;
+    /** A user's agent configuration (YAML text); `template` (stacks/phase1/agent.yaml) when absent. */
+    config?: string;
+    template: string;
+    /** `--scraper agent`: the targets its prometheus receiver scrapes. */
+    scrapeTargets?: readonly string[] | undefined;
+    dependsOn: string[];
+  },
+): ServiceDefinition {
+  const otelcol = component(catalog, 'otelcol');
+  const base = agent.config ?? renderTemplate(agent.template, {}, 'stacks/phase1/agent.yaml');
+  const content = agentConfigFor(base, {
+    shipped: agent.config === undefined,
+    files: agent.hostDir !== undefined,
+    ...(agent.scrapeTargets === undefined ? {} : { scrapeTargets: agent.scrapeTargets }),
+  });
+  if (content === undefined)
+    throw new Error('the agent configuration has no prometheus receiver in a metrics pipeline to scrape the targets');
+  return {
+    name: AGENT_SERVICE,
+    component: 'otelcol',
+    aliases: ['otel-node-collector'],
+    env: { GOMEMLIMIT: '400MiB' },
+    files: [{ target: configPath(otelcol), content }],
+    volumes: [{ name: 'agent-storage', target: '/var/lib/otelcol', owner: ownerOf(otelcol) }],
+    hostMounts: agent.hostDir === undefined ? [] : [{ source: agent.hostDir, target: AGENT_LOG_ROOT, readOnly: true }],
+    ports: [
+      { container: 8888, label: 'Agent metrics', scheme: 'http', path: '/metrics' },
+      { container: 13133, label: 'Agent health', scheme: 'http', path: '/health' },
+    ],
+    readiness: { port: 13133, path: '/health', timeoutMs: READY_TIMEOUT_MS.collector },
+    resources: { memoryGiB: 0.5, cpu: 1 },
+    dependsOn: agent.dependsOn,
+  };
 }
