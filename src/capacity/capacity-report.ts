@@ -4,9 +4,9 @@ import { renderJunit, type JunitCase } from '../report/junit.js';
 import { renderHtml, type ChartSpec, type HtmlReport } from '../report/render-html.js';
 import { failureOf, passes } from './capacity-search.js';
 import type { CapacityResult, TrialRecord } from './capacity.js';
+import { count as n } from '../format.js';
 
 const NDR = { name: 'NDR', maxLossRatio: 0 } as const;
-const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const f2 = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(2));
 
 /** Writes reports/<runId>/result.json, summary.md, junit.xml and report.html; returns the directory. */
@@ -281,6 +281,20 @@ export function capacityHtml(r: CapacityResult): HtmlReport {
       ...(band === undefined ? {} : { band }),
     },
   ];
+  if (trials.some((t) => t.agentReadLag !== undefined))
+    charts.push({
+      id: 'chart-agent-lag',
+      title: "Rate vs the node agent's read lag (log lines written and not yet read)",
+      xLabel: 'offered items/s',
+      yLabel: 'lines',
+      x,
+      series: [
+        { label: 'peak', values: trials.map((t) => t.agentReadLag?.peak ?? null) },
+        { label: 'when the load ended', values: trials.map((t) => t.agentReadLag?.atLoadEnd ?? null) },
+      ],
+      points: true,
+      ...(band === undefined ? {} : { band }),
+    });
   return {
     title: `otel-harness capacity ${r.runId}`,
     headline: r.headline,

@@ -31,6 +31,7 @@ import {
 } from './capacity-search.js';
 import { sizeFor, type Sizing } from './capacity-sizing.js';
 import { describeTransport } from '../load/otlp/transport.js';
+import { count } from '../format.js';
 
 export const CAPACITY_SCHEMA_VERSION = 1;
 /** The bracket doubles the rate until a trial fails. */
@@ -70,6 +71,11 @@ export interface TrialRecord extends Trial {
   /** Why the stack was re-created before this trial (the previous trial left a stuck or slow backlog). */
   stackRecreated?: string;
   collectorQueuePeak: number | undefined;
+  /**
+   * `--log-source file`: the node agent's read lag (lines written and not yet read, every second): its peak,
+   * when the load ended, and how long after the load it had read everything.
+   */
+  agentReadLag?: { peak: number; atLoadEnd: number | undefined; caughtUpAfterLoadMs: number | undefined };
   host: { cpuMeanPct: number; cpuMaxPct: number } | undefined;
   generator: { cpuMeanPct: number; cpuMaxPct: number } | undefined;
   containers: Record<string, { cpuMeanPct: number; cpuMaxPct: number; memoryMeanMiB: number; memoryMaxMiB: number }>;
@@ -116,6 +122,30 @@ export function sharesOf(soak: SoakOptions): Partial<Record<Signal, number>> {
   return Object.fromEntries(load.signals.map((s) => [s.signal, s.rateRps / 1_000]));
 }
 
+/** Lines a node agent may leave unread when the load ends, in seconds of the logs' rate, before it fell behind. */
+const AGENT_BEHIND_SECONDS = 2;
+
+/**
+ * `--log-source file`: the node agent fell behind when more than AGENT_BEHIND_SECONDS of lines were written
+ * and not yet read as the load ended (its read lag, from its own counters, every second). Writing a line
+ * never waits for the agent, so the achieved rate cannot show it: this is the path's saturation.
+ */
+export function agentBehind(step: Pick<StepResult, 'observations' | 'load'>): string | undefined {
+  const files = step.observations.find((o) => o.name === 'log-files');
+  const lag = files?.figures.lagAtLoadEnd;
+  const rate = step.load.signals.logs?.offeredRps;
+  if (lag === undefined || rate === undefined || lag <= rate * AGENT_BEHIND_SECONDS) return undefined;
+  return `logs: the node agent fell behind — ${count(lag)} lines written and not read when the load ended (> ${AGENT_BEHIND_SECONDS} s of lines at ${Math.round(rate)}/s)`;
+}
+
+function agentReadLagOf(step: Pick<StepResult, 'observations'>): Pick<TrialRecord, 'agentReadLag'> {
+  const f = step.observations.find((o) => o.name === 'log-files')?.figures;
+  if (f?.peakReadLag === undefined) return {};
+  return {
+    agentReadLag: { peak: f.peakReadLag, atLoadEnd: f.lagAtLoadEnd, caughtUpAfterLoadMs: f.caughtUpAfterLoadMs },
+  };
+}
+
 /** The search's trial: one load step at a rate and length, judged against the SLOs. */
 function outcomeOf(
   step: StepResult,
@@ -138,6 +168,8 @@ function outcomeOf(
       );
   }
   if (refused > options.slo.refusals) sloMisses.push(`${refused} items refused or failed (> ${options.slo.refusals})`);
+  const behind = agentBehind(step);
+  if (behind !== undefined) sloMisses.push(behind);
   if (options.slo.p99Ms !== undefined) {
     for (const [signal, c] of Object.entries(step.latency)) {
       if (c.found === 0 || c.timedOut > 0 || c.latencyMs.p99 > options.slo.p99Ms)
@@ -314,6 +346,7 @@ function recordOf(trial: Trial, runId: string, step: StepResult): TrialRecord {
         .map(([signal, b]) => [b.backend, { signal, bytesPerSec: Math.round(b.bytes / (step.load.elapsedMs / 1000)) }]),
     ),
     collectorQueuePeak: step.verification.collectorQueuePeak,
+    ...agentReadLagOf(step),
     host: r === undefined ? undefined : { cpuMeanPct: r.host.cpuMeanPct, cpuMaxPct: r.host.cpuMaxPct },
     generator: r === undefined ? undefined : { cpuMeanPct: r.generator.cpuMeanPct, cpuMaxPct: r.generator.cpuMaxPct },
     containers: Object.fromEntries(

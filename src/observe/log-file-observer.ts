@@ -1,6 +1,7 @@
 import type { ContainerLogStats } from '../load/files/container-log-writer.js';
 import type { AgentRead, AgentReadWatch } from './agent-read-watch.js';
 import type { StackObservation, StackObserver } from './observer.js';
+import { count as n } from '../format.js';
 
 const POLL_MS = 1_000;
 
@@ -17,8 +18,6 @@ export interface LogFileSource {
    */
   otherFiles?: string;
 }
-
-const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /**
  * `--log-source file`: what the harness wrote into the container log files and how far the node agent read
@@ -129,9 +128,11 @@ export class LogFileObserver implements StackObserver {
       });
     }
     if (this.loadEndMs !== undefined) {
-      const behind = this.series.find((p) => p.atMs >= this.loadEndMs! - this.loadStartMs && p.values.lag === 0);
-      if (behind !== undefined)
-        figures.caughtUpAfterLoadMs = Math.max(0, behind.atMs - (this.loadEndMs - this.loadStartMs));
+      const endAt = this.loadEndMs - this.loadStartMs;
+      const atEnd = this.series.find((p) => p.atMs >= endAt);
+      if (atEnd !== undefined) figures.lagAtLoadEnd = atEnd.values.lag!;
+      const behind = this.series.find((p) => p.atMs >= endAt && p.values.lag === 0);
+      if (behind !== undefined) figures.caughtUpAfterLoadMs = Math.max(0, behind.atMs - endAt);
     }
     return Promise.resolve({
       name: 'log-files',

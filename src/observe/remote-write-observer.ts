@@ -1,8 +1,8 @@
 import type { RemoteWriteState, RemoteWriteWatch } from './remote-write-watch.js';
 import type { StackObservation, StackObserver } from './observer.js';
+import { count as n } from '../format.js';
 
 const POLL_MS = 1_000;
-const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /**
  * `--remote-write mimir`: Prometheus's remote write from the load's start until after the drain — samples
@@ -26,14 +26,14 @@ export class RemoteWriteObserver implements StackObserver {
   start(loadStartMs: number): void {
     this.loadStartMs = loadStartMs;
     this.base = this.watch.state();
-    this.timer = setInterval(() => void this.sample(), POLL_MS);
+    // The watch reads Prometheus every second on its own: this only records what it last read.
+    this.timer = setInterval(() => this.sample(), POLL_MS);
     this.timer.unref();
   }
 
   loadEnded(): void {}
 
-  private async sample(): Promise<void> {
-    await this.watch.poll().catch(() => false);
+  private sample(): void {
     const s = this.watch.state();
     if (s === undefined) return;
     const behindS =
@@ -50,7 +50,9 @@ export class RemoteWriteObserver implements StackObserver {
 
   async stop(): Promise<StackObservation> {
     clearInterval(this.timer);
-    await this.sample();
+    // One last reading of its own, so the figures are as of the drain's end.
+    await this.watch.poll().catch(() => false);
+    this.sample();
     const s = this.watch.state();
     const { sender, receiver } = this.names;
     const title = `${sender} remote write to ${receiver}`;

@@ -38,7 +38,7 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
     parse: oneOf(LOG_SOURCES),
     help:
       'how logs enter: otlp (pushed to the collector), or file (lines in container log files that a node ' +
-      "agent, the collector's filelog receiver with checkpoints, reads and forwards: a container in Phase 1 " +
+      "agent, the collector's filelog receiver with checkpoints, reads and forwards: a container in Phases 1 and 2 " +
       '(--collector-config agent=FILE), a DaemonSet in Phase 3)',
   },
   {

@@ -11,6 +11,7 @@ import { countInRange } from '../load/seq-ranges.js';
 import { AgentReadWatch, type AgentReadSource } from '../observe/agent-read-watch.js';
 import { LogFileObserver } from '../observe/log-file-observer.js';
 import type { LossCause } from '../verify/loss-evidence.js';
+import { count as f } from '../format.js';
 import type { Endpoint, LogFileIngest, StackObserver } from './stack.js';
 
 /** How long the agent's read count stands still before lines the rotation deleted are given up on. */
@@ -120,7 +121,6 @@ export class NodeLogFiles {
     if (inRotated === 0 || unread <= 0) return [];
     const never = Math.min(unread, inRotated);
     const { layout } = this.files.writer;
-    const f = (x: number) => x.toLocaleString('en-US');
     const name = this.agent.name;
     return [
       {

@@ -34,6 +34,7 @@ export interface StepEvidence {
   sourceCauses?(signal: Signal, lost: readonly SeqRange[]): LossCause[];
 }
 import type { StepPlan } from './step-types.js';
+import { count as f } from '../format.js';
 
 /**
  * Verifies each signal in its backend: the expectation from the ledger, the backend module's exact count,
@@ -220,5 +221,3 @@ export async function upstreamCauses(
     });
   return causes;
 }
-
-const f = (x: number) => x.toLocaleString('en-US');

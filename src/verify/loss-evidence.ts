@@ -1,5 +1,6 @@
 import type { Signal } from '../load/ledger.js';
 import { classifyExportError, type ExportFailure, type FailureCause } from '../observe/export-failures.js';
+import { count as n } from '../format.js';
 
 /** What the pipeline's own counters say of one signal over a step (restarts joined). */
 export interface PipelineCounters {
@@ -65,7 +66,6 @@ export interface LossEvidence {
 }
 
 const NOUN: Record<Signal, string> = { traces: 'spans', metrics: 'samples', logs: 'log records' };
-const n = (x: number) => x.toLocaleString('en-US');
 
 /** Counters of a backend that say it discarded items (names with discard, drop, refuse or fail), when they moved. */
 export function backendDiscards(counters: Record<string, number> | undefined): [string, number][] {

@@ -9,6 +9,7 @@ import { ScrapeTargets } from '../../src/load/scrape/scrape-targets.js';
 import { fileReadCondition } from '../../src/drain/file-read-condition.js';
 import { AgentReadWatch } from '../../src/observe/agent-read-watch.js';
 import { LogFileObserver } from '../../src/observe/log-file-observer.js';
+import { agentBehind } from '../../src/capacity/capacity.js';
 import {
   ContainerLogWriter,
   containerLogPath,
@@ -392,5 +393,25 @@ describe('LogFileObserver', () => {
     expect(o.lines.join('\n')).toMatch(
       /Read beyond the lines written: 64 .* lines of the node's other pods' logs, or lines read again/,
     );
+  });
+});
+
+describe('capacity on the files’ path', () => {
+  const step = (lagAtLoadEnd: number | undefined, offeredRps = 1000) =>
+    ({
+      observations:
+        lagAtLoadEnd === undefined
+          ? []
+          : [{ name: 'log-files', title: '', lines: [], figures: { lagAtLoadEnd }, series: [] }],
+      load: { signals: { logs: { offeredRps } } },
+    }) as unknown as Parameters<typeof agentBehind>[0];
+
+  it('calls a trial saturated when the agent left more than 2 s of lines unread as the load ended', () => {
+    expect(agentBehind(step(2_000))).toBeUndefined();
+    expect(agentBehind(step(2_001))).toBe(
+      'logs: the node agent fell behind — 2,001 lines written and not read when the load ended (> 2 s of lines at 1000/s)',
+    );
+    // No log files in the run, or no reading at the load's end: nothing said.
+    expect(agentBehind(step(undefined))).toBeUndefined();
   });
 });

@@ -5,6 +5,8 @@
  * load's start.
  */
 
+import { count } from '../../format.js';
+
 export interface ReplicaReading {
   atMs: number;
   /** status.desiredReplicas of the HPA. */
@@ -271,7 +273,7 @@ export function describeHpa(a: HpaAnalysis, spec: HpaSpecSummary): string[] {
         ? ''
         : ` (per pod ${Math.round(st.podSpreadMilli.min)}–${Math.round(st.podSpreadMilli.max)}m at the step's end)`;
     lines.push(
-      `step ${st.index + 1} (${Math.round(st.rate).toLocaleString('en-US')} items/s from +${s(st.startMs / 1000)}): ${scale}; ${ack}; plateau ${st.plateauReady} ready / ${st.plateauDesired} desired${cpu}${spread}`,
+      `step ${st.index + 1} (${count(st.rate)} items/s from +${s(st.startMs / 1000)}): ${scale}; ${ack}; plateau ${st.plateauReady} ready / ${st.plateauDesired} desired${cpu}${spread}`,
     );
   }
   const d = a.scaleDown;

@@ -250,11 +250,14 @@ export function scrapeJob(targets: readonly string[]): string {
  * Seed 004's remote write: everything Prometheus stores (its own scrapes, the harness's targets, what it
  * received) to Mimir, with the seed's queue settings.
  */
+/** The remote-write queue's name (`remote_name` on Prometheus's counters): its receiver's. */
+export const REMOTE_WRITE_QUEUE = 'mimir';
+
 const REMOTE_WRITE_TO_MIMIR = [
   '',
   '# --remote-write mimir: seed 004 (values-prometheus.yaml remoteWrite; added by otel-harness).',
   'remote_write:',
-  '  - name: mimir',
+  `  - name: ${REMOTE_WRITE_QUEUE}`,
   '    url: http://mimir:9009/api/v1/push',
   '    queue_config:',
   '      capacity: 10000',

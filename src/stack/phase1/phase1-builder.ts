@@ -89,8 +89,8 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
           );
         }
       }
-      const remoteWrite = this.options.remoteWrite !== undefined;
-      if (targets === undefined && !remoteWrite && (hostDir === undefined || logFiles === undefined)) return docker;
+      const upstream = docker.endpoints().upstream !== undefined;
+      if (targets === undefined && !upstream && (hostDir === undefined || logFiles === undefined)) return docker;
       const layout =
         hostDir === undefined || logFiles === undefined ? undefined : harnessLogLayout(hostDir, runId, logFiles);
       return new Phase1Stack(
@@ -102,7 +102,6 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
               canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
             },
         targets,
-        remoteWrite,
       );
     } catch (err) {
       if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { WrappedDockerStack } from '../docker/wrapped-stack.js';
 import { NodeLogFiles, type HarnessLogFiles } from '../node-log-files.js';
 import type { Endpoint, FaultTarget, StackEndpoints, StackObserver } from '../stack.js';
 import { ScrapeTargetFaults } from './scrape-target-faults.js';
-import { AGENT_LOG_ROOT, AGENT_SERVICE } from './definition.js';
+import { AGENT_LOG_ROOT, AGENT_SERVICE, REMOTE_WRITE_QUEUE } from './definition.js';
 
 /**
  * Phase 1 with a source other than OTLP push, or with Prometheus remote-writing to Mimir. `--log-source file`: the harness writes the logs into container
@@ -28,7 +28,6 @@ export class Phase1Stack extends WrappedDockerStack {
     docker: DockerStack,
     files: HarnessLogFiles | undefined,
     private readonly targets: ScrapeTargets | undefined,
-    remoteWrite = false,
   ) {
     const endpoints = docker.endpoints();
     const agent = endpoints.collectors.find((c) => c.name === AGENT_SERVICE);
@@ -46,11 +45,12 @@ export class Phase1Stack extends WrappedDockerStack {
       targets === undefined || docker.faults === undefined
         ? docker.faults
         : new ScrapeTargetFaults(docker.faults, targets);
+    // A store before the metrics backend is Prometheus remote-writing to it (`--remote-write mimir`).
     const prometheus = endpoints.upstream?.metrics?.endpoint.metrics;
     this.remoteWrite =
-      !remoteWrite || prometheus === undefined
+      prometheus === undefined
         ? undefined
-        : new RemoteWriteWatch({ metricsUrl: prometheus, queue: 'mimir', pollMs: 1_000 }).start();
+        : new RemoteWriteWatch({ metricsUrl: prometheus, queue: REMOTE_WRITE_QUEUE, pollMs: 1_000 }).start();
   }
 
   override endpoints(): StackEndpoints {
@@ -76,7 +76,14 @@ export class Phase1Stack extends WrappedDockerStack {
       ...super.drainConditions(signals),
       ...(this.remoteWrite === undefined || !signals.includes('metrics')
         ? []
-        : [remoteWriteCondition({ name: 'prometheus', receiver: 'mimir', watch: this.remoteWrite, pollMs: 1_000 })]),
+        : [
+            remoteWriteCondition({
+              name: 'prometheus',
+              receiver: REMOTE_WRITE_QUEUE,
+              watch: this.remoteWrite,
+              pollMs: 1_000,
+            }),
+          ]),
     ];
   }
 
@@ -84,7 +91,7 @@ export class Phase1Stack extends WrappedDockerStack {
     return [
       ...(this.remoteWrite === undefined || !signals.includes('metrics')
         ? []
-        : [new RemoteWriteObserver(this.remoteWrite, { sender: 'prometheus', receiver: 'mimir' })]),
+        : [new RemoteWriteObserver(this.remoteWrite, { sender: 'prometheus', receiver: REMOTE_WRITE_QUEUE })]),
       ...super.observers(signals),
     ];
   }

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../time/clock.js';
 import type { TraceExpectation } from '../expectation.js';
 import type { SignalVerification } from '../verification.js';
 import { bucketOf, type SpanTimeTally } from './tempo-count.js';
+import { count as fmt } from '../../format.js';
 
 /** Readings of the windows that disagree, after the first, before they are searched again. */
 const READINGS_AGAIN = 3;
@@ -35,7 +36,6 @@ interface Window {
   searchAgain?: number;
 }
 
-const fmt = (n: number) => n.toLocaleString('en-US');
 const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
 /**
