@@ -28,10 +28,12 @@ export function logLine(runId: string, seq: number, bodyBytes: number): string {
 
 /**
  * The line of record `seq` as an application writes it to its container log (`--log-source file`): the
- * identity an agent's parser reads — run, seq and the seq block verifiers count by — then filler.
+ * identity an agent's parser reads — run, seq and the seq block verifiers count by — then filler, or with
+ * `--payload web` the service's JSON request log line (`webLogLine`).
  */
-export function fileLogLine(runId: string, seq: number, bodyBytes: number, seqBlockSize: number): string {
+export function fileLogLine(runId: string, seq: number, bodyBytes: number, seqBlockSize: number, web = false): string {
   const head = `otel-harness run=${runId} seq=${seq} block=${Math.floor(seq / seqBlockSize)}`;
+  if (web) return `${head} ${webLogLine(runId, seq)}`;
   return head.length >= bodyBytes ? head : `${head} ${filler(bodyBytes - head.length - 1, seq)}`;
 }
 

@@ -54,6 +54,15 @@ describe('container log lines', () => {
     expect(seqOfLogLine(line, 'r2')).toBeUndefined();
   });
 
+  it('with --payload web, writes the service’s JSON request log after the identity', () => {
+    const line = fileLogLine('r1', 2345, 200, 1000, true);
+    expect(line.startsWith('otel-harness run=r1 seq=2345 block=2 {')).toBe(true);
+    const json = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+    expect(json).toMatchObject({ 'otel_harness.seq': 2345, logger: 'shop.cart.http' });
+    expect(json['http.response.status_code']).toBeTypeOf('number');
+    expect(seqOfLogLine(line, 'r1')).toBe(2345);
+  });
+
   it('lays the files out as the kubelet does, with a UUID-shaped pod UID', () => {
     const l = layout();
     expect(podUid('run-1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);

@@ -68,7 +68,7 @@ describe('topologies', () => {
     expect(TOPOLOGIES.map((t) => t.name)).toEqual(['phase1', 'phase2', 'phase3', 'attach']);
     expect(PHASE_TOPOLOGIES).toEqual({ '1': 'phase1', '2': 'phase2', '3': 'phase3' });
     expect(topologyNamed('phase1').collectorRoles).toEqual(['collector', 'agent']);
-    expect(topologyNamed('phase2').collectorRoles).toEqual(['gateway', 'processor']);
+    expect(topologyNamed('phase2').collectorRoles).toEqual(['gateway', 'processor', 'agent']);
     expect(usage(() => topologyNamed('phase9'))).toMatch(
       /topology is invalid, expected one of phase1, phase2, phase3, attach/,
     );

@@ -41,13 +41,16 @@ export function loadsOf(
     }
     if (s.signal === 'logs' && logFiles !== undefined) {
       const { bodyBytes, seqBlockSize } = plan.logShape;
+      const web = plan.logShape.payload?.profile === 'web';
       return {
         ...s,
         build: () => {
           throw new Error('log records written to files are not built as OTLP');
         },
         deliver: (first, count) => {
-          const lines = Array.from({ length: count }, (_, i) => fileLogLine(runId, first + i, bodyBytes, seqBlockSize));
+          const lines = Array.from({ length: count }, (_, i) =>
+            fileLogLine(runId, first + i, bodyBytes, seqBlockSize, web),
+          );
           return { items: count, bytes: logFiles.write(runId, first, lines) };
         },
       };
