@@ -1,4 +1,10 @@
 import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configurationError } from '../harness-error.js';
+import { stacksDir } from '../paths.js';
+import { HOST_DIR_PREFIX } from './docker/cleanup.js';
 import { parse } from 'yaml';
 import {
   containerLogPath,
@@ -170,4 +176,33 @@ export function agentReadsNot(config: string, path: string): string | undefined 
 /** `agentReadsNot` for the harness's file under the agent's `/var/log/pods`. */
 export function agentReadsNotHarnessFile(config: string, logRoot: string, choice: LogFileChoice): string | undefined {
   return agentReadsNot(config, containerLogPath(harnessLogLayout(logRoot, 'check', choice), logRoot));
+}
+
+/**
+ * A run's pod log directory on the host (`$TMPDIR/otel-harness-pods-<run id>-…`, removed by `down` after a
+ * SIGKILL), which an agent running as its own user can enter.
+ */
+export function makePodLogsDir(runId: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `${HOST_DIR_PREFIX}${runId}-`));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/**
+ * `--log-source file`: the agent configuration (a user's `--collector-config agent=FILE`, else
+ * stacks/phase1/agent.yaml) must read the file the harness writes under `logRoot`; exit 2 naming its
+ * include and exclude patterns otherwise.
+ */
+export function checkAgentReadsFiles(agentConfig: string | undefined, logRoot: string, choice: LogFileChoice): void {
+  const why = agentReadsNotHarnessFile(
+    readFileSync(agentConfig ?? join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8'),
+    logRoot,
+    choice,
+  );
+  if (why !== undefined)
+    throw configurationError(
+      '--collector-config',
+      'an agent configuration that reads the container log files the harness writes',
+      `agent=${agentConfig ?? 'stacks/phase1/agent.yaml'}: ${why}`,
+    );
 }

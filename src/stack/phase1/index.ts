@@ -3,7 +3,7 @@ import { configurationError } from '../../harness-error.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { number, oneOf, text, type OptionTable } from '../../options/option-table.js';
-import { agentReadsNotHarnessFile, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
+import { checkAgentReadsFiles, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
 import {
@@ -121,19 +121,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         );
     }
     if (logFiles !== undefined) {
-      const why = agentReadsNotHarnessFile(
-        agentConfig === undefined
-          ? readFileSync(join(phase1Dir(), 'agent.yaml'), 'utf8')
-          : readFileSync(agentConfig, 'utf8'),
-        AGENT_LOG_ROOT,
-        logFiles,
-      );
-      if (why !== undefined)
-        throw configurationError(
-          '--collector-config',
-          'an agent configuration that reads the container log files the harness writes',
-          `agent=${agentConfig ?? 'stacks/phase1/agent.yaml'}: ${why}`,
-        );
+      checkAgentReadsFiles(agentConfig, AGENT_LOG_ROOT, logFiles);
       choice.logFiles = true;
     }
     if (agentScrapes) {

@@ -1,6 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { connectDockerEngine, type DockerEngine } from '../../docker/docker-engine.js';
 import { configurationError, ExitCode, HarnessError } from '../../harness-error.js';
 
@@ -11,9 +9,8 @@ import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
 import { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
-import { HOST_DIR_PREFIX } from '../docker/cleanup.js';
 import type { DockerStack } from '../docker/docker-stack.js';
-import { harnessLogLayout, type LogFileChoice } from '../log-agent.js';
+import { harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
 import type { StackChoice } from '../topology.js';
 import { phase1Definition, type TracesBackend } from './definition.js';
 import { Phase1Stack } from './phase1-stack.js';
@@ -48,13 +45,11 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
     const agentConfig = this.collectorConfigs.agent;
     const runId = this.runId ?? newRunId();
     const logFiles = this.options.logFiles;
-    const hostDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `${HOST_DIR_PREFIX}${runId}-`));
+    const hostDir = logFiles === undefined ? undefined : makePodLogsDir(runId);
     let targets: ScrapeTargets | undefined;
     try {
       if (this.options.scrapeTargets !== undefined)
         targets = await ScrapeTargets.listen(await bridgeGateway(engine), this.options.scrapeTargets);
-      // The agent runs as its own user: it must be able to enter the directory.
-      if (hostDir !== undefined) chmodSync(hostDir, 0o755);
       const definition = phase1Definition({
         traces: this.options.traces,
         variant: this.options.variant,

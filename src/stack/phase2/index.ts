@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
-import { stacksDir } from '../../paths.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
-import { agentReadsNotHarnessFile, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
+import { checkAgentReadsFiles, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
 import { configurationError } from '../../harness-error.js';
 import { number, text, type OptionTable } from '../../options/option-table.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
@@ -84,17 +81,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
         );
       return;
     }
-    const why = agentReadsNotHarnessFile(
-      readFileSync(agentConfig ?? join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8'),
-      AGENT_LOG_ROOT,
-      logFiles,
-    );
-    if (why !== undefined)
-      throw configurationError(
-        '--collector-config',
-        'an agent configuration that reads the container log files the harness writes',
-        `agent=${agentConfig ?? 'stacks/phase1/agent.yaml'}: ${why}`,
-      );
+    checkAgentReadsFiles(agentConfig, AGENT_LOG_ROOT, logFiles);
     choice.logFiles = true;
   },
   faultTargets(o) {

@@ -1,6 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
 import { loadCatalog } from '../../images/catalog.js';
@@ -9,8 +7,7 @@ import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
 import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
-import { HOST_DIR_PREFIX } from '../docker/cleanup.js';
-import { harnessLogLayout, type LogFileChoice } from '../log-agent.js';
+import { harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
 import { NodeLogFiles } from '../node-log-files.js';
 import { freePorts } from '../docker/free-ports.js';
 import { ReadinessError } from '../docker/http-readiness.js';
@@ -63,9 +60,7 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
     };
     const runId = this.runId ?? newRunId();
     const logFiles = this.options.logFiles;
-    const hostDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `${HOST_DIR_PREFIX}${runId}-`));
-    // The agent runs as its own user: it must be able to enter the directory.
-    if (hostDir !== undefined) chmodSync(hostDir, 0o755);
+    const hostDir = logFiles === undefined ? undefined : makePodLogsDir(runId);
     const agentConfig = this.collectorConfigs.agent;
     const options = {
       ...this.options,

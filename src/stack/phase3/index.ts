@@ -5,10 +5,7 @@ import { parseDurationMs } from '../../options/duration.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
 import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { agentReadsNotHarnessFile, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
-import { stacksDir } from '../../paths.js';
+import { checkAgentReadsFiles, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
 import { NODE_POD_LOGS } from './node-collector.js';
 
 interface Phase3Flags extends LogFileFlags {
@@ -120,13 +117,7 @@ export const phase3Topology: Topology = defineTopology<Phase3Flags>({
     const logFiles = logFileChoice(o);
     if (logFiles !== undefined) {
       // The node collector runs the Phase 1 agent's configuration: it must read where the harness writes.
-      const why = agentReadsNotHarnessFile(
-        readFileSync(join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8'),
-        NODE_POD_LOGS,
-        logFiles,
-      );
-      if (why !== undefined)
-        throw configurationError('--log-source', 'a node collector that reads the harness files', why);
+      checkAgentReadsFiles(undefined, NODE_POD_LOGS, logFiles);
       choice.logFiles = true;
     }
   },

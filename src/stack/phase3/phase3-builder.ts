@@ -1,15 +1,5 @@
-import {
-  chmodSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DockerEngine } from '../../docker/docker-engine.js';
 import { connectDockerEngine } from '../../docker/docker-engine.js';
@@ -23,8 +13,7 @@ import type { ClusterEngine } from '../../load/drivers/driver.js';
 import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
 import { cacheDir, stacksDir } from '../../paths.js';
 import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
-import { HOST_DIR_PREFIX } from '../docker/cleanup.js';
-import { HARNESS_POD, harnessLogLayout, type LogFileChoice } from '../log-agent.js';
+import { HARNESS_POD, harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
 import { NodeLogFiles } from '../node-log-files.js';
 import {
   harnessLogPodManifests,
@@ -125,8 +114,7 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
     const runDir = join(cacheDir(), 'runs', runId);
     const imagesDir = join(runDir, 'images');
     const logFiles = this.options.logFiles;
-    const podLogsDir = logFiles === undefined ? undefined : mkdtempSync(join(tmpdir(), `${HOST_DIR_PREFIX}${runId}-`));
-    if (podLogsDir !== undefined) chmodSync(podLogsDir, 0o755);
+    const podLogsDir = logFiles === undefined ? undefined : makePodLogsDir(runId);
     const definition = phase3Definition({
       imagesDir,
       runId,
