@@ -387,6 +387,7 @@ class LoadStep {
         exporters: evidence.exporters,
         backendCounters: (name) => evidence.backendDeltas[name],
         sourceCauses: (s, lost) => this.stack.lossCauses?.(s, this.runId, lost) ?? [],
+        forwarders: new Set(this.endpoints.collectors.filter((c) => !c.exportsToBackends).map((c) => c.name)),
       },
       progress: (m) => io.progress(m),
     });

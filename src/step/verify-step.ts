@@ -1,3 +1,4 @@
+import { count as f } from '../format.js';
 import { drainOf, type DrainReport } from '../drain/drain.js';
 import type { ExportFailure } from '../observe/export-failures.js';
 import type { Ledger, SeqRange, Signal } from '../load/ledger.js';
@@ -32,9 +33,10 @@ export interface StepEvidence {
   earlier?(signal: Signal): LossEvidence | undefined;
   /** What the stack knows of absent items before its pipeline took them (lines rotated away unread). */
   sourceCauses?(signal: Signal, lost: readonly SeqRange[]): LossCause[];
+  /** Collectors that send to another collector rather than to the backends (node agents, gateways). */
+  forwarders?: ReadonlySet<string>;
 }
 import type { StepPlan } from './step-types.js';
-import { count as f } from '../format.js';
 
 /**
  * Verifies each signal in its backend: the expectation from the ledger, the backend module's exact count,
@@ -173,6 +175,7 @@ function evidenceFor(
     exporters: step.exporters,
     backendCounters: step.backendCounters(backend),
     doomed: evidence.doomed,
+    ...(step.forwarders === undefined ? {} : { forwarders: step.forwarders }),
   });
   const source = step.sourceCauses?.(signal, v.lostRanges) ?? [];
   return {

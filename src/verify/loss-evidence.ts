@@ -65,6 +65,20 @@ export interface LossEvidence {
   causes: LossCause[];
 }
 
+/** The `backend` a forwarding collector's exporter sends to (a node agent's, a gateway's): another collector. */
+const NEXT_COLLECTOR = 'the next collector';
+
+/** Where a collector's exporter sends: the backend, or for a forwarding collector Kafka or the next collector. */
+function nextHop(
+  forwarders: ReadonlySet<string> | undefined,
+  collector: string,
+  exporter: string,
+  backend: string,
+): string {
+  if (forwarders?.has(collector) !== true) return backend;
+  return /^kafka(\/|$)/.test(exporter) ? 'kafka' : NEXT_COLLECTOR;
+}
+
 const NOUN: Record<Signal, string> = { traces: 'spans', metrics: 'samples', logs: 'log records' };
 
 /** Counters of a backend that say it discarded items (names with discard, drop, refuse or fail), when they moved. */
@@ -100,11 +114,13 @@ export function fixFor(
           ? ` — about ${n(Math.max(100, Math.floor((items * (limit / bytes) * 0.8) / 500) * 500))} items at the ${(bytes / items).toFixed(0)} bytes per item seen`
           : '';
       const receiver =
-        backend === 'loki'
-          ? "Loki's server.grpc_server_max_recv_msg_size and ingester_client.grpc_client_config.max_send_msg_size (distributor → ingester)"
-          : backend === 'tempo'
-            ? "Tempo's server.grpc_server_max_recv_msg_size and its distributor's ingester client limit"
-            : `${backend}'s receive limit`;
+        backend === NEXT_COLLECTOR
+          ? "the next collector's OTLP receiver max_recv_msg_size_mib (gRPC, 4 MiB by default)"
+          : backend === 'loki'
+            ? "Loki's server.grpc_server_max_recv_msg_size and ingester_client.grpc_client_config.max_send_msg_size (distributor → ingester)"
+            : backend === 'tempo'
+              ? "Tempo's server.grpc_server_max_recv_msg_size and its distributor's ingester client limit"
+              : `${backend}'s receive limit`;
       return `make requests smaller than the limit: set the batch processor's send_batch_max_size${max !== undefined ? ` (now ${n(max)})` : ' (unset: no maximum)'}${advice}; or raise ${receiver}`;
     }
     case 'rate-limited': {
@@ -115,7 +131,9 @@ export function fixFor(
             ? "Tempo's overrides ingestion rate_limit_bytes and burst_size_bytes"
             : backend === 'mimir'
               ? "Mimir's ingestion_rate and ingestion_burst_size"
-              : `${backend}'s ingestion limit`;
+              : backend === NEXT_COLLECTOR
+                ? "the next collector's memory_limiter (limit_mib: it refuses while over it) and its CPU"
+                : `${backend}'s ingestion limit`;
       return retryOff || outcome === 'rejected'
         ? `turn ${exporter?.name ?? 'the exporter'}'s retry_on_failure${exporter?.queue.enabled === false ? ' and sending_queue' : ''} on (a 429 is meant to be retried), or raise ${limit}`
         : `raise ${limit}, or give the exporter's retries more time (retry_on_failure.max_elapsed_time${exporter !== undefined ? `, now ${exporter.retry.maxElapsedMs / 1000} s` : ''})`;
@@ -159,6 +177,8 @@ export function causesOf(input: {
   backendCounters: Record<string, number> | undefined;
   /** Absent items queued behind the failures (a blocked drain). */
   doomed: number;
+  /** Collectors that send to another collector, not to the backend (a node agent, gateways): their hop is named so. */
+  forwarders?: ReadonlySet<string>;
 }): LossCause[] {
   const out: LossCause[] = [];
   const noun = NOUN[input.signal];
@@ -182,9 +202,11 @@ export function causesOf(input: {
     }
     if (parts.length === 0) parts.push(`${main.count} failed attempt(s), retried`);
     const attempts = failures.reduce((s, f) => s + f.count, 0);
-    const fix = fixFor(main.cause, input.backend, input.signal, setup, main.largestBytes, main.outcome);
+    const forwards = input.forwarders?.has(collector) === true;
+    const to = forwards ? NEXT_COLLECTOR : input.backend;
+    const fix = fixFor(main.cause, to, input.signal, setup, main.largestBytes, main.outcome);
     out.push({
-      hop: `${collector} → ${input.backend}`,
+      hop: forwards ? `${collector} → the next collector (${exporter})` : `${collector} → ${input.backend}`,
       reason: `${parts.join(' and ')}: ${main.cause.summary} (${exporter}; ${attempts} failure line(s) in the collector's log${setup !== undefined && !setup.retry.enabled ? '; its retries are off' : ''})`,
       ...(fix === undefined ? {} : { fix }),
       retryable: main.cause.retryable,
@@ -192,8 +214,9 @@ export function causesOf(input: {
   }
   for (const e of input.counters?.exporters ?? []) {
     if (e.givenUp === 0 || byExporter.has(`${e.collector}\0${e.exporter}`)) continue;
+    const to = nextHop(input.forwarders, e.collector, e.exporter, input.backend);
     out.push({
-      hop: `${e.collector} → ${input.backend}`,
+      hop: to === input.backend ? `${e.collector} → ${to}` : `${e.collector} → ${to} (${e.exporter})`,
       reason: `${n(e.givenUp)} ${noun} given up by ${e.exporter} (its send_failed and enqueue_failed counters; no log line said why)`,
       retryable: true,
     });

@@ -568,3 +568,29 @@ describe("a processor's own counters", () => {
     ]);
   });
 });
+
+describe('a collector that forwards to another collector or to Kafka', () => {
+  it('names the hop it failed on and the receiving side’s limit, not the backend', () => {
+    // The same failure lines, logged by a node agent whose exporter sends to the next collector.
+    const failures = exportFailuresOf(
+      'otel-agent',
+      fixture('collector-0.158.0-loki-message-too-large.log').split('\n'),
+    );
+    const causes = causesOf({
+      signal: 'logs',
+      backend: 'loki',
+      failures,
+      counters: counters({
+        exporters: [{ collector: 'gateway-1', exporter: 'kafka/logs', sent: 10, givenUp: 5 }],
+      }),
+      exporters: collectorPipelineOf(seed)!.exporters,
+      backendCounters: {},
+      doomed: 0,
+      forwarders: new Set(['otel-agent', 'gateway-1']),
+    });
+    expect(causes[0]).toMatchObject({ hop: 'otel-agent → the next collector (otlp_http/loki)' });
+    expect(causes[0]!.fix).toMatch(/the next collector's OTLP receiver max_recv_msg_size_mib/);
+    expect(causes[0]!.fix).not.toMatch(/Loki/);
+    expect(causes[1]).toMatchObject({ hop: 'gateway-1 → kafka (kafka/logs)' });
+  });
+});
