@@ -75,6 +75,17 @@ export function classifyExportError(error: string): FailureCause {
       limitBytes: limit,
     };
   }
+  // grpc-go's own wording when the receiver decompresses first: the limit, not the size.
+  const tooLargeUnzipped = /received message after decompression larger than max (\d+)/.exec(error);
+  if (tooLargeUnzipped !== null) {
+    const limit = Number(tooLargeUnzipped[1]);
+    return {
+      kind: 'message-too-large',
+      retryable: false,
+      summary: `requests exceed a ${mb(limit)} gRPC message limit (after decompression)`,
+      limitBytes: limit,
+    };
+  }
   const status = /(?:HTTP Status Code|status code|HTTP) (\d{3})/i.exec(error);
   const code = status === null ? undefined : Number(status[1]);
   const withStatus = code === undefined ? {} : { status: code };

@@ -145,9 +145,19 @@ describe("the collector's export failures, in words", () => {
       ],
       ['HTTP Status Code 413, Message=request entity too large', 'payload-too-large', false],
       ['sending queue is full', 'queue-full', true],
+      // grpc-go's wording when the receiving collector decompresses first (a node agent's 60,000-sample scrape).
+      [
+        'not retryable error: Permanent error: rpc error: code = ResourceExhausted desc = grpc: received message after decompression larger than max 4194304',
+        'message-too-large',
+        false,
+      ],
     ];
     for (const [error, kind, retryable] of cases)
       expect(classifyExportError(error), error).toMatchObject({ kind, retryable });
+    expect(classifyExportError(cases.at(-1)![0])).toMatchObject({
+      limitBytes: 4_194_304,
+      summary: 'requests exceed a 4 MiB gRPC message limit (after decompression)',
+    });
   });
 
   it('leaves out lines from before the run and counts what a given-up line dropped', () => {
