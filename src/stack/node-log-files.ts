@@ -3,9 +3,11 @@ import { fileReadCondition } from '../drain/file-read-condition.js';
 import type { DrainCondition } from '../drain/drain.js';
 import {
   containerLogPath,
+  ContainerLogWriter,
+  type ContainerLogLayout,
   type ContainerLogStats,
-  type ContainerLogWriter,
 } from '../load/files/container-log-writer.js';
+import { CANARY_SERVICE_NAME } from '../verify/latency-canary.js';
 import type { SeqRange, Signal } from '../load/ledger.js';
 import { countInRange } from '../load/seq-ranges.js';
 import { AgentReadWatch, type AgentReadSource } from '../observe/agent-read-watch.js';
@@ -21,6 +23,14 @@ const UNREAD_IDLE_MS = 10_000;
 export interface HarnessLogFiles {
   writer: ContainerLogWriter;
   canary: ContainerLogWriter;
+}
+
+/** The writers of a layout: the load's container log, and the latency canaries' beside it in the same pod. */
+export function harnessLogFiles(layout: ContainerLogLayout): HarnessLogFiles {
+  return {
+    writer: new ContainerLogWriter(layout),
+    canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
+  };
 }
 
 /**

@@ -5,12 +5,11 @@ import { configurationError, ExitCode, HarnessError } from '../../harness-error.
 /** How long after the stack is up its scraper may take to scrape every target once. */
 const SCRAPE_START_TIMEOUT_MS = 30_000;
 import { newRunId } from '../../docker/labels.js';
-import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
 import { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
-import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
+import { harnessLogFiles } from '../node-log-files.js';
 import type { StackChoice } from '../topology.js';
 import { phase1Definition, type TracesBackend } from './definition.js';
 import { Phase1Stack } from './phase1-stack.js';
@@ -88,16 +87,7 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
       if (targets === undefined && !upstream && (hostDir === undefined || logFiles === undefined)) return docker;
       const layout =
         hostDir === undefined || logFiles === undefined ? undefined : harnessLogLayout(hostDir, runId, logFiles);
-      return new Phase1Stack(
-        docker,
-        layout === undefined
-          ? undefined
-          : {
-              writer: new ContainerLogWriter(layout),
-              canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
-            },
-        targets,
-      );
+      return new Phase1Stack(docker, layout === undefined ? undefined : harnessLogFiles(layout), targets);
     } catch (err) {
       if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
       await targets?.close();

@@ -3,12 +3,10 @@ import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
 import { loadCatalog } from '../../images/catalog.js';
 import { SIGNALS } from '../../load/ledger.js';
-import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
-import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
 import { harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
-import { NodeLogFiles } from '../node-log-files.js';
+import { harnessLogFiles, NodeLogFiles } from '../node-log-files.js';
 import { freePorts } from '../docker/free-ports.js';
 import { ReadinessError } from '../docker/http-readiness.js';
 import type { StackChoice } from '../topology.js';
@@ -116,16 +114,12 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
     const files =
       hostDir === undefined || logFiles === undefined || agentMetrics === undefined
         ? undefined
-        : (() => {
-            const layout = harnessLogLayout(hostDir, runId, logFiles);
-            return new NodeLogFiles(
-              {
-                writer: new ContainerLogWriter(layout),
-                canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
-              },
-              { name: AGENT_SERVICE, root: AGENT_LOG_ROOT, source: { metricsUrl: agentMetrics } },
-            );
-          })();
+        : new NodeLogFiles(harnessLogFiles(harnessLogLayout(hostDir, runId, logFiles)), {
+            name: AGENT_SERVICE,
+            root: AGENT_LOG_ROOT,
+            source: { metricsUrl: agentMetrics },
+          });
+    if (files === undefined && hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
     return new Phase2Stack(
       docker,
       catalog,

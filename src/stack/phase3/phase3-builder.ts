@@ -10,11 +10,9 @@ import { KubeClient, type KubeObject } from '../../k8s/kube-client.js';
 import { loadKubeconfig } from '../../k8s/kubeconfig.js';
 import { deployK6Operator } from '../../k8s/k6-operator.js';
 import type { ClusterEngine } from '../../load/drivers/driver.js';
-import { ContainerLogWriter } from '../../load/files/container-log-writer.js';
 import { cacheDir, stacksDir } from '../../paths.js';
-import { CANARY_SERVICE_NAME } from '../../verify/latency-canary.js';
 import { HARNESS_POD, harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
-import { NodeLogFiles } from '../node-log-files.js';
+import { harnessLogFiles, NodeLogFiles } from '../node-log-files.js';
 import {
   harnessLogPodManifests,
   NODE_COLLECTOR,
@@ -217,21 +215,15 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
     });
     const base = harnessLogLayout(podLogsDir, runId, choice);
     const layout = { ...base, pod: { ...base.pod, uid } };
-    return new NodeLogFiles(
-      {
-        writer: new ContainerLogWriter(layout),
-        canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
+    return new NodeLogFiles(harnessLogFiles(layout), {
+      name: NODE_COLLECTOR.name,
+      root: NODE_POD_LOGS,
+      source: {
+        metricsUrl: `pods of ${NODE_COLLECTOR.selector}, :8888/metrics`,
+        read: () => scrapeNodeCollector(client),
       },
-      {
-        name: NODE_COLLECTOR.name,
-        root: NODE_POD_LOGS,
-        source: {
-          metricsUrl: `pods of ${NODE_COLLECTOR.selector}, :8888/metrics`,
-          read: () => scrapeNodeCollector(client),
-        },
-        otherFiles: "the node's other pods' logs (collectors, metrics-server)",
-      },
-    );
+      otherFiles: "the node's other pods' logs (collectors, metrics-server)",
+    });
   }
 
   /** The node's admin kubeconfig, pointed at the published API port; a client once the node is Ready. */
