@@ -31,7 +31,7 @@ export function fileReadCondition(options: {
   now?: () => number;
 }): DrainCondition {
   const now = options.now ?? Date.now;
-  let lastMove: { count: number; at: number } | undefined;
+  let lastMove: { movement: string; at: number } | undefined;
 
   return {
     name: `${options.name} (log files)`,
@@ -45,23 +45,54 @@ export function fileReadCondition(options: {
         const state: SignalDrainState = {
           idle: false,
           queued: [],
-          unobservable: `${options.name} exposes no counters of a filelog receiver: how far it read cannot be seen`,
+          unobservable: `${options.name} exposes no read counters (a filelog receiver's, or Promtail's): how far it read cannot be seen`,
           movement: 'unobservable',
         };
         return oneSignalState('logs', state, `${options.name}: read position not observable`);
       }
-      if (lastMove === undefined || lastMove.count !== read.lines) lastMove = { count: read.lines, at: t };
+      const passed = read.passedOn;
+      // An agent that sends on its own (Promtail) still holds what it read and neither sent nor dropped.
+      const held = passed === undefined ? 0 : read.lines - passed.sent - passed.dropped - passed.filtered;
+      const movement = `${read.lines}/${read.restarts}${passed === undefined ? '' : `/${passed.sent}/${passed.dropped}/${passed.retries}`}`;
+      const delivered = passed?.sent ?? read.lines;
+      if (lastMove === undefined || lastMove.movement !== movement) lastMove = { movement, at: t };
       const unread = written.lines - read.lines;
       const stillMs = t - lastMove.at;
-      const movement = `${read.lines}/${read.restarts}`;
       // Lines of other containers on the node count too: read ≥ written says nothing until the count also
       // stands still (an agent with lines left to read reads on at each poll).
-      if (unread <= 0 && stillMs >= QUIET_MS)
+      if (unread <= 0 && held <= 0 && stillMs >= QUIET_MS)
         return oneSignalState(
           'logs',
-          { idle: true, queued: [], movement, delivered: read.lines },
-          `${options.name}: read ${read.lines} lines of ${written.lines} written${unread < 0 ? ` (${-unread} more: lines read again, or lines of other containers)` : ''}`,
+          { idle: true, queued: [], movement, delivered },
+          `${options.name}: read ${read.lines} lines of ${written.lines} written${unread < 0 ? ` (${-unread} more: lines read again, or lines of other containers)` : ''}${passed === undefined ? '' : `, sent ${passed.sent}`}`,
         );
+      if (unread <= 0 && held > 0) {
+        if (stillMs >= options.idleMs)
+          return oneSignalState(
+            'logs',
+            { idle: true, queued: [], movement, delivered },
+            `${options.name}: ${held} of the ${read.lines} lines it read neither sent nor dropped, nothing sent for ${Math.round(stillMs / 1000)} s`,
+          );
+        return oneSignalState(
+          'logs',
+          {
+            idle: false,
+            queued: [
+              {
+                component: options.name,
+                queue: 'client batches (read, not sent yet)',
+                size: held,
+                unit: 'items',
+                signal: 'logs',
+                maxItems: held,
+              },
+            ],
+            movement,
+            delivered,
+          },
+          `${options.name}: ${held} lines read and not sent yet${passed!.retries > 0 ? ` (${passed!.retries} batch retries so far)` : ''}`,
+        );
+      }
       if (stillMs >= options.idleMs && (read.readingFiles ?? 0) === 0) {
         const why =
           read.restarts > 0
@@ -71,14 +102,14 @@ export function fileReadCondition(options: {
               : 'no file open for reading';
         return oneSignalState(
           'logs',
-          { idle: true, queued: [], movement, delivered: read.lines },
+          { idle: true, queued: [], movement, delivered },
           `${options.name}: ${unread} of ${written.lines} lines not counted as read, ${why}; nothing read for ${Math.round(stillMs / 1000)} s`,
         );
       }
       if (unread <= 0)
         return oneSignalState(
           'logs',
-          { idle: false, queued: [], movement, delivered: read.lines },
+          { idle: false, queued: [], movement, delivered },
           `${options.name}: read ${read.lines} lines of ${written.lines} written, still reading`,
         );
       return oneSignalState(
@@ -96,7 +127,7 @@ export function fileReadCondition(options: {
             },
           ],
           movement,
-          delivered: read.lines,
+          delivered,
         },
         `${options.name}: ${unread} of ${written.lines} lines not read yet`,
       );

@@ -100,14 +100,14 @@ export class LogFileObserver implements StackObserver {
       linesDeleted: written.linesDeleted,
     };
     if (read === undefined) {
-      lines.push(`${this.source.agent}: how far it read is not observable (no filelog receiver counters).`);
+      lines.push(`${this.source.agent}: how far it read is not observable (no read counters in its metrics).`);
     } else {
       // From both counts' beginnings (the writer's first line, the agent's start), not from the load's start:
       // the agent's count is read every second, so a base taken then may lag lines written just before.
       const again = (this.watch.read()?.lines ?? 0) - this.source.written().lines;
       const others = this.source.otherFiles;
       lines.push(
-        `${this.source.agent} read ${n(read.lines)} lines (its filelog receiver's counters` +
+        `${this.source.agent} read ${n(read.lines)} lines (its ${this.watch.kind === 'promtail' ? 'promtail_read_lines_total' : "filelog receiver's"} counters` +
           `${read.restarts > 0 ? `, joined across ${read.restarts} restart(s): what it read just before each is not counted, so this is a lower bound` : ''}` +
           `${others === undefined ? '' : `; ${others} included`}); ` +
           `its read lag peaked at ${n(this.peakLag)} lines${others === undefined ? '' : ' (at least: lines of the other files make it look smaller)'}.`,
@@ -118,6 +118,22 @@ export class LogFileObserver implements StackObserver {
             ? `Read more than once: at least ${n(again)} lines (read − written) — duplicates a backend that keeps one copy of identical lines (Loki) hides.`
             : `Read beyond the lines written: ${n(again)} (read − written) — lines of ${others}, or lines read again; its counters do not tell them apart.`,
         );
+      const passed = read.passedOn;
+      if (passed !== undefined) {
+        const dropped = Object.entries(passed.droppedBy).filter(([, v]) => v > 0);
+        lines.push(
+          `${this.source.agent}'s client sent ${n(passed.sent)} entries to Loki` +
+            `${passed.retries > 0 ? ` (${n(passed.retries)} batches retried)` : ''}` +
+            `${dropped.length === 0 ? ', dropped none' : `, dropped ${n(passed.dropped)} after its retries (${dropped.map(([r, v]) => `${r}: ${n(v)}`).join(', ')})`}` +
+            `${passed.filtered > 0 ? `; its pipeline stages dropped ${n(passed.filtered)} lines` : ''}.`,
+        );
+        Object.assign(figures, {
+          agentSent: passed.sent,
+          agentDropped: passed.dropped,
+          agentStageDropped: passed.filtered,
+          agentRetries: passed.retries,
+        });
+      }
       Object.assign(figures, {
         agentRead: read.lines,
         agentRestarts: read.restarts,

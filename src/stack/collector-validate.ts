@@ -14,7 +14,29 @@ const CONFIG_DIR = 'otel-harness-validate';
  * image that will run it, before anything of the stack starts. A configuration the collector rejects is a
  * configuration error (exit 2) carrying the collector's message.
  */
-export async function validateCollectorConfig(engine: DockerEngine, image: string, file: string): Promise<void> {
+export function validateCollectorConfig(engine: DockerEngine, image: string, file: string): Promise<void> {
+  return validateInImage(engine, image, file, {
+    cmd: (path) => ['validate', `--config=${path}`],
+    who: "the collector's validate command",
+    hint: unknownComponentsHint,
+  });
+}
+
+/** The same for a Promtail configuration (`--log-agent promtail`), with Promtail's `-check-syntax`. */
+export function validatePromtailConfig(engine: DockerEngine, image: string, file: string): Promise<void> {
+  return validateInImage(engine, image, file, {
+    cmd: (path) => [`-config.file=${path}`, '-check-syntax'],
+    who: "Promtail's -check-syntax",
+    hint: () => undefined,
+  });
+}
+
+async function validateInImage(
+  engine: DockerEngine,
+  image: string,
+  file: string,
+  how: { cmd: (path: string) => string[]; who: string; hint: (lines: string[]) => string | undefined },
+): Promise<void> {
   const { dockerode } = engine;
   const archive = pack();
   archive.entry({ name: `${CONFIG_DIR}/`, type: 'directory', mode: 0o755 });
@@ -22,7 +44,7 @@ export async function validateCollectorConfig(engine: DockerEngine, image: strin
   archive.finalize();
   const container = await dockerode.createContainer({
     Image: image,
-    Cmd: ['validate', `--config=/${CONFIG_DIR}/config.yaml`],
+    Cmd: how.cmd(`/${CONFIG_DIR}/config.yaml`),
     Labels: { [LABEL.run]: 'validate', [LABEL.component]: 'collector-validate' },
     HostConfig: { NetworkMode: 'none' },
   });
@@ -32,16 +54,13 @@ export async function validateCollectorConfig(engine: DockerEngine, image: strin
     const result = (await container.wait()) as { StatusCode: number };
     if (result.StatusCode !== 0) {
       const lines = await containerLogLines(dockerode, container.id);
-      const hint = unknownComponentsHint(lines);
-      throw new HarnessError(
-        `Configuration: --collector-config ${file} is invalid: the collector's validate command rejected it`,
-        {
-          code: 'CONFIGURATION',
-          exitCode: ExitCode.usage,
-          details: lines.slice(-15).join('\n'),
-          ...(hint === undefined ? {} : { hint }),
-        },
-      );
+      const hint = how.hint(lines);
+      throw new HarnessError(`Configuration: --collector-config ${file} is invalid: ${how.who} rejected it`, {
+        code: 'CONFIGURATION',
+        exitCode: ExitCode.usage,
+        details: lines.slice(-15).join('\n'),
+        ...(hint === undefined ? {} : { hint }),
+      });
     }
   } finally {
     await container.remove({ force: true }).catch(() => undefined);

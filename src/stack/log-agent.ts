@@ -14,12 +14,17 @@ import {
 } from '../load/files/container-log-writer.js';
 import { byteSize, number, oneOf, type OptionDef } from '../options/option-table.js';
 import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
+import { globRegExp } from './glob.js';
+import { LOG_AGENTS, type LogAgentKind } from '../observe/agent-read-watch.js';
+import { promtailReadsNot } from './promtail.js';
 
 /** The pod the harness's log lines come from: its namespace and name (the container is the soak's service). */
 export const HARNESS_POD = { namespace: 'otel-harness', name: 'otel-harness-loadgen' } as const;
 
 /** What `--log-source file` asks of the files: format and the kubelet's rotation limits. */
 export interface LogFileChoice {
+  /** The agent that reads them: the collector's filelog receiver (seed 003) or Promtail (seed 004). */
+  agent: LogAgentKind;
   format: LogFileFormat;
   maxBytes: number;
   maxFiles: number;
@@ -30,6 +35,7 @@ export const LOG_SOURCES = ['otlp', 'file'] as const;
 /** The options of a topology that takes `--log-source file`, as read from LOG_FILE_OPTIONS. */
 export interface LogFileFlags {
   logSource: (typeof LOG_SOURCES)[number];
+  logAgent: LogAgentKind;
   logFormat: LogFileFormat;
   logRotateBytes: number;
   logRotateFiles: number;
@@ -46,6 +52,16 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
       'how logs enter: otlp (pushed to the collector), or file (lines in container log files that a node ' +
       "agent, the collector's filelog receiver with checkpoints, reads and forwards: a container in Phases 1 and 2 " +
       '(--collector-config agent=FILE), a DaemonSet in Phase 3)',
+  },
+  {
+    key: 'logAgent',
+    flag: 'log-agent',
+    default: 'filelog',
+    parse: oneOf(LOG_AGENTS),
+    help:
+      '--log-source file: the node agent that reads the files — filelog (the collector with checkpoints, forwarding ' +
+      "to the collectors: seed 003) or promtail (pushing to Loki itself: seed 004's; Phase 1, " +
+      'stacks/phase1/promtail.yaml or --collector-config agent=FILE with a Promtail configuration)',
   },
   {
     key: 'logFormat',
@@ -73,7 +89,7 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
 /** The files' format and rotation with `--log-source file`; undefined for OTLP. */
 export function logFileChoice(o: LogFileFlags): LogFileChoice | undefined {
   return o.logSource === 'file'
-    ? { format: o.logFormat, maxBytes: o.logRotateBytes, maxFiles: o.logRotateFiles }
+    ? { agent: o.logAgent, format: o.logFormat, maxBytes: o.logRotateBytes, maxFiles: o.logRotateFiles }
     : undefined;
 }
 
@@ -93,46 +109,6 @@ export function harnessLogLayout(root: string, runId: string, choice: LogFileCho
     maxBytes: choice.maxBytes,
     maxFiles: choice.maxFiles,
   };
-}
-
-/**
- * A glob as the filelog receiver matches `include` and `exclude` (doublestar): `**` any path, `*` and `?`
- * within one segment, `[…]` a class, `{a,b}` alternatives.
- */
-export function globRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      const slash = glob[i + 2] === '/';
-      re += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        re += `[${glob
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replaceAll('\\', '\\\\')}]`;
-        i = end;
-      }
-    } else if (c === '{') {
-      const end = glob.indexOf('}', i + 1);
-      if (end < 0) re += '\\{';
-      else {
-        re += `(?:${glob
-          .slice(i + 1, end)
-          .split(',')
-          .map((alt) => globRegExp(alt).source.slice(1, -1))
-          .join('|')})`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }
 
 /**
@@ -175,7 +151,8 @@ export function agentReadsNot(config: string, path: string): string | undefined 
 
 /** `agentReadsNot` for the harness's file under the agent's `/var/log/pods`. */
 export function agentReadsNotHarnessFile(config: string, logRoot: string, choice: LogFileChoice): string | undefined {
-  return agentReadsNot(config, containerLogPath(harnessLogLayout(logRoot, 'check', choice), logRoot));
+  const path = containerLogPath(harnessLogLayout(logRoot, 'check', choice), logRoot);
+  return choice.agent === 'promtail' ? promtailReadsNot(config, path) : agentReadsNot(config, path);
 }
 
 /**
@@ -194,15 +171,26 @@ export function makePodLogsDir(runId: string): string {
  * include and exclude patterns otherwise.
  */
 export function checkAgentReadsFiles(agentConfig: string | undefined, logRoot: string, choice: LogFileChoice): void {
+  const file = `${choice.agent === 'promtail' ? 'promtail' : 'agent'}.yaml`;
+  const shipped = `stacks/phase1/${file}`;
   const why = agentReadsNotHarnessFile(
-    readFileSync(agentConfig ?? join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8'),
+    readFileSync(agentConfig ?? join(stacksDir(), 'phase1', file), 'utf8'),
     logRoot,
     choice,
   );
   if (why !== undefined)
     throw configurationError(
       '--collector-config',
-      'an agent configuration that reads the container log files the harness writes',
-      `agent=${agentConfig ?? 'stacks/phase1/agent.yaml'}: ${why}`,
+      `an agent configuration that reads the container log files the harness writes${choice.agent === 'promtail' ? ' (a Promtail configuration with --log-agent promtail)' : ''}`,
+      `agent=${agentConfig ?? shipped}: ${why}`,
     );
+}
+
+/** `--log-agent promtail` where the topology runs only the collector's filelog agent: exit 2. */
+export function promtailNotHere(phase: number) {
+  return configurationError(
+    '--log-agent',
+    `filelog with --phase ${phase} (Promtail runs beside Phase 1's stack; Phase ${phase}'s node agent is the collector's filelog receiver)`,
+    'promtail',
+  );
 }

@@ -10,7 +10,12 @@ import {
 import { CANARY_SERVICE_NAME } from '../verify/latency-canary.js';
 import type { SeqRange, Signal } from '../load/ledger.js';
 import { countInRange } from '../load/seq-ranges.js';
-import { AgentReadWatch, type AgentReadSource } from '../observe/agent-read-watch.js';
+import {
+  AgentReadWatch,
+  type AgentRead,
+  type AgentReadSource,
+  type LogAgentKind,
+} from '../observe/agent-read-watch.js';
 import { LogFileObserver } from '../observe/log-file-observer.js';
 import type { LossCause } from '../verify/loss-evidence.js';
 import { count as f } from '../format.js';
@@ -53,9 +58,30 @@ export class NodeLogFiles {
       source: AgentReadSource;
       /** Other files it reads too (the node's other pods' logs), which its read count includes. */
       otherFiles?: string;
+      /** Which agent's counters it exposes (default: the collector's filelog receiver). */
+      kind?: LogAgentKind;
     },
   ) {
-    this.watch = new AgentReadWatch({ ...agent.source, pollMs: 1_000 }).start();
+    this.watch = new AgentReadWatch({ ...agent.source, pollMs: 1_000, kind: agent.kind ?? 'filelog' }).start();
+  }
+
+  /**
+   * Promtail finds new files at its next sync (every 10 s, or when a watched directory changes): a file the
+   * kubelet rotated away before that is never read. A started container has its log file before it logs, so
+   * the harness creates both files (load and canaries) and waits until Promtail's file target matched them;
+   * false when it did not within `timeoutMs`. The collector's filelog receiver polls every 200 ms: no wait.
+   */
+  async waitFound(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.watch.kind !== 'promtail') return true;
+    this.files.writer.touch();
+    this.files.canary.touch();
+    const paths = [this.files.writer, this.files.canary].map((w) => containerLogPath(w.layout, this.agent.root));
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until && signal?.aborted !== true) {
+      if ((await this.watch.poll().catch(() => false)) && this.watch.tails(paths)) return true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return false;
   }
 
   ingest(): LogFileIngest {
@@ -123,23 +149,71 @@ export class NodeLogFiles {
   lossCauses(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[] {
     if (signal !== 'logs') return [];
     const read = this.watch.read();
-    if (read === undefined || read.restarts > 0) return [];
+    if (read === undefined) return [];
+    return [...this.agentDropped(read, lost), ...this.neverRead(read, runId, lost)];
+  }
+
+  /**
+   * An agent that sends on its own (Promtail) says what it dropped: lines its pipeline stages dropped, and
+   * entries its client gave up on after its retries, by reason. Named when absent lines exist.
+   */
+  private agentDropped(read: AgentRead, lost: readonly SeqRange[]): LossCause[] {
+    const passed = read.passedOn;
+    const absent = lost.reduce((n, r) => n + r.count, 0);
+    if (passed === undefined || absent === 0) return [];
+    const name = this.agent.name;
+    const causes: LossCause[] = [];
+    const byReason = (r: Record<string, number>): string =>
+      Object.entries(r)
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => `${k} ${f(v)}`)
+        .join(', ');
+    if (passed.filtered > 0)
+      causes.push({
+        hop: `${name} pipeline stages`,
+        reason: `${f(passed.filtered)} lines dropped by its pipeline stages (logentry_dropped_lines_total by reason: ${byReason(passed.filteredBy)}; a drop stage, or a match stage with action drop)`,
+        fix: `remove or narrow the drop and match stages of ${name}'s pipeline_stages that match these lines`,
+        retryable: false,
+      });
+    if (passed.dropped > 0)
+      causes.push({
+        hop: `${name} → loki`,
+        reason: `${f(passed.dropped)} entries dropped by ${name}'s client after its retries (by reason: ${byReason(passed.droppedBy)})`,
+        fix: `raise the Loki limit the reason names (ingestion_rate_mb, per_stream_rate_limit, max_line_size), or the client's backoff_config (max_retries, max_period) to outlast an outage`,
+        // Rate and stream limits pass with time; an ingester error may; a line too long never does.
+        retryable: (passed.droppedBy.line_too_long ?? 0) === 0,
+      });
+    return causes;
+  }
+
+  private neverRead(read: AgentRead, runId: string, lost: readonly SeqRange[]): LossCause[] {
+    if (read.restarts > 0) return [];
     const rotated = this.files.writer.rotatedRanges(runId);
     const inRotated = lost.reduce((sum, r) => sum + countInRange(rotated, r.first, r.first + r.count), 0);
     const written = this.written();
     const unread = written.lines - read.lines;
     if (inRotated === 0 || unread <= 0) return [];
     const never = Math.min(unread, inRotated);
+    const deleted = this.files.writer.deletedRanges(runId);
+    const inDeleted = lost.reduce((sum, r) => sum + countInRange(deleted, r.first, r.first + r.count), 0);
     const { layout } = this.files.writer;
     const name = this.agent.name;
+    const where =
+      inDeleted === inRotated
+        ? `renamed out of 0.log, then deleted: rotation at ${mib(layout.maxBytes)} keeping ${layout.maxFiles} files`
+        : `renamed out of 0.log at ${mib(layout.maxBytes)}: ${f(inDeleted)} of the absent ones in files since deleted (keeping ${layout.maxFiles}), ${f(inRotated - inDeleted)} in rotated files still there, which its paths do not match`;
+    const faster =
+      this.watch.kind === 'promtail'
+        ? 'or let it follow faster (its CPU limit; Promtail reopens 0.log after a rotation and reads no renamed file its __path__ does not match)'
+        : 'or let the agent read faster (its CPU limit, poll_interval, max_concurrent_files)';
     return [
       {
         hop: `container log files → ${name}`,
         reason:
           `${f(never)} log records never read: ${name} read ${f(read.lines)} of the ${f(written.lines)} lines written ` +
           `(load and canaries); ${unread === never ? 'those it did not read' : `${f(inRotated)} absent ones`} were rotated away ` +
-          `(renamed out of 0.log, then deleted: rotation at ${mib(layout.maxBytes)} keeping ${layout.maxFiles} files) before it reached them`,
-        fix: `keep more or larger files (the kubelet's containerLogMaxSize and containerLogMaxFiles), or let the agent read faster (its CPU limit, poll_interval, max_concurrent_files)`,
+          `(${where}) before it reached them`,
+        fix: `keep more or larger files (the kubelet's containerLogMaxSize and containerLogMaxFiles), ${faster}`,
         retryable: false,
       },
     ];

@@ -121,6 +121,62 @@ describe('logs from container log files read by a node agent, metrics scraped by
     expect(logs.evidence!.causes[0]!.reason).toMatch(/^10 log records taken in and not passed on/);
   });
 
+  it("seed 004's Promtail reads CRI lines rotated during the load into Loki; a drop stage planted in its pipeline loses exactly its 15 lines, named from its own counters (exit 4)", async () => {
+    const config = parse(readFileSync(join(stacksDir(), 'phase1', 'promtail.yaml'), 'utf8')) as {
+      scrape_configs: { pipeline_stages: unknown[] }[];
+    };
+    config.scrape_configs[0]!.pipeline_stages.push({
+      drop: { expression: String.raw`seq=\d*481 `, drop_counter_reason: 'rule481' },
+    });
+    const planted = join(tempReportDir(), 'promtail-planted.yaml');
+    writeFileSync(planted, stringify(config));
+    const run = await runReported([
+      'soak',
+      '--log-source',
+      'file',
+      '--log-agent',
+      'promtail',
+      '--collector-config',
+      `agent=${planted}`,
+      '--signals',
+      'logs',
+      '--rate',
+      '1000',
+      '--duration',
+      '15s',
+      '--log-rotate-size',
+      '1Mi',
+      '--log-rotate-files',
+      '3',
+    ]);
+    expect(run.code, run.stderr).toBe(4);
+    const r = run.result();
+    expect(r.stack.versions.promtail).toBe('3.5.0');
+    const acked = r.load.signals.logs!.counts.acknowledged;
+    expect(acked).toBe(15_000);
+    const logs = r.verification.signals.logs!;
+    expect(logs).toMatchObject({ backend: 'loki', lost: 15, outcome: { status: 'fail' } });
+    expect(logs.lostRanges).toEqual(Array.from({ length: 15 }, (_, k) => ({ first: k * 1000 + 481, count: 1 })));
+    expect(logs.found).toBe(acked - 15);
+    expect(logs.evidence!.causes).toEqual([
+      expect.objectContaining({
+        hop: 'promtail pipeline stages',
+        reason: expect.stringMatching(
+          /^15 lines dropped by its pipeline stages \(logentry_dropped_lines_total by reason: rule481 15;/,
+        ),
+        retryable: false,
+      }),
+    ]);
+    // The files rotated under it (~270-byte lines in 1 MiB files), and it read every line written.
+    const files = logFiles(r.observations);
+    expect(files.figures.rotations).toBeGreaterThanOrEqual(3);
+    expect(files.figures.filesDeleted).toBe(files.figures.rotations! - 2);
+    expect(files.figures.agentRead).toBeGreaterThanOrEqual(files.figures.linesWritten!);
+    expect(files.figures.agentSent).toBe(files.figures.agentRead! - 15);
+    expect(files.figures.agentStageDropped).toBe(15);
+    expect(await harnessLeftovers(r.runId)).toEqual(NOTHING_LEFT);
+  });
+
   it('rotate-storm: lines rotated away before the agent read them are lost, counted and named (exit 4)', async () => {
     const run = await runReported(['chaos', '--scenario', 'rotate-storm', '--duration', '10s']);
     expect(run.code, run.stderr).toBe(4);

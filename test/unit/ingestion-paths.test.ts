@@ -19,7 +19,8 @@ import {
 } from '../../src/load/files/container-log-writer.js';
 import type { Sample } from '../../src/observe/prometheus-text.js';
 import { byteSize } from '../../src/options/option-table.js';
-import { agentReadsNot, globRegExp, harnessLogLayout, podUid } from '../../src/stack/log-agent.js';
+import { agentReadsNot, harnessLogLayout, podUid } from '../../src/stack/log-agent.js';
+import { globRegExp } from '../../src/stack/glob.js';
 import { ScrapeTargetFaults } from '../../src/stack/phase1/scrape-target-faults.js';
 import type { FaultTarget } from '../../src/stack/stack.js';
 
@@ -31,7 +32,13 @@ afterEach(() => {
 function layout(overrides: Partial<ContainerLogLayout> = {}): ContainerLogLayout {
   const root = mkdtempSync(join(tmpdir(), 'log-files-test-'));
   dirs.push(root);
-  return harnessLogLayout(root, 'run-1', { format: 'cri', maxBytes: 4096, maxFiles: 3, ...overrides });
+  return harnessLogLayout(root, 'run-1', {
+    agent: 'filelog',
+    format: 'cri',
+    maxBytes: 4096,
+    maxFiles: 3,
+    ...overrides,
+  });
 }
 
 describe('container log lines', () => {
@@ -272,7 +279,7 @@ describe('fileReadCondition', () => {
     });
     const state = await c.check();
     expect(state.idle).toBe(false);
-    expect(state.unobservable).toMatch(/no counters of a filelog receiver/);
+    expect(state.unobservable).toMatch(/no read counters \(a filelog receiver.s, or Promtail.s\)/);
   });
 });
 

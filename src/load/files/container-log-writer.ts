@@ -138,6 +138,11 @@ export class ContainerLogWriter {
     return [...(this.deleted.get(runId) ?? [])];
   }
 
+  /** Creates the container's directory and an empty `0.log`, as a started container has before it logs. */
+  touch(): void {
+    this.open();
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

@@ -2,7 +2,7 @@ import type { DockerEngine } from '../../docker/docker-engine.js';
 import { newRunId } from '../../docker/labels.js';
 import type { ImageProgress } from '../../images/image-builder.js';
 import { resolveStackImages, type StackImages } from '../../images/stack-images.js';
-import { validateCollectorConfig } from '../collector-validate.js';
+import { validateCollectorConfig, validatePromtailConfig } from '../collector-validate.js';
 import type { StackBuilder, StartedStack } from '../stack.js';
 import type { StackChoice } from '../topology.js';
 import { bootStack, type BootOptions } from './boot.js';
@@ -69,10 +69,18 @@ export abstract class BaseStackBuilder<S extends StartedStack> implements StackB
   }
 
   /** Each user collector configuration, checked by the collector's own `validate` in the image that runs it. */
-  protected async validateCollectorConfigs(engine: DockerEngine, resolved: StackImages): Promise<void> {
+  protected async validateCollectorConfigs(
+    engine: DockerEngine,
+    resolved: StackImages,
+    promtailRoles: readonly string[] = [],
+  ): Promise<void> {
     for (const [role, file] of Object.entries(this.collectorConfigs)) {
-      this.progress(`validating ${file} (${role}) with the collector's own validate command`);
-      await validateCollectorConfig(engine, resolved.images.get('otelcol')!, file);
+      const promtail = promtailRoles.includes(role);
+      this.progress(
+        `validating ${file} (${role}) with ${promtail ? "Promtail's -check-syntax" : "the collector's own validate command"}`,
+      );
+      if (promtail) await validatePromtailConfig(engine, resolved.images.get('promtail')!, file);
+      else await validateCollectorConfig(engine, resolved.images.get('otelcol')!, file);
     }
   }
 

@@ -42,6 +42,11 @@ export abstract class WrappedDockerStack implements StartedStack {
     return { ...this.docker.describe(), title: this.title };
   }
 
+  /** With `--log-source file`: the agent has found the harness's files (see NodeLogFiles.waitFound). */
+  waitLogFilesFound(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.nodeLogs?.waitFound(timeoutMs, signal) ?? Promise.resolve(true);
+  }
+
   endpoints(): StackEndpoints {
     const base = this.docker.endpoints();
     return this.nodeLogs === undefined ? base : { ...base, logFiles: this.nodeLogs.ingest() };

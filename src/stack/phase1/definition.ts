@@ -17,6 +17,8 @@ import {
   tempoService,
 } from '../docker/services.js';
 import { backendService, type ServiceDefinition, type StackDefinition } from '../docker/stack-definition.js';
+import type { LogAgentKind } from '../../observe/agent-read-watch.js';
+import { PROMTAIL_SERVICE, promtailService } from '../promtail.js';
 
 export const TRACES_BACKENDS = ['jaeger', 'tempo'] as const;
 export type TracesBackend = (typeof TRACES_BACKENDS)[number];
@@ -33,9 +35,11 @@ export interface Phase1Options {
    * Seed 003's node agent, forwarding to the collector: with `hostDir` (`--log-source file`) it reads the
    * container log files there (mounted as its /var/log/pods); with `scrape` (`--scraper agent`) its prometheus
    * receiver scrapes the harness's targets instead of Prometheus. `config` is a user's agent configuration
-   * (YAML text), stacks/phase1/agent.yaml when absent.
+   * (YAML text), stacks/phase1/agent.yaml when absent. `reader: 'promtail'` (seed 004): Promtail reads the
+   * files and pushes to Loki itself (`config` then a Promtail configuration, stacks/phase1/promtail.yaml when
+   * absent); the collector agent runs only to scrape.
    */
-  agent?: { hostDir?: string; scrape?: boolean; config?: string };
+  agent?: { hostDir?: string; scrape?: boolean; config?: string; reader?: LogAgentKind };
   /** `--metric-source scrape`: the harness's targets (host:port), scraped every second by Prometheus or the agent. */
   scrapeTargets?: string[];
   /**
@@ -139,14 +143,28 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   if (mimir !== undefined) prometheus.dependsOn = ['mimir'];
 
   const agentScrapes = options.agent?.scrape === true && options.scrapeTargets !== undefined;
+  const promtailReads = options.agent?.reader === 'promtail' ? options.agent.hostDir : undefined;
+  const filelogReads = promtailReads === undefined ? options.agent?.hostDir : undefined;
   const agent =
-    options.agent === undefined || (options.agent.hostDir === undefined && !agentScrapes)
+    options.agent === undefined || (filelogReads === undefined && !agentScrapes)
       ? undefined
       : agentService(catalog, {
-          ...options.agent,
+          ...(filelogReads === undefined ? {} : { hostDir: filelogReads }),
+          ...(options.agent.config === undefined || promtailReads !== undefined
+            ? {}
+            : { config: options.agent.config }),
           template: read('agent.yaml'),
           ...(agentScrapes ? { scrapeTargets: options.scrapeTargets } : {}),
           dependsOn: ['otelcol'],
+        });
+  const promtail =
+    promtailReads === undefined
+      ? undefined
+      : promtailService(catalog, {
+          hostDir: promtailReads,
+          ...(options.agent?.config === undefined ? {} : { config: options.agent.config }),
+          template: read('promtail.yaml'),
+          dependsOn: ['loki'],
         });
 
   const configured =
@@ -162,13 +180,14 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
   return {
     phase: 1,
     topology: 'phase1',
-    title: `Phase 1 (traces: ${options.traces}${configured}${options.agent?.hostDir === undefined ? '' : ', logs from files through a node agent'}${options.scrapeTargets === undefined ? '' : `, metrics scraped by ${agentScrapes ? 'the node agent' : 'Prometheus'}`}${mimir === undefined ? '' : ', remote-written to Mimir'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
+    title: `Phase 1 (traces: ${options.traces}${configured}${options.agent?.hostDir === undefined ? '' : `, logs from files through ${promtail === undefined ? 'a node agent' : 'Promtail'}`}${options.scrapeTargets === undefined ? '' : `, metrics scraped by ${agentScrapes ? 'the node agent' : 'Prometheus'}`}${mimir === undefined ? '' : ', remote-written to Mimir'}${options.collectorCpus !== undefined && options.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${options.collectorCpus}` : ''})`,
     services: [
       tracesService(catalog, options.traces, read),
       prometheus,
       loki,
       collector,
       ...(agent === undefined ? [] : [agent]),
+      ...(promtail === undefined ? [] : [promtail]),
       ...(mimir === undefined ? [] : [mimir]),
     ],
     ingest: { http: { service: 'otelcol', port: 4318 }, grpc: { service: 'otelcol', port: 4317 } },
@@ -191,12 +210,17 @@ export function phase1Definition(options: Phase1Options, catalog: Catalog = load
       'otel-collector': 'otelcol',
       traces: options.traces,
       ...(agent === undefined ? {} : { agent: AGENT_SERVICE }),
+      ...(promtail === undefined ? {} : { agent: PROMTAIL_SERVICE }),
     },
     versions: Object.fromEntries(
-      ['otelcol', options.traces, 'prometheus', 'loki', ...(mimir === undefined ? [] : ['mimir'])].map((c) => [
-        c,
-        component(catalog, c).version,
-      ]),
+      [
+        'otelcol',
+        options.traces,
+        'prometheus',
+        'loki',
+        ...(mimir === undefined ? [] : ['mimir']),
+        ...(promtail === undefined ? [] : ['promtail']),
+      ].map((c) => [c, component(catalog, c).version]),
     ),
   };
 }

@@ -3,6 +3,7 @@ import { configurationError } from '../../harness-error.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { number, oneOf, text, type OptionTable } from '../../options/option-table.js';
+import { PROMTAIL_SERVICE } from '../promtail.js';
 import { checkAgentReadsFiles, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
@@ -125,7 +126,11 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
       choice.logFiles = true;
     }
     if (agentScrapes) {
-      if (agentConfig !== undefined && scrapingReceivers(readFileSync(agentConfig, 'utf8')).length === 0)
+      if (
+        agentConfig !== undefined &&
+        logFiles?.agent !== 'promtail' &&
+        scrapingReceivers(readFileSync(agentConfig, 'utf8')).length === 0
+      )
         throw configurationError(
           '--collector-config',
           'with --scraper agent, an agent configuration with a prometheus receiver in a metrics pipeline (the harness adds its targets to it)',
@@ -149,7 +154,8 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
       );
   },
   faultTargets(o) {
-    const agent = o.logSource === 'file' || (o.metricSource === 'scrape' && o.scraper === 'agent');
+    const promtail = o.logSource === 'file' && o.logAgent === 'promtail';
+    const agent = (o.logSource === 'file' && !promtail) || (o.metricSource === 'scrape' && o.scraper === 'agent');
     return {
       services: [
         'otelcol',
@@ -157,6 +163,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         'prometheus',
         'loki',
         ...(agent ? [AGENT_SERVICE] : []),
+        ...(promtail ? [PROMTAIL_SERVICE] : []),
         ...(o.remoteWrite === 'mimir' ? ['mimir'] : []),
         ...(o.metricSource === 'scrape' ? [SCRAPE_TARGETS] : []),
       ],
@@ -165,12 +172,14 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         'otel-collector': 'otelcol',
         traces: o.traces,
         ...(agent ? { agent: AGENT_SERVICE, 'otel-node-collector': AGENT_SERVICE } : {}),
+        // The agent that reads the files is the one `agent-kill` means.
+        ...(promtail ? { agent: PROMTAIL_SERVICE } : {}),
         ...(o.metricSource === 'scrape' ? { [SCRAPE_TARGETS_ALIAS]: SCRAPE_TARGETS } : {}),
       },
     };
   },
   describe(o, choice) {
-    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets${o.scraper === 'agent' ? ' by the node agent' : ''}` : ''}${o.remoteWrite === 'mimir' ? ', Prometheus remote-writing to Mimir' : ''})`;
+    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through ${o.logAgent === 'promtail' ? 'Promtail' : 'a node agent'}` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets${o.scraper === 'agent' ? ' by the node agent' : ''}` : ''}${o.remoteWrite === 'mimir' ? ', Prometheus remote-writing to Mimir' : ''})`;
   },
   builder: (o, choice) =>
     new Phase1Builder(

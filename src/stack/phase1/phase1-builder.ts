@@ -4,6 +4,8 @@ import { configurationError, ExitCode, HarnessError } from '../../harness-error.
 
 /** How long after the stack is up its scraper may take to scrape every target once. */
 const SCRAPE_START_TIMEOUT_MS = 30_000;
+/** How long Promtail may take to find the harness's log files (its file target syncs every 10 s). */
+const FILES_FOUND_TIMEOUT_MS = 30_000;
 import { newRunId } from '../../docker/labels.js';
 import { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
@@ -59,6 +61,7 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
           : {
               agent: {
                 ...(hostDir === undefined ? {} : { hostDir }),
+                ...(logFiles === undefined ? {} : { reader: logFiles.agent }),
                 scrape: this.options.scraper === 'agent',
                 ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }),
               },
@@ -67,7 +70,8 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
         ...(this.options.remoteWrite === undefined ? {} : { remoteWrite: this.options.remoteWrite }),
       });
       const resolved = await this.resolveImages(engine, definition);
-      await this.validateCollectorConfigs(engine, resolved);
+      const promtail = logFiles?.agent === 'promtail';
+      await this.validateCollectorConfigs(engine, resolved, promtail ? ['agent'] : []);
       const docker = await this.boot(engine, definition, resolved, runId);
       if (targets !== undefined) {
         this.progress('waiting for the first scrape of each target');
@@ -87,7 +91,26 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
       if (targets === undefined && !upstream && (hostDir === undefined || logFiles === undefined)) return docker;
       const layout =
         hostDir === undefined || logFiles === undefined ? undefined : harnessLogLayout(hostDir, runId, logFiles);
-      return new Phase1Stack(docker, layout === undefined ? undefined : harnessLogFiles(layout), targets);
+      const stack = new Phase1Stack(
+        docker,
+        layout === undefined ? undefined : { files: harnessLogFiles(layout), reader: logFiles!.agent },
+        targets,
+      );
+      if (promtail) {
+        this.progress("waiting for promtail to find the harness's log files");
+        if (!(await stack.waitLogFilesFound(FILES_FOUND_TIMEOUT_MS, this.signal))) {
+          await stack.stop();
+          throw new HarnessError(
+            `promtail did not find the harness's log files within ${FILES_FOUND_TIMEOUT_MS / 1000} s of the stack's start (no promtail_file_bytes_total series for them)`,
+            {
+              code: 'AGENT_NOT_READING',
+              exitCode: ExitCode.stackFailed,
+              hint: "its scrape configs must match /var/log/pods/<namespace>_<pod>_<uid>/<container>/0.log; its log: docker logs on the run's promtail container",
+            },
+          );
+        }
+      }
+      return stack;
     } catch (err) {
       if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
       await targets?.close();

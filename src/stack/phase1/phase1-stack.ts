@@ -9,6 +9,8 @@ import { WrappedDockerStack } from '../docker/wrapped-stack.js';
 import { NodeLogFiles, type HarnessLogFiles } from '../node-log-files.js';
 import type { Endpoint, FaultTarget, StackEndpoints, StackObserver } from '../stack.js';
 import { ScrapeTargetFaults } from './scrape-target-faults.js';
+import type { LogAgentKind } from '../../observe/agent-read-watch.js';
+import { PROMTAIL_METRICS_PORT, PROMTAIL_SERVICE } from '../promtail.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE, REMOTE_WRITE_QUEUE } from './definition.js';
 
 /**
@@ -26,19 +28,23 @@ export class Phase1Stack extends WrappedDockerStack {
 
   constructor(
     docker: DockerStack,
-    files: HarnessLogFiles | undefined,
+    logs: { files: HarnessLogFiles; reader: LogAgentKind } | undefined,
     private readonly targets: ScrapeTargets | undefined,
   ) {
     const endpoints = docker.endpoints();
-    const agent = endpoints.collectors.find((c) => c.name === AGENT_SERVICE);
+    const metricsUrl =
+      logs?.reader === 'promtail'
+        ? `${docker.url(PROMTAIL_SERVICE, PROMTAIL_METRICS_PORT)}/metrics`
+        : endpoints.collectors.find((c) => c.name === AGENT_SERVICE)?.metricsUrl;
     super(
       docker,
-      files === undefined || agent?.metricsUrl === undefined
+      logs === undefined || metricsUrl === undefined
         ? undefined
-        : new NodeLogFiles(files, {
-            name: AGENT_SERVICE,
+        : new NodeLogFiles(logs.files, {
+            name: logs.reader === 'promtail' ? PROMTAIL_SERVICE : AGENT_SERVICE,
             root: AGENT_LOG_ROOT,
-            source: { metricsUrl: agent.metricsUrl },
+            source: { metricsUrl },
+            kind: logs.reader,
           }),
     );
     this.faults =

@@ -1,6 +1,12 @@
 import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
-import { checkAgentReadsFiles, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
+import {
+  checkAgentReadsFiles,
+  LOG_FILE_OPTIONS,
+  logFileChoice,
+  promtailNotHere,
+  type LogFileFlags,
+} from '../log-agent.js';
 import { configurationError } from '../../harness-error.js';
 import { number, text, type OptionTable } from '../../options/option-table.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
@@ -81,6 +87,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
         );
       return;
     }
+    if (logFiles.agent === 'promtail') throw promtailNotHere(2);
     checkAgentReadsFiles(agentConfig, AGENT_LOG_ROOT, logFiles);
     choice.logFiles = true;
   },

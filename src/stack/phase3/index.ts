@@ -5,7 +5,13 @@ import { parseDurationMs } from '../../options/duration.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
 import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
-import { checkAgentReadsFiles, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
+import {
+  checkAgentReadsFiles,
+  LOG_FILE_OPTIONS,
+  logFileChoice,
+  promtailNotHere,
+  type LogFileFlags,
+} from '../log-agent.js';
 import { NODE_POD_LOGS } from './node-collector.js';
 
 interface Phase3Flags extends LogFileFlags {
@@ -115,6 +121,7 @@ export const phase3Topology: Topology = defineTopology<Phase3Flags>({
     if (Object.keys(choice.collectorConfigs).length > 0)
       throw configurationError('--collector-config', 'none with --phase 3 (it runs the seed configuration)', 'a file');
     const logFiles = logFileChoice(o);
+    if (logFiles?.agent === 'promtail') throw promtailNotHere(3);
     if (logFiles !== undefined) {
       // The node collector runs the Phase 1 agent's configuration: it must read where the harness writes.
       checkAgentReadsFiles(undefined, NODE_POD_LOGS, logFiles);
@@ -145,6 +152,7 @@ export function phase3(flags: Partial<Phase3Flags> = {}, choice: Partial<StackCh
       collectorCpuRequest: DEFAULT_COLLECTOR_RESOURCES.cpuRequestMilli,
       prometheusOooWindowMs: 0,
       logSource: 'otlp',
+      logAgent: 'filelog',
       logFormat: 'cri',
       logRotateBytes: 10 * 1024 * 1024,
       logRotateFiles: 5,
