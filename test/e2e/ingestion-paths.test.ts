@@ -158,15 +158,11 @@ describe('logs from container log files read by a node agent, metrics scraped by
     expect(logs).toMatchObject({ backend: 'loki', lost: 15, outcome: { status: 'fail' } });
     expect(logs.lostRanges).toEqual(Array.from({ length: 15 }, (_, k) => ({ first: k * 1000 + 481, count: 1 })));
     expect(logs.found).toBe(acked - 15);
-    expect(logs.evidence!.causes).toEqual([
-      expect.objectContaining({
-        hop: 'promtail pipeline stages',
-        reason: expect.stringMatching(
-          /^15 lines dropped by its pipeline stages \(logentry_dropped_lines_total by reason: rule481 15;/,
-        ),
-        retryable: false,
-      }),
-    ]);
+    expect(logs.evidence!.causes).toHaveLength(1);
+    expect(logs.evidence!.causes[0]).toMatchObject({ hop: 'promtail pipeline stages', retryable: false });
+    expect(logs.evidence!.causes[0]!.reason).toMatch(
+      /^15 lines dropped by its pipeline stages \(logentry_dropped_lines_total by reason: rule481 15;/,
+    );
     // The files rotated under it (~270-byte lines in 1 MiB files), and it read every line written.
     const files = logFiles(r.observations);
     expect(files.figures.rotations).toBeGreaterThanOrEqual(3);
