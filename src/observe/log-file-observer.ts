@@ -1,9 +1,8 @@
 import type { ContainerLogStats } from '../load/files/container-log-writer.js';
 import type { AgentRead, AgentReadWatch } from './agent-read-watch.js';
-import type { StackObservation, StackObserver } from './observer.js';
+import type { StackObservation } from './observer.js';
 import { count as n } from '../format.js';
-
-const POLL_MS = 1_000;
+import { SampledObserver } from './sampled-observer.js';
 
 /** What the observer needs of the files: the writers' totals (load and canaries) and where they are. */
 export interface LogFileSource {
@@ -24,29 +23,20 @@ export interface LogFileSource {
  * them, from the load's start until after the drain — its read lag (lines written and not yet read) every
  * second, rotations, lines in files the rotation deleted, and lines the agent read more than once.
  */
-export class LogFileObserver implements StackObserver {
-  private timer: NodeJS.Timeout | undefined;
-  private loadStartMs = 0;
-  private loadEndMs: number | undefined;
+export class LogFileObserver extends SampledObserver {
   private base: { written: ContainerLogStats; read: AgentRead | undefined } | undefined;
-  private readonly series: StackObservation['series'] = [];
   private peakLag = 0;
 
   constructor(
     private readonly source: LogFileSource,
     private readonly watch: AgentReadWatch,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  start(loadStartMs: number): void {
-    this.loadStartMs = loadStartMs;
-    this.base = { written: this.source.written(), read: this.watch.read() };
-    this.timer = setInterval(() => this.sample(), POLL_MS);
-    this.timer.unref();
+    now: () => number = Date.now,
+  ) {
+    super(now);
   }
 
-  loadEnded(): void {
-    this.loadEndMs = this.now();
+  protected begin(): void {
+    this.base = { written: this.source.written(), read: this.watch.read() };
   }
 
   private delta(): { written: ContainerLogStats; read: AgentRead | undefined } {
@@ -73,19 +63,15 @@ export class LogFileObserver implements StackObserver {
     };
   }
 
-  private sample(): void {
+  protected sample(): void {
     const { written, read } = this.delta();
     if (read === undefined) return;
     const lag = Math.max(0, written.lines - read.lines);
     this.peakLag = Math.max(this.peakLag, lag);
-    this.series.push({
-      atMs: this.now() - this.loadStartMs,
-      values: { written: written.lines, read: read.lines, lag },
-    });
+    this.record({ written: written.lines, read: read.lines, lag });
   }
 
-  stop(): Promise<StackObservation> {
-    clearInterval(this.timer);
+  protected finish(): Promise<StackObservation> {
     this.sample();
     const { written, read } = this.delta();
     const lines = [

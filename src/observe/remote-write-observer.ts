@@ -1,39 +1,32 @@
 import type { RemoteWriteState, RemoteWriteWatch } from './remote-write-watch.js';
-import type { StackObservation, StackObserver } from './observer.js';
+import type { StackObservation } from './observer.js';
 import { count as n } from '../format.js';
-
-const POLL_MS = 1_000;
+import { SampledObserver } from './sampled-observer.js';
 
 /**
  * `--remote-write mimir`: Prometheus's remote write from the load's start until after the drain — samples
  * sent, failed, retried and dropped (its own counters, restarts joined), and every second what it holds
  * (samples pending) and how far behind what it stored it is.
  */
-export class RemoteWriteObserver implements StackObserver {
-  private timer: NodeJS.Timeout | undefined;
-  private loadStartMs = 0;
+export class RemoteWriteObserver extends SampledObserver {
   private base: RemoteWriteState | undefined;
-  private readonly series: StackObservation['series'] = [];
   private peakPending = 0;
   private peakBehindS = 0;
 
   constructor(
     private readonly watch: RemoteWriteWatch,
     private readonly names: { sender: string; receiver: string },
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  start(loadStartMs: number): void {
-    this.loadStartMs = loadStartMs;
-    this.base = this.watch.state();
-    // The watch reads Prometheus every second on its own: this only records what it last read.
-    this.timer = setInterval(() => this.sample(), POLL_MS);
-    this.timer.unref();
+    now: () => number = Date.now,
+  ) {
+    super(now);
   }
 
-  loadEnded(): void {}
+  // The watch reads Prometheus every second on its own: each reading records what it last read.
+  protected begin(): void {
+    this.base = this.watch.state();
+  }
 
-  private sample(): void {
+  protected sample(): void {
     const s = this.watch.state();
     if (s === undefined) return;
     const behindS =
@@ -42,14 +35,10 @@ export class RemoteWriteObserver implements StackObserver {
         : Math.max(0, s.highestStoredS - s.highestSentS);
     this.peakPending = Math.max(this.peakPending, s.pending);
     this.peakBehindS = Math.max(this.peakBehindS, behindS);
-    this.series.push({
-      atMs: this.now() - this.loadStartMs,
-      values: { sent: s.sent - (this.base?.sent ?? 0), pending: s.pending, behindS },
-    });
+    this.record({ sent: s.sent - (this.base?.sent ?? 0), pending: s.pending, behindS });
   }
 
-  async stop(): Promise<StackObservation> {
-    clearInterval(this.timer);
+  protected async finish(): Promise<StackObservation> {
     // One last reading of its own, so the figures are as of the drain's end.
     await this.watch.poll().catch(() => false);
     this.sample();

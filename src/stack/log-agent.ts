@@ -186,11 +186,17 @@ export function checkAgentReadsFiles(agentConfig: string | undefined, logRoot: s
     );
 }
 
-/** `--log-agent promtail` where the topology runs only the collector's filelog agent: exit 2. */
-export function promtailNotHere(phase: number) {
-  return configurationError(
-    '--log-agent',
-    `filelog with --phase ${phase} (Promtail runs beside Phase 1's stack; Phase ${phase}'s node agent is the collector's filelog receiver)`,
-    'promtail',
-  );
+/**
+ * `logFileChoice` where the topology runs only the collector's filelog agent (Phases 2 and 3):
+ * `--log-agent promtail` is exit 2.
+ */
+export function filelogChoice(o: LogFileFlags, phase: number): LogFileChoice | undefined {
+  const choice = logFileChoice(o);
+  if (choice?.agent === 'promtail')
+    throw configurationError(
+      '--log-agent',
+      `filelog with --phase ${phase} (Promtail runs beside Phase 1's stack; Phase ${phase}'s node agent is the collector's filelog receiver)`,
+      'promtail',
+    );
+  return choice;
 }

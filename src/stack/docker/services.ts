@@ -42,63 +42,82 @@ export function ownerOf(spec: ComponentSpec): string {
   return account === undefined ? uidGid(spec.layout.user) : `${account.uid}:${account.gid}`;
 }
 
-export function tempoService(catalog: Catalog, config: string): ServiceDefinition {
-  const tempo = component(catalog, 'tempo');
-  const path = configPath(tempo);
+/** A backend with one configuration file, one data volume and one HTTP port it answers readiness on. */
+function singleBinaryService(
+  catalog: Catalog,
+  name: string,
+  o: {
+    config: string;
+    /** Its command line, given its catalog entry (none: the image's own). */
+    command?: (spec: ComponentSpec) => string[];
+    port: number;
+    label: string;
+    readyPath: string;
+    readyTimeoutMs?: number;
+    memoryGiB: number;
+    cpu: number;
+  },
+): ServiceDefinition {
+  const spec = component(catalog, name);
   return {
-    name: 'tempo',
-    component: 'tempo',
-    aliases: ['tempo'],
-    command: [`-config.file=${path}`],
+    name,
+    component: name,
+    aliases: [name],
+    ...(o.command === undefined ? {} : { command: o.command(spec) }),
     env: {},
-    files: [{ target: path, content: config }],
-    volumes: [{ name: 'tempo-data', target: dataDir(tempo), owner: ownerOf(tempo) }],
-    ports: [{ container: 3200, label: 'Tempo query', scheme: 'http', standardHostPort: 3200 }],
-    readiness: { port: 3200, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
-    resources: { memoryGiB: 4, cpu: 1 },
+    files: [{ target: configPath(spec), content: o.config }],
+    volumes: [{ name: `${name}-data`, target: dataDir(spec), owner: ownerOf(spec) }],
+    ports: [{ container: o.port, label: o.label, scheme: 'http', standardHostPort: o.port }],
+    readiness: { port: o.port, path: o.readyPath, timeoutMs: o.readyTimeoutMs ?? READY_TIMEOUT_MS.backend },
+    resources: { memoryGiB: o.memoryGiB, cpu: o.cpu },
     dependsOn: [],
   };
 }
 
+const configFlag = (spec: ComponentSpec): string[] => [`-config.file=${configPath(spec)}`];
+
+export function tempoService(catalog: Catalog, config: string): ServiceDefinition {
+  return singleBinaryService(catalog, 'tempo', {
+    config,
+    command: configFlag,
+    port: 3200,
+    label: 'Tempo query',
+    readyPath: '/ready',
+    memoryGiB: 4,
+    cpu: 1,
+  });
+}
+
 export function lokiService(catalog: Catalog, config: string): ServiceDefinition {
-  const loki = component(catalog, 'loki');
-  return {
-    name: 'loki',
-    component: 'loki',
-    aliases: ['loki'],
-    env: {},
-    files: [{ target: configPath(loki), content: config }],
-    volumes: [{ name: 'loki-data', target: dataDir(loki), owner: ownerOf(loki) }],
-    ports: [{ container: 3100, label: 'Loki', scheme: 'http', standardHostPort: 3100 }],
-    readiness: { port: 3100, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
-    resources: { memoryGiB: 2, cpu: 1 },
-    dependsOn: [],
-  };
+  return singleBinaryService(catalog, 'loki', {
+    config,
+    port: 3100,
+    label: 'Loki',
+    readyPath: '/ready',
+    memoryGiB: 2,
+    cpu: 1,
+  });
 }
 
 /** Prometheus with the seeds' retention; `flags` adds receivers (remote write, OTLP) where a stack needs them. */
 export function prometheusService(catalog: Catalog, config: string, flags: readonly string[]): ServiceDefinition {
-  const prometheus = component(catalog, 'prometheus');
-  return {
-    name: 'prometheus',
-    component: 'prometheus',
-    aliases: ['prometheus'],
-    command: [
-      `--config.file=${configPath(prometheus)}`,
-      `--storage.tsdb.path=${dataDir(prometheus)}`,
+  return singleBinaryService(catalog, 'prometheus', {
+    config,
+    command: (spec) => [
+      `--config.file=${configPath(spec)}`,
+      `--storage.tsdb.path=${dataDir(spec)}`,
       '--storage.tsdb.retention.time=30d',
       '--storage.tsdb.retention.size=40GB',
       '--web.enable-lifecycle',
       ...flags,
     ],
-    env: {},
-    files: [{ target: configPath(prometheus), content: config }],
-    volumes: [{ name: 'prometheus-data', target: dataDir(prometheus), owner: ownerOf(prometheus) }],
-    ports: [{ container: 9090, label: 'Prometheus', scheme: 'http', standardHostPort: 9090 }],
-    readiness: { port: 9090, path: '/-/ready', timeoutMs: READY_TIMEOUT_MS.prometheus },
-    resources: { memoryGiB: 4, cpu: 2 },
-    dependsOn: [],
-  };
+    port: 9090,
+    label: 'Prometheus',
+    readyPath: '/-/ready',
+    readyTimeoutMs: READY_TIMEOUT_MS.prometheus,
+    memoryGiB: 4,
+    cpu: 2,
+  });
 }
 
 /**
@@ -106,18 +125,13 @@ export function prometheusService(catalog: Catalog, config: string, flags: reado
  * Phase 1's long-term store with `--remote-write mimir`.
  */
 export function mimirService(catalog: Catalog, config: string): ServiceDefinition {
-  const mimir = component(catalog, 'mimir');
-  return {
-    name: 'mimir',
-    component: 'mimir',
-    aliases: ['mimir'],
-    command: [`-config.file=${configPath(mimir)}`],
-    env: {},
-    files: [{ target: configPath(mimir), content: config }],
-    volumes: [{ name: 'mimir-data', target: dataDir(mimir), owner: ownerOf(mimir) }],
-    ports: [{ container: 9009, label: 'Mimir', scheme: 'http', standardHostPort: 9009 }],
-    readiness: { port: 9009, path: '/ready', timeoutMs: READY_TIMEOUT_MS.backend },
-    resources: { memoryGiB: 2, cpu: 2 },
-    dependsOn: [],
-  };
+  return singleBinaryService(catalog, 'mimir', {
+    config,
+    command: configFlag,
+    port: 9009,
+    label: 'Mimir',
+    readyPath: '/ready',
+    memoryGiB: 2,
+    cpu: 2,
+  });
 }

@@ -1,12 +1,6 @@
 import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
-import {
-  checkAgentReadsFiles,
-  LOG_FILE_OPTIONS,
-  logFileChoice,
-  promtailNotHere,
-  type LogFileFlags,
-} from '../log-agent.js';
+import { checkAgentReadsFiles, filelogChoice, LOG_FILE_OPTIONS, type LogFileFlags } from '../log-agent.js';
 import { configurationError } from '../../harness-error.js';
 import { number, text, type OptionTable } from '../../options/option-table.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
@@ -76,7 +70,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
         "'seed' with --collector-config processor=FILE (a variant edits the seed's configuration)",
         o.variant,
       );
-    const logFiles = logFileChoice(o);
+    const logFiles = filelogChoice(o, 2);
     const agentConfig = choice.collectorConfigs.agent;
     if (logFiles === undefined) {
       if (agentConfig !== undefined)
@@ -87,7 +81,6 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
         );
       return;
     }
-    if (logFiles.agent === 'promtail') throw promtailNotHere(2);
     checkAgentReadsFiles(agentConfig, AGENT_LOG_ROOT, logFiles);
     choice.logFiles = true;
   },
@@ -123,7 +116,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
   },
   builder: (o, choice) =>
     new Phase2Builder(
-      { gateways: o.gateways, processors: o.processors, variant: o.variant, logFiles: logFileChoice(o) },
+      { gateways: o.gateways, processors: o.processors, variant: o.variant, logFiles: filelogChoice(o, 2) },
       choice,
     ),
 });

@@ -5,13 +5,7 @@ import { parseDurationMs } from '../../options/duration.js';
 import { defineTopology, type StackChoice, type Topology } from '../topology.js';
 import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
 import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
-import {
-  checkAgentReadsFiles,
-  LOG_FILE_OPTIONS,
-  logFileChoice,
-  promtailNotHere,
-  type LogFileFlags,
-} from '../log-agent.js';
+import { checkAgentReadsFiles, filelogChoice, LOG_FILE_OPTIONS, type LogFileFlags } from '../log-agent.js';
 import { NODE_POD_LOGS } from './node-collector.js';
 
 interface Phase3Flags extends LogFileFlags {
@@ -98,7 +92,7 @@ function topologyOptions(flags: Phase3Flags): Phase3TopologyOptions {
     resources: { ...DEFAULT_COLLECTOR_RESOURCES, cpuRequestMilli: flags.collectorCpuRequest },
     terminationGraceSeconds: 60,
     prometheusOooWindowSeconds: Math.round(flags.prometheusOooWindowMs / 1000),
-    logFiles: logFileChoice(flags),
+    logFiles: filelogChoice(flags, 3),
   };
 }
 
@@ -120,8 +114,7 @@ export const phase3Topology: Topology = defineTopology<Phase3Flags>({
       );
     if (Object.keys(choice.collectorConfigs).length > 0)
       throw configurationError('--collector-config', 'none with --phase 3 (it runs the seed configuration)', 'a file');
-    const logFiles = logFileChoice(o);
-    if (logFiles?.agent === 'promtail') throw promtailNotHere(3);
+    const logFiles = filelogChoice(o, 3);
     if (logFiles !== undefined) {
       // The node collector runs the Phase 1 agent's configuration: it must read where the harness writes.
       checkAgentReadsFiles(undefined, NODE_POD_LOGS, logFiles);

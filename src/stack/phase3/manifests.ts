@@ -57,6 +57,27 @@ export interface CollectorManifestInput {
 
 const APP = { 'app.kubernetes.io/name': 'otel-collector', 'app.kubernetes.io/component': 'collector' };
 
+/** A collector's configuration as a ConfigMap of the Phase 3 namespace (mounted at /etc/otelcol-contrib). */
+export function collectorConfigMap(name: string, labels: Record<string, string>, config: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: PHASE3_NAMES.namespace, labels },
+    data: { 'config.yaml': config },
+  };
+}
+
+/** The start of a collector container: the image built here, run with the ConfigMap's configuration. */
+export function collectorContainer(name: string, image: string, goMemLimitMiB: number): Record<string, unknown> {
+  return {
+    name,
+    image,
+    imagePullPolicy: 'Never',
+    args: ['--config=/etc/otelcol-contrib/config.yaml'],
+    env: [{ name: 'GOMEMLIMIT', value: `${goMemLimitMiB}MiB` }],
+  };
+}
+
 /**
  * The Phase 1 collector as the seeds run it on Kubernetes: a Deployment (persistent queue on an emptyDir,
  * graceful shutdown: a preStop pause while the Service drops the pod, then SIGTERM with time to flush), a
@@ -74,12 +95,7 @@ export function collectorManifests(input: CollectorManifestInput): KubeObject[] 
   ).map(([ip, hostnames]) => ({ ip, hostnames: hostnames.sort() }));
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
-    {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: PHASE3_NAMES.config, namespace: ns, labels },
-      data: { 'config.yaml': input.config },
-    },
+    collectorConfigMap(PHASE3_NAMES.config, labels, input.config),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -95,11 +111,7 @@ export function collectorManifests(input: CollectorManifestInput): KubeObject[] 
             hostAliases,
             containers: [
               {
-                name: 'otel-collector',
-                image: input.image,
-                imagePullPolicy: 'Never',
-                args: ['--config=/etc/otelcol-contrib/config.yaml'],
-                env: [{ name: 'GOMEMLIMIT', value: `${Math.floor(r.memoryLimitMiB * 0.8)}MiB` }],
+                ...collectorContainer('otel-collector', input.image, Math.floor(r.memoryLimitMiB * 0.8)),
                 ports: [
                   { name: 'otlp-grpc', containerPort: 4317 },
                   { name: 'otlp-http', containerPort: 4318 },

@@ -3,6 +3,7 @@ import type { KubeClient, KubeList, KubeObject } from '../../k8s/kube-client.js'
 import { parsePrometheusText, type Sample } from '../../observe/prometheus-text.js';
 import { HARNESS_POD } from '../log-agent.js';
 import { PHASE3_NAMES } from './definition.js';
+import { collectorConfigMap, collectorContainer } from './manifests.js';
 
 /** Seed 003's node collector: a DaemonSet reading the pods' log files on each node. */
 export const NODE_COLLECTOR = {
@@ -38,12 +39,7 @@ export function nodeCollectorManifests(input: NodeCollectorInput): KubeObject[] 
   const app = { 'app.kubernetes.io/name': NODE_COLLECTOR.name, 'app.kubernetes.io/component': 'agent' };
   const labels = { ...app, 'app.kubernetes.io/managed-by': 'otel-harness', 'io.otel-harness.run': input.runId };
   return [
-    {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: NODE_COLLECTOR.config, namespace: ns, labels },
-      data: { 'config.yaml': input.config },
-    },
+    collectorConfigMap(NODE_COLLECTOR.config, labels, input.config),
     {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
@@ -59,11 +55,7 @@ export function nodeCollectorManifests(input: NodeCollectorInput): KubeObject[] 
             securityContext: { runAsUser: 0, runAsGroup: 0 },
             containers: [
               {
-                name: NODE_COLLECTOR.name,
-                image: input.image,
-                imagePullPolicy: 'Never',
-                args: ['--config=/etc/otelcol-contrib/config.yaml'],
-                env: [{ name: 'GOMEMLIMIT', value: '400MiB' }],
+                ...collectorContainer(NODE_COLLECTOR.name, input.image, 400),
                 ports: [
                   { name: 'metrics', containerPort: 8888 },
                   { name: 'health', containerPort: 13133 },
