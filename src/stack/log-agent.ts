@@ -60,7 +60,7 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
     parse: oneOf(LOG_AGENTS),
     help:
       '--log-source file: the node agent that reads the files — filelog (the collector with checkpoints, forwarding ' +
-      "to the collectors: seed 003) or promtail (pushing to Loki itself: seed 004's; Phase 1, " +
+      "to the collectors: seed 003) or promtail (pushing to Loki itself: seed 004's; Phases 1 and 2, " +
       'stacks/phase1/promtail.yaml or --collector-config agent=FILE with a Promtail configuration)',
   },
   {
@@ -195,7 +195,7 @@ export function filelogChoice(o: LogFileFlags, phase: number): LogFileChoice | u
   if (choice?.agent === 'promtail')
     throw configurationError(
       '--log-agent',
-      `filelog with --phase ${phase} (Promtail runs beside Phase 1's stack; Phase ${phase}'s node agent is the collector's filelog receiver)`,
+      `filelog with --phase ${phase} (Promtail runs beside the Docker stacks of Phases 1 and 2; Phase ${phase}'s node agent is the collector's filelog receiver)`,
       'promtail',
     );
   return choice;

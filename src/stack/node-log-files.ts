@@ -20,6 +20,13 @@ import { LogFileObserver } from '../observe/log-file-observer.js';
 import type { LossCause } from '../verify/loss-evidence.js';
 import { count as f } from '../format.js';
 import type { Endpoint, LogFileIngest, StackObserver } from './stack.js';
+import { AGENT_LOG_ROOT, AGENT_SERVICE } from './agent-config.js';
+import type { DockerStack } from './docker/docker-stack.js';
+import { PROMTAIL_METRICS_PORT, PROMTAIL_SERVICE } from './promtail.js';
+import { ExitCode, HarnessError } from '../harness-error.js';
+
+/** How long Promtail may take to find the harness's log files (its file target syncs every 10 s). */
+const FILES_FOUND_TIMEOUT_MS = 30_000;
 
 /** How long the agent's read count stands still before lines the rotation deleted are given up on. */
 const UNREAD_IDLE_MS = 10_000;
@@ -36,6 +43,28 @@ export function harnessLogFiles(layout: ContainerLogLayout): HarnessLogFiles {
     writer: new ContainerLogWriter(layout),
     canary: new ContainerLogWriter({ ...layout, container: CANARY_SERVICE_NAME }),
   };
+}
+
+/**
+ * The files of `layout` and the node agent of a Docker stack that reads them: Promtail (`--log-agent
+ * promtail`), or the collector agent `otel-agent`; undefined when that agent exposes no metrics.
+ */
+export function dockerNodeLogFiles(
+  docker: DockerStack,
+  layout: ContainerLogLayout,
+  reader: LogAgentKind,
+): NodeLogFiles | undefined {
+  const metricsUrl =
+    reader === 'promtail'
+      ? `${docker.url(PROMTAIL_SERVICE, PROMTAIL_METRICS_PORT)}/metrics`
+      : docker.endpoints().collectors.find((c) => c.name === AGENT_SERVICE)?.metricsUrl;
+  if (metricsUrl === undefined) return undefined;
+  return new NodeLogFiles(harnessLogFiles(layout), {
+    name: reader === 'promtail' ? PROMTAIL_SERVICE : AGENT_SERVICE,
+    root: AGENT_LOG_ROOT,
+    source: { metricsUrl },
+    kind: reader,
+  });
 }
 
 /**
@@ -71,8 +100,25 @@ export class NodeLogFiles {
    * the harness creates both files (load and canaries) and waits until Promtail's file target matched them;
    * false when it did not within `timeoutMs`. The collector's filelog receiver polls every 200 ms: no wait.
    */
-  async waitFound(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  async waitFound(
+    progress: (line: string) => void,
+    signal?: AbortSignal,
+    timeoutMs = FILES_FOUND_TIMEOUT_MS,
+  ): Promise<void> {
+    if (await this.found(progress, timeoutMs, signal)) return;
+    throw new HarnessError(
+      `${this.agent.name} did not find the harness's log files within ${timeoutMs / 1000} s of the stack's start (no promtail_file_bytes_total series for them)`,
+      {
+        code: 'AGENT_NOT_READING',
+        exitCode: ExitCode.stackFailed,
+        hint: `its scrape configs must match ${AGENT_LOG_ROOT}/<namespace>_<pod>_<uid>/<container>/0.log; its log: docker logs on the run's ${this.agent.name} container`,
+      },
+    );
+  }
+
+  private async found(progress: (line: string) => void, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.watch.kind !== 'promtail') return true;
+    progress(`waiting for ${this.agent.name} to find the harness's log files`);
     this.files.writer.touch();
     this.files.canary.touch();
     const paths = [this.files.writer, this.files.canary].map((w) => containerLogPath(w.layout, this.agent.root));
@@ -82,6 +128,11 @@ export class NodeLogFiles {
       await new Promise((r) => setTimeout(r, 500));
     }
     return false;
+  }
+
+  /** The agent's name in the stack (e.g. `otel-agent`, `promtail`). */
+  get agentName(): string {
+    return this.agent.name;
   }
 
   ingest(): LogFileIngest {

@@ -22,7 +22,9 @@ describe('main: errors become exit codes in one place', () => {
   it('exits 2 for an unknown component before contacting the engine', async () => {
     const c = capture();
     expect(await main(['images', 'build', 'grafana'], c.io, {}, noSignals)).toBe(ExitCode.usage);
-    expect(c.err()).toMatch(/component is invalid, expected one of toolbox, otelcol, tempo, loki, promtail, prometheus, jaeger/);
+    expect(c.err()).toMatch(
+      /component is invalid, expected one of toolbox, otelcol, tempo, loki, promtail, prometheus, jaeger/,
+    );
   });
 
   it('exits 5 with how to start the engine when Docker is unreachable', async () => {

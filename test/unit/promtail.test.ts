@@ -7,6 +7,9 @@ import { parsePrometheusText } from '../../src/observe/prometheus-text.js';
 import { stacksDir } from '../../src/paths.js';
 import { agentReadsNotHarnessFile } from '../../src/stack/log-agent.js';
 import { promtailReadsNot } from '../../src/stack/promtail.js';
+import { phase1Definition } from '../../src/stack/phase1/definition.js';
+import { phase2Definition } from '../../src/stack/phase2/definition.js';
+import { loadCatalog } from '../../src/images/catalog.js';
 
 const PATH = '/var/log/pods/otel-harness_otel-harness-loadgen_uid/otel-harness-soak/0.log';
 
@@ -152,5 +155,42 @@ describe('a Promtail configuration must read the files the harness writes (exit 
       promtailReadsNot('scrape_configs:\n  - job_name: k8s\n    kubernetes_sd_configs: [{ role: pod }]\n', PATH),
     ).toMatch(/no scrape config has a static_configs entry with a __path__ label/);
     expect(promtailReadsNot('scrape_configs: [', PATH)).toMatch(/^it is not YAML/);
+  });
+});
+
+describe('Promtail in the stack definitions (--log-agent promtail)', () => {
+  it('Phase 1: Promtail reads the host directory and pushes to Loki; no collector agent unless one scrapes', () => {
+    const d = phase1Definition({ traces: 'jaeger', agent: { hostDir: '/tmp/pods', reader: 'promtail' } });
+    const promtail = d.services.find((s) => s.name === 'promtail')!;
+    expect(promtail).toMatchObject({
+      component: 'promtail',
+      hostMounts: [{ source: '/tmp/pods', target: '/var/log/pods', readOnly: true }],
+      dependsOn: ['loki'],
+    });
+    expect(promtail.files[0]!.content).toContain('url: http://loki:3100/loki/api/v1/push');
+    expect(d.services.some((s) => s.name === 'otel-agent')).toBe(false);
+    expect(d.collectors.map((c) => c.service)).toEqual(['otelcol']);
+    expect(d.aliases.agent).toBe('promtail');
+    expect(d.versions.promtail).toBe('3.5.0');
+    // Scraping by the node agent as well: the collector agent scrapes, Promtail reads the files.
+    const both = phase1Definition({
+      traces: 'jaeger',
+      scrapeTargets: ['h:1'],
+      agent: { hostDir: '/tmp/pods', reader: 'promtail', scrape: true },
+    });
+    const agent = both.services.find((s) => s.name === 'otel-agent')!;
+    expect(agent.hostMounts).toEqual([]);
+    expect(both.services.some((s) => s.name === 'promtail')).toBe(true);
+  });
+
+  it('Phase 2: Promtail beside the gateways, pushing to Loki; the agent alias names it', () => {
+    const d = phase2Definition(
+      { gateways: 2, processors: 2, kafkaPort: 41234, agent: { hostDir: '/tmp/pods', reader: 'promtail' } },
+      loadCatalog(),
+    );
+    expect(d.services.map((s) => s.name)).toContain('promtail');
+    expect(d.services.some((s) => s.name === 'otel-agent')).toBe(false);
+    expect(d.aliases.agent).toBe('promtail');
+    expect(d.title).toMatch(/^Phase 2 \(Promtail → Loki; 2 gateways/);
   });
 });

@@ -42,9 +42,9 @@ export abstract class WrappedDockerStack implements StartedStack {
     return { ...this.docker.describe(), title: this.title };
   }
 
-  /** With `--log-source file`: the agent has found the harness's files (see NodeLogFiles.waitFound). */
-  waitLogFilesFound(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    return this.nodeLogs?.waitFound(timeoutMs, signal) ?? Promise.resolve(true);
+  /** With `--log-source file`: waits until the agent found the harness's files (see NodeLogFiles.waitFound). */
+  async waitLogFilesFound(progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    await this.nodeLogs?.waitFound(progress, signal);
   }
 
   endpoints(): StackEndpoints {

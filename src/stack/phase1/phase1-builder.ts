@@ -4,14 +4,12 @@ import { configurationError, ExitCode, HarnessError } from '../../harness-error.
 
 /** How long after the stack is up its scraper may take to scrape every target once. */
 const SCRAPE_START_TIMEOUT_MS = 30_000;
-/** How long Promtail may take to find the harness's log files (its file target syncs every 10 s). */
-const FILES_FOUND_TIMEOUT_MS = 30_000;
 import { newRunId } from '../../docker/labels.js';
 import { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
-import { harnessLogFiles } from '../node-log-files.js';
+import { dockerNodeLogFiles } from '../node-log-files.js';
 import type { StackChoice } from '../topology.js';
 import { phase1Definition, type TracesBackend } from './definition.js';
 import { Phase1Stack } from './phase1-stack.js';
@@ -93,23 +91,13 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
         hostDir === undefined || logFiles === undefined ? undefined : harnessLogLayout(hostDir, runId, logFiles);
       const stack = new Phase1Stack(
         docker,
-        layout === undefined ? undefined : { files: harnessLogFiles(layout), reader: logFiles!.agent },
+        layout === undefined ? undefined : dockerNodeLogFiles(docker, layout, logFiles!.agent),
         targets,
       );
-      if (promtail) {
-        this.progress("waiting for promtail to find the harness's log files");
-        if (!(await stack.waitLogFilesFound(FILES_FOUND_TIMEOUT_MS, this.signal))) {
-          await stack.stop();
-          throw new HarnessError(
-            `promtail did not find the harness's log files within ${FILES_FOUND_TIMEOUT_MS / 1000} s of the stack's start (no promtail_file_bytes_total series for them)`,
-            {
-              code: 'AGENT_NOT_READING',
-              exitCode: ExitCode.stackFailed,
-              hint: "its scrape configs must match /var/log/pods/<namespace>_<pod>_<uid>/<container>/0.log; its log: docker logs on the run's promtail container",
-            },
-          );
-        }
-      }
+      await stack.waitLogFilesFound(this.progress, this.signal).catch(async (err: unknown) => {
+        await stack.stop();
+        throw err;
+      });
       return stack;
     } catch (err) {
       if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });

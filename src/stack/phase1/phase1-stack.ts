@@ -6,12 +6,10 @@ import type { Signal } from '../../load/ledger.js';
 import type { ScrapeTargets } from '../../load/scrape/scrape-targets.js';
 import type { DockerStack } from '../docker/docker-stack.js';
 import { WrappedDockerStack } from '../docker/wrapped-stack.js';
-import { NodeLogFiles, type HarnessLogFiles } from '../node-log-files.js';
+import type { NodeLogFiles } from '../node-log-files.js';
 import type { Endpoint, FaultTarget, StackEndpoints, StackObserver } from '../stack.js';
 import { ScrapeTargetFaults } from './scrape-target-faults.js';
-import type { LogAgentKind } from '../../observe/agent-read-watch.js';
-import { PROMTAIL_METRICS_PORT, PROMTAIL_SERVICE } from '../promtail.js';
-import { AGENT_LOG_ROOT, AGENT_SERVICE, REMOTE_WRITE_QUEUE } from './definition.js';
+import { REMOTE_WRITE_QUEUE } from './definition.js';
 
 /**
  * Phase 1 with a source other than OTLP push, or with Prometheus remote-writing to Mimir. `--log-source file`: the harness writes the logs into container
@@ -28,25 +26,11 @@ export class Phase1Stack extends WrappedDockerStack {
 
   constructor(
     docker: DockerStack,
-    logs: { files: HarnessLogFiles; reader: LogAgentKind } | undefined,
+    nodeLogs: NodeLogFiles | undefined,
     private readonly targets: ScrapeTargets | undefined,
   ) {
     const endpoints = docker.endpoints();
-    const metricsUrl =
-      logs?.reader === 'promtail'
-        ? `${docker.url(PROMTAIL_SERVICE, PROMTAIL_METRICS_PORT)}/metrics`
-        : endpoints.collectors.find((c) => c.name === AGENT_SERVICE)?.metricsUrl;
-    super(
-      docker,
-      logs === undefined || metricsUrl === undefined
-        ? undefined
-        : new NodeLogFiles(logs.files, {
-            name: logs.reader === 'promtail' ? PROMTAIL_SERVICE : AGENT_SERVICE,
-            root: AGENT_LOG_ROOT,
-            source: { metricsUrl },
-            kind: logs.reader,
-          }),
-    );
+    super(docker, nodeLogs);
     this.faults =
       targets === undefined || docker.faults === undefined
         ? docker.faults

@@ -5,6 +5,8 @@ import { loadCatalog } from '../../images/catalog.js';
 import type { Signal } from '../../load/ledger.js';
 import { stacksDir } from '../../paths.js';
 import { AGENT_SERVICE, agentService } from '../agent-config.js';
+import type { LogAgentKind } from '../../observe/agent-read-watch.js';
+import { PROMTAIL_SERVICE, promtailService } from '../promtail.js';
 import { applyVariant, loadVariant, SEED_VARIANT } from '../collector-variant.js';
 import { renderTemplate } from '../docker/render-config.js';
 import {
@@ -53,8 +55,9 @@ export interface Phase2Options {
   /**
    * `--log-source file`: seed 003's node agent reads the container log files in `hostDir` (mounted as its
    * /var/log/pods) and forwards them to HAProxy, in front of the gateways; `config` is a user's (YAML text).
+   * `reader: 'promtail'` (seed 004): Promtail reads them and pushes to Loki itself.
    */
-  agent?: { hostDir: string; config?: string };
+  agent?: { hostDir: string; config?: string; reader?: LogAgentKind };
 }
 
 const gatewayName = (i: number) => `gateway-${i}`;
@@ -202,8 +205,17 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
   );
   prometheus.resources = { memoryGiB: 2, cpu: 1 };
 
+  const promtail =
+    options.agent?.reader !== 'promtail'
+      ? undefined
+      : promtailService(catalog, {
+          hostDir: options.agent.hostDir,
+          ...(options.agent.config === undefined ? {} : { config: options.agent.config }),
+          template: read('promtail.yaml', phase1),
+          dependsOn: ['loki'],
+        });
   const agent =
-    options.agent === undefined
+    options.agent === undefined || promtail !== undefined
       ? undefined
       : agentService(catalog, {
           hostDir: options.agent.hostDir,
@@ -228,7 +240,7 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
   return {
     phase: 2,
     topology: 'phase2',
-    title: `Phase 2 (${agent === undefined ? '' : 'node agent → '}${options.gateways} gateway${options.gateways === 1 ? '' : 's'}, ${options.processors} processor${options.processors === 1 ? '' : 's'}${configured})`,
+    title: `Phase 2 (${agent === undefined ? (promtail === undefined ? '' : 'Promtail → Loki; ') : 'node agent → '}${options.gateways} gateway${options.gateways === 1 ? '' : 's'}, ${options.processors} processor${options.processors === 1 ? '' : 's'}${configured})`,
     services: [
       kafkaService,
       tempoService(catalog, renderTemplate(read('tempo.yaml', phase1), {}, 'stacks/phase1/tempo.yaml')),
@@ -239,6 +251,7 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
       ...gateways,
       haproxyService,
       ...(agent === undefined ? [] : [agent]),
+      ...(promtail === undefined ? [] : [promtail]),
     ],
     ingest: { http: { service: 'haproxy', port: 4318 }, grpc: { service: 'haproxy', port: 4317 } },
     collectors,
@@ -248,6 +261,7 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
       logs: backendService('loki', 3100),
     },
     aliases: {
+      ...(promtail === undefined ? {} : { agent: PROMTAIL_SERVICE }),
       gateway: gatewayName(1),
       processor: processorName(1),
       lb: 'haproxy',
@@ -256,10 +270,16 @@ export function phase2Definition(options: Phase2Options, catalog: Catalog = load
       logs: 'loki',
     },
     versions: Object.fromEntries(
-      ['otelcol', 'kafka', 'tempo', 'mimir', 'loki', 'prometheus', 'haproxy'].map((c) => [
-        c,
-        component(catalog, c).version,
-      ]),
+      [
+        'otelcol',
+        'kafka',
+        'tempo',
+        'mimir',
+        'loki',
+        'prometheus',
+        'haproxy',
+        ...(promtail === undefined ? [] : ['promtail']),
+      ].map((c) => [c, component(catalog, c).version]),
     ),
   };
 }

@@ -1,6 +1,7 @@
 import { IMAGE_SOURCE_SHORT } from '../../images/image-source.js';
 import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
-import { checkAgentReadsFiles, filelogChoice, LOG_FILE_OPTIONS, type LogFileFlags } from '../log-agent.js';
+import { checkAgentReadsFiles, LOG_FILE_OPTIONS, logFileChoice, type LogFileFlags } from '../log-agent.js';
+import { PROMTAIL_SERVICE } from '../promtail.js';
 import { configurationError } from '../../harness-error.js';
 import { number, text, type OptionTable } from '../../options/option-table.js';
 import { listVariants, SEED_VARIANT } from '../collector-variant.js';
@@ -70,7 +71,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
         "'seed' with --collector-config processor=FILE (a variant edits the seed's configuration)",
         o.variant,
       );
-    const logFiles = filelogChoice(o, 2);
+    const logFiles = logFileChoice(o);
     const agentConfig = choice.collectorConfigs.agent;
     if (logFiles === undefined) {
       if (agentConfig !== undefined)
@@ -96,10 +97,14 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
         'prometheus',
         ...numbered('gateway', o.gateways),
         ...numbered('processor', o.processors),
-        ...(o.logSource === 'file' ? [AGENT_SERVICE] : []),
+        ...(o.logSource === 'file' ? [o.logAgent === 'promtail' ? PROMTAIL_SERVICE : AGENT_SERVICE] : []),
       ],
       aliases: {
-        ...(o.logSource === 'file' ? { agent: AGENT_SERVICE, 'otel-node-collector': AGENT_SERVICE } : {}),
+        ...(o.logSource !== 'file'
+          ? {}
+          : o.logAgent === 'promtail'
+            ? { agent: PROMTAIL_SERVICE }
+            : { agent: AGENT_SERVICE, 'otel-node-collector': AGENT_SERVICE }),
         gateway: 'gateway-1',
         processor: 'processor-1',
         lb: 'haproxy',
@@ -111,12 +116,15 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
     };
   },
   describe(o, choice) {
-    const files = o.logSource === 'file' ? `, logs from ${o.logFormat} files through a node agent` : '';
+    const files =
+      o.logSource === 'file'
+        ? `, logs from ${o.logFormat} files through ${o.logAgent === 'promtail' ? 'Promtail' : 'a node agent'}`
+        : '';
     return `Phase 2 (${o.gateways} gateways, ${o.processors} processors${files}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
   builder: (o, choice) =>
     new Phase2Builder(
-      { gateways: o.gateways, processors: o.processors, variant: o.variant, logFiles: filelogChoice(o, 2) },
+      { gateways: o.gateways, processors: o.processors, variant: o.variant, logFiles: logFileChoice(o) },
       choice,
     ),
 });

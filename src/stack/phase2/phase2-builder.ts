@@ -3,10 +3,9 @@ import { connectDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, HarnessError } from '../../harness-error.js';
 import { loadCatalog } from '../../images/catalog.js';
 import { SIGNALS } from '../../load/ledger.js';
-import { AGENT_LOG_ROOT, AGENT_SERVICE } from '../agent-config.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
 import { harnessLogLayout, makePodLogsDir, type LogFileChoice } from '../log-agent.js';
-import { harnessLogFiles, NodeLogFiles } from '../node-log-files.js';
+import { dockerNodeLogFiles } from '../node-log-files.js';
 import { freePorts } from '../docker/free-ports.js';
 import { ReadinessError } from '../docker/http-readiness.js';
 import type { StackChoice } from '../topology.js';
@@ -66,13 +65,19 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
       collectorConfigs: user,
       ...(hostDir === undefined
         ? {}
-        : { agent: { hostDir, ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }) } }),
+        : {
+            agent: {
+              hostDir,
+              reader: logFiles!.agent,
+              ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }),
+            },
+          }),
     };
     let docker: DockerStack;
     try {
       const definition = phase2Definition(options, catalog);
       const resolved = await this.resolveImages(engine, definition);
-      await this.validateCollectorConfigs(engine, resolved);
+      await this.validateCollectorConfigs(engine, resolved, logFiles?.agent === 'promtail' ? ['agent'] : []);
       docker = await this.boot(engine, definition, resolved, runId);
     } catch (err) {
       if (hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
@@ -110,17 +115,12 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
         ...(logs.length > 0 ? { details: `last log lines of haproxy:\n${logs.slice(-20).join('\n')}` } : {}),
       });
     }
-    const agentMetrics = docker.endpoints().collectors.find((c) => c.name === AGENT_SERVICE)?.metricsUrl;
     const files =
-      hostDir === undefined || logFiles === undefined || agentMetrics === undefined
+      hostDir === undefined || logFiles === undefined
         ? undefined
-        : new NodeLogFiles(harnessLogFiles(harnessLogLayout(hostDir, runId, logFiles)), {
-            name: AGENT_SERVICE,
-            root: AGENT_LOG_ROOT,
-            source: { metricsUrl: agentMetrics },
-          });
+        : dockerNodeLogFiles(docker, harnessLogLayout(hostDir, runId, logFiles), logFiles.agent);
     if (files === undefined && hostDir !== undefined) rmSync(hostDir, { recursive: true, force: true });
-    return new Phase2Stack(
+    const stack = new Phase2Stack(
       docker,
       catalog,
       phase2Configs(options),
@@ -128,5 +128,10 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
       { gateways: this.options.gateways, processors: this.options.processors },
       files,
     );
+    await stack.waitLogFilesFound(this.progress, this.signal).catch(async (err: unknown) => {
+      await stack.stop();
+      throw err;
+    });
+    return stack;
   }
 }

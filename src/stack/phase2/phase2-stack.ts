@@ -1,3 +1,4 @@
+import { PROMTAIL_SERVICE } from '../promtail.js';
 import { WrappedDockerStack } from '../docker/wrapped-stack.js';
 import type { Catalog } from '../../images/catalog-types.js';
 import type { DrainCondition } from '../../drain/drain.js';
@@ -63,7 +64,8 @@ export class Phase2Stack extends WrappedDockerStack {
   }
 
   override get title(): string {
-    return `Phase 2 (${this.nodeLogs === undefined ? '' : 'node agent → '}${this.counts.gateways} gateway${this.counts.gateways === 1 ? '' : 's'}, ${this.counts.processors} processor${this.counts.processors === 1 ? '' : 's'})`;
+    const agent = this.nodeLogs?.agentName;
+    return `Phase 2 (${agent === undefined ? '' : agent === PROMTAIL_SERVICE ? 'Promtail → Loki; ' : 'node agent → '}${this.counts.gateways} gateway${this.counts.gateways === 1 ? '' : 's'}, ${this.counts.processors} processor${this.counts.processors === 1 ? '' : 's'})`;
   }
 
   /** Collector queues (gateways and processors), then Kafka lag 0 held for the tail sampler's decision wait. */
