@@ -71,6 +71,10 @@ export class CounterWatch {
             const n = (m: string) => new RegExp(`^otelcol_${m}_${item}(_total)?$`);
             for (const [r, v] of Object.entries(sumLabelled(samples, n('receiver_accepted'), 'receiver')))
               values[key('accepted', s, r)] = v;
+            // Refused (downstream said no) or failed (the receiver's own error): either way not taken in.
+            for (const m of ['receiver_refused', 'receiver_failed'])
+              for (const [r, v] of Object.entries(sumLabelled(samples, n(m), 'receiver')))
+                values[key('refused', s, r)] = (values[key('refused', s, r)] ?? 0) + v;
             for (const [e, v] of Object.entries(sumLabelled(samples, n('exporter_sent'), 'exporter')))
               values[key('sent', s, e)] = v;
             for (const [e, v] of Object.entries(sumLabelled(samples, n('exporter_send_failed'), 'exporter')))
@@ -341,7 +345,27 @@ export class CounterWatch {
       pendingUnknown,
       exporters,
       processorDrops: this.processorDrops(signal),
+      scrapeRefusals: this.scrapeRefusals(signal),
     };
+  }
+
+  /**
+   * Items of `signal` a collector's scraping receivers (prometheus) took from a target and its pipeline refused
+   * (memory_limiter, a full queue): nobody sends a scrape again, so they are gone. Pushing receivers' refusals
+   * are answered to their sender and retried there.
+   */
+  private scrapeRefusals(signal: Signal): PipelineCounters['scrapeRefusals'] {
+    const out: PipelineCounters['scrapeRefusals'] = [];
+    for (const c of this.components.filter((x) => x.collector !== undefined)) {
+      const d = c.segments.deltas();
+      if (d === undefined) continue;
+      for (const [k, v] of Object.entries(d)) {
+        const [kind, s, receiver] = k.split('|');
+        if (kind === 'refused' && s === signal && receiver !== undefined && SCRAPER.test(receiver) && v > 0)
+          out.push({ collector: c.name, receiver, items: v });
+      }
+    }
+    return out;
   }
 
   /**
@@ -427,6 +451,9 @@ export class CounterWatch {
     };
   }
 }
+
+/** Receivers that scrape (pull) rather than take pushes: their refusals are retried by no one. */
+const SCRAPER = /^prometheus(\/|$)/;
 
 function hostOf(url: string): string {
   try {

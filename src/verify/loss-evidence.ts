@@ -14,6 +14,8 @@ export interface PipelineCounters {
   exporters: { collector: string; exporter: string; sent: number; givenUp: number }[];
   /** Items a processor took in and did not pass on (incoming − outgoing), per collector and processor. */
   processorDrops?: { collector: string; processor: string; items: number }[];
+  /** Items a scraping receiver (prometheus) took from a target and its pipeline refused, per collector. */
+  scrapeRefusals?: { collector: string; receiver: string; items: number }[];
 }
 
 /**
@@ -232,6 +234,13 @@ export function causesOf(input: {
       retryable: false,
     });
   }
+  for (const r of input.counters?.scrapeRefusals ?? [])
+    out.push({
+      hop: `${r.collector} receiver ${r.receiver}`,
+      reason: `${n(r.items)} ${noun} scraped and then refused inside ${r.collector} (its receiver's refused and failed counters: memory_limiter or a full pipeline; "Scrape commit failed" in its log): nobody scrapes them again`,
+      fix: `give ${r.collector} more memory (memory_limiter's limit_mib, the container's limit) or scrape fewer series per target`,
+      retryable: false,
+    });
   const discards = backendDiscards(input.backendCounters);
   if (discards.length > 0) {
     // A backend's own reason for discarding, where it is a known limit, names the same fix as its refusal.

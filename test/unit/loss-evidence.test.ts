@@ -579,6 +579,33 @@ describe("a processor's own counters", () => {
   });
 });
 
+describe("a scraping receiver's refusals", () => {
+  it('name the samples an agent scraped and then refused (memory_limiter): nobody scrapes them again', () => {
+    const causes = causesOf({
+      signal: 'metrics',
+      backend: 'prometheus',
+      failures: [],
+      counters: counters({
+        givenUp: 0,
+        exporters: [],
+        scrapeRefusals: [{ collector: 'otel-agent', receiver: 'prometheus', items: 48_000 }],
+      }),
+      exporters: [],
+      backendCounters: {},
+      doomed: 0,
+    });
+    expect(causes).toEqual([
+      {
+        hop: 'otel-agent receiver prometheus',
+        reason:
+          '48,000 samples scraped and then refused inside otel-agent (its receiver\'s refused and failed counters: memory_limiter or a full pipeline; "Scrape commit failed" in its log): nobody scrapes them again',
+        fix: "give otel-agent more memory (memory_limiter's limit_mib, the container's limit) or scrape fewer series per target",
+        retryable: false,
+      },
+    ]);
+  });
+});
+
 describe('a collector that forwards to another collector or to Kafka', () => {
   it('names the hop it failed on and the receiving side’s limit, not the backend', () => {
     // The same failure lines, logged by a node agent whose exporter sends to the next collector.
