@@ -108,8 +108,28 @@ export function harnessLogPodManifests(pauseImage: string, runId: string): KubeO
 /**
  * The node collector's self-metrics through the API server's pod proxy: the newest running pod's (one
  * node: a replaced pod's successor carries on from the offsets it kept; the watch joins the two by uptime).
+ * The pod is looked up once and again only when a scrape through it fails (it was replaced), not every second.
  */
-export async function scrapeNodeCollector(client: KubeClient): Promise<Sample[]> {
+export function nodeCollectorScraper(client: KubeClient): () => Promise<Sample[]> {
+  let pod: string | undefined;
+  const through = async (name: string): Promise<Sample[]> =>
+    parsePrometheusText(
+      await client.getText(`/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods/${name}:8888/proxy/metrics`),
+    );
+  return async () => {
+    if (pod !== undefined) {
+      try {
+        return await through(pod);
+      } catch {
+        pod = undefined;
+      }
+    }
+    pod = await newestRunningPod(client);
+    return through(pod);
+  };
+}
+
+async function newestRunningPod(client: KubeClient): Promise<string> {
   const pods = await client.get<KubeList<PodObject>>(
     `/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods?labelSelector=${encodeURIComponent(NODE_COLLECTOR.selector)}`,
   );
@@ -117,9 +137,5 @@ export async function scrapeNodeCollector(client: KubeClient): Promise<Sample[]>
     .filter((p) => p.status?.phase === 'Running')
     .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
   if (newest === undefined) throw new Error(`no running ${NODE_COLLECTOR.name} pod`);
-  return parsePrometheusText(
-    await client.getText(
-      `/api/v1/namespaces/${PHASE3_NAMES.namespace}/pods/${newest.metadata.name}:8888/proxy/metrics`,
-    ),
-  );
+  return newest.metadata.name;
 }

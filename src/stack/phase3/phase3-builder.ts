@@ -18,7 +18,7 @@ import {
   NODE_COLLECTOR,
   NODE_POD_LOGS,
   nodeCollectorManifests,
-  scrapeNodeCollector,
+  nodeCollectorScraper,
 } from './node-collector.js';
 import { BaseStackBuilder } from '../docker/base-builder.js';
 import type { DockerStack } from '../docker/docker-stack.js';
@@ -220,7 +220,7 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
       root: NODE_POD_LOGS,
       source: {
         metricsUrl: `pods of ${NODE_COLLECTOR.selector}, :8888/metrics`,
-        read: () => scrapeNodeCollector(client),
+        read: nodeCollectorScraper(client),
       },
       otherFiles: "the node's other pods' logs (collectors, metrics-server)",
     });
