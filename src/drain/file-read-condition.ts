@@ -19,7 +19,8 @@ export interface WrittenLines {
  * reads. Lines it will not read end the wait only when its read count stood still for `idleMs`
  * with no file open for reading: a file rotated away before it opened it, or lines it skipped after a restart
  * without its offsets. A restart between two readings hides what it read just before: its count is then a
- * lower bound, and only the backend's census says which lines arrived.
+ * lower bound, and only the backend's census says which lines arrived. An agent that sends on its own
+ * (Promtail) is done once it also sent, or dropped, every line it read: what it holds shows as queued.
  */
 export function fileReadCondition(options: {
   /** The agent's name in the stack (e.g. 'otel-agent'). */
@@ -67,11 +68,14 @@ export function fileReadCondition(options: {
           `${options.name}: read ${read.lines} lines of ${written.lines} written${unread < 0 ? ` (${-unread} more: lines read again, or lines of other containers)` : ''}${passed === undefined ? '' : `, sent ${passed.sent}`}`,
         );
       if (unread <= 0 && held > 0) {
-        if (stillMs >= options.idleMs)
+        // It sends or drops each entry in the end (its retries back off up to minutes apart): held entries are
+        // waited for. Only after a restart is the count no longer exact (what it held when killed is gone, or
+        // read again), so standing still then ends the wait.
+        if (read.restarts > 0 && stillMs >= options.idleMs)
           return oneSignalState(
             'logs',
             { idle: true, queued: [], movement, delivered },
-            `${options.name}: ${held} of the ${read.lines} lines it read neither sent nor dropped, nothing sent for ${Math.round(stillMs / 1000)} s`,
+            `${options.name}: ${held} of the ${read.lines} lines it read neither sent nor dropped, across ${read.restarts} restart(s); nothing sent for ${Math.round(stillMs / 1000)} s`,
           );
         return oneSignalState(
           'logs',
