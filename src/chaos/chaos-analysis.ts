@@ -127,10 +127,15 @@ function seqs(ranges: readonly SeqRange[]): number[] {
 }
 
 /** The fault whose window holds `atMs` (nearest start when several do), or -1. */
-function faultAt(events: readonly ChaosEvent[], atMs: number): number {
+function faultAt(
+  events: readonly ChaosEvent[],
+  atMs: number,
+  reaches: (e: ChaosEvent) => boolean = () => true,
+): number {
   let best = -1;
   let bestDistance = Infinity;
   events.forEach((e, i) => {
+    if (!reaches(e)) return;
     const start = e.startedAtMs ?? e.plannedAtMs;
     const end = e.readyAtMs ?? e.endedAtMs ?? start;
     if (atMs >= start - LOOKBACK_MS && atMs <= end + LOOKAHEAD_MS) {
@@ -230,6 +235,11 @@ export function analyseChaos(input: {
   facts: StackFacts;
   /** Facts of a fault's own target (a collector's configuration and role); `facts` otherwise. */
   factsFor?: (target: string) => StackFacts | undefined;
+  /**
+   * The signals a fault on `target` can cost (a backend: the signals it stores; undefined: any). Items of
+   * other signals are never attributed to it: a trace backend's outage loses no log line.
+   */
+  signalsOf?: (target: string) => readonly Signal[] | undefined;
 }): ChaosReport {
   const faults: FaultAnalysis[] = input.events.map(unanalysed);
   const unattributed: ChaosReport['unattributed'] = {};
@@ -277,7 +287,8 @@ export function analyseChaos(input: {
         const amount = bySeq?.[String(seq)] ?? 1;
         const key = what === 'lost' ? kindOf(seq, amount) : 'duplicates';
         const at = ackTimeOf(acked, seq);
-        const idx = at === undefined ? -1 : faultAt(faults, at);
+        const idx =
+          at === undefined ? -1 : faultAt(faults, at, (e) => input.signalsOf?.(e.target)?.includes(signal) ?? true);
         if (idx < 0) {
           const u = (unattributed[signal] ??= { lost: 0, duplicates: 0 });
           u[key] = (u[key] ?? 0) + amount;

@@ -8,7 +8,7 @@ import { drain } from '../drain/drain.js';
 import type { DriveOutcome, LoadDriver } from '../load/drivers/driver.js';
 import { capabilitiesOf } from '../load/drivers/capabilities.js';
 import { driverOf } from '../load/drivers/registry.js';
-import { Ledger, type Signal } from '../load/ledger.js';
+import { Ledger, SIGNALS, type Signal } from '../load/ledger.js';
 import { LiveCounters } from '../load/live-counters.js';
 import { metricTimelineOf } from '../load/load-spec.js';
 import { itemsDue } from '../load/rate-profile.js';
@@ -24,7 +24,7 @@ import { scrape } from '../observe/prometheus-text.js';
 import { ResourceSampler } from '../observe/resource-sampler.js';
 import { emptyStep, type StepIo, type StepPlan, type StepResult, type StepTimeline } from './step-types.js';
 import type { StackEndpoints, StackObservation, StackObserver, StartedStack } from '../stack/stack.js';
-import { backendOf } from '../verify/backends/registry.js';
+import { BACKENDS, backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { canaryIdentity, canaryTraceShape, runCanaries } from '../verify/latency-canary.js';
 import { keptCount, type TraceSampling } from '../verify/sampling/tail-sampling.js';
@@ -442,6 +442,7 @@ class LoadStep {
         const c = endpoints.collectors.find((x) => x.name === target);
         return c?.config === undefined ? undefined : stackFactsOf(c.config, plan.collectorLabel, c.role);
       },
+      signalsOf: (target) => backendSignals(endpoints, target),
     });
   }
 
@@ -608,4 +609,17 @@ async function stopObservers(observers: readonly StackObserver[]): Promise<Stack
       })),
     ),
   );
+}
+
+/**
+ * The signals a backend (or a store before one) named `target` holds; undefined for anything else (a
+ * collector, Kafka, a balancer, an agent: on every signal's path).
+ */
+function backendSignals(endpoints: StackEndpoints, target: string): Signal[] | undefined {
+  const holds = SIGNALS.filter(
+    (s) => endpoints.backends[s]?.backend === target || endpoints.upstream?.[s]?.backend === target,
+  );
+  if (holds.length > 0) return holds;
+  // A backend that stores none of the run's signals (Phase 2's Prometheus, for the stack's own metrics) costs none.
+  return Object.hasOwn(BACKENDS, target) && !endpoints.collectors.some((c) => c.name === target) ? [] : undefined;
 }

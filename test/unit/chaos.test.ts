@@ -297,6 +297,31 @@ describe('attribution', () => {
     ]);
   });
 
+  it("never gives a signal's loss to a fault on another signal's backend: a trace backend's outage loses no log line", () => {
+    const outage: ChaosEvent = { ...kill, spec: 'outage:traces@10s+2s', action: 'outage', target: 'jaeger' };
+    const signalsOf = (target: string) => ({ jaeger: ['traces' as const], loki: ['logs' as const] })[target];
+    const report = analyseChaos({
+      events: [outage],
+      ledger: { logs: { entries, itemsPerSeq: 1 } },
+      verification: { logs: lostLogs },
+      queue: [],
+      facts,
+      signalsOf,
+    });
+    expect(report.faults[0]!.attributed).toEqual({});
+    expect(report.unattributed).toEqual({ logs: { lost: 20, duplicates: 0 } });
+    // The same loss near a Loki outage is the Loki outage's.
+    const onLoki = analyseChaos({
+      events: [{ ...outage, spec: 'outage:loki@10s+2s', target: 'loki' }],
+      ledger: { logs: { entries, itemsPerSeq: 1 } },
+      verification: { logs: lostLogs },
+      queue: [],
+      facts,
+      signalsOf,
+    });
+    expect(onLoki.faults[0]!.attributed.logs).toMatchObject({ lost: 20 });
+  });
+
   it('counts loss far from every fault as unattributed, and spans per trace exactly', () => {
     const traces: SignalVerification = {
       ...lostLogs,
