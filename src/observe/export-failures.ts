@@ -43,6 +43,11 @@ export interface ExportFailure {
   droppedItems: number;
   /** Largest message size the error texts named (message-too-large). */
   largestBytes: number | undefined;
+  /**
+   * Bytes per item of a request the collector dropped whose error named its size: the size over the line's
+   * `dropped_items` (the largest such ratio). Lines that retry name no item count.
+   */
+  bytesPerItem?: number;
   /** One full error text, as logged. */
   example: string;
   firstAt: string | undefined;
@@ -203,6 +208,8 @@ export function exportFailuresOf(collector: string, lines: readonly string[], si
     g.count++;
     g.droppedItems += typeof e.dropped_items === 'number' ? e.dropped_items : 0;
     g.lastAt = e.ts ?? g.lastAt;
+    if (cause.sizeBytes !== undefined && typeof e.dropped_items === 'number' && e.dropped_items > 0)
+      g.bytesPerItem = Math.max(g.bytesPerItem ?? 0, cause.sizeBytes / e.dropped_items);
     if (cause.sizeBytes !== undefined && cause.sizeBytes > (g.largestBytes ?? 0)) {
       g.largestBytes = cause.sizeBytes;
       g.cause = cause;

@@ -101,6 +101,8 @@ export function fixFor(
   exporter: ExporterSetup | undefined,
   largestBytes: number | undefined,
   outcome: ExportFailure['outcome'],
+  /** Bytes per item of a dropped request that named both (exact), when the collector logged one. */
+  bytesPerItem?: number,
 ): string | undefined {
   const retryOff = exporter !== undefined && !exporter.retry.enabled;
   switch (cause.kind) {
@@ -111,10 +113,17 @@ export function fixFor(
       const items = size ?? max;
       const bytes = largestBytes ?? cause.sizeBytes;
       const limit = cause.limitBytes;
+      const fit = (perItem: number) => n(Math.max(100, Math.floor((limit! * 0.8) / perItem / 500) * 500));
+      // A request's item count is logged only when it is dropped; otherwise a full batch is assumed, and a
+      // batch cut by its timeout holds fewer, larger-per-item records: the count is then at most.
       const advice =
-        items !== undefined && bytes !== undefined && limit !== undefined
-          ? ` — about ${n(Math.max(100, Math.floor((items * (limit / bytes) * 0.8) / 500) * 500))} items at the ${(bytes / items).toFixed(0)} bytes per item seen`
-          : '';
+        limit === undefined
+          ? ''
+          : bytesPerItem !== undefined
+            ? ` — about ${fit(bytesPerItem)} items at the ${bytesPerItem.toFixed(0)} bytes per item of the requests it dropped`
+            : items !== undefined && bytes !== undefined
+              ? ` — at most about ${fit(bytes / items)} items (if the ${(bytes / 1e6).toFixed(2)} MB request held a full batch of ${n(items)}; fewer items make each larger)`
+              : '';
       const receiver =
         backend === NEXT_COLLECTOR
           ? "the next collector's OTLP receiver max_recv_msg_size_mib (gRPC, 4 MiB by default)"
@@ -206,7 +215,11 @@ export function causesOf(input: {
     const attempts = failures.reduce((s, f) => s + f.count, 0);
     const forwards = input.forwarders?.has(collector) === true;
     const to = forwards ? NEXT_COLLECTOR : input.backend;
-    const fix = fixFor(main.cause, to, input.signal, setup, main.largestBytes, main.outcome);
+    const perItem = failures.reduce<number | undefined>(
+      (m, f) => (f.bytesPerItem === undefined ? m : Math.max(m ?? 0, f.bytesPerItem)),
+      undefined,
+    );
+    const fix = fixFor(main.cause, to, input.signal, setup, main.largestBytes, main.outcome, perItem);
     out.push({
       hop: forwards ? `${collector} → the next collector (${exporter})` : `${collector} → ${input.backend}`,
       reason: `${parts.join(' and ')}: ${main.cause.summary} (${exporter}; ${attempts} failure line(s) in the collector's log${setup !== undefined && !setup.retry.enabled ? '; its retries are off' : ''})`,

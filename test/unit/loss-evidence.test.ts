@@ -225,8 +225,9 @@ describe('decisive verdicts from the evidence', () => {
     expect(evidence.causes[0]!.reason).toMatch(
       /^102,407 log records given up and 897,593 queued behind the same error: requests of 5\.\d\d MB exceed a 4 MiB gRPC message limit/,
     );
+    // Retry lines name no item count: a full batch (10,000) is assumed, so the advised size is an upper bound.
     expect(evidence.causes[0]!.fix).toMatch(
-      /send_batch_max_size \(now 15,000\) — about [\d,]+ items .*grpc_server_max_recv_msg_size/,
+      /send_batch_max_size \(now 15,000\) — at most about 6,000 items \(if the 5\.18 MB request held a full batch of 10,000; fewer items make each larger\).*grpc_server_max_recv_msg_size/,
     );
     const t = thresholds({
       verification: { logs: decided },
@@ -576,6 +577,32 @@ describe("a processor's own counters", () => {
         retryable: false,
       },
     ]);
+  });
+});
+
+describe('a dropped request that named its size and its items', () => {
+  it('advises a batch size from its exact bytes per item, not from a full batch', () => {
+    const line = (dropped: number, bytes: number) =>
+      `2026-12-07T20:00:00.000Z\terror\t{"msg":"Exporting failed. Dropping data.","otelcol.component.id":"otlp_grpc/collector","otelcol.signal":"logs","error":"not retryable error: Permanent error: rpc error: code = ResourceExhausted desc = grpc: received message larger than max (${bytes} vs. 4194304)","dropped_items":${dropped}}`;
+    // A batch cut by its timeout: 6,100 records of ~690 bytes (4.2 MB), and a larger one.
+    const failures = exportFailuresOf('otel-agent', [line(6_100, 4_209_000), line(7_000, 4_830_000)]);
+    expect(failures[0]).toMatchObject({ outcome: 'given-up', droppedItems: 13_100, largestBytes: 4_830_000 });
+    expect(failures[0]!.bytesPerItem).toBeCloseTo(690, 0);
+    const causes = causesOf({
+      signal: 'logs',
+      backend: 'loki',
+      failures,
+      counters: counters({
+        exporters: [{ collector: 'otel-agent', exporter: 'otlp_grpc/collector', sent: 0, givenUp: 13_100 }],
+      }),
+      exporters: [],
+      backendCounters: {},
+      doomed: 0,
+      forwarders: new Set(['otel-agent']),
+    });
+    expect(causes[0]!.fix).toMatch(
+      /— about 4,500 items at the 690 bytes per item of the requests it dropped; or raise the next collector/,
+    );
   });
 });
 
