@@ -25,6 +25,11 @@ export interface OptionDef<T = unknown> {
   env?: readonly string[];
   /** Holds a secret (a token in headers): reports and logs say it is set, never what it is. */
   secret?: boolean;
+  /**
+   * Means something only when option `key` has `value` (`--log-rotate-size` with `--log-source file`): given
+   * without it by flag or environment variable, it is refused (exit 2), never silently ignored.
+   */
+  onlyWith?: { key: string; value: string };
 }
 
 /** A named group of options: a verb's or a topology's. */

@@ -55,7 +55,34 @@ export function resolveOptions(
       sources[def.key] = picked.source;
     }
   }
+  for (const table of tables)
+    for (const def of table.options) refuseAlone(def, table, values, sources, flags, env, spec);
   return { values, sources };
+}
+
+/** An `onlyWith` option given while its other option has another value: exit 2 saying what to add. */
+function refuseAlone(
+  def: OptionDef,
+  table: OptionTable,
+  values: Readonly<Record<string, unknown>>,
+  sources: Readonly<Record<string, ValueSource>>,
+  flags: RawFlags,
+  env: NodeJS.ProcessEnv,
+  spec: Readonly<Record<string, string | readonly string[]>>,
+): void {
+  const need = def.onlyWith;
+  const source = sources[def.key];
+  // A stack spec carries every option's value (`up --print-spec`), so only a flag or a variable is refused.
+  if (need === undefined || (source !== 'flag' && source !== 'env') || values[need.key] === need.value) return;
+  const other = table.options.find((o) => o.key === need.key);
+  const otherFlag = other === undefined ? need.key : `--${other.flag}`;
+  const picked = pick(def, flags, env, spec);
+  throw configurationError(
+    picked?.name ?? `--${def.flag}`,
+    `an option of ${otherFlag} ${need.value} (ignored otherwise)`,
+    picked?.raws.join(' ') ?? '',
+    `to use it, add ${otherFlag} ${need.value}`,
+  );
 }
 
 function flagText(v: string | readonly string[] | undefined): string {

@@ -41,6 +41,8 @@ export interface LogFileFlags {
   logRotateFiles: number;
 }
 
+const FILE_SOURCE = { key: 'logSource', value: 'file' };
+
 /** `--log-source` and the files' format and rotation: one set of options for every topology with a node agent. */
 export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
   {
@@ -55,6 +57,7 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
   },
   {
     key: 'logAgent',
+    onlyWith: FILE_SOURCE,
     flag: 'log-agent',
     default: 'filelog',
     parse: oneOf(LOG_AGENTS),
@@ -65,6 +68,7 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
   },
   {
     key: 'logFormat',
+    onlyWith: FILE_SOURCE,
     flag: 'log-format',
     default: 'cri',
     parse: oneOf(LOG_FILE_FORMATS),
@@ -72,6 +76,7 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
   },
   {
     key: 'logRotateBytes',
+    onlyWith: FILE_SOURCE,
     flag: 'log-rotate-size',
     default: '10Mi',
     parse: byteSize(4096),
@@ -79,6 +84,7 @@ export const LOG_FILE_OPTIONS: readonly OptionDef[] = [
   },
   {
     key: 'logRotateFiles',
+    onlyWith: FILE_SOURCE,
     flag: 'log-rotate-files',
     default: '5',
     parse: number('a whole number ≥ 2', (n) => Number.isInteger(n) && n >= 2),

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -11,6 +10,7 @@ import { inspectScenario } from '../../src/load/drivers/k6/k6-driver.js';
 import { cacheDir } from '../../src/paths.js';
 import { runCli, runReported, seqs } from './support/cli.js';
 import { harnessLeftovers, NOTHING_LEFT } from './support/leftovers.js';
+import { scratchDir } from '../support/scratch.js';
 
 describe('soak --driver k6 (k6 built here, scenarios on the shared generators)', () => {
   it('the traces scenario over OTLP/gRPC at 1,000 spans/s for 30 s: exact zero-loss verdict', async () => {
@@ -111,7 +111,7 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
     ]);
     expect(run.code, run.stderr).toBe(0);
     const [configMap] = parseAllDocuments(run.stdout).map((d) => d.toJS() as { binaryData?: Record<string, string> });
-    const dir = mkdtempSync(join(tmpdir(), 'k6-manifest-'));
+    const dir = scratchDir('k6-manifest-');
     const archive = join(dir, 'archive.tar');
     writeFileSync(archive, Buffer.from(configMap!.binaryData!['archive.tar']!, 'base64'));
     // What a runner executes: the archive's options (its init code ran at `k6 archive`), not the Pod's env.
@@ -126,7 +126,7 @@ describe('soak --driver k6 (k6 built here, scenarios on the shared generators)',
 
   it("a scenario k6 cannot load is exit 2 with k6's own message", async () => {
     const k6 = await ensureK6(loadCatalog().tools.get('k6')!, { cacheDir: cacheDir(), progress: () => undefined });
-    const script = join(mkdtempSync(join(tmpdir(), 'k6-bad-')), 'bad.js');
+    const script = join(scratchDir('k6-bad-'), 'bad.js');
     writeFileSync(script, 'export default function () { let x = ; }\n');
     const err = await inspectScenario(k6, script, {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HarnessError);

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -17,6 +16,7 @@ import { resolveImages } from '../../src/images/image-source.js';
 import { refusedBuild } from '../../src/images/stack-images.js';
 import { specWithManifest } from '../../src/images/versioned.js';
 import { stacksDir } from '../../src/paths.js';
+import { scratchDir } from '../support/scratch.js';
 
 const catalog = loadCatalog();
 
@@ -217,7 +217,7 @@ describe('catalog', () => {
 
   it("builds a collector from the user's manifest here, never pulling the published image in its place", async () => {
     const otelcol = catalog.components.get('otelcol')!;
-    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    const dir = scratchDir('manifest-');
     const manifest = join(dir, 'ocb.yaml');
     writeFileSync(manifest, `dist:\n  name: otelcol\n  version: ${otelcol.version}\n`);
     const spec = specWithManifest(otelcol, manifest, dir);

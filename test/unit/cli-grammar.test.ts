@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { captureIo as io, refused as refusal } from './support/usage.js';
 import { helpText } from '../../src/cli/help.js';
@@ -78,6 +81,33 @@ describe('one CLI grammar', () => {
     expect(tenant.message).toMatch(/--tenant is invalid, expected an option of Phase 1 \(it belongs to attach mode/);
     expect(tenant.hint).toMatch(/add --target stack\.json .* or --otlp-endpoint URL/);
     expect(refusal(['soak', '--hpa-max', '4']).hint).toBe('to use it, add --phase 3');
+  });
+
+  it('refuses an option that means something only beside another value, by flag or variable, never ignoring it', () => {
+    const agent = refusal(['soak', '--log-agent', 'promtail']);
+    expect(agent.message).toMatch(/--log-agent is invalid, expected an option of --log-source file/);
+    expect(agent.hint).toBe('to use it, add --log-source file');
+    expect(refusal(['soak', '--phase', '2', '--log-rotate-size', '1Mi']).hint).toBe('to use it, add --log-source file');
+    const scraper = refusal(['soak'], { OTEL_HARNESS_SCRAPER: 'agent' });
+    expect(scraper.message).toMatch(/OTEL_HARNESS_SCRAPER is invalid, expected an option of --metric-source scrape/);
+    expect(parseArgs(['up', '--log-source', 'file', '--log-agent', 'promtail'])).toMatchObject({
+      stack: { options: { logAgent: 'promtail' } },
+    });
+    expect(parseArgs(['up', '--scrape-targets', '3', '--metric-source', 'scrape'])).toMatchObject({
+      stack: { options: { scrapeTargets: 3 } },
+    });
+    // A stack spec carries every option's value (`up --print-spec`), the defaults included: not refused.
+    const dir = mkdtempSync(join(tmpdir(), 'oh-spec-'));
+    try {
+      const spec = join(dir, 'stack.yaml');
+      writeFileSync(
+        spec,
+        'apiVersion: otel-harness/v1\ntopology: phase1\noptions:\n  log-source: otlp\n  log-agent: filelog\n  scraper: prometheus\n',
+      );
+      expect(parseArgs(['up', '--stack', spec])).toMatchObject({ stack: { options: { logSource: 'otlp' } } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("lists in each command's help exactly the options it takes", () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -13,8 +12,9 @@ import {
 import { stacksDir } from '../../src/paths.js';
 import { resolveStack } from '../../src/stack/stack-options.js';
 import { usage } from './support/usage.js';
+import { scratchDir } from '../support/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'components-'));
+const dir = scratchDir('components-');
 function config(name: string, sections: Record<string, Record<string, unknown>>): string {
   const file = join(dir, name);
   writeFileSync(file, stringify({ ...sections, service: { pipelines: {} } }));

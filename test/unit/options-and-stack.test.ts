@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { usage } from './support/usage.js';
@@ -11,6 +10,7 @@ import { parseHeaders } from '../../src/stack/attach/index.js';
 import { PHASE_TOPOLOGIES, TOPOLOGIES, topologyNamed } from '../../src/stack/registry.js';
 import { resolveStack } from '../../src/stack/stack-options.js';
 import { parseStackSpec, renderStackSpec } from '../../src/stack/stack-spec.js';
+import { scratchDir } from '../support/scratch.js';
 
 const TABLE: OptionTable = {
   name: 't',
@@ -82,7 +82,7 @@ describe('topologies', () => {
       topology: { name: 'attach' },
       options: { otlpEndpoint: 'http://x:4318', otlpEndpointFrom: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
     });
-    const dir = mkdtempSync(join(tmpdir(), 'target-'));
+    const dir = scratchDir('target-');
     writeFileSync(join(dir, 'stack.json'), JSON.stringify({ title: 't', endpoints: [] }));
     const attached = resolveStack(
       { target: join(dir, 'stack.json') },
@@ -213,7 +213,7 @@ collectorConfigs:
   });
 
   it('feed the resolver: files relative to the spec, flags over the spec', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spec-'));
+    const dir = scratchDir('spec-');
     writeFileSync(join(dir, 'otelcol.yaml'), 'receivers: {}\n');
     writeFileSync(join(dir, 'stack.yaml'), spec);
     const r = resolveStack({ stack: join(dir, 'stack.yaml') }, {}, undefined);

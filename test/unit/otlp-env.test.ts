@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/parse-args.js';
@@ -8,6 +7,7 @@ import { SECRET_SHOWN } from '../../src/options/option-table.js';
 import { emptyResult } from '../../src/soak/soak.js';
 import type { SoakPlan } from '../../src/soak/soak-plan.js';
 import { refused, usage, usageError } from './support/usage.js';
+import { scratchDir } from '../support/scratch.js';
 
 const soakPlan = (argv: string[], env: NodeJS.ProcessEnv): SoakPlan => {
   const c = parseArgs(['soak', ...argv], withSignalOtlpEnv(env));
@@ -91,7 +91,7 @@ describe('the OpenTelemetry exporter variables (OTEL_EXPORTER_OTLP_*)', () => {
   });
 
   it('TLS files: a CA and a client certificate with its key, checked before anything starts; TLS only with the native driver', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'otlp-env-'));
+    const dir = scratchDir('otlp-env-');
     const pem = (name: string) => {
       const f = join(dir, name);
       writeFileSync(f, `-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n`);

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuMilli, loadSteps } from '../../src/stack/hpa/hpa-observer.js';
@@ -14,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { collectorManifests, DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from '../../src/stack/phase3/manifests.js';
 import { parsePrometheusText } from '../../src/observe/prometheus-text.js';
 import { PHASE_TOPOLOGIES, topologyNamed } from '../../src/stack/registry.js';
+import { scratchDir } from '../support/scratch.js';
 
 const spec = { minReplicas: 2, maxReplicas: 5, cpuTargetPct: 70, cpuRequestMilli: 20, scaleDownWindowSeconds: 60 };
 
@@ -159,7 +159,7 @@ describe('HPA reaction analysis (recorded readings)', () => {
 });
 
 describe('kubeconfig and API paths', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'oh-kubeconfig-'));
+  const dir = scratchDir('oh-kubeconfig-');
   const b64 = (s: string) => Buffer.from(s).toString('base64');
 
   it('reads the current context: server, CA, client certificate, token file', () => {

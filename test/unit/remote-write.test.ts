@@ -275,7 +275,7 @@ describe('the node agent scraping the targets (--scraper agent)', () => {
       /by the node agent.*; collector built from stacks\/otelcol\/manifest-platform\.yaml for receiver prometheus \(--scraper agent\)$/,
     );
     expect(usage(() => resolveStack({ scraper: 'agent' }, {}, undefined))).toMatch(
-      /--scraper is invalid, expected agent only with --metric-source scrape/,
+      /--scraper is invalid, expected an option of --metric-source scrape/,
     );
   });
 });

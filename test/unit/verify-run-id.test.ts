@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { resolveSoakOptions } from '../../src/soak/soak-options.js';
 import { planLoad } from '../../src/soak/soak-plan.js';
 import { replayOf, samplingOf, writeReplay, type SamplingPath } from '../../src/step/replay.js';
 import { startSim, type Sim } from './support/backend-sims.js';
+import { scratchDir } from '../support/scratch.js';
 
 const RUN = 'oh-20261206-100000-0123456789abcdef';
 const LOAD_START = Date.UTC(2026, 11, 6, 10, 0, 0);
@@ -66,7 +66,7 @@ describe('verify --run-id', () => {
     });
     const ledger = new Ledger({ traces: spec.traceShape.spansPerTrace, metrics: 1, logs: 1 });
     ledger.record('traces', { first: 0, count: TRACES, outcome: 'acknowledged', answer: '200', atMs: 20_000 });
-    const reportDir = mkdtempSync(join(tmpdir(), 'oh-verify-'));
+    const reportDir = scratchDir('oh-verify-');
     mkdirSync(join(reportDir, RUN));
     const backends = { traces: { backend: 'jaeger', endpoint: { query: sim.url } } };
     writeReplay(join(reportDir, RUN), replayOf(RUN, ledger, spec, LOAD_START, backends, PATH));

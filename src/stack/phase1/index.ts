@@ -73,6 +73,7 @@ export const PHASE1_OPTIONS: OptionTable = {
     },
     {
       key: 'scrapeTargets',
+      onlyWith: { key: 'metricSource', value: 'scrape' },
       flag: 'scrape-targets',
       default: '4',
       parse: number('a whole number from 1 to 100', (n) => Number.isInteger(n) && n >= 1 && n <= 100),
@@ -80,6 +81,7 @@ export const PHASE1_OPTIONS: OptionTable = {
     },
     {
       key: 'scraper',
+      onlyWith: { key: 'metricSource', value: 'scrape' },
       flag: 'scraper',
       default: 'prometheus',
       parse: oneOf(SCRAPERS),

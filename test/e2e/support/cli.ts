@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../../src/paths.js';
 import type { SoakResult } from '../../../src/report/result.js';
+import { scratchDir } from '../../support/scratch.js';
 
 export interface CliRun {
   code: number | null;
@@ -59,8 +59,9 @@ export async function runReported(
   return { ...run, dir, result: () => readResult(dir) };
 }
 
+/** A fresh report directory, removed when the test that made it passes. */
 export function tempReportDir(): string {
-  return mkdtempSync(join(tmpdir(), 'otel-harness-e2e-'));
+  return scratchDir('otel-harness-e2e-');
 }
 
 /** The result.json of the single run written under `reportDir`. */
