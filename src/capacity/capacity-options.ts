@@ -166,6 +166,8 @@ export const SEARCH_OWNED_FLAGS = [
   'min-achieved-ratio',
   'max-latency-p99',
   'verify-sample',
+  'verify-from-store',
+  'store-handover',
 ] as const;
 
 export function resolveCapacityOptions(flags: RawFlags, env: NodeJS.ProcessEnv): CapacityOptions {

@@ -110,7 +110,14 @@ export const VERIFY_OPTIONS: OptionTable = {
 };
 
 /** Soak flags a gate refuses: its trials are steady, fault-free and verified in full. */
-export const GATE_REFUSED_FLAGS = ['chaos', 'chaos-file', 'verify-sample', 'profile'] as const;
+export const GATE_REFUSED_FLAGS = [
+  'chaos',
+  'chaos-file',
+  'verify-sample',
+  'verify-from-store',
+  'store-handover',
+  'profile',
+] as const;
 
 export const COMMANDS = ['soak', 'chaos', 'capacity', 'gate', 'verify', 'up', 'down', 'images', 'k6', 'help'] as const;
 export const IMAGES_SUBCOMMANDS = ['build', 'list'] as const;

@@ -110,3 +110,31 @@ export class RangeBuilder {
     return this.out;
   }
 }
+
+/** The seqs of sorted ranges `a` that are not in sorted ranges `b`, as sorted ranges. */
+export function subtractRanges(a: readonly SeqRange[], b: readonly SeqRange[]): SeqRange[] {
+  const out: SeqRange[] = [];
+  for (const r of a) {
+    let from = r.first;
+    const end = r.first + r.count;
+    for (const cut of clipRanges(b, from, end)) {
+      if (cut.first > from) out.push({ first: from, count: cut.first - from });
+      from = cut.first + cut.count;
+    }
+    if (from < end) out.push({ first: from, count: end - from });
+  }
+  return out;
+}
+
+/** The union of two sorted range lists, sorted, adjacent and overlapping ranges joined. */
+export function mergeRanges(a: readonly SeqRange[], b: readonly SeqRange[]): SeqRange[] {
+  const all = [...a, ...b].sort((x, y) => x.first - y.first);
+  const out: SeqRange[] = [];
+  for (const r of all) {
+    const last = out[out.length - 1];
+    if (last !== undefined && r.first <= last.first + last.count)
+      last.count = Math.max(last.count, r.first + r.count - last.first);
+    else out.push({ first: r.first, count: r.count });
+  }
+  return out;
+}

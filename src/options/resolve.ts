@@ -73,15 +73,16 @@ function refuseAlone(
   const need = def.onlyWith;
   const source = sources[def.key];
   // A stack spec carries every option's value (`up --print-spec`), so only a flag or a variable is refused.
-  if (need === undefined || (source !== 'flag' && source !== 'env') || values[need.key] === need.value) return;
+  if (need === undefined || (source !== 'flag' && source !== 'env') || String(values[need.key]) === need.value) return;
   const other = table.options.find((o) => o.key === need.key);
   const otherFlag = other === undefined ? need.key : `--${other.flag}`;
+  const with_ = other?.boolean === true && need.value === 'true' ? otherFlag : `${otherFlag} ${need.value}`;
   const picked = pick(def, flags, env, spec);
   throw configurationError(
     picked?.name ?? `--${def.flag}`,
-    `an option of ${otherFlag} ${need.value} (ignored otherwise)`,
+    `an option of ${with_} (ignored otherwise)`,
     picked?.raws.join(' ') ?? '',
-    `to use it, add ${otherFlag} ${need.value}`,
+    `to use it, add ${with_}`,
   );
 }
 

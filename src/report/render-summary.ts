@@ -190,6 +190,42 @@ export function renderSummary(r: SoakResult): string {
     out.push('');
   }
 
+  const restarts = r.verification.storeRestarts ?? [];
+  if (restarts.length > 0) {
+    out.push('## Object storage (--verify-from-store)', '');
+    const stored = Object.values(r.verification.signals).filter((v) => v?.fromStore !== undefined);
+    out.push(
+      table(
+        [
+          'signal',
+          'backend',
+          'bucket',
+          'handover',
+          'found before',
+          'found in the store',
+          'lost from the store',
+          'restart',
+        ],
+        stored.map((v) => {
+          const s = v.fromStore!;
+          return [
+            v.signal,
+            s.service,
+            s.bucket,
+            restarts.find((x) => x.service === s.service)?.handover ?? '-',
+            fmt(v.found),
+            s.outcome.status === 'inconclusive' ? `? (${s.outcome.reason})` : fmt(s.found),
+            s.outcome.status === 'inconclusive' ? '?' : s.lost > 0 ? `**${fmt(s.lost)}**` : '0',
+            `${fmt(s.restartSeconds, 1)} s`,
+          ];
+        }),
+      ),
+      '',
+    );
+    for (const x of restarts) out.push(`- ${x.service}: ${x.steps.join('; ')}.`);
+    out.push('');
+  }
+
   const latency = Object.entries(r.latency);
   if (latency.length > 0) {
     out.push('## Write → queryable latency (canaries)', '');

@@ -1,3 +1,4 @@
+import { STORE_HANDOVERS, type StoreHandoverMode } from '../stack/object-store.js';
 import { METRIC_TYPES, PAYLOAD_PROFILES, type MetricType, type PayloadProfile } from '../../generators/index.js';
 import { configurationError } from '../harness-error.js';
 import { SIGNALS, type Signal } from '../load/ledger.js';
@@ -67,6 +68,10 @@ export interface SoakOptions {
   drainTimeoutMs: number;
   /** Check only a uniform sample of this many traces (explicit opt-in). */
   verifySample: number | undefined;
+  /** After verifying, hand the backends over to the object store, restart them empty, and verify again. */
+  verifyFromStore: boolean;
+  /** How they hand over: flush (then a graceful stop) or kill (no flush). */
+  storeHandover: StoreHandoverMode;
   canaryIntervalMs: number;
   canaryTimeoutMs: number;
   maxLoss: LossBudget;
@@ -297,6 +302,26 @@ export const SOAK_OPTIONS: OptionTable = {
       default: undefined,
       parse: positiveInt,
       help: 'check only a uniform sample of this many traces (opt-in; it passes only if its 95 % bound fits --max-loss)',
+    },
+    {
+      key: 'verifyFromStore',
+      flag: 'verify-from-store',
+      default: 'false',
+      parse: bool,
+      boolean: true,
+      help:
+        'with --storage s3: after verifying, the backends flush their ingesters to the object store and start ' +
+        'again with no local state, and every item is verified again: found means found in object storage',
+    },
+    {
+      key: 'storeHandover',
+      flag: 'store-handover',
+      default: 'flush',
+      parse: oneOf(STORE_HANDOVERS),
+      onlyWith: { key: 'verifyFromStore', value: 'true' },
+      help:
+        '--verify-from-store: flush (the ingesters flush to the store, then stop gracefully) or kill (SIGKILL, no ' +
+        'flush: what lives only in an ingester — what a restart without its disk loses)',
     },
     {
       key: 'canaryIntervalMs',

@@ -142,6 +142,13 @@ export function planSoak(options: SoakOptions, stack: ResolvedStack): SoakPlan {
     stack.choice.clusterLoad = true;
   }
   checkDriverFitsStack(options.driver, stack);
+  if (options.verifyFromStore && stack.choice.storage !== 's3')
+    throw configurationError(
+      '--verify-from-store',
+      'a stack booted with --storage s3 (its backends keep their data in the object store)',
+      `${stack.topology.title}${stack.choice.storage === undefined ? '' : ` with --storage ${stack.choice.storage}`}`,
+      'add --storage s3',
+    );
   if (stack.choice.scrapeMetrics === true && load.signals.some((s) => s.signal === 'metrics')) {
     if ((load.metricShape.types ?? ['gauge']).some((t) => t !== 'gauge'))
       throw configurationError('--metric-types', 'gauge with --metric-source scrape', options.metricTypes.join(','));

@@ -21,6 +21,7 @@ export function stepPlanOf(plan: SoakPlan): StepPlan {
     faults: plan.faults,
     drainTimeoutMs: o.drainTimeoutMs,
     verifySample: o.verifySample,
+    ...(o.verifyFromStore ? { verifyFromStore: o.storeHandover } : {}),
     canaryIntervalMs: o.canaryIntervalMs,
     canaryTimeoutMs: o.canaryTimeoutMs,
     collectorLabel:

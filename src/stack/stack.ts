@@ -1,3 +1,4 @@
+import type { StoreHandoverMode, StoreRestart } from './object-store.js';
 import type { ContainerLogWriter } from '../load/files/container-log-writer.js';
 import type { ScrapeTargets } from '../load/scrape/scrape-targets.js';
 import type { TlsSettings } from '../load/otlp/transport.js';
@@ -161,6 +162,15 @@ export interface StartedStack extends AsyncDisposable {
   lossCauses?(signal: Signal, runId: string, lost: readonly SeqRange[]): LossCause[];
   /** A component's recent log lines (e.g. the collector's, for the export-failure digest). */
   logs(component: string): Promise<string[]>;
+  /**
+   * `--verify-from-store`: the backends on object storage flush to it and start again with no local state;
+   * what each did (none where the backends keep their data on local volumes).
+   */
+  restartFromStore?(
+    mode: StoreHandoverMode,
+    backends: readonly string[],
+    progress: (message: string) => void,
+  ): Promise<StoreRestart[]>;
   /** Removes everything the harness started (idempotent); an attached stack is left alone. */
   stop(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { Storage } from './object-store.js';
 import { existsSync } from 'node:fs';
 import { configurationError } from '../harness-error.js';
 import type { ImageSource } from '../images/image-source.js';
@@ -25,6 +26,8 @@ export interface StackChoice {
   logFiles?: boolean;
   /** Metric samples are served by targets the stack scrapes: drivers must serve them. */
   scrapeMetrics?: boolean;
+  /** Where Tempo, Loki and Mimir keep their data (`--storage`): their volumes unless `s3`. */
+  storage?: Storage;
 }
 
 /** What chaos may target in a topology, known before anything starts. */

@@ -1,4 +1,6 @@
 import { SOAK_SERVICE_NAME } from '../load/run-identity.js';
+import { count as f } from '../format.js';
+import { mergeRanges, subtractRanges } from '../load/seq-ranges.js';
 import { analyseChaos, unanalysed } from '../chaos/chaos-analysis.js';
 
 import { ChaosRunner } from '../chaos/chaos-runner.js';
@@ -60,6 +62,7 @@ export async function runLoadStep(
     await step.drainPipeline();
     const evidence = await step.readEvidence();
     await step.verify(evidence, gaps);
+    await step.verifyFromStore();
     await step.collectCanaries();
     step.explainFaults();
     out.complete = true;
@@ -401,6 +404,86 @@ class LoadStep {
         io.progress(`${s}: verification inconclusive: ${reason}`);
         out.verification.signals[s] = { ...v, outcome: { status: 'inconclusive', reason } };
       }
+    }
+  }
+
+  /**
+   * `--verify-from-store`: the backends on the object store flush to it and restart with no local state, and
+   * each of their signals is verified again. Items found before and absent now are loss the first
+   * verification could not see (data that lived only in an ingester): the signal fails with them named.
+   */
+  async verifyFromStore(): Promise<void> {
+    const { io, out } = this;
+    const mode = this.plan.verifyFromStore;
+    if (mode === undefined) return;
+    const ofRun = this.signals.flatMap((s) => this.endpoints.backends[s]?.backend ?? []);
+    const restarts = (await this.stack.restartFromStore?.(mode, ofRun, (m) => io.progress(m))) ?? [];
+    out.verification.storeRestarts = restarts;
+    const endpoints = this.stack.endpoints();
+    const backends = new Map<Signal, SignalBackend>();
+    for (const s of this.signals) {
+      const b = endpoints.backends[s];
+      if (b !== undefined && restarts.some((r) => r.service === b.backend))
+        backends.set(s, backendOf(b.backend, b.endpoint));
+    }
+    for (const s of this.signals) {
+      const v = out.verification.signals[s];
+      if (v !== undefined && !backends.has(s))
+        v.notes.push(`not verified from the object store: ${v.backend} keeps its data on its own volume`);
+    }
+    if (backends.size === 0) return;
+    const again = await verifyStep({
+      runId: this.runId,
+      ledger: this.ledger,
+      signals: [...backends.keys()],
+      backends,
+      plan: this.plan,
+      loadStartMs: this.loadStart,
+      drain: out.drain,
+      sampling: this.sampling,
+      sentBy: () => undefined,
+      receivedBy: () => undefined,
+      progress: (m) => io.progress(`from the store: ${m}`),
+      storeOnly: true,
+    });
+    for (const [s, backend] of backends) {
+      const before = out.verification.signals[s];
+      const after = again[s];
+      const restart = restarts.find((r) => r.service === endpoints.backends[s]?.backend)!;
+      if (before === undefined || after === undefined) continue;
+      // Ranges are sequence numbers (a trace's seq for its spans); the counts are items. What was absent before
+      // stays absent: the difference of the counts is what the store lacks beyond it.
+      const lostRanges = subtractRanges(after.lostRanges, before.lostRanges);
+      const lost = lostRanges.length === 0 ? 0 : Math.max(0, after.lost - before.lost);
+      before.fromStore = {
+        service: restart.service,
+        bucket: restart.bucket,
+        found: after.found,
+        lost: after.outcome.status === 'inconclusive' ? 0 : lost,
+        lostRanges: after.outcome.status === 'inconclusive' ? [] : lostRanges,
+        restartSeconds: restart.seconds,
+        steps: restart.steps,
+        outcome: after.outcome,
+      };
+      const where = `object storage (bucket ${restart.bucket}, ${backend.name} restarted with no local state)`;
+      if (after.outcome.status === 'inconclusive') {
+        before.notes.push(`from ${where}: inconclusive: ${after.outcome.reason}`);
+        if (before.outcome.status === 'pass')
+          before.outcome = { status: 'inconclusive', reason: `not decided from ${where}: ${after.outcome.reason}` };
+      } else if (lost > 0) {
+        before.lost += lost;
+        before.lostRanges = mergeRanges(before.lostRanges, lostRanges);
+        before.outcome = {
+          status: 'fail',
+          expected: before.expected,
+          actual: before.found - lost,
+          reason:
+            restart.handover === 'flush'
+              ? `${f(lost)} items found in ${backend.name} before the flush are absent from ${where}`
+              : `${f(lost)} items found in ${backend.name} lived only in its ingester (memory and WAL): killed without a flush, they are absent from ${where}`,
+        };
+        io.progress(`${s}: ${f(lost)} items found before the ${restart.handover} are absent from the object store`);
+      } else before.notes.push(`found again in ${where}: ${f(after.found)} of ${f(after.expected)}`);
     }
   }
 

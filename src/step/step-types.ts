@@ -1,3 +1,4 @@
+import type { StoreHandoverMode, StoreRestart } from '../stack/object-store.js';
 import type { ChaosReport } from '../chaos/chaos-analysis.js';
 import type { ChaosFault } from '../chaos/chaos-plan.js';
 import type { DrainReport } from '../drain/drain.js';
@@ -62,6 +63,8 @@ export interface StepPlan {
   /** End the drain when something is queued and nothing has moved for this long (capacity trials). */
   drainStallMs?: number;
   verifySample: number | undefined;
+  /** `--verify-from-store`: verify again after the backends handed over (flush or kill) and restarted from the store alone. */
+  verifyFromStore?: StoreHandoverMode;
   canaryIntervalMs: number;
   canaryTimeoutMs: number;
   /** Names the collector configuration in chaos explanations (a variant, or 'your configuration'). */
@@ -86,6 +89,8 @@ export interface StepResult {
     collectorLog: ReturnType<typeof digestCollectorLog> | undefined;
     /** Uncompressed bytes each backend that counts them received over the step (Tempo, Loki). */
     ingestBytes: Partial<Record<Signal, { backend: string; bytes: number; describe: string }>>;
+    /** `--verify-from-store`: what was done to each backend on the object store before verifying again. */
+    storeRestarts?: StoreRestart[];
   };
   latency: Partial<Record<Signal, CanaryReport>>;
   k6: K6RunReport | undefined;

@@ -65,6 +65,8 @@ export async function verifyStep(input: {
   /** A store before the signal's backend holding the same items (Prometheus before Mimir), and the hop between. */
   upstream?: (signal: Signal) => { backend: SignalBackend; hop: string } | undefined;
   progress: (message: string) => void;
+  /** The backends read their object store alone (`--verify-from-store`). */
+  storeOnly?: boolean;
 }): Promise<Partial<Record<Signal, SignalVerification>>> {
   const out: Partial<Record<Signal, SignalVerification>> = {};
   const { load } = input.plan;
@@ -72,6 +74,7 @@ export async function verifyStep(input: {
     progress: input.progress,
     requestTimeoutMs: load.requestTimeoutMs,
     ...(input.plan.verifySample === undefined ? {} : { traceSample: input.plan.verifySample }),
+    ...(input.storeOnly === true ? { storeOnly: true } : {}),
   };
   for (const signal of input.signals) {
     const base = expectationOf(

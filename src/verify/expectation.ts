@@ -56,6 +56,11 @@ export interface VerifyContext {
   traceSample?: number;
   /** Longest a request of the run could take: items are stamped at most this long before their answer. */
   requestTimeoutMs: number;
+  /**
+   * The backend was restarted with no local state and reads its object store alone (`--verify-from-store`):
+   * cross-checks through its in-memory paths (Tempo's metrics-generator) do not apply.
+   */
+  storeOnly?: boolean;
 }
 
 /**

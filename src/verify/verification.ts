@@ -120,8 +120,27 @@ export interface SignalVerification {
   evidence?: LossEvidence;
   /** Extra exact figures (e.g. Loki's whole-run count). */
   figures: Record<string, number>;
+  /** `--verify-from-store`: the same items verified again once the backend read them from object storage alone. */
+  fromStore?: StoreVerification;
   outcome: VerifierOutcome;
   notes: string[];
+}
+
+/** A signal verified again after its backend flushed to object storage and restarted with no local state. */
+export interface StoreVerification {
+  /** The backend's service and bucket. */
+  service: string;
+  bucket: string;
+  /** Acknowledged items found in the store. */
+  found: number;
+  /** Items found before the flush and absent from the store (the loss the first verification could not see). */
+  lost: number;
+  lostRanges: SeqRange[];
+  /** Seconds from the flush request to the restarted backend answering. */
+  restartSeconds: number;
+  /** What was done to the backend, in order. */
+  steps: string[];
+  outcome: VerifierOutcome;
 }
 
 /**

@@ -2,7 +2,9 @@ import type { DockerEngine } from '../../docker/docker-engine.js';
 import { newRunId } from '../../docker/labels.js';
 import type { ImageProgress } from '../../images/image-builder.js';
 import { resolveStackImages, type StackImages } from '../../images/stack-images.js';
+import { loadCatalog } from '../../images/catalog.js';
 import { validateCollectorConfig, validatePromtailConfig } from '../collector-validate.js';
+import { withStorage } from '../object-store.js';
 import type { StackBuilder, StartedStack } from '../stack.js';
 import type { StackChoice } from '../topology.js';
 import { bootStack, type BootOptions } from './boot.js';
@@ -82,6 +84,11 @@ export abstract class BaseStackBuilder<S extends StartedStack> implements StackB
       if (promtail) await validatePromtailConfig(engine, resolved.images.get('promtail')!, file);
       else await validateCollectorConfig(engine, resolved.images.get('otelcol')!, file);
     }
+  }
+
+  /** `definition` on the storage the choice names (`--storage s3`: its backends on the object store). */
+  protected onStorage(definition: StackDefinition): StackDefinition {
+    return withStorage(definition, this.choice.storage ?? 'local', loadCatalog());
   }
 
   /** Boots the definition on its own network with the resolved images. */

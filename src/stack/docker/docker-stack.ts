@@ -1,3 +1,4 @@
+import { restartFromStore, type StoreHandoverMode, type StoreRestart } from '../object-store.js';
 import { createHash } from 'node:crypto';
 import type { StartedTestContainer } from 'testcontainers';
 import type { DockerEngine } from '../../docker/docker-engine.js';
@@ -95,6 +96,15 @@ export class DockerStack implements StartedStack {
     const started = await this.extra.launch(service);
     this.running.set(service.name, started);
     return started;
+  }
+
+  /** `--verify-from-store`: see restartFromStore in ../object-store.ts. */
+  restartFromStore(
+    mode: StoreHandoverMode,
+    backends: readonly string[],
+    progress: (message: string) => void,
+  ): Promise<StoreRestart[]> {
+    return restartFromStore(this, mode, backends, progress);
   }
 
   /** Stops (SIGTERM, then SIGKILL after `graceSeconds`) and removes one service (scaling a role down). */

@@ -1,3 +1,4 @@
+import type { StoreHandoverMode, StoreRestart } from '../object-store.js';
 import type { DrainCondition } from '../../drain/drain.js';
 import type { SeqRange, Signal } from '../../load/ledger.js';
 import type { LossCause } from '../../verify/loss-evidence.js';
@@ -75,6 +76,14 @@ export abstract class WrappedDockerStack implements StartedStack {
 
   logs(component: string): Promise<string[]> {
     return this.docker.logs(component);
+  }
+
+  restartFromStore(
+    mode: StoreHandoverMode,
+    backends: readonly string[],
+    progress: (message: string) => void,
+  ): Promise<StoreRestart[]> {
+    return this.docker.restartFromStore(mode, backends, progress);
   }
 
   async stop(): Promise<void> {

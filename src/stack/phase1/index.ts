@@ -20,12 +20,13 @@ import { scrapingReceivers } from '../agent-config.js';
 import { PLATFORM_MANIFEST } from '../../images/collector-components.js';
 import { stacksDir } from '../../paths.js';
 import { SCRAPE_TARGETS, SCRAPE_TARGETS_ALIAS } from './scrape-target-faults.js';
+import { STORAGE_OPTION, storageText, type StorageFlags } from '../object-store.js';
 
 export const METRIC_SOURCES = ['otlp', 'scrape'] as const;
 export const REMOTE_WRITES = ['none', 'mimir'] as const;
 export const SCRAPERS = ['prometheus', 'agent'] as const;
 
-export interface Phase1TopologyOptions extends LogFileFlags {
+export interface Phase1TopologyOptions extends LogFileFlags, StorageFlags {
   traces: TracesBackend;
   variant: string;
   collectorCpus: number;
@@ -62,6 +63,7 @@ export const PHASE1_OPTIONS: OptionTable = {
       help: "the collector container's CPU limit (the seed's: 2), e.g. to size a collector with capacity",
     },
     ...LOG_FILE_OPTIONS,
+    STORAGE_OPTION,
     {
       key: 'metricSource',
       flag: 'metric-source',
@@ -110,6 +112,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
   capabilities: { boots: true, tailSampling: false, clusterLoad: false, sideBySide: true },
   collectorRoles: ['collector', 'agent'],
   check(o, choice: StackChoice) {
+    choice.storage = o.storage;
     const logFiles = logFileChoice(o);
     const agentConfig = choice.collectorConfigs.agent;
     const agentScrapes = o.metricSource === 'scrape' && o.scraper === 'agent';
@@ -181,7 +184,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
     };
   },
   describe(o, choice) {
-    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through ${o.logAgent === 'promtail' ? 'Promtail' : 'a node agent'}` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets${o.scraper === 'agent' ? ' by the node agent' : ''}` : ''}${o.remoteWrite === 'mimir' ? ', Prometheus remote-writing to Mimir' : ''})`;
+    return `Phase 1 (traces: ${o.traces}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]}${o.collectorCpus !== SEED_COLLECTOR_CPUS ? `, collector CPUs: ${o.collectorCpus}` : ''}${o.logSource === 'file' ? `, logs from ${o.logFormat} files through ${o.logAgent === 'promtail' ? 'Promtail' : 'a node agent'}` : ''}${o.metricSource === 'scrape' ? `, metrics scraped from ${o.scrapeTargets} targets${o.scraper === 'agent' ? ' by the node agent' : ''}` : ''}${o.remoteWrite === 'mimir' ? ', Prometheus remote-writing to Mimir' : ''}${storageText(o.storage)})`;
   },
   builder: (o, choice) =>
     new Phase1Builder(

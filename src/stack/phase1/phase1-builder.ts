@@ -49,24 +49,26 @@ export class Phase1Builder extends BaseStackBuilder<DockerStack | Phase1Stack> {
     try {
       if (this.options.scrapeTargets !== undefined)
         targets = await ScrapeTargets.listen(await bridgeGateway(engine), this.options.scrapeTargets);
-      const definition = phase1Definition({
-        traces: this.options.traces,
-        variant: this.options.variant,
-        collectorCpus: this.options.collectorCpus,
-        ...(userConfig === undefined ? {} : { collectorConfig: readFileSync(userConfig, 'utf8') }),
-        ...(hostDir === undefined && this.options.scraper !== 'agent'
-          ? {}
-          : {
-              agent: {
-                ...(hostDir === undefined ? {} : { hostDir }),
-                ...(logFiles === undefined ? {} : { reader: logFiles.agent }),
-                scrape: this.options.scraper === 'agent',
-                ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }),
-              },
-            }),
-        ...(targets === undefined ? {} : { scrapeTargets: targets.addresses() }),
-        ...(this.options.remoteWrite === undefined ? {} : { remoteWrite: this.options.remoteWrite }),
-      });
+      const definition = this.onStorage(
+        phase1Definition({
+          traces: this.options.traces,
+          variant: this.options.variant,
+          collectorCpus: this.options.collectorCpus,
+          ...(userConfig === undefined ? {} : { collectorConfig: readFileSync(userConfig, 'utf8') }),
+          ...(hostDir === undefined && this.options.scraper !== 'agent'
+            ? {}
+            : {
+                agent: {
+                  ...(hostDir === undefined ? {} : { hostDir }),
+                  ...(logFiles === undefined ? {} : { reader: logFiles.agent }),
+                  scrape: this.options.scraper === 'agent',
+                  ...(agentConfig === undefined ? {} : { config: readFileSync(agentConfig, 'utf8') }),
+                },
+              }),
+          ...(targets === undefined ? {} : { scrapeTargets: targets.addresses() }),
+          ...(this.options.remoteWrite === undefined ? {} : { remoteWrite: this.options.remoteWrite }),
+        }),
+      );
       const resolved = await this.resolveImages(engine, definition);
       const promtail = logFiles?.agent === 'promtail';
       await this.validateCollectorConfigs(engine, resolved, promtail ? ['agent'] : []);

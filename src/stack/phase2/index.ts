@@ -9,13 +9,14 @@ import { defineTopology, type StackChoice, type Topology } from '../topology.js'
 import { PARTITIONS, phase2Dir } from './definition.js';
 import { Phase2Builder, type Phase2TopologyOptions } from './phase2-builder.js';
 import { SCALABLE_ROLES } from './phase2-stack.js';
+import { STORAGE_OPTION, storageText, type StorageFlags } from '../object-store.js';
 
 /** HAProxy's server-template fills 10 slots from the gateways' alias. */
 export const MAX_GATEWAYS = 10;
 
 const ROLES = ['gateway', 'processor', 'agent'] as const;
 
-type Phase2Flags = Omit<Phase2TopologyOptions, 'logFiles'> & LogFileFlags;
+type Phase2Flags = Omit<Phase2TopologyOptions, 'logFiles'> & LogFileFlags & StorageFlags;
 
 export const PHASE2_OPTIONS: OptionTable = {
   name: 'phase2',
@@ -50,6 +51,7 @@ export const PHASE2_OPTIONS: OptionTable = {
       help: 'processor variant: seed, or a file of stacks/phase2/variants',
     },
     ...LOG_FILE_OPTIONS,
+    STORAGE_OPTION,
   ],
 };
 
@@ -62,6 +64,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
   capabilities: { boots: true, tailSampling: true, clusterLoad: false, sideBySide: true },
   collectorRoles: ROLES,
   check(o, choice: StackChoice) {
+    choice.storage = o.storage;
     const variants = listVariants(phase2Dir());
     if (!variants.includes(o.variant))
       throw configurationError('--variant', `one of ${variants.join(', ')}`, o.variant);
@@ -120,7 +123,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
       o.logSource === 'file'
         ? `, logs from ${o.logFormat} files through ${o.logAgent === 'promtail' ? 'Promtail' : 'a node agent'}`
         : '';
-    return `Phase 2 (${o.gateways} gateways, ${o.processors} processors${files}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
+    return `Phase 2 (${o.gateways} gateways, ${o.processors} processors${files}${storageText(o.storage)}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
   builder: (o, choice) =>
     new Phase2Builder(

@@ -75,7 +75,7 @@ export class Phase2Builder extends BaseStackBuilder<Phase2Stack> {
     };
     let docker: DockerStack;
     try {
-      const definition = phase2Definition(options, catalog);
+      const definition = this.onStorage(phase2Definition(options, catalog));
       const resolved = await this.resolveImages(engine, definition);
       await this.validateCollectorConfigs(engine, resolved, logFiles?.agent === 'promtail' ? ['agent'] : []);
       docker = await this.boot(engine, definition, resolved, runId);

@@ -7,8 +7,9 @@ import { DEFAULT_COLLECTOR_RESOURCES, SEED_HPA } from './manifests.js';
 import { Phase3Builder, type Phase3TopologyOptions } from './phase3-builder.js';
 import { checkAgentReadsFiles, filelogChoice, LOG_FILE_OPTIONS, type LogFileFlags } from '../log-agent.js';
 import { NODE_POD_LOGS } from './node-collector.js';
+import { STORAGE_OPTION, storageText, type StorageFlags } from '../object-store.js';
 
-interface Phase3Flags extends LogFileFlags {
+interface Phase3Flags extends LogFileFlags, StorageFlags {
   hpaMin: number;
   hpaMax: number;
   hpaCpuTarget: number;
@@ -76,6 +77,7 @@ export const PHASE3_OPTIONS: OptionTable = {
       help: "Prometheus's storage.tsdb.out_of_order_time_window (seed 000's Prometheus: unset, 0s); several collector replicas write each series, e.g. 30m",
     },
     ...LOG_FILE_OPTIONS,
+    STORAGE_OPTION,
   ],
 };
 
@@ -105,6 +107,7 @@ export const phase3Topology: Topology = defineTopology<Phase3Flags>({
   capabilities: { boots: true, tailSampling: false, clusterLoad: true, sideBySide: false },
   collectorRoles: ['collector'],
   check(o, choice: StackChoice) {
+    choice.storage = o.storage;
     if (o.hpaMin > o.hpaMax) throw configurationError('--hpa-min', `at most --hpa-max (${o.hpaMax})`, o.hpaMin);
     if (choice.source === 'upstream')
       throw configurationError(
@@ -128,7 +131,7 @@ export const phase3Topology: Topology = defineTopology<Phase3Flags>({
     const ooo =
       o.prometheusOooWindowMs > 0 ? `, Prometheus out-of-order window ${o.prometheusOooWindowMs / 1000} s` : '';
     const files = o.logSource === 'file' ? `, logs from ${o.logFormat} files through the node-collector DaemonSet` : '';
-    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}${files}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
+    return `Phase 3 on Kubernetes (collector HPA ${o.hpaMin}–${o.hpaMax}, CPU ${o.hpaCpuTarget} % of ${o.collectorCpuRequest}m${ooo}${files}${storageText(o.storage)}, images ${choice.source}: ${IMAGE_SOURCE_SHORT[choice.source]})`;
   },
   builder: (o, choice) => new Phase3Builder(topologyOptions(o), choice),
 });
@@ -149,6 +152,7 @@ export function phase3(flags: Partial<Phase3Flags> = {}, choice: Partial<StackCh
       logFormat: 'cri',
       logRotateBytes: 10 * 1024 * 1024,
       logRotateFiles: 5,
+      storage: 'local',
       ...flags,
     }),
     { source: 'local', images: {}, collectorConfigs: {}, manifest: undefined, ports: 'random', ...choice },

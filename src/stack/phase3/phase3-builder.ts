@@ -113,13 +113,15 @@ export class Phase3Builder extends BaseStackBuilder<Phase3Stack> {
     const imagesDir = join(runDir, 'images');
     const logFiles = this.options.logFiles;
     const podLogsDir = logFiles === undefined ? undefined : makePodLogsDir(runId);
-    const definition = phase3Definition({
-      imagesDir,
-      runId,
-      controllerManagerArgs: [],
-      prometheusOooWindowSeconds: this.options.prometheusOooWindowSeconds,
-      ...(podLogsDir === undefined ? {} : { podLogsDir }),
-    });
+    const definition = this.onStorage(
+      phase3Definition({
+        imagesDir,
+        runId,
+        controllerManagerArgs: [],
+        prometheusOooWindowSeconds: this.options.prometheusOooWindowSeconds,
+        ...(podLogsDir === undefined ? {} : { podLogsDir }),
+      }),
+    );
     const inCluster: string[] = [...IN_CLUSTER, ...(this.choice.clusterLoad === true ? CLUSTER_LOAD : [])];
     const resolved = await this.resolveImages(engine, {
       services: [...definition.services, ...inCluster.map((component) => ({ component }))],

@@ -218,6 +218,17 @@ export function tempoBackend(endpoint: BackendEndpoint): SignalBackend<TraceExpe
           `${decidedBySearch} incomplete trace(s) beyond the by-id budget (${BY_ID_BUDGET}) were decided by the complete search alone, searched ${1 + RECHECKS} times`,
         );
       }
+      if (context.storeOnly === true)
+        return {
+          ...v,
+          crossCheck: {
+            method: 'TraceQL metrics count_over_time of the run',
+            value: null,
+            compared: v.found,
+            agrees: null,
+            note: "not run from the object store: TraceQL metrics over stored blocks read the metrics-generator's own flushed blocks, not the ingesters' that were verified here",
+          },
+        };
       return tempoCrossCheck(
         v,
         exp,
