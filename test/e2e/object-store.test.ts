@@ -26,11 +26,13 @@ function stored(r: SoakResult, signal: Signal) {
 }
 
 describe('Tempo and Loki on an S3 store (SeaweedFS), verified from the store after their ingesters hand over', () => {
-  it('flushed, restarted with no local state and read from their buckets: every item found again, exactly (exit 0)', async () => {
-    const run = await runReported(RUN);
+  it('the store down under load, then flushed to, restarted with no local state and read from their buckets: every item found again, exactly (exit 0)', async () => {
+    // object-store-outage in short: the ingesters keep taking writes while the store is away.
+    const run = await runReported([...RUN, '--chaos', 'outage:object-store@2s+5s']);
     expect(run.code, run.stderr).toBe(0);
     const r = run.result();
     expect(r.stack.title).toMatch(/storage: S3, tempo-traces, loki-data/);
+    expect(r.chaos!.faults.map((f) => [f.spec, f.error])).toEqual([['outage:object-store@2s+5s', undefined]]);
     for (const signal of ['traces', 'logs'] as const) {
       const { v, s } = stored(r, signal);
       const acked = r.load.signals[signal]!.counts.acknowledged;

@@ -94,6 +94,7 @@ describe('presets', () => {
       'collector-restart',
       'mimir-outage',
       'network-partition',
+      'object-store-outage',
       'prometheus-restart',
       'rotate-storm',
       'scrape-target-restart',
@@ -106,6 +107,14 @@ describe('presets', () => {
       expect(cmd.plan.options.chaos).toBe(p.faults.length === 0 ? undefined : p.faults.join(','));
       expect(cmd.plan.options.durationMs).toBe(Number.parseInt(p.defaults.duration!, 10) * 1000);
     }
+    // A preset's stack options reach the stack: the store's outage runs on the store, verified from it.
+    const store = parseArgs(['chaos', '--scenario', 'object-store-outage'], {});
+    expect(store).toMatchObject({
+      name: 'chaos',
+      plan: { options: { verifyFromStore: true, storeHandover: 'flush' }, stack: { options: { storage: 's3' } } },
+    });
+    const phase2 = parseArgs(['chaos', '--phase', '2', '--scenario', 'object-store-outage'], {});
+    expect(phase2).toMatchObject({ plan: { stack: { options: { storage: 's3' } } } });
   });
 
   it('lets command-line options win over a preset', () => {

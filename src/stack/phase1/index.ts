@@ -20,7 +20,7 @@ import { scrapingReceivers } from '../agent-config.js';
 import { PLATFORM_MANIFEST } from '../../images/collector-components.js';
 import { stacksDir } from '../../paths.js';
 import { SCRAPE_TARGETS, SCRAPE_TARGETS_ALIAS } from './scrape-target-faults.js';
-import { STORAGE_OPTION, storageText, type StorageFlags } from '../object-store.js';
+import { OBJECT_STORE_SERVICE, STORAGE_OPTION, storageText, type StorageFlags } from '../object-store.js';
 
 export const METRIC_SOURCES = ['otlp', 'scrape'] as const;
 export const REMOTE_WRITES = ['none', 'mimir'] as const;
@@ -170,6 +170,7 @@ export const phase1Topology: Topology = defineTopology<Phase1TopologyOptions>({
         ...(agent ? [AGENT_SERVICE] : []),
         ...(promtail ? [PROMTAIL_SERVICE] : []),
         ...(o.remoteWrite === 'mimir' ? ['mimir'] : []),
+        ...(o.storage === 's3' ? [OBJECT_STORE_SERVICE] : []),
         ...(o.metricSource === 'scrape' ? [SCRAPE_TARGETS] : []),
       ],
       aliases: {

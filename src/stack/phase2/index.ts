@@ -9,7 +9,7 @@ import { defineTopology, type StackChoice, type Topology } from '../topology.js'
 import { PARTITIONS, phase2Dir } from './definition.js';
 import { Phase2Builder, type Phase2TopologyOptions } from './phase2-builder.js';
 import { SCALABLE_ROLES } from './phase2-stack.js';
-import { STORAGE_OPTION, storageText, type StorageFlags } from '../object-store.js';
+import { OBJECT_STORE_SERVICE, STORAGE_OPTION, storageText, type StorageFlags } from '../object-store.js';
 
 /** HAProxy's server-template fills 10 slots from the gateways' alias. */
 export const MAX_GATEWAYS = 10;
@@ -98,6 +98,7 @@ export const phase2Topology: Topology = defineTopology<Phase2Flags>({
         'mimir',
         'loki',
         'prometheus',
+        ...(o.storage === 's3' ? [OBJECT_STORE_SERVICE] : []),
         ...numbered('gateway', o.gateways),
         ...numbered('processor', o.processors),
         ...(o.logSource === 'file' ? [o.logAgent === 'promtail' ? PROMTAIL_SERVICE : AGENT_SERVICE] : []),
