@@ -223,6 +223,12 @@ export function renderSummary(r: SoakResult): string {
       '',
     );
     for (const x of restarts) out.push(`- ${x.service}: ${x.steps.join('; ')}.`);
+    for (const [name, t] of Object.entries(r.verification.storeTraffic ?? {})) {
+      const shown = Object.entries(t).filter(([k, n]) => k.includes('{') && n !== 0);
+      out.push(
+        `- ${name} over the handover: ${shown.length === 0 ? 'no request' : shown.map(([k, n]) => `${k} ${k.startsWith('s3_bytes') ? `${fmt(n / 1_048_576, 2)} MiB` : fmt(n)}`).join(', ')}.`,
+      );
+    }
     out.push('');
   }
 

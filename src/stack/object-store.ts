@@ -1,5 +1,6 @@
 import { parse, stringify } from 'yaml';
 import type { Catalog } from '../images/catalog-types.js';
+import type { CounterSpec } from '../observe/backend-counters.js';
 import { scrape, sumOf } from '../observe/prometheus-text.js';
 import { oneOf, type OptionDef } from '../options/option-table.js';
 import { component, ownerOf, READY_TIMEOUT_MS } from './docker/services.js';
@@ -152,6 +153,18 @@ const S3_CONFIG: Record<string, (c: Config) => Config> = {
   },
 };
 
+/**
+ * The store's own account of the run: S3 requests by operation, those it answered 4xx (a 404 is how a client
+ * learns an object is not there yet) and 5xx (failed), bytes per bucket.
+ */
+export const OBJECT_STORE_COUNTERS: readonly CounterSpec[] = [
+  { key: 's3_requests', name: /^SeaweedFS_s3_request_total$/, by: 'type' },
+  { key: 's3_4xx', name: /^SeaweedFS_s3_request_total$/, where: { code: /^4/ }, by: 'type' },
+  { key: 's3_5xx', name: /^SeaweedFS_s3_request_total$/, where: { code: /^5/ }, by: 'type' },
+  { key: 's3_bytes_received', name: /^SeaweedFS_s3_bucket_traffic_received_bytes_total$/, by: 'bucket' },
+  { key: 's3_bytes_sent', name: /^SeaweedFS_s3_bucket_traffic_sent_bytes_total$/, by: 'bucket' },
+];
+
 /** SeaweedFS in one process (master, volume server, filer, S3 gateway), its buckets created once it answers. */
 function objectStoreService(catalog: Catalog, buckets: readonly string[]): ServiceDefinition {
   const spec = component(catalog, 'seaweedfs');
@@ -180,6 +193,7 @@ function objectStoreService(catalog: Catalog, buckets: readonly string[]): Servi
       { container: METRICS_PORT, label: 'Object store metrics', scheme: 'http', path: '/metrics' },
     ],
     readiness: { port: S3_PORT, path: '/healthz', timeoutMs: READY_TIMEOUT_MS.backend },
+    counters: { port: METRICS_PORT, path: '/metrics', specs: OBJECT_STORE_COUNTERS },
     afterReady: async (ctx) => {
       ctx.progress(`creating buckets ${buckets.join(', ')}`);
       for (const bucket of buckets) await createBucket(`http://127.0.0.1:${ctx.hostPort(S3_PORT)}`, bucket, ctx.signal);

@@ -1,3 +1,4 @@
+import type { CounterSpec } from '../observe/backend-counters.js';
 import type { StoreHandoverMode, StoreRestart } from './object-store.js';
 import type { ContainerLogWriter } from '../load/files/container-log-writer.js';
 import type { ScrapeTargets } from '../load/scrape/scrape-targets.js';
@@ -85,6 +86,8 @@ export interface StackEndpoints {
   logFiles?: LogFileIngest;
   /** `--metric-source scrape`: metric samples are served by targets the stack's scraper scrapes. */
   scrapeTargets?: ScrapeTargets;
+  /** Other components whose counters the report gives as deltas over the run (the object store's). */
+  counted?: { name: string; metricsUrl: string; specs: readonly CounterSpec[] }[];
 }
 
 /** Container log files a node agent of the stack reads. */

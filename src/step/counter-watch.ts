@@ -99,6 +99,24 @@ export class CounterWatch {
         },
       });
     }
+    for (const c of endpoints.counted ?? []) {
+      this.components.push({
+        name: c.name,
+        url: c.metricsUrl,
+        specs: c.specs,
+        segments: new CounterSegments(),
+        reading: Promise.resolve(),
+        instances: {},
+        read: (samples, atMs) => {
+          const start = samples.find((x) => x.name === 'process_start_time_seconds')?.value;
+          return {
+            values: readCounters(samples, c.specs),
+            ...(start === undefined ? {} : { uptimeS: atMs / 1000 - start }),
+            instances: '',
+          };
+        },
+      });
+    }
     for (const b of backends) {
       if (b.endpoint.metrics === undefined) continue;
       this.components.push({

@@ -23,6 +23,7 @@ import { exportFailuresOf, type ExportFailure } from '../observe/export-failures
 import { collectorPipelineOf, type ExporterFacts } from '../stack/collector-pipeline.js';
 import { collectorCounters, counterDelta, type CollectorCounters } from '../observe/collector-metrics.js';
 import { scrape } from '../observe/prometheus-text.js';
+import { deltas as counterDeltas, readCounters } from '../observe/backend-counters.js';
 import { ResourceSampler } from '../observe/resource-sampler.js';
 import { emptyStep, type StepIo, type StepPlan, type StepResult, type StepTimeline } from './step-types.js';
 import type { StackEndpoints, StackObservation, StackObserver, StartedStack } from '../stack/stack.js';
@@ -417,8 +418,18 @@ class LoadStep {
     const mode = this.plan.verifyFromStore;
     if (mode === undefined) return;
     const ofRun = this.signals.flatMap((s) => this.endpoints.backends[s]?.backend ?? []);
+    // The store's own counters around the handover: what the flush wrote, bucket by bucket.
+    const counted = this.endpoints.counted ?? [];
+    const readStore = () =>
+      Promise.all(counted.map(async (c) => readCounters(await scrape(c.metricsUrl).catch(() => []), c.specs)));
+    const before = await readStore();
     const restarts = (await this.stack.restartFromStore?.(mode, ofRun, (m) => io.progress(m))) ?? [];
     out.verification.storeRestarts = restarts;
+    const after = await readStore();
+    if (restarts.length > 0 && counted.length > 0)
+      out.verification.storeTraffic = Object.fromEntries(
+        counted.map((c, i) => [c.name, counterDeltas(before[i]!, after[i]!)]),
+      );
     const endpoints = this.stack.endpoints();
     const backends = new Map<Signal, SignalBackend>();
     for (const s of this.signals) {

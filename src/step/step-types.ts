@@ -91,6 +91,8 @@ export interface StepResult {
     ingestBytes: Partial<Record<Signal, { backend: string; bytes: number; describe: string }>>;
     /** `--verify-from-store`: what was done to each backend on the object store before verifying again. */
     storeRestarts?: StoreRestart[];
+    /** `--verify-from-store`: the store's counters over the handover (what the flush wrote), by component. */
+    storeTraffic?: Record<string, Record<string, number>>;
   };
   latency: Partial<Record<Signal, CanaryReport>>;
   k6: K6RunReport | undefined;

@@ -40,6 +40,11 @@ describe('Tempo and Loki on an S3 store (SeaweedFS), verified from the store aft
       expect(v).toMatchObject({ expected: acked, found: acked, lost: 0 });
       expect(s).toMatchObject({ found: acked, lost: 0, lostRanges: [], outcome: { status: 'pass' } });
     }
+    // The store's own counters: the flush wrote to both buckets, and it failed no request.
+    const traffic = r.verification.storeTraffic!['object-store']!;
+    expect(traffic['s3_bytes_received{bucket=tempo-traces}']).toBeGreaterThan(0);
+    expect(traffic['s3_bytes_received{bucket=loki-data}']).toBeGreaterThan(0);
+    expect(traffic.s3_5xx).toBe(0);
     expect(r.verification.storeRestarts!.map((x) => [x.service, x.bucket, x.handover])).toEqual([
       ['tempo', 'tempo-traces', 'flush'],
       ['loki', 'loki-data', 'flush'],

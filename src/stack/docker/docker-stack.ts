@@ -201,6 +201,17 @@ export class DockerStack implements StartedStack {
     const upstream: NonNullable<StackEndpoints['upstream']> = {};
     for (const [signal, b] of Object.entries(d.upstream ?? {}) as [Signal, BackendService & { hop: string }][])
       upstream[signal] = { ...binding(b), hop: b.hop };
+    const counted = d.services.flatMap((s) =>
+      s.counters === undefined || !this.running.has(s.name)
+        ? []
+        : [
+            {
+              name: s.name,
+              metricsUrl: `${this.url(s.name, s.counters.port)}${s.counters.path}`,
+              specs: s.counters.specs,
+            },
+          ],
+    );
     return {
       otlpHttp: this.url(d.ingest.http.service, d.ingest.http.port),
       otlpGrpc:
@@ -211,6 +222,7 @@ export class DockerStack implements StartedStack {
       collectors,
       backends,
       ...(Object.keys(upstream).length === 0 ? {} : { upstream }),
+      ...(counted.length === 0 ? {} : { counted }),
     };
   }
 

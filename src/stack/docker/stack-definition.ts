@@ -1,3 +1,4 @@
+import type { CounterSpec } from '../../observe/backend-counters.js';
 import type { Signal } from '../../load/ledger.js';
 
 /**
@@ -66,6 +67,8 @@ export interface ServiceDefinition {
    * and its metadata answered). A failure fails the boot like a readiness time-out, with the service's logs.
    */
   afterReady?: (ctx: ReadyContext) => Promise<void>;
+  /** Counters of its own the report gives as deltas over the run (the object store's requests and bytes). */
+  counters?: { port: number; path: string; specs: readonly CounterSpec[] };
   resources?: { memoryGiB: number; cpu: number };
   /**
    * Runs a container runtime and kubelet inside (the Phase 3 node): every capability the engine can grant,
