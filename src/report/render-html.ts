@@ -360,6 +360,28 @@ export function htmlOfRun(result: SoakResult): HtmlReport {
               ]),
             },
           ]),
+      ...(verification.some((v) => v.fromStore !== undefined)
+        ? [
+            {
+              title: 'Object storage (--verify-from-store)',
+              header: ['signal', 'backend', 'bucket', 'found before', 'found in the store', 'lost from the store'],
+              rows: verification.flatMap((v) =>
+                v.fromStore === undefined
+                  ? []
+                  : [
+                      [
+                        v.signal,
+                        v.fromStore.service,
+                        v.fromStore.bucket,
+                        String(v.found),
+                        v.fromStore.outcome.status === 'inconclusive' ? '?' : String(v.fromStore.found),
+                        `${v.fromStore.lost > 0 ? '✗ ' : ''}${v.fromStore.outcome.status === 'inconclusive' ? '?' : v.fromStore.lost}`,
+                      ],
+                    ],
+              ),
+            },
+          ]
+        : []),
     ],
     charts,
     notes: verification.flatMap((v) => v.notes.map((n) => `${v.signal}: ${n}`)),

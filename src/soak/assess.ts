@@ -32,6 +32,16 @@ export function thresholds(input: {
 }): ThresholdResult[] {
   const out: ThresholdResult[] = [];
   for (const [signal, v] of Object.entries(input.verification) as [Signal, SignalVerification][]) {
+    // --verify-from-store that could not decide (a handover failed, a query of the store failed): never a pass.
+    if (v.fromStore?.outcome.status === 'inconclusive')
+      out.push({
+        name: `${signal} verified again from object storage`,
+        limit: 'conclusive',
+        actual: `inconclusive: ${v.fromStore.outcome.reason}`,
+        pass: false,
+        exitCode: ExitCode.verification,
+        inconclusive: true,
+      });
     const e = v.evidence;
     if (e !== undefined && v.sample === undefined && (v.outcome.status === 'inconclusive' || e.lowerBound)) {
       // Absence the drain could not decide: the evidence bounds it. Lost for certain (at least) plus queued

@@ -27,6 +27,7 @@ import { deltas as counterDeltas, readCounters } from '../observe/backend-counte
 import { ResourceSampler } from '../observe/resource-sampler.js';
 import { emptyStep, type StepIo, type StepPlan, type StepResult, type StepTimeline } from './step-types.js';
 import type { StackEndpoints, StackObservation, StackObserver, StartedStack } from '../stack/stack.js';
+import type { StoreRestart } from '../stack/object-store.js';
 import { BACKENDS, backendOf } from '../verify/backends/registry.js';
 import type { SignalBackend } from '../verify/backends/backend.js';
 import { canaryIdentity, canaryTraceShape, runCanaries } from '../verify/latency-canary.js';
@@ -423,7 +424,29 @@ class LoadStep {
     const readStore = () =>
       Promise.all(counted.map(async (c) => readCounters(await scrape(c.metricsUrl).catch(() => []), c.specs)));
     const before = await readStore();
-    const restarts = (await this.stack.restartFromStore?.(mode, ofRun, (m) => io.progress(m))) ?? [];
+    let restarts: StoreRestart[];
+    try {
+      restarts = (await this.stack.restartFromStore?.(mode, ofRun, (m) => io.progress(m))) ?? [];
+    } catch (err) {
+      // A backend that would not flush or start again: nothing read from the store can be decided.
+      const reason = `the handover to the object store failed: ${(err as Error).message}`;
+      io.progress(reason);
+      for (const s of this.signals) {
+        const v = out.verification.signals[s];
+        if (v === undefined || !ofRun.includes(v.backend)) continue;
+        v.fromStore = {
+          service: v.backend,
+          bucket: '',
+          found: 0,
+          lost: 0,
+          lostRanges: [],
+          restartSeconds: 0,
+          steps: [],
+          outcome: { status: 'inconclusive', reason },
+        };
+      }
+      return;
+    }
     out.verification.storeRestarts = restarts;
     const after = await readStore();
     if (restarts.length > 0 && counted.length > 0)
@@ -477,11 +500,10 @@ class LoadStep {
         outcome: after.outcome,
       };
       const where = `object storage (bucket ${restart.bucket}, ${backend.name} restarted with no local state)`;
-      if (after.outcome.status === 'inconclusive') {
+      // Undecided from the store: its own threshold says so (assess), the first verification stands.
+      if (after.outcome.status === 'inconclusive')
         before.notes.push(`from ${where}: inconclusive: ${after.outcome.reason}`);
-        if (before.outcome.status === 'pass')
-          before.outcome = { status: 'inconclusive', reason: `not decided from ${where}: ${after.outcome.reason}` };
-      } else if (lost > 0) {
+      else if (lost > 0) {
         before.lost += lost;
         before.lostRanges = mergeRanges(before.lostRanges, lostRanges);
         before.outcome = {

@@ -67,6 +67,36 @@ describe('thresholds and verdict', () => {
     expect(verdict({ thresholds: t, partial: false }, false)).toEqual({ status: 'pass', exitCode: 0, reasons: [] });
   });
 
+  it('never passes a run whose verification from object storage could not decide (exit 4, inconclusive)', () => {
+    const v = verification(0);
+    const undecided = {
+      ...v,
+      fromStore: {
+        service: 'loki',
+        bucket: 'loki-data',
+        found: 0,
+        lost: 0,
+        lostRanges: [],
+        restartSeconds: 0,
+        steps: [],
+        outcome: { status: 'inconclusive' as const, reason: 'the handover to the object store failed: HTTP 503' },
+      },
+    };
+    const t = thresholds({ ...base, verification: { logs: undecided }, maxLoss: { kind: 'items', value: 0 } });
+    expect(t.find((x) => x.name === 'logs verified again from object storage')).toMatchObject({
+      pass: false,
+      inconclusive: true,
+      actual: 'inconclusive: the handover to the object store failed: HTTP 503',
+    });
+    expect(verdict({ thresholds: t, partial: false }, false)).toMatchObject({ status: 'inconclusive', exitCode: 4 });
+    const decided = {
+      ...undecided,
+      fromStore: { ...undecided.fromStore, found: 60_000, outcome: { status: 'pass' as const } },
+    };
+    const clean = thresholds({ ...base, verification: { logs: decided }, maxLoss: { kind: 'items', value: 0 } });
+    expect(verdict({ thresholds: clean, partial: false }, false)).toMatchObject({ status: 'pass', exitCode: 0 });
+  });
+
   it('fails with exit 4 on loss over the budget, 3 on a rate below the floor, 4 wins', () => {
     const lossy = thresholds({
       ...base,
