@@ -224,18 +224,6 @@ async function createBucket(base: string, bucket: string, signal: AbortSignal | 
 export const STORE_HANDOVERS = ['flush', 'kill'] as const;
 export type StoreHandoverMode = (typeof STORE_HANDOVERS)[number];
 
-/** What `--verify-from-store` did to one backend before verifying it again. */
-export interface StoreRestart {
-  /** The backend's service (tempo, loki, mimir). */
-  service: string;
-  handover: StoreHandoverMode;
-  bucket: string;
-  /** Seconds from the flush request to the restarted backend answering. */
-  seconds: number;
-  /** What was done, in order, for the report. */
-  steps: string[];
-}
-
 /** How each backend hands its in-memory and WAL data to the store and, restarted, reads it back from there. */
 interface StoreHandover {
   /** The ingester flushes everything to the store and stops taking writes (HTTP POST). */
@@ -294,6 +282,18 @@ const HANDOVER: Record<string, StoreHandover> = {
     servesStoreWhen: /^cortex_bucket_store_blocks_loaded$/,
   },
 };
+
+/** What `--verify-from-store` did to one backend before verifying it again. */
+export interface StoreRestart {
+  /** The backend's service (tempo, loki, mimir). */
+  service: string;
+  handover: StoreHandoverMode;
+  bucket: string;
+  /** Seconds from the flush request to the restarted backend answering. */
+  seconds: number;
+  /** What was done, in order, for the report. */
+  steps: string[];
+}
 
 /** How long one backend may take to flush and stop. */
 const FLUSH_TIMEOUT_MS = 180_000;

@@ -13,9 +13,9 @@ interface AgentYaml {
   service: { pipelines: { logs: { processors: string[] } } };
 }
 
-/** The shipped agent configuration, changed by `edit`, written where the run can read it. */
-function agentConfig(name: string, edit: (c: AgentYaml) => void): string {
-  const config = parse(readFileSync(join(stacksDir(), 'phase1', 'agent.yaml'), 'utf8')) as AgentYaml;
+/** A shipped agent configuration (stacks/phase1/`shipped`), changed by `edit`, written where the run can read it. */
+function agentConfig<C = AgentYaml>(name: string, edit: (c: C) => void, shipped = 'agent.yaml'): string {
+  const config = parse(readFileSync(join(stacksDir(), 'phase1', shipped), 'utf8')) as C;
   edit(config);
   const file = join(tempReportDir(), name);
   writeFileSync(file, stringify(config));
@@ -122,14 +122,14 @@ describe('logs from container log files read by a node agent, metrics scraped by
   });
 
   it("seed 004's Promtail reads CRI lines rotated during the load into Loki; a drop stage planted in its pipeline loses exactly its 15 lines, named from its own counters (exit 4)", async () => {
-    const config = parse(readFileSync(join(stacksDir(), 'phase1', 'promtail.yaml'), 'utf8')) as {
-      scrape_configs: { pipeline_stages: unknown[] }[];
-    };
-    config.scrape_configs[0]!.pipeline_stages.push({
-      drop: { expression: String.raw`seq=\d*481 `, drop_counter_reason: 'rule481' },
-    });
-    const planted = join(tempReportDir(), 'promtail-planted.yaml');
-    writeFileSync(planted, stringify(config));
+    const planted = agentConfig<{ scrape_configs: { pipeline_stages: unknown[] }[] }>(
+      'promtail-planted.yaml',
+      (c) =>
+        c.scrape_configs[0]!.pipeline_stages.push({
+          drop: { expression: String.raw`seq=\d*481 `, drop_counter_reason: 'rule481' },
+        }),
+      'promtail.yaml',
+    );
     const run = await runReported([
       'soak',
       '--log-source',
