@@ -1,3 +1,4 @@
+import type { StoreVerification } from '../verify/verification.js';
 import type { Signal } from '../load/ledger.js';
 import type { CollectorCounters } from '../observe/collector-metrics.js';
 import { lostCell } from '../verify/verification.js';
@@ -205,6 +206,8 @@ export function renderSummary(r: SoakResult): string {
           'found in the store',
           'lost from the store',
           'restart',
+          'written by the flush',
+          'at the achieved rate',
         ],
         stored.map((v) => {
           const s = v.fromStore!;
@@ -217,6 +220,7 @@ export function renderSummary(r: SoakResult): string {
             s.outcome.status === 'inconclusive' ? `? (${s.outcome.reason})` : fmt(s.found),
             s.outcome.status === 'inconclusive' ? '?' : s.lost > 0 ? `**${fmt(s.lost)}**` : '0',
             `${fmt(s.restartSeconds, 1)} s`,
+            ...storedVolume(s, v.found, r.load.signals[v.signal]?.achievedRps),
           ];
         }),
       ),
@@ -354,4 +358,19 @@ export function renderSummary(r: SoakResult): string {
   }
   out.push(`Every figure is in result.json (schema ${r.schemaVersion}, fields documented in docs/result.md).`, '');
   return out.join('\n');
+}
+
+/**
+ * What the flush wrote into the bucket per item found before it, and that per day at the run's achieved rate:
+ * a first sizing figure, before any compaction rewrites the blocks (and the first flush of a stack writes
+ * its index files too).
+ */
+function storedVolume(s: StoreVerification, items: number, achievedRps: number | undefined): [string, string] {
+  if (s.bucketBytes === undefined || s.bucketBytes === 0 || items === 0) return ['-', '-'];
+  const perItem = s.bucketBytes / items;
+  const perDay = achievedRps === undefined ? undefined : (perItem * achievedRps * 86_400) / 1e9;
+  return [
+    `${fmt(s.bucketBytes / 1_048_576, 2)} MiB (${fmt(perItem, 0)} B/item)`,
+    perDay === undefined ? '-' : `${fmt(perDay, 1)} GB/day`,
+  ];
 }

@@ -497,6 +497,7 @@ class LoadStep {
         lostRanges: after.outcome.status === 'inconclusive' ? [] : lostRanges,
         restartSeconds: restart.seconds,
         steps: restart.steps,
+        ...bucketBytes(out.verification.storeTraffic, restart.bucket),
         outcome: after.outcome,
       };
       const where = `object storage (bucket ${restart.bucket}, ${backend.name} restarted with no local state)`;
@@ -738,4 +739,16 @@ function backendSignals(endpoints: StackEndpoints, target: string): Signal[] | u
   if (holds.length > 0) return holds;
   // A backend that stores none of the run's signals (Phase 2's Prometheus, for the stack's own metrics) costs none.
   return Object.hasOwn(BACKENDS, target) && !endpoints.collectors.some((c) => c.name === target) ? [] : undefined;
+}
+
+/** The bytes the object store counted into `bucket` over the handover, as a field (none when it counts none). */
+function bucketBytes(
+  traffic: Record<string, Record<string, number>> | undefined,
+  bucket: string,
+): { bucketBytes?: number } {
+  for (const counters of Object.values(traffic ?? {})) {
+    const n = counters[`s3_bytes_received{bucket=${bucket}}`];
+    if (n !== undefined) return { bucketBytes: n };
+  }
+  return {};
 }

@@ -140,6 +140,8 @@ export interface StoreVerification {
   restartSeconds: number;
   /** What was done to the backend, in order. */
   steps: string[];
+  /** Bytes the store received into the bucket over the handover (its own counter), when it counts them. */
+  bucketBytes?: number;
   outcome: VerifierOutcome;
 }
 
