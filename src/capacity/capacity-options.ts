@@ -175,7 +175,9 @@ export function resolveCapacityOptions(flags: RawFlags, env: NodeJS.ProcessEnv):
     if (flags[flag] !== undefined)
       throw configurationError(
         `--${flag}`,
-        'nothing: capacity chooses each trial’s rate and length (use --from, --to, --trial, --confirm, --trial-drain, --slo, --pdr)',
+        flag === 'verify-from-store' || flag === 'store-handover'
+          ? 'nothing: a capacity search verifies each trial as it ends (run `soak --storage s3 --verify-from-store` at the rate it finds)'
+          : 'nothing: capacity chooses each trial’s rate and length (use --from, --to, --trial, --confirm, --trial-drain, --slo, --pdr)',
         flags[flag],
       );
   }
