@@ -41,6 +41,10 @@ import { settleMsOf } from './settle.js';
 
 const PROGRESS_MS = 5_000;
 const QUEUE_POLL_MS = 2_500;
+/** Reads of a restarted backend that lacks items (`--verify-from-store`), this far apart, before they are loss. */
+const STORE_REREADS = 2;
+const STORE_REREAD_MS = 10_000;
+
 /** Counter readings between the first and the last (restarts are joined from them). */
 const COUNTER_SAMPLE_MS = 5_000;
 
@@ -466,20 +470,33 @@ class LoadStep {
         v.notes.push(`not verified from the object store: ${v.backend} keeps its data on its own volume`);
     }
     if (backends.size === 0) return;
-    const again = await verifyStep({
-      runId: this.runId,
-      ledger: this.ledger,
-      signals: [...backends.keys()],
-      backends,
-      plan: this.plan,
-      loadStartMs: this.loadStart,
-      drain: out.drain,
-      sampling: this.sampling,
-      sentBy: () => undefined,
-      receivedBy: () => undefined,
-      progress: (m) => io.progress(`from the store: ${m}`),
-      storeOnly: true,
-    });
+    const readAgain = (signals: Signal[]) =>
+      verifyStep({
+        runId: this.runId,
+        ledger: this.ledger,
+        signals,
+        backends,
+        plan: this.plan,
+        loadStartMs: this.loadStart,
+        drain: out.drain,
+        sampling: this.sampling,
+        sentBy: () => undefined,
+        receivedBy: () => undefined,
+        progress: (m) => io.progress(`from the store: ${m}`),
+        storeOnly: true,
+      });
+    const again = await readAgain([...backends.keys()]);
+    // A backend that just started may still be loading the store's index or block list: what it lacks is
+    // read again, STORE_REREAD_MS apart, and only absence that lasts is loss.
+    const lacking = () =>
+      [...backends.keys()].filter((s) => (again[s]?.lost ?? 0) > (out.verification.signals[s]?.lost ?? 0));
+    for (let n = 1; n <= STORE_REREADS && lacking().length > 0; n++) {
+      io.progress(
+        `from the store: ${lacking().join(', ')} short of what was found before; reading again in ${STORE_REREAD_MS / 1000} s (${n}/${STORE_REREADS})`,
+      );
+      await new Promise((r) => setTimeout(r, STORE_REREAD_MS));
+      Object.assign(again, await readAgain(lacking()));
+    }
     for (const [s, backend] of backends) {
       const before = out.verification.signals[s];
       const after = again[s];

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, onTestFailed, onTestFinished } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 
 /**
  * A fresh directory under the system's temporary directory, removed when it is no longer needed: made in a
@@ -12,12 +12,9 @@ export function scratchDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
-    let failed = false;
-    onTestFailed(() => {
-      failed = true;
-    });
-    onTestFinished(() => {
-      if (!failed) remove();
+    // The test's own state when it finished: a failed test's files stay for reading.
+    onTestFinished(({ task }) => {
+      if (task.result?.state !== 'fail') remove();
     });
   } catch {
     try {
